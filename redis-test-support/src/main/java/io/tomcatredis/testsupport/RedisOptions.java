@@ -1,0 +1,66 @@
+package io.tomcatredis.testsupport;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * What every node of a deployment shares: TLS, an ACL user, a configuration file to include (such
+ * as the project's {@code conf/redis-session.conf}) and extra configuration lines. Immutable; each
+ * {@code with*} method returns a copy.
+ */
+public final class RedisOptions {
+
+    /** Tls off, no ACL user, no include: a plain loopback Redis without persistence. */
+    public static final RedisOptions DEFAULTS = new RedisOptions(false, false, null, null, null, List.of());
+
+    final boolean tls;
+    final boolean mutualTls;
+    final String user;
+    final String password;
+    final Path include;
+    final List<String> extraConfig;
+
+    private RedisOptions(boolean tls, boolean mutualTls, String user, String password, Path include,
+            List<String> extraConfig) {
+        this.tls = tls;
+        this.mutualTls = mutualTls;
+        this.user = user;
+        this.password = password;
+        this.include = include;
+        this.extraConfig = List.copyOf(extraConfig);
+    }
+
+    /** Clients must use TLS; certificates from a private CA generated at test time. */
+    public RedisOptions withTls() {
+        return new RedisOptions(true, mutualTls, user, password, include, extraConfig);
+    }
+
+    /** TLS where Redis also requires a client certificate signed by the test CA. */
+    public RedisOptions withMutualTls() {
+        return new RedisOptions(true, true, user, password, include, extraConfig);
+    }
+
+    /** Disables the {@code default} user and creates {@code user} with all permissions. */
+    public RedisOptions withAclUser(String user, String password) {
+        return new RedisOptions(tls, mutualTls, Objects.requireNonNull(user), Objects.requireNonNull(password),
+                include, extraConfig);
+    }
+
+    /** Includes a Redis configuration file; the harness still decides ports, folders and TLS. */
+    public RedisOptions withInclude(Path configFile) {
+        return new RedisOptions(tls, mutualTls, user, password, configFile.toAbsolutePath(), extraConfig);
+    }
+
+    /** Adds configuration lines such as {@code "maxmemory 10mb"}; they win over everything else. */
+    public RedisOptions withConfig(String... lines) {
+        List<String> all = new ArrayList<>(extraConfig);
+        all.addAll(List.of(lines));
+        return new RedisOptions(tls, mutualTls, user, password, include, all);
+    }
+
+    boolean hasAclUser() {
+        return user != null;
+    }
+}
