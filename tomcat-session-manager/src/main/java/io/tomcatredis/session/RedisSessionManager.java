@@ -1,0 +1,482 @@
+package io.tomcatredis.session;
+
+import io.tomcatredis.connection.InvalidSettingException;
+import io.tomcatredis.connection.RedisConnectionSettings;
+import io.tomcatredis.connection.RedisConnector;
+import io.tomcatredis.session.codec.AttributeCodec;
+import io.tomcatredis.session.codec.SerializationException;
+import io.tomcatredis.session.store.RedisSessionStore;
+import io.tomcatredis.session.store.SessionChanges;
+import io.tomcatredis.session.store.SessionIds;
+import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.session.store.SessionStoreStatistics;
+import io.tomcatredis.session.store.SessionStoreUnavailableException;
+import io.tomcatredis.session.store.StoredSession;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.LongAdder;
+import org.apache.catalina.Context;
+import org.apache.catalina.LifecycleException;
+import org.apache.catalina.LifecycleState;
+import org.apache.catalina.Session;
+import org.apache.catalina.session.ManagerBase;
+import org.apache.catalina.session.StandardSession;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * A Tomcat {@code Manager} that keeps every {@code HttpSession} in Redis, so that any node serves
+ * any request and sessions survive restarts and redeploys. Configure it in {@code context.xml}:
+ *
+ * <pre>{@code
+ * <Manager className="io.tomcatredis.session.RedisSessionManager"
+ *          redisUri="redis://localhost:6379" />
+ * }</pre>
+ *
+ * <p>Per request that uses the session: one HGETALL when the session is first looked up (however
+ * often Tomcat calls {@link #findSession}), and one atomic save at the end, from a valve this
+ * manager installs in its context. A request that never touches the session sends nothing. The
+ * Redis layout is described in {@link SessionKeys}.
+ *
+ * <p>Attributes: {@code redisUri}, {@code timeoutMillis}, {@code maxConnections} (see
+ * {@link RedisConnectionSettings}), {@code keyPrefix}, {@code serializer} ({@code kryo} or
+ * {@code java}), {@code serialFilter} (a {@code jdk.serialFilter} pattern), and those of
+ * {@link ManagerBase}. A bad value stops the context at startup with a message naming it.
+ */
+public class RedisSessionManager extends ManagerBase {
+
+    private static final Log log = LogFactory.getLog(RedisSessionManager.class);
+    private static final String NAME = "RedisSessionManager";
+
+    private final java.util.Map<String, String> attributes = new ConcurrentHashMap<>();
+    private final ThreadLocal<RequestSessions> currentRequest = new ThreadLocal<>();
+    private final RedisSessionValve valve = new RedisSessionValve(this);
+    private final Set<String> warnedAttributes = ConcurrentHashMap.newKeySet();
+    private final LongAdder requests = new LongAdder();
+
+    private volatile UnifiedJedis jedis;
+    private volatile RedisSessionStore store;
+    private volatile AttributeCodec codec;
+    private volatile String activeKeyPrefix;
+
+    // ------------------------------------------------------------------ configuration attributes
+
+    public String getRedisUri() {
+        return RedisConnectionSettings.redact(attributes.get(RedisConnectionSettings.REDIS_URI));
+    }
+
+    public void setRedisUri(String redisUri) {
+        set(RedisConnectionSettings.REDIS_URI, redisUri);
+    }
+
+    public String getTimeoutMillis() {
+        return attributes.get(RedisConnectionSettings.TIMEOUT_MILLIS);
+    }
+
+    public void setTimeoutMillis(String timeoutMillis) {
+        set(RedisConnectionSettings.TIMEOUT_MILLIS, timeoutMillis);
+    }
+
+    public String getMaxConnections() {
+        return attributes.get(RedisConnectionSettings.MAX_CONNECTIONS);
+    }
+
+    public void setMaxConnections(String maxConnections) {
+        set(RedisConnectionSettings.MAX_CONNECTIONS, maxConnections);
+    }
+
+    /** The configured prefix, or, once started, the prefix in use (the default if none was set). */
+    public String getKeyPrefix() {
+        return activeKeyPrefix != null ? activeKeyPrefix : attributes.get(SessionManagerSettings.KEY_PREFIX);
+    }
+
+    public void setKeyPrefix(String keyPrefix) {
+        set(SessionManagerSettings.KEY_PREFIX, keyPrefix);
+    }
+
+    public String getSerializer() {
+        return attributes.getOrDefault(SessionManagerSettings.SERIALIZER, "kryo");
+    }
+
+    public void setSerializer(String serializer) {
+        set(SessionManagerSettings.SERIALIZER, serializer);
+    }
+
+    public String getSerialFilter() {
+        return attributes.get(SessionManagerSettings.SERIAL_FILTER);
+    }
+
+    public void setSerialFilter(String serialFilter) {
+        set(SessionManagerSettings.SERIAL_FILTER, serialFilter);
+    }
+
+    private void set(String name, String value) {
+        if (value == null) {
+            attributes.remove(name);
+        } else {
+            attributes.put(name, value);
+        }
+    }
+
+    // ------------------------------------------------------------------ lifecycle
+
+    @Override
+    public String getName() {
+        return NAME;
+    }
+
+    /**
+     * Installs the valve as soon as the manager joins its context: it must come before the
+     * authenticator valve that Tomcat adds while the context starts, so that a FORM login's
+     * session writes happen inside the request scope the valve saves.
+     */
+    @Override
+    public void setContext(Context context) {
+        Context previous = getContext();
+        if (previous != null && previous != context) {
+            previous.getPipeline().removeValve(valve);
+        }
+        super.setContext(context);
+        if (context != null && previous != context) {
+            context.getPipeline().addValve(valve);
+        }
+    }
+
+    @Override
+    protected void startInternal() throws LifecycleException {
+        super.startInternal();
+        SessionManagerSettings settings;
+        try {
+            settings = SessionManagerSettings.parse(attributes::get, defaultKeyPrefix());
+        } catch (InvalidSettingException e) {
+            throw new LifecycleException("RedisSessionManager of " + getContext().getName() + ": " + e.getMessage(), e);
+        }
+        codec = AttributeCodec.create(settings.serializer(), webappClassLoader(), settings.serialFilter());
+        jedis = RedisConnector.open(settings.connection(), "tomcat-redis-session");
+        store = new RedisSessionStore(jedis, new SessionKeys(settings.keyPrefix()), settings.connection().timeoutMillis());
+        activeKeyPrefix = settings.keyPrefix();
+        log.info("Sessions of " + getContext().getName() + " are stored in " + settings.connection()
+                + " under keyPrefix \"" + settings.keyPrefix() + "\", serializer " + settings.serializer()
+                + ", serialFilter " + settings.serialFilter());
+        setState(LifecycleState.STARTING);
+    }
+
+    @Override
+    protected void stopInternal() throws LifecycleException {
+        setState(LifecycleState.STOPPING);
+        // Sessions live on in Redis: nothing is expired or written here.
+        sessions.clear();
+        UnifiedJedis closing = jedis;
+        jedis = null;
+        store = null;
+        if (closing != null) {
+            closing.close();
+        }
+        super.stopInternal();
+    }
+
+    /** Nothing to load: sessions are read from Redis when a request asks for them. */
+    @Override
+    public void load() {
+    }
+
+    /** Nothing to unload: every request already saved its session in Redis. */
+    @Override
+    public void unload() {
+    }
+
+    // ------------------------------------------------------------------ sessions
+
+    @Override
+    protected StandardSession getNewSession() {
+        return new RedisSession(this);
+    }
+
+    @Override
+    public Session createSession(String sessionId) {
+        RequestSessions current = currentRequest.get();
+        if (current != null) {
+            // Never hand out a fresh session while the user's own one cannot be read: that would
+            // silently log them out.
+            current.throwIfAnyUnavailable();
+        }
+        RedisSession session = (RedisSession) super.createSession(sessionId);
+        session.tryAcquire();
+        RequestSessions request = currentRequest.get();
+        if (request != null) {
+            request.add(session);
+        } else {
+            // Created outside a request (rare: a background task): persist it right away.
+            try {
+                save(session);
+            } finally {
+                release(session);
+            }
+        }
+        return session;
+    }
+
+    /**
+     * Finds a session in the current request, among sessions in use on this node, or in Redis.
+     * A malformed id is rejected before any Redis call.
+     *
+     * @throws SessionStoreUnavailableException when Redis does not answer and this request
+     *         already looked for this id once
+     */
+    @Override
+    public Session findSession(String id) {
+        if (id == null) {
+            return null;
+        }
+        RequestSessions request = currentRequest.get();
+        if (request != null) {
+            RedisSession known = request.find(id);
+            if (known != null || request.isKnownAbsent(id)) {
+                return known;
+            }
+            request.throwIfUnavailable(id);
+        }
+        RedisSession session;
+        try {
+            session = acquire(id);
+        } catch (SessionStoreUnavailableException e) {
+            if (request == null) {
+                throw e;
+            }
+            // The first lookup of a request is Tomcat's authenticator looking for a cached principal,
+            // on every request that carries a session cookie. Answer "no session" to it, so a page
+            // that never uses the session still renders (anonymously); any later lookup by the
+            // application, and any attempt to create a replacement session, fails with 503.
+            request.markUnavailable(id, e);
+            return null;
+        }
+        if (request == null) {
+            if (session != null) {
+                // No request to save it at the end: a read-only view (e.g. for JMX or the manager app).
+                release(session);
+            }
+            return session;
+        }
+        if (session == null) {
+            request.markAbsent(id);
+        } else {
+            request.add(session);
+        }
+        return session;
+    }
+
+    private RedisSession acquire(String id) {
+        while (true) {
+            Session inUse = sessions.get(id);
+            if (inUse instanceof RedisSession shared) {
+                if (shared.tryAcquire()) {
+                    return shared;
+                }
+                sessions.remove(id, shared);
+                continue;
+            }
+            if (!SessionIds.isWellFormed(id, getSessionIdGenerator().getSessionIdLength() * 2)) {
+                return null;
+            }
+            StoredSession stored = store().load(id);
+            if (stored == null) {
+                return null;
+            }
+            RedisSession loaded = (RedisSession) createEmptySession();
+            loaded.restore(id, stored);
+            loaded.tryAcquire();
+            if (sessions.putIfAbsent(id, loaded) == null) {
+                return loaded;
+            }
+            // Another request on this node loaded the same session at the same time: share theirs.
+        }
+    }
+
+    private void release(RedisSession session) {
+        if (session.release()) {
+            sessions.remove(session.getIdInternal(), session);
+        }
+    }
+
+    @Override
+    protected void changeSessionId(Session session, String newId, boolean notifySessionListeners,
+            boolean notifyContainerListeners) {
+        RedisSession redisSession = (RedisSession) session;
+        String oldId = session.getIdInternal();
+        if (redisSession.isPersisted() && !SessionKeys.baseId(oldId).equals(SessionKeys.baseId(newId))) {
+            store().changeId(oldId, newId);
+        }
+        super.changeSessionId(session, newId, notifySessionListeners, notifyContainerListeners);
+    }
+
+    /** Deletes the session in Redis; true if this call removed it, or it was never stored. */
+    boolean claimExpiry(RedisSession session) {
+        if (!session.isPersisted() || store == null) {
+            return true;
+        }
+        return store().delete(session.getIdInternal());
+    }
+
+    // ------------------------------------------------------------------ request scope, used by the valve
+
+    RequestSessions beginRequest() {
+        requests.increment();
+        RequestSessions request = new RequestSessions();
+        currentRequest.set(request);
+        return request;
+    }
+
+    void detachRequest() {
+        currentRequest.remove();
+    }
+
+    boolean isRequestActive() {
+        return currentRequest.get() != null;
+    }
+
+    /**
+     * Saves every live session the request used, then releases them.
+     *
+     * @throws io.tomcatredis.session.store.SessionStoreUnavailableException after trying them all,
+     *         if any save failed
+     */
+    void completeRequest(RequestSessions request) {
+        RuntimeException failure = null;
+        for (RedisSession session : request.sessions()) {
+            try {
+                if (session.isLive()) {
+                    save(session);
+                }
+            } catch (RuntimeException e) {
+                failure = e;
+            } finally {
+                release(session);
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    private void save(RedisSession session) {
+        SessionChanges changes = session.drainChanges(codec, System.currentTimeMillis());
+        try {
+            if (store().save(session.getIdInternal(), changes)) {
+                session.saved(changes);
+            } else if (log.isDebugEnabled()) {
+                log.debug("Session " + SessionIds.redact(session.getIdInternal())
+                        + " was removed by another node during the request; not saved");
+            }
+        } catch (RuntimeException e) {
+            session.saveFailed(changes);
+            throw e;
+        }
+    }
+
+    // ------------------------------------------------------------------ serialization
+
+    /** Serializes a value, or logs one WARN per attribute name and returns null. */
+    byte[] encodeOrWarn(String attributeName, Object value) {
+        try {
+            return codec.encode(value);
+        } catch (SerializationException e) {
+            if (warnedAttributes.add(attributeName)) {
+                log.warn("Session attribute '" + attributeName + "' of " + getContext().getName()
+                        + " is not stored in Redis: " + e.getMessage());
+            }
+            return null;
+        }
+    }
+
+    /** Deserializes a value, or logs a WARN naming attribute and cause and returns null. */
+    Object decodeOrWarn(String sessionId, String attributeName, byte[] bytes) {
+        try {
+            return codec.decode(bytes);
+        } catch (SerializationException e) {
+            log.warn("Dropping session attribute '" + attributeName + "' of session " + SessionIds.redact(sessionId)
+                    + " in " + getContext().getName() + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    // ------------------------------------------------------------------ JMX statistics
+
+    public long getLoads() {
+        return statistics().loads();
+    }
+
+    public long getSaves() {
+        return statistics().saves();
+    }
+
+    public long getBytesRead() {
+        return statistics().bytesRead();
+    }
+
+    public long getBytesWritten() {
+        return statistics().bytesWritten();
+    }
+
+    public long getFailures() {
+        return statistics().failures();
+    }
+
+    public double getMeanLoadMillis() {
+        return statistics().meanLoadMillis();
+    }
+
+    public double getMaxLoadMillis() {
+        return statistics().maxLoadMillis();
+    }
+
+    public double getMeanSaveMillis() {
+        return statistics().meanSaveMillis();
+    }
+
+    public double getMaxSaveMillis() {
+        return statistics().maxSaveMillis();
+    }
+
+    /** Requests that passed through this manager's valve. */
+    public long getRequests() {
+        return requests.sum();
+    }
+
+    /** Redis round trips per request through the valve, averaged since start. */
+    public double getRoundTripsPerRequest() {
+        long count = requests.sum();
+        return count == 0 ? 0 : (double) statistics().roundTrips() / count;
+    }
+
+    private SessionStoreStatistics statistics() {
+        RedisSessionStore current = store;
+        return current == null ? EMPTY_STATISTICS : current.statistics();
+    }
+
+    private static final SessionStoreStatistics EMPTY_STATISTICS = new SessionStoreStatistics();
+
+    // ------------------------------------------------------------------ helpers
+
+    private RedisSessionStore store() {
+        RedisSessionStore current = store;
+        if (current == null) {
+            throw new IllegalStateException("RedisSessionManager of " + getContext().getName() + " is not started");
+        }
+        return current;
+    }
+
+    private String defaultKeyPrefix() {
+        Context context = getContext();
+        String host = context.getParent() != null ? context.getParent().getName() : "localhost";
+        return SessionKeys.defaultPrefix(host, context.getPath());
+    }
+
+    private ClassLoader webappClassLoader() {
+        Context context = getContext();
+        if (context.getLoader() != null && context.getLoader().getClassLoader() != null) {
+            return context.getLoader().getClassLoader();
+        }
+        return Thread.currentThread().getContextClassLoader();
+    }
+}

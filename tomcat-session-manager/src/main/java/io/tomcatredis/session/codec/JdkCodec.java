@@ -1,0 +1,89 @@
+package io.tomcatredis.session.codec;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InvalidClassException;
+import java.io.ObjectInputFilter;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.ObjectStreamClass;
+
+/** Java serialization ({@code serializer="java"}), resolving classes through the webapp's loader. */
+final class JdkCodec implements AttributeCodec {
+
+    private final ClassLoader classLoader;
+    private final ClassFilter filter;
+
+    JdkCodec(ClassLoader classLoader, ClassFilter filter) {
+        this.classLoader = classLoader;
+        this.filter = filter;
+    }
+
+    @Override
+    public byte[] encode(Object value) throws SerializationException {
+        return write(value);
+    }
+
+    @Override
+    public Object decode(byte[] bytes) throws SerializationException {
+        return read(bytes, classLoader, filter);
+    }
+
+    static byte[] write(Object value) throws SerializationException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(value);
+        } catch (IOException | RuntimeException e) {
+            throw new SerializationException("Java serialization of " + value.getClass().getName() + " failed: " + e, e);
+        }
+        return bytes.toByteArray();
+    }
+
+    static Object read(byte[] bytes, ClassLoader classLoader, ClassFilter filter) throws SerializationException {
+        Class<?>[] rejected = new Class<?>[1];
+        try (ObjectInputStream in = new LoaderObjectInputStream(new ByteArrayInputStream(bytes), classLoader)) {
+            ObjectInputFilter configured = filter.asObjectInputFilter();
+            if (configured != null) {
+                in.setObjectInputFilter(info -> {
+                    ObjectInputFilter.Status status = configured.checkInput(info);
+                    if (status == ObjectInputFilter.Status.REJECTED) {
+                        rejected[0] = info.serialClass();
+                    }
+                    return status;
+                });
+            }
+            return in.readObject();
+        } catch (InvalidClassException e) {
+            if (rejected[0] != null) {
+                throw new SerializationException("class " + rejected[0].getName() + " is rejected by serialFilter \""
+                        + filter + "\"", e);
+            }
+            throw new SerializationException("class " + e.classname + " is incompatible: " + e.getMessage(), e);
+        } catch (ClassNotFoundException e) {
+            throw new SerializationException("class not found: " + e.getMessage(), e);
+        } catch (IOException | RuntimeException e) {
+            throw new SerializationException("corrupt Java-serialized data: " + e, e);
+        }
+    }
+
+    /** Resolves classes with the webapp's loader, as the JAR itself sits in Tomcat's lib/. */
+    private static final class LoaderObjectInputStream extends ObjectInputStream {
+        private final ClassLoader classLoader;
+
+        LoaderObjectInputStream(InputStream in, ClassLoader classLoader) throws IOException {
+            super(in);
+            this.classLoader = classLoader;
+        }
+
+        @Override
+        protected Class<?> resolveClass(ObjectStreamClass desc) throws IOException, ClassNotFoundException {
+            try {
+                return Class.forName(desc.getName(), false, classLoader);
+            } catch (ClassNotFoundException e) {
+                return super.resolveClass(desc);
+            }
+        }
+    }
+}

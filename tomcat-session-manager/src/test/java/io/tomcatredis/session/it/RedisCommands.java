@@ -1,0 +1,51 @@
+package io.tomcatredis.session.it;
+
+import io.tomcatredis.testsupport.RedisNode;
+import java.util.HashMap;
+import java.util.Map;
+import redis.clients.jedis.Jedis;
+
+/** Counts the commands Redis executed, from {@code INFO commandstats}. */
+final class RedisCommands {
+
+    private final RedisNode node;
+
+    RedisCommands(RedisNode node) {
+        this.node = node;
+    }
+
+    void reset() {
+        try (Jedis jedis = node.client()) {
+            jedis.configResetStat();
+        }
+    }
+
+    /** Calls per command name (lower case), excluding the INFO and CONFIG calls of this class. */
+    Map<String, Long> calls() {
+        Map<String, Long> calls = new HashMap<>();
+        try (Jedis jedis = node.client()) {
+            for (String line : jedis.info("commandstats").split("\r?\n")) {
+                if (!line.startsWith("cmdstat_")) {
+                    continue;
+                }
+                String command = line.substring("cmdstat_".length(), line.indexOf(':'));
+                long count = Long.parseLong(line.replaceAll("^[^:]*:calls=(\\d+),.*", "$1"));
+                if (!command.equals("info") && !command.startsWith("config")) {
+                    calls.put(command, count);
+                }
+            }
+        }
+        return calls;
+    }
+
+    /**
+     * Round trips of the session store: HGETALL loads, EVALSHA/EVAL saves and id changes, DEL.
+     * Commands run inside a script (HSET, PEXPIRE, ...) are counted by Redis too but cost no round
+     * trip; they are left out. (A save of a new session runs DEL inside its script as well.)
+     */
+    long sessionCommands() {
+        Map<String, Long> calls = calls();
+        return calls.getOrDefault("hgetall", 0L) + calls.getOrDefault("evalsha", 0L) + calls.getOrDefault("eval", 0L)
+                + calls.getOrDefault("del", 0L);
+    }
+}

@@ -1,0 +1,364 @@
+package io.tomcatredis.session.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.testsupport.Await;
+import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import redis.clients.jedis.Jedis;
+
+/** Two embedded Tomcat nodes sharing one real Redis; every request may go to either node. */
+@Tag("tomcat")
+class SessionManagerIT {
+
+    @RegisterExtension
+    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone();
+
+    private static TomcatNode node1;
+    private static TomcatNode node2;
+    private static RedisCommands commands;
+
+    @BeforeAll
+    static void startNodes() {
+        node1 = TomcatNode.start("node1", m -> m.setRedisUri(REDIS.get().uri()));
+        node2 = TomcatNode.start("node2", m -> m.setRedisUri(REDIS.get().uri()));
+        commands = new RedisCommands(REDIS.get().node());
+    }
+
+    @AfterAll
+    static void stopNodes() {
+        if (node1 != null) {
+            node1.close();
+        }
+        if (node2 != null) {
+            node2.close();
+        }
+    }
+
+    @BeforeEach
+    void emptyRedis() {
+        REDIS.get().flushAll();
+        commands.reset();
+    }
+
+    @Test
+    void requestThatNeverTouchesTheSessionSendsNoCommand() {
+        HttpSessionClient anonymous = new HttpSessionClient();
+
+        assertThat(anonymous.ok(node2.url("none"))).isEqualTo("no session touched");
+        assertThat(anonymous.ok(node1.url("none"))).isEqualTo("no session touched");
+
+        assertThat(commands.sessionCommands()).isZero();
+    }
+
+    @Test
+    void requestWithSessionCookieLoadsOnceForTomcatsAuthenticatorAndSavesOnce() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(node1.url("set?name=a&value=1"));
+        commands.reset();
+
+        // Tomcat's authenticator reads the cached principal from the session of every request
+        // that carries a session cookie, even when the application never touches the session.
+        assertThat(browser.ok(node2.url("none"))).isEqualTo("no session touched");
+
+        assertThat(commands.sessionCommands()).isEqualTo(2);
+    }
+
+    @Test
+    void attributeSetOnOneNodeIsReadOnTheOtherWithOneLoadAndOneSave() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(node1.url("set?name=color&value=blue"));
+        commands.reset();
+
+        assertThat(browser.ok(node2.url("get?name=color"))).isEqualTo("blue");
+
+        Map<String, Long> calls = commands.calls();
+        assertThat(calls.get("hgetall")).isEqualTo(1);
+        assertThat(calls.getOrDefault("evalsha", 0L) + calls.getOrDefault("eval", 0L)).isEqualTo(1);
+        assertThat(commands.sessionCommands()).as(commands.calls().toString()).isEqualTo(2);
+    }
+
+    @Test
+    void sessionIsOneHashWithMetadataAndAttributeFieldsAndATtl() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(node1.url("set?name=color&value=blue"));
+        String id = browser.sessionId();
+        String key = "tomcat-session:localhost/app:{" + SessionKeys.baseId(id) + "}";
+
+        try (Jedis jedis = REDIS.get().node().client()) {
+            assertThat(jedis.type(key)).isEqualTo("hash");
+            assertThat(jedis.hkeys(key)).containsExactlyInAnyOrder("meta:creationTime", "meta:lastAccessedTime",
+                    "meta:maxInactiveInterval", "meta:version", "attr:color");
+            assertThat(jedis.hget(key, "meta:maxInactiveInterval")).isEqualTo("1800");
+            assertThat(jedis.ttl(key)).isBetween(1800L, 1800L + SessionKeys.TTL_GRACE_SECONDS);
+            assertThat(jedis.keys("*")).containsExactly(key);
+        }
+    }
+
+    @Test
+    void attributeNamedLikeMetadataDoesNotCollide() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(node1.url("set?name=meta:creationTime&value=oops"));
+        assertThat(browser.ok(node2.url("get?name=meta:creationTime"))).isEqualTo("oops");
+        assertThat(browser.ok(node2.url("id"))).endsWith("new=false");
+    }
+
+    @Test
+    void inPlaceMutationWithoutSetAttributeIsKept() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(node1.url("cart-add?value=apple"));
+        browser.ok(node2.url("cart-add?value=pear"));
+        browser.ok(node1.url("cart-add?value=plum"));
+
+        assertThat(browser.ok(node2.url("get?name=cart"))).isEqualTo("[apple, pear, plum]");
+    }
+
+    @Test
+    void readOnlyRequestRewritesNoAttribute() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(node1.url("cart-add?value=apple"));
+        browser.ok(node1.url("set?name=color&value=blue"));
+        long written = node1.manager().getBytesWritten() + node2.manager().getBytesWritten();
+
+        browser.ok(node2.url("get?name=cart"));
+
+        long writtenByRead = node1.manager().getBytesWritten() + node2.manager().getBytesWritten() - written;
+        assertThat(writtenByRead).as("bytes of a save that only renews lastAccessedTime").isLessThan(80);
+    }
+
+    @Test
+    void concurrentRequestsOnTwoNodesKeepBothAttributes() throws Exception {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(node1.url("create"));
+        SessionServlet.BARRIERS.put("both", new CountDownLatch(2));
+        HttpSessionClient tab1 = new HttpSessionClient();
+        HttpSessionClient tab2 = new HttpSessionClient();
+        tab1.sessionId(browser.sessionId());
+        tab2.sessionId(browser.sessionId());
+
+        CompletableFuture<String> first = CompletableFuture.supplyAsync(() -> tab1.ok(node1.url("set?name=a&value=1&barrier=both")));
+        CompletableFuture<String> second = CompletableFuture.supplyAsync(() -> tab2.ok(node2.url("set?name=b&value=2&barrier=both")));
+        first.get();
+        second.get();
+
+        assertThat(browser.ok(node1.url("get?name=a"))).isEqualTo("1");
+        assertThat(browser.ok(node2.url("get?name=b"))).isEqualTo("2");
+    }
+
+    @Test
+    void invalidateRemovesTheSessionFromRedisForEveryNode() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(node1.url("set?name=a&value=1"));
+        String id = browser.sessionId();
+
+        browser.ok(node2.url("invalidate"));
+
+        try (Jedis jedis = REDIS.get().node().client()) {
+            assertThat(jedis.keys("*")).isEmpty();
+        }
+        assertThat(browser.ok(node1.url("get?name=a"))).isEqualTo("no session");
+        assertThat(browser.sessionId()).isEqualTo(id);
+        try (Jedis jedis = REDIS.get().node().client()) {
+            assertThat(jedis.keys("*")).as("an unknown id never creates a key").isEmpty();
+        }
+    }
+
+    @Test
+    void changeSessionIdMovesTheDataAndTheOldIdStopsWorkingEverywhere() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(node1.url("set?name=user&value=ann"));
+        String oldId = browser.sessionId();
+
+        String newId = browser.ok(node2.url("change-id"));
+
+        assertThat(newId).isNotEqualTo(oldId);
+        assertThat(browser.sessionId()).isEqualTo(newId);
+        assertThat(browser.ok(node1.url("get?name=user"))).isEqualTo("ann");
+        HttpSessionClient attacker = new HttpSessionClient();
+        attacker.sessionId(oldId);
+        assertThat(attacker.ok(node1.url("get?name=user"))).isEqualTo("no session");
+        try (Jedis jedis = REDIS.get().node().client()) {
+            assertThat(jedis.keys("*")).containsExactly("tomcat-session:localhost/app:{" + SessionKeys.baseId(newId) + "}");
+        }
+    }
+
+    @Test
+    void idWithAnotherNodesJvmRouteIsFound() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(node1.url("set?name=a&value=1"));
+        assertThat(browser.sessionId()).endsWith(".node1");
+
+        assertThat(browser.ok(node2.url("get?name=a"))).isEqualTo("1");
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"ABC", "*", "{0123456789ABCDEF0123456789ABCDEF}", "ZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZZ",
+            "0123456789ABCDEF0123456789ABCDEF.", "0123456789ABCDEF0123456789ABCDEF.no{de}", "LONG"})
+    void malformedIdIsRejectedBeforeAnyRedisCallAndGetsANewSession(String malformed) {
+        String id = malformed.equals("LONG") ? "A".repeat(10_000) : malformed;
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.sessionId(id);
+
+        HttpSessionClient.Reply reply = browser.get(node1.url("get?name=a"));
+
+        assertThat(reply.status()).isEqualTo(200);
+        assertThat(reply.body()).isEqualTo("no session");
+        assertThat(commands.sessionCommands()).isZero();
+        String created = browser.ok(node1.url("create"));
+        assertThat(created).isNotEqualTo(id).matches("[0-9A-F]{32}\\.node1");
+    }
+
+    @Test
+    void wellFormedUnknownIdCostsOneLookupAndCreatesNoKey() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.sessionId("0123456789ABCDEF0123456789ABCDEF.node1");
+
+        assertThat(browser.ok(node2.url("get?name=a"))).isEqualTo("no session");
+
+        assertThat(commands.calls()).containsOnlyKeys("hgetall");
+        assertThat(commands.calls().get("hgetall")).isEqualTo(1);
+    }
+
+    @Test
+    void nonSerializableAttributeIsSkippedWithOneWarningAndTheRequestSucceeds() {
+        CapturedLog warnings = CapturedLog.of("io.tomcatredis.session.RedisSessionManager");
+        try {
+            HttpSessionClient browser = new HttpSessionClient();
+            browser.ok(node1.url("unserializable?name=thread"));
+            browser.ok(node1.url("unserializable?name=thread"));
+
+            assertThat(browser.ok(node2.url("get?name=ok"))).isEqualTo("stored");
+            assertThat(browser.ok(node2.url("get?name=thread"))).isEqualTo("null");
+            assertThat(warnings.messages()).filteredOn(m -> m.contains("'thread'")).hasSize(1);
+        } finally {
+            warnings.close();
+        }
+    }
+
+    @Test
+    void corruptAttributeIsDroppedWithAWarningAndTheSessionLivesOn() {
+        CapturedLog warnings = CapturedLog.of("io.tomcatredis.session.RedisSessionManager");
+        try {
+            HttpSessionClient browser = new HttpSessionClient();
+            browser.ok(node1.url("set?name=good&value=1"));
+            browser.ok(node1.url("set?name=bad&value=2"));
+            try (Jedis jedis = REDIS.get().node().client()) {
+                String key = "tomcat-session:localhost/app:{" + SessionKeys.baseId(browser.sessionId()) + "}";
+                jedis.hset(key.getBytes(StandardCharsets.UTF_8), "attr:bad".getBytes(StandardCharsets.UTF_8),
+                        new byte[] {1, 42, 42, 42, -1, -1, 7});
+            }
+
+            assertThat(browser.ok(node2.url("get?name=bad"))).isEqualTo("null");
+            assertThat(browser.ok(node2.url("get?name=good"))).isEqualTo("1");
+            assertThat(warnings.messages()).anyMatch(m -> m.contains("'bad'"));
+        } finally {
+            warnings.close();
+        }
+    }
+
+    @Test
+    void restartedNodeStillServesEverySession() {
+        HttpSessionClient ann = new HttpSessionClient();
+        HttpSessionClient bob = new HttpSessionClient();
+        ann.ok(node1.url("set?name=user&value=ann"));
+        bob.ok(node1.url("set?name=user&value=bob"));
+
+        node1.restart();
+
+        assertThat(ann.ok(node1.url("get?name=user"))).isEqualTo("ann");
+        assertThat(bob.ok(node1.url("get?name=user"))).isEqualTo("bob");
+    }
+
+    @Test
+    void statisticsAreCounted() {
+        HttpSessionClient browser = new HttpSessionClient();
+        long saves = node1.manager().getSaves();
+        browser.ok(node1.url("set?name=a&value=1"));
+        browser.ok(node1.url("get?name=a"));
+
+        assertThat(node1.manager().getSaves() - saves).isEqualTo(2);
+        assertThat(node1.manager().getLoads()).isPositive();
+        assertThat(node1.manager().getBytesWritten()).isPositive();
+        assertThat(node1.manager().getMaxSaveMillis()).isPositive();
+        assertThat(node1.manager().getRoundTripsPerRequest()).isBetween(0.1, 2.0);
+    }
+
+    @Test
+    void redisDownAnswers503FastAndRecoversWithoutRestart() throws Exception {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(node1.url("set?name=a&value=1"));
+        REDIS.get().node().pause();
+        try {
+            long start = System.nanoTime();
+            HttpSessionClient.Reply reply = browser.get(node2.url("get?name=a"));
+            long millis = (System.nanoTime() - start) / 1_000_000;
+
+            assertThat(reply.status()).isEqualTo(503);
+            assertThat(reply.body()).doesNotContain("Exception").doesNotContain("at io.tomcatredis");
+            assertThat(millis).isLessThan(2000 + 3000);
+            HttpSessionClient.Reply page = browser.get(node2.url("none"));
+            assertThat(page.status()).as("a page that never uses the session still renders").isEqualTo(200);
+            assertThat(page.setSessionId()).as("no replacement session is handed out").isEmpty();
+            HttpSessionClient.Reply create = browser.get(node1.url("create"));
+            assertThat(create.status()).as("no fresh session while the real one cannot be read").isEqualTo(503);
+            assertThat(create.setSessionId()).isEmpty();
+            assertThat(new HttpSessionClient().get(node1.url("none")).status()).isEqualTo(200);
+        } finally {
+            REDIS.get().node().resume();
+        }
+        Await.until(Duration.ofSeconds(10), "session requests to succeed again",
+                () -> browser.get(node2.url("get?name=a")).body().equals("1"));
+    }
+
+    /** Collects log messages of one java.util.logging logger (Tomcat's JULI writes there). */
+    static final class CapturedLog extends Handler implements AutoCloseable {
+        private final Logger logger;
+        private final java.util.List<String> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        private CapturedLog(Logger logger) {
+            this.logger = logger;
+        }
+
+        static CapturedLog of(String name) {
+            CapturedLog log = new CapturedLog(Logger.getLogger(name));
+            log.logger.addHandler(log);
+            return log;
+        }
+
+        java.util.List<String> messages() {
+            return messages.stream().collect(Collectors.toList());
+        }
+
+        @Override
+        public void publish(LogRecord record) {
+            messages.add(record.getMessage());
+        }
+
+        @Override
+        public void flush() {
+        }
+
+        @Override
+        public void close() {
+            logger.removeHandler(this);
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package io.tomcatredis.session.it;
+
+import io.tomcatredis.session.RedisSessionManager;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.function.Consumer;
+import org.apache.catalina.Context;
+import org.apache.catalina.LifecycleException;
+import org.apache.catalina.LifecycleState;
+import org.apache.catalina.connector.Connector;
+import org.apache.catalina.startup.Tomcat;
+
+/**
+ * One embedded Tomcat on a free loopback port with a context {@code /app} whose sessions are kept
+ * by a {@link RedisSessionManager}, serving {@link SessionServlet} under {@code /app/s/*}.
+ */
+final class TomcatNode implements AutoCloseable {
+
+    private final String name;
+    private final Consumer<RedisSessionManager> configuration;
+    private final Path baseDir;
+    private Tomcat tomcat;
+    private Context context;
+    private RedisSessionManager manager;
+    private int port;
+
+    private TomcatNode(String name, Consumer<RedisSessionManager> configuration) {
+        this.name = name;
+        this.configuration = configuration;
+        try {
+            this.baseDir = Files.createTempDirectory("tomcat-" + name + "-");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Starts a node whose engine has jvmRoute {@code name}; {@code configuration} sets manager attributes. */
+    static TomcatNode start(String name, Consumer<RedisSessionManager> configuration) {
+        TomcatNode node = new TomcatNode(name, configuration);
+        node.startTomcat(0);
+        return node;
+    }
+
+    /** Stops this node and starts it again on the same port, as after a redeploy or restart. */
+    void restart() {
+        int previousPort = port;
+        stopTomcat();
+        startTomcat(previousPort);
+    }
+
+    private void startTomcat(int requestedPort) {
+        tomcat = new Tomcat();
+        tomcat.setBaseDir(baseDir.toString());
+        Connector connector = new Connector();
+        connector.setPort(requestedPort);
+        connector.setProperty("address", "127.0.0.1");
+        // Room for the 10 kB session id of the malformed-id test, so that it reaches the manager.
+        connector.setProperty("maxHttpRequestHeaderSize", "65536");
+        tomcat.setConnector(connector);
+        tomcat.getEngine().setJvmRoute(name);
+        Path docBase = baseDir.resolve("app");
+        try {
+            Files.createDirectories(docBase);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        context = tomcat.addContext("/app", docBase.toString());
+        manager = new RedisSessionManager();
+        configuration.accept(manager);
+        context.setManager(manager);
+        Tomcat.addServlet(context, "session", new SessionServlet()).setAsyncSupported(true);
+        context.addServletMappingDecoded("/s/*", "session");
+        try {
+            tomcat.start();
+        } catch (LifecycleException e) {
+            throw new IllegalStateException("Tomcat " + name + " did not start", e);
+        }
+        port = connector.getLocalPort();
+    }
+
+    String name() {
+        return name;
+    }
+
+    String url(String path) {
+        return "http://127.0.0.1:" + port + "/app/s/" + path;
+    }
+
+    Context context() {
+        return context;
+    }
+
+    RedisSessionManager manager() {
+        return manager;
+    }
+
+    boolean isContextAvailable() {
+        return context.getState() == LifecycleState.STARTED;
+    }
+
+    private void stopTomcat() {
+        try {
+            tomcat.stop();
+            tomcat.destroy();
+        } catch (LifecycleException e) {
+            throw new IllegalStateException("Tomcat " + name + " did not stop", e);
+        }
+    }
+
+    @Override
+    public void close() {
+        stopTomcat();
+    }
+}
