@@ -2,17 +2,22 @@ package io.tomcatredis.testsupport;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.RedisSentinelClient;
 
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class SentinelRedisTest {
 
     @RegisterExtension
     static final RedisExtension<SentinelRedis> REDIS = RedisExtension.sentinel();
 
     @Test
+    @Order(1)
     void sentinelClientWritesThroughMasterAndFollowsFailover() {
         SentinelRedis redis = REDIS.get();
         assertThat(redis.sentinels()).hasSize(3);
@@ -22,8 +27,11 @@ class SentinelRedisTest {
                 .sentinels(redis.sentinelHostAndPorts())
                 .clientConfig(redis.clientConfig())
                 .build()) {
-            client.set("before", "1");
+            redis.awaitHealthy();
             RedisNode oldMaster = redis.currentMaster();
+            try (Jedis jedis = oldMaster.client()) {
+                jedis.set("before", "1");
+            }
             RedisNode replica = redis.dataNodes().stream().filter(n -> n != oldMaster).findFirst().orElseThrow();
             try (Jedis jedis = oldMaster.client()) {
                 assertThat(jedis.waitReplicas(1, 5000)).isEqualTo(1);
@@ -46,6 +54,7 @@ class SentinelRedisTest {
     }
 
     @Test
+    @Order(2)
     void killedMasterIsReplacedBySentinels() {
         SentinelRedis redis = REDIS.get();
         redis.awaitHealthy();

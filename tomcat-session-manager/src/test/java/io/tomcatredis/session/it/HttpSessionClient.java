@@ -24,8 +24,11 @@ final class HttpSessionClient {
     record Reply(int status, String body, Optional<String> setSessionId) {
     }
 
-    Reply get(String url) {
+    Reply get(String url, String... headerNamesAndValues) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30)).GET();
+        if (headerNamesAndValues.length > 0) {
+            request.headers(headerNamesAndValues);
+        }
         if (sessionId != null) {
             request.header("Cookie", "JSESSIONID=" + sessionId);
         }

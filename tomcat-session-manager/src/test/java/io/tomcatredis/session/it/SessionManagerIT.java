@@ -11,10 +11,6 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
-import java.util.logging.Handler;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
-import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -91,9 +87,26 @@ class SessionManagerIT {
         assertThat(browser.ok(node2.url("get?name=color"))).isEqualTo("blue");
 
         Map<String, Long> calls = commands.calls();
+        System.out.println("commandstats of 1 read-only request: " + calls);
         assertThat(calls.get("hgetall")).isEqualTo(1);
         assertThat(calls.getOrDefault("evalsha", 0L) + calls.getOrDefault("eval", 0L)).isEqualTo(1);
         assertThat(commands.sessionCommands()).as(commands.calls().toString()).isEqualTo(2);
+    }
+
+    @Test
+    void writingRequestCostsOneLoadAndOneAtomicSave() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(node1.url("cart-add?value=apple"));
+        commands.reset();
+
+        browser.ok(node2.url("cart-add?value=pear"));
+        browser.ok(node1.url("set?name=color&value=red"));
+
+        Map<String, Long> calls = commands.calls();
+        System.out.println("commandstats of 2 writing requests: " + calls);
+        assertThat(calls.get("hgetall")).isEqualTo(2);
+        assertThat(calls.getOrDefault("evalsha", 0L) + calls.getOrDefault("eval", 0L)).isEqualTo(2);
+        assertThat(commands.sessionCommands()).isEqualTo(4);
     }
 
     @Test
@@ -239,8 +252,7 @@ class SessionManagerIT {
 
     @Test
     void nonSerializableAttributeIsSkippedWithOneWarningAndTheRequestSucceeds() {
-        CapturedLog warnings = CapturedLog.of("io.tomcatredis.session.RedisSessionManager");
-        try {
+        try (CapturedLog warnings = CapturedLog.of("io.tomcatredis.session.RedisSessionManager")) {
             HttpSessionClient browser = new HttpSessionClient();
             browser.ok(node1.url("unserializable?name=thread"));
             browser.ok(node1.url("unserializable?name=thread"));
@@ -248,15 +260,12 @@ class SessionManagerIT {
             assertThat(browser.ok(node2.url("get?name=ok"))).isEqualTo("stored");
             assertThat(browser.ok(node2.url("get?name=thread"))).isEqualTo("null");
             assertThat(warnings.messages()).filteredOn(m -> m.contains("'thread'")).hasSize(1);
-        } finally {
-            warnings.close();
         }
     }
 
     @Test
     void corruptAttributeIsDroppedWithAWarningAndTheSessionLivesOn() {
-        CapturedLog warnings = CapturedLog.of("io.tomcatredis.session.RedisSessionManager");
-        try {
+        try (CapturedLog warnings = CapturedLog.of("io.tomcatredis.session.RedisSessionManager")) {
             HttpSessionClient browser = new HttpSessionClient();
             browser.ok(node1.url("set?name=good&value=1"));
             browser.ok(node1.url("set?name=bad&value=2"));
@@ -266,12 +275,28 @@ class SessionManagerIT {
                         new byte[] {1, 42, 42, 42, -1, -1, 7});
             }
 
+            assertThat(browser.ok(node2.url("get?name=good"))).isEqualTo("1");
+            assertThat(warnings.messages()).as("attributes are decoded lazily").noneMatch(m -> m.contains("'bad'"));
             assertThat(browser.ok(node2.url("get?name=bad"))).isEqualTo("null");
             assertThat(browser.ok(node2.url("get?name=good"))).isEqualTo("1");
             assertThat(warnings.messages()).anyMatch(m -> m.contains("'bad'"));
-        } finally {
-            warnings.close();
         }
+    }
+
+    @Test
+    void authenticatedPrincipalCachedInTheSessionIsKnownOnTheOtherNode() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(node1.url("create"));
+        String basic = "Basic " + java.util.Base64.getEncoder().encodeToString("ann:secret".getBytes(StandardCharsets.UTF_8));
+        assertThat(browser.get(node1.url("secure/whoami"), "Authorization", basic).body()).isEqualTo("ann BASIC");
+
+        assertThat(browser.ok(node2.url("secure/whoami"))).isEqualTo("ann BASIC");
+        try (Jedis jedis = REDIS.get().node().client()) {
+            String key = "tomcat-session:localhost/app:{" + SessionKeys.baseId(browser.sessionId()) + "}";
+            assertThat(jedis.hget(key, "meta:authType")).isEqualTo("BASIC");
+            assertThat(jedis.hexists(key, "meta:principal")).isTrue();
+        }
+        assertThat(new HttpSessionClient().get(node2.url("secure/whoami")).status()).isEqualTo(401);
     }
 
     @Test
@@ -326,39 +351,5 @@ class SessionManagerIT {
         }
         Await.until(Duration.ofSeconds(10), "session requests to succeed again",
                 () -> browser.get(node2.url("get?name=a")).body().equals("1"));
-    }
-
-    /** Collects log messages of one java.util.logging logger (Tomcat's JULI writes there). */
-    static final class CapturedLog extends Handler implements AutoCloseable {
-        private final Logger logger;
-        private final java.util.List<String> messages = new java.util.concurrent.CopyOnWriteArrayList<>();
-
-        private CapturedLog(Logger logger) {
-            this.logger = logger;
-        }
-
-        static CapturedLog of(String name) {
-            CapturedLog log = new CapturedLog(Logger.getLogger(name));
-            log.logger.addHandler(log);
-            return log;
-        }
-
-        java.util.List<String> messages() {
-            return messages.stream().collect(Collectors.toList());
-        }
-
-        @Override
-        public void publish(LogRecord record) {
-            messages.add(record.getMessage());
-        }
-
-        @Override
-        public void flush() {
-        }
-
-        @Override
-        public void close() {
-            logger.removeHandler(this);
-        }
     }
 }

@@ -34,6 +34,7 @@ final class SessionServlet extends HttpServlet {
         String out;
         switch (op) {
             case "none" -> out = "no session touched";
+            case "secure/whoami" -> out = request.getRemoteUser() + " " + request.getAuthType();
             case "id" -> {
                 HttpSession session = request.getSession(false);
                 out = session == null ? "none" : session.getId() + " new=" + session.isNew();

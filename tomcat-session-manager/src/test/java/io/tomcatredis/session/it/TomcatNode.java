@@ -10,7 +10,15 @@ import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.LifecycleState;
 import org.apache.catalina.connector.Connector;
+import org.apache.catalina.authenticator.BasicAuthenticator;
+import org.apache.catalina.realm.GenericPrincipal;
+import org.apache.catalina.realm.RealmBase;
 import org.apache.catalina.startup.Tomcat;
+import org.apache.tomcat.util.descriptor.web.LoginConfig;
+import org.apache.tomcat.util.descriptor.web.SecurityCollection;
+import org.apache.tomcat.util.descriptor.web.SecurityConstraint;
+import java.security.Principal;
+import java.util.List;
 
 /**
  * One embedded Tomcat on a free loopback port with a context {@code /app} whose sessions are kept
@@ -60,6 +68,8 @@ final class TomcatNode implements AutoCloseable {
         connector.setProperty("maxHttpRequestHeaderSize", "65536");
         tomcat.setConnector(connector);
         tomcat.getEngine().setJvmRoute(name);
+        // Own JMX domain per node: several nodes share this JVM.
+        tomcat.getEngine().setName(name);
         Path docBase = baseDir.resolve("app");
         try {
             Files.createDirectories(docBase);
@@ -70,14 +80,49 @@ final class TomcatNode implements AutoCloseable {
         manager = new RedisSessionManager();
         configuration.accept(manager);
         context.setManager(manager);
+        protectWithBasicAuth(context);
         Tomcat.addServlet(context, "session", new SessionServlet()).setAsyncSupported(true);
         context.addServletMappingDecoded("/s/*", "session");
         try {
             tomcat.start();
         } catch (LifecycleException e) {
+            stopTomcat();
             throw new IllegalStateException("Tomcat " + name + " did not start", e);
         }
+        if (context.getState() != LifecycleState.STARTED) {
+            stopTomcat();
+            throw new IllegalStateException("Context /app of " + name + " did not start: " + context.getState());
+        }
         port = connector.getLocalPort();
+    }
+
+    /**
+     * {@code /s/secure/*} needs user {@code ann} (password {@code secret}, role {@code user}) by
+     * BASIC authentication; Tomcat caches the principal in the session.
+     */
+    private static void protectWithBasicAuth(Context context) {
+        context.setRealm(new RealmBase() {
+            @Override
+            protected String getPassword(String username) {
+                return "ann".equals(username) ? "secret" : null;
+            }
+
+            @Override
+            protected Principal getPrincipal(String username) {
+                return new GenericPrincipal(username, List.of("user"));
+            }
+        });
+        LoginConfig login = new LoginConfig();
+        login.setAuthMethod("BASIC");
+        context.setLoginConfig(login);
+        context.getPipeline().addValve(new BasicAuthenticator());
+        context.addSecurityRole("user");
+        SecurityCollection collection = new SecurityCollection();
+        collection.addPatternDecoded("/s/secure/*");
+        SecurityConstraint constraint = new SecurityConstraint();
+        constraint.addAuthRole("user");
+        constraint.addCollection(collection);
+        context.addConstraint(constraint);
     }
 
     String name() {

@@ -1,0 +1,65 @@
+package io.tomcatredis.connection;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class RedisConnectionSettingsTest {
+
+    private static RedisConnectionSettings parse(Map<String, String> attributes) {
+        return RedisConnectionSettings.parse(attributes::get);
+    }
+
+    @Test
+    void defaultsToLocalRedisWithTwoSecondTimeout() {
+        RedisConnectionSettings settings = parse(Map.of());
+        assertThat(settings.host()).isEqualTo("localhost");
+        assertThat(settings.port()).isEqualTo(6379);
+        assertThat(settings.timeoutMillis()).isEqualTo(2000);
+        assertThat(settings.tls()).isFalse();
+    }
+
+    @Test
+    void parsesUserPasswordDatabaseAndTls() {
+        RedisConnectionSettings settings = parse(Map.of("redisUri", "rediss://app:p%40ss@redis.example:6380/3"));
+        assertThat(settings.tls()).isTrue();
+        assertThat(settings.user()).isEqualTo("app");
+        assertThat(settings.password()).isEqualTo("p@ss");
+        assertThat(settings.database()).isEqualTo(3);
+        assertThat(settings.port()).isEqualTo(6380);
+        assertThat(settings.toString()).doesNotContain("p@ss").doesNotContain("p%40ss").contains("app:***@");
+    }
+
+    @Test
+    void passwordOnlyUri() {
+        RedisConnectionSettings settings = parse(Map.of("redisUri", "redis://:secret@h:1"));
+        assertThat(settings.user()).isNull();
+        assertThat(settings.password()).isEqualTo("secret");
+    }
+
+    @Test
+    void badValuesNameTheAttributeAndNeverThePassword() {
+        assertThatThrownBy(() -> parse(Map.of("timeoutMillis", "abc")))
+                .isInstanceOf(InvalidSettingException.class)
+                .hasMessage("Invalid value for attribute 'timeoutMillis': \"abc\" is not a whole number");
+        assertThatThrownBy(() -> parse(Map.of("timeoutMillis", "0")))
+                .hasMessageContaining("'timeoutMillis'").hasMessageContaining("1..600000");
+        assertThatThrownBy(() -> parse(Map.of("redisUri", "http://user:topsecret@host:1")))
+                .isInstanceOf(InvalidSettingException.class)
+                .hasMessageContaining("'redisUri'").hasMessageNotContaining("topsecret");
+        assertThatThrownBy(() -> parse(Map.of("redisUri", "redis://user:topsecret@host:1/x")))
+                .hasMessageContaining("'redisUri'").hasMessageNotContaining("topsecret");
+        assertThatThrownBy(() -> parse(Map.of("redisUri", "redis://user:top secret@host:1")))
+                .hasMessageContaining("'redisUri'").hasMessageNotContaining("top secret");
+        assertThatThrownBy(() -> parse(Map.of("maxConnections", "-1"))).hasMessageContaining("'maxConnections'");
+    }
+
+    @Test
+    void redactsPasswords() {
+        assertThat(RedisConnectionSettings.redact("redis://u:p@h:1")).isEqualTo("redis://u:***@h:1");
+        assertThat(RedisConnectionSettings.redact("redis://p@h:1")).isEqualTo("redis://***@h:1");
+        assertThat(RedisConnectionSettings.redact("redis://h:1")).isEqualTo("redis://h:1");
+    }
+}

@@ -1,0 +1,142 @@
+package io.tomcatredis.session.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.RedisOptions;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import java.lang.management.ManagementFactory;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Manager attributes as a context.xml sets them: validation, logging, serializers, JMX. */
+@Tag("tomcat")
+class ManagerConfigurationIT {
+
+    private static final String PASSWORD = "Pa55-w0rd-never-logged";
+
+    @RegisterExtension
+    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone(
+            RedisOptions.DEFAULTS.withAclUser("sessions", PASSWORD));
+
+    @Test
+    void badAttributeStopsTheContextWithAMessageNamingIt() {
+        try (CapturedLog log = CapturedLog.of("")) {
+            assertThatThrownBy(() -> TomcatNode.start("bad", m -> {
+                m.setRedisUri(REDIS.get().uri());
+                m.setTimeoutMillis("two seconds");
+            })).isInstanceOf(IllegalStateException.class);
+
+            assertThat(log.text()).contains("Invalid value for attribute 'timeoutMillis': \"two seconds\"");
+            assertThat(log.text()).doesNotContain(PASSWORD);
+        }
+    }
+
+    @Test
+    void malformedUriIsReportedWithoutItsPassword() {
+        try (CapturedLog log = CapturedLog.of("")) {
+            assertThatThrownBy(() -> TomcatNode.start("bad-uri", m ->
+                    m.setRedisUri("redis://sessions:" + PASSWORD + "@127.0.0.1:notaport")))
+                    .isInstanceOf(IllegalStateException.class);
+
+            assertThat(log.text()).contains("'redisUri'").doesNotContain(PASSWORD);
+        }
+    }
+
+    @Test
+    void badSerializerAndSerialFilterAreRejected() {
+        try (CapturedLog log = CapturedLog.of("")) {
+            assertThatThrownBy(() -> TomcatNode.start("bad-serializer", m -> {
+                m.setRedisUri(REDIS.get().uri());
+                m.setSerializer("xml");
+            })).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> TomcatNode.start("bad-filter", m -> {
+                m.setRedisUri(REDIS.get().uri());
+                m.setSerialFilter("maxdepth=abc");
+            })).isInstanceOf(IllegalStateException.class);
+            assertThatThrownBy(() -> TomcatNode.start("bad-prefix", m -> {
+                m.setRedisUri(REDIS.get().uri());
+                m.setKeyPrefix("app{1}:");
+            })).isInstanceOf(IllegalStateException.class);
+
+            assertThat(log.text()).contains("'serializer'").contains("'serialFilter'").contains("'keyPrefix'");
+        }
+    }
+
+    @Test
+    void aclPasswordIsUsedButNeverLogged() {
+        try (CapturedLog log = CapturedLog.of("");
+             TomcatNode node = TomcatNode.start("acl", m -> m.setRedisUri(REDIS.get().uri()))) {
+            HttpSessionClient browser = new HttpSessionClient();
+            browser.ok(node.url("set?name=a&value=1"));
+            assertThat(browser.ok(node.url("get?name=a"))).isEqualTo("1");
+
+            assertThat(node.manager().getRedisUri()).doesNotContain(PASSWORD).contains("***");
+            assertThat(log.text()).contains("sessions:***@").doesNotContain(PASSWORD);
+        }
+    }
+
+    @Test
+    void javaSerializationWorksAcrossNodes() {
+        try (TomcatNode one = TomcatNode.start("java1", m -> {
+                 m.setRedisUri(REDIS.get().uri());
+                 m.setSerializer("java");
+             });
+             TomcatNode two = TomcatNode.start("java2", m -> {
+                 m.setRedisUri(REDIS.get().uri());
+                 m.setSerializer("java");
+             })) {
+            HttpSessionClient browser = new HttpSessionClient();
+            browser.ok(one.url("value-object?name=profile&value=ann"));
+            browser.ok(two.url("cart-add?value=apple"));
+            browser.ok(one.url("cart-add?value=pear"));
+
+            assertThat(browser.ok(two.url("get?name=profile"))).isEqualTo("Profile[name=ann, email=ann@example.com]");
+            assertThat(browser.ok(one.url("get?name=cart"))).isEqualTo("[apple, pear]");
+        }
+    }
+
+    @Test
+    void serialFilterDropsRejectedClassWithAWarningAndKeepsTheRest() {
+        String filter = "!io.tomcatredis.session.it.SessionServlet$Profile";
+        try (CapturedLog log = CapturedLog.of("io.tomcatredis.session.RedisSessionManager");
+             TomcatNode writer = TomcatNode.start("writer", m -> m.setRedisUri(REDIS.get().uri()));
+             TomcatNode reader = TomcatNode.start("reader", m -> {
+                 m.setRedisUri(REDIS.get().uri());
+                 m.setSerialFilter(filter);
+             })) {
+            HttpSessionClient browser = new HttpSessionClient();
+            browser.ok(writer.url("value-object?name=profile&value=ann"));
+            browser.ok(writer.url("set?name=plain&value=kept"));
+
+            assertThat(browser.ok(reader.url("get?name=profile"))).isEqualTo("null");
+            assertThat(browser.ok(reader.url("get?name=plain"))).isEqualTo("kept");
+            assertThat(log.text()).contains("'profile'").contains("rejected by serialFilter");
+        }
+    }
+
+    @Test
+    void statisticsAreReadableThroughJmx() throws Exception {
+        try (TomcatNode node = TomcatNode.start("jmx", m -> m.setRedisUri(REDIS.get().uri()))) {
+            HttpSessionClient browser = new HttpSessionClient();
+            browser.ok(node.url("set?name=a&value=1"));
+            browser.ok(node.url("get?name=a"));
+
+            MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+            ObjectName name = new ObjectName("jmx:type=Manager,host=localhost,context=/app");
+            assertThat((Long) server.getAttribute(name, "saves")).isEqualTo(2);
+            assertThat((Long) server.getAttribute(name, "loads")).isEqualTo(1);
+            assertThat((Long) server.getAttribute(name, "bytesWritten")).isPositive();
+            assertThat((Long) server.getAttribute(name, "bytesRead")).isPositive();
+            assertThat((Long) server.getAttribute(name, "failures")).isZero();
+            assertThat((Double) server.getAttribute(name, "meanSaveMillis")).isPositive();
+            assertThat((Double) server.getAttribute(name, "maxLoadMillis")).isPositive();
+            assertThat((Double) server.getAttribute(name, "roundTripsPerRequest")).isEqualTo(1.5);
+            assertThat((String) server.getAttribute(name, "redisUri")).doesNotContain(PASSWORD);
+        }
+    }
+}
