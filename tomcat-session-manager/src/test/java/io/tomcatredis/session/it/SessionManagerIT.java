@@ -195,6 +195,27 @@ class SessionManagerIT {
     }
 
     @Test
+    void saveOfARequestInFlightNeverResurrectsASessionInvalidatedOnAnotherNode() throws Exception {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(node1.url("set?name=a&value=1"));
+        SessionServlet.BARRIERS.put("held", new CountDownLatch(2));
+        HttpSessionClient slowTab = new HttpSessionClient();
+        slowTab.sessionId(browser.sessionId());
+        CompletableFuture<String> slow = CompletableFuture.supplyAsync(
+                () -> slowTab.ok(node1.url("set?name=b&value=2&barrier=held")));
+        Await.until(Duration.ofSeconds(10), "the slow request to hold its session",
+                () -> SessionServlet.BARRIERS.get("held").getCount() == 1);
+
+        browser.ok(node2.url("invalidate"));
+        SessionServlet.BARRIERS.get("held").countDown();
+        slow.get();
+
+        try (Jedis jedis = REDIS.get().node().client()) {
+            assertThat(jedis.keys("*")).isEmpty();
+        }
+    }
+
+    @Test
     void changeSessionIdMovesTheDataAndTheOldIdStopsWorkingEverywhere() {
         HttpSessionClient browser = new HttpSessionClient();
         browser.ok(node1.url("set?name=user&value=ann"));
