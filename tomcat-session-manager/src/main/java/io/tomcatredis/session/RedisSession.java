@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import jakarta.servlet.http.HttpSessionActivationListener;
 import org.apache.catalina.session.StandardSession;
 
 /**
@@ -32,6 +33,12 @@ public class RedisSession extends StandardSession {
     /** Requests on this node using this object; -1 once it left the manager's map. */
     private final transient AtomicInteger users = new AtomicInteger();
     private transient volatile boolean persisted;
+    /** Set when this node already won the claim on the session in Redis (background expiry). */
+    private transient volatile boolean claimed;
+    private final transient Set<String> storedActivationListeners = ConcurrentHashMap.newKeySet();
+    /** Names of the session-scoped structures; see {@link RedisSessions}. */
+    private final transient Set<String> dataKeys = ConcurrentHashMap.newKeySet();
+    private final transient Set<String> storedDataKeys = ConcurrentHashMap.newKeySet();
 
     RedisSession(RedisSessionManager manager) {
         super(manager);
@@ -56,7 +63,32 @@ public class RedisSession extends StandardSession {
         }
         storedBytes.putAll(stored.attributes());
         undecoded.putAll(stored.attributes());
+        storedActivationListeners.addAll(stored.activationListeners());
+        dataKeys.addAll(stored.dataKeys());
+        storedDataKeys.addAll(stored.dataKeys());
         persisted = true;
+        // Activation listeners must hear of the load, so they cannot wait for a lazy getAttribute.
+        stored.activationListeners().forEach(this::materialize);
+    }
+
+    /** Records a session-scoped structure, so that it expires, moves and dies with the session. */
+    void addDataKey(String name) {
+        dataKeys.add(name);
+    }
+
+    /** Expires a session whose claim in Redis this node already won: listeners fire here. */
+    void expireClaimed() {
+        claimed = true;
+        expire(true);
+    }
+
+    Set<String> dataKeys() {
+        return Set.copyOf(dataKeys);
+    }
+
+    /** Whether only the calling request still uses this object on this node. */
+    boolean isLastUser() {
+        return users.get() == 1;
     }
 
     /** Whether Redis holds this session (it was loaded, or saved at least once). */
@@ -151,8 +183,8 @@ public class RedisSession extends StandardSession {
         if (!isValid || expiring) {
             return;
         }
-        boolean claimed = redisManager().claimExpiry(this);
-        super.expire(notify && claimed);
+        boolean won = claimed || redisManager().claimExpiry(this);
+        super.expire(notify && won);
     }
 
     /**
@@ -183,6 +215,19 @@ public class RedisSession extends StandardSession {
                     : redisManager().encodeOrWarn("(principal)", principal));
             out.authType(authType);
         }
+        Set<String> activationListeners = new HashSet<>();
+        attributes.forEach((name, value) -> {
+            if (value instanceof HttpSessionActivationListener) {
+                activationListeners.add(name);
+            }
+        });
+        if (!activationListeners.equals(storedActivationListeners)) {
+            out.activationListeners(activationListeners);
+        }
+        Set<String> currentDataKeys = Set.copyOf(dataKeys);
+        if (!currentDataKeys.equals(storedDataKeys)) {
+            out.dataKeys(currentDataKeys);
+        }
         for (Map.Entry<String, Object> entry : attributes.entrySet()) {
             String name = entry.getKey();
             Object value = entry.getValue();
@@ -211,6 +256,14 @@ public class RedisSession extends StandardSession {
     void saved(SessionChanges saved) {
         storedBytes.putAll(saved.attributes());
         saved.removedAttributes().forEach(storedBytes::remove);
+        saved.activationListenersWritten().ifPresent(names -> {
+            storedActivationListeners.clear();
+            storedActivationListeners.addAll(names);
+        });
+        saved.dataKeysWritten().ifPresent(names -> {
+            storedDataKeys.clear();
+            storedDataKeys.addAll(names);
+        });
         persisted = true;
     }
 

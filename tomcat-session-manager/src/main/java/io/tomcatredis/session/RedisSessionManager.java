@@ -12,6 +12,8 @@ import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.session.store.SessionStoreStatistics;
 import io.tomcatredis.session.store.SessionStoreUnavailableException;
 import io.tomcatredis.session.store.StoredSession;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
@@ -48,6 +50,9 @@ public class RedisSessionManager extends ManagerBase {
 
     private static final Log log = LogFactory.getLog(RedisSessionManager.class);
     private static final String NAME = "RedisSessionManager";
+    private static final int MAX_LISTED_SESSIONS = 1000;
+    private static final int SWEEP_BATCH_SIZE = 100;
+    private static final int MAX_SWEEP_BATCHES = 100;
 
     private final java.util.Map<String, String> attributes = new ConcurrentHashMap<>();
     private final ThreadLocal<RequestSessions> currentRequest = new ThreadLocal<>();
@@ -156,6 +161,8 @@ public class RedisSessionManager extends ManagerBase {
         jedis = RedisConnector.open(settings.connection(), "tomcat-redis-session");
         store = new RedisSessionStore(jedis, new SessionKeys(settings.keyPrefix()), settings.connection().timeoutMillis());
         activeKeyPrefix = settings.keyPrefix();
+        getContext().getServletContext().setAttribute(RedisSessions.CONTEXT_ATTRIBUTE,
+                new RedisSessions(this, jedis, store.keys()));
         log.info("Sessions of " + getContext().getName() + " are stored in " + settings.connection()
                 + " under keyPrefix \"" + settings.keyPrefix() + "\", serializer " + settings.serializer()
                 + ", serialFilter " + settings.serialFilter());
@@ -165,6 +172,7 @@ public class RedisSessionManager extends ManagerBase {
     @Override
     protected void stopInternal() throws LifecycleException {
         setState(LifecycleState.STOPPING);
+        getContext().getServletContext().removeAttribute(RedisSessions.CONTEXT_ATTRIBUTE);
         // Sessions live on in Redis: nothing is expired or written here.
         sessions.clear();
         UnifiedJedis closing = jedis;
@@ -287,6 +295,7 @@ public class RedisSessionManager extends ManagerBase {
             loaded.restore(id, stored);
             loaded.tryAcquire();
             if (sessions.putIfAbsent(id, loaded) == null) {
+                loaded.activate();
                 return loaded;
             }
             // Another request on this node loaded the same session at the same time: share theirs.
@@ -315,7 +324,130 @@ public class RedisSessionManager extends ManagerBase {
         if (!session.isPersisted() || store == null) {
             return true;
         }
-        return store().delete(session.getIdInternal());
+        return store().delete(session.getIdInternal(), session.dataKeys());
+    }
+
+    /**
+     * Sessions in Redis, for Tomcat's Manager webapp and JMX: found with SCAN, at most
+     * {@value #MAX_LISTED_SESSIONS}, each a read-only copy (changes to it are not saved, but
+     * {@code expire()} invalidates it everywhere).
+     */
+    @Override
+    public Session[] findSessions() {
+        RedisSessionStore current = store();
+        List<Session> found = new ArrayList<>();
+        for (String id : current.sessionIds(MAX_LISTED_SESSIONS)) {
+            Session session = sessions.get(id);
+            if (session == null) {
+                StoredSession stored = current.load(id);
+                if (stored != null) {
+                    RedisSession copy = (RedisSession) createEmptySession();
+                    copy.restore(id, stored);
+                    session = copy;
+                }
+            }
+            if (session != null) {
+                found.add(session);
+            }
+        }
+        return found.toArray(new Session[0]);
+    }
+
+    // JMX operations of ManagerBase look only at sessions in memory; these answer from Redis.
+
+    @Override
+    public String listSessionIds() {
+        return String.join(" ", store().sessionIds(MAX_LISTED_SESSIONS));
+    }
+
+    @Override
+    public String getSessionAttribute(String sessionId, String key) {
+        Session session = findSession(sessionId);
+        Object value = session == null ? null : session.getSession().getAttribute(key);
+        return value == null ? null : value.toString();
+    }
+
+    @Override
+    public void expireSession(String sessionId) {
+        Session session = findSession(sessionId);
+        if (session != null) {
+            session.expire();
+        }
+    }
+
+    @Override
+    public long getLastAccessedTimestamp(String sessionId) {
+        Session session = findSession(sessionId);
+        return session == null ? -1 : session.getLastAccessedTime();
+    }
+
+    @Override
+    public long getCreationTimestamp(String sessionId) {
+        Session session = findSession(sessionId);
+        return session == null ? -1 : session.getCreationTime();
+    }
+
+    /** Sessions of this webapp in Redis, on every node (the size of the expiry index). */
+    @Override
+    public int getActiveSessions() {
+        RedisSessionStore current = store;
+        return current == null ? 0 : (int) Math.min(Integer.MAX_VALUE, current.count());
+    }
+
+    /** Adds a session to those in use on this node; unlike the base class, asks Redis nothing. */
+    @Override
+    public void add(Session session) {
+        sessions.put(session.getIdInternal(), session);
+        int inUse = sessions.size();
+        if (inUse > maxActive) {
+            maxActive = inUse;
+        }
+    }
+
+    /** Removes exactly this object: another object for the same id may be in use on this node. */
+    @Override
+    public void remove(Session session, boolean update) {
+        String id = session.getIdInternal();
+        Session inUse = id == null ? null : sessions.get(id);
+        super.remove(session, update);
+        if (inUse != null && inUse != session) {
+            sessions.putIfAbsent(id, inUse);
+        }
+    }
+
+    /**
+     * Expires sessions whose deadline passed, whether or not any node holds them in memory: every
+     * node sweeps the expiry index, and an atomic claim in Redis lets exactly one fire the
+     * listeners. Runs every {@code processExpiresFrequency} background cycles.
+     */
+    @Override
+    public void processExpires() {
+        RedisSessionStore current = store;
+        if (current == null) {
+            return;
+        }
+        long start = System.currentTimeMillis();
+        try {
+            for (int batch = 0; batch < MAX_SWEEP_BATCHES; batch++) {
+                List<String> due = current.dueForExpiry(System.currentTimeMillis(), SWEEP_BATCH_SIZE);
+                for (String id : due) {
+                    StoredSession stored = current.claimIfExpired(id, System.currentTimeMillis());
+                    if (stored != null) {
+                        RedisSession expiring = (RedisSession) createEmptySession();
+                        expiring.restore(id, stored);
+                        expiring.activate();
+                        expiring.expireClaimed();
+                    }
+                }
+                if (due.size() < SWEEP_BATCH_SIZE) {
+                    break;
+                }
+            }
+        } catch (SessionStoreUnavailableException e) {
+            log.warn("Expiring the sessions of " + getContext().getName() + " is postponed: " + e.getMessage());
+        } finally {
+            processingTime += System.currentTimeMillis() - start;
+        }
     }
 
     // ------------------------------------------------------------------ request scope, used by the valve
@@ -346,6 +478,10 @@ public class RedisSessionManager extends ManagerBase {
         for (RedisSession session : request.sessions()) {
             try {
                 if (session.isLive()) {
+                    if (session.isLastUser()) {
+                        // The session's data leaves this node: tell activation listeners first.
+                        session.passivate();
+                    }
                     save(session);
                 }
             } catch (RuntimeException e) {

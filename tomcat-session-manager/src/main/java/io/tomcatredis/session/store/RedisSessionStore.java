@@ -2,13 +2,19 @@ package io.tomcatredis.session.store;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Supplier;
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.params.ScanParams;
+import redis.clients.jedis.resps.ScanResult;
+import redis.clients.jedis.resps.Tuple;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
@@ -79,6 +85,8 @@ public final class RedisSessionStore {
         List<byte[]> args = new ArrayList<>();
         args.add(ascii(changes.created() ? "0" : "1"));
         args.add(ascii(Long.toString(changes.ttlMillis())));
+        args.add(ascii(changes.deadline()));
+        args.add(utf8(sessionId));
         List<byte[]> pairs = new ArrayList<>();
         List<byte[]> deletions = new ArrayList<>();
         SessionHash.write(changes, pairs, deletions);
@@ -89,19 +97,79 @@ public final class RedisSessionStore {
         for (byte[] arg : args) {
             bytes += arg.length;
         }
-        Object result = call("save", () -> SessionKeys.SAVE.run(jedis, List.of(keys.sessionKeyBytes(sessionId)), args));
+        Object result = call("save", () -> SessionKeys.SAVE.run(jedis, List.of(keys.sessionKeyBytes(sessionId),
+                utf8(keys.expiryIndexKey())), args));
         statistics.save(System.nanoTime() - start, bytes);
         return !(result instanceof Long version) || version >= 0;
     }
 
     /**
-     * Deletes a session. Also the atomic claim of expiry: of all nodes that try, exactly one gets
-     * true.
+     * Deletes a session with its structures and index entry: the atomic claim of an invalidation or
+     * expiry. Of all nodes that try, exactly one gets true.
+     *
+     * @param dataKeys structures known to this node, perhaps not yet listed in Redis
      */
-    public boolean delete(String sessionId) {
-        long deleted = call("delete", () -> jedis.del(keys.sessionKeyBytes(sessionId)));
+    public boolean delete(String sessionId, Collection<String> dataKeys) {
+        List<byte[]> args = new ArrayList<>();
+        args.add(utf8(sessionId));
+        dataKeys.forEach(name -> args.add(utf8(name)));
+        Object deleted = call("delete", () -> SessionKeys.CLAIM.run(jedis, List.of(keys.sessionKeyBytes(sessionId),
+                utf8(keys.expiryIndexKey())), args));
         statistics.delete();
-        return deleted > 0;
+        return deleted instanceof Long count && count > 0;
+    }
+
+    /** Ids (index members) whose deadline is at or before {@code now}, at most {@code limit}. */
+    public List<String> dueForExpiry(long now, int limit) {
+        return call("dueForExpiry", () -> jedis.zrangeByScore(keys.expiryIndexKey(), "-inf", Long.toString(now), 0,
+                limit));
+    }
+
+    /**
+     * Claims a session whose deadline has passed: deletes it and returns what it held, to exactly
+     * one caller; null when it is gone, or was used again and is not due any more.
+     */
+    @SuppressWarnings("unchecked")
+    public StoredSession claimIfExpired(String sessionId, long now) {
+        Object result = call("claimIfExpired", () -> SessionKeys.CLAIM_IF_EXPIRED.run(jedis,
+                List.of(keys.sessionKeyBytes(sessionId), utf8(keys.expiryIndexKey())),
+                List.of(utf8(sessionId), ascii(Long.toString(now)))));
+        if (!(result instanceof List<?> flat) || flat.isEmpty()) {
+            return null;
+        }
+        Map<byte[], byte[]> hash = new HashMap<>();
+        List<byte[]> values = (List<byte[]>) flat;
+        for (int i = 0; i + 1 < values.size(); i += 2) {
+            hash.put(values.get(i), values.get(i + 1));
+        }
+        statistics.delete();
+        return SessionHash.read(hash);
+    }
+
+    /** Sessions in Redis for this prefix (the expiry index holds one entry per session). */
+    public long count() {
+        return call("count", () -> jedis.zcard(keys.expiryIndexKey()));
+    }
+
+    /**
+     * Ids of sessions in Redis, at most {@code limit}: a ZSCAN of the expiry index, which holds
+     * every session's id as its node knows it (with the jvmRoute), page by page.
+     */
+    public List<String> sessionIds(int limit) {
+        List<String> ids = new ArrayList<>();
+        ScanParams params = new ScanParams().count(500);
+        String cursor = ScanParams.SCAN_POINTER_START;
+        do {
+            String from = cursor;
+            ScanResult<Tuple> page = call("scan", () -> jedis.zscan(keys.expiryIndexKey(), from, params));
+            for (Tuple entry : page.getResult()) {
+                if (ids.size() < limit) {
+                    ids.add(entry.getElement());
+                }
+            }
+            cursor = page.getCursor();
+        } while (!ScanParams.SCAN_POINTER_START.equals(cursor) && ids.size() < limit);
+        return ids;
     }
 
     /**
@@ -111,7 +179,8 @@ public final class RedisSessionStore {
      */
     public boolean changeId(String oldId, String newId) {
         Object moved = call("changeId", () -> SessionKeys.RENAME.run(jedis,
-                List.of(keys.sessionKeyBytes(oldId), keys.sessionKeyBytes(newId)), List.of()));
+                List.of(keys.sessionKeyBytes(oldId), keys.sessionKeyBytes(newId), utf8(keys.expiryIndexKey())),
+                List.of(utf8(oldId), utf8(newId))));
         return Long.valueOf(1).equals(moved);
     }
 
@@ -153,6 +222,10 @@ public final class RedisSessionStore {
         return new SessionStoreUnavailableException("Redis session " + operation + " failed: " + e.getMessage(), e);
     }
 
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+
     private static byte[] ascii(String text) {
         return text.getBytes(StandardCharsets.US_ASCII);
     }
@@ -178,6 +251,8 @@ public final class RedisSessionStore {
             long version = 0;
             byte[] principal = null;
             String authType = null;
+            Set<String> activationListeners = Set.of();
+            Set<String> dataKeys = Set.of();
             long size = 0;
             for (Map.Entry<byte[], byte[]> entry : hash.entrySet()) {
                 String field = new String(entry.getKey(), StandardCharsets.UTF_8);
@@ -194,13 +269,15 @@ public final class RedisSessionStore {
                     case SessionKeys.VERSION -> version = number(value);
                     case SessionKeys.PRINCIPAL -> principal = value;
                     case SessionKeys.AUTH_TYPE -> authType = new String(value, StandardCharsets.UTF_8);
+                    case SessionKeys.ACTIVATION_LISTENERS -> activationListeners = lines(value);
+                    case SessionKeys.DATA_KEYS -> dataKeys = lines(value);
                     default -> {
                         // A field from a newer version of this layout: ignored, kept in Redis.
                     }
                 }
             }
             return new StoredSession(creationTime, lastAccessedTime, maxInactiveInterval, version, principal, authType,
-                    attributes, size);
+                    attributes, activationListeners, dataKeys, size);
         }
 
         static void write(SessionChanges changes, List<byte[]> pairs, List<byte[]> deletions) {
@@ -221,6 +298,16 @@ public final class RedisSessionStore {
             for (String removed : changes.removedAttributes()) {
                 deletions.add(utf8(SessionKeys.attributeField(removed)));
             }
+        }
+
+        private static Set<String> lines(byte[] value) {
+            Set<String> names = new HashSet<>();
+            for (String name : new String(value, StandardCharsets.UTF_8).split("\n")) {
+                if (!name.isEmpty()) {
+                    names.add(name);
+                }
+            }
+            return names;
         }
 
         private static long number(byte[] value) {

@@ -1,7 +1,11 @@
 package io.tomcatredis.session.store;
 
+import java.nio.charset.StandardCharsets;
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.TreeSet;
 import java.util.LinkedHashSet;
+import java.util.Optional;
 import java.util.Map;
 import java.util.Set;
 
@@ -50,6 +54,18 @@ public final class SessionChanges {
         return this;
     }
 
+    /** Names of the attributes that are activation listeners, written as one field. */
+    public SessionChanges activationListeners(Collection<String> names) {
+        metadata.put(SessionKeys.ACTIVATION_LISTENERS, lines(names));
+        return this;
+    }
+
+    /** Names of the session-scoped structures, written as one field. */
+    public SessionChanges dataKeys(Collection<String> names) {
+        metadata.put(SessionKeys.DATA_KEYS, lines(names));
+        return this;
+    }
+
     public SessionChanges setAttribute(String name, byte[] value) {
         attributes.put(name, value);
         removedAttributes.remove(name);
@@ -60,6 +76,24 @@ public final class SessionChanges {
         attributes.remove(name);
         removedAttributes.add(name);
         return this;
+    }
+
+    /** The activation listener names this save writes, if it writes them. */
+    public Optional<Set<String>> activationListenersWritten() {
+        return linesWritten(SessionKeys.ACTIVATION_LISTENERS);
+    }
+
+    /** The structure names this save writes, if it writes them. */
+    public Optional<Set<String>> dataKeysWritten() {
+        return linesWritten(SessionKeys.DATA_KEYS);
+    }
+
+    private Optional<Set<String>> linesWritten(String field) {
+        if (!metadata.containsKey(field)) {
+            return Optional.empty();
+        }
+        byte[] value = metadata.get(field);
+        return Optional.of(value == null ? Set.of() : Set.of(new String(value, StandardCharsets.UTF_8).split("\n")));
     }
 
     public boolean created() {
@@ -86,11 +120,20 @@ public final class SessionChanges {
         return removedAttributes;
     }
 
+    /** The session's deadline in the expiry index: epoch ms, or +inf when it never expires. */
+    String deadline() {
+        return maxInactiveInterval > 0 ? Long.toString(lastAccessedTime + maxInactiveInterval * 1000L) : "+inf";
+    }
+
     /** Redis TTL for this session: its idle limit plus the grace period. */
     long ttlMillis() {
         long seconds = maxInactiveInterval > 0 ? maxInactiveInterval + SessionKeys.TTL_GRACE_SECONDS
                 : SessionKeys.NEVER_EXPIRES_TTL_SECONDS;
         return seconds * 1000;
+    }
+
+    private static byte[] lines(Collection<String> names) {
+        return names.isEmpty() ? null : String.join("\n", new TreeSet<>(names)).getBytes(StandardCharsets.UTF_8);
     }
 
     static byte[] decimal(long value) {

@@ -1,6 +1,7 @@
 package io.tomcatredis.session.store;
 
 import java.util.Map;
+import java.util.Set;
 
 /**
  * A session as read from Redis: metadata decoded, attribute values still serialized.
@@ -8,7 +9,10 @@ import java.util.Map;
  * @param principal  serialized principal, or null
  * @param authType   authentication type, or null
  * @param attributes attribute name to serialized value
+ * @param activationListeners names of attributes to deserialize at once, to tell them of activation
+ * @param dataKeys    names of the session-scoped structures
  */
 public record StoredSession(long creationTime, long lastAccessedTime, int maxInactiveInterval, long version,
-        byte[] principal, String authType, Map<String, byte[]> attributes, long sizeInBytes) {
+        byte[] principal, String authType, Map<String, byte[]> attributes, Set<String> activationListeners,
+        Set<String> dataKeys, long sizeInBytes) {
 }

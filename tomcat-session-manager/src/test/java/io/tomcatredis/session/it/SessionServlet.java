@@ -1,5 +1,6 @@
 package io.tomcatredis.session.it;
 
+import io.tomcatredis.session.RedisSessions;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -93,6 +94,20 @@ final class SessionServlet extends HttpServlet {
             case "change-id" -> {
                 request.getSession();
                 out = request.changeSessionId();
+            }
+            case "recommend" -> {
+                RedisSessions.Scope scope = RedisSessions.of(request.getSession());
+                scope.redis().sadd(scope.key("recommendations"), value);
+                out = scope.key("recommendations");
+            }
+            case "recommendations" -> {
+                RedisSessions.Scope scope = RedisSessions.of(request.getSession());
+                out = String.join(",", new java.util.TreeSet<>(scope.redis().smembers(scope.key("recommendations"))));
+            }
+            case "times" -> {
+                HttpSession session = request.getSession();
+                out = session.getCreationTime() + " " + session.getLastAccessedTime() + " " + session.isNew() + " "
+                        + session.getMaxInactiveInterval();
             }
             case "max-inactive" -> {
                 request.getSession().setMaxInactiveInterval(Integer.parseInt(value));

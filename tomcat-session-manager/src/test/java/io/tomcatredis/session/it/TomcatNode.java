@@ -6,6 +6,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
+import org.apache.catalina.Manager;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.LifecycleState;
@@ -28,15 +30,20 @@ final class TomcatNode implements AutoCloseable {
 
     private final String name;
     private final Consumer<RedisSessionManager> configuration;
+    private final Supplier<Manager> managerFactory;
+    private final Consumer<Context> customizer;
     private final Path baseDir;
     private Tomcat tomcat;
     private Context context;
     private RedisSessionManager manager;
     private int port;
 
-    private TomcatNode(String name, Consumer<RedisSessionManager> configuration) {
+    private TomcatNode(String name, Consumer<RedisSessionManager> configuration, Supplier<Manager> managerFactory,
+            Consumer<Context> customizer) {
         this.name = name;
         this.configuration = configuration;
+        this.managerFactory = managerFactory;
+        this.customizer = customizer;
         try {
             this.baseDir = Files.createTempDirectory("tomcat-" + name + "-");
         } catch (IOException e) {
@@ -46,7 +53,19 @@ final class TomcatNode implements AutoCloseable {
 
     /** Starts a node whose engine has jvmRoute {@code name}; {@code configuration} sets manager attributes. */
     static TomcatNode start(String name, Consumer<RedisSessionManager> configuration) {
-        TomcatNode node = new TomcatNode(name, configuration);
+        return start(name, configuration, c -> { });
+    }
+
+    /** As {@link #start(String, Consumer)}, with {@code customizer} adding listeners or settings to the context. */
+    static TomcatNode start(String name, Consumer<RedisSessionManager> configuration, Consumer<Context> customizer) {
+        TomcatNode node = new TomcatNode(name, configuration, RedisSessionManager::new, customizer);
+        node.startTomcat(0);
+        return node;
+    }
+
+    /** A node with any other manager, e.g. Tomcat's StandardManager for differential tests. */
+    static TomcatNode startWith(String name, Supplier<Manager> managerFactory, Consumer<Context> customizer) {
+        TomcatNode node = new TomcatNode(name, m -> { }, managerFactory, customizer);
         node.startTomcat(0);
         return node;
     }
@@ -77,9 +96,13 @@ final class TomcatNode implements AutoCloseable {
             throw new UncheckedIOException(e);
         }
         context = tomcat.addContext("/app", docBase.toString());
-        manager = new RedisSessionManager();
-        configuration.accept(manager);
-        context.setManager(manager);
+        Manager created = managerFactory.get();
+        if (created instanceof RedisSessionManager redisManager) {
+            configuration.accept(redisManager);
+            manager = redisManager;
+        }
+        context.setManager(created);
+        customizer.accept(context);
         protectWithBasicAuth(context);
         Tomcat.addServlet(context, "session", new SessionServlet()).setAsyncSupported(true);
         context.addServletMappingDecoded("/s/*", "session");
