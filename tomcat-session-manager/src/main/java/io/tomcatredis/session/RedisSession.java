@@ -1,7 +1,5 @@
 package io.tomcatredis.session;
 
-import io.tomcatredis.session.codec.AttributeCodec;
-import io.tomcatredis.session.codec.SerializationException;
 import io.tomcatredis.session.store.SessionChanges;
 import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.StoredSession;
@@ -15,13 +13,12 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import jakarta.servlet.http.HttpSessionActivationListener;
-import org.apache.catalina.session.StandardSession;
 
 /**
- * A {@link StandardSession} whose attributes come from a Redis hash: deserialized lazily on first
+ * A {@link org.apache.catalina.session.StandardSession} whose attributes come from a Redis hash: deserialized lazily on first
  * use, and tracked so that a save writes only what changed, including values mutated in place.
  */
-public class RedisSession extends StandardSession {
+public class RedisSession extends RestoredSession {
 
     private static final long serialVersionUID = 1L;
 
@@ -50,17 +47,7 @@ public class RedisSession extends StandardSession {
 
     /** Fills this empty session from what Redis holds, without firing any event. */
     void restore(String sessionId, StoredSession stored) {
-        this.id = sessionId;
-        this.creationTime = stored.creationTime();
-        this.lastAccessedTime = stored.lastAccessedTime();
-        this.thisAccessedTime = stored.lastAccessedTime();
-        this.maxInactiveInterval = stored.maxInactiveInterval();
-        this.isNew = false;
-        this.isValid = true;
-        this.authType = stored.authType();
-        if (stored.principal() != null) {
-            this.principal = (Principal) redisManager().decodeOrWarn(sessionId, "(principal)", stored.principal());
-        }
+        restoreMetadata(sessionId, stored, redisManager().backend());
         storedBytes.putAll(stored.attributes());
         undecoded.putAll(stored.attributes());
         storedActivationListeners.addAll(stored.activationListeners());
@@ -192,7 +179,7 @@ public class RedisSession extends StandardSession {
      * again and written only when their bytes differ from what Redis holds, so in-place mutations
      * ({@code cart.add(x)} without {@code setAttribute}) are kept.
      */
-    SessionChanges drainChanges(AttributeCodec codec, long now) {
+    SessionChanges drainChanges(long now) {
         Set<String> written;
         Set<String> removed;
         boolean metadata;

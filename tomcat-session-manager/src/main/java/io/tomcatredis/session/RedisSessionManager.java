@@ -2,9 +2,6 @@ package io.tomcatredis.session;
 
 import io.tomcatredis.connection.InvalidSettingException;
 import io.tomcatredis.connection.RedisConnectionSettings;
-import io.tomcatredis.connection.RedisConnector;
-import io.tomcatredis.session.codec.AttributeCodec;
-import io.tomcatredis.session.codec.SerializationException;
 import io.tomcatredis.session.store.RedisSessionStore;
 import io.tomcatredis.session.store.SessionChanges;
 import io.tomcatredis.session.store.SessionIds;
@@ -15,7 +12,6 @@ import io.tomcatredis.session.store.StoredSession;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
@@ -25,7 +21,6 @@ import org.apache.catalina.session.ManagerBase;
 import org.apache.catalina.session.StandardSession;
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
-import redis.clients.jedis.UnifiedJedis;
 
 /**
  * A Tomcat {@code Manager} that keeps every {@code HttpSession} in Redis, so that any node serves
@@ -54,25 +49,23 @@ public class RedisSessionManager extends ManagerBase {
     private static final int SWEEP_BATCH_SIZE = 100;
     private static final int MAX_SWEEP_BATCHES = 100;
 
-    private final java.util.Map<String, String> attributes = new ConcurrentHashMap<>();
+    private final ConfigurationAttributes attributes = new ConfigurationAttributes();
     private final ThreadLocal<RequestSessions> currentRequest = new ThreadLocal<>();
     private final RedisSessionValve valve = new RedisSessionValve(this);
-    private final Set<String> warnedAttributes = ConcurrentHashMap.newKeySet();
     private final LongAdder requests = new LongAdder();
 
-    private volatile UnifiedJedis jedis;
+    private volatile SessionBackend backend;
     private volatile RedisSessionStore store;
-    private volatile AttributeCodec codec;
     private volatile String activeKeyPrefix;
 
     // ------------------------------------------------------------------ configuration attributes
 
     public String getRedisUri() {
-        return RedisConnectionSettings.redact(attributes.get(RedisConnectionSettings.REDIS_URI));
+        return attributes.redactedRedisUri();
     }
 
     public void setRedisUri(String redisUri) {
-        set(RedisConnectionSettings.REDIS_URI, redisUri);
+        attributes.set(RedisConnectionSettings.REDIS_URI, redisUri);
     }
 
     public String getTimeoutMillis() {
@@ -80,7 +73,7 @@ public class RedisSessionManager extends ManagerBase {
     }
 
     public void setTimeoutMillis(String timeoutMillis) {
-        set(RedisConnectionSettings.TIMEOUT_MILLIS, timeoutMillis);
+        attributes.set(RedisConnectionSettings.TIMEOUT_MILLIS, timeoutMillis);
     }
 
     public String getMaxConnections() {
@@ -88,7 +81,7 @@ public class RedisSessionManager extends ManagerBase {
     }
 
     public void setMaxConnections(String maxConnections) {
-        set(RedisConnectionSettings.MAX_CONNECTIONS, maxConnections);
+        attributes.set(RedisConnectionSettings.MAX_CONNECTIONS, maxConnections);
     }
 
     /** The configured prefix, or, once started, the prefix in use (the default if none was set). */
@@ -97,15 +90,15 @@ public class RedisSessionManager extends ManagerBase {
     }
 
     public void setKeyPrefix(String keyPrefix) {
-        set(SessionManagerSettings.KEY_PREFIX, keyPrefix);
+        attributes.set(SessionManagerSettings.KEY_PREFIX, keyPrefix);
     }
 
     public String getSerializer() {
-        return attributes.getOrDefault(SessionManagerSettings.SERIALIZER, "kryo");
+        return attributes.get(SessionManagerSettings.SERIALIZER);
     }
 
     public void setSerializer(String serializer) {
-        set(SessionManagerSettings.SERIALIZER, serializer);
+        attributes.set(SessionManagerSettings.SERIALIZER, serializer);
     }
 
     public String getSerialFilter() {
@@ -113,15 +106,7 @@ public class RedisSessionManager extends ManagerBase {
     }
 
     public void setSerialFilter(String serialFilter) {
-        set(SessionManagerSettings.SERIAL_FILTER, serialFilter);
-    }
-
-    private void set(String name, String value) {
-        if (value == null) {
-            attributes.remove(name);
-        } else {
-            attributes.put(name, value);
-        }
+        attributes.set(SessionManagerSettings.SERIAL_FILTER, serialFilter);
     }
 
     // ------------------------------------------------------------------ lifecycle
@@ -153,19 +138,15 @@ public class RedisSessionManager extends ManagerBase {
         super.startInternal();
         SessionManagerSettings settings;
         try {
-            settings = SessionManagerSettings.parse(attributes::get, defaultKeyPrefix());
+            settings = attributes.parse(defaultKeyPrefix());
         } catch (InvalidSettingException e) {
             throw new LifecycleException("RedisSessionManager of " + getContext().getName() + ": " + e.getMessage(), e);
         }
-        codec = AttributeCodec.create(settings.serializer(), webappClassLoader(), settings.serialFilter());
-        jedis = RedisConnector.open(settings.connection(), "tomcat-redis-session");
-        store = new RedisSessionStore(jedis, new SessionKeys(settings.keyPrefix()), settings.connection().timeoutMillis());
+        backend = SessionBackend.open(settings, webappClassLoader(), getContext().getName());
+        store = backend.store();
         activeKeyPrefix = settings.keyPrefix();
         getContext().getServletContext().setAttribute(RedisSessions.CONTEXT_ATTRIBUTE,
-                new RedisSessions(this, jedis, store.keys()));
-        log.info("Sessions of " + getContext().getName() + " are stored in " + settings.connection()
-                + " under keyPrefix \"" + settings.keyPrefix() + "\", serializer " + settings.serializer()
-                + ", serialFilter " + settings.serialFilter());
+                new RedisSessions(this, backend.jedis(), store.keys()));
         setState(LifecycleState.STARTING);
     }
 
@@ -175,8 +156,8 @@ public class RedisSessionManager extends ManagerBase {
         getContext().getServletContext().removeAttribute(RedisSessions.CONTEXT_ATTRIBUTE);
         // Sessions live on in Redis: nothing is expired or written here.
         sessions.clear();
-        UnifiedJedis closing = jedis;
-        jedis = null;
+        SessionBackend closing = backend;
+        backend = null;
         store = null;
         if (closing != null) {
             closing.close();
@@ -496,7 +477,7 @@ public class RedisSessionManager extends ManagerBase {
     }
 
     private void save(RedisSession session) {
-        SessionChanges changes = session.drainChanges(codec, System.currentTimeMillis());
+        SessionChanges changes = session.drainChanges(System.currentTimeMillis());
         try {
             if (store().save(session.getIdInternal(), changes)) {
                 session.saved(changes);
@@ -512,28 +493,16 @@ public class RedisSessionManager extends ManagerBase {
 
     // ------------------------------------------------------------------ serialization
 
-    /** Serializes a value, or logs one WARN per attribute name and returns null. */
-    byte[] encodeOrWarn(String attributeName, Object value) {
-        try {
-            return codec.encode(value);
-        } catch (SerializationException e) {
-            if (warnedAttributes.add(attributeName)) {
-                log.warn("Session attribute '" + attributeName + "' of " + getContext().getName()
-                        + " is not stored in Redis: " + e.getMessage());
-            }
-            return null;
-        }
+    SessionBackend backend() {
+        return backend;
     }
 
-    /** Deserializes a value, or logs a WARN naming attribute and cause and returns null. */
+    byte[] encodeOrWarn(String attributeName, Object value) {
+        return backend.encodeOrWarn(attributeName, value);
+    }
+
     Object decodeOrWarn(String sessionId, String attributeName, byte[] bytes) {
-        try {
-            return codec.decode(bytes);
-        } catch (SerializationException e) {
-            log.warn("Dropping session attribute '" + attributeName + "' of session " + SessionIds.redact(sessionId)
-                    + " in " + getContext().getName() + ": " + e.getMessage());
-            return null;
-        }
+        return backend.decodeOrWarn(sessionId, attributeName, bytes);
     }
 
     // ------------------------------------------------------------------ JMX statistics

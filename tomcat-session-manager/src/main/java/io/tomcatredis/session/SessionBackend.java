@@ -1,0 +1,83 @@
+package io.tomcatredis.session;
+
+import io.tomcatredis.connection.RedisConnector;
+import io.tomcatredis.session.codec.AttributeCodec;
+import io.tomcatredis.session.codec.SerializationException;
+import io.tomcatredis.session.store.RedisSessionStore;
+import io.tomcatredis.session.store.SessionIds;
+import io.tomcatredis.session.store.SessionKeys;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * What {@link RedisSessionManager} and {@link RedisStore} share once started: the Redis client,
+ * the session store on it, and the attribute codec with its warn-once logging.
+ */
+final class SessionBackend implements AutoCloseable {
+
+    private static final Log log = LogFactory.getLog(RedisSessionManager.class);
+
+    private final UnifiedJedis jedis;
+    private final RedisSessionStore store;
+    private final AttributeCodec codec;
+    private final String contextName;
+    private final Set<String> warnedAttributes = ConcurrentHashMap.newKeySet();
+
+    private SessionBackend(UnifiedJedis jedis, RedisSessionStore store, AttributeCodec codec, String contextName) {
+        this.jedis = jedis;
+        this.store = store;
+        this.codec = codec;
+        this.contextName = contextName;
+    }
+
+    static SessionBackend open(SessionManagerSettings settings, ClassLoader classLoader, String contextName) {
+        AttributeCodec codec = AttributeCodec.create(settings.serializer(), classLoader, settings.serialFilter());
+        UnifiedJedis jedis = RedisConnector.open(settings.connection(), "tomcat-redis-session");
+        RedisSessionStore store = new RedisSessionStore(jedis, new SessionKeys(settings.keyPrefix()),
+                settings.connection().timeoutMillis());
+        log.info("Sessions of " + contextName + " are stored in " + settings.connection() + " under keyPrefix \""
+                + settings.keyPrefix() + "\", serializer " + settings.serializer() + ", serialFilter "
+                + settings.serialFilter());
+        return new SessionBackend(jedis, store, codec, contextName);
+    }
+
+    UnifiedJedis jedis() {
+        return jedis;
+    }
+
+    RedisSessionStore store() {
+        return store;
+    }
+
+    /** Serializes a value, or logs one WARN per attribute name and returns null. */
+    byte[] encodeOrWarn(String attributeName, Object value) {
+        try {
+            return codec.encode(value);
+        } catch (SerializationException e) {
+            if (warnedAttributes.add(attributeName)) {
+                log.warn("Session attribute '" + attributeName + "' of " + contextName + " is not stored in Redis: "
+                        + e.getMessage());
+            }
+            return null;
+        }
+    }
+
+    /** Deserializes a value, or logs a WARN naming attribute and cause and returns null. */
+    Object decodeOrWarn(String sessionId, String attributeName, byte[] bytes) {
+        try {
+            return codec.decode(bytes);
+        } catch (SerializationException e) {
+            log.warn("Dropping session attribute '" + attributeName + "' of session " + SessionIds.redact(sessionId)
+                    + " in " + contextName + ": " + e.getMessage());
+            return null;
+        }
+    }
+
+    @Override
+    public void close() {
+        jedis.close();
+    }
+}
