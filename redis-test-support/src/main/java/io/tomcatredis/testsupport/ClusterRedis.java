@@ -106,6 +106,25 @@ public final class ClusterRedis extends RedisDeployment {
      * running cover all slots, e.g. after a master was killed and its replica took over.
      */
     public void awaitHealthy() {
+        try {
+            awaitHealthyOrThrow();
+        } catch (IllegalStateException e) {
+            StringBuilder view = new StringBuilder(e.getMessage()).append("; CLUSTER NODES of each running node:");
+            for (RedisNode node : nodes()) {
+                if (node.isRunning()) {
+                    try (Jedis jedis = node.client()) {
+                        view.append("\n").append(node).append(" state=").append(node.clusterInfo("cluster_state"))
+                                .append("\n").append(jedis.clusterNodes());
+                    } catch (RuntimeException ignored) {
+                        view.append("\n").append(node).append(" unreachable");
+                    }
+                }
+            }
+            throw new IllegalStateException(view.toString(), e);
+        }
+    }
+
+    private void awaitHealthyOrThrow() {
         Await.until(READY_TIMEOUT, "cluster to be healthy", () -> {
             for (RedisNode node : nodes()) {
                 if (node.isRunning() && !"ok".equals(node.clusterInfo("cluster_state"))) {
