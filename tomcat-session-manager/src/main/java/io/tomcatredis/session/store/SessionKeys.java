@@ -37,7 +37,8 @@ import java.nio.charset.StandardCharsets;
  * {@code +inf} for a session that never expires), written by the same atomic script as the session.
  * Every node's background process claims due sessions with {@link #CLAIM_IF_EXPIRED}: the script
  * checks the deadline against the hash and deletes the session in one step, so exactly one node
- * fires the listeners. Redis TTLs stay as a safety net: every key of a session lives
+ * fires the listeners. The index itself lives as long as its longest-lived session. Redis TTLs
+ * stay as a safety net: every key of a session lives
  * {@code maxInactiveInterval} plus {@link #TTL_GRACE_SECONDS}, renewed by every save;
  * {@link #NEVER_EXPIRES_TTL_SECONDS} for a session that never expires. Keys are written only by
  * saves of sessions that exist: a request with an unknown or expired id never creates one.
@@ -94,6 +95,7 @@ public final class SessionKeys {
               for name in string.gmatch(names, '[^\\n]+') do redis.call('PEXPIRE', KEYS[1] .. '%s' .. name, ARGV[2]) end
             end
             redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])
+            if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
             return version
             """.formatted(VERSION, DATA_KEYS, DATA_INFIX));
 

@@ -123,6 +123,9 @@ class SessionManagerIT {
             assertThat(jedis.hget(key, "meta:maxInactiveInterval")).isEqualTo("1800");
             assertThat(jedis.ttl(key)).isBetween(1800L, 1800L + SessionKeys.TTL_GRACE_SECONDS);
             assertThat(jedis.keys("*")).containsExactlyInAnyOrder(key, "tomcat-session:localhost/app:expirations");
+            for (String written : jedis.keys("*")) {
+                assertThat(jedis.ttl(written)).as("TTL of " + written).isPositive();
+            }
             assertThat(jedis.zscore("tomcat-session:localhost/app:expirations", id))
                     .isEqualTo(Double.parseDouble(jedis.hget(key, "meta:lastAccessedTime")) + 1800_000);
         }
