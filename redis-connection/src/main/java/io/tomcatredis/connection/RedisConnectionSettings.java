@@ -4,7 +4,10 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.Function;
+import redis.clients.jedis.HostAndPort;
 
 /**
  * Where and how to connect to Redis, parsed and validated once from configuration attributes.
@@ -18,13 +21,24 @@ import java.util.function.Function;
  *   <tr><td>{@code timeoutMillis}</td><td>2000</td>
  *       <td>connect, read and pool-wait timeout of every Redis call</td></tr>
  *   <tr><td>{@code maxConnections}</td><td>128</td><td>size of the connection pool</td></tr>
+ *   <tr><td>{@code sentinelMaster}, {@code sentinels}</td><td></td>
+ *       <td>Sentinel: the monitored name and {@code host:port,...} of the sentinels</td></tr>
+ *   <tr><td>{@code sentinelPassword}</td><td></td><td>password of the sentinels themselves</td></tr>
+ *   <tr><td>{@code clusterNodes}</td><td></td><td>Cluster: {@code host:port,...} of some nodes</td></tr>
+ *   <tr><td>TLS attributes</td><td></td><td>see {@link TlsSettings}</td></tr>
  * </table>
+ * With Sentinel or Cluster, {@code redisUri} gives only the scheme (TLS), user, password and
+ * database; its host and port are not used.
  */
 public final class RedisConnectionSettings {
 
     public static final String REDIS_URI = "redisUri";
     public static final String TIMEOUT_MILLIS = "timeoutMillis";
     public static final String MAX_CONNECTIONS = "maxConnections";
+    public static final String SENTINEL_MASTER = "sentinelMaster";
+    public static final String SENTINELS = "sentinels";
+    public static final String SENTINEL_PASSWORD = "sentinelPassword";
+    public static final String CLUSTER_NODES = "clusterNodes";
 
     public static final String DEFAULT_REDIS_URI = "redis://localhost:6379";
     public static final int DEFAULT_TIMEOUT_MILLIS = 2000;
@@ -38,9 +52,15 @@ public final class RedisConnectionSettings {
     private final int database;
     private final int timeoutMillis;
     private final int maxConnections;
+    private final String sentinelMaster;
+    private final List<HostAndPort> sentinels;
+    private final String sentinelPassword;
+    private final List<HostAndPort> clusterNodes;
+    private final TlsSettings tlsSettings;
 
     private RedisConnectionSettings(String host, int port, boolean tls, String user, String password, int database,
-            int timeoutMillis, int maxConnections) {
+            int timeoutMillis, int maxConnections, String sentinelMaster, List<HostAndPort> sentinels,
+            String sentinelPassword, List<HostAndPort> clusterNodes, TlsSettings tlsSettings) {
         this.host = host;
         this.port = port;
         this.tls = tls;
@@ -49,6 +69,21 @@ public final class RedisConnectionSettings {
         this.database = database;
         this.timeoutMillis = timeoutMillis;
         this.maxConnections = maxConnections;
+        this.sentinelMaster = sentinelMaster;
+        this.sentinels = sentinels;
+        this.sentinelPassword = sentinelPassword;
+        this.clusterNodes = clusterNodes;
+        this.tlsSettings = tlsSettings;
+    }
+
+    /** How the Redis deployment is reached. */
+    public enum Topology {
+        /** One server at {@code redisUri}'s host and port. */
+        STANDALONE,
+        /** The master that {@code sentinels} name for {@code sentinelMaster}. */
+        SENTINEL,
+        /** A Redis Cluster, discovered from {@code clusterNodes}. */
+        CLUSTER
     }
 
     /**
@@ -107,8 +142,85 @@ public final class RedisConnectionSettings {
                 throw new InvalidSettingException(REDIS_URI, "database " + database + " is negative");
             }
         }
-        return new RedisConnectionSettings(uri.getHost(), port, "rediss".equalsIgnoreCase(scheme), user, password,
-                database, timeoutMillis, maxConnections);
+        boolean tls = "rediss".equalsIgnoreCase(scheme);
+        String sentinelMaster = settings.string(SENTINEL_MASTER, null);
+        List<HostAndPort> sentinels = addresses(settings, SENTINELS);
+        List<HostAndPort> clusterNodes = addresses(settings, CLUSTER_NODES);
+        if (sentinelMaster != null && sentinels.isEmpty()) {
+            throw new InvalidSettingException(SENTINELS, "is required with sentinelMaster (host:port,host:port,...)");
+        }
+        if (!sentinels.isEmpty() && sentinelMaster == null) {
+            throw new InvalidSettingException(SENTINEL_MASTER, "is required with sentinels: the name the sentinels"
+                    + " monitor the master under");
+        }
+        if (!sentinels.isEmpty() && !clusterNodes.isEmpty()) {
+            throw new InvalidSettingException(CLUSTER_NODES, "cannot be combined with sentinels: a deployment is"
+                    + " either Sentinel or Cluster");
+        }
+        if (!clusterNodes.isEmpty() && database != 0) {
+            throw new InvalidSettingException(REDIS_URI, "Redis Cluster has only database 0, not " + database);
+        }
+        String sentinelPassword = settings.string(SENTINEL_PASSWORD, null);
+        TlsSettings tlsSettings = TlsSettings.parse(settings, tls);
+        return new RedisConnectionSettings(uri.getHost(), port, tls, user, password, database, timeoutMillis,
+                maxConnections, sentinelMaster, sentinels, sentinelPassword, clusterNodes, tlsSettings);
+    }
+
+    /** A comma-separated list of {@code host:port}, or an empty list when the attribute is not set. */
+    private static List<HostAndPort> addresses(Settings settings, String name) {
+        String raw = settings.string(name, null);
+        if (raw == null) {
+            return List.of();
+        }
+        List<HostAndPort> addresses = new ArrayList<>();
+        for (String part : raw.split(",")) {
+            String address = part.trim();
+            int colon = address.lastIndexOf(':');
+            if (colon <= 0 || colon == address.length() - 1) {
+                throw new InvalidSettingException(name, "\"" + address + "\" is not host:port");
+            }
+            int port;
+            try {
+                port = Integer.parseInt(address.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw new InvalidSettingException(name, "port of \"" + address + "\" is not a number");
+            }
+            if (port < 1 || port > 65535) {
+                throw new InvalidSettingException(name, "port of \"" + address + "\" is outside 1..65535");
+            }
+            addresses.add(new HostAndPort(address.substring(0, colon), port));
+        }
+        return List.copyOf(addresses);
+    }
+
+    public Topology topology() {
+        if (!sentinels.isEmpty()) {
+            return Topology.SENTINEL;
+        }
+        return clusterNodes.isEmpty() ? Topology.STANDALONE : Topology.CLUSTER;
+    }
+
+    /** The name the sentinels monitor the master under, or null. */
+    public String sentinelMaster() {
+        return sentinelMaster;
+    }
+
+    public List<HostAndPort> sentinels() {
+        return sentinels;
+    }
+
+    /** The password of the sentinels themselves (not of the data nodes), or null. */
+    public String sentinelPassword() {
+        return sentinelPassword;
+    }
+
+    public List<HostAndPort> clusterNodes() {
+        return clusterNodes;
+    }
+
+    /** Truststore, keystore and verification for {@code rediss://}. */
+    public TlsSettings tlsSettings() {
+        return tlsSettings;
     }
 
     /** Replaces the password in a {@code redis://user:password@host} text with {@code ***}. */
@@ -161,12 +273,17 @@ public final class RedisConnectionSettings {
         return maxConnections;
     }
 
-    /** A description for logs, without the password. */
+    /** A description for logs, without any password. */
     @Override
     public String toString() {
-        return (tls ? "rediss://" : "redis://") + (user != null ? user + ":***@" : password != null ? ":***@" : "")
-                + host + ":" + port + "/" + database + " (timeoutMillis=" + timeoutMillis + ", maxConnections="
-                + maxConnections + ")";
+        String credentials = user != null ? user + ":***@" : password != null ? ":***@" : "";
+        String where = switch (topology()) {
+            case STANDALONE -> host + ":" + port + "/" + database;
+            case SENTINEL -> "sentinel master '" + sentinelMaster + "' via " + sentinels + "/" + database;
+            case CLUSTER -> "cluster " + clusterNodes;
+        };
+        return (tls ? "rediss://" : "redis://") + credentials + where + " (timeoutMillis=" + timeoutMillis
+                + ", maxConnections=" + maxConnections + (tls ? ", " + tlsSettings : "") + ")";
     }
 
     private static String decode(String text) {

@@ -1,44 +1,101 @@
 package io.tomcatredis.connection;
 
 import java.time.Duration;
+import java.util.HashSet;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.RedisSentinelClient;
+import redis.clients.jedis.SslOptions;
+import redis.clients.jedis.SslVerifyMode;
 import redis.clients.jedis.UnifiedJedis;
 
-/** Opens the pooled Jedis client that {@link RedisConnectionSettings} describe. */
+/** Opens the pooled Jedis client that {@link RedisConnectionSettings} describe, for any topology. */
 public final class RedisConnector {
 
     private RedisConnector() {
     }
 
     /**
-     * Opens a pooled client. No connection is made yet: the first command connects, so a Redis that
-     * is down at startup does not stop the webapp from starting.
+     * Opens a pooled client. A standalone or Sentinel client connects on first use, so a Redis that
+     * is down at startup does not stop the webapp from starting; a Cluster client reads the slot
+     * map from one of the seed nodes now.
      *
      * @param clientName shown by {@code CLIENT LIST}, e.g. {@code tomcat-redis-session}
      */
     public static UnifiedJedis open(RedisConnectionSettings settings, String clientName) {
-        return RedisClient.builder()
-                .hostAndPort(settings.host(), settings.port())
-                .clientConfig(clientConfig(settings, clientName))
-                .poolConfig(poolConfig(settings))
-                .build();
+        JedisClientConfig dataNodes = clientConfig(settings, clientName);
+        return switch (settings.topology()) {
+            case STANDALONE -> RedisClient.builder()
+                    .hostAndPort(settings.host(), settings.port())
+                    .clientConfig(dataNodes)
+                    .poolConfig(poolConfig(settings))
+                    .build();
+            case SENTINEL -> RedisSentinelClient.builder()
+                    .masterName(settings.sentinelMaster())
+                    .sentinels(new HashSet<>(settings.sentinels()))
+                    .clientConfig(dataNodes)
+                    .sentinelClientConfig(sentinelConfig(settings, clientName))
+                    .poolConfig(poolConfig(settings))
+                    .build();
+            case CLUSTER -> RedisClusterClient.builder()
+                    .nodes(new HashSet<>(settings.clusterNodes()))
+                    .clientConfig(dataNodes)
+                    .poolConfig(poolConfig(settings))
+                    // Redirections after a failover are followed, but never for longer than a request may wait.
+                    .maxTotalRetriesDuration(Duration.ofMillis(settings.timeoutMillis()))
+                    .build();
+        };
     }
 
     static JedisClientConfig clientConfig(RedisConnectionSettings settings, String clientName) {
-        DefaultJedisClientConfig.Builder builder = DefaultJedisClientConfig.builder()
-                .connectionTimeoutMillis(settings.timeoutMillis())
-                .socketTimeoutMillis(settings.timeoutMillis())
-                .database(settings.database())
-                .clientName(clientName)
-                .ssl(settings.tls());
+        DefaultJedisClientConfig.Builder builder = base(settings, clientName)
+                .database(settings.database());
         if (settings.password() != null) {
             builder.user(settings.user()).password(settings.password());
         }
         return builder.build();
+    }
+
+    private static JedisClientConfig sentinelConfig(RedisConnectionSettings settings, String clientName) {
+        DefaultJedisClientConfig.Builder builder = base(settings, clientName);
+        if (settings.sentinelPassword() != null) {
+            builder.password(settings.sentinelPassword());
+        }
+        return builder.build();
+    }
+
+    private static DefaultJedisClientConfig.Builder base(RedisConnectionSettings settings, String clientName) {
+        DefaultJedisClientConfig.Builder builder = DefaultJedisClientConfig.builder()
+                .connectionTimeoutMillis(settings.timeoutMillis())
+                .socketTimeoutMillis(settings.timeoutMillis())
+                .clientName(clientName);
+        if (settings.tls()) {
+            builder.ssl(true).sslOptions(sslOptions(settings.tlsSettings()));
+        }
+        return builder;
+    }
+
+    private static SslOptions sslOptions(TlsSettings tls) {
+        SslOptions.Builder ssl = SslOptions.builder().sslVerifyMode(switch (tls.verify()) {
+            case "ca" -> SslVerifyMode.CA;
+            case "none" -> SslVerifyMode.INSECURE;
+            default -> SslVerifyMode.FULL;
+        });
+        if (tls.truststore() != null) {
+            ssl.truststore(tls.truststore().toFile(), chars(tls.truststorePassword())).trustStoreType(tls.truststoreType());
+        }
+        if (tls.keystore() != null) {
+            ssl.keystore(tls.keystore().toFile(), chars(tls.keystorePassword())).keyStoreType(tls.keystoreType());
+        }
+        return ssl.build();
+    }
+
+    private static char[] chars(String password) {
+        return password == null ? null : password.toCharArray();
     }
 
     static GenericObjectPoolConfig<Connection> poolConfig(RedisConnectionSettings settings) {

@@ -26,9 +26,12 @@ public final class SentinelRedis extends RedisDeployment {
         RedisNode master = newServer("master", List.of());
         dataNodes.add(master);
         dataNodes.add(newServer("replica", List.of("replicaof " + master.host() + " " + master.port())));
+        List<String> shipped = shippedSentinelConfig();
         for (int i = 1; i <= 3; i++) {
             List<String> config = new ArrayList<>();
             config.add("sentinel monitor " + MASTER_NAME + " " + master.host() + " " + master.port() + " 2");
+            config.addAll(shipped);
+            // Faster than the shipped 5 s, so that failover tests take seconds.
             config.add("sentinel down-after-milliseconds " + MASTER_NAME + " 1000");
             config.add("sentinel failover-timeout " + MASTER_NAME + " 10000");
             if (options.hasAclUser()) {
@@ -36,6 +39,22 @@ public final class SentinelRedis extends RedisDeployment {
                 config.add("sentinel auth-pass " + MASTER_NAME + " " + options.password);
             }
             sentinels.add(newSentinel("sentinel-" + i, config));
+        }
+    }
+
+    /**
+     * The project's {@code conf/sentinel.conf} without the lines the harness decides itself
+     * (port, master address), so that tests run the shipped settings.
+     */
+    private static List<String> shippedSentinelConfig() {
+        try {
+            return java.nio.file.Files.readAllLines(ProjectConf.file("sentinel.conf")).stream()
+                    .map(String::trim)
+                    .filter(line -> !line.isEmpty() && !line.startsWith("#"))
+                    .filter(line -> !line.startsWith("port ") && !line.startsWith("sentinel monitor "))
+                    .toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
         }
     }
 

@@ -20,6 +20,20 @@ final class ConfigurationAttributes {
         }
     }
 
+    /**
+     * Sets a known attribute; Tomcat's digester calls this (through {@code setProperty}) for every
+     * attribute without its own setter.
+     *
+     * @return false for an unknown name, so that Tomcat warns about the typo
+     */
+    boolean setIfKnown(String name, String value) {
+        if (!SessionManagerSettings.NAMES.contains(name)) {
+            return false;
+        }
+        set(name, value);
+        return true;
+    }
+
     String get(String name) {
         return values.get(name);
     }

@@ -111,6 +111,18 @@ public class RedisSessionManager extends ManagerBase {
 
     // ------------------------------------------------------------------ lifecycle
 
+    /**
+     * Sets any other attribute by name, for {@code context.xml}: {@code sentinelMaster},
+     * {@code sentinels}, {@code sentinelPassword}, {@code clusterNodes}, the TLS attributes
+     * ({@code truststore}, {@code keystore}, ... see {@link io.tomcatredis.connection.TlsSettings}),
+     * {@code waitReplicas}, {@code waitTimeoutMillis}.
+     *
+     * @return false for a name this class does not know, which Tomcat logs as a warning
+     */
+    public boolean setProperty(String name, String value) {
+        return attributes.setIfKnown(name, value);
+    }
+
     @Override
     public String getName() {
         return NAME;
@@ -525,6 +537,11 @@ public class RedisSessionManager extends ManagerBase {
 
     public long getFailures() {
         return statistics().failures();
+    }
+
+    /** Saves that fewer replicas than {@code waitReplicas} acknowledged within {@code waitTimeoutMillis}. */
+    public long getReplicationShortfalls() {
+        return statistics().replicationShortfalls();
     }
 
     public double getMeanLoadMillis() {

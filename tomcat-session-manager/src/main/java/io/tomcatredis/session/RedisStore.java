@@ -87,6 +87,18 @@ public class RedisStore extends StoreBase {
         attributes.set(SessionManagerSettings.SERIAL_FILTER, serialFilter);
     }
 
+    /**
+     * Sets any other attribute by name, for {@code context.xml}: {@code sentinelMaster},
+     * {@code sentinels}, {@code sentinelPassword}, {@code clusterNodes}, the TLS attributes
+     * ({@code truststore}, {@code keystore}, ... see {@link io.tomcatredis.connection.TlsSettings}),
+     * {@code waitReplicas}, {@code waitTimeoutMillis}.
+     *
+     * @return false for a name this class does not know, which Tomcat logs as a warning
+     */
+    public boolean setProperty(String name, String value) {
+        return attributes.setIfKnown(name, value);
+    }
+
     @Override
     public String getStoreName() {
         return STORE_NAME;

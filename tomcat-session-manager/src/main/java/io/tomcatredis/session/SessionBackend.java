@@ -1,5 +1,6 @@
 package io.tomcatredis.session;
 
+import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.connection.RedisConnector;
 import io.tomcatredis.session.codec.AttributeCodec;
 import io.tomcatredis.session.codec.SerializationException;
@@ -36,11 +37,13 @@ final class SessionBackend implements AutoCloseable {
     static SessionBackend open(SessionManagerSettings settings, ClassLoader classLoader, String contextName) {
         AttributeCodec codec = AttributeCodec.create(settings.serializer(), classLoader, settings.serialFilter());
         UnifiedJedis jedis = RedisConnector.open(settings.connection(), "tomcat-redis-session");
-        RedisSessionStore store = new RedisSessionStore(jedis, new SessionKeys(settings.keyPrefix()),
-                settings.connection().timeoutMillis());
+        boolean cluster = settings.connection().topology() == RedisConnectionSettings.Topology.CLUSTER;
+        RedisSessionStore store = new RedisSessionStore(jedis, new SessionKeys(settings.keyPrefix(), cluster),
+                settings.connection().timeoutMillis(), settings.waitReplicas(), settings.waitTimeoutMillis());
         log.info("Sessions of " + contextName + " are stored in " + settings.connection() + " under keyPrefix \""
                 + settings.keyPrefix() + "\", serializer " + settings.serializer() + ", serialFilter "
-                + settings.serialFilter());
+                + settings.serialFilter() + (settings.waitReplicas() > 0 ? ", WAIT for " + settings.waitReplicas()
+                + " replicas up to " + settings.waitTimeoutMillis() + " ms after each save" : ""));
         return new SessionBackend(jedis, store, codec, contextName);
     }
 

@@ -3,8 +3,10 @@ package io.tomcatredis.session;
 import io.tomcatredis.connection.InvalidSettingException;
 import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.connection.Settings;
+import io.tomcatredis.connection.TlsSettings;
 import io.tomcatredis.session.codec.ClassFilter;
 import io.tomcatredis.session.store.SessionKeys;
+import java.util.Set;
 import java.util.function.Function;
 
 /**
@@ -13,11 +15,22 @@ import java.util.function.Function;
  * {@link RedisConnectionSettings}, shared with the cache filter.
  */
 record SessionManagerSettings(RedisConnectionSettings connection, String keyPrefix, String serializer,
-        ClassFilter serialFilter) {
+        ClassFilter serialFilter, int waitReplicas, int waitTimeoutMillis) {
 
     static final String KEY_PREFIX = "keyPrefix";
     static final String SERIALIZER = "serializer";
     static final String SERIAL_FILTER = "serialFilter";
+    static final String WAIT_REPLICAS = "waitReplicas";
+    static final String WAIT_TIMEOUT_MILLIS = "waitTimeoutMillis";
+
+    /** Every attribute name this configuration understands, connection attributes included. */
+    static final Set<String> NAMES = Set.of(KEY_PREFIX, SERIALIZER, SERIAL_FILTER, WAIT_REPLICAS, WAIT_TIMEOUT_MILLIS,
+            RedisConnectionSettings.REDIS_URI, RedisConnectionSettings.TIMEOUT_MILLIS,
+            RedisConnectionSettings.MAX_CONNECTIONS, RedisConnectionSettings.SENTINEL_MASTER,
+            RedisConnectionSettings.SENTINELS, RedisConnectionSettings.SENTINEL_PASSWORD,
+            RedisConnectionSettings.CLUSTER_NODES, TlsSettings.TRUSTSTORE, TlsSettings.TRUSTSTORE_PASSWORD,
+            TlsSettings.TRUSTSTORE_TYPE, TlsSettings.KEYSTORE, TlsSettings.KEYSTORE_PASSWORD, TlsSettings.KEYSTORE_TYPE,
+            TlsSettings.TLS_VERIFY);
 
     static SessionManagerSettings parse(Function<String, String> attributes, String defaultKeyPrefix) {
         RedisConnectionSettings connection = RedisConnectionSettings.parse(attributes);
@@ -37,6 +50,13 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
             throw new InvalidSettingException(SERIAL_FILTER, "\"" + filterPattern + "\" is not a valid "
                     + "jdk.serialFilter pattern: " + e.getMessage());
         }
-        return new SessionManagerSettings(connection, keyPrefix, serializer, filter);
+        int waitReplicas = settings.integer(WAIT_REPLICAS, 0, 0, 100);
+        int waitTimeoutMillis = settings.integer(WAIT_TIMEOUT_MILLIS, Math.min(1000, connection.timeoutMillis() / 2), 1,
+                600_000);
+        if (waitReplicas > 0 && waitTimeoutMillis >= connection.timeoutMillis()) {
+            throw new InvalidSettingException(WAIT_TIMEOUT_MILLIS, waitTimeoutMillis + " must be below timeoutMillis ("
+                    + connection.timeoutMillis() + "), or the connection times out before WAIT answers");
+        }
+        return new SessionManagerSettings(connection, keyPrefix, serializer, filter, waitReplicas, waitTimeoutMillis);
     }
 }

@@ -5,6 +5,8 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
@@ -22,6 +24,11 @@ final class LuaScript {
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("SHA-1 is required by every Java runtime", e);
         }
+    }
+
+    /** Queues the script in a pipeline: by SHA-1, or in full after Redis answered NOSCRIPT. */
+    Response<Object> queue(AbstractPipeline pipeline, List<byte[]> keys, List<byte[]> args, boolean full) {
+        return full ? pipeline.eval(text, keys, args) : pipeline.evalsha(sha1, keys, args);
     }
 
     Object run(UnifiedJedis jedis, List<byte[]> keys, List<byte[]> args) {

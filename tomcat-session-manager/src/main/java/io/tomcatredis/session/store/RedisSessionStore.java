@@ -8,13 +8,15 @@ import java.util.HashSet;
 import java.util.Set;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
 import java.util.function.Supplier;
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.params.ScanParams;
-import redis.clients.jedis.resps.ScanResult;
-import redis.clients.jedis.resps.Tuple;
+import redis.clients.jedis.exceptions.JedisNoScriptException;
 import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisException;
@@ -31,12 +33,22 @@ public final class RedisSessionStore {
     private final UnifiedJedis jedis;
     private final SessionKeys keys;
     private final int timeoutMillis;
+    private final int waitReplicas;
+    private final int waitTimeoutMillis;
     private final SessionStoreStatistics statistics = new SessionStoreStatistics();
+    private static final int INDEX_BATCH = 1024;
 
-    public RedisSessionStore(UnifiedJedis jedis, SessionKeys keys, int timeoutMillis) {
+    /**
+     * @param waitReplicas      after each save, WAIT for this many replicas (0: do not wait)
+     * @param waitTimeoutMillis how long WAIT may block
+     */
+    public RedisSessionStore(UnifiedJedis jedis, SessionKeys keys, int timeoutMillis, int waitReplicas,
+            int waitTimeoutMillis) {
         this.jedis = jedis;
         this.keys = keys;
         this.timeoutMillis = timeoutMillis;
+        this.waitReplicas = waitReplicas;
+        this.waitTimeoutMillis = waitTimeoutMillis;
     }
 
     public SessionKeys keys() {
@@ -97,10 +109,42 @@ public final class RedisSessionStore {
         for (byte[] arg : args) {
             bytes += arg.length;
         }
-        Object result = call("save", () -> SessionKeys.SAVE.run(jedis, List.of(keys.sessionKeyBytes(sessionId),
-                utf8(keys.expiryIndexKey())), args));
+        List<byte[]> saveKeys = List.of(keys.sessionKeyBytes(sessionId), utf8(keys.expiryIndexKey(sessionId)));
+        Object result = waitReplicas == 0
+                ? call("save", () -> SessionKeys.SAVE.run(jedis, saveKeys, args))
+                : call("save", () -> saveAndWait(saveKeys, args));
         statistics.save(System.nanoTime() - start, bytes);
         return !(result instanceof Long version) || version >= 0;
+    }
+
+    /**
+     * Saves and WAITs on the same connection, in one pipeline: WAIT counts the replicas that have
+     * the writes of its own connection. A shortfall is logged and counted; the request goes on.
+     */
+    private Object saveAndWait(List<byte[]> saveKeys, List<byte[]> args) {
+        for (boolean full : new boolean[] {false, true}) {
+            Response<Object> saved;
+            Response<Long> acknowledged;
+            try (AbstractPipeline pipeline = jedis.pipelined()) {
+                saved = SessionKeys.SAVE.queue(pipeline, saveKeys, args, full);
+                acknowledged = pipeline.waitReplicas(saveKeys.get(0), waitReplicas, waitTimeoutMillis);
+                pipeline.sync();
+            }
+            Object result;
+            try {
+                result = saved.get();
+            } catch (JedisNoScriptException e) {
+                continue;
+            }
+            long replicas = acknowledged.get();
+            if (replicas < waitReplicas) {
+                statistics.replicationShortfall();
+                LOG.warn("Session save acknowledged by " + replicas + " of " + waitReplicas
+                        + " replicas within " + waitTimeoutMillis + " ms; it could be lost in a failover");
+            }
+            return result;
+        }
+        throw new IllegalStateException("Redis keeps answering NOSCRIPT to EVAL");
     }
 
     /**
@@ -114,15 +158,17 @@ public final class RedisSessionStore {
         args.add(utf8(sessionId));
         dataKeys.forEach(name -> args.add(utf8(name)));
         Object deleted = call("delete", () -> SessionKeys.CLAIM.run(jedis, List.of(keys.sessionKeyBytes(sessionId),
-                utf8(keys.expiryIndexKey())), args));
+                utf8(keys.expiryIndexKey(sessionId))), args));
         statistics.delete();
         return deleted instanceof Long count && count > 0;
     }
 
     /** Ids (index members) whose deadline is at or before {@code now}, at most {@code limit}. */
     public List<String> dueForExpiry(long now, int limit) {
-        return call("dueForExpiry", () -> jedis.zrangeByScore(keys.expiryIndexKey(), "-inf", Long.toString(now), 0,
-                limit));
+        String max = Long.toString(now);
+        return fromEveryIndex("dueForExpiry", limit,
+                (pipeline, key) -> pipeline.zrangeByScore(key, "-inf", max, 0, limit),
+                (ids, due) -> ids.addAll(due));
     }
 
     /**
@@ -132,7 +178,7 @@ public final class RedisSessionStore {
     @SuppressWarnings("unchecked")
     public StoredSession claimIfExpired(String sessionId, long now) {
         Object result = call("claimIfExpired", () -> SessionKeys.CLAIM_IF_EXPIRED.run(jedis,
-                List.of(keys.sessionKeyBytes(sessionId), utf8(keys.expiryIndexKey())),
+                List.of(keys.sessionKeyBytes(sessionId), utf8(keys.expiryIndexKey(sessionId))),
                 List.of(utf8(sessionId), ascii(Long.toString(now)))));
         if (!(result instanceof List<?> flat) || flat.isEmpty()) {
             return null;
@@ -148,28 +194,48 @@ public final class RedisSessionStore {
 
     /** Sessions in Redis for this prefix (the expiry index holds one entry per session). */
     public long count() {
-        return call("count", () -> jedis.zcard(keys.expiryIndexKey()));
+        long[] total = new long[1];
+        fromEveryIndex("count", Integer.MAX_VALUE, (pipeline, key) -> pipeline.zcard(key),
+                (ids, size) -> total[0] += size);
+        return total[0];
     }
 
     /**
-     * Ids of sessions in Redis, at most {@code limit}: a ZSCAN of the expiry index, which holds
-     * every session's id as its node knows it (with the jvmRoute), page by page.
+     * Ids of sessions in Redis, at most {@code limit}, from the expiry index, which holds every
+     * session's id as its node knows it (with the jvmRoute).
      */
     public List<String> sessionIds(int limit) {
+        return fromEveryIndex("list", limit, (pipeline, key) -> pipeline.zrange(key, 0, limit - 1L),
+                (ids, members) -> ids.addAll(members));
+    }
+
+    /**
+     * Runs one read on every expiry index key (one, or one per Cluster slot), in pipelines of
+     * {@value #INDEX_BATCH} keys, until {@code limit} ids are collected.
+     */
+    private <R> List<String> fromEveryIndex(String operation, int limit,
+            BiFunction<AbstractPipeline, String, Response<R>> read, BiConsumer<List<String>, R> collect) {
         List<String> ids = new ArrayList<>();
-        ScanParams params = new ScanParams().count(500);
-        String cursor = ScanParams.SCAN_POINTER_START;
-        do {
-            String from = cursor;
-            ScanResult<Tuple> page = call("scan", () -> jedis.zscan(keys.expiryIndexKey(), from, params));
-            for (Tuple entry : page.getResult()) {
-                if (ids.size() < limit) {
-                    ids.add(entry.getElement());
+        List<String> indexKeys = keys.expiryIndexKeys();
+        for (int from = 0; from < indexKeys.size() && ids.size() < limit; from += INDEX_BATCH) {
+            List<String> batch = indexKeys.subList(from, Math.min(indexKeys.size(), from + INDEX_BATCH));
+            List<R> results = call(operation, () -> {
+                List<Response<R>> responses = new ArrayList<>(batch.size());
+                try (AbstractPipeline pipeline = jedis.pipelined()) {
+                    for (String key : batch) {
+                        responses.add(read.apply(pipeline, key));
+                    }
+                    pipeline.sync();
                 }
+                List<R> values = new ArrayList<>(responses.size());
+                responses.forEach(response -> values.add(response.get()));
+                return values;
+            });
+            for (R result : results) {
+                collect.accept(ids, result);
             }
-            cursor = page.getCursor();
-        } while (!ScanParams.SCAN_POINTER_START.equals(cursor) && ids.size() < limit);
-        return ids;
+        }
+        return ids.size() > limit ? List.copyOf(ids.subList(0, limit)) : ids;
     }
 
     /**
@@ -178,10 +244,36 @@ public final class RedisSessionStore {
      * @return false when the old session no longer exists
      */
     public boolean changeId(String oldId, String newId) {
+        if (keys.slotAligned()) {
+            return moveAcrossSlots(oldId, newId);
+        }
         Object moved = call("changeId", () -> SessionKeys.RENAME.run(jedis,
-                List.of(keys.sessionKeyBytes(oldId), keys.sessionKeyBytes(newId), utf8(keys.expiryIndexKey())),
+                List.of(keys.sessionKeyBytes(oldId), keys.sessionKeyBytes(newId), utf8(keys.expiryIndexKey(oldId))),
                 List.of(utf8(oldId), utf8(newId))));
         return Long.valueOf(1).equals(moved);
+    }
+
+    /**
+     * Redis Cluster: the new id hashes to another slot, so no script can see both keys. Copy
+     * (DUMP, then RESTORE in the new slot), then delete the original: a failure before the copy
+     * changes nothing, a failure after it leaves the old copy to its TTL while the new one serves.
+     */
+    @SuppressWarnings("unchecked")
+    private boolean moveAcrossSlots(String oldId, String newId) {
+        Object exported = call("changeId", () -> SessionKeys.EXPORT.run(jedis,
+                List.of(keys.sessionKeyBytes(oldId), utf8(keys.expiryIndexKey(oldId))), List.of(utf8(oldId))));
+        if (!(exported instanceof List<?> parts) || parts.isEmpty()) {
+            return false;
+        }
+        List<byte[]> args = new ArrayList<>();
+        args.add(utf8(newId));
+        for (Object part : (List<Object>) parts) {
+            args.add(part instanceof byte[] bytes ? bytes : ascii(String.valueOf(part)));
+        }
+        call("changeId", () -> SessionKeys.IMPORT.run(jedis,
+                List.of(keys.sessionKeyBytes(newId), utf8(keys.expiryIndexKey(newId))), args));
+        delete(oldId, List.of());
+        return true;
     }
 
     /**

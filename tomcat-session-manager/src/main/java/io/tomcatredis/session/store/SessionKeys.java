@@ -1,6 +1,9 @@
 package io.tomcatredis.session.store;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
  * The Redis layout of sessions: the one class that knows key names, field names and Lua scripts.
@@ -11,6 +14,8 @@ import java.nio.charset.StandardCharsets;
  *   &lt;keyPrefix&gt;{&lt;id&gt;}              hash        one session
  *   &lt;keyPrefix&gt;{&lt;id&gt;}:data:&lt;name&gt;  any type    a session-scoped structure of the application
  *   &lt;keyPrefix&gt;expirations         sorted set  expiry index: member = session id, score = deadline
+ *   &lt;keyPrefix&gt;expirations:{&lt;tag&gt;} sorted set  with Redis Cluster: one index per slot, {@code <tag>}
+ *                                           chosen to land in that slot
  * </pre>
  * {@code <id>} is the session id without a {@code .jvmRoute} suffix, so every node finds the
  * session whatever route the id carries. It sits inside a Redis Cluster hash tag, so every key of
@@ -161,12 +166,64 @@ public final class SessionKeys {
             return 1
             """.formatted(DATA_KEYS, DATA_INFIX, DATA_INFIX));
 
+    /**
+     * Copies a session into another slot (Redis Cluster id change), first half: KEYS[1]: old hash,
+     * KEYS[2]: its index; ARGV[1]: old member. Returns false when the session is gone, else
+     * {score, pttl, dump, name1, pttl1, dump1, ...} for the hash and each existing structure.
+     */
+    static final LuaScript EXPORT = new LuaScript("""
+            if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+            local out = {redis.call('ZSCORE', KEYS[2], ARGV[1]) or '+inf', redis.call('PTTL', KEYS[1]),
+                         redis.call('DUMP', KEYS[1])}
+            local names = redis.call('HGET', KEYS[1], '%s')
+            if names then
+              for name in string.gmatch(names, '[^\\n]+') do
+                local key = KEYS[1] .. '%s' .. name
+                if redis.call('EXISTS', key) == 1 then
+                  table.insert(out, name)
+                  table.insert(out, redis.call('PTTL', key))
+                  table.insert(out, redis.call('DUMP', key))
+                end
+              end
+            end
+            return out
+            """.formatted(DATA_KEYS, DATA_INFIX));
+
+    /**
+     * Second half of {@link #EXPORT}: KEYS[1]: new hash, KEYS[2]: its index; ARGV: new member, then
+     * what EXPORT returned. Restores every key with its TTL and enters the deadline in the index.
+     */
+    static final LuaScript IMPORT = new LuaScript("""
+            local function ttl(value) return math.max(tonumber(value), 0) end
+            redis.call('RESTORE', KEYS[1], ttl(ARGV[3]), ARGV[4], 'REPLACE')
+            for i = 5, #ARGV, 3 do
+              redis.call('RESTORE', KEYS[1] .. '%s' .. ARGV[i], ttl(ARGV[i + 1]), ARGV[i + 2], 'REPLACE')
+            end
+            redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+            if redis.call('PTTL', KEYS[2]) < tonumber(ARGV[3]) then redis.call('PEXPIRE', KEYS[2], ARGV[3]) end
+            return 1
+            """.formatted(DATA_INFIX));
+
+    private static final int SLOTS = 16384;
+
     private final String prefix;
+    private final boolean slotAligned;
 
     /**
      * @param prefix the {@code keyPrefix}; must not contain braces, which would break the hash tag
      */
     public SessionKeys(String prefix) {
+        this(prefix, false);
+    }
+
+    /**
+     * @param prefix      the {@code keyPrefix}; must not contain braces, which would break the hash tag
+     * @param slotAligned true for Redis Cluster: the expiry index is split into one key per slot,
+     *                    {@code <keyPrefix>expirations:{<tag>}}, each in the slot of the sessions it
+     *                    indexes, so that scripts touch one slot only
+     */
+    public SessionKeys(String prefix, boolean slotAligned) {
+        this.slotAligned = slotAligned;
         if (prefix == null || prefix.isEmpty()) {
             throw new IllegalArgumentException("keyPrefix must not be empty");
         }
@@ -201,9 +258,49 @@ public final class SessionKeys {
         return dot < 0 ? sessionId : sessionId.substring(0, dot);
     }
 
-    /** The expiry index of this prefix. */
-    public String expiryIndexKey() {
-        return prefix + EXPIRY_INDEX;
+    /** The expiry index that holds {@code sessionId}'s deadline. */
+    public String expiryIndexKey(String sessionId) {
+        if (!slotAligned) {
+            return prefix + EXPIRY_INDEX;
+        }
+        return indexKeyOfSlot(JedisClusterCRC16.getSlot(baseId(sessionId)));
+    }
+
+    /** Every expiry index key of this prefix: one, or one per Redis Cluster slot. */
+    public List<String> expiryIndexKeys() {
+        if (!slotAligned) {
+            return List.of(prefix + EXPIRY_INDEX);
+        }
+        List<String> all = new ArrayList<>(SLOTS);
+        for (int slot = 0; slot < SLOTS; slot++) {
+            all.add(indexKeyOfSlot(slot));
+        }
+        return all;
+    }
+
+    boolean slotAligned() {
+        return slotAligned;
+    }
+
+    private String indexKeyOfSlot(int slot) {
+        return prefix + EXPIRY_INDEX + ":{" + SlotTags.TAGS[slot] + "}";
+    }
+
+    /** For each slot, a short hash tag that lands in it, found once by trying counters. */
+    private static final class SlotTags {
+        static final String[] TAGS = new String[SLOTS];
+
+        static {
+            int found = 0;
+            for (int candidate = 0; found < SLOTS; candidate++) {
+                String tag = Integer.toString(candidate, 36);
+                int slot = JedisClusterCRC16.getSlot(tag);
+                if (TAGS[slot] == null) {
+                    TAGS[slot] = tag;
+                    found++;
+                }
+            }
+        }
     }
 
     /** The key of session-scoped structure {@code name} of {@code sessionId}. */

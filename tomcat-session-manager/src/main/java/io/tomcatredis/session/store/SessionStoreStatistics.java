@@ -13,6 +13,7 @@ public final class SessionStoreStatistics {
     private final LongAdder bytesRead = new LongAdder();
     private final LongAdder bytesWritten = new LongAdder();
     private final LongAdder failures = new LongAdder();
+    private final LongAdder replicationShortfalls = new LongAdder();
     private final LongAdder loadNanos = new LongAdder();
     private final LongAdder saveNanos = new LongAdder();
     private final LongAccumulator maxLoadNanos = new LongAccumulator(Math::max, 0);
@@ -42,6 +43,15 @@ public final class SessionStoreStatistics {
 
     void failure() {
         failures.increment();
+    }
+
+    void replicationShortfall() {
+        replicationShortfalls.increment();
+    }
+
+    /** Saves that fewer replicas than {@code waitReplicas} acknowledged in time. */
+    public long replicationShortfalls() {
+        return replicationShortfalls.sum();
     }
 
     public long loads() {
