@@ -2,36 +2,42 @@ package io.tomcatredis.session.it;
 
 import io.tomcatredis.testsupport.RedisNode;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import redis.clients.jedis.Jedis;
 
-/** Counts the commands Redis executed, from {@code INFO commandstats}. */
+/** Counts the commands the masters executed, summed from their {@code INFO commandstats}. */
 final class RedisCommands {
 
-    private final RedisNode node;
+    private final Supplier<List<RedisNode>> masters;
 
-    RedisCommands(RedisNode node) {
-        this.node = node;
+    RedisCommands(Supplier<List<RedisNode>> masters) {
+        this.masters = masters;
     }
 
     void reset() {
-        try (Jedis jedis = node.client()) {
-            jedis.configResetStat();
+        for (RedisNode node : masters.get()) {
+            try (Jedis jedis = node.client()) {
+                jedis.configResetStat();
+            }
         }
     }
 
     /** Calls per command name (lower case), excluding the INFO and CONFIG calls of this class. */
     Map<String, Long> calls() {
         Map<String, Long> calls = new HashMap<>();
-        try (Jedis jedis = node.client()) {
-            for (String line : jedis.info("commandstats").split("\r?\n")) {
-                if (!line.startsWith("cmdstat_")) {
-                    continue;
-                }
-                String command = line.substring("cmdstat_".length(), line.indexOf(':'));
-                long count = Long.parseLong(line.replaceAll("^[^:]*:calls=(\\d+),.*", "$1"));
-                if (!command.equals("info") && !command.startsWith("config")) {
-                    calls.put(command, count);
+        for (RedisNode node : masters.get()) {
+            try (Jedis jedis = node.client()) {
+                for (String line : jedis.info("commandstats").split("\r?\n")) {
+                    if (!line.startsWith("cmdstat_")) {
+                        continue;
+                    }
+                    String command = line.substring("cmdstat_".length(), line.indexOf(':'));
+                    long count = Long.parseLong(line.replaceAll("^[^:]*:calls=(\\d+),.*", "$1"));
+                    if (!command.equals("info") && !command.startsWith("config")) {
+                        calls.merge(command, count, Long::sum);
+                    }
                 }
             }
         }

@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.testsupport.Await;
-import io.tomcatredis.testsupport.RedisExtension;
-import io.tomcatredis.testsupport.StandaloneRedis;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Map;
@@ -16,42 +14,52 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import redis.clients.jedis.Jedis;
+import redis.clients.jedis.UnifiedJedis;
 
-/** Two embedded Tomcat nodes sharing one real Redis; every request may go to either node. */
+/**
+ * The core session suite: two embedded Tomcat nodes sharing one Redis deployment; every request
+ * may go to either node. Each topology (standalone, TLS with ACL, Sentinel, Cluster) runs it
+ * through a subclass.
+ */
 @Tag("tomcat")
-class SessionManagerIT {
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+abstract class CoreSessionSuite {
 
-    @RegisterExtension
-    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone();
+    private TomcatNode node1;
+    private TomcatNode node2;
+    private RedisCommands commands;
+    private RedisUnderTest redis;
 
-    private static TomcatNode node1;
-    private static TomcatNode node2;
-    private static RedisCommands commands;
+    /** The deployment under test, started by the subclass's extension. */
+    abstract RedisUnderTest redisUnderTest();
 
     @BeforeAll
-    static void startNodes() {
-        node1 = TomcatNode.start("node1", m -> m.setRedisUri(REDIS.get().uri()));
-        node2 = TomcatNode.start("node2", m -> m.setRedisUri(REDIS.get().uri()));
-        commands = new RedisCommands(REDIS.get().node());
+    void startNodes() {
+        redis = redisUnderTest();
+        node1 = TomcatNode.start("node1", redis::configure);
+        node2 = TomcatNode.start("node2", redis::configure);
+        commands = redis.commands();
     }
 
     @AfterAll
-    static void stopNodes() {
+    void stopNodes() {
         if (node1 != null) {
             node1.close();
         }
         if (node2 != null) {
             node2.close();
         }
+        if (redis != null) {
+            redis.close();
+        }
     }
 
     @BeforeEach
     void emptyRedis() {
-        REDIS.get().flushAll();
+        redis.flushAll();
         commands.reset();
     }
 
@@ -114,19 +122,20 @@ class SessionManagerIT {
         HttpSessionClient browser = new HttpSessionClient();
         browser.ok(node1.url("set?name=color&value=blue"));
         String id = browser.sessionId();
-        String key = "tomcat-session:localhost/app:{" + SessionKeys.baseId(id) + "}";
+        String key = redis.sessionKey(id);
 
-        try (Jedis jedis = REDIS.get().node().client()) {
+        {
+            UnifiedJedis jedis = redis.client();
             assertThat(jedis.type(key)).isEqualTo("hash");
             assertThat(jedis.hkeys(key)).containsExactlyInAnyOrder("meta:creationTime", "meta:lastAccessedTime",
                     "meta:maxInactiveInterval", "meta:version", "attr:color");
             assertThat(jedis.hget(key, "meta:maxInactiveInterval")).isEqualTo("1800");
             assertThat(jedis.ttl(key)).isBetween(1800L, 1800L + SessionKeys.TTL_GRACE_SECONDS);
-            assertThat(jedis.keys("*")).containsExactlyInAnyOrder(key, "tomcat-session:localhost/app:expirations");
-            for (String written : jedis.keys("*")) {
+            assertThat(redis.keys()).containsExactlyInAnyOrder(key, redis.indexKey(id));
+            for (String written : redis.keys()) {
                 assertThat(jedis.ttl(written)).as("TTL of " + written).isPositive();
             }
-            assertThat(jedis.zscore("tomcat-session:localhost/app:expirations", id))
+            assertThat(jedis.zscore(redis.indexKey(id), id))
                     .isEqualTo(Double.parseDouble(jedis.hget(key, "meta:lastAccessedTime")) + 1800_000);
         }
     }
@@ -189,13 +198,15 @@ class SessionManagerIT {
 
         browser.ok(node2.url("invalidate"));
 
-        try (Jedis jedis = REDIS.get().node().client()) {
-            assertThat(jedis.keys("*")).isEmpty();
+        {
+            UnifiedJedis jedis = redis.client();
+            assertThat(redis.keys()).isEmpty();
         }
         assertThat(browser.ok(node1.url("get?name=a"))).isEqualTo("no session");
         assertThat(browser.sessionId()).isEqualTo(id);
-        try (Jedis jedis = REDIS.get().node().client()) {
-            assertThat(jedis.keys("*")).as("an unknown id never creates a key").isEmpty();
+        {
+            UnifiedJedis jedis = redis.client();
+            assertThat(redis.keys()).as("an unknown id never creates a key").isEmpty();
         }
     }
 
@@ -215,8 +226,9 @@ class SessionManagerIT {
         SessionServlet.BARRIERS.get("held").countDown();
         slow.get();
 
-        try (Jedis jedis = REDIS.get().node().client()) {
-            assertThat(jedis.keys("*")).isEmpty();
+        {
+            UnifiedJedis jedis = redis.client();
+            assertThat(redis.keys()).isEmpty();
         }
     }
 
@@ -234,11 +246,12 @@ class SessionManagerIT {
         HttpSessionClient attacker = new HttpSessionClient();
         attacker.sessionId(oldId);
         assertThat(attacker.ok(node1.url("get?name=user"))).isEqualTo("no session");
-        try (Jedis jedis = REDIS.get().node().client()) {
-            assertThat(jedis.keys("*")).containsExactlyInAnyOrder(
-                    "tomcat-session:localhost/app:{" + SessionKeys.baseId(newId) + "}",
-                    "tomcat-session:localhost/app:expirations");
-            assertThat(jedis.zrange("tomcat-session:localhost/app:expirations", 0, -1)).containsExactly(newId);
+        {
+            UnifiedJedis jedis = redis.client();
+            assertThat(redis.keys()).containsExactlyInAnyOrder(
+                    redis.sessionKey(newId),
+                    redis.indexKey(newId));
+            assertThat(jedis.zrange(redis.indexKey(newId), 0, -1)).containsExactly(newId);
         }
     }
 
@@ -275,8 +288,9 @@ class SessionManagerIT {
 
         assertThat(browser.ok(node2.url("get?name=a"))).isEqualTo("no session");
 
-        assertThat(commands.calls()).containsOnlyKeys("hgetall");
+        assertThat(commands.sessionCommands()).isEqualTo(1);
         assertThat(commands.calls().get("hgetall")).isEqualTo(1);
+        assertThat(redis.keys()).isEmpty();
     }
 
     @Test
@@ -298,8 +312,9 @@ class SessionManagerIT {
             HttpSessionClient browser = new HttpSessionClient();
             browser.ok(node1.url("set?name=good&value=1"));
             browser.ok(node1.url("set?name=bad&value=2"));
-            try (Jedis jedis = REDIS.get().node().client()) {
-                String key = "tomcat-session:localhost/app:{" + SessionKeys.baseId(browser.sessionId()) + "}";
+            {
+            UnifiedJedis jedis = redis.client();
+                String key = redis.sessionKey(browser.sessionId());
                 jedis.hset(key.getBytes(StandardCharsets.UTF_8), "attr:bad".getBytes(StandardCharsets.UTF_8),
                         new byte[] {1, 42, 42, 42, -1, -1, 7});
             }
@@ -320,8 +335,9 @@ class SessionManagerIT {
         assertThat(browser.get(node1.url("secure/whoami"), "Authorization", basic).body()).isEqualTo("ann BASIC");
 
         assertThat(browser.ok(node2.url("secure/whoami"))).isEqualTo("ann BASIC");
-        try (Jedis jedis = REDIS.get().node().client()) {
-            String key = "tomcat-session:localhost/app:{" + SessionKeys.baseId(browser.sessionId()) + "}";
+        {
+            UnifiedJedis jedis = redis.client();
+            String key = redis.sessionKey(browser.sessionId());
             assertThat(jedis.hget(key, "meta:authType")).isEqualTo("BASIC");
             assertThat(jedis.hexists(key, "meta:principal")).isTrue();
         }
@@ -359,7 +375,7 @@ class SessionManagerIT {
     void redisDownAnswers503FastAndRecoversWithoutRestart() throws Exception {
         HttpSessionClient browser = new HttpSessionClient();
         browser.ok(node1.url("set?name=a&value=1"));
-        REDIS.get().node().pause();
+        redis.pauseMasters();
         try {
             long start = System.nanoTime();
             HttpSessionClient.Reply reply = browser.get(node2.url("get?name=a"));
@@ -367,7 +383,7 @@ class SessionManagerIT {
 
             assertThat(reply.status()).isEqualTo(503);
             assertThat(reply.body()).doesNotContain("Exception").doesNotContain("at io.tomcatredis");
-            assertThat(millis).isLessThan(2000 + 3000);
+            assertThat(millis).isLessThan(redis.unavailableMillis());
             HttpSessionClient.Reply page = browser.get(node2.url("none"));
             assertThat(page.status()).as("a page that never uses the session still renders").isEqualTo(200);
             assertThat(page.setSessionId()).as("no replacement session is handed out").isEmpty();
@@ -376,9 +392,9 @@ class SessionManagerIT {
             assertThat(create.setSessionId()).isEmpty();
             assertThat(new HttpSessionClient().get(node1.url("none")).status()).isEqualTo(200);
         } finally {
-            REDIS.get().node().resume();
+            redis.resumeMasters();
         }
-        Await.until(Duration.ofSeconds(10), "session requests to succeed again",
+        Await.until(Duration.ofSeconds(30), "session requests to succeed again",
                 () -> browser.get(node2.url("get?name=a")).body().equals("1"));
     }
 }

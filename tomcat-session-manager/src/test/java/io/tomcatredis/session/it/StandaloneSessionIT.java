@@ -1,0 +1,17 @@
+package io.tomcatredis.session.it;
+
+import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** The core session suite on one plain Redis. */
+class StandaloneSessionIT extends CoreSessionSuite {
+
+    @RegisterExtension
+    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone();
+
+    @Override
+    RedisUnderTest redisUnderTest() {
+        return RedisUnderTest.standalone(REDIS.get());
+    }
+}
