@@ -62,4 +62,41 @@ class RedisConnectionSettingsTest {
         assertThat(RedisConnectionSettings.redact("redis://p@h:1")).isEqualTo("redis://***@h:1");
         assertThat(RedisConnectionSettings.redact("redis://h:1")).isEqualTo("redis://h:1");
     }
+
+    @Test
+    void sentinelAndClusterTopologies() {
+        RedisConnectionSettings sentinel = parse(Map.of("sentinelMaster", "mymaster",
+                "sentinels", "10.0.0.1:26379, 10.0.0.2:26379", "sentinelPassword", "sp"));
+        assertThat(sentinel.topology()).isEqualTo(RedisConnectionSettings.Topology.SENTINEL);
+        assertThat(sentinel.sentinels()).hasSize(2);
+        assertThat(sentinel.toString()).contains("mymaster").doesNotContain("sp");
+
+        RedisConnectionSettings cluster = parse(Map.of("clusterNodes", "h1:7000,h2:7001"));
+        assertThat(cluster.topology()).isEqualTo(RedisConnectionSettings.Topology.CLUSTER);
+        assertThat(parse(Map.of()).topology()).isEqualTo(RedisConnectionSettings.Topology.STANDALONE);
+    }
+
+    @Test
+    void inconsistentTopologyAttributesAreRejectedByName() {
+        assertThatThrownBy(() -> parse(Map.of("sentinelMaster", "m"))).hasMessageContaining("'sentinels'");
+        assertThatThrownBy(() -> parse(Map.of("sentinels", "h:1"))).hasMessageContaining("'sentinelMaster'");
+        assertThatThrownBy(() -> parse(Map.of("sentinelMaster", "m", "sentinels", "h:1", "clusterNodes", "h:2")))
+                .hasMessageContaining("'clusterNodes'");
+        assertThatThrownBy(() -> parse(Map.of("clusterNodes", "h1"))).hasMessageContaining("'clusterNodes'")
+                .hasMessageContaining("host:port");
+        assertThatThrownBy(() -> parse(Map.of("clusterNodes", "h1:x"))).hasMessageContaining("'clusterNodes'");
+        assertThatThrownBy(() -> parse(Map.of("clusterNodes", "h1:1", "redisUri", "redis://h/2")))
+                .hasMessageContaining("database");
+    }
+
+    @Test
+    void tlsAttributesAreValidated() {
+        assertThatThrownBy(() -> parse(Map.of("redisUri", "rediss://h:1", "truststore", "/no/such/file.p12")))
+                .hasMessageContaining("'truststore'").hasMessageContaining("/no/such/file.p12");
+        assertThatThrownBy(() -> parse(Map.of("truststore", "/etc/hostname")))
+                .hasMessageContaining("'truststore'").hasMessageContaining("rediss://");
+        assertThatThrownBy(() -> parse(Map.of("redisUri", "rediss://h:1", "tlsVerify", "maybe")))
+                .hasMessageContaining("'tlsVerify'");
+        assertThat(parse(Map.of("redisUri", "rediss://h:1")).tlsSettings().verify()).isEqualTo("full");
+    }
 }

@@ -120,6 +120,37 @@ class ManagerConfigurationIT {
     }
 
     @Test
+    void replicaShortfallOfWaitIsLoggedAndCountedAndTheRequestStillSucceeds() {
+        try (CapturedLog log = CapturedLog.of("io.tomcatredis.session.store.RedisSessionStore");
+             TomcatNode node = TomcatNode.start("wait", m -> {
+                 m.setRedisUri(REDIS.get().uri());
+                 m.setProperty("waitReplicas", "1");
+                 m.setProperty("waitTimeoutMillis", "50");
+             })) {
+            HttpSessionClient browser = new HttpSessionClient();
+            browser.ok(node.url("set?name=a&value=1"));
+            assertThat(browser.ok(node.url("get?name=a"))).isEqualTo("1");
+
+            assertThat(node.manager().getReplicationShortfalls()).isEqualTo(2);
+            assertThat(log.text()).contains("acknowledged by 0 of 1 replicas");
+        }
+    }
+
+    @Test
+    void waitTimeoutMustBeBelowTheConnectionTimeout() {
+        try (CapturedLog log = CapturedLog.of("")) {
+            assertThatThrownBy(() -> TomcatNode.start("bad-wait", m -> {
+                m.setRedisUri(REDIS.get().uri());
+                m.setProperty("waitReplicas", "1");
+                m.setProperty("waitTimeoutMillis", "5000");
+            })).isInstanceOf(IllegalStateException.class);
+            assertThat(log.text()).contains("'waitTimeoutMillis'");
+            assertThat(new io.tomcatredis.session.RedisSessionManager().setProperty("waitReplica", "1"))
+                    .as("a misspelt attribute is refused, so Tomcat warns").isFalse();
+        }
+    }
+
+    @Test
     void statisticsAreReadableThroughJmx() throws Exception {
         try (TomcatNode node = TomcatNode.start("jmx", m -> m.setRedisUri(REDIS.get().uri()))) {
             HttpSessionClient browser = new HttpSessionClient();
