@@ -1,5 +1,6 @@
 package io.tomcatredis.session.store;
 
+import io.tomcatredis.connection.LuaScript;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.tomcatredis.session.store;
+package io.tomcatredis.connection;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -11,12 +11,12 @@ import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /** A Lua script sent by its SHA-1 (EVALSHA), and in full only when Redis does not know it yet. */
-final class LuaScript {
+public final class LuaScript {
 
     private final byte[] text;
     private final byte[] sha1;
 
-    LuaScript(String text) {
+    public LuaScript(String text) {
         this.text = text.getBytes(StandardCharsets.UTF_8);
         try {
             this.sha1 = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-1").digest(this.text))
@@ -27,11 +27,11 @@ final class LuaScript {
     }
 
     /** Queues the script in a pipeline: by SHA-1, or in full after Redis answered NOSCRIPT. */
-    Response<Object> queue(AbstractPipeline pipeline, List<byte[]> keys, List<byte[]> args, boolean full) {
+    public Response<Object> queue(AbstractPipeline pipeline, List<byte[]> keys, List<byte[]> args, boolean full) {
         return full ? pipeline.eval(text, keys, args) : pipeline.evalsha(sha1, keys, args);
     }
 
-    Object run(UnifiedJedis jedis, List<byte[]> keys, List<byte[]> args) {
+    public Object run(UnifiedJedis jedis, List<byte[]> keys, List<byte[]> args) {
         try {
             return jedis.evalsha(sha1, keys, args);
         } catch (JedisNoScriptException e) {

@@ -1,0 +1,182 @@
+package io.tomcatredis.cache;
+
+import io.tomcatredis.connection.LuaScript;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * The Redis layout of the page cache: the one class that knows its key names and Lua scripts.
+ * Every key carries the {@code {cache}} hash tag, so one script can touch an entry, its lease,
+ * its tags and the LRU index in one slot, also on Redis Cluster.
+ *
+ * <pre>
+ *   &lt;keyPrefix&gt;{cache}e:&lt;hash&gt;   hash        an entry: status, headers, body, times, tags
+ *                                  (or, for a response with Vary, a marker naming the headers)
+ *   &lt;keyPrefix&gt;{cache}l:&lt;hash&gt;   string      the lease of the one request rendering it
+ *   &lt;keyPrefix&gt;{cache}p:&lt;hash&gt;   string      "hit for pass": the URL is not cacheable, skip waiting
+ *   &lt;keyPrefix&gt;{cache}v:&lt;hash&gt;   set         the variant entries of a URL (responses with Vary)
+ *   &lt;keyPrefix&gt;{cache}t:&lt;tag&gt;    set         the entries carrying a tag
+ *   &lt;keyPrefix&gt;{cache}lru         sorted set  entry key by last use, for the byte budget
+ *   &lt;keyPrefix&gt;{cache}sizes       hash        entry key to its size in bytes
+ *   &lt;keyPrefix&gt;{cache}bytes       string      total size of the entries
+ * </pre>
+ * {@code <hash>} is a SHA-256 of the canonical key: scheme, host, port, normalized path, query,
+ * and the values of the request headers a response varies on. The entry's {@code key} field holds
+ * that canonical text.
+ */
+final class CacheKeys {
+
+    private final String base;
+
+    CacheKeys(String prefix) {
+        this.base = prefix + "{cache}";
+    }
+
+    String entry(String canonical) {
+        return base + "e:" + hash(canonical);
+    }
+
+    String lease(String canonical) {
+        return base + "l:" + hash(canonical);
+    }
+
+    String pass(String canonical) {
+        return base + "p:" + hash(canonical);
+    }
+
+    String variants(String canonical) {
+        return base + "v:" + hash(canonical);
+    }
+
+    String tag(String tag) {
+        return base + "t:" + tag;
+    }
+
+    String tagPrefix() {
+        return base + "t:";
+    }
+
+    String lru() {
+        return base + "lru";
+    }
+
+    String sizes() {
+        return base + "sizes";
+    }
+
+    String bytes() {
+        return base + "bytes";
+    }
+
+    static String hash(String canonical) {
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(canonical.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(digest, 0, 16);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required by every Java runtime", e);
+        }
+    }
+
+    /** Lua: deletes entry KEYS-relative victim and accounts for its size. Needs sizes, bytes, lru. */
+    private static final String FORGET = """
+            local function forget(victim, sizes, bytes, lru)
+              local size = redis.call('HGET', sizes, victim)
+              redis.call('DEL', victim)
+              redis.call('ZREM', lru, victim)
+              redis.call('HDEL', sizes, victim)
+              if size then redis.call('DECRBY', bytes, size) end
+            end
+            """;
+
+    /**
+     * Looks an entry up and, when there is none, takes the lease to render it. KEYS: entry, pass,
+     * lease, lru. ARGV: lease token, lease ms, now ms, "1" to ask for a lease. Returns {"HIT", hash},
+     * {"STALE", hash, 1 if the refresh lease was taken}, {"PASS"}, {"LEASE"} or {"WAIT"}.
+     */
+    static final LuaScript LOOKUP = new LuaScript("""
+            local e = redis.call('HGETALL', KEYS[1])
+            if #e > 0 then
+              redis.call('ZADD', KEYS[4], 'XX', ARGV[3], KEYS[1])
+              local fresh = tonumber(redis.call('HGET', KEYS[1], 'fresh'))
+              if fresh and fresh <= tonumber(ARGV[3]) then
+                local got = redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
+                return {'STALE', e, got}
+              end
+              return {'HIT', e}
+            end
+            if redis.call('EXISTS', KEYS[2]) == 1 then return {'PASS'} end
+            if ARGV[4] == '1' and redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'LEASE'} end
+            return {'WAIT'}
+            """);
+
+    /**
+     * Stores an entry, keeps the cache within its byte budget (least recently used first) and
+     * releases the lease. KEYS: entry, lease, lru, sizes, bytes, variants (or the entry again).
+     * ARGV: lease token, ttl ms, now ms, max bytes, size, number of tags n, n tag keys, then
+     * field/value pairs. Returns the number of entries evicted.
+     */
+    static final LuaScript STORE = new LuaScript(FORGET + """
+            if redis.call('HEXISTS', KEYS[4], KEYS[1]) == 1 then forget(KEYS[1], KEYS[4], KEYS[5], KEYS[3]) end
+            local n = tonumber(ARGV[6])
+            redis.call('HSET', KEYS[1], unpack(ARGV, 7 + n))
+            redis.call('PEXPIRE', KEYS[1], ARGV[2])
+            redis.call('ZADD', KEYS[3], ARGV[3], KEYS[1])
+            redis.call('HSET', KEYS[4], KEYS[1], ARGV[5])
+            local total = redis.call('INCRBY', KEYS[5], ARGV[5])
+            for i = 7, 6 + n do
+              redis.call('SADD', ARGV[i], KEYS[1])
+              if redis.call('PTTL', ARGV[i]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', ARGV[i], ARGV[2]) end
+            end
+            if KEYS[6] ~= KEYS[1] then
+              redis.call('SADD', KEYS[6], KEYS[1])
+              if redis.call('PTTL', KEYS[6]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[6], ARGV[2]) end
+            end
+            local evicted = 0
+            while total > tonumber(ARGV[4]) do
+              local victim = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+              if not victim or victim == KEYS[1] then break end
+              forget(victim, KEYS[4], KEYS[5], KEYS[3])
+              total = tonumber(redis.call('GET', KEYS[5]) or '0')
+              evicted = evicted + 1
+            end
+            if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+            return evicted
+            """);
+
+    /** Writes the Vary marker of a URL. KEYS: marker entry. ARGV: ttl ms, header names. */
+    static final LuaScript MARK_VARY = new LuaScript("""
+            redis.call('HSET', KEYS[1], 'vary', ARGV[2])
+            if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+            return 1
+            """);
+
+    /**
+     * Releases a lease without storing; marks the URL "pass" when it is not cacheable by nature.
+     * KEYS: lease, pass. ARGV: token, pass ms (0: no mark).
+     */
+    static final LuaScript RELEASE = new LuaScript("""
+            if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+            if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[2], '1', 'PX', ARGV[2]) end
+            return 1
+            """);
+
+    /** Evicts a URL: its entry or Vary marker, every variant, its pass mark. KEYS: entry, variants, pass, lru, sizes, bytes. */
+    static final LuaScript EVICT_URL = new LuaScript(FORGET + """
+            local count = 0
+            for _, variant in ipairs(redis.call('SMEMBERS', KEYS[2])) do forget(variant, KEYS[5], KEYS[6], KEYS[4]) count = count + 1 end
+            if redis.call('EXISTS', KEYS[1]) == 1 then count = count + 1 end
+            forget(KEYS[1], KEYS[5], KEYS[6], KEYS[4])
+            redis.call('DEL', KEYS[2], KEYS[3])
+            return count
+            """);
+
+    /** Evicts every entry carrying a tag. KEYS: tag set, lru, sizes, bytes. */
+    static final LuaScript EVICT_TAG = new LuaScript(FORGET + """
+            local members = redis.call('SMEMBERS', KEYS[1])
+            for _, entry in ipairs(members) do forget(entry, KEYS[3], KEYS[4], KEYS[2]) end
+            redis.call('DEL', KEYS[1])
+            return #members
+            """);
+}

@@ -1,0 +1,77 @@
+package io.tomcatredis.cache;
+
+import io.tomcatredis.connection.InvalidSettingException;
+import io.tomcatredis.connection.RedisConnectionSettings;
+import io.tomcatredis.connection.Settings;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/**
+ * The filter's configuration, parsed once from its init-params. Connection params are those of
+ * {@link RedisConnectionSettings}, shared with the session manager.
+ */
+record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<UrlRule> include,
+        List<UrlRule> exclude, Set<String> allowedHosts, int maxEntryBytes, long maxCacheBytes,
+        int lockTimeoutMillis, int staleSeconds, boolean earlyRefresh, int circuitBreakerMillis) {
+
+    static final String KEY_PREFIX = "keyPrefix";
+    static final String INCLUDE = "include";
+    static final String EXCLUDE = "exclude";
+    static final String ALLOWED_HOSTS = "allowedHosts";
+    static final String MAX_ENTRY_BYTES = "maxEntryBytes";
+    static final String MAX_CACHE_BYTES = "maxCacheBytes";
+    static final String LOCK_TIMEOUT_MILLIS = "lockTimeoutMillis";
+    static final String STALE_SECONDS = "staleSeconds";
+    static final String EARLY_REFRESH = "earlyRefresh";
+    static final String CIRCUIT_BREAKER_MILLIS = "circuitBreakerMillis";
+
+    static CacheSettings parse(Function<String, String> params, String contextPath) {
+        RedisConnectionSettings connection = RedisConnectionSettings.parse(params);
+        Settings settings = new Settings(params);
+        String keyPrefix = settings.string(KEY_PREFIX, "tomcat-cache:" + (contextPath.isEmpty() ? "/" : contextPath)
+                + ":");
+        if (keyPrefix.indexOf('{') >= 0 || keyPrefix.indexOf('}') >= 0) {
+            throw new InvalidSettingException(KEY_PREFIX, "\"" + keyPrefix + "\" must not contain '{' or '}'");
+        }
+        List<UrlRule> include = UrlRule.parseAll(INCLUDE, settings.string(INCLUDE, null), 60);
+        List<UrlRule> exclude = UrlRule.parseAll(EXCLUDE, settings.string(EXCLUDE, null), 0);
+        if (include.isEmpty()) {
+            throw new InvalidSettingException(INCLUDE, "is required: list the URL patterns to cache, e.g."
+                    + " \"/static/* 86400, /catalog/* 60\"");
+        }
+        String hosts = settings.string(ALLOWED_HOSTS, null);
+        if (hosts == null) {
+            throw new InvalidSettingException(ALLOWED_HOSTS, "is required: the host names this site answers to,"
+                    + " e.g. \"shop.example.com, localhost\"; requests for any other Host are not cached");
+        }
+        Set<String> allowedHosts = Arrays.stream(hosts.split(",")).map(String::trim).filter(h -> !h.isEmpty())
+                .map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
+        int maxEntryBytes = settings.integer(MAX_ENTRY_BYTES, 1024 * 1024, 1, Integer.MAX_VALUE);
+        long maxCacheBytes = settings.integer(MAX_CACHE_BYTES, 64 * 1024 * 1024, 1, Integer.MAX_VALUE);
+        int lockTimeoutMillis = settings.integer(LOCK_TIMEOUT_MILLIS, 5000, 1, 600_000);
+        int staleSeconds = settings.integer(STALE_SECONDS, 0, 0, 86_400 * 30);
+        boolean earlyRefresh = settings.bool(EARLY_REFRESH, false);
+        int circuitBreakerMillis = settings.integer(CIRCUIT_BREAKER_MILLIS, 10_000, 0, 3_600_000);
+        return new CacheSettings(connection, keyPrefix, include, exclude, allowedHosts, maxEntryBytes, maxCacheBytes,
+                lockTimeoutMillis, staleSeconds, earlyRefresh, circuitBreakerMillis);
+    }
+
+    /** The default TTL for {@code path}, or -1 when the path is not to be cached. */
+    long ruleTtlSeconds(String path) {
+        for (UrlRule rule : exclude) {
+            if (rule.matches(path)) {
+                return -1;
+            }
+        }
+        for (UrlRule rule : include) {
+            if (rule.matches(path)) {
+                return rule.ttlSeconds();
+            }
+        }
+        return -1;
+    }
+}

@@ -1,0 +1,101 @@
+package io.tomcatredis.cache;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * A stored response: status, the headers worth replaying, the body (gzipped once when it is
+ * compressible), its validator, and when it was stored, stops being fresh and stops being usable.
+ * {@code anonymousOnly}: the application looked for a session or user while rendering it and found
+ * none, so it is served only to requests that carry no cookie or credentials.
+ */
+record CachedResponse(String key, int status, List<Header> headers, byte[] body, boolean gzipped, int length,
+        String etag, long storedAt, long freshUntil, long staleUntil, Set<String> tags, boolean anonymousOnly) {
+
+    record Header(String name, String value) {
+    }
+
+    /** The fields of the entry hash. */
+    Map<String, byte[]> toHash() {
+        Map<String, byte[]> hash = new LinkedHashMap<>();
+        hash.put("key", utf8(key));
+        hash.put("status", utf8(Integer.toString(status)));
+        StringBuilder lines = new StringBuilder();
+        for (Header header : headers) {
+            lines.append(header.name()).append(": ").append(header.value()).append('\n');
+        }
+        hash.put("headers", utf8(lines.toString()));
+        hash.put("body", body);
+        hash.put("gzip", utf8(gzipped ? "1" : "0"));
+        hash.put("length", utf8(Integer.toString(length)));
+        hash.put("etag", utf8(etag));
+        hash.put("stored", utf8(Long.toString(storedAt)));
+        hash.put("fresh", utf8(Long.toString(freshUntil)));
+        hash.put("stale", utf8(Long.toString(staleUntil)));
+        hash.put("tags", utf8(String.join(" ", new TreeSet<>(tags))));
+        hash.put("anonymous", utf8(anonymousOnly ? "1" : "0"));
+        return hash;
+    }
+
+    /** Reads an entry hash (as a flat field/value list), or null when it is not a complete entry. */
+    static CachedResponse fromFlatHash(List<byte[]> flat) {
+        Map<String, byte[]> hash = new HashMap<>();
+        for (int i = 0; i + 1 < flat.size(); i += 2) {
+            hash.put(new String(flat.get(i), StandardCharsets.UTF_8), flat.get(i + 1));
+        }
+        if (!hash.containsKey("status") || !hash.containsKey("body")) {
+            return null;
+        }
+        try {
+            List<Header> headers = new ArrayList<>();
+            for (String line : text(hash, "headers").split("\n")) {
+                int colon = line.indexOf(": ");
+                if (colon > 0) {
+                    headers.add(new Header(line.substring(0, colon), line.substring(colon + 2)));
+                }
+            }
+            String tags = text(hash, "tags");
+            return new CachedResponse(text(hash, "key"), Integer.parseInt(text(hash, "status")), headers,
+                    hash.get("body"), "1".equals(text(hash, "gzip")), Integer.parseInt(text(hash, "length")),
+                    text(hash, "etag"), Long.parseLong(text(hash, "stored")), Long.parseLong(text(hash, "fresh")),
+                    Long.parseLong(text(hash, "stale")), tags.isEmpty() ? Set.of() : Set.of(tags.split(" ")),
+                    !"0".equals(text(hash, "anonymous")));
+        } catch (RuntimeException e) {
+            return null;
+        }
+    }
+
+    /** For a Vary marker: the header names, or null when {@code flat} is an entry. */
+    static String varyMarker(List<byte[]> flat) {
+        for (int i = 0; i + 1 < flat.size(); i += 2) {
+            if ("vary".equals(new String(flat.get(i), StandardCharsets.UTF_8))) {
+                return new String(flat.get(i + 1), StandardCharsets.UTF_8);
+            }
+        }
+        return null;
+    }
+
+    String header(String name) {
+        for (Header header : headers) {
+            if (header.name().equalsIgnoreCase(name)) {
+                return header.value();
+            }
+        }
+        return null;
+    }
+
+    private static String text(Map<String, byte[]> hash, String field) {
+        byte[] value = hash.get(field);
+        return value == null ? "" : new String(value, StandardCharsets.UTF_8);
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+}

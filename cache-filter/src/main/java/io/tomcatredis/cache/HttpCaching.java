@@ -1,0 +1,140 @@
+package io.tomcatredis.cache;
+
+import jakarta.servlet.http.HttpServletRequest;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/** HTTP rules the cache follows: Cache-Control, conditional requests, content codings (RFC 9110, 9111). */
+final class HttpCaching {
+
+    /** Statuses a shared cache may store here (others are never stored). */
+    static final Set<Integer> STORABLE_STATUSES = Set.of(200, 203, 204, 300, 301, 308, 404, 410);
+
+    /** Headers never stored nor replayed: hop-by-hop ones, and those that describe one transfer. */
+    static final Set<String> NOT_REPLAYED = Set.of("connection", "keep-alive", "proxy-authenticate",
+            "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "set-cookie", "date", "age",
+            "content-length", "content-encoding", "x-cache", CapturingResponse.TAGS_HEADER.toLowerCase(Locale.ROOT),
+            "content-type");
+
+    private HttpCaching() {
+    }
+
+    /** Cache-Control directives, lower case, with their argument or "" (absent header: empty map). */
+    static Map<String, String> cacheControl(String header) {
+        Map<String, String> directives = new HashMap<>();
+        if (header == null) {
+            return directives;
+        }
+        for (String part : header.split(",")) {
+            String directive = part.trim();
+            if (directive.isEmpty()) {
+                continue;
+            }
+            int equals = directive.indexOf('=');
+            if (equals < 0) {
+                directives.put(directive.toLowerCase(Locale.ROOT), "");
+            } else {
+                directives.put(directive.substring(0, equals).trim().toLowerCase(Locale.ROOT),
+                        directive.substring(equals + 1).trim().replace("\"", ""));
+            }
+        }
+        return directives;
+    }
+
+    static long seconds(Map<String, String> directives, String name) {
+        String value = directives.get(name);
+        if (value == null) {
+            return -1;
+        }
+        try {
+            return Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    /** Epoch ms of an HTTP date, or -1. */
+    static long httpDate(String value) {
+        if (value == null) {
+            return -1;
+        }
+        try {
+            return ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant().toEpochMilli();
+        } catch (RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** Whether the client accepts gzip: a positive q for gzip, x-gzip or *, unless gzip has q=0. */
+    static boolean acceptsGzip(HttpServletRequest request) {
+        String header = request.getHeader("Accept-Encoding");
+        if (header == null) {
+            return false;
+        }
+        double gzip = -1;
+        double any = -1;
+        for (String part : header.split(",")) {
+            String[] fields = part.trim().split(";");
+            String coding = fields[0].trim().toLowerCase(Locale.ROOT);
+            double q = 1;
+            for (int i = 1; i < fields.length; i++) {
+                String param = fields[i].trim();
+                if (param.startsWith("q=")) {
+                    try {
+                        q = Double.parseDouble(param.substring(2));
+                    } catch (NumberFormatException e) {
+                        q = 0;
+                    }
+                }
+            }
+            if (coding.equals("gzip") || coding.equals("x-gzip")) {
+                gzip = Math.max(gzip, q);
+            } else if (coding.equals("*")) {
+                any = q;
+            }
+        }
+        return gzip > 0 || gzip < 0 && any > 0;
+    }
+
+    /**
+     * Whether a conditional GET can be answered 304: If-None-Match (a list, or *, compared weakly)
+     * wins over If-Modified-Since.
+     */
+    static boolean notModified(HttpServletRequest request, String etag, String lastModified) {
+        String ifNoneMatch = request.getHeader("If-None-Match");
+        if (ifNoneMatch != null) {
+            if (ifNoneMatch.trim().equals("*")) {
+                return true;
+            }
+            String ours = opaque(etag);
+            for (String candidate : ifNoneMatch.split(",")) {
+                if (opaque(candidate).equals(ours)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+        long since = httpDate(request.getHeader("If-Modified-Since"));
+        long modified = httpDate(lastModified);
+        return since >= 0 && modified >= 0 && modified <= since;
+    }
+
+    private static String opaque(String tag) {
+        String trimmed = tag == null ? "" : tag.trim();
+        return trimmed.startsWith("W/") ? trimmed.substring(2) : trimmed;
+    }
+
+    /** Text-like content worth gzipping once for every client. */
+    static boolean compressible(String contentType) {
+        if (contentType == null) {
+            return false;
+        }
+        String type = contentType.toLowerCase(Locale.ROOT);
+        return type.startsWith("text/") || type.contains("json") || type.contains("javascript")
+                || type.contains("xml") || type.startsWith("image/svg");
+    }
+}

@@ -1,0 +1,103 @@
+package io.tomcatredis.cache;
+
+import io.tomcatredis.connection.InvalidSettingException;
+import io.tomcatredis.connection.RedisConnector;
+import jakarta.servlet.Filter;
+import jakarta.servlet.FilterChain;
+import jakarta.servlet.FilterConfig;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletResponse;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.util.logging.Logger;
+import javax.management.JMException;
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * A servlet filter that caches static assets and rendered pages in Redis, shared by all users
+ * and all nodes. Works in any Servlet 6 container; configured by init-params:
+ *
+ * <pre>{@code
+ * <filter>
+ *   <filter-name>page-cache</filter-name>
+ *   <filter-class>io.tomcatredis.cache.RedisCacheFilter</filter-class>
+ *   <init-param><param-name>redisUri</param-name><param-value>redis://localhost:6379</param-value></init-param>
+ *   <init-param><param-name>include</param-name><param-value>/static/* 86400, /catalog/* 60</param-value></init-param>
+ *   <init-param><param-name>allowedHosts</param-name><param-value>shop.example.com</param-value></init-param>
+ * </filter>
+ * }</pre>
+ *
+ * Nothing personal is ever stored: a response is kept only when the application read no session,
+ * user, cookie or credentials to build it, set no cookie, and did not mark it private; see README.
+ */
+public class RedisCacheFilter implements Filter {
+
+    private static final Logger LOG = Logger.getLogger(RedisCacheFilter.class.getName());
+
+    private UnifiedJedis jedis;
+    private PageCache cache;
+    private ObjectName mbeanName;
+
+    @Override
+    public void init(FilterConfig config) throws ServletException {
+        CacheSettings settings;
+        try {
+            settings = CacheSettings.parse(config::getInitParameter, config.getServletContext().getContextPath());
+        } catch (InvalidSettingException e) {
+            throw new ServletException("RedisCacheFilter " + config.getFilterName() + ": " + e.getMessage(), e);
+        }
+        jedis = RedisConnector.open(settings.connection(), "tomcat-redis-cache");
+        CacheStore store = new CacheStore(jedis, new CacheKeys(settings.keyPrefix()));
+        CacheStatistics statistics = new CacheStatistics(store::bytesStored);
+        cache = new PageCache(settings, store, statistics);
+        config.getServletContext().setAttribute(RedisCache.CONTEXT_ATTRIBUTE, new RedisCache(cache, statistics));
+        mbeanName = register(statistics, config);
+        LOG.info("Page cache of " + config.getServletContext().getContextPath() + " in " + settings.connection()
+                + " under keyPrefix \"" + settings.keyPrefix() + "\" for " + settings.include() + ", hosts "
+                + settings.allowedHosts());
+    }
+
+    @Override
+    public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        if (request instanceof HttpServletRequest http && response instanceof HttpServletResponse httpResponse) {
+            cache.handle(http, httpResponse, chain);
+        } else {
+            chain.doFilter(request, response);
+        }
+    }
+
+    @Override
+    public void destroy() {
+        if (mbeanName != null) {
+            try {
+                ManagementFactory.getPlatformMBeanServer().unregisterMBean(mbeanName);
+            } catch (JMException e) {
+                LOG.fine("MBean " + mbeanName + " was already gone: " + e);
+            }
+        }
+        if (jedis != null) {
+            jedis.close();
+        }
+    }
+
+    private static ObjectName register(CacheStatistics statistics, FilterConfig config) {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        try {
+            String context = config.getServletContext().getContextPath();
+            ObjectName name = new ObjectName("io.tomcatredis:type=RedisCacheFilter,context="
+                    + ObjectName.quote(context.isEmpty() ? "/" : context) + ",name="
+                    + ObjectName.quote(config.getFilterName()) + ",instance=" + System.identityHashCode(statistics));
+            server.registerMBean(statistics, name);
+            return name;
+        } catch (JMException e) {
+            LOG.warning("Cache statistics are not available over JMX: " + e);
+            return null;
+        }
+    }
+}

@@ -1,0 +1,56 @@
+package io.tomcatredis.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tomcatredis.connection.InvalidSettingException;
+import java.util.HashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class CacheSettingsTest {
+
+    private static CacheSettings parse(String... pairs) {
+        Map<String, String> params = new HashMap<>(Map.of("include", "/static/* 86400, /catalog/* 60, /about",
+                "allowedHosts", "Shop.Example.com"));
+        for (int i = 0; i < pairs.length; i += 2) {
+            params.put(pairs[i], pairs[i + 1]);
+        }
+        return CacheSettings.parse(params::get, "/shop");
+    }
+
+    @Test
+    void rulesGiveTheirTtlAndExcludeWins() {
+        CacheSettings settings = parse("exclude", "/catalog/admin/*");
+        assertThat(settings.ruleTtlSeconds("/static/app.css")).isEqualTo(86400);
+        assertThat(settings.ruleTtlSeconds("/catalog/7")).isEqualTo(60);
+        assertThat(settings.ruleTtlSeconds("/catalog")).isEqualTo(60);
+        assertThat(settings.ruleTtlSeconds("/about")).isEqualTo(60);
+        assertThat(settings.ruleTtlSeconds("/about/x")).isEqualTo(-1);
+        assertThat(settings.ruleTtlSeconds("/catalog/admin/x")).isEqualTo(-1);
+        assertThat(settings.ruleTtlSeconds("/staticfile")).isEqualTo(-1);
+        assertThat(settings.allowedHosts()).containsExactly("shop.example.com");
+        assertThat(settings.keyPrefix()).isEqualTo("tomcat-cache:/shop:");
+        assertThat(settings.maxEntryBytes()).isEqualTo(1024 * 1024);
+    }
+
+    @Test
+    void extensionPatternsAndMissingSettingsAreRefusedByName() {
+        assertThatThrownBy(() -> parse("include", "*.css")).isInstanceOf(InvalidSettingException.class)
+                .hasMessageContaining("'include'").hasMessageContaining("extension");
+        assertThatThrownBy(() -> parse("include", "/a/*/b")).hasMessageContaining("'include'");
+        assertThatThrownBy(() -> parse("include", "/a/* soon")).hasMessageContaining("'include'");
+        assertThatThrownBy(() -> parse("include", "")).hasMessageContaining("'include'");
+        assertThatThrownBy(() -> CacheSettings.parse(Map.of("include", "/a/*")::get, ""))
+                .hasMessageContaining("'allowedHosts'");
+        assertThatThrownBy(() -> parse("keyPrefix", "a{b}")).hasMessageContaining("'keyPrefix'");
+        assertThatThrownBy(() -> parse("maxEntryBytes", "big")).hasMessageContaining("'maxEntryBytes'");
+    }
+
+    @Test
+    void pathsAreNormalizedBeforeKeyingAndMatching() {
+        assertThat(CanonicalUrl.normalizePath("/a//b/../c/./d;jsessionid=X")).isEqualTo("/a/c/d");
+        assertThat(CanonicalUrl.normalizePath("/a/b/")).isEqualTo("/a/b/");
+        assertThat(CanonicalUrl.normalizePath("/../../etc")).isEqualTo("/etc");
+    }
+}

@@ -1,0 +1,111 @@
+package io.tomcatredis.cache;
+
+import jakarta.servlet.http.Cookie;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpSession;
+import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/** Pages of every kind the cache must handle; counts its renders per path and query. */
+final class PageServlet extends HttpServlet {
+
+    static final Map<String, AtomicInteger> RENDERS = new ConcurrentHashMap<>();
+    static volatile boolean failing;
+
+    static int renders(String pathAndQuery) {
+        AtomicInteger count = RENDERS.get(pathAndQuery);
+        return count == null ? 0 : count.get();
+    }
+
+    @Override
+    protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        response.getWriter().write("updated");
+    }
+
+    @Override
+    protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        String path = request.getServletPath() + (request.getPathInfo() == null ? "" : request.getPathInfo());
+        String query = request.getQueryString();
+        int render = RENDERS.computeIfAbsent(path + (query == null ? "" : "?" + query), k -> new AtomicInteger())
+                .incrementAndGet();
+        String sleep = request.getParameter("sleep");
+        if (sleep != null) {
+            try {
+                Thread.sleep(Long.parseLong(sleep));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        response.setContentType("text/html;charset=UTF-8");
+        switch (path) {
+            case "/session/login" -> {
+                HttpSession session = request.getSession();
+                session.setAttribute("user", request.getParameter("user"));
+                response.getWriter().write("logged in");
+            }
+            case "/catalog/hello" -> {
+                HttpSession session = request.getSession(false);
+                Object user = session == null ? null : session.getAttribute("user");
+                response.getWriter().write("Hello " + (user == null ? "guest" : user) + " #" + render);
+            }
+            case "/catalog/remote-user" -> response.getWriter().write("user " + request.getRemoteUser());
+            case "/catalog/cookie" -> {
+                response.addCookie(new Cookie("tracking", "t" + render));
+                response.getWriter().write("cookie page #" + render);
+            }
+            case "/catalog/reads-cookie" -> response.getWriter().write("theme " + request.getHeader("Cookie"));
+            case "/catalog/links" -> {
+                String forwardedHost = request.getHeader("X-Forwarded-Host");
+                String host = forwardedHost != null ? forwardedHost : request.getServerName();
+                response.getWriter().write("<a href=\"https://" + host + "/catalog/next\">next</a> #" + render);
+            }
+            case "/catalog/missing" -> response.sendError(404, "no such product");
+            case "/catalog/gone" -> {
+                response.setStatus(410);
+                response.getWriter().write("gone for good #" + render);
+            }
+            case "/catalog/moved" -> response.sendRedirect(request.getContextPath() + "/catalog/page");
+            case "/catalog/big" -> {
+                int kib = Integer.parseInt(request.getParameter("kb"));
+                StringBuilder text = new StringBuilder();
+                for (int i = 0; i < kib * 1024; i++) {
+                    text.append((char) ('a' + i % 26));
+                }
+                response.getWriter().write(text.toString());
+            }
+            case "/catalog/tagged" -> {
+                response.setHeader("X-Cache-Tags", request.getParameter("tags"));
+                response.getWriter().write("tagged #" + render);
+            }
+            case "/catalog/validated" -> {
+                response.setHeader("ETag", "\"v1\"");
+                response.setHeader("Last-Modified", "Wed, 21 Oct 2026 07:28:00 GMT");
+                response.getWriter().write("validated #" + render);
+            }
+            case "/catalog/private" -> {
+                response.setHeader("Cache-Control", "private");
+                response.getWriter().write("private #" + render);
+            }
+            case "/catalog/short" -> {
+                response.setHeader("Cache-Control", "max-age=1, stale-while-revalidate=60");
+                if (failing) {
+                    response.setStatus(500);
+                }
+                response.getWriter().write("short #" + render);
+            }
+            case "/catalog/language" -> {
+                response.setHeader("Vary", "Accept-Language");
+                response.getWriter().write("lang " + request.getHeader("Accept-Language") + " #" + render);
+            }
+            case "/static/app.css" -> {
+                response.setContentType("text/css");
+                response.getWriter().write("body { color: #333; }\n".repeat(40) + "/* #" + render + " */");
+            }
+            default -> response.getWriter().write("page " + path + " " + request.getParameter("id") + " #" + render);
+        }
+    }
+}
