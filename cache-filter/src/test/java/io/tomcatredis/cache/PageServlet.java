@@ -47,6 +47,19 @@ final class PageServlet extends HttpServlet {
                 session.setAttribute("user", request.getParameter("user"));
                 response.getWriter().write("logged in");
             }
+            case "/catalog/boom" -> throw new IllegalStateException("render failed");
+            case "/catalog/work" -> {
+                // A page that costs something to render, like a template over a database query.
+                StringBuilder html = new StringBuilder("<ul>");
+                long sum = 0;
+                for (int i = 0; i < 200_000; i++) {
+                    sum += Integer.toString(i).hashCode();
+                }
+                for (int i = 0; i < 200; i++) {
+                    html.append("<li>product ").append(i).append("</li>");
+                }
+                response.getWriter().write(html.append("</ul>").append(sum).toString());
+            }
             case "/catalog/hello" -> {
                 HttpSession session = request.getSession(false);
                 Object user = session == null ? null : session.getAttribute("user");

@@ -1,0 +1,122 @@
+package io.tomcatredis.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/** Lease timeouts, failed renders, the byte budget, and what a hit saves compared to a miss. */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CacheLimitsIT {
+
+    @RegisterExtension
+    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone();
+
+    private CacheNode one;
+    private CacheNode two;
+
+    @BeforeAll
+    void start() {
+        Map<String, String> params = Map.of("redisUri", REDIS.get().uri(), "include", "/catalog/* 600",
+                "allowedHosts", "127.0.0.1", "lockTimeoutMillis", "300", "maxCacheBytes", "3000");
+        one = CacheNode.start("limits1", params);
+        two = CacheNode.start("limits2", params);
+    }
+
+    @AfterAll
+    void stop() {
+        one.close();
+        two.close();
+    }
+
+    @BeforeEach
+    void empty() {
+        REDIS.get().flushAll();
+        PageServlet.RENDERS.clear();
+    }
+
+    @Test
+    void waiterGivesUpAfterLockTimeoutAndRendersUncachedItself() throws Exception {
+        CompletableFuture<Http.Reply> slow = CompletableFuture.supplyAsync(
+                () -> Http.get(one.url("/catalog/page?id=slow&sleep=2000")));
+        while (PageServlet.renders("/catalog/page?id=slow&sleep=2000") == 0) {
+            Thread.onSpinWait();
+        }
+        long start = System.nanoTime();
+        Http.Reply waiter = Http.get(two.url("/catalog/page?id=slow&sleep=2000"));
+        long waited = (System.nanoTime() - start) / 1_000_000;
+
+        assertThat(waiter.cache()).isEqualTo("MISS");
+        assertThat(waiter.text()).endsWith("#2");
+        assertThat(waited).as("lock timeout 300 ms + own render 2000 ms").isBetween(2000L, 4500L);
+        assertThat(slow.get().text()).endsWith("#1");
+    }
+
+    @Test
+    void failedRenderReleasesTheLeaseSoTheNextRequestDoesNotWait() {
+        Http.Reply failed = Http.get(one.url("/catalog/boom"));
+        assertThat(failed.status()).isEqualTo(500);
+
+        long start = System.nanoTime();
+        Http.Reply again = Http.get(two.url("/catalog/boom"));
+        long millis = (System.nanoTime() - start) / 1_000_000;
+        assertThat(again.status()).isEqualTo(500);
+        assertThat(millis).as("no wait for a lease that nobody holds").isLessThan(250);
+    }
+
+    @Test
+    void cacheStaysWithinItsByteBudgetEvictingLeastRecentlyUsedFirst() {
+        for (int i = 0; i < 20; i++) {
+            Http.get(one.url("/catalog/page?id=" + i));
+        }
+        long bytes = one.cache().statistics().getBytesStored();
+        System.out.printf("maxCacheBytes=3000: %d bytes stored after 20 entries, %d evictions%n", bytes,
+                one.cache().statistics().getEvictions());
+
+        assertThat(bytes).isLessThanOrEqualTo(3000);
+        assertThat(one.cache().statistics().getEvictions()).isPositive();
+        assertThat(Http.get(two.url("/catalog/page?id=19")).cache()).as("the newest entry").isEqualTo("HIT");
+        assertThat(Http.get(two.url("/catalog/page?id=0")).cache()).as("the oldest entry").isEqualTo("MISS");
+    }
+
+    @Test
+    void hitIsMuchCheaperThanAMiss() {
+        List<Long> misses = new ArrayList<>();
+        List<Long> hits = new ArrayList<>();
+        for (int round = 0; round < 3; round++) {
+            for (int i = 0; i < 15; i++) {
+                REDIS.get().flushAll();
+                misses.add(time(() -> Http.get(one.url("/catalog/work"))));
+                hits.add(time(() -> Http.get(two.url("/catalog/work"))));
+            }
+        }
+        long miss = median(misses);
+        long hit = median(hits);
+        System.out.printf("hit/miss latency (median of 45, /catalog/work): hit %d us, miss %d us, ratio %.2f%n",
+                hit, miss, (double) hit / miss);
+        assertThat(hit).isLessThan(miss);
+    }
+
+    private static long time(Runnable request) {
+        long start = System.nanoTime();
+        request.run();
+        return (System.nanoTime() - start) / 1000;
+    }
+
+    private static long median(List<Long> values) {
+        long[] sorted = values.stream().mapToLong(Long::longValue).toArray();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+}
