@@ -97,12 +97,12 @@ final class SessionServlet extends HttpServlet {
             }
             case "recommend" -> {
                 RedisSessions.Scope scope = RedisSessions.of(request.getSession());
-                scope.redis().sadd(scope.key("recommendations"), value);
+                scope.sadd("recommendations", value);
                 out = scope.key("recommendations");
             }
             case "recommendations" -> {
                 RedisSessions.Scope scope = RedisSessions.of(request.getSession());
-                out = String.join(",", new java.util.TreeSet<>(scope.redis().smembers(scope.key("recommendations"))));
+                out = String.join(",", new java.util.TreeSet<>(scope.smembers("recommendations")));
             }
             case "times" -> {
                 HttpSession session = request.getSession();

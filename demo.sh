@@ -1,0 +1,103 @@
+#!/usr/bin/env bash
+# The sample shop on two Tomcat nodes (http://localhost:8080/shop and :8081/shop) sharing sessions
+# and the page cache through a local Redis that this script starts. Ctrl-C stops everything.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+TOMCAT_VERSION=11.0.24
+DEMO=target/demo
+REDIS_PORT=6379
+
+need_redis() {
+  if command -v redis-server >/dev/null 2>&1; then
+    return
+  fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing redis-server (Debian package)..."
+    apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server
+  else
+    echo "redis-server is not installed. Install it first, e.g.: sudo apt-get install -y redis-server" >&2
+    exit 1
+  fi
+}
+
+port_free() {
+  ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+need_redis
+for port in $REDIS_PORT 8080 8081 8005 8006; do
+  if ! port_free "$port"; then
+    echo "Port $port is in use; stop what uses it (another Redis or Tomcat?) and run this again." >&2
+    exit 1
+  fi
+done
+
+echo "Building (tests skipped; run them with: mvn -B -ntp verify)..."
+mvn -B -q -ntp -DskipTests install
+
+mkdir -p "$DEMO"
+if [ ! -d "$DEMO/apache-tomcat-$TOMCAT_VERSION" ]; then
+  echo "Fetching Apache Tomcat $TOMCAT_VERSION from Maven Central..."
+  mvn -B -q -ntp dependency:copy -Dartifact="org.apache.tomcat:tomcat:$TOMCAT_VERSION:zip" -DoutputDirectory="$DEMO"
+  (cd "$DEMO" && unzip -q -o "tomcat-$TOMCAT_VERSION.zip")
+fi
+CATALINA_HOME="$(pwd)/$DEMO/apache-tomcat-$TOMCAT_VERSION"
+chmod +x "$CATALINA_HOME"/bin/*.sh
+cp tomcat-redis/target/tomcat-redis-*.jar "$CATALINA_HOME/lib/tomcat-redis.jar"
+
+pids=()
+stop_all() {
+  echo
+  echo "Stopping..."
+  for pid in "${pids[@]}"; do
+    kill "$pid" 2>/dev/null || true
+  done
+  wait 2>/dev/null || true
+  echo "Stopped."
+}
+trap stop_all EXIT
+trap 'exit 130' INT TERM
+
+mkdir -p "$DEMO/redis"
+redis-server "$(pwd)/conf/redis-session.conf" --port "$REDIS_PORT" --bind 127.0.0.1 \
+  --dir "$(pwd)/$DEMO/redis" --daemonize no --logfile "$(pwd)/$DEMO/redis/redis.log" &
+pids+=($!)
+
+for n in 1 2; do
+  base="$(pwd)/$DEMO/node$n"
+  rm -rf "$base"
+  mkdir -p "$base/logs" "$base/temp" "$base/webapps" "$base/work"
+  cp -r "$CATALINA_HOME/conf" "$base/"
+  sed -i -e "s/port=\"8005\"/port=\"800$((4 + n))\"/" \
+         -e "s/port=\"8080\"/port=\"808$((n - 1))\"/" \
+         -e "s/<Engine name=\"Catalina\" defaultHost=\"localhost\">/<Engine name=\"Catalina\" defaultHost=\"localhost\" jvmRoute=\"node$n\">/" \
+         "$base/conf/server.xml"
+  cp sample-webapp/target/shop.war "$base/webapps/shop.war"
+  CATALINA_BASE="$base" CATALINA_OPTS="-Dtomcatredis.node=node$n" "$CATALINA_HOME/bin/catalina.sh" run \
+    > "$base/logs/console.log" 2>&1 &
+  pids+=($!)
+done
+
+echo "Starting Redis and two Tomcat nodes..."
+for port in 8080 8081; do
+  for _ in $(seq 1 120); do
+    if curl -s -o /dev/null "http://localhost:$port/shop/catalog"; then
+      break
+    fi
+    sleep 0.5
+  done
+done
+
+cat <<TEXT
+
+  The sample shop is running on two nodes that share sessions and the page cache in Redis:
+
+    node1  http://localhost:8080/shop/
+    node2  http://localhost:8081/shop/
+
+  Sign in on one node and continue on the other; the session inspector shows your session as
+  Redis holds it. Logs: $DEMO/node1/logs, $DEMO/node2/logs. Press Ctrl-C to stop everything.
+
+TEXT
+wait
