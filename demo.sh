@@ -25,6 +25,16 @@ port_free() {
   ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# Whether http://localhost:$1/shop/catalog answers 200 (bash only: curl may be missing).
+shop_answers() {
+  exec 3<>"/dev/tcp/127.0.0.1/$1" || return 1
+  printf 'GET /shop/catalog HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >&3
+  local status
+  read -r -t 10 status <&3 || status=""
+  exec 3>&-
+  [[ "$status" == *" 200"* ]]
+}
+
 need_redis
 for port in $REDIS_PORT 8080 8081 8005 8006; do
   if ! port_free "$port"; then
@@ -40,7 +50,7 @@ mkdir -p "$DEMO"
 if [ ! -d "$DEMO/apache-tomcat-$TOMCAT_VERSION" ]; then
   echo "Fetching Apache Tomcat $TOMCAT_VERSION from Maven Central..."
   mvn -B -q -ntp dependency:copy -Dartifact="org.apache.tomcat:tomcat:$TOMCAT_VERSION:zip" -DoutputDirectory="$DEMO"
-  (cd "$DEMO" && unzip -q -o "tomcat-$TOMCAT_VERSION.zip")
+  (cd "$DEMO" && jar xf "tomcat-$TOMCAT_VERSION.zip")
 fi
 CATALINA_HOME="$(pwd)/$DEMO/apache-tomcat-$TOMCAT_VERSION"
 chmod +x "$CATALINA_HOME"/bin/*.sh
@@ -82,7 +92,7 @@ done
 echo "Starting Redis and two Tomcat nodes..."
 for port in 8080 8081; do
   for _ in $(seq 1 120); do
-    if curl -s -o /dev/null "http://localhost:$port/shop/catalog"; then
+    if shop_answers "$port" 2>/dev/null; then
       break
     fi
     sleep 0.5
