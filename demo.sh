@@ -79,6 +79,7 @@ for n in 1 2; do
   rm -rf "$base"
   mkdir -p "$base/logs" "$base/temp" "$base/webapps" "$base/work"
   cp -r "$CATALINA_HOME/conf" "$base/"
+  cp conf/context-standalone.xml "$base/conf/context.xml"
   sed -i -e "s/port=\"8005\"/port=\"800$((4 + n))\"/" \
          -e "s/port=\"8080\"/port=\"808$((n - 1))\"/" \
          -e "s/<Engine name=\"Catalina\" defaultHost=\"localhost\">/<Engine name=\"Catalina\" defaultHost=\"localhost\" jvmRoute=\"node$n\">/" \

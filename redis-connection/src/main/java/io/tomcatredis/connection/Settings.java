@@ -6,6 +6,10 @@ import java.util.function.Function;
  * Reads raw string attributes (from {@code context.xml}, {@code web.xml} init-params or setters)
  * and turns them into typed values, or an {@link InvalidSettingException} naming the attribute.
  * The one place where attribute text is parsed.
+ *
+ * <p>A value written {@code ${name:-default}} (Tomcat's syntax; {@code ${name:default}} works too)
+ * is taken from the system property {@code name}, or {@code default} when it is not set, so one
+ * WAR can point at different Redis deployments.
  */
 public final class Settings {
 
@@ -18,10 +22,24 @@ public final class Settings {
     /** The trimmed value, or {@code defaultValue} when the attribute is absent or blank. */
     public String string(String name, String defaultValue) {
         String raw = attributes.apply(name);
+        if (raw != null) {
+            raw = resolveSystemProperty(raw.trim());
+        }
         if (raw == null || raw.isBlank()) {
             return defaultValue;
         }
         return raw.trim();
+    }
+
+    private static String resolveSystemProperty(String value) {
+        if (!value.startsWith("${") || !value.endsWith("}")) {
+            return value;
+        }
+        String inner = value.substring(2, value.length() - 1);
+        int colon = inner.indexOf(':');
+        String property = colon < 0 ? inner : inner.substring(0, colon);
+        String fallback = colon < 0 ? null : inner.substring(inner.startsWith(":-", colon) ? colon + 2 : colon + 1);
+        return System.getProperty(property, fallback);
     }
 
     /** A whole number within {@code [min, max]}. */

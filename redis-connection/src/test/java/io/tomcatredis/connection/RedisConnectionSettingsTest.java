@@ -99,4 +99,19 @@ class RedisConnectionSettingsTest {
                 .hasMessageContaining("'tlsVerify'");
         assertThat(parse(Map.of("redisUri", "rediss://h:1")).tlsSettings().verify()).isEqualTo("full");
     }
+
+    @Test
+    void valueCanComeFromASystemPropertyWithADefault() {
+        assertThat(parse(Map.of("redisUri", "${no.such.property:redis://fallback:7000}")).host()).isEqualTo("fallback");
+        System.setProperty("tomcatredis.test.uri", "redis://fromproperty:7001");
+        try {
+            assertThat(parse(Map.of("redisUri", "${tomcatredis.test.uri:redis://fallback:7000}")).port())
+                    .isEqualTo(7001);
+            assertThat(parse(Map.of("redisUri", "${tomcatredis.test.uri:-redis://fallback:7000}")).port())
+                    .isEqualTo(7001);
+            assertThat(parse(Map.of("redisUri", "${no.such:-redis://other:7002}")).port()).isEqualTo(7002);
+        } finally {
+            System.clearProperty("tomcatredis.test.uri");
+        }
+    }
 }

@@ -1,0 +1,116 @@
+package io.tomcatredis.sample;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.openqa.selenium.By;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.TakesScreenshot;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+
+/**
+ * The drop-in JAR in the lib/ of the real Tomcat distributions (11 and 10.1 from Maven Central),
+ * two instances on one Redis, configured with the files of conf/, serving the sample shop and
+ * Tomcat's own examples webapp.
+ */
+class RealTomcatIT {
+
+    @RegisterExtension
+    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone();
+
+    @Test
+    void tomcat11SharesSessionsBetweenTwoInstancesAndAcrossARestart() throws Exception {
+        exercise(System.getProperty("tomcat11.dist.version"), true);
+    }
+
+    @Test
+    void tomcat10SharesSessionsBetweenTwoInstancesAndAcrossARestart() throws Exception {
+        exercise(System.getProperty("tomcat10.dist.version"), false);
+    }
+
+    private void exercise(String version, boolean withBrowser) throws Exception {
+        REDIS.get().flushAll();
+        Path home = TomcatInstance.home(version);
+        try (TomcatInstance one = TomcatInstance.create(home, "node1", REDIS.get().uri());
+             TomcatInstance two = TomcatInstance.create(home, "node2", REDIS.get().uri())) {
+            one.start();
+            two.start();
+
+            Browserless visitor = new Browserless();
+            assertThat(visitor.post(one.url("/shop/login"), Map.of("name", "Grace Hopper", "email", "grace@example.com",
+                    "phone", "555")).substring(0, 3)).isEqualTo("302");
+            String account = visitor.get(two.url("/shop/account"));
+            assertThat(account).startsWith("200").contains("Grace Hopper").contains("Served by <strong id=\"node\">node2");
+            visitor.post(two.url("/shop/cart"), Map.of("id", "p-2"));
+            visitor.post(one.url("/shop/cart"), Map.of("id", "p-3"));
+
+            one.restart();
+
+            String afterRestart = visitor.get(one.url("/shop/account"));
+            assertThat(afterRestart).contains("Grace Hopper").contains("Pour-over kettle").contains("Hand grinder");
+            String inspector = visitor.get(two.url("/shop/inspector"));
+            assertThat(inspector).contains("attr:profile.name").contains("meta:lastAccessedTime")
+                    .contains(":data:recommendations");
+
+            Browserless examples = new Browserless();
+            examples.get(one.url("/examples/servlets/servlet/SessionExample?dataname=color&datavalue=blue"));
+            assertThat(examples.get(two.url("/examples/servlets/servlet/SessionExample"))).contains("color = blue");
+
+            assertThat(one.log("catalina")).contains("are stored in redis://").doesNotContain("SLF4J");
+            assertThat(one.log("catalina") + two.log("catalina")).doesNotContain("SEVERE");
+
+            if (withBrowser) {
+                clickThroughInChromium(one, two);
+            }
+        }
+    }
+
+    /** Headless Chromium signs in on node 1, continues on node 2, and leaves a screenshot. */
+    private static void clickThroughInChromium(TomcatInstance one, TomcatInstance two) throws Exception {
+        Path chromium = Path.of("/usr/bin/chromium");
+        Path driverBinary = Path.of("/usr/bin/chromedriver");
+        assertThat(Files.isExecutable(chromium) && Files.isExecutable(driverBinary))
+                .as("the browser test needs Debian's chromium and chromium-driver: apt-get install -y chromium"
+                        + " chromium-driver (.ci/run installs them)").isTrue();
+        ChromeOptions options = new ChromeOptions().setBinary(chromium.toFile()).addArguments("--headless=new",
+                "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1200,900");
+        ChromeDriverService service = new ChromeDriverService.Builder().usingDriverExecutable(driverBinary.toFile())
+                .usingAnyFreePort().build();
+        WebDriver browser = new ChromeDriver(service, options);
+        try {
+            browser.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(30));
+            browser.get(one.url("/shop/login"));
+            browser.findElement(By.name("name")).clear();
+            browser.findElement(By.name("name")).sendKeys("Katherine Johnson");
+            browser.findElement(By.cssSelector("form.card button")).click();
+            assertThat(browser.findElement(By.id("profile-name")).getText()).isEqualTo("Katherine Johnson");
+            assertThat(browser.findElement(By.id("node")).getText()).isEqualTo("node1");
+
+            browser.get(two.url("/shop/catalog/p-3"));
+            // Cookies are per host, not per port: the same session reaches node 2.
+            browser.findElement(By.cssSelector("form[action$='/cart'] button")).click();
+            assertThat(browser.findElement(By.id("profile-name")).getText()).isEqualTo("Katherine Johnson");
+            assertThat(browser.findElement(By.id("cart")).getText()).contains("Hand grinder");
+            assertThat(browser.findElement(By.id("node")).getText()).isEqualTo("node2");
+
+            browser.get(two.url("/shop/inspector"));
+            Path screenshot = Path.of("target", "screenshots", "inspector-node2.png");
+            Files.createDirectories(screenshot.getParent());
+            Files.write(screenshot, ((TakesScreenshot) browser).getScreenshotAs(OutputType.BYTES));
+            assertThat(browser.findElement(By.id("session-key")).getText()).startsWith("tomcat-session:localhost/shop:{");
+        } finally {
+            browser.quit();
+        }
+    }
+}
