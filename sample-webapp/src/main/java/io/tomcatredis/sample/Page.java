@@ -46,11 +46,11 @@ final class Page {
                     <h1>%s</h1>
                     %s
                   </main>
-                  <footer>Served by <strong id="node">%s</strong> · sessions and page cache in Redis</footer>
+                  <footer>Served by <strong id="node" data-live="%s/node">%s</strong> · sessions and page cache in Redis</footer>
                 </body>
                 </html>
                 """.formatted(escape(title), context, context, context, context, context, context, account,
-                escape(title), body, escape(node())));
+                escape(title), body, context, escape(node())));
     }
 
     static String escape(String text) {

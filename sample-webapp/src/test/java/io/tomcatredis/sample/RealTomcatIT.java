@@ -98,10 +98,18 @@ class RealTomcatIT {
             assertThat(browser.findElement(By.id("node")).getText()).isEqualTo("node1");
 
             browser.get(two.url("/shop/catalog/p-3"));
+            new org.openqa.selenium.support.ui.WebDriverWait(browser, Duration.ofSeconds(10)).until(
+                    d -> d.findElement(By.id("node")).getText().equals("node2"));
             // Cookies are per host, not per port: the same session reaches node 2.
             browser.findElement(By.cssSelector("form[action$='/cart'] button")).click();
             assertThat(browser.findElement(By.id("profile-name")).getText()).isEqualTo("Katherine Johnson");
             assertThat(browser.findElement(By.id("cart")).getText()).contains("Hand grinder");
+            browser.get(one.url("/shop/catalog"));
+            new org.openqa.selenium.support.ui.WebDriverWait(browser, Duration.ofSeconds(10)).until(
+                    d -> d.findElement(By.id("node")).getText().equals("node1"));
+            browser.get(two.url("/shop/catalog"));
+            new org.openqa.selenium.support.ui.WebDriverWait(browser, Duration.ofSeconds(10)).until(
+                    d -> d.findElement(By.id("node")).getText().equals("node2"));
             assertThat(browser.findElement(By.id("node")).getText()).isEqualTo("node2");
 
             browser.get(two.url("/shop/inspector"));

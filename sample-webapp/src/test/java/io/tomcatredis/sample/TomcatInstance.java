@@ -88,6 +88,8 @@ final class TomcatInstance implements AutoCloseable {
             Files.writeString(serverXml, server);
             Files.copy(ProjectConf.file("context-standalone.xml"), base.resolve("conf/context.xml"),
                     StandardCopyOption.REPLACE_EXISTING);
+            Files.writeString(base.resolve("conf/logging.properties"), "\n"
+                    + Files.readString(ProjectConf.file("logging.properties")), java.nio.file.StandardOpenOption.APPEND);
             Files.copy(Path.of(System.getProperty("shopWar")), base.resolve("webapps/shop.war"));
             copyRecursively(home.resolve("webapps/examples"), base.resolve("webapps/examples"));
             return new TomcatInstance(home, base, name, redisUri, httpPort);

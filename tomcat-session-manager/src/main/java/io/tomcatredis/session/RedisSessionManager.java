@@ -52,6 +52,7 @@ public class RedisSessionManager extends ManagerBase {
     private final ConfigurationAttributes attributes = new ConfigurationAttributes();
     private final ThreadLocal<RequestSessions> currentRequest = new ThreadLocal<>();
     private final RedisSessionValve valve = new RedisSessionValve(this);
+    private final RequestScopeValve scopeValve = new RequestScopeValve(this);
     private final LongAdder requests = new LongAdder();
 
     private volatile SessionBackend backend;
@@ -159,12 +160,18 @@ public class RedisSessionManager extends ManagerBase {
         activeKeyPrefix = settings.keyPrefix();
         getContext().getServletContext().setAttribute(RedisSessions.CONTEXT_ATTRIBUTE,
                 new RedisSessions(this, backend.jedis(), store.keys()));
+        if (getContext().getParent() != null) {
+            getContext().getParent().getPipeline().addValve(scopeValve);
+        }
         setState(LifecycleState.STARTING);
     }
 
     @Override
     protected void stopInternal() throws LifecycleException {
         setState(LifecycleState.STOPPING);
+        if (getContext().getParent() != null) {
+            getContext().getParent().getPipeline().removeValve(scopeValve);
+        }
         getContext().getServletContext().removeAttribute(RedisSessions.CONTEXT_ATTRIBUTE);
         // Sessions live on in Redis: nothing is expired or written here.
         sessions.clear();
@@ -456,8 +463,9 @@ public class RedisSessionManager extends ManagerBase {
         currentRequest.remove();
     }
 
-    boolean isRequestActive() {
-        return currentRequest.get() != null;
+    /** The scope of the request on this thread, or null. */
+    RequestSessions currentRequest() {
+        return currentRequest.get();
     }
 
     /**
@@ -467,6 +475,9 @@ public class RedisSessionManager extends ManagerBase {
      *         if any save failed
      */
     void completeRequest(RequestSessions request) {
+        if (!request.complete()) {
+            return;
+        }
         RuntimeException failure = null;
         for (RedisSession session : request.sessions()) {
             try {

@@ -31,18 +31,25 @@ final class RedisSessionValve extends ValveBase {
 
     @Override
     public void invoke(Request request, Response response) throws IOException, ServletException {
-        if (!manager.getState().isAvailable() || manager.isRequestActive()) {
+        if (!manager.getState().isAvailable()) {
             getNext().invoke(request, response);
             return;
         }
-        RequestSessions scope = manager.beginRequest();
+        // Normally opened by RequestScopeValve in the Host's pipeline; opened here when there is none.
+        RequestSessions scope = manager.currentRequest();
+        boolean ownScope = scope == null;
+        if (ownScope) {
+            scope = manager.beginRequest();
+        }
         SessionStoreUnavailableException unavailable = null;
         try {
             getNext().invoke(request, response);
         } catch (SessionStoreUnavailableException e) {
             unavailable = e;
         } finally {
-            manager.detachRequest();
+            if (ownScope) {
+                manager.detachRequest();
+            }
         }
         if (unavailable == null) {
             unavailable = takeUnavailableError(request);

@@ -17,6 +17,7 @@ final class RequestSessions {
     private final List<RedisSession> sessions = new ArrayList<>(2);
     private final Set<String> absentIds = new HashSet<>(2);
     private final Map<String, SessionStoreUnavailableException> unavailable = new HashMap<>(2);
+    private boolean completed;
 
     RedisSession find(String id) {
         for (RedisSession session : sessions) {
@@ -55,6 +56,19 @@ final class RequestSessions {
         if (!unavailable.isEmpty()) {
             throw unavailable.values().iterator().next();
         }
+    }
+
+    /** Marks the scope saved; true only for the first call, so it is saved once. */
+    boolean complete() {
+        if (completed) {
+            return false;
+        }
+        completed = true;
+        return true;
+    }
+
+    boolean isCompleted() {
+        return completed;
     }
 
     List<RedisSession> sessions() {

@@ -32,6 +32,7 @@ final class TomcatNode implements AutoCloseable {
     private final Consumer<RedisSessionManager> configuration;
     private final Supplier<Manager> managerFactory;
     private final Consumer<Context> customizer;
+    private Path configFile;
     private final Path baseDir;
     private Tomcat tomcat;
     private Context context;
@@ -59,6 +60,17 @@ final class TomcatNode implements AutoCloseable {
     /** As {@link #start(String, Consumer)}, with {@code customizer} adding listeners or settings to the context. */
     static TomcatNode start(String name, Consumer<RedisSessionManager> configuration, Consumer<Context> customizer) {
         TomcatNode node = new TomcatNode(name, configuration, RedisSessionManager::new, customizer);
+        node.startTomcat(0);
+        return node;
+    }
+
+    /**
+     * A node whose context is configured by a context.xml file as Tomcat reads it (the manager
+     * comes from the file, not from code), e.g. one of the project's conf/ files.
+     */
+    static TomcatNode startFromContextXml(String name, Path contextXml) {
+        TomcatNode node = new TomcatNode(name, m -> { }, () -> null, c -> { });
+        node.configFile = contextXml;
         node.startTomcat(0);
         return node;
     }
@@ -95,13 +107,23 @@ final class TomcatNode implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        context = tomcat.addContext("/app", docBase.toString());
-        Manager created = managerFactory.get();
-        if (created instanceof RedisSessionManager redisManager) {
-            configuration.accept(redisManager);
-            manager = redisManager;
+        if (configFile != null) {
+            tomcat.setAddDefaultWebXmlToWebapp(false);
+            context = tomcat.addWebapp("/app", docBase.toString());
+            try {
+                context.setConfigFile(configFile.toUri().toURL());
+            } catch (java.net.MalformedURLException e) {
+                throw new IllegalArgumentException(e);
+            }
+        } else {
+            context = tomcat.addContext("/app", docBase.toString());
+            Manager created = managerFactory.get();
+            if (created instanceof RedisSessionManager redisManager) {
+                configuration.accept(redisManager);
+                manager = redisManager;
+            }
+            context.setManager(created);
         }
-        context.setManager(created);
         customizer.accept(context);
         protectWithBasicAuth(context);
         Tomcat.addServlet(context, "session", new SessionServlet()).setAsyncSupported(true);
@@ -117,6 +139,9 @@ final class TomcatNode implements AutoCloseable {
             throw new IllegalStateException("Context /app of " + name + " did not start: " + context.getState());
         }
         port = connector.getLocalPort();
+        if (manager == null && context.getManager() instanceof RedisSessionManager fromFile) {
+            manager = fromFile;
+        }
     }
 
     /**
