@@ -50,7 +50,7 @@ class RealTomcatIT {
             assertThat(visitor.post(one.url("/shop/login"), Map.of("name", "Grace Hopper", "email", "grace@example.com",
                     "phone", "555")).substring(0, 3)).isEqualTo("302");
             String account = visitor.get(two.url("/shop/account"));
-            assertThat(account).startsWith("200").contains("Grace Hopper").contains("Served by <strong id=\"node\">node2");
+            assertThat(account).startsWith("200").contains("Grace Hopper").contains(">node2</strong>");
             visitor.post(two.url("/shop/cart"), Map.of("id", "p-2"));
             visitor.post(one.url("/shop/cart"), Map.of("id", "p-3"));
 
@@ -61,6 +61,8 @@ class RealTomcatIT {
             String inspector = visitor.get(two.url("/shop/inspector"));
             assertThat(inspector).contains("attr:profile.name").contains("meta:lastAccessedTime")
                     .contains(":data:recommendations");
+
+            managerWebappListsShowsAndInvalidatesFromRedis(two, visitor, one);
 
             Browserless examples = new Browserless();
             examples.get(one.url("/examples/servlets/servlet/SessionExample?dataname=color&datavalue=blue"));
@@ -73,6 +75,35 @@ class RealTomcatIT {
                 clickThroughInChromium(one, two);
             }
         }
+    }
+
+    /**
+     * Tomcat's Manager webapp, Sessions page of /shop on node 2: lists the visitor's session (from
+     * Redis), shows its attributes, and invalidates it for every node.
+     */
+    private static void managerWebappListsShowsAndInvalidatesFromRedis(TomcatInstance node, Browserless visitor,
+            TomcatInstance other) {
+        String auth = "Basic " + java.util.Base64.getEncoder().encodeToString("admin:admin-pass".getBytes());
+        Browserless admin = new Browserless();
+        String home = admin.get(node.url("/manager/html"), "Authorization", auth);
+        String nonce = nonce(home);
+        String id = visitor.session().replaceAll("\\..*", "");
+        String list = admin.get(node.url("/manager/html/sessions?path=/shop&org.apache.catalina.filters.CSRF_NONCE="
+                + nonce), "Authorization", auth);
+        assertThat(list).contains(id);
+        String detail = admin.get(node.url("/manager/html/sessions?path=/shop&action=sessionDetail&sessionId="
+                + visitor.session() + "&org.apache.catalina.filters.CSRF_NONCE=" + nonce(list)), "Authorization", auth);
+        assertThat(detail).contains("profile.name").contains("Grace Hopper");
+        admin.post(node.url("/manager/html/sessions?org.apache.catalina.filters.CSRF_NONCE=" + nonce(detail)),
+                Map.of("path", "/shop", "action", "invalidateSessions", "sessionIds", visitor.session()),
+                "Authorization", auth);
+        assertThat(visitor.get(other.url("/shop/account"))).startsWith("302");
+    }
+
+    private static String nonce(String html) {
+        java.util.regex.Matcher matcher = java.util.regex.Pattern.compile("CSRF_NONCE=([A-Za-z0-9_-]+)").matcher(html);
+        assertThat(matcher.find()).as("a CSRF nonce in the Manager page").isTrue();
+        return matcher.group(1);
     }
 
     /** Headless Chromium signs in on node 1, continues on node 2, and leaves a screenshot. */
@@ -94,6 +125,8 @@ class RealTomcatIT {
             browser.findElement(By.name("name")).clear();
             browser.findElement(By.name("name")).sendKeys("Katherine Johnson");
             browser.findElement(By.cssSelector("form.card button")).click();
+            new org.openqa.selenium.support.ui.WebDriverWait(browser, Duration.ofSeconds(10)).until(
+                    d -> !d.findElements(By.id("profile-name")).isEmpty());
             assertThat(browser.findElement(By.id("profile-name")).getText()).isEqualTo("Katherine Johnson");
             assertThat(browser.findElement(By.id("node")).getText()).isEqualTo("node1");
 
@@ -102,6 +135,8 @@ class RealTomcatIT {
                     d -> d.findElement(By.id("node")).getText().equals("node2"));
             // Cookies are per host, not per port: the same session reaches node 2.
             browser.findElement(By.cssSelector("form[action$='/cart'] button")).click();
+            new org.openqa.selenium.support.ui.WebDriverWait(browser, Duration.ofSeconds(10)).until(
+                    d -> !d.findElements(By.id("cart")).isEmpty());
             assertThat(browser.findElement(By.id("profile-name")).getText()).isEqualTo("Katherine Johnson");
             assertThat(browser.findElement(By.id("cart")).getText()).contains("Hand grinder");
             browser.get(one.url("/shop/catalog"));

@@ -92,6 +92,14 @@ final class TomcatInstance implements AutoCloseable {
                     + Files.readString(ProjectConf.file("logging.properties")), java.nio.file.StandardOpenOption.APPEND);
             Files.copy(Path.of(System.getProperty("shopWar")), base.resolve("webapps/shop.war"));
             copyRecursively(home.resolve("webapps/examples"), base.resolve("webapps/examples"));
+            copyRecursively(home.resolve("webapps/manager"), base.resolve("webapps/manager"));
+            Files.writeString(base.resolve("conf/tomcat-users.xml"), """
+                    <?xml version="1.0" encoding="UTF-8"?>
+                    <tomcat-users xmlns="http://tomcat.apache.org/xml" version="1.0">
+                      <role rolename="manager-gui"/>
+                      <user username="admin" password="admin-pass" roles="manager-gui"/>
+                    </tomcat-users>
+                    """);
             return new TomcatInstance(home, base, name, redisUri, httpPort);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

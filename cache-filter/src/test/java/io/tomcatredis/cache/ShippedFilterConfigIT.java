@@ -1,0 +1,52 @@
+package io.tomcatredis.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tomcatredis.testsupport.ProjectConf;
+import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import java.io.StringReader;
+import java.nio.file.Files;
+import java.util.HashMap;
+import java.util.Map;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.w3c.dom.Document;
+import org.w3c.dom.Element;
+import org.w3c.dom.NodeList;
+import org.xml.sax.InputSource;
+
+/** conf/cache-filter-web.xml as it stands (its ${...:-default} values from system properties). */
+class ShippedFilterConfigIT {
+
+    @RegisterExtension
+    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone();
+
+    @Test
+    void shippedFilterFragmentCachesPages() throws Exception {
+        String fragment = Files.readString(ProjectConf.file("cache-filter-web.xml"));
+        Document xml = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+                .parse(new InputSource(new StringReader("<web-app>" + fragment + "</web-app>")));
+        Map<String, String> params = new HashMap<>();
+        NodeList initParams = xml.getElementsByTagName("init-param");
+        for (int i = 0; i < initParams.getLength(); i++) {
+            Element param = (Element) initParams.item(i);
+            params.put(param.getElementsByTagName("param-name").item(0).getTextContent().trim(),
+                    param.getElementsByTagName("param-value").item(0).getTextContent().trim());
+        }
+        assertThat(xml.getElementsByTagName("filter-class").item(0).getTextContent())
+                .isEqualTo(RedisCacheFilter.class.getName());
+
+        System.setProperty("tomcatredis.redisUri", REDIS.get().uri());
+        System.setProperty("tomcatredis.allowedHosts", "127.0.0.1");
+        try (CacheNode node = CacheNode.start("shipped", params)) {
+            assertThat(Http.get(node.url("/catalog/page?id=s")).cache()).isEqualTo("MISS");
+            assertThat(Http.get(node.url("/catalog/page?id=s")).cache()).isEqualTo("HIT");
+            assertThat(Http.get(node.url("/static/app.css")).cache()).isEqualTo("MISS");
+        } finally {
+            System.clearProperty("tomcatredis.redisUri");
+            System.clearProperty("tomcatredis.allowedHosts");
+        }
+    }
+}
