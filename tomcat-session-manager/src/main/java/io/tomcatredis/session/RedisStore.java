@@ -1,7 +1,6 @@
 package io.tomcatredis.session;
 
 import io.tomcatredis.connection.InvalidSettingException;
-import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.session.store.RedisSessionStore;
 import io.tomcatredis.session.store.SessionChanges;
 import io.tomcatredis.session.store.SessionKeys;
@@ -39,59 +38,14 @@ public class RedisStore extends StoreBase {
     private final ConfigurationAttributes attributes = new ConfigurationAttributes();
     private volatile SessionBackend backend;
 
+    /** {@code redisUri} with its password replaced by {@code ***}. */
     public String getRedisUri() {
         return attributes.redactedRedisUri();
     }
 
-    public void setRedisUri(String redisUri) {
-        attributes.set(RedisConnectionSettings.REDIS_URI, redisUri);
-    }
-
-    public String getTimeoutMillis() {
-        return attributes.get(RedisConnectionSettings.TIMEOUT_MILLIS);
-    }
-
-    public void setTimeoutMillis(String timeoutMillis) {
-        attributes.set(RedisConnectionSettings.TIMEOUT_MILLIS, timeoutMillis);
-    }
-
-    public String getMaxConnections() {
-        return attributes.get(RedisConnectionSettings.MAX_CONNECTIONS);
-    }
-
-    public void setMaxConnections(String maxConnections) {
-        attributes.set(RedisConnectionSettings.MAX_CONNECTIONS, maxConnections);
-    }
-
-    public String getKeyPrefix() {
-        return attributes.get(SessionManagerSettings.KEY_PREFIX);
-    }
-
-    public void setKeyPrefix(String keyPrefix) {
-        attributes.set(SessionManagerSettings.KEY_PREFIX, keyPrefix);
-    }
-
-    public String getSerializer() {
-        return attributes.get(SessionManagerSettings.SERIALIZER);
-    }
-
-    public void setSerializer(String serializer) {
-        attributes.set(SessionManagerSettings.SERIALIZER, serializer);
-    }
-
-    public String getSerialFilter() {
-        return attributes.get(SessionManagerSettings.SERIAL_FILTER);
-    }
-
-    public void setSerialFilter(String serialFilter) {
-        attributes.set(SessionManagerSettings.SERIAL_FILTER, serialFilter);
-    }
-
     /**
-     * Sets any other attribute by name, for {@code context.xml}: {@code sentinelMaster},
-     * {@code sentinels}, {@code sentinelPassword}, {@code clusterNodes}, the TLS attributes
-     * ({@code truststore}, {@code keystore}, ... see {@link io.tomcatredis.connection.TlsSettings}),
-     * {@code waitReplicas}, {@code waitTimeoutMillis}.
+     * Sets an attribute by name: Tomcat's digester calls this for every attribute of the
+     * {@code <Store>} element, the same names as {@link RedisSessionManager}'s.
      *
      * @return false for a name this class does not know, which Tomcat logs as a warning
      */

@@ -22,7 +22,7 @@ class RedisStoreIT {
     private static PersistentManager persistentManager() {
         PersistentManager manager = new PersistentManager();
         RedisStore store = new RedisStore();
-        store.setRedisUri(REDIS.get().uri());
+        store.setProperty("redisUri", REDIS.get().uri());
         manager.setStore(store);
         manager.setSaveOnRestart(true);
         return manager;
