@@ -22,7 +22,8 @@ import java.util.HexFormat;
  *   &lt;keyPrefix&gt;{cache}sizes       hash        entry key to its size in bytes
  *   &lt;keyPrefix&gt;{cache}bytes       string      total size of the entries
  * </pre>
- * {@code <hash>} is a SHA-256 of the canonical key: scheme, host, port, normalized path, query,
+ * Every key has a TTL: an entry lives until its stale window ends; the bookkeeping keys live as
+ * long as their longest-lived entry. {@code <hash>} is a SHA-256 of the canonical key: scheme, host, port, normalized path, query,
  * and the values of the request headers a response varies on. The entry's {@code key} field holds
  * that canonical text.
  */
@@ -140,6 +141,9 @@ final class CacheKeys {
               forget(victim, KEYS[4], KEYS[5], KEYS[3])
               total = tonumber(redis.call('GET', KEYS[5]) or '0')
               evicted = evicted + 1
+            end
+            for i = 3, 5 do
+              if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
             end
             if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
             return evicted

@@ -87,6 +87,20 @@ class RedisCacheFilterIT {
     }
 
     @Test
+    void everyKeyTheCacheWritesHasATtl() {
+        Http.get(one.url("/catalog/tagged?tags=t1"));
+        Http.get(one.url("/catalog/private"));
+        Http.get(one.url("/catalog/language"), "Accept-Language", "en");
+        try (var jedis = REDIS.get().node().client()) {
+            Set<String> keys = jedis.keys("*");
+            assertThat(keys).isNotEmpty();
+            for (String key : keys) {
+                assertThat(jedis.ttl(key)).as("TTL of " + key).isPositive();
+            }
+        }
+    }
+
+    @Test
     void hitIsServedWithAgeValidatorAndXCacheAndIsFasterThanAMiss() {
         Http.Reply miss = Http.get(one.url("/catalog/page?id=1"));
         Http.Reply hit = Http.get(two.url("/catalog/page?id=1"));
