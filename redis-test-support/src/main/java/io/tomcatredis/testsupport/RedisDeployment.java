@@ -61,6 +61,15 @@ public abstract class RedisDeployment implements AutoCloseable {
         return connectionConfig(authenticate).autoNegotiateProtocol(false).build();
     }
 
+    /** Admin connections to sentinels: their own password, if any, instead of the ACL user. */
+    private JedisClientConfig sentinelAdminConfig() {
+        DefaultJedisClientConfig.Builder builder = connectionConfig(false).autoNegotiateProtocol(false);
+        if (options.sentinelPassword != null) {
+            builder.password(options.sentinelPassword);
+        }
+        return builder.build();
+    }
+
     private DefaultJedisClientConfig.Builder connectionConfig(boolean authenticate) {
         DefaultJedisClientConfig.Builder builder = DefaultJedisClientConfig.builder().timeoutMillis(5000);
         if (authenticate && options.hasAclUser()) {
@@ -134,9 +143,12 @@ public abstract class RedisDeployment implements AutoCloseable {
         if (tls != null) {
             config.add("tls-replication yes");
         }
+        if (options.sentinelPassword != null) {
+            config.add("requirepass " + options.sentinelPassword);
+        }
         config.addAll(sentinelConfig);
         return add(new RedisNode(name, RedisBinaries.require("redis-sentinel"), root.resolve(name), port, config,
-                adminConfig(false)));
+                sentinelAdminConfig()));
     }
 
     private List<String> listenerConfig(String name, int port) {

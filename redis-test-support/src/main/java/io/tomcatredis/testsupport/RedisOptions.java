@@ -13,7 +13,7 @@ import java.util.Objects;
 public final class RedisOptions {
 
     /** Tls off, no ACL user, no include: a plain loopback Redis without persistence. */
-    public static final RedisOptions DEFAULTS = new RedisOptions(false, false, null, null, null, List.of());
+    public static final RedisOptions DEFAULTS = new RedisOptions(false, false, null, null, null, List.of(), null);
 
     final boolean tls;
     final boolean mutualTls;
@@ -21,43 +21,51 @@ public final class RedisOptions {
     final String password;
     final Path include;
     final List<String> extraConfig;
+    final String sentinelPassword;
 
     private RedisOptions(boolean tls, boolean mutualTls, String user, String password, Path include,
-            List<String> extraConfig) {
+            List<String> extraConfig, String sentinelPassword) {
         this.tls = tls;
         this.mutualTls = mutualTls;
         this.user = user;
         this.password = password;
         this.include = include;
         this.extraConfig = List.copyOf(extraConfig);
+        this.sentinelPassword = sentinelPassword;
+    }
+
+    /** Sentinels require this password from their clients (and from each other). */
+    public RedisOptions withSentinelPassword(String password) {
+        return new RedisOptions(tls, mutualTls, user, this.password, include, extraConfig,
+                Objects.requireNonNull(password));
     }
 
     /** Clients must use TLS; certificates from a private CA generated at test time. */
     public RedisOptions withTls() {
-        return new RedisOptions(true, mutualTls, user, password, include, extraConfig);
+        return new RedisOptions(true, mutualTls, user, password, include, extraConfig, sentinelPassword);
     }
 
     /** TLS where Redis also requires a client certificate signed by the test CA. */
     public RedisOptions withMutualTls() {
-        return new RedisOptions(true, true, user, password, include, extraConfig);
+        return new RedisOptions(true, true, user, password, include, extraConfig, sentinelPassword);
     }
 
     /** Disables the {@code default} user and creates {@code user} with all permissions. */
     public RedisOptions withAclUser(String user, String password) {
         return new RedisOptions(tls, mutualTls, Objects.requireNonNull(user), Objects.requireNonNull(password),
-                include, extraConfig);
+                include, extraConfig, sentinelPassword);
     }
 
     /** Includes a Redis configuration file; the harness still decides ports, folders and TLS. */
     public RedisOptions withInclude(Path configFile) {
-        return new RedisOptions(tls, mutualTls, user, password, configFile.toAbsolutePath(), extraConfig);
+        return new RedisOptions(tls, mutualTls, user, password, configFile.toAbsolutePath(), extraConfig, sentinelPassword);
     }
 
     /** Adds configuration lines such as {@code "maxmemory 10mb"}; they win over everything else. */
     public RedisOptions withConfig(String... lines) {
         List<String> all = new ArrayList<>(extraConfig);
         all.addAll(List.of(lines));
-        return new RedisOptions(tls, mutualTls, user, password, include, all);
+        return new RedisOptions(tls, mutualTls, user, password, include, all, sentinelPassword);
     }
 
     boolean hasAclUser() {

@@ -34,6 +34,24 @@ class ShippedContextFilesIT {
     }
 
     @Test
+    void sentinelsThatRequireAPasswordAreReachedWithSentinelPassword() {
+        try (SentinelRedis redis = SentinelRedis.start(RedisOptions.DEFAULTS.withSentinelPassword("sentinel-secret"))) {
+            try (TomcatNode one = TomcatNode.start("sp1", m -> {
+                     m.setProperty("sentinelMaster", SentinelRedis.MASTER_NAME);
+                     m.setProperty("sentinels", redis.sentinelAddresses());
+                     m.setProperty("sentinelPassword", "sentinel-secret");
+                 });
+                 TomcatNode two = TomcatNode.start("sp2", m -> {
+                     m.setProperty("sentinelMaster", SentinelRedis.MASTER_NAME);
+                     m.setProperty("sentinels", redis.sentinelAddresses());
+                     m.setProperty("sentinelPassword", "sentinel-secret");
+                 })) {
+                assertSessionsShared(one, two);
+            }
+        }
+    }
+
+    @Test
     void clusterContextFileWorksAsShipped() {
         try (ClusterRedis redis = ClusterRedis.start(3, 0, RedisOptions.DEFAULTS)) {
             System.setProperty("tomcatredis.clusterNodes", redis.clusterNodes());
