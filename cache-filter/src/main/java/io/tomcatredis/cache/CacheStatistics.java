@@ -102,11 +102,6 @@ public final class CacheStatistics implements CacheStatisticsMBean {
         return sorted.toString();
     }
 
-    long bypasses(String reason) {
-        LongAdder count = bypasses.get(reason);
-        return count == null ? 0 : count.sum();
-    }
-
     @Override
     public long getBytesStored() {
         try {

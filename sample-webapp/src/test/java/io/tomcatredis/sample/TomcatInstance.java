@@ -3,7 +3,6 @@ package io.tomcatredis.sample;
 import io.tomcatredis.testsupport.Await;
 import io.tomcatredis.testsupport.ProjectConf;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -196,9 +195,5 @@ final class TomcatInstance implements AutoCloseable {
         try (Stream<Path> paths = Files.walk(dir)) {
             paths.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
         }
-    }
-
-    static byte[] read(InputStream in) throws IOException {
-        return in.readAllBytes();
     }
 }
