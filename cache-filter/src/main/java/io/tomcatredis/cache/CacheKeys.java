@@ -55,10 +55,6 @@ final class CacheKeys {
         return base + "t:" + tag;
     }
 
-    String tagPrefix() {
-        return base + "t:";
-    }
-
     String lru() {
         return base + "lru";
     }

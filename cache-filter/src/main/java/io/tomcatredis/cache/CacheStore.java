@@ -23,10 +23,6 @@ final class CacheStore {
         this.keys = keys;
     }
 
-    CacheKeys keys() {
-        return keys;
-    }
-
     @SuppressWarnings("unchecked")
     Lookup lookup(String canonical, String token, long leaseMillis, boolean wantLease) {
         Object result = CacheKeys.LOOKUP.run(jedis,
