@@ -1,66 +1,140 @@
 package io.tomcatredis.session;
 
-import io.tomcatredis.session.store.SessionChanges;
 import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.StoredSession;
+import jakarta.servlet.http.HttpSessionActivationListener;
 import java.security.Principal;
-import java.util.Arrays;
 import java.util.Collections;
 import java.util.Enumeration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
-import jakarta.servlet.http.HttpSessionActivationListener;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A {@link org.apache.catalina.session.StandardSession} whose attributes come from a Redis hash: deserialized lazily on first
- * use, and tracked so that a save writes only what changed, including values mutated in place.
+ * A {@link org.apache.catalina.session.StandardSession} whose attributes come from a Redis hash:
+ * deserialized lazily on first use, with a {@link ChangeTracker} so that a save writes only what
+ * changed, including values mutated in place.
+ *
+ * <p>Redis decides when a session times out, not this object: {@link #isValid()} does not expire a
+ * session because this copy was idle (another node may have used it meanwhile). An object that no
+ * request on this node uses any more is <em>detached</em>: a change made to it (from a WebSocket
+ * endpoint, a timer, another thread) is written to Redis at once.
  */
 public class RedisSession extends RestoredSession {
 
     private static final long serialVersionUID = 1L;
 
-    /** Attribute bytes as Redis holds them, to tell whether a value changed since it was loaded. */
-    private final transient Map<String, byte[]> storedBytes = new ConcurrentHashMap<>();
     /** Attributes loaded from Redis but not yet deserialized. */
     private final transient Map<String, byte[]> undecoded = new ConcurrentHashMap<>();
-    private final transient Changes changes = new Changes();
-    /** Requests on this node using this object; -1 once it left the manager's map. */
+    private final transient ChangeTracker changes = new ChangeTracker();
+    /** Requests on this node using this object; -1 once it left the node's session table. */
     private final transient AtomicInteger users = new AtomicInteger();
+    /** Serializes the saves of this object, so they reach Redis in the order of the changes. */
+    private final transient ReentrantLock saveLock = new ReentrantLock();
     private transient volatile boolean persisted;
-    /** Set when this node already won the claim on the session in Redis (background expiry). */
+    private transient volatile long version;
+    /** Set when this node already won the claim on the session in Redis. */
     private transient volatile boolean claimed;
-    private final transient Set<String> storedActivationListeners = ConcurrentHashMap.newKeySet();
-    /** Names of the session-scoped structures; see {@link RedisSessions}. */
-    private final transient Set<String> dataKeys = ConcurrentHashMap.newKeySet();
-    private final transient Set<String> storedDataKeys = ConcurrentHashMap.newKeySet();
+    /** Set when Redis no longer has the session: the object is dead, without events. */
+    private transient volatile boolean dropped;
 
     RedisSession(RedisSessionManager manager) {
         super(manager);
     }
 
-    private RedisSessionManager redisManager() {
-        return (RedisSessionManager) manager;
+    private SessionRepository repository() {
+        return ((RedisSessionManager) manager).repository();
     }
 
     /** Fills this empty session from what Redis holds, without firing any event. */
     void restore(String sessionId, StoredSession stored) {
-        restoreMetadata(sessionId, stored, redisManager().backend());
-        storedBytes.putAll(stored.attributes());
+        restoreMetadata(sessionId, stored, repository().principalDecoder(sessionId));
         undecoded.putAll(stored.attributes());
-        storedActivationListeners.addAll(stored.activationListeners());
-        dataKeys.addAll(stored.dataKeys());
-        storedDataKeys.addAll(stored.dataKeys());
+        changes.loaded(stored.attributes(), stored.activationListeners());
+        version = stored.version();
         persisted = true;
         // Activation listeners must hear of the load, so they cannot wait for a lazy getAttribute.
         stored.activationListeners().forEach(this::materialize);
     }
 
-    /** Records a session-scoped structure, so that it expires, moves and dies with the session. */
-    void addDataKey(String name) {
-        dataKeys.add(name);
+    // ------------------------------------------------------------------ use on this node
+
+    boolean tryAcquire() {
+        return users.getAndUpdate(u -> u < 0 ? u : u + 1) >= 0;
+    }
+
+    /** @return true when this was the last user: the object leaves the table and is detached */
+    boolean release() {
+        return users.decrementAndGet() == 0 && users.compareAndSet(0, -1);
+    }
+
+    /** Detaches this object at once, whoever uses it. */
+    void detach() {
+        users.set(-1);
+    }
+
+    /** Whether only the calling request still uses this object on this node. */
+    boolean isLastUser() {
+        return users.get() == 1;
+    }
+
+    /** Whether no request on this node uses this object: changes to it are written at once. */
+    boolean isDetached() {
+        return users.get() < 0;
+    }
+
+    // ------------------------------------------------------------------ state for the repository
+
+    boolean isPersisted() {
+        return persisted;
+    }
+
+    long version() {
+        return version;
+    }
+
+    ReentrantLock saveLock() {
+        return saveLock;
+    }
+
+    ChangeTracker changes() {
+        return changes;
+    }
+
+    boolean isLive() {
+        return isValid && !dropped;
+    }
+
+    /** Redis saved this object's changes as {@code newVersion}. */
+    void savedAs(long newVersion) {
+        version = newVersion;
+        persisted = true;
+    }
+
+    /**
+     * Redis no longer holds this session (another node invalidated or expired it): this object dies
+     * without firing listeners again, since the node that removed it fired them.
+     */
+    void drop() {
+        dropped = true;
+        isValid = false;
+    }
+
+    /** The state a save is computed from. */
+    ChangeTracker.Snapshot snapshot() {
+        Set<String> activationListeners = new HashSet<>();
+        Map<String, Object> current = new HashMap<>(attributes);
+        current.forEach((name, value) -> {
+            if (value instanceof HttpSessionActivationListener) {
+                activationListeners.add(name);
+            }
+        });
+        return new ChangeTracker.Snapshot(!persisted, creationTime, maxInactiveInterval, current, principal, authType,
+                activationListeners);
     }
 
     /** Expires a session whose claim in Redis this node already won: listeners fire here. */
@@ -69,31 +143,12 @@ public class RedisSession extends RestoredSession {
         expire(true);
     }
 
-    Set<String> dataKeys() {
-        return Set.copyOf(dataKeys);
-    }
+    // ------------------------------------------------------------------ HttpSession
 
-    /** Whether only the calling request still uses this object on this node. */
-    boolean isLastUser() {
-        return users.get() == 1;
-    }
-
-    /** Whether Redis holds this session (it was loaded, or saved at least once). */
-    boolean isPersisted() {
-        return persisted;
-    }
-
-    boolean isLive() {
-        return isValidInternal();
-    }
-
-    boolean tryAcquire() {
-        return users.getAndUpdate(u -> u < 0 ? u : u + 1) >= 0;
-    }
-
-    /** @return true when this was the last user, and the object must leave the manager's map */
-    boolean release() {
-        return users.decrementAndGet() == 0 && users.compareAndSet(0, -1);
+    /** Valid while Redis holds the session; time-outs are Redis' (see the class comment). */
+    @Override
+    public boolean isValid() {
+        return isValid && !dropped;
     }
 
     @Override
@@ -113,7 +168,7 @@ public class RedisSession extends RestoredSession {
 
     @Override
     protected String[] keys() {
-        Set<String> names = new HashSet<>(Arrays.asList(super.keys()));
+        Set<String> names = new HashSet<>(java.util.Arrays.asList(super.keys()));
         names.addAll(undecoded.keySet());
         return names.toArray(new String[0]);
     }
@@ -127,6 +182,7 @@ public class RedisSession extends RestoredSession {
         super.setAttribute(name, value, notify);
         if (name != null && value != null) {
             changes.set(name);
+            writeThroughIfDetached();
         }
     }
 
@@ -136,29 +192,33 @@ public class RedisSession extends RestoredSession {
             return;
         }
         materialize(name);
-        boolean existed = attributes.containsKey(name) || storedBytes.containsKey(name);
+        boolean existed = attributes.containsKey(name) || changes.isStored(name);
         super.removeAttributeInternal(name, notify);
-        if (existed) {
+        if (existed && !expiring) {
             changes.remove(name);
+            writeThroughIfDetached();
         }
     }
 
     @Override
     public void setMaxInactiveInterval(int interval) {
         super.setMaxInactiveInterval(interval);
-        changes.metadataChanged();
+        changes.maxInactiveIntervalChanged();
+        writeThroughIfDetached();
     }
 
     @Override
     public void setPrincipal(Principal principal) {
         super.setPrincipal(principal);
-        changes.metadataChanged();
+        changes.authenticationChanged();
+        writeThroughIfDetached();
     }
 
     @Override
     public void setAuthType(String authType) {
         super.setAuthType(authType);
-        changes.metadataChanged();
+        changes.authenticationChanged();
+        writeThroughIfDetached();
     }
 
     /**
@@ -167,99 +227,21 @@ public class RedisSession extends RestoredSession {
      */
     @Override
     public void expire(boolean notify) {
-        if (!isValid || expiring) {
+        if (!isValid || expiring || dropped) {
             return;
         }
-        boolean won = claimed || redisManager().claimExpiry(this);
-        super.expire(notify && won);
+        boolean won = claimed || repository().invalidate(this);
+        if (!won) {
+            drop();
+            manager.remove(this, false);
+            return;
+        }
+        super.expire(notify);
     }
 
-    /**
-     * Takes what must be written since the last save. Attributes that were read are serialized
-     * again and written only when their bytes differ from what Redis holds, so in-place mutations
-     * ({@code cart.add(x)} without {@code setAttribute}) are kept.
-     */
-    SessionChanges drainChanges(long now) {
-        Set<String> written;
-        Set<String> removed;
-        boolean metadata;
-        synchronized (changes) {
-            written = changes.written;
-            removed = changes.removed;
-            metadata = changes.metadata;
-            changes.written = ConcurrentHashMap.newKeySet();
-            changes.removed = ConcurrentHashMap.newKeySet();
-            changes.metadata = false;
-        }
-        SessionChanges out = new SessionChanges(!persisted, now, maxInactiveInterval);
-        if (!persisted) {
-            out.creationTime(creationTime).maxInactiveIntervalChanged();
-        } else if (metadata) {
-            out.maxInactiveIntervalChanged();
-        }
-        if (!persisted || metadata) {
-            out.principal(principal == null ? null
-                    : redisManager().encodeOrWarn("(principal)", principal));
-            out.authType(authType);
-        }
-        Set<String> activationListeners = new HashSet<>();
-        attributes.forEach((name, value) -> {
-            if (value instanceof HttpSessionActivationListener) {
-                activationListeners.add(name);
-            }
-        });
-        if (!activationListeners.equals(storedActivationListeners)) {
-            out.activationListeners(activationListeners);
-        }
-        Set<String> currentDataKeys = Set.copyOf(dataKeys);
-        if (!currentDataKeys.equals(storedDataKeys)) {
-            out.dataKeys(currentDataKeys);
-        }
-        for (Map.Entry<String, Object> entry : attributes.entrySet()) {
-            String name = entry.getKey();
-            Object value = entry.getValue();
-            if (!written.contains(name) && ImmutableValues.isImmutable(value)) {
-                continue;
-            }
-            byte[] bytes = redisManager().encodeOrWarn(name, value);
-            if (bytes == null) {
-                if (storedBytes.containsKey(name)) {
-                    // The stored value is outdated and the current one cannot be stored.
-                    out.removeAttribute(name);
-                }
-            } else if (!Arrays.equals(bytes, storedBytes.get(name))) {
-                out.setAttribute(name, bytes);
-            }
-        }
-        for (String name : removed) {
-            if (!attributes.containsKey(name)) {
-                out.removeAttribute(name);
-            }
-        }
-        return out;
-    }
-
-    /** Records a successful save: Redis now holds exactly what {@code saved} describes. */
-    void saved(SessionChanges saved) {
-        storedBytes.putAll(saved.attributes());
-        saved.removedAttributes().forEach(storedBytes::remove);
-        saved.activationListenersWritten().ifPresent(names -> {
-            storedActivationListeners.clear();
-            storedActivationListeners.addAll(names);
-        });
-        saved.dataKeysWritten().ifPresent(names -> {
-            storedDataKeys.clear();
-            storedDataKeys.addAll(names);
-        });
-        persisted = true;
-    }
-
-    /** A save failed: mark what it carried as changed again, so that a later save retries it. */
-    void saveFailed(SessionChanges failed) {
-        synchronized (changes) {
-            changes.written.addAll(failed.attributes().keySet());
-            changes.removed.addAll(failed.removedAttributes());
-            changes.metadata = true;
+    private void writeThroughIfDetached() {
+        if (isDetached() && isValid && !expiring && persisted) {
+            repository().save(this, false);
         }
     }
 
@@ -272,7 +254,7 @@ public class RedisSession extends RestoredSession {
             if (bytes == null) {
                 return;
             }
-            Object value = redisManager().decodeOrWarn(getIdInternal(), name, bytes);
+            Object value = repository().decode(getIdInternal(), name, bytes);
             if (value != null) {
                 // Put directly: loading a value is not setting it, so no listener fires.
                 attributes.put(name, value);
@@ -284,26 +266,5 @@ public class RedisSession extends RestoredSession {
     @Override
     public String toString() {
         return "RedisSession[" + SessionIds.redact(id) + "]";
-    }
-
-    /** What changed since the last save. Guarded by its own monitor. */
-    private static final class Changes {
-        Set<String> written = ConcurrentHashMap.newKeySet();
-        Set<String> removed = ConcurrentHashMap.newKeySet();
-        boolean metadata;
-
-        synchronized void set(String name) {
-            written.add(name);
-            removed.remove(name);
-        }
-
-        synchronized void remove(String name) {
-            removed.add(name);
-            written.remove(name);
-        }
-
-        synchronized void metadataChanged() {
-            metadata = true;
-        }
     }
 }

@@ -2,21 +2,18 @@ package io.tomcatredis.session;
 
 import io.tomcatredis.connection.InvalidSettingException;
 import io.tomcatredis.connection.RedisConnectionSettings;
-import io.tomcatredis.session.store.RedisSessionStore;
-import io.tomcatredis.session.store.SessionChanges;
-import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.session.store.SessionStoreStatistics;
 import io.tomcatredis.session.store.SessionStoreUnavailableException;
-import io.tomcatredis.session.store.StoredSession;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.LifecycleState;
 import org.apache.catalina.Session;
+import org.apache.catalina.connector.Request;
 import org.apache.catalina.session.ManagerBase;
 import org.apache.catalina.session.StandardSession;
 import org.apache.juli.logging.Log;
@@ -31,10 +28,15 @@ import org.apache.juli.logging.LogFactory;
  *          redisUri="redis://localhost:6379" />
  * }</pre>
  *
- * <p>Per request that uses the session: one HGETALL when the session is first looked up (however
- * often Tomcat calls {@link #findSession}), and one atomic save at the end, from a valve this
- * manager installs in its context. A request that never touches the session sends nothing. The
- * Redis layout is described in {@link SessionKeys}.
+ * <p>A thin façade over rooms with one job each: {@link RequestScope} (what one request or async
+ * cycle uses, saved before the response commits and at its end), {@link SessionTable} (the objects
+ * requests in flight use on this node), {@link SessionRepository} (Redis is the truth: loads,
+ * version checks, saves, claims), {@link ChangeTracker} (what a save writes), {@link ExpirySweeper},
+ * and the store with its layout ({@link SessionKeys}, {@link io.tomcatredis.session.store.SessionHashFormat}).
+ *
+ * <p>Per request that uses the session: one small script when the session is first looked up
+ * (however often Tomcat calls {@link #findSession}), and one atomic save when the request ends.
+ * A request that never touches the session sends nothing.
  *
  * <p>Attributes: {@code redisUri}, {@code timeoutMillis}, {@code maxConnections} (see
  * {@link RedisConnectionSettings}), {@code keyPrefix}, {@code serializer} ({@code kryo} or
@@ -46,17 +48,21 @@ public class RedisSessionManager extends ManagerBase {
     private static final Log log = LogFactory.getLog(RedisSessionManager.class);
     private static final String NAME = "RedisSessionManager";
     private static final int MAX_LISTED_SESSIONS = 1000;
-    private static final int SWEEP_BATCH_SIZE = 100;
-    private static final int MAX_SWEEP_BATCHES = 100;
+    /** Note on Tomcat's request under which its {@link RequestScope} lives for the whole async cycle. */
+    private final String scopeNote = "io.tomcatredis.session.scope@" + Integer.toHexString(System.identityHashCode(this));
 
     private final ConfigurationAttributes attributes = new ConfigurationAttributes();
-    private final ThreadLocal<RequestSessions> currentRequest = new ThreadLocal<>();
+    private final ThreadLocal<RequestScope> currentScope = new ThreadLocal<>();
+    private final SessionTable table = new SessionTable();
     private final RedisSessionValve valve = new RedisSessionValve(this);
     private final RequestScopeValve scopeValve = new RequestScopeValve(this);
+    private final SaveBeforeCommitFilter saveBeforeCommit = new SaveBeforeCommitFilter(this);
     private final LongAdder requests = new LongAdder();
+    private volatile Clock clock = Clock.systemUTC();
 
     private volatile SessionBackend backend;
-    private volatile RedisSessionStore store;
+    private volatile SessionRepository repository;
+    private volatile ExpirySweeper sweeper;
     private volatile String activeKeyPrefix;
 
     // ------------------------------------------------------------------ configuration attributes
@@ -124,6 +130,11 @@ public class RedisSessionManager extends ManagerBase {
         return attributes.setIfKnown(name, value);
     }
 
+    /** The clock of the expiry sweep; the system clock unless a test sets another before start. */
+    public void setClock(Clock clock) {
+        this.clock = clock;
+    }
+
     @Override
     public String getName() {
         return NAME;
@@ -132,7 +143,7 @@ public class RedisSessionManager extends ManagerBase {
     /**
      * Installs the valve as soon as the manager joins its context: it must come before the
      * authenticator valve that Tomcat adds while the context starts, so that a FORM login's
-     * session writes happen inside the request scope the valve saves.
+     * session writes happen inside the request scope.
      */
     @Override
     public void setContext(Context context) {
@@ -156,10 +167,14 @@ public class RedisSessionManager extends ManagerBase {
             throw new LifecycleException("RedisSessionManager of " + getContext().getName() + ": " + e.getMessage(), e);
         }
         backend = SessionBackend.open(settings, webappClassLoader(), getContext().getName());
-        store = backend.store();
+        repository = new SessionRepository(backend, table, () -> (RedisSession) createEmptySession(),
+                getSessionIdGenerator().getSessionIdLength() * 2);
+        sweeper = new ExpirySweeper(repository, clock);
+        backend.store().preloadScripts();
         activeKeyPrefix = settings.keyPrefix();
         getContext().getServletContext().setAttribute(RedisSessions.CONTEXT_ATTRIBUTE,
-                new RedisSessions(this, backend.jedis(), store.keys()));
+                new RedisSessions(this, backend.store()));
+        saveBeforeCommit.install(getContext());
         if (getContext().getParent() != null) {
             getContext().getParent().getPipeline().addValve(scopeValve);
         }
@@ -172,12 +187,14 @@ public class RedisSessionManager extends ManagerBase {
         if (getContext().getParent() != null) {
             getContext().getParent().getPipeline().removeValve(scopeValve);
         }
+        saveBeforeCommit.uninstall(getContext());
         getContext().getServletContext().removeAttribute(RedisSessions.CONTEXT_ATTRIBUTE);
         // Sessions live on in Redis: nothing is expired or written here.
-        sessions.clear();
+        table.clear();
         SessionBackend closing = backend;
         backend = null;
-        store = null;
+        repository = null;
+        sweeper = null;
         if (closing != null) {
             closing.close();
         }
@@ -201,111 +218,72 @@ public class RedisSessionManager extends ManagerBase {
         return new RedisSession(this);
     }
 
+    /**
+     * Creates a session for the request on this thread; outside a request (another thread), the
+     * session is written to Redis at once and every later change too.
+     */
     @Override
     public Session createSession(String sessionId) {
-        RequestSessions current = currentRequest.get();
-        if (current != null) {
+        RequestScope scope = currentScope.get();
+        if (scope != null) {
             // Never hand out a fresh session while the user's own one cannot be read: that would
             // silently log them out.
-            current.throwIfAnyUnavailable();
+            scope.throwIfAnyUnavailable();
         }
         RedisSession session = (RedisSession) super.createSession(sessionId);
         session.tryAcquire();
-        RequestSessions request = currentRequest.get();
-        if (request != null) {
-            request.add(session);
+        if (scope != null) {
+            scope.add(session);
         } else {
-            // Created outside a request (rare: a background task): persist it right away.
             try {
-                save(session);
+                repository().save(session, false);
             } finally {
-                release(session);
+                repository().release(session);
             }
         }
         return session;
     }
 
     /**
-     * Finds a session in the current request, among sessions in use on this node, or in Redis.
-     * A malformed id is rejected before any Redis call.
+     * Finds a session: in the current request, or in Redis (an object other requests on this node
+     * use is handed out only once Redis confirmed it is current). A malformed id is rejected
+     * before any Redis call. Called outside a request (another thread, JMX), it returns the object
+     * a request in flight uses, or a detached copy whose changes are written at once.
      *
      * @throws SessionStoreUnavailableException when Redis does not answer and this request
-     *         already looked for this id once
+     *         already looked for this id once, or outside a request
      */
     @Override
     public Session findSession(String id) {
         if (id == null) {
             return null;
         }
-        RequestSessions request = currentRequest.get();
-        if (request != null) {
-            RedisSession known = request.find(id);
-            if (known != null || request.isKnownAbsent(id)) {
-                return known;
-            }
-            request.throwIfUnavailable(id);
+        RequestScope scope = currentScope.get();
+        if (scope == null) {
+            return repository().view(id);
         }
+        RedisSession known = scope.find(id);
+        if (known != null || scope.isKnownAbsent(id)) {
+            return known;
+        }
+        scope.throwIfUnavailable(id);
         RedisSession session;
         try {
-            session = acquire(id);
+            session = repository().acquire(id);
         } catch (SessionStoreUnavailableException e) {
-            if (request == null) {
-                throw e;
-            }
             // The first lookup of a request is Tomcat's authenticator looking for a cached principal,
             // on every request that carries a session cookie. Answer "no session" to it, so a page
             // that never uses the session still renders (anonymously); any later lookup by the
             // application, and any attempt to create a replacement session, fails with 503.
-            request.markUnavailable(id, e);
+            scope.markUnavailable(id, e);
             return null;
         }
-        if (request == null) {
-            if (session != null) {
-                // No request to save it at the end: a read-only view (e.g. for JMX or the manager app).
-                release(session);
-            }
-            return session;
-        }
         if (session == null) {
-            request.markAbsent(id);
+            scope.markAbsent(id);
         } else {
-            request.add(session);
+            scope.add(session);
         }
         return session;
-    }
-
-    private RedisSession acquire(String id) {
-        while (true) {
-            Session inUse = sessions.get(id);
-            if (inUse instanceof RedisSession shared) {
-                if (shared.tryAcquire()) {
-                    return shared;
-                }
-                sessions.remove(id, shared);
-                continue;
-            }
-            if (!SessionIds.isWellFormed(id, getSessionIdGenerator().getSessionIdLength() * 2)) {
-                return null;
-            }
-            StoredSession stored = store().load(id);
-            if (stored == null) {
-                return null;
-            }
-            RedisSession loaded = (RedisSession) createEmptySession();
-            loaded.restore(id, stored);
-            loaded.tryAcquire();
-            if (sessions.putIfAbsent(id, loaded) == null) {
-                loaded.activate();
-                return loaded;
-            }
-            // Another request on this node loaded the same session at the same time: share theirs.
-        }
-    }
-
-    private void release(RedisSession session) {
-        if (session.release()) {
-            sessions.remove(session.getIdInternal(), session);
-        }
     }
 
     @Override
@@ -314,38 +292,27 @@ public class RedisSessionManager extends ManagerBase {
         RedisSession redisSession = (RedisSession) session;
         String oldId = session.getIdInternal();
         if (redisSession.isPersisted() && !SessionKeys.baseId(oldId).equals(SessionKeys.baseId(newId))) {
-            store().changeId(oldId, newId);
+            repository().store().changeId(oldId, newId);
         }
         super.changeSessionId(session, newId, notifySessionListeners, notifyContainerListeners);
     }
 
-    /** Deletes the session in Redis; true if this call removed it, or it was never stored. */
-    boolean claimExpiry(RedisSession session) {
-        if (!session.isPersisted() || store == null) {
-            return true;
-        }
-        return store().delete(session.getIdInternal(), session.dataKeys());
+    /** Claims an invalidation in Redis; true when this node won it and fires the listeners. */
+    boolean claimInvalidation(RedisSession session) {
+        SessionRepository current = repository;
+        return current == null || current.invalidate(session);
     }
 
     /**
-     * Sessions in Redis, for Tomcat's Manager webapp and JMX: found with SCAN, at most
-     * {@value #MAX_LISTED_SESSIONS}, each a read-only copy (changes to it are not saved, but
-     * {@code expire()} invalidates it everywhere).
+     * Sessions in Redis, for Tomcat's Manager webapp and JMX: at most
+     * {@value #MAX_LISTED_SESSIONS}, each the object a request in flight uses or a detached copy
+     * (changes to it are written at once; {@code expire()} invalidates it everywhere).
      */
     @Override
     public Session[] findSessions() {
-        RedisSessionStore current = store();
         List<Session> found = new ArrayList<>();
-        for (String id : current.sessionIds(MAX_LISTED_SESSIONS)) {
-            Session session = sessions.get(id);
-            if (session == null) {
-                StoredSession stored = current.load(id);
-                if (stored != null) {
-                    RedisSession copy = (RedisSession) createEmptySession();
-                    copy.restore(id, stored);
-                    session = copy;
-                }
-            }
+        for (String id : repository().store().sessionIds(MAX_LISTED_SESSIONS)) {
+            Session session = repository().view(id);
             if (session != null) {
                 found.add(session);
             }
@@ -357,7 +324,7 @@ public class RedisSessionManager extends ManagerBase {
 
     @Override
     public String listSessionIds() {
-        return String.join(" ", store().sessionIds(MAX_LISTED_SESSIONS));
+        return String.join(" ", repository().store().sessionIds(MAX_LISTED_SESSIONS));
     }
 
     @Override
@@ -390,59 +357,49 @@ public class RedisSessionManager extends ManagerBase {
     /** Sessions of this webapp in Redis, on every node (the size of the expiry index). */
     @Override
     public int getActiveSessions() {
-        RedisSessionStore current = store;
-        return current == null ? 0 : (int) Math.min(Integer.MAX_VALUE, current.count());
+        SessionRepository current = repository;
+        return current == null ? 0 : (int) Math.min(Integer.MAX_VALUE, current.store().count());
     }
 
-    /** Adds a session to those in use on this node; unlike the base class, asks Redis nothing. */
+    /** Session objects this node holds in memory: those of requests in flight. */
+    public int getLocalSessionCount() {
+        return table.size();
+    }
+
+    /** Called by a session that got its id: requests in flight find it under that id. */
     @Override
     public void add(Session session) {
-        sessions.put(session.getIdInternal(), session);
-        int inUse = sessions.size();
+        if (session instanceof RedisSession redisSession) {
+            table.put(redisSession);
+        }
+        int inUse = table.size();
         if (inUse > maxActive) {
             maxActive = inUse;
         }
     }
 
-    /** Removes exactly this object: another object for the same id may be in use on this node. */
+    /** Takes exactly this object out of the node's table (another object for its id may be in use). */
     @Override
     public void remove(Session session, boolean update) {
-        String id = session.getIdInternal();
-        Session inUse = id == null ? null : sessions.get(id);
         super.remove(session, update);
-        if (inUse != null && inUse != session) {
-            sessions.putIfAbsent(id, inUse);
+        if (session instanceof RedisSession redisSession) {
+            table.remove(redisSession);
         }
     }
 
     /**
-     * Expires sessions whose deadline passed, whether or not any node holds them in memory: every
-     * node sweeps the expiry index, and an atomic claim in Redis lets exactly one fire the
-     * listeners. Runs every {@code processExpiresFrequency} background cycles.
+     * Expires sessions whose deadline passed, on every node, each exactly once (see
+     * {@link ExpirySweeper}). Runs every {@code processExpiresFrequency} background cycles.
      */
     @Override
     public void processExpires() {
-        RedisSessionStore current = store;
+        ExpirySweeper current = sweeper;
         if (current == null) {
             return;
         }
         long start = System.currentTimeMillis();
         try {
-            for (int batch = 0; batch < MAX_SWEEP_BATCHES; batch++) {
-                List<String> due = current.dueForExpiry(System.currentTimeMillis(), SWEEP_BATCH_SIZE);
-                for (String id : due) {
-                    StoredSession stored = current.claimIfExpired(id, System.currentTimeMillis());
-                    if (stored != null) {
-                        RedisSession expiring = (RedisSession) createEmptySession();
-                        expiring.restore(id, stored);
-                        expiring.activate();
-                        expiring.expireClaimed();
-                    }
-                }
-                if (due.size() < SWEEP_BATCH_SIZE) {
-                    break;
-                }
-            }
+            current.sweep();
         } catch (SessionStoreUnavailableException e) {
             log.warn("Expiring the sessions of " + getContext().getName() + " is postponed: " + e.getMessage());
         } finally {
@@ -450,82 +407,50 @@ public class RedisSessionManager extends ManagerBase {
         }
     }
 
-    // ------------------------------------------------------------------ request scope, used by the valve
+    // ------------------------------------------------------------------ request scope, used by the valves
 
-    RequestSessions beginRequest() {
-        requests.increment();
-        RequestSessions request = new RequestSessions();
-        currentRequest.set(request);
-        return request;
+    /**
+     * Binds the scope of {@code request} to this thread, creating it on the request's first valve;
+     * the same scope serves every dispatch of an async cycle.
+     *
+     * @return the scope bound before, to give back to {@link #unbindScope}
+     */
+    RequestScope bindScope(Request request) {
+        RequestScope scope = (RequestScope) request.getNote(scopeNote);
+        if (scope == null) {
+            requests.increment();
+            scope = new RequestScope(repository());
+            request.setNote(scopeNote, scope);
+        }
+        RequestScope previous = currentScope.get();
+        currentScope.set(scope);
+        return previous;
     }
 
-    void detachRequest() {
-        currentRequest.remove();
+    void unbindScope(RequestScope previous) {
+        if (previous == null) {
+            currentScope.remove();
+        } else {
+            currentScope.set(previous);
+        }
     }
 
     /** The scope of the request on this thread, or null. */
-    RequestSessions currentRequest() {
-        return currentRequest.get();
+    RequestScope currentScope() {
+        return currentScope.get();
     }
 
-    /**
-     * Saves every live session the request used, then releases them.
-     *
-     * @throws io.tomcatredis.session.store.SessionStoreUnavailableException after trying them all,
-     *         if any save failed
-     */
-    void completeRequest(RequestSessions request) {
-        if (!request.complete()) {
-            return;
+    /** The scope of {@code request}, or null when none was opened. */
+    RequestScope scopeOf(Request request) {
+        return (RequestScope) request.getNote(scopeNote);
+    }
+
+    SessionRepository repository() {
+        SessionRepository current = repository;
+        if (current == null) {
+            throw new IllegalStateException("RedisSessionManager of " + getContext().getName() + " is not started");
         }
-        RuntimeException failure = null;
-        for (RedisSession session : request.sessions()) {
-            try {
-                if (session.isLive()) {
-                    if (session.isLastUser()) {
-                        // The session's data leaves this node: tell activation listeners first.
-                        session.passivate();
-                    }
-                    save(session);
-                }
-            } catch (RuntimeException e) {
-                failure = e;
-            } finally {
-                release(session);
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
-    }
-
-    private void save(RedisSession session) {
-        SessionChanges changes = session.drainChanges(System.currentTimeMillis());
-        try {
-            if (store().save(session.getIdInternal(), changes)) {
-                session.saved(changes);
-            } else if (log.isDebugEnabled()) {
-                log.debug("Session " + SessionIds.redact(session.getIdInternal())
-                        + " was removed by another node during the request; not saved");
-            }
-        } catch (RuntimeException e) {
-            session.saveFailed(changes);
-            throw e;
-        }
-    }
-
-    // ------------------------------------------------------------------ serialization
-
-    SessionBackend backend() {
-        return backend;
-    }
-
-    byte[] encodeOrWarn(String attributeName, Object value) {
-        return backend.encodeOrWarn(attributeName, value);
-    }
-
-    Object decodeOrWarn(String sessionId, String attributeName, byte[] bytes) {
-        return backend.decodeOrWarn(sessionId, attributeName, bytes);
+        return current;
     }
 
     // ------------------------------------------------------------------ JMX statistics
@@ -583,21 +508,13 @@ public class RedisSessionManager extends ManagerBase {
     }
 
     private SessionStoreStatistics statistics() {
-        RedisSessionStore current = store;
-        return current == null ? EMPTY_STATISTICS : current.statistics();
+        SessionRepository current = repository;
+        return current == null ? EMPTY_STATISTICS : current.store().statistics();
     }
 
     private static final SessionStoreStatistics EMPTY_STATISTICS = new SessionStoreStatistics();
 
     // ------------------------------------------------------------------ helpers
-
-    private RedisSessionStore store() {
-        RedisSessionStore current = store;
-        if (current == null) {
-            throw new IllegalStateException("RedisSessionManager of " + getContext().getName() + " is not started");
-        }
-        return current;
-    }
 
     private String defaultKeyPrefix() {
         Context context = getContext();

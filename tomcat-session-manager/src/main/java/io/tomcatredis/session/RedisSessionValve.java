@@ -1,26 +1,20 @@
 package io.tomcatredis.session;
 
 import io.tomcatredis.session.store.SessionStoreUnavailableException;
-import jakarta.servlet.AsyncEvent;
-import jakarta.servlet.AsyncListener;
 import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.ServletException;
-import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
 import org.apache.catalina.valves.ValveBase;
-import org.apache.juli.logging.Log;
-import org.apache.juli.logging.LogFactory;
 
 /**
- * Opens the request scope in which sessions are loaded at most once, saves them when the request
- * (or its async processing) ends, and answers 503 when Redis is unavailable for a request that
- * needs its session, rather than handing out an empty session or a stack trace.
+ * The manager's valve in its context: answers 503 when Redis is unavailable for a request that
+ * needs its session, rather than a stack trace or an error page for a 500, before Tomcat renders
+ * error pages. Opens and ends the request scope itself only when the Host's
+ * {@link RequestScopeValve} did not (a context without a Host).
  */
 final class RedisSessionValve extends ValveBase {
-
-    private static final Log log = LogFactory.getLog(RedisSessionValve.class);
 
     private final RedisSessionManager manager;
 
@@ -35,38 +29,27 @@ final class RedisSessionValve extends ValveBase {
             getNext().invoke(request, response);
             return;
         }
-        // Normally opened by RequestScopeValve in the Host's pipeline; opened here when there is none.
-        RequestSessions scope = manager.currentRequest();
-        boolean ownScope = scope == null;
-        if (ownScope) {
-            scope = manager.beginRequest();
-        }
+        boolean ownsScope = manager.scopeOf(request) == null;
+        RequestScope previous = ownsScope ? manager.bindScope(request) : null;
+        RequestScope scope = manager.currentScope();
         SessionStoreUnavailableException unavailable = null;
         try {
             getNext().invoke(request, response);
         } catch (SessionStoreUnavailableException e) {
             unavailable = e;
         } finally {
-            if (ownScope) {
-                manager.detachRequest();
+            if (ownsScope) {
+                manager.unbindScope(previous);
             }
         }
         if (unavailable == null) {
             unavailable = takeUnavailableError(request);
         }
-        if (request.isAsyncStarted()) {
-            request.getAsyncContext().addListener(new SaveOnCompletion(scope));
-        } else {
-            try {
-                manager.completeRequest(scope);
-            } catch (SessionStoreUnavailableException e) {
-                if (unavailable == null) {
-                    unavailable = e;
-                }
-            }
-        }
         if (unavailable != null) {
-            respondUnavailable(request, response, unavailable);
+            ScopeEnd.respondUnavailable(request, response, unavailable);
+        }
+        if (ownsScope) {
+            ScopeEnd.atEndOfDispatch(scope, request, response);
         }
     }
 
@@ -83,58 +66,5 @@ final class RedisSessionValve extends ValveBase {
             }
         }
         return null;
-    }
-
-    private static void respondUnavailable(Request request, Response response, SessionStoreUnavailableException e)
-            throws IOException {
-        log.warn("Answering 503 for " + request.getMethod() + " " + request.getRequestURI() + ": " + e.getMessage());
-        if (response.isCommitted()) {
-            return;
-        }
-        response.reset();
-        response.setHeader("Retry-After", "1");
-        response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "Session store unavailable");
-    }
-
-    /** Saves an async request's sessions when its processing ends, whichever way it ends. */
-    private final class SaveOnCompletion implements AsyncListener {
-        private final RequestSessions scope;
-        private boolean done;
-
-        SaveOnCompletion(RequestSessions scope) {
-            this.scope = scope;
-        }
-
-        @Override
-        public void onComplete(AsyncEvent event) {
-            complete();
-        }
-
-        @Override
-        public void onTimeout(AsyncEvent event) {
-            // onComplete follows.
-        }
-
-        @Override
-        public void onError(AsyncEvent event) {
-            // onComplete follows.
-        }
-
-        @Override
-        public void onStartAsync(AsyncEvent event) {
-            event.getAsyncContext().addListener(this);
-        }
-
-        private synchronized void complete() {
-            if (done) {
-                return;
-            }
-            done = true;
-            try {
-                manager.completeRequest(scope);
-            } catch (RuntimeException e) {
-                log.error("Saving the sessions of an async request failed: " + e.getMessage());
-            }
-        }
     }
 }

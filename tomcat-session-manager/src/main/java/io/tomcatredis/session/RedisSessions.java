@@ -1,10 +1,15 @@
 package io.tomcatredis.session;
 
-import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.session.store.RedisSessionStore;
+import io.tomcatredis.session.store.SessionHashFormat;
 import jakarta.servlet.http.HttpSession;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
 import redis.clients.jedis.UnifiedJedis;
 
 /**
@@ -21,10 +26,12 @@ import redis.clients.jedis.UnifiedJedis;
  * API stays the same when the drop-in JAR relocates Jedis.
  *
  * A key named here lives under the session's hash tag ({@code <keyPrefix>{<id>}:data:<name>}), so
- * it shares the session's Redis Cluster slot. It expires with the session (its TTL is renewed at
- * the end of every request), is deleted when the session is invalidated or times out, and moves
- * with the session when its id changes. Use it inside a request of the session: the end of the
- * request is what records the key in the session.
+ * it shares the session's Redis Cluster slot. Every write binds it to the session in the same
+ * atomic step: it is listed in the session's {@code meta:dataKeys} and takes the session's TTL, so
+ * it never outlives the session, is deleted when the session is invalidated or times out, and
+ * moves with the session when its id changes. A session created in the current request is written
+ * to Redis before its first structure. Redis trouble surfaces as the same exception as in any
+ * session access, which the manager answers with 503.
  */
 public final class RedisSessions {
 
@@ -32,13 +39,11 @@ public final class RedisSessions {
     static final String CONTEXT_ATTRIBUTE = RedisSessions.class.getName();
 
     private final RedisSessionManager manager;
-    private final UnifiedJedis redis;
-    private final SessionKeys keys;
+    private final RedisSessionStore store;
 
-    RedisSessions(RedisSessionManager manager, UnifiedJedis redis, SessionKeys keys) {
+    RedisSessions(RedisSessionManager manager, RedisSessionStore store) {
         this.manager = manager;
-        this.redis = redis;
-        this.keys = keys;
+        this.store = store;
     }
 
     /**
@@ -71,8 +76,10 @@ public final class RedisSessions {
     public record Snapshot(String key, long ttlSeconds, Map<String, Long> fields, Map<String, Long> structures) {
     }
 
-    /** The keys of one session, and the client to use them with. */
+    /** The keys of one session, and the commands to use them with. */
     public static final class Scope {
+        private static final java.util.regex.Pattern NAME = java.util.regex.Pattern.compile("[A-Za-z0-9_.:-]{1,200}");
+
         private final RedisSession session;
         private final RedisSessions sessions;
 
@@ -82,18 +89,17 @@ public final class RedisSessions {
         }
 
         /**
-         * The key of structure {@code name} of this session, which from now on expires, moves and
-         * dies with the session.
+         * The key of structure {@code name} of this session.
          *
          * @param name letters, digits and {@code - _ . :}, at most 200 characters
+         * @throws IllegalArgumentException for another name
          */
         public String key(String name) {
-            if (name == null || name.isEmpty() || name.length() > 200 || !name.matches("[A-Za-z0-9_.:-]+")) {
+            if (name == null || !NAME.matcher(name).matches()) {
                 throw new IllegalArgumentException("Structure name must be 1 to 200 letters, digits or '-_.:', got: "
                         + name);
             }
-            session.addDataKey(name);
-            return sessions.keys.dataKey(session.getIdInternal(), name);
+            return sessions.store.keys().dataKey(session.getIdInternal(), name);
         }
 
         /**
@@ -101,80 +107,114 @@ public final class RedisSessions {
          * TTL, and the size of every field and structure. For inspection pages and support.
          */
         public Snapshot snapshot() {
-            String key = sessions.keys.sessionKey(session.getIdInternal());
-            Map<String, Long> fields = new java.util.TreeMap<>();
-            redis().hgetAll(key.getBytes(java.nio.charset.StandardCharsets.UTF_8)).forEach((field, value) ->
-                    fields.put(new String(field, java.nio.charset.StandardCharsets.UTF_8), (long) value.length));
-            Map<String, Long> structures = new java.util.TreeMap<>();
-            for (String name : session.dataKeys()) {
-                structures.put(sessions.keys.dataKey(session.getIdInternal(), name),
-                        redis().memoryUsage(sessions.keys.dataKey(session.getIdInternal(), name)));
+            String key = sessions.store.keys().sessionKey(session.getIdInternal());
+            Map<String, Long> fields = new TreeMap<>();
+            read(redis -> redis.hgetAll(key.getBytes(StandardCharsets.UTF_8))).forEach((field, value) ->
+                    fields.put(new String(field, StandardCharsets.UTF_8), (long) value.length));
+            Map<String, Long> structures = new TreeMap<>();
+            String names = read(redis -> redis.hget(key, SessionHashFormat.DATA_KEYS));
+            if (names != null) {
+                for (String name : names.split("\n")) {
+                    String dataKey = key(name);
+                    structures.put(dataKey, read(redis -> redis.memoryUsage(dataKey)));
+                }
             }
-            return new Snapshot(key, redis().ttl(key), fields, structures);
+            return new Snapshot(key, read(redis -> redis.ttl(key)), fields, structures);
         }
 
         /** SET of a string structure. */
         public void set(String name, String value) {
-            redis().set(key(name), value);
+            write(name, "SET", value);
         }
 
         /** GET of a string structure, or null. */
         public String get(String name) {
-            return redis().get(key(name));
+            String key = key(name);
+            return read(redis -> redis.get(key));
         }
 
+        /** HSET; returns the number of fields added. */
         public long hset(String name, Map<String, String> fields) {
-            return redis().hset(key(name), fields);
+            List<String> args = new ArrayList<>(fields.size() * 2);
+            fields.forEach((field, value) -> {
+                args.add(field);
+                args.add(value);
+            });
+            return count(write(name, "HSET", args.toArray(new String[0])));
         }
 
         public String hget(String name, String field) {
-            return redis().hget(key(name), field);
+            String key = key(name);
+            return read(redis -> redis.hget(key, field));
         }
 
         public Map<String, String> hgetAll(String name) {
-            return redis().hgetAll(key(name));
+            String key = key(name);
+            return read(redis -> redis.hgetAll(key));
         }
 
         public long hdel(String name, String... fields) {
-            return redis().hdel(key(name), fields);
+            return count(write(name, "HDEL", fields));
         }
 
         public long sadd(String name, String... members) {
-            return redis().sadd(key(name), members);
+            return count(write(name, "SADD", members));
         }
 
         public long srem(String name, String... members) {
-            return redis().srem(key(name), members);
+            return count(write(name, "SREM", members));
         }
 
         public Set<String> smembers(String name) {
-            return redis().smembers(key(name));
+            String key = key(name);
+            return read(redis -> redis.smembers(key));
         }
 
         public boolean sismember(String name, String member) {
-            return redis().sismember(key(name), member);
+            String key = key(name);
+            return read(redis -> redis.sismember(key, member));
         }
 
         public long rpush(String name, String... values) {
-            return redis().rpush(key(name), values);
+            return count(write(name, "RPUSH", values));
         }
 
         public List<String> lrange(String name, long start, long stop) {
-            return redis().lrange(key(name), start, stop);
+            String key = key(name);
+            return read(redis -> redis.lrange(key, start, stop));
         }
 
-        /** Deletes a structure; it stays known to the session (and is recreated by a later write). */
+        /** Deletes a structure; it stays listed in the session (and is recreated by a later write). */
         public boolean delete(String name) {
-            return redis().del(key(name)) > 0;
+            String key = key(name);
+            return read(redis -> redis.del(key)) > 0;
         }
 
         /** The remaining time to live in seconds, as Redis reports it for the structure's key. */
         public long ttl(String name) {
-            return redis().ttl(key(name));
+            String key = key(name);
+            return read(redis -> redis.ttl(key));
         }
 
-        private UnifiedJedis redis() {
-            return sessions.redis;
+        private Object write(String name, String command, String... arguments) {
+            key(name);
+            if (!session.isPersisted()) {
+                // A session created in this request: Redis must hold it before its structures.
+                sessions.manager.repository().save(session, false);
+            }
+            try {
+                return sessions.store.writeData(session.getIdInternal(), name, command, List.of(arguments));
+            } catch (RedisSessionStore.NoSuchSessionException e) {
+                throw new IllegalStateException("The session is no longer valid", e);
+            }
+        }
+
+        private <T> T read(Function<UnifiedJedis, T> command) {
+            return sessions.store.calls().call("structure", command);
+        }
+
+        private static long count(Object reply) {
+            return reply instanceof Long number ? number : 0;
         }
     }
 }

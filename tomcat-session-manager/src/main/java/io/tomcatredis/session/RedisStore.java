@@ -2,6 +2,7 @@ package io.tomcatredis.session;
 
 import io.tomcatredis.connection.InvalidSettingException;
 import io.tomcatredis.session.store.RedisSessionStore;
+import io.tomcatredis.session.store.LoadResult;
 import io.tomcatredis.session.store.SessionChanges;
 import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.session.store.StoredSession;
@@ -102,18 +103,17 @@ public class RedisStore extends StoreBase {
 
     @Override
     public Session load(String id) {
-        StoredSession stored = store().load(id);
-        if (stored == null) {
+        if (!(store().load(id, 0) instanceof LoadResult.Loaded loaded)) {
             return null;
         }
         LoadedSession session = new LoadedSession(getManager());
-        session.restore(id, stored, backend);
+        session.restore(id, loaded.session(), backend);
         return session;
     }
 
     @Override
     public void remove(String id) {
-        store().delete(id, Set.of());
+        store().invalidate(id);
     }
 
     @Override
@@ -127,13 +127,11 @@ public class RedisStore extends StoreBase {
     @Override
     public void save(Session session) {
         StandardSession standard = (StandardSession) session;
-        SessionChanges changes = new SessionChanges(true, standard.getLastAccessedTimeInternal(),
-                standard.getMaxInactiveInterval())
-                .creationTime(standard.getCreationTimeInternal())
-                .maxInactiveIntervalChanged()
-                .authType(standard.getAuthType());
         Principal principal = standard.getPrincipal();
-        changes.principal(principal == null ? null : backend.encodeOrWarn("(principal)", principal));
+        SessionChanges changes = SessionChanges.created(standard.getCreationTimeInternal(),
+                standard.getMaxInactiveInterval())
+                .authentication(principal == null ? null : backend.encodeOrWarn("(principal)", principal),
+                        standard.getAuthType());
         for (String name : Collections.list(standard.getAttributeNames())) {
             byte[] bytes = backend.encodeOrWarn(name, standard.getAttribute(name));
             if (bytes != null) {
@@ -160,7 +158,7 @@ public class RedisStore extends StoreBase {
         }
 
         void restore(String sessionId, StoredSession stored, SessionBackend backend) {
-            restoreMetadata(sessionId, stored, backend);
+            restoreMetadata(sessionId, stored, bytes -> backend.decodeOrWarn(sessionId, "(principal)", bytes));
             for (Map.Entry<String, byte[]> entry : stored.attributes().entrySet()) {
                 Object value = backend.decodeOrWarn(sessionId, entry.getKey(), entry.getValue());
                 if (value != null) {

@@ -2,6 +2,7 @@ package io.tomcatredis.session;
 
 import io.tomcatredis.session.store.StoredSession;
 import java.security.Principal;
+import java.util.function.Function;
 import org.apache.catalina.Manager;
 import org.apache.catalina.session.StandardSession;
 
@@ -17,8 +18,12 @@ abstract class RestoredSession extends StandardSession {
         super(manager);
     }
 
-    /** Sets id, times, interval and authentication from {@code stored}, firing no event. */
-    protected void restoreMetadata(String sessionId, StoredSession stored, SessionBackend backend) {
+    /**
+     * Sets id, times, interval and authentication from {@code stored}, firing no event.
+     *
+     * @param principalDecoder deserializes the stored principal; null when it cannot
+     */
+    protected void restoreMetadata(String sessionId, StoredSession stored, Function<byte[], Object> principalDecoder) {
         this.id = sessionId;
         this.creationTime = stored.creationTime();
         this.lastAccessedTime = stored.lastAccessedTime();
@@ -27,8 +32,8 @@ abstract class RestoredSession extends StandardSession {
         this.isNew = false;
         this.isValid = true;
         this.authType = stored.authType();
-        if (stored.principal() != null) {
-            this.principal = (Principal) backend.decodeOrWarn(sessionId, "(principal)", stored.principal());
+        if (stored.principal() != null && principalDecoder.apply(stored.principal()) instanceof Principal decoded) {
+            this.principal = decoded;
         }
     }
 }

@@ -25,6 +25,8 @@ final class SessionBackend implements AutoCloseable {
     private final RedisSessionStore store;
     private final AttributeCodec codec;
     private final String contextName;
+    private static final int ENCODE_ATTEMPTS = 3;
+
     private final Set<String> warnedAttributes = ConcurrentHashMap.newKeySet();
 
     private SessionBackend(UnifiedJedis jedis, RedisSessionStore store, AttributeCodec codec, String contextName) {
@@ -38,7 +40,7 @@ final class SessionBackend implements AutoCloseable {
         AttributeCodec codec = AttributeCodec.create(settings.serializer(), classLoader, settings.serialFilter());
         UnifiedJedis jedis = RedisConnector.open(settings.connection(), "tomcat-redis-session");
         boolean cluster = settings.connection().topology() == RedisConnectionSettings.Topology.CLUSTER;
-        RedisSessionStore store = new RedisSessionStore(jedis, new SessionKeys(settings.keyPrefix(), cluster),
+        RedisSessionStore store = new RedisSessionStore(jedis, new SessionKeys(settings.keyPrefix()), cluster,
                 settings.connection().timeoutMillis(), settings.waitReplicas(), settings.waitTimeoutMillis());
         log.info("Sessions of " + contextName + " are stored in " + settings.connection() + " under keyPrefix \""
                 + settings.keyPrefix() + "\", serializer " + settings.serializer() + ", serialFilter "
@@ -47,25 +49,41 @@ final class SessionBackend implements AutoCloseable {
         return new SessionBackend(jedis, store, codec, contextName);
     }
 
-    UnifiedJedis jedis() {
-        return jedis;
-    }
-
     RedisSessionStore store() {
         return store;
     }
 
-    /** Serializes a value, or logs one WARN per attribute name and returns null. */
+    /**
+     * Serializes a value, or logs one WARN per attribute name and returns null. A value another
+     * thread modifies while it is being serialized ({@link java.util.ConcurrentModificationException})
+     * is tried again, up to {@value #ENCODE_ATTEMPTS} times in all.
+     */
     byte[] encodeOrWarn(String attributeName, Object value) {
-        try {
-            return codec.encode(value);
-        } catch (SerializationException e) {
-            if (warnedAttributes.add(attributeName)) {
-                log.warn("Session attribute '" + attributeName + "' of " + contextName + " is not stored in Redis: "
-                        + e.getMessage());
+        RuntimeException failure = null;
+        for (int attempt = 0; attempt < ENCODE_ATTEMPTS; attempt++) {
+            try {
+                return codec.encode(value);
+            } catch (SerializationException | RuntimeException e) {
+                failure = e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getMessage(), e);
+                if (!isConcurrentModification(e)) {
+                    break;
+                }
             }
-            return null;
         }
+        if (warnedAttributes.add(attributeName)) {
+            log.warn("Session attribute '" + attributeName + "' of " + contextName + " is not stored in Redis (its"
+                    + " last stored value, if any, is kept): " + failure.getMessage());
+        }
+        return null;
+    }
+
+    private static boolean isConcurrentModification(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof java.util.ConcurrentModificationException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Deserializes a value, or logs a WARN naming attribute and cause and returns null. */

@@ -2,6 +2,7 @@ package io.tomcatredis.session.it;
 
 import io.tomcatredis.session.RedisSessionManager;
 import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.session.store.Topology;
 import io.tomcatredis.testsupport.ClusterRedis;
 import io.tomcatredis.testsupport.RedisNode;
 import io.tomcatredis.testsupport.SentinelRedis;
@@ -124,7 +125,8 @@ final class RedisUnderTest implements AutoCloseable {
     }
 
     String indexKey(String id) {
-        return new SessionKeys(PREFIX, cluster).expiryIndexKey(id);
+        SessionKeys keys = new SessionKeys(PREFIX);
+        return (cluster ? Topology.cluster(keys) : Topology.singleSlot(keys)).expiryIndexKey(id);
     }
 
     void flushAll() {

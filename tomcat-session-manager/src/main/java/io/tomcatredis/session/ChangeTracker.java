@@ -1,0 +1,166 @@
+package io.tomcatredis.session;
+
+import io.tomcatredis.session.store.SessionChanges;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What changed in one session object since its last save, and what that save must write: the
+ * change log of a session, as Tomcat's {@code DeltaRequest} is for the DeltaManager. Pure: it
+ * knows no Redis and no Tomcat, only names, values, and the bytes Redis holds.
+ *
+ * <p>Attributes that were set are written; attributes that were only read are serialized again
+ * and written when their bytes differ from what Redis holds, so in-place mutations
+ * ({@code cart.add(x)} without {@code setAttribute}) are kept. A value that cannot be serialized
+ * is never written and never deletes what Redis holds for it: its last good bytes stay.
+ *
+ * <p>Thread-safe: every method synchronizes on the tracker. Saves of one session must be
+ * serialized by the caller (drain, then {@link #saved} or {@link #failed}) so that an earlier
+ * snapshot never reaches Redis after a later one.
+ */
+final class ChangeTracker {
+
+    /** Serializes one value; null when it cannot be (the encoder reports why). */
+    @FunctionalInterface
+    interface Encoder {
+        byte[] encode(String attributeName, Object value);
+    }
+
+    /** The state a save is computed from. */
+    record Snapshot(boolean created, long creationTime, int maxInactiveInterval, Map<String, Object> attributes,
+            Object principal, String authType, Set<String> activationListeners) {
+    }
+
+    private Set<String> written = new HashSet<>();
+    private Set<String> removed = new HashSet<>();
+    private boolean maxInactiveIntervalChanged;
+    private boolean authenticationChanged;
+    private final Map<String, byte[]> storedBytes = new HashMap<>();
+    private Set<String> storedActivationListeners = Set.of();
+    private long changesSinceDrain;
+
+    /** Records what Redis holds, as loaded. */
+    synchronized void loaded(Map<String, byte[]> attributes, Set<String> activationListeners) {
+        storedBytes.putAll(attributes);
+        storedActivationListeners = Set.copyOf(activationListeners);
+    }
+
+    synchronized void set(String name) {
+        written.add(name);
+        removed.remove(name);
+        changesSinceDrain++;
+    }
+
+    synchronized void remove(String name) {
+        removed.add(name);
+        written.remove(name);
+        changesSinceDrain++;
+    }
+
+    synchronized void maxInactiveIntervalChanged() {
+        maxInactiveIntervalChanged = true;
+        changesSinceDrain++;
+    }
+
+    synchronized void authenticationChanged() {
+        authenticationChanged = true;
+        changesSinceDrain++;
+    }
+
+    /** Whether anything was set, removed or changed since the last drain (reads do not count). */
+    synchronized boolean hasRecordedChanges() {
+        return changesSinceDrain > 0;
+    }
+
+    /** Whether Redis holds bytes for attribute {@code name}, as far as this copy knows. */
+    synchronized boolean isStored(String name) {
+        return storedBytes.containsKey(name);
+    }
+
+    /**
+     * Takes what must be written since the last save. Attributes not set since then whose value is
+     * immutable ({@link ImmutableValues}) are not serialized again.
+     */
+    synchronized SessionChanges drain(Snapshot state, Encoder encoder) {
+        Set<String> setNow = written;
+        Set<String> removedNow = removed;
+        boolean maxInactiveNow = maxInactiveIntervalChanged;
+        boolean authenticationNow = authenticationChanged;
+        written = new HashSet<>();
+        removed = new HashSet<>();
+        maxInactiveIntervalChanged = false;
+        authenticationChanged = false;
+        changesSinceDrain = 0;
+
+        SessionChanges out = state.created()
+                ? SessionChanges.created(state.creationTime(), state.maxInactiveInterval())
+                : SessionChanges.update();
+        if (!state.created() && maxInactiveNow) {
+            out.maxInactiveInterval(state.maxInactiveInterval());
+        }
+        if (state.created() || authenticationNow) {
+            byte[] principal = state.principal() == null ? null : encoder.encode("(principal)", state.principal());
+            if (state.principal() == null || principal != null) {
+                out.authentication(principal, state.authType());
+            } else {
+                authenticationChanged = true;
+            }
+        }
+        if (!state.activationListeners().equals(storedActivationListeners)) {
+            out.activationListeners(state.activationListeners());
+        }
+        for (Map.Entry<String, Object> entry : state.attributes().entrySet()) {
+            String name = entry.getKey();
+            boolean set = state.created() || setNow.contains(name);
+            if (!set && ImmutableValues.isImmutable(entry.getValue())) {
+                continue;
+            }
+            byte[] bytes = encoder.encode(name, entry.getValue());
+            if (bytes == null) {
+                // Keep the last good bytes in Redis; an explicitly set value is tried again next save.
+                if (set) {
+                    written.add(name);
+                }
+            } else if (!Arrays.equals(bytes, storedBytes.get(name))) {
+                out.setAttribute(name, bytes);
+            }
+        }
+        for (String name : removedNow) {
+            if (!state.attributes().containsKey(name)) {
+                out.removeAttribute(name);
+            }
+        }
+        return out;
+    }
+
+    /** Redis now holds what {@code saved} describes. */
+    synchronized void saved(SessionChanges saved) {
+        storedBytes.putAll(saved.attributes());
+        saved.removedAttributes().forEach(storedBytes::remove);
+        saved.activationListeners().ifPresent(names -> storedActivationListeners = names);
+    }
+
+    /** The save of {@code failed} did not happen: what it carried counts as changed again. */
+    synchronized void failed(SessionChanges failed) {
+        failed.attributes().keySet().forEach(name -> {
+            if (!removed.contains(name)) {
+                written.add(name);
+            }
+        });
+        failed.removedAttributes().forEach(name -> {
+            if (!written.contains(name)) {
+                removed.add(name);
+            }
+        });
+        if (failed.maxInactiveInterval().isPresent() && !failed.created()) {
+            maxInactiveIntervalChanged = true;
+        }
+        if (failed.authenticationWritten() && !failed.created()) {
+            authenticationChanged = true;
+        }
+        changesSinceDrain++;
+    }
+}

@@ -1,0 +1,247 @@
+package io.tomcatredis.session;
+
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpServletResponseWrapper;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.Charset;
+
+/**
+ * Runs a save before every point at which the response can reach the client: an explicit flush,
+ * {@code sendError}, {@code sendRedirect}, closing the body, a write that may fill the buffer or
+ * reach the declared content length. Conservative: it may save a little early, never late.
+ */
+final class SaveBeforeCommitResponse extends HttpServletResponseWrapper {
+
+    private final Runnable beforeCommit;
+    /** Bytes (or, for the writer, bytes at most) written since the last save. */
+    private long pending;
+    private long contentLength = -1;
+    private ServletOutputStream outputStream;
+    private PrintWriter writer;
+
+    SaveBeforeCommitResponse(HttpServletResponse response, Runnable beforeCommit) {
+        super(response);
+        this.beforeCommit = beforeCommit;
+    }
+
+    /** A write of {@code bytes} is about to happen. */
+    private void writing(long bytes) {
+        long after = pending + bytes;
+        if (after >= getBufferSize() || contentLength >= 0 && after >= contentLength) {
+            beforeCommit.run();
+            pending = 0;
+        }
+        pending += bytes;
+    }
+
+    private void committing() {
+        beforeCommit.run();
+        pending = 0;
+    }
+
+    @Override
+    public ServletOutputStream getOutputStream() throws IOException {
+        ServletOutputStream delegate = super.getOutputStream();
+        if (outputStream == null) {
+            outputStream = new GuardedOutputStream(delegate);
+        }
+        return outputStream;
+    }
+
+    @Override
+    public PrintWriter getWriter() throws IOException {
+        PrintWriter delegate = super.getWriter();
+        if (writer == null) {
+            float bytesPerChar;
+            try {
+                bytesPerChar = Charset.forName(getCharacterEncoding()).newEncoder().maxBytesPerChar();
+            } catch (RuntimeException e) {
+                bytesPerChar = 4;
+            }
+            writer = new GuardedWriter(delegate, (int) Math.ceil(bytesPerChar));
+        }
+        return writer;
+    }
+
+    @Override
+    public void flushBuffer() throws IOException {
+        committing();
+        super.flushBuffer();
+    }
+
+    @Override
+    public void sendError(int sc, String msg) throws IOException {
+        committing();
+        super.sendError(sc, msg);
+    }
+
+    @Override
+    public void sendError(int sc) throws IOException {
+        committing();
+        super.sendError(sc);
+    }
+
+    @Override
+    public void sendRedirect(String location) throws IOException {
+        committing();
+        super.sendRedirect(location);
+    }
+
+    @Override
+    public void sendRedirect(String location, int sc, boolean clearBuffer) throws IOException {
+        committing();
+        super.sendRedirect(location, sc, clearBuffer);
+    }
+
+    @Override
+    public void sendRedirect(String location, int sc) throws IOException {
+        committing();
+        super.sendRedirect(location, sc);
+    }
+
+    @Override
+    public void sendRedirect(String location, boolean clearBuffer) throws IOException {
+        committing();
+        super.sendRedirect(location, clearBuffer);
+    }
+
+    @Override
+    public void reset() {
+        super.reset();
+        pending = 0;
+        contentLength = -1;
+    }
+
+    @Override
+    public void resetBuffer() {
+        super.resetBuffer();
+        pending = 0;
+    }
+
+    @Override
+    public void setContentLength(int len) {
+        super.setContentLength(len);
+        contentLength = len;
+    }
+
+    @Override
+    public void setContentLengthLong(long len) {
+        super.setContentLengthLong(len);
+        contentLength = len;
+    }
+
+    @Override
+    public void setHeader(String name, String value) {
+        super.setHeader(name, value);
+        trackContentLength(name, value);
+    }
+
+    @Override
+    public void addHeader(String name, String value) {
+        super.addHeader(name, value);
+        trackContentLength(name, value);
+    }
+
+    private void trackContentLength(String name, String value) {
+        if ("Content-Length".equalsIgnoreCase(name)) {
+            try {
+                contentLength = value == null ? -1 : Long.parseLong(value.trim());
+            } catch (NumberFormatException e) {
+                contentLength = -1;
+            }
+        }
+    }
+
+    /** The body as bytes. */
+    private final class GuardedOutputStream extends ServletOutputStream {
+        private final ServletOutputStream delegate;
+
+        GuardedOutputStream(ServletOutputStream delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            writing(1);
+            delegate.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) throws IOException {
+            writing(len);
+            delegate.write(b, off, len);
+        }
+
+        @Override
+        public void flush() throws IOException {
+            committing();
+            delegate.flush();
+        }
+
+        @Override
+        public void close() throws IOException {
+            committing();
+            delegate.close();
+        }
+
+        @Override
+        public boolean isReady() {
+            return delegate.isReady();
+        }
+
+        @Override
+        public void setWriteListener(WriteListener listener) {
+            delegate.setWriteListener(listener);
+        }
+    }
+
+    /** The body as characters: each counts as the most bytes the charset can make of it. */
+    private final class GuardedWriter extends PrintWriter {
+        private final PrintWriter delegate;
+        private final int bytesPerChar;
+
+        GuardedWriter(PrintWriter delegate, int bytesPerChar) {
+            super(delegate);
+            this.delegate = delegate;
+            this.bytesPerChar = bytesPerChar;
+        }
+
+        @Override
+        public void write(int c) {
+            writing(bytesPerChar);
+            delegate.write(c);
+        }
+
+        @Override
+        public void write(char[] buf, int off, int len) {
+            writing((long) len * bytesPerChar);
+            delegate.write(buf, off, len);
+        }
+
+        @Override
+        public void write(String s, int off, int len) {
+            writing((long) len * bytesPerChar);
+            delegate.write(s, off, len);
+        }
+
+        @Override
+        public void flush() {
+            committing();
+            delegate.flush();
+        }
+
+        @Override
+        public void close() {
+            committing();
+            delegate.close();
+        }
+
+        @Override
+        public boolean checkError() {
+            return delegate.checkError();
+        }
+    }
+}

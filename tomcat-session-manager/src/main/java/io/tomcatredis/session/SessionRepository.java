@@ -1,0 +1,214 @@
+package io.tomcatredis.session;
+
+import io.tomcatredis.session.store.LoadResult;
+import io.tomcatredis.session.store.RedisSessionStore;
+import io.tomcatredis.session.store.SessionChanges;
+import io.tomcatredis.session.store.SessionIds;
+import io.tomcatredis.session.store.StoredSession;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+
+/**
+ * Moves sessions between Redis and this node's {@link SessionTable}: finds them (loading, or
+ * checking with one small round trip that an object in use here is still current), saves them,
+ * and claims invalidations and expiries. The one place where the rule "Redis is the truth" is
+ * applied:
+ * <ul>
+ * <li>an object in use on this node is handed to another request only after Redis confirmed its
+ *     {@code meta:version}; a newer version is loaded afresh, a session Redis no longer has is
+ *     dropped (no listener fires again: the node that removed it fired them);</li>
+ * <li>saves of one object are serialized, so they reach Redis in the order of the changes;</li>
+ * <li>a save that finds the session gone drops the object.</li>
+ * </ul>
+ */
+final class SessionRepository {
+
+    private static final Log log = LogFactory.getLog(RedisSessionManager.class);
+
+    private final RedisSessionStore store;
+    private final SessionBackend backend;
+    private final SessionTable table;
+    private final Supplier<RedisSession> factory;
+    private final int idHexLength;
+
+    SessionRepository(SessionBackend backend, SessionTable table, Supplier<RedisSession> factory, int idHexLength) {
+        this.store = backend.store();
+        this.backend = backend;
+        this.table = table;
+        this.factory = factory;
+        this.idHexLength = idHexLength;
+    }
+
+    RedisSessionStore store() {
+        return store;
+    }
+
+    /**
+     * Finds a session for a request: the object in use here if Redis confirms it is current, else
+     * the session as Redis holds it. Acquired for the caller, which must {@link #release} it.
+     *
+     * @return null when the id is malformed, or Redis holds no live session under it
+     */
+    RedisSession acquire(String id) {
+        if (!SessionIds.isWellFormed(id, idHexLength)) {
+            return null;
+        }
+        RedisSession inUse = table.acquire(id);
+        LoadResult result = loadOrRelease(id, inUse);
+        if (result instanceof LoadResult.Unchanged) {
+            return inUse;
+        }
+        if (inUse != null) {
+            release(inUse);
+        }
+        if (result instanceof LoadResult.Loaded loaded) {
+            RedisSession fresh = restore(id, loaded.session());
+            fresh.tryAcquire();
+            table.install(fresh, inUse);
+            fresh.activate();
+            return fresh;
+        }
+        if (inUse != null) {
+            // Redis no longer has it: nobody on this node may go on using it.
+            drop(inUse);
+        }
+        if (result instanceof LoadResult.Expired) {
+            expire(id);
+        }
+        return null;
+    }
+
+    private LoadResult loadOrRelease(String id, RedisSession inUse) {
+        try {
+            return store.load(id, inUse == null ? 0 : inUse.version());
+        } catch (RuntimeException e) {
+            if (inUse != null) {
+                release(inUse);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * Finds a session for code that runs outside any request of this node (another thread, JMX,
+     * the Manager webapp): the object a request in flight uses, or a detached copy from Redis,
+     * whose changes are written at once.
+     */
+    RedisSession view(String id) {
+        if (!SessionIds.isWellFormed(id, idHexLength)) {
+            return null;
+        }
+        RedisSession inUse = table.peek(id);
+        if (inUse != null && !inUse.isDetached()) {
+            return inUse;
+        }
+        LoadResult result = store.load(id, 0);
+        if (result instanceof LoadResult.Loaded loaded) {
+            RedisSession copy = restore(id, loaded.session());
+            copy.detach();
+            return copy;
+        }
+        if (result instanceof LoadResult.Expired) {
+            expire(id);
+        }
+        return null;
+    }
+
+    /** One request is done with {@code session}. */
+    void release(RedisSession session) {
+        table.release(session);
+    }
+
+    /**
+     * Saves what changed in {@code session}. Saves of one object are serialized.
+     *
+     * @param skipIfOnlyAccessed true to send nothing when only the access time would be renewed
+     *                           (the session was saved earlier in the same request)
+     * @throws io.tomcatredis.session.store.SessionStoreUnavailableException when Redis fails; the
+     *         changes count as unsaved then, for the next save to retry
+     */
+    void save(RedisSession session, boolean skipIfOnlyAccessed) {
+        session.saveLock().lock();
+        try {
+            if (!session.isLive()) {
+                return;
+            }
+            SessionChanges changes = session.changes().drain(session.snapshot(), backend::encodeOrWarn);
+            if (skipIfOnlyAccessed && changes.isAccessOnly()) {
+                return;
+            }
+            long version;
+            try {
+                version = store.save(session.getIdInternal(), changes);
+            } catch (RuntimeException e) {
+                session.changes().failed(changes);
+                throw e;
+            }
+            if (version < 0) {
+                if (log.isDebugEnabled()) {
+                    log.debug("Session " + SessionIds.redact(session.getIdInternal())
+                            + " was removed by another node during the request; not saved");
+                }
+                drop(session);
+                return;
+            }
+            session.changes().saved(changes);
+            session.savedAs(version);
+        } finally {
+            session.saveLock().unlock();
+        }
+    }
+
+    /**
+     * Claims an invalidation of {@code session} in Redis.
+     *
+     * @return true when this node won it (or the session was never stored): listeners fire here
+     */
+    boolean invalidate(RedisSession session) {
+        if (!session.isPersisted()) {
+            return true;
+        }
+        return store.invalidate(session.getIdInternal());
+    }
+
+    /**
+     * Expires a session whose deadline passed in Redis, if this node wins the claim: the listeners
+     * fire here, on a copy holding what Redis held. An object in use here for it is dropped.
+     */
+    void expire(String id) {
+        StoredSession stored = store.claimIfExpired(id);
+        RedisSession inUse = table.peek(id);
+        if (inUse != null && stored != null) {
+            drop(inUse);
+        }
+        if (stored == null) {
+            return;
+        }
+        RedisSession expiring = restore(id, stored);
+        expiring.detach();
+        expiring.activate();
+        expiring.expireClaimed();
+    }
+
+    /** Deserializes an attribute value, or logs why not and returns null. */
+    Object decode(String sessionId, String name, byte[] bytes) {
+        return backend.decodeOrWarn(sessionId, name, bytes);
+    }
+
+    Function<byte[], Object> principalDecoder(String sessionId) {
+        return bytes -> backend.decodeOrWarn(sessionId, "(principal)", bytes);
+    }
+
+    private RedisSession restore(String id, StoredSession stored) {
+        RedisSession session = factory.get();
+        session.restore(id, stored);
+        return session;
+    }
+
+    private void drop(RedisSession session) {
+        session.drop();
+        table.remove(session);
+    }
+}

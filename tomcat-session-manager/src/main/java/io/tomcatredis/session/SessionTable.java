@@ -1,0 +1,83 @@
+package io.tomcatredis.session;
+
+import io.tomcatredis.session.store.SessionKeys;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+
+/**
+ * The session objects this node holds in memory: exactly those that requests in flight use, keyed
+ * by the session id without its route, so that concurrent requests of one session on one node
+ * share one object. An object leaves the table when its last request releases it; it is never
+ * handed to a new request without asking Redis whether it is still current (see
+ * {@link SessionRepository}).
+ */
+final class SessionTable {
+
+    private final ConcurrentMap<String, RedisSession> inUse = new ConcurrentHashMap<>();
+
+    /** The object in use for {@code sessionId}, acquired for one more request; null if none. */
+    RedisSession acquire(String sessionId) {
+        String key = SessionKeys.baseId(sessionId);
+        while (true) {
+            RedisSession session = inUse.get(key);
+            if (session == null) {
+                return null;
+            }
+            if (session.tryAcquire()) {
+                return session;
+            }
+            // Its last user released it just now: it is detached and leaving the table.
+            inUse.remove(key, session);
+        }
+    }
+
+    /** The object in use for {@code sessionId} without acquiring it, or null. */
+    RedisSession peek(String sessionId) {
+        return inUse.get(SessionKeys.baseId(sessionId));
+    }
+
+    /**
+     * Puts an acquired object in the table, in place of {@code stale} (null: in place of none).
+     * When another request got there first, the object stays with its one request, outside the
+     * table, and is detached when that request releases it.
+     */
+    void install(RedisSession session, RedisSession stale) {
+        String key = SessionKeys.baseId(session.getIdInternal());
+        if (stale == null) {
+            inUse.putIfAbsent(key, session);
+        } else {
+            inUse.replace(key, stale, session);
+        }
+    }
+
+    /** One request is done with {@code session}; the last one takes it out of the table. */
+    void release(RedisSession session) {
+        if (session.release()) {
+            remove(session);
+        }
+    }
+
+    /** Takes exactly this object out of the table (another object for its id may be in use). */
+    void remove(RedisSession session) {
+        String id = session.getIdInternal();
+        if (id != null) {
+            inUse.remove(SessionKeys.baseId(id), session);
+        }
+    }
+
+    /** Puts an object that requests use under its (new) id; used when an object gets its id. */
+    void put(RedisSession session) {
+        if (!session.isDetached()) {
+            inUse.put(SessionKeys.baseId(session.getIdInternal()), session);
+        }
+    }
+
+    int size() {
+        return inUse.size();
+    }
+
+    void clear() {
+        inUse.values().forEach(RedisSession::detach);
+        inUse.clear();
+    }
+}

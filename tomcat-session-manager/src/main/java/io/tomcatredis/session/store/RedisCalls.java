@@ -1,0 +1,86 @@
+package io.tomcatredis.session.store;
+
+import java.util.List;
+import java.util.function.Function;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
+import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisException;
+
+/**
+ * Runs the session store's Redis calls, each one round trip: translates Redis client failures into
+ * {@link SessionStoreUnavailableException}, counts round trips, and retries a connection that failed
+ * fast once (a pooled connection broken by a Redis restart). A call that timed out is not retried,
+ * so no request waits much longer than {@code timeoutMillis}.
+ */
+public final class RedisCalls {
+
+    private static final Log LOG = LogFactory.getLog(RedisCalls.class);
+
+    private final UnifiedJedis jedis;
+    private final int timeoutMillis;
+    private final SessionStoreStatistics statistics;
+
+    RedisCalls(UnifiedJedis jedis, int timeoutMillis, SessionStoreStatistics statistics) {
+        this.jedis = jedis;
+        this.timeoutMillis = timeoutMillis;
+        this.statistics = statistics;
+    }
+
+    /** Runs {@code script} by its SHA-1, sending its text only when Redis answers NOSCRIPT. */
+    Object script(String operation, SessionScript script, List<byte[]> keys, List<byte[]> args) {
+        return call(operation, client -> script.script().run(client, keys, args));
+    }
+
+    /**
+     * @throws SessionStoreUnavailableException when Redis fails or does not answer in time
+     * @throws WrongTypeException when a key holds another type than the layout says
+     */
+    public <T> T call(String operation, Function<UnifiedJedis, T> command) {
+        long start = System.nanoTime();
+        statistics.roundTrip();
+        try {
+            return command.apply(jedis);
+        } catch (JedisConnectionException e) {
+            long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
+            if (elapsedMillis < timeoutMillis / 4) {
+                LOG.debug("Retrying " + operation + " once after a fast connection failure", e);
+                statistics.roundTrip();
+                try {
+                    return command.apply(jedis);
+                } catch (JedisException retry) {
+                    throw unavailable(operation, retry);
+                }
+            }
+            throw unavailable(operation, e);
+        } catch (JedisDataException e) {
+            if (e.getMessage() != null && e.getMessage().startsWith("WRONGTYPE")) {
+                statistics.failure();
+                throw new WrongTypeException(e);
+            }
+            throw unavailable(operation, e);
+        } catch (JedisException e) {
+            throw unavailable(operation, e);
+        }
+    }
+
+    UnifiedJedis client() {
+        return jedis;
+    }
+
+    private SessionStoreUnavailableException unavailable(String operation, JedisException e) {
+        statistics.failure();
+        return new SessionStoreUnavailableException("Redis session " + operation + " failed: " + e.getMessage(), e);
+    }
+
+    /** A key holds another type than a hash: corrupt or foreign data. */
+    static final class WrongTypeException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        WrongTypeException(Throwable cause) {
+            super(cause);
+        }
+    }
+}

@@ -1,0 +1,182 @@
+package io.tomcatredis.session.store;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * The fields of a session hash, and the one place that maps them to and from Java. This format
+ * is public API; tools may read it. The Lua scripts next to this class name the same fields.
+ *
+ * <pre>
+ *   meta:creationTime           creation time, epoch milliseconds, decimal
+ *   meta:lastAccessedTime       end of the last request that used the session, epoch ms by Redis'
+ *                               clock (TIME), decimal; never moves back
+ *   meta:maxInactiveInterval    seconds, decimal; 0 or negative: never expires
+ *   meta:principal              the authenticated principal, serialized (only when set)
+ *   meta:authType               the authentication type, UTF-8 (only when set)
+ *   meta:activationListeners    names of attributes that are HttpSessionActivationListeners, one per line
+ *   meta:dataKeys               names of the session-scoped structures, one per line
+ *   meta:version                incremented by every save; a node's copy is current when it matches
+ *   attr:&lt;name&gt;                 one attribute, serialized by the configured serializer
+ * </pre>
+ * Attribute fields carry the {@code attr:} prefix and metadata fields the {@code meta:} prefix, so
+ * no attribute name can ever collide with metadata. A field this version does not know is ignored
+ * and kept.
+ *
+ * <p>The deadline of a session, in the expiry index, is {@code meta:lastAccessedTime +
+ * meta:maxInactiveInterval * 1000} ({@code +inf} when it never expires), computed by the save
+ * script from the hash as it stands after the write.
+ */
+public final class SessionHashFormat {
+
+    public static final String ATTRIBUTE_PREFIX = "attr:";
+    public static final String CREATION_TIME = "meta:creationTime";
+    public static final String LAST_ACCESSED_TIME = "meta:lastAccessedTime";
+    public static final String MAX_INACTIVE_INTERVAL = "meta:maxInactiveInterval";
+    public static final String PRINCIPAL = "meta:principal";
+    public static final String AUTH_TYPE = "meta:authType";
+    public static final String ACTIVATION_LISTENERS = "meta:activationListeners";
+    public static final String DATA_KEYS = "meta:dataKeys";
+    public static final String VERSION = "meta:version";
+
+    private SessionHashFormat() {
+    }
+
+    /** The field of attribute {@code name}. */
+    public static String attributeField(String name) {
+        return ATTRIBUTE_PREFIX + name;
+    }
+
+    /**
+     * Reads a hash as HGETALL returns it.
+     *
+     * @return the session, or null when the hash lacks a valid {@code meta:creationTime}
+     */
+    public static StoredSession read(Map<byte[], byte[]> hash) {
+        Map<String, byte[]> attributes = new HashMap<>();
+        long creationTime = 0;
+        long lastAccessedTime = 0;
+        int maxInactiveInterval = 0;
+        long version = 0;
+        byte[] principal = null;
+        String authType = null;
+        Set<String> activationListeners = Set.of();
+        Set<String> dataKeys = Set.of();
+        long size = 0;
+        for (Map.Entry<byte[], byte[]> entry : hash.entrySet()) {
+            String field = new String(entry.getKey(), StandardCharsets.UTF_8);
+            byte[] value = entry.getValue();
+            size += entry.getKey().length + value.length;
+            if (field.startsWith(ATTRIBUTE_PREFIX)) {
+                attributes.put(field.substring(ATTRIBUTE_PREFIX.length()), value);
+                continue;
+            }
+            switch (field) {
+                case CREATION_TIME -> creationTime = number(value);
+                case LAST_ACCESSED_TIME -> lastAccessedTime = number(value);
+                case MAX_INACTIVE_INTERVAL -> maxInactiveInterval = (int) Math.max(Integer.MIN_VALUE,
+                        Math.min(Integer.MAX_VALUE, number(value)));
+                case VERSION -> version = number(value);
+                case PRINCIPAL -> principal = value;
+                case AUTH_TYPE -> authType = new String(value, StandardCharsets.UTF_8);
+                case ACTIVATION_LISTENERS -> activationListeners = lines(value);
+                case DATA_KEYS -> dataKeys = lines(value);
+                default -> {
+                    // A field from a newer version of this layout: ignored, kept in Redis.
+                }
+            }
+        }
+        if (creationTime <= 0) {
+            return null;
+        }
+        return new StoredSession(creationTime, lastAccessedTime, maxInactiveInterval, version, principal, authType,
+                attributes, activationListeners, dataKeys, size);
+    }
+
+    /** Reads a hash as a flat list of fields and values, as scripts return HGETALL. */
+    public static StoredSession read(List<byte[]> flat, int from) {
+        Map<byte[], byte[]> hash = new HashMap<>();
+        for (int i = from; i + 1 < flat.size(); i += 2) {
+            hash.put(flat.get(i), flat.get(i + 1));
+        }
+        return read(hash);
+    }
+
+    /**
+     * The HSET pairs and HDEL fields of a save. {@code meta:lastAccessedTime}, {@code meta:version}
+     * and the deadline are the save script's.
+     */
+    static Write write(SessionChanges changes) {
+        List<byte[]> pairs = new ArrayList<>();
+        List<byte[]> deletions = new ArrayList<>();
+        if (changes.created()) {
+            pair(pairs, CREATION_TIME, decimal(changes.creationTime()));
+        }
+        changes.maxInactiveInterval().ifPresent(seconds -> pair(pairs, MAX_INACTIVE_INTERVAL, decimal(seconds)));
+        if (changes.authenticationWritten()) {
+            pairOrDelete(pairs, deletions, PRINCIPAL, changes.principal());
+            pairOrDelete(pairs, deletions, AUTH_TYPE,
+                    changes.authType() == null ? null : changes.authType().getBytes(StandardCharsets.UTF_8));
+        }
+        changes.activationListeners().ifPresent(names -> pairOrDelete(pairs, deletions, ACTIVATION_LISTENERS,
+                lines(names)));
+        changes.attributes().forEach((name, bytes) -> pair(pairs, attributeField(name), bytes));
+        changes.removedAttributes().forEach(name -> deletions.add(utf8(attributeField(name))));
+        return new Write(pairs, deletions);
+    }
+
+    /** Field/value pairs to HSET (alternating) and fields to HDEL. */
+    record Write(List<byte[]> pairs, List<byte[]> deletions) {
+    }
+
+    private static void pair(List<byte[]> pairs, String field, byte[] value) {
+        pairs.add(utf8(field));
+        pairs.add(value);
+    }
+
+    private static void pairOrDelete(List<byte[]> pairs, List<byte[]> deletions, String field, byte[] value) {
+        if (value == null) {
+            deletions.add(utf8(field));
+        } else {
+            pair(pairs, field, value);
+        }
+    }
+
+    /** Names one per line, sorted; null for none (the field is then deleted). */
+    static byte[] lines(Collection<String> names) {
+        return names.isEmpty() ? null : String.join("\n", new TreeSet<>(names)).getBytes(StandardCharsets.UTF_8);
+    }
+
+    static Set<String> lines(byte[] value) {
+        Set<String> names = new LinkedHashSet<>();
+        for (String name : new String(value, StandardCharsets.UTF_8).split("\n")) {
+            if (!name.isEmpty()) {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+
+    static byte[] decimal(long value) {
+        return Long.toString(value).getBytes(StandardCharsets.US_ASCII);
+    }
+
+    private static long number(byte[] value) {
+        try {
+            return Long.parseLong(new String(value, StandardCharsets.US_ASCII));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private static byte[] utf8(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+}

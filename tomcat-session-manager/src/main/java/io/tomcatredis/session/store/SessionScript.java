@@ -1,0 +1,55 @@
+package io.tomcatredis.session.store;
+
+import io.tomcatredis.connection.LuaScript;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * The Lua scripts of the session layout, each a resource file next to this class that documents
+ * its KEYS, ARGV and reply. Every change of a session in Redis is one of these atomic steps.
+ */
+enum SessionScript {
+    /** load.lua: a session unless the caller's copy is current; read-only. */
+    LOAD("load.lua"),
+    /** save.lua: a request's changes, the deadline and the TTLs. */
+    SAVE("save.lua"),
+    /** claim.lua: invalidation or expiry, won by exactly one caller. */
+    CLAIM("claim.lua"),
+    /** rename.lua: an id change within one slot. */
+    RENAME("rename.lua"),
+    /** export.lua and import.lua: an id change across Redis Cluster slots. */
+    EXPORT("export.lua"),
+    IMPORT("import.lua"),
+    /** data_write.lua: a write to a session-scoped structure, bound to the session. */
+    DATA_WRITE("data_write.lua");
+
+    private final String resource;
+    private final LuaScript script;
+
+    SessionScript(String resource) {
+        this.resource = resource;
+        this.script = new LuaScript(text(resource));
+    }
+
+    LuaScript script() {
+        return script;
+    }
+
+    /** The script's source, as sent to Redis. */
+    String text() {
+        return text(resource);
+    }
+
+    private static String text(String resource) {
+        try (InputStream in = SessionScript.class.getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("Missing script resource " + resource);
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+-- Claims a session for invalidation or expiry: of all callers exactly one wins, and the winner
+-- wins again when it retries after losing the reply (same token), so listeners fire once.
+-- KEYS[1]  the session hash
+-- KEYS[2]  the expiry index
+-- KEYS[3]  the claim key (<hash>:claimed), where the winner finds the claimed session
+-- ARGV[1]  the index member; ARGV[2] the claim token of the caller
+-- ARGV[3]  '1': claim only when the deadline passed by Redis' clock (expiry); '0': always (invalidation)
+-- The session's structures and index entry are deleted; the hash moves to the claim key for 60 s,
+-- which the winner deletes once its listeners have run.
+-- Returns false to every caller but the winner; to the winner 1 (ARGV[3] '0') or the session's
+-- fields as HGETALL does (ARGV[3] '1').
+local function won()
+  if ARGV[3] == '1' then return redis.call('HGETALL', KEYS[3]) end
+  return 1
+end
+if redis.call('HGET', KEYS[3], 'claim:token') == ARGV[2] then return won() end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[1])
+  return false
+end
+if ARGV[3] == '1' then
+  local f = redis.call('HMGET', KEYS[1], 'meta:lastAccessedTime', 'meta:maxInactiveInterval')
+  local max = tonumber(f[2]) or 0
+  if max <= 0 then
+    redis.call('ZADD', KEYS[2], '+inf', ARGV[1])
+    return false
+  end
+  local deadline = (tonumber(f[1]) or 0) + max * 1000
+  local t = redis.call('TIME')
+  if deadline > t[1] * 1000 + math.floor(t[2] / 1000) then
+    redis.call('ZADD', KEYS[2], string.format('%.0f', deadline), ARGV[1])
+    return false
+  end
+end
+local names = redis.call('HGET', KEYS[1], 'meta:dataKeys')
+if names then
+  for name in string.gmatch(names, '[^\n]+') do redis.call('DEL', KEYS[1] .. ':data:' .. name) end
+end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('RENAME', KEYS[1], KEYS[3])
+redis.call('HSET', KEYS[3], 'claim:token', ARGV[2])
+redis.call('PEXPIRE', KEYS[3], 60000)
+return won()

@@ -1,0 +1,16 @@
+-- Loads a session unless the caller's copy is current. Read-only.
+-- KEYS[1]  the session hash
+-- ARGV[1]  meta:version of the caller's copy, or '' when it has none
+-- Returns {0} when the session does not exist, {2} when its deadline passed (by Redis' clock),
+-- {1} when meta:version equals ARGV[1], else {3, field1, value1, field2, value2, ...}.
+if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
+local f = redis.call('HMGET', KEYS[1], 'meta:lastAccessedTime', 'meta:maxInactiveInterval', 'meta:version')
+local max = tonumber(f[2]) or 0
+if max > 0 then
+  local t = redis.call('TIME')
+  if (tonumber(f[1]) or 0) + max * 1000 <= t[1] * 1000 + math.floor(t[2] / 1000) then return {2} end
+end
+if ARGV[1] ~= '' and f[3] == ARGV[1] then return {1} end
+local out = redis.call('HGETALL', KEYS[1])
+table.insert(out, 1, 3)
+return out

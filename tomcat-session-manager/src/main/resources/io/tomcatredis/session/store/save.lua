@@ -1,0 +1,50 @@
+-- Saves a session's changes in one atomic step.
+-- KEYS[1]  the session hash
+-- KEYS[2]  the expiry index
+-- ARGV[1]  '1': the session must already exist (a save never resurrects a session that another
+--          node removed); '0': a new session, written afresh
+-- ARGV[2]  the index member (the session id without its route)
+-- ARGV[3]  grace period in ms that keys outlive the deadline; ARGV[4] TTL in ms of a session that
+--          never expires
+-- ARGV[5]  n, the number of field/value pairs that follow; after them, the fields to delete
+-- meta:lastAccessedTime is set to Redis' clock, never moved back. The deadline and the TTLs are
+-- computed from the hash as it stands after the write, so a save from a copy that did not change
+-- meta:maxInactiveInterval never undoes another node's change to it.
+-- Returns the new meta:version, or -1 when ARGV[1] is '1' and the session does not exist.
+if ARGV[1] == '1' then
+  if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+else
+  redis.call('DEL', KEYS[1])
+end
+local n = tonumber(ARGV[5])
+if n > 0 then
+  for i = 6, 5 + 2 * n, 1000 do
+    redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 999, 5 + 2 * n)))
+  end
+end
+for i = 6 + 2 * n, #ARGV, 1000 do
+  redis.call('HDEL', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+end
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local last = tonumber(redis.call('HGET', KEYS[1], 'meta:lastAccessedTime')) or 0
+if now > last then
+  last = now
+  redis.call('HSET', KEYS[1], 'meta:lastAccessedTime', string.format('%.0f', now))
+end
+local version = redis.call('HINCRBY', KEYS[1], 'meta:version', 1)
+local max = tonumber(redis.call('HGET', KEYS[1], 'meta:maxInactiveInterval')) or 0
+local ttl = tonumber(ARGV[4])
+local deadline = '+inf'
+if max > 0 then
+  ttl = max * 1000 + tonumber(ARGV[3])
+  deadline = string.format('%.0f', last + max * 1000)
+end
+redis.call('PEXPIRE', KEYS[1], ttl)
+local names = redis.call('HGET', KEYS[1], 'meta:dataKeys')
+if names then
+  for name in string.gmatch(names, '[^\n]+') do redis.call('PEXPIRE', KEYS[1] .. ':data:' .. name, ttl) end
+end
+redis.call('ZADD', KEYS[2], deadline, ARGV[2])
+if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
+return version
