@@ -180,7 +180,7 @@ final class CoreScenarioServlet extends HttpServlet {
                 return;
             }
             case "executor-set" -> {
-                boolean onWorker = "create-on-worker".equals(request.getParameter("mode"));
+                boolean onWorker = "on-worker".equals(request.getParameter("mode"));
                 HttpSession captured = onWorker ? null : request.getSession();
                 try {
                     out = APPLICATION_POOL.submit(() -> {

@@ -26,7 +26,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import jakarta.servlet.ServletException;
+import java.io.IOException;
 import org.apache.catalina.Context;
+import org.apache.catalina.connector.Request;
+import org.apache.catalina.connector.Response;
+import org.apache.catalina.realm.GenericPrincipal;
+import org.apache.catalina.valves.ValveBase;
 import org.apache.catalina.startup.Tomcat;
 import org.apache.tomcat.util.descriptor.web.ErrorPage;
 import org.assertj.core.api.SoftAssertions;
@@ -58,6 +64,12 @@ class SessionCoreIT {
     /** sessionDestroyed events per session id, on both nodes. */
     static final Map<String, AtomicInteger> DESTROYED = new ConcurrentHashMap<>();
 
+    /** Runs the requests held in flight (the common pool has one thread on a 2-core machine). */
+    private static final ExecutorService IN_FLIGHT = Executors.newCachedThreadPool(r -> {
+        Thread thread = new Thread(r, "request-in-flight");
+        thread.setDaemon(true);
+        return thread;
+    });
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final String BASIC_ANN = "Basic "
             + Base64.getEncoder().encodeToString("ann:secret".getBytes(StandardCharsets.UTF_8));
@@ -111,6 +123,7 @@ class SessionCoreIT {
      * create the session and set {@code rendered}; 500 changes {@code color} of the existing session.
      */
     static void scenarios(Context context) {
+        context.getPipeline().addValve(new SkipsTheAuthenticatorsSessionLookup());
         Tomcat.addServlet(context, "core", new CoreScenarioServlet()).setAsyncSupported(true);
         context.addServletMappingDecoded("/core/*", "core");
         context.addErrorPage(errorPage(404, null, "/core/error-create"));
@@ -123,6 +136,30 @@ class SessionCoreIT {
                         DESTROYED.computeIfAbsent(se.getSession().getId(), k -> new AtomicInteger()).incrementAndGet();
                     }
                 }), null);
+    }
+
+    /** Request header that makes {@link SkipsTheAuthenticatorsSessionLookup} act. */
+    static final String NO_SESSION_LOOKUP_BEFORE_THE_SERVLET = "X-No-Session-Lookup-Before-The-Servlet";
+
+    /**
+     * Tomcat's authenticator (every node has one, for {@code /s/secure/*}) looks the session up
+     * before the servlet runs, and the Request keeps that object. In a webapp without a
+     * login-config nobody does: the first lookup is the application's own, possibly on another
+     * thread. For requests with {@link #NO_SESSION_LOOKUP_BEFORE_THE_SERVLET}, this valve (ahead of
+     * the authenticator) gives the request a principal, so the authenticator skips its lookup.
+     */
+    static final class SkipsTheAuthenticatorsSessionLookup extends ValveBase {
+        SkipsTheAuthenticatorsSessionLookup() {
+            super(true);
+        }
+
+        @Override
+        public void invoke(Request request, Response response) throws IOException, ServletException {
+            if (request.getHeader(NO_SESSION_LOOKUP_BEFORE_THE_SERVLET) != null) {
+                request.setUserPrincipal(new GenericPrincipal("no-login-config", List.of()));
+            }
+            getNext().invoke(request, response);
+        }
     }
 
     private static ErrorPage errorPage(int code, String exceptionType, String location) {
@@ -152,7 +189,7 @@ class SessionCoreIT {
     private static CompletableFuture<HttpSessionClient.Reply> holdInFlight(HttpSessionClient browser, String url,
             CoreScenarioServlet.Gate gate) throws InterruptedException {
         HttpSessionClient tab = tabOf(browser);
-        CompletableFuture<HttpSessionClient.Reply> reply = CompletableFuture.supplyAsync(() -> tab.get(url));
+        CompletableFuture<HttpSessionClient.Reply> reply = CompletableFuture.supplyAsync(() -> tab.get(url), IN_FLIGHT);
         gate.awaitEntered();
         return reply;
     }
@@ -372,35 +409,54 @@ class SessionCoreIT {
 
     // ====================================================================== 3. other threads
 
+    /**
+     * Variants: the session exists and the runnable is the first to look it up (no authenticator
+     * looked it up before the servlet, as in a webapp without login-config); the runnable creates
+     * it; it exists and Tomcat's authenticator already looked it up; the servlet used it before
+     * startAsync.
+     */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"existing-session-first-used-by-the-runnable", "session-created-by-the-runnable",
-            "existing-session-used-before-startAsync"})
+    @ValueSource(strings = {"existing-session-first-looked-up-by-the-runnable", "session-created-by-the-runnable",
+            "existing-session-looked-up-by-the-authenticator", "existing-session-used-before-startAsync"})
     void changeMadeByAnAsyncContextStartRunnableIsSaved(String variant) {
         HttpSessionClient browser = new HttpSessionClient();
-        if (!variant.startsWith("session-created")) {
+        if (variant.startsWith("existing")) {
             browser.ok(nodeA.url("set?name=before&value=0"));
         }
         String mode = variant.endsWith("before-startAsync") ? "touch" : "lookup";
+        String url = core(nodeA, "async-set?mode=" + mode + "&name=a&value=1");
 
-        String id = browser.ok(core(nodeA, "async-set?mode=" + mode + "&name=a&value=1"));
+        HttpSessionClient.Reply reply = variant.endsWith("by-the-runnable")
+                ? browser.get(url, NO_SESSION_LOOKUP_BEFORE_THE_SERVLET, "1") : browser.get(url);
 
-        assertThat(id).isEqualTo(browser.sessionId());
+        assertThat(reply.status()).isEqualTo(200);
+        assertThat(reply.body()).isEqualTo(browser.sessionId());
         assertThat(browser.ok(nodeB.url("get?name=a"))).as("attribute set in the AsyncContext.start runnable, read on node B")
                 .isEqualTo("1");
         assertHoldsNoSession(nodeA, "session objects left on node A after the async cycle");
     }
 
+    /**
+     * Variants: the request hands its HttpSession to the application thread; the application
+     * thread creates the session with request.getSession(); the session exists and the application
+     * thread is the first to look it up (no authenticator did).
+     */
     @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"captured-session", "create-on-worker"})
-    void changeMadeByAnApplicationThreadWhileTheRequestWaitsForItIsSaved(String mode) {
+    @ValueSource(strings = {"captured-session", "session-created-on-the-worker",
+            "existing-session-first-looked-up-on-the-worker"})
+    void changeMadeByAnApplicationThreadWhileTheRequestWaitsForItIsSaved(String variant) {
         HttpSessionClient browser = new HttpSessionClient();
-        if (mode.equals("captured-session")) {
+        if (!variant.startsWith("session-created")) {
             browser.ok(nodeA.url("set?name=before&value=0"));
         }
+        String mode = variant.equals("captured-session") ? "captured" : "on-worker";
+        String url = core(nodeA, "executor-set?mode=" + mode + "&name=b&value=2");
 
-        String id = browser.ok(core(nodeA, "executor-set?mode=" + mode + "&name=b&value=2"));
+        HttpSessionClient.Reply reply = variant.startsWith("existing")
+                ? browser.get(url, NO_SESSION_LOOKUP_BEFORE_THE_SERVLET, "1") : browser.get(url);
 
-        assertThat(id).isEqualTo(browser.sessionId());
+        assertThat(reply.status()).isEqualTo(200);
+        assertThat(reply.body()).isEqualTo(browser.sessionId());
         assertThat(browser.ok(nodeB.url("get?name=b"))).as("attribute set on an application thread, read on node B")
                 .isEqualTo("2");
         assertHoldsNoSession(nodeA, "session objects left on node A");
