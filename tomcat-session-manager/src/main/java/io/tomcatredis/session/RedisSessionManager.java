@@ -496,11 +496,6 @@ public class RedisSessionManager extends ManagerBase {
         return statistics().maxSaveMillis();
     }
 
-    /** Session objects this node holds in memory (those of requests in flight). */
-    public int getLocalSessionCount() {
-        return sessions.size();
-    }
-
     /** Requests that passed through this manager's valve. */
     public long getRequests() {
         return requests.sum();
