@@ -66,9 +66,11 @@ final class SessionRepository {
         if (result instanceof LoadResult.Loaded loaded) {
             RedisSession fresh = restore(id, loaded.session());
             fresh.tryAcquire();
-            table.install(fresh, inUse);
-            fresh.activate();
-            return fresh;
+            RedisSession installed = table.install(fresh, inUse);
+            if (installed == fresh) {
+                fresh.activate();
+            }
+            return installed;
         }
         if (inUse != null) {
             // Redis no longer has it: nobody on this node may go on using it.
@@ -80,14 +82,22 @@ final class SessionRepository {
         return null;
     }
 
+    /**
+     * Loads, or checks the version of the object in use. The check waits for a save of that object
+     * in flight, whose new version would otherwise look like another node's change.
+     */
     private LoadResult loadOrRelease(String id, RedisSession inUse) {
+        if (inUse == null) {
+            return store.load(id, 0);
+        }
+        inUse.saveLock().lock();
         try {
-            return store.load(id, inUse == null ? 0 : inUse.version());
+            return store.load(id, inUse.version());
         } catch (RuntimeException e) {
-            if (inUse != null) {
-                release(inUse);
-            }
+            release(inUse);
             throw e;
+        } finally {
+            inUse.saveLock().unlock();
         }
     }
 

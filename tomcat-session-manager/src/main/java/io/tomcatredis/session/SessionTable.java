@@ -37,16 +37,29 @@ final class SessionTable {
     }
 
     /**
-     * Puts an acquired object in the table, in place of {@code stale} (null: in place of none).
-     * When another request got there first, the object stays with its one request, outside the
-     * table, and is detached when that request releases it.
+     * Puts an acquired, freshly loaded object in the table, in place of {@code stale} (null: in
+     * place of none). When another request installed an object for the session meanwhile, that
+     * one is acquired and returned instead, so one node never holds two live objects of a session.
+     *
+     * @return the object the caller must use
      */
-    void install(RedisSession session, RedisSession stale) {
-        String key = SessionKeys.baseId(session.getIdInternal());
-        if (stale == null) {
-            inUse.putIfAbsent(key, session);
-        } else {
-            inUse.replace(key, stale, session);
+    RedisSession install(RedisSession fresh, RedisSession stale) {
+        String key = SessionKeys.baseId(fresh.getIdInternal());
+        while (true) {
+            RedisSession current = inUse.get(key);
+            if (current == null) {
+                if (inUse.putIfAbsent(key, fresh) == null) {
+                    return fresh;
+                }
+            } else if (current == stale) {
+                if (inUse.replace(key, stale, fresh)) {
+                    return fresh;
+                }
+            } else if (current.tryAcquire()) {
+                return current;
+            } else {
+                inUse.remove(key, current);
+            }
         }
     }
 

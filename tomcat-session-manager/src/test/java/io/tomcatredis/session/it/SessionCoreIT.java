@@ -2,6 +2,7 @@ package io.tomcatredis.session.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tomcatredis.session.store.SessionHashFormat;
 import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.testsupport.Await;
 import io.tomcatredis.testsupport.RedisExtension;
@@ -314,11 +315,11 @@ class SessionCoreIT {
         String key = redis.sessionKey(browser.sessionId());
         UnifiedJedis jedis = redis.client();
         SoftAssertions soft = new SoftAssertions();
-        soft.assertThat(jedis.hget(key, SessionKeys.MAX_INACTIVE_INTERVAL)).as("meta:maxInactiveInterval").isEqualTo("100");
+        soft.assertThat(jedis.hget(key, SessionHashFormat.MAX_INACTIVE_INTERVAL)).as("meta:maxInactiveInterval").isEqualTo("100");
         soft.assertThat(jedis.ttl(key)).as("TTL of the session hash (s), for maxInactiveInterval 100")
                 .isBetween(1L, 100L + SessionKeys.TTL_GRACE_SECONDS);
-        String lastAccessed = jedis.hget(key, SessionKeys.LAST_ACCESSED_TIME);
-        soft.assertThat(jedis.zscore(redis.indexKey(browser.sessionId()), browser.sessionId()))
+        String lastAccessed = jedis.hget(key, SessionHashFormat.LAST_ACCESSED_TIME);
+        soft.assertThat(jedis.zscore(redis.indexKey(browser.sessionId()), SessionKeys.baseId(browser.sessionId())))
                 .as("deadline in the expiry index = lastAccessedTime + 100 s")
                 .isEqualTo(lastAccessed == null ? null : Double.parseDouble(lastAccessed) + 100_000);
         soft.assertThat(browser.ok(nodeA.url("times"))).as("maxInactiveInterval read on node A").endsWith(" 100");
@@ -676,7 +677,7 @@ class SessionCoreIT {
         browser.ok(nodeA.url("set?name=a&value=1"));
         browser.ok(nodeA.url("max-inactive?value=-1"));
         String id = browser.sessionId();
-        assertThat(redis.client().zscore(redis.indexKey(id), id)).isEqualTo(Double.POSITIVE_INFINITY);
+        assertThat(redis.client().zscore(redis.indexKey(id), SessionKeys.baseId(id))).isEqualTo(Double.POSITIVE_INFINITY);
 
         browser.ok(nodeB.url("invalidate"));
 
