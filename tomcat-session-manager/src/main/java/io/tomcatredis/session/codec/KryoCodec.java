@@ -42,6 +42,9 @@ final class KryoCodec implements AttributeCodec {
             throw new SerializationException("Kryo serialization of " + value.getClass().getName() + " failed: "
                     + rootMessage(e), e);
         } finally {
+            // A failed write or read leaves references and depth behind; the next use of this
+            // instance would otherwise refer to objects of this graph.
+            kryo.reset();
             pool.free(kryo);
         }
     }
@@ -66,6 +69,9 @@ final class KryoCodec implements AttributeCodec {
             }
             throw new SerializationException("Kryo deserialization failed: " + rootMessage(e), e);
         } finally {
+            // A failed write or read leaves references and depth behind; the next use of this
+            // instance would otherwise refer to objects of this graph.
+            kryo.reset();
             pool.free(kryo);
         }
     }
