@@ -199,29 +199,35 @@ public final class RedisSessionStore {
         return claimed instanceof List<?> flat ? SessionHashFormat.read((List<byte[]>) flat, 0) : null;
     }
 
-    /** Runs the claim script, once more with the same token when the first attempt failed. */
+    /**
+     * Claims a session: runs the claim script, once more with the same token when the first
+     * attempt failed (its reply may have been lost after Redis ran it), then deletes the claim key.
+     */
     private Object claim(String sessionId, boolean onlyIfExpired) {
-        List<byte[]> claimKeys = List.of(keys.sessionKeyBytes(sessionId),
-                utf8(topology.expiryIndexKey(sessionId)), keys.claimKeyBytes(sessionId));
-        List<byte[]> args = List.of(utf8(SessionKeys.baseId(sessionId)), ascii(UUID.randomUUID().toString()),
-                onlyIfExpired ? ONLY_IF_EXPIRED : ALWAYS);
+        String token = UUID.randomUUID().toString();
         Object claimed;
         try {
-            claimed = redis.script("claim", SessionScript.CLAIM, claimKeys, args);
+            claimed = runClaim(sessionId, onlyIfExpired, token);
         } catch (SessionStoreUnavailableException e) {
-            // The claim may have run with its reply lost: the same token finds it again.
-            claimed = redis.script("claim", SessionScript.CLAIM, claimKeys, args);
+            claimed = runClaim(sessionId, onlyIfExpired, token);
         }
         statistics.delete();
         if (claimed == null) {
             return null;
         }
         try {
-            redis.call("claim", jedis -> jedis.del(claimKeys.get(2)));
+            redis.call("claim", jedis -> jedis.del(keys.claimKeyBytes(sessionId)));
         } catch (SessionStoreUnavailableException e) {
             LOG.debug("Claim key of session " + SessionIds.redact(sessionId) + " is left to its 60 s TTL", e);
         }
         return claimed;
+    }
+
+    /** One run of claim.lua: its reply, null when this token did not win. */
+    Object runClaim(String sessionId, boolean onlyIfExpired, String token) {
+        return redis.script("claim", SessionScript.CLAIM, List.of(keys.sessionKeyBytes(sessionId),
+                utf8(topology.expiryIndexKey(sessionId)), keys.claimKeyBytes(sessionId)),
+                List.of(utf8(SessionKeys.baseId(sessionId)), ascii(token), onlyIfExpired ? ONLY_IF_EXPIRED : ALWAYS));
     }
 
     /** Ids (index members) whose deadline is at or before {@code now}, at most {@code limit}. */

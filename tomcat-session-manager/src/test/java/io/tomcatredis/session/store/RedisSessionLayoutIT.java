@@ -1,0 +1,213 @@
+package io.tomcatredis.session.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.RedisClient;
+import redis.clients.jedis.UnifiedJedis;
+
+/**
+ * The Redis layout documented in {@link SessionKeys} and {@link SessionHashFormat}, asserted as
+ * literal keys, fields and TTLs on a real Redis, the way Spring Session's repository tests assert
+ * the layout its Javadoc documents.
+ */
+class RedisSessionLayoutIT {
+
+    @RegisterExtension
+    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone();
+
+    private static final String PREFIX = "tomcat-session:localhost/app:";
+    private static final String ID = "0123456789ABCDEF0123456789ABCDEF";
+    private static final String HASH = PREFIX + "{" + ID + "}";
+    private static final String INDEX = PREFIX + "expirations";
+
+    private UnifiedJedis jedis;
+    private RedisSessionStore store;
+
+    @BeforeEach
+    void connect() {
+        REDIS.get().flushAll();
+        jedis = RedisClient.builder().hostAndPort(REDIS.get().node().hostAndPort())
+                .clientConfig(REDIS.get().clientConfig()).build();
+        store = new RedisSessionStore(jedis, new SessionKeys(PREFIX), false, 2000, 0, 0);
+    }
+
+    @AfterEach
+    void close() {
+        jedis.close();
+    }
+
+    @Test
+    void newSessionIsOneHashWithLiteralFieldsAnIndexEntryWithoutRouteAndTtls() {
+        long version = store.save(ID + ".node1", SessionChanges.created(1_000, 600)
+                .setAttribute("color", bytes("blue")));
+
+        assertThat(version).isEqualTo(1);
+        assertThat(jedis.keys("*")).containsExactlyInAnyOrder(HASH, INDEX);
+        Map<String, String> hash = jedis.hgetAll(HASH);
+        assertThat(hash).containsOnlyKeys("meta:creationTime", "meta:lastAccessedTime", "meta:maxInactiveInterval",
+                "meta:version", "attr:color");
+        assertThat(hash).containsEntry("meta:creationTime", "1000").containsEntry("meta:maxInactiveInterval", "600")
+                .containsEntry("meta:version", "1").containsEntry("attr:color", "blue");
+        long redisNow = redisMillis();
+        assertThat(Long.parseLong(hash.get("meta:lastAccessedTime"))).as("Redis' clock").isBetween(redisNow - 5000,
+                redisNow);
+        assertThat(jedis.zrangeWithScores(INDEX, 0, -1)).singleElement().satisfies(entry -> {
+            assertThat(entry.getElement()).isEqualTo(ID);
+            assertThat((long) entry.getScore()).isEqualTo(Long.parseLong(hash.get("meta:lastAccessedTime")) + 600_000);
+        });
+        assertThat(jedis.pttl(HASH)).isBetween(600_000L, (600 + SessionKeys.TTL_GRACE_SECONDS) * 1000);
+        assertThat(jedis.pttl(INDEX)).isPositive();
+    }
+
+    @Test
+    void saveWritesOnlyWhatChangedAndComputesDeadlineAndTtlFromTheHash() {
+        store.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")).setAttribute("b", bytes("2")));
+        // Another node set maxInactiveInterval to 100 meanwhile.
+        jedis.hset(HASH, "meta:maxInactiveInterval", "100");
+
+        long version = store.save(ID, SessionChanges.update().setAttribute("a", bytes("3")).removeAttribute("b"));
+
+        assertThat(version).isEqualTo(2);
+        assertThat(jedis.hgetAll(HASH)).containsEntry("attr:a", "3").doesNotContainKey("attr:b")
+                .containsEntry("meta:maxInactiveInterval", "100");
+        long last = Long.parseLong(jedis.hget(HASH, "meta:lastAccessedTime"));
+        assertThat(jedis.zscore(INDEX, ID)).isEqualTo(last + 100_000.0);
+        assertThat(jedis.pttl(HASH)).isBetween(1L, (100 + SessionKeys.TTL_GRACE_SECONDS) * 1000);
+    }
+
+    @Test
+    void saveNeverResurrectsNorMovesLastAccessedTimeBack() {
+        store.save(ID, SessionChanges.created(1_000, 600));
+        jedis.hset(HASH, "meta:lastAccessedTime", Long.toString(redisMillis() + 60_000));
+        String future = jedis.hget(HASH, "meta:lastAccessedTime");
+
+        store.save(ID, SessionChanges.update());
+        assertThat(jedis.hget(HASH, "meta:lastAccessedTime")).isEqualTo(future);
+
+        jedis.del(HASH);
+        assertThat(store.save(ID, SessionChanges.update().setAttribute("a", bytes("1")))).isEqualTo(-1);
+        assertThat(jedis.exists(HASH)).isFalse();
+    }
+
+    @Test
+    void saveOfFourThousandAttributesSucceedsAtomically() {
+        SessionChanges changes = SessionChanges.created(1_000, 600);
+        for (int i = 0; i < 4000; i++) {
+            changes.setAttribute("attribute-" + i, bytes("value-" + i));
+        }
+        assertThat(store.save(ID, changes)).isEqualTo(1);
+        assertThat(jedis.hlen(HASH)).isEqualTo(4000 + 4);
+
+        SessionChanges removals = SessionChanges.update();
+        for (int i = 0; i < 4000; i++) {
+            removals.removeAttribute("attribute-" + i);
+        }
+        assertThat(store.save(ID, removals)).isEqualTo(2);
+        assertThat(jedis.hlen(HASH)).isEqualTo(4);
+    }
+
+    @Test
+    void loadAnswersAbsentUnchangedLoadedOrExpired() {
+        assertThat(store.load(ID, 0)).isInstanceOf(LoadResult.Absent.class);
+        long version = store.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")));
+
+        assertThat(store.load(ID, version)).isInstanceOf(LoadResult.Unchanged.class);
+        assertThat(store.load(ID + ".other", version - 1)).isInstanceOfSatisfying(LoadResult.Loaded.class,
+                loaded -> {
+                    assertThat(loaded.session().version()).isEqualTo(version);
+                    assertThat(loaded.session().attributes()).containsOnlyKeys("a");
+                });
+
+        jedis.hset(HASH, "meta:lastAccessedTime", Long.toString(redisMillis() - 601_000));
+        assertThat(store.load(ID, version)).isInstanceOf(LoadResult.Expired.class);
+    }
+
+    @Test
+    void hashWithoutCreationTimeOrOfAnotherTypeIsAbsent() {
+        jedis.hset(HASH, "meta:version", "3");
+        assertThat(store.load(ID, 0)).isInstanceOf(LoadResult.Absent.class);
+        jedis.del(HASH);
+        jedis.set(HASH, "not a hash");
+        assertThat(store.load(ID, 0)).isInstanceOf(LoadResult.Absent.class);
+    }
+
+    @Test
+    void claimRetriedWithItsTokenAfterALostReplyWinsAgainAndNobodyElseWins() {
+        store.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")));
+        jedis.hset(HASH, "meta:lastAccessedTime", Long.toString(redisMillis() - 601_000));
+
+        Object first = store.runClaim(ID, true, "token-1");
+        Object retried = store.runClaim(ID, true, "token-1");
+        Object other = store.runClaim(ID, true, "token-2");
+
+        assertThat(first).isInstanceOf(List.class);
+        assertThat(retried).isInstanceOf(List.class);
+        assertThat(other).isNull();
+        assertThat(jedis.exists(HASH)).isFalse();
+        assertThat(jedis.zcard(INDEX)).isZero();
+        assertThat(jedis.pttl(HASH + ":claimed")).as("the claim key lives at most 60 s").isBetween(1L, 60_000L);
+    }
+
+    @Test
+    void claimIfExpiredLeavesALiveSessionAndCorrectsItsIndexEntry() {
+        store.save(ID, SessionChanges.created(1_000, 600));
+        jedis.zadd(INDEX, 1, ID);
+
+        assertThat(store.claimIfExpired(ID)).isNull();
+
+        assertThat(jedis.exists(HASH)).isTrue();
+        assertThat(jedis.zscore(INDEX, ID)).isEqualTo(Long.parseLong(jedis.hget(HASH, "meta:lastAccessedTime"))
+                + 600_000.0);
+    }
+
+    @Test
+    void invalidateDeletesHashStructuresIndexEntryAndLeavesNoKey() {
+        store.save(ID, SessionChanges.created(1_000, -1));
+        store.writeData(ID, "cart", "RPUSH", List.of("x"));
+        assertThat(jedis.zscore(INDEX, ID)).isEqualTo(Double.POSITIVE_INFINITY);
+
+        assertThat(store.invalidate(ID + ".node2")).isTrue();
+        assertThat(store.invalidate(ID)).isFalse();
+
+        assertThat(jedis.keys("*")).isEmpty();
+    }
+
+    @Test
+    void structureIsBoundToItsSessionByTheWriteItself() {
+        assertThatThrownBy(() -> store.writeData(ID, "cart", "RPUSH", List.of("x")))
+                .isInstanceOf(RedisSessionStore.NoSuchSessionException.class);
+        assertThat(jedis.keys("*")).as("no structure without its session").isEmpty();
+
+        store.save(ID, SessionChanges.created(1_000, 600));
+        store.writeData(ID, "cart", "RPUSH", List.of("x"));
+        store.writeData(ID, "seen", "SADD", List.of("p-1"));
+
+        assertThat(jedis.hget(HASH, "meta:dataKeys")).isEqualTo("cart\nseen");
+        long sessionTtl = jedis.pttl(HASH);
+        assertThat(jedis.pttl(HASH + ":data:cart")).as("the session's TTL").isBetween(1L, sessionTtl);
+        assertThat(store.changeId(ID, "FEDCBA9876543210FEDCBA9876543210")).isTrue();
+        assertThat(jedis.keys("*")).containsExactlyInAnyOrder(PREFIX + "{FEDCBA9876543210FEDCBA9876543210}",
+                PREFIX + "{FEDCBA9876543210FEDCBA9876543210}:data:cart",
+                PREFIX + "{FEDCBA9876543210FEDCBA9876543210}:data:seen", INDEX);
+    }
+
+    private long redisMillis() {
+        List<String> time = jedis.sendCommand(redis.clients.jedis.Protocol.Command.TIME) instanceof List<?> reply
+                ? reply.stream().map(part -> new String((byte[]) part, StandardCharsets.US_ASCII)).toList() : List.of();
+        return Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
+    }
+
+    private static byte[] bytes(String text) {
+        return text.getBytes(StandardCharsets.UTF_8);
+    }
+}
