@@ -1,0 +1,157 @@
+package io.tomcatredis.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tomcatredis.session.store.SessionChanges;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class ChangeTrackerTest {
+
+    private final Map<String, Object> attributes = new HashMap<>();
+    private final Map<String, Boolean> failing = new HashMap<>();
+    private int encodings;
+
+    private final ChangeTracker.Encoder encoder = (name, value) -> {
+        encodings++;
+        return failing.getOrDefault(name, false) ? null : String.valueOf(value).getBytes(StandardCharsets.UTF_8);
+    };
+
+    private ChangeTracker.Snapshot state(boolean created) {
+        return new ChangeTracker.Snapshot(created, 1_000, 1800, Map.copyOf(attributes), null, null, Set.of());
+    }
+
+    private ChangeTracker storedWith(String name, Object value) {
+        ChangeTracker tracker = new ChangeTracker();
+        attributes.put(name, value);
+        tracker.loaded(Map.of(name, String.valueOf(value).getBytes(StandardCharsets.UTF_8)), Set.of());
+        return tracker;
+    }
+
+    @Test
+    void newSessionWritesEveryAttributeAndItsMetadata() {
+        ChangeTracker tracker = new ChangeTracker();
+        attributes.put("count", 1);
+        attributes.put("cart", new ArrayList<>(List.of("apple")));
+
+        SessionChanges changes = tracker.drain(state(true), encoder);
+
+        assertThat(changes.created()).isTrue();
+        assertThat(changes.creationTime()).isEqualTo(1_000);
+        assertThat(changes.maxInactiveInterval()).hasValue(1800);
+        assertThat(changes.authenticationWritten()).isTrue();
+        assertThat(changes.attributes()).containsOnlyKeys("count", "cart");
+    }
+
+    @Test
+    void readOnlyRequestWritesNothingButTheAccess() {
+        ChangeTracker tracker = storedWith("cart", new ArrayList<>(List.of("apple")));
+
+        SessionChanges changes = tracker.drain(state(false), encoder);
+
+        assertThat(changes.isAccessOnly()).isTrue();
+    }
+
+    @Test
+    void inPlaceMutationOfAReadValueIsWritten() {
+        List<String> cart = new ArrayList<>(List.of("apple"));
+        ChangeTracker tracker = storedWith("cart", cart);
+        cart.add("pear");
+
+        SessionChanges changes = tracker.drain(state(false), encoder);
+
+        assertThat(changes.attributes()).containsOnlyKeys("cart");
+        assertThat(new String(changes.attributes().get("cart"), StandardCharsets.UTF_8)).isEqualTo("[apple, pear]");
+    }
+
+    @Test
+    void immutableValueThatWasOnlyReadIsNotSerializedAgain() {
+        ChangeTracker tracker = storedWith("name", "ann");
+
+        tracker.drain(state(false), encoder);
+
+        assertThat(encodings).isZero();
+    }
+
+    @Test
+    void failureToSerializeNeverDeletesTheStoredValue_regressionTransientEncodeFailure() {
+        List<String> cart = new ArrayList<>(List.of("apple"));
+        ChangeTracker tracker = storedWith("cart", cart);
+        cart.add("pear");
+        failing.put("cart", true);
+
+        SessionChanges changes = tracker.drain(state(false), encoder);
+
+        assertThat(changes.attributes()).isEmpty();
+        assertThat(changes.removedAttributes()).isEmpty();
+    }
+
+    @Test
+    void setValueThatCannotBeSerializedIsTriedAgainNextSave() {
+        ChangeTracker tracker = storedWith("when", "then");
+        attributes.put("when", "now");
+        tracker.set("when");
+        failing.put("when", true);
+        assertThat(tracker.drain(state(false), encoder).attributes()).isEmpty();
+
+        failing.put("when", false);
+        assertThat(tracker.drain(state(false), encoder).attributes()).containsOnlyKeys("when");
+    }
+
+    @Test
+    void removedAttributeIsDeletedUnlessSetAgain() {
+        ChangeTracker tracker = storedWith("a", "1");
+        attributes.remove("a");
+        tracker.remove("a");
+        assertThat(tracker.drain(state(false), encoder).removedAttributes()).containsExactly("a");
+
+        tracker.remove("b");
+        attributes.put("b", "2");
+        tracker.set("b");
+        SessionChanges changes = tracker.drain(state(false), encoder);
+        assertThat(changes.removedAttributes()).isEmpty();
+        assertThat(changes.attributes()).containsOnlyKeys("b");
+    }
+
+    @Test
+    void metadataIsWrittenOnlyWhenThisCopyChangedIt_regressionStaleCopyOverridesMaxInactiveInterval() {
+        ChangeTracker tracker = storedWith("a", "1");
+        assertThat(tracker.drain(state(false), encoder).maxInactiveInterval()).isEmpty();
+
+        tracker.maxInactiveIntervalChanged();
+        assertThat(tracker.drain(state(false), encoder).maxInactiveInterval()).hasValue(1800);
+        assertThat(tracker.drain(state(false), encoder).maxInactiveInterval()).isEmpty();
+    }
+
+    @Test
+    void failedSaveCountsItsChangesAsUnsavedAgain() {
+        ChangeTracker tracker = storedWith("a", "1");
+        attributes.put("a", "2");
+        tracker.set("a");
+        tracker.maxInactiveIntervalChanged();
+        SessionChanges failed = tracker.drain(state(false), encoder);
+        assertThat(tracker.hasRecordedChanges()).isFalse();
+
+        tracker.failed(failed);
+
+        assertThat(tracker.hasRecordedChanges()).isTrue();
+        SessionChanges retry = tracker.drain(state(false), encoder);
+        assertThat(retry.attributes()).containsOnlyKeys("a");
+        assertThat(retry.maxInactiveInterval()).hasValue(1800);
+    }
+
+    @Test
+    void savedBytesAreWhatLaterSavesCompareWith() {
+        List<String> cart = new ArrayList<>(List.of("apple"));
+        ChangeTracker tracker = storedWith("cart", cart);
+        cart.add("pear");
+        tracker.saved(tracker.drain(state(false), encoder));
+
+        assertThat(tracker.drain(state(false), encoder).attributes()).isEmpty();
+    }
+}
