@@ -113,6 +113,18 @@ final class SessionServlet extends HttpServlet {
                 request.getSession().setMaxInactiveInterval(Integer.parseInt(value));
                 out = "ok";
             }
+            case "many" -> {
+                HttpSession session = request.getSession();
+                int count = Integer.parseInt(value);
+                for (int i = 0; i < count; i++) {
+                    session.setAttribute("attribute-" + i, "value-" + i);
+                }
+                out = Integer.toString(count);
+            }
+            case "count" -> {
+                HttpSession session = request.getSession(false);
+                out = session == null ? "no session" : Integer.toString(Collections.list(session.getAttributeNames()).size());
+            }
             case "value-object" -> {
                 request.getSession().setAttribute(name, new Profile(value, value + "@example.com"));
                 out = "ok";
