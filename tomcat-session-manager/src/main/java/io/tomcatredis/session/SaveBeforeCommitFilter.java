@@ -3,6 +3,7 @@ package io.tomcatredis.session;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
+import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
@@ -18,7 +19,8 @@ import org.apache.tomcat.util.descriptor.web.FilterMap;
  * response (a flushed or streamed body, a redirect, an error, a completed async response) whose
  * session changes another node cannot see yet; Spring Session's on-committed-response wrapper does
  * the same. The manager registers this filter first in its context, for requests, async
- * dispatches and error pages; the end of the request saves again what changed after the commit.
+ * dispatches, includes and error pages (whose response Tomcat sends as soon as the page returns);
+ * the end of the request saves again what changed after the commit.
  */
 final class SaveBeforeCommitFilter implements Filter {
 
@@ -46,6 +48,7 @@ final class SaveBeforeCommitFilter implements Filter {
         mapping.setDispatcher(DispatcherType.REQUEST.name());
         mapping.setDispatcher(DispatcherType.ASYNC.name());
         mapping.setDispatcher(DispatcherType.ERROR.name());
+        mapping.setDispatcher(DispatcherType.INCLUDE.name());
         context.addFilterMapBefore(mapping);
     }
 
@@ -62,13 +65,27 @@ final class SaveBeforeCommitFilter implements Filter {
     public void doFilter(ServletRequest request, ServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         RequestScope scope = manager.currentScope();
-        if (scope == null || response instanceof SaveBeforeCommitResponse
-                || !(request instanceof HttpServletRequest httpRequest)
+        if (scope == null || !(request instanceof HttpServletRequest httpRequest)
                 || !(response instanceof HttpServletResponse httpResponse)) {
             chain.doFilter(request, response);
             return;
         }
-        SaveBeforeCommitResponse guarded = new SaveBeforeCommitResponse(httpResponse, scope::saveBeforeCommit);
-        chain.doFilter(new SaveBeforeCommitRequest(httpRequest, guarded, scope::saveBeforeCommit), guarded);
+        if (response instanceof SaveBeforeCommitResponse) {
+            chain.doFilter(request, response);
+        } else {
+            SaveBeforeCommitResponse guarded = new SaveBeforeCommitResponse(httpResponse, scope::saveBeforeCommit);
+            chain.doFilter(new SaveBeforeCommitRequest(httpRequest, guarded, scope::saveBeforeCommit), guarded);
+        }
+        if (isErrorPage(request)) {
+            // Tomcat sends an error page's response as soon as the page returns, before the request ends.
+            scope.saveBeforeCommit();
+        }
+    }
+
+    /** An error page: forwarded to, or included into a response that was already committed. */
+    private static boolean isErrorPage(ServletRequest request) {
+        return request.getDispatcherType() == DispatcherType.ERROR
+                || request.getDispatcherType() == DispatcherType.INCLUDE
+                        && request.getAttribute(RequestDispatcher.ERROR_STATUS_CODE) != null;
     }
 }

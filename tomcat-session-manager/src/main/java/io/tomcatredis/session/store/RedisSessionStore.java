@@ -131,11 +131,13 @@ public final class RedisSessionStore {
     public long save(String sessionId, SessionChanges changes) {
         long start = System.nanoTime();
         SessionHashFormat.Write write = SessionHashFormat.write(changes);
-        List<byte[]> args = new ArrayList<>(5 + write.pairs().size() + write.deletions().size());
+        List<byte[]> args = new ArrayList<>(6 + write.pairs().size() + write.deletions().size());
         args.add(changes.created() ? CREATE : MUST_EXIST);
         args.add(utf8(SessionKeys.baseId(sessionId)));
         args.add(GRACE_MILLIS);
         args.add(NEVER_EXPIRES_MILLIS);
+        args.add(changes.maxInactiveInterval().isPresent()
+                ? ascii(Integer.toString(changes.maxInactiveInterval().getAsInt())) : new byte[0]);
         args.add(ascii(Integer.toString(write.pairs().size() / 2)));
         args.addAll(write.pairs());
         args.addAll(write.deletions());

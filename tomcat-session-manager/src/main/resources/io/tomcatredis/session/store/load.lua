@@ -3,8 +3,9 @@
 -- ARGV[1]  meta:version of the caller's copy, or '' when it has none
 -- Returns {0} when the session does not exist, {2} when its deadline passed (by Redis' clock),
 -- {1} when meta:version equals ARGV[1], else {3, field1, value1, field2, value2, ...}.
-if redis.call('EXISTS', KEYS[1]) == 0 then return {0} end
-local f = redis.call('HMGET', KEYS[1], 'meta:lastAccessedTime', 'meta:maxInactiveInterval', 'meta:version')
+local f = redis.call('HMGET', KEYS[1], 'meta:lastAccessedTime', 'meta:maxInactiveInterval', 'meta:version',
+                     'meta:creationTime')
+if not f[3] and not f[4] then return {0} end
 local max = tonumber(f[2]) or 0
 if max > 0 then
   local t = redis.call('TIME')

@@ -6,34 +6,33 @@
 -- ARGV[2]  the index member (the session id without its route)
 -- ARGV[3]  grace period in ms that keys outlive the deadline; ARGV[4] TTL in ms of a session that
 --          never expires
--- ARGV[5]  n, the number of field/value pairs that follow; after them, the fields to delete
--- meta:lastAccessedTime is set to Redis' clock, never moved back. The deadline and the TTLs are
--- computed from the hash as it stands after the write, so a save from a copy that did not change
+-- ARGV[5]  meta:maxInactiveInterval when this save writes it, else ''
+-- ARGV[6]  n, the number of field/value pairs that follow; after them, the fields to delete
+-- meta:lastAccessedTime is set to Redis' clock, never moved back. The deadline and the TTLs follow
+-- from the hash as it stands after the write, so a save from a copy that did not change
 -- meta:maxInactiveInterval never undoes another node's change to it.
 -- Returns the new meta:version, or -1 when ARGV[1] is '1' and the session does not exist.
+local f = redis.call('HMGET', KEYS[1], 'meta:lastAccessedTime', 'meta:maxInactiveInterval')
 if ARGV[1] == '1' then
-  if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+  if not f[2] and not f[1] and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 else
   redis.call('DEL', KEYS[1])
+  f = {false, false}
 end
-local n = tonumber(ARGV[5])
-if n > 0 then
-  for i = 6, 5 + 2 * n, 1000 do
-    redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 999, 5 + 2 * n)))
-  end
+local max = tonumber(ARGV[5] ~= '' and ARGV[5] or f[2]) or 0
+local t = redis.call('TIME')
+local last = math.max(tonumber(f[1]) or 0, t[1] * 1000 + math.floor(t[2] / 1000))
+local n = tonumber(ARGV[6])
+local pairsEnd = 6 + 2 * n
+redis.call('HSET', KEYS[1], 'meta:lastAccessedTime', string.format('%.0f', last),
+           unpack(ARGV, 7, math.min(pairsEnd, 7 + 997)))
+for i = 7 + 998, pairsEnd, 1000 do
+  redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 999, pairsEnd)))
 end
-for i = 6 + 2 * n, #ARGV, 1000 do
+for i = pairsEnd + 1, #ARGV, 1000 do
   redis.call('HDEL', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
 end
-local t = redis.call('TIME')
-local now = t[1] * 1000 + math.floor(t[2] / 1000)
-local last = tonumber(redis.call('HGET', KEYS[1], 'meta:lastAccessedTime')) or 0
-if now > last then
-  last = now
-  redis.call('HSET', KEYS[1], 'meta:lastAccessedTime', string.format('%.0f', now))
-end
 local version = redis.call('HINCRBY', KEYS[1], 'meta:version', 1)
-local max = tonumber(redis.call('HGET', KEYS[1], 'meta:maxInactiveInterval')) or 0
 local ttl = tonumber(ARGV[4])
 local deadline = '+inf'
 if max > 0 then
