@@ -304,6 +304,33 @@ class SessionCoreAttackIT {
         soft.assertAll();
     }
 
+    // ============================================================ id change racing another node
+
+    /**
+     * Login on node A (changeSessionId) while a slow request of the same session runs on node B
+     * and adds to the session: node B's save finds the old id gone, drops the object and its
+     * change, with a debug line only. The session still exists (under its new id): silent loss.
+     */
+    @Test
+    void changeMadeOnAnotherNodeDuringAnIdChangeIsNotSilentlyLost() throws Exception {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(nodeA.url("set?name=user&value=anonymous"));
+        Gate gate = gate("slow-cart");
+        CompletableFuture<HttpSessionClient.Reply> slow = inBackground(browser,
+                attack(nodeB, "hold-set?gate=slow-cart&name=cart&value=book"));
+        gate.awaitEntered();
+
+        browser.ok(nodeA.url("change-id"));
+        gate.open();
+        HttpSessionClient.Reply slowReply = slow.get(30, TimeUnit.SECONDS);
+
+        SoftAssertions soft = new SoftAssertions();
+        soft.assertThat(slowReply.status()).as("status of the slow request").isEqualTo(200);
+        soft.assertThat(browser.ok(nodeA.url("get?name=cart"))).as("cart added on node B while node A changed the id")
+                .isEqualTo("book");
+        soft.assertAll();
+    }
+
     // ============================================================ behaviour pinned (passing when written)
 
     /** A detached HttpSession kept past its request (a WebSocket endpoint's) must not resurrect a session another node invalidated. */
@@ -374,6 +401,10 @@ class SessionCoreAttackIT {
      */
     @Test
     void changeIsSavedBeforeABodyWhoseLengthWasSetWithSetIntHeaderIsComplete() throws Exception {
+        // Tomcat 10.1 sends such a body only at the end of the request: nothing to race there.
+        org.junit.jupiter.api.Assumptions.assumeFalse(
+                org.apache.catalina.util.ServerInfo.getServerNumber().startsWith("10."),
+                "Tomcat 10.1 does not close a response whose Content-Length came from setIntHeader");
         HttpSessionClient browser = new HttpSessionClient();
         browser.ok(nodeA.url("set?name=color&value=blue"));
         Gate gate = gate("int-header");
@@ -650,6 +681,12 @@ class SessionCoreAttackIT {
                     HttpSession fresh = request.getSession(true);
                     fresh.setAttribute(name, value);
                     out = fresh.getId();
+                }
+                case "hold-set" -> {
+                    HttpSession session = request.getSession(false);
+                    gate(gateName).hold();
+                    session.setAttribute(name, value);
+                    out = "set";
                 }
                 case "keep" -> {
                     HttpSession session = request.getSession();
