@@ -250,6 +250,41 @@ class SessionCoreAttackIT {
                 .isEqualTo("red");
     }
 
+    /**
+     * The servlet writes its body with PrintWriter.println(): the line separators go to the
+     * wrapped writer through PrintWriter's private newLine(), past the wrapper's byte count, so
+     * the buffer fills and the response is committed (headers and a first chunk reach the client)
+     * with no save before it.
+     */
+    @Test
+    void changeIsSavedBeforeABodyOfPrintlnCallsFillsTheBuffer() throws Exception {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(nodeA.url("set?name=color&value=blue"));
+        Gate gate = gate("println");
+        CompletableFuture<java.net.http.HttpResponse<java.io.InputStream>> response = java.net.http.HttpClient
+                .newHttpClient().sendAsync(java.net.http.HttpRequest.newBuilder(java.net.URI.create(
+                        attack(nodeA, "println-hold?gate=println&name=color&value=red")))
+                        .header("Cookie", "JSESSIONID=" + browser.sessionId()).build(),
+                        java.net.http.HttpResponse.BodyHandlers.ofInputStream());
+
+        java.net.http.HttpResponse<java.io.InputStream> received;
+        gate.awaitEntered();
+        try {
+            received = response.get(10, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            gate.open();
+            throw new AssertionError("the response was not committed while the servlet was held");
+        }
+        String seenOnB = browser.ok(nodeB.url("get?name=color"));
+        gate.open();
+        try (java.io.InputStream body = received.body()) {
+            body.readAllBytes();
+        }
+
+        assertThat(seenOnB).as("color set before a body of println() calls was committed (status "
+                + received.statusCode() + "), read on node B").isEqualTo("red");
+    }
+
     // ============================================================ Redis frozen
 
     /**
@@ -724,6 +759,15 @@ class SessionCoreAttackIT {
                     HttpSession fresh = request.getSession(true);
                     fresh.setAttribute(name, value);
                     out = fresh.getId();
+                }
+                case "println-hold" -> {
+                    request.getSession().setAttribute(name, value);
+                    PrintWriter writer = response.getWriter();
+                    for (int i = 0; i < 3 * response.getBufferSize(); i++) {
+                        writer.println();
+                    }
+                    gate(gateName).hold();
+                    return;
                 }
                 case "hold-set" -> {
                     HttpSession session = request.getSession(false);
