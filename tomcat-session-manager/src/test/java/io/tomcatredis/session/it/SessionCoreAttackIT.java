@@ -53,10 +53,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Attacks on the session core of issue 10 with other inputs of the issue's kinds: a response that
- * reaches the client by a path the save-before-commit wrapper does not see (an async listener, an
- * async timeout, a filter ahead of the manager's), Redis frozen while an async request completes,
- * a new session made in the request that invalidated the old one. Two nodes on one standalone Redis.
- * Requests are held in flight with {@link Gate}s the test opens.
+ * reaches the client by a path the save-before-commit wrapper does not see (an async timeout, a
+ * filter ahead of the manager's, setIntHeader's Content-Length, println()), Redis frozen while an
+ * async request completes, a new session made in the request that invalidated the old one, an id
+ * change racing another node, many session cookies, odd request lines in the logs. Tests named
+ * "...Pinned" in their Javadoc passed when written and pin behaviour. Two nodes on one standalone
+ * Redis; requests are held in flight with {@link Gate}s the test opens.
  */
 @Tag("tomcat")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
