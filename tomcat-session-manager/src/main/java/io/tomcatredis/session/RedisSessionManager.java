@@ -56,7 +56,6 @@ public class RedisSessionManager extends ManagerBase {
     private final SessionTable table = new SessionTable();
     private final RedisSessionValve valve = new RedisSessionValve(this);
     private final RequestScopeValve scopeValve = new RequestScopeValve(this);
-    private final SaveBeforeCommitFilter saveBeforeCommit = new SaveBeforeCommitFilter(this);
     private final LongAdder requests = new LongAdder();
     private volatile Clock clock = Clock.systemUTC();
 
@@ -174,7 +173,6 @@ public class RedisSessionManager extends ManagerBase {
         activeKeyPrefix = settings.keyPrefix();
         getContext().getServletContext().setAttribute(RedisSessions.CONTEXT_ATTRIBUTE,
                 new RedisSessions(this, backend.store()));
-        saveBeforeCommit.install(getContext());
         if (getContext().getParent() != null) {
             getContext().getParent().getPipeline().addValve(scopeValve);
         }
@@ -187,7 +185,6 @@ public class RedisSessionManager extends ManagerBase {
         if (getContext().getParent() != null) {
             getContext().getParent().getPipeline().removeValve(scopeValve);
         }
-        saveBeforeCommit.uninstall(getContext());
         getContext().getServletContext().removeAttribute(RedisSessions.CONTEXT_ATTRIBUTE);
         // Sessions live on in Redis: nothing is expired or written here.
         table.clear();

@@ -32,6 +32,9 @@ final class RedisSessionValve extends ValveBase {
         boolean ownsScope = manager.scopeOf(request) == null;
         RequestScope previous = ownsScope ? manager.bindScope(request) : null;
         RequestScope scope = manager.currentScope();
+        if (ownsScope) {
+            SaveBeforeCommit.guard(request, response, scope);
+        }
         SessionStoreUnavailableException unavailable = null;
         try {
             getNext().invoke(request, response);

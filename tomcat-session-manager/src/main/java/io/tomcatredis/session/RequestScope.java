@@ -36,15 +36,27 @@ final class RequestScope {
     synchronized RedisSession find(String id) {
         String base = SessionKeys.baseId(id);
         for (RedisSession session : sessions) {
-            if (base.equals(SessionKeys.baseId(session.getIdInternal()))) {
+            // An invalidated session is gone for the rest of the request too: Tomcat must not give
+            // its id to a new session (session fixation).
+            if (session.isLive() && base.equals(SessionKeys.baseId(session.getIdInternal()))) {
                 return session;
             }
         }
         return null;
     }
 
+    /** Whether Redis had no session under {@code id}, or this request saw it invalidated. */
     synchronized boolean isKnownAbsent(String id) {
-        return absentIds.contains(id);
+        if (absentIds.contains(id)) {
+            return true;
+        }
+        String base = SessionKeys.baseId(id);
+        for (RedisSession session : sessions) {
+            if (!session.isLive() && base.equals(SessionKeys.baseId(session.getIdInternal()))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Adds a session this scope acquired; after completion it is saved and released at once. */

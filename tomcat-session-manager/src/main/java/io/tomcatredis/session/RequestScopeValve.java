@@ -30,6 +30,7 @@ final class RequestScopeValve extends ValveBase {
         }
         RequestScope previous = manager.bindScope(request);
         RequestScope scope = manager.currentScope();
+        SaveBeforeCommit.guard(request, response, scope);
         try {
             getNext().invoke(request, response);
         } finally {

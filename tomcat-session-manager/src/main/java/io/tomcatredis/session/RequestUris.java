@@ -1,24 +1,20 @@
 package io.tomcatredis.session;
 
-/** Request URIs as they may appear in logs: a {@code ;jsessionid=} path parameter is cut short. */
+import java.util.regex.Pattern;
+
+/**
+ * Request URIs as they may appear in logs: every path parameter ({@code ;jsessionid=...}, or the
+ * session cookie's configured name) is cut short, since the container may take the session id from
+ * any of them.
+ */
 final class RequestUris {
 
-    private static final String PARAMETER = ";jsessionid=";
+    private static final Pattern PATH_PARAMETER = Pattern.compile(";[^/?]*");
 
     private RequestUris() {
     }
 
     static String forLog(String uri) {
-        if (uri == null) {
-            return "";
-        }
-        int at = uri.toLowerCase(java.util.Locale.ROOT).indexOf(PARAMETER);
-        if (at < 0) {
-            return uri;
-        }
-        int end = uri.indexOf(';', at + PARAMETER.length());
-        String id = uri.substring(at + PARAMETER.length(), end < 0 ? uri.length() : end);
-        return uri.substring(0, at + PARAMETER.length()) + io.tomcatredis.session.store.SessionIds.redact(id)
-                + (end < 0 ? "" : uri.substring(end));
+        return uri == null ? "" : PATH_PARAMETER.matcher(uri).replaceAll(";…");
     }
 }

@@ -1,5 +1,6 @@
 package io.tomcatredis.session;
 
+import io.tomcatredis.session.store.SessionStoreUnavailableException;
 import jakarta.servlet.AsyncContext;
 import jakarta.servlet.AsyncListener;
 import jakarta.servlet.ServletContext;
@@ -8,12 +9,17 @@ import jakarta.servlet.ServletRequest;
 import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
+import java.io.IOException;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
 
 /**
  * Hands out an {@link AsyncContext} whose {@code complete()} saves first: completing an async
  * request sends the rest of its response, and the client may act on it at once.
  */
 final class SaveBeforeCommitRequest extends HttpServletRequestWrapper {
+
+    private static final Log log = LogFactory.getLog(RedisSessionManager.class);
 
     private final SaveBeforeCommitResponse response;
     private final Runnable beforeCommit;
@@ -84,10 +90,21 @@ final class SaveBeforeCommitRequest extends HttpServletRequestWrapper {
             delegate.dispatch(context, path);
         }
 
+        /** Saves, then completes; a failed save answers 503 instead of the response. */
         @Override
         public void complete() {
-            beforeCommit.run();
-            delegate.complete();
+            try {
+                beforeCommit.run();
+            } catch (SessionStoreUnavailableException e) {
+                log.warn("Answering 503 to an async request: " + e.getMessage());
+                try {
+                    response.sendUnavailable();
+                } catch (IOException | RuntimeException ignored) {
+                    // The client went away or the response is unusable; completing is all that is left.
+                }
+            } finally {
+                delegate.complete();
+            }
         }
 
         @Override

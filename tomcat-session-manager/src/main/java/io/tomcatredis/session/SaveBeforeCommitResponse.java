@@ -6,6 +6,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Writer;
 import java.nio.charset.Charset;
 
 /**
@@ -145,6 +146,31 @@ final class SaveBeforeCommitResponse extends HttpServletResponseWrapper {
         trackContentLength(name, value);
     }
 
+    @Override
+    public void setIntHeader(String name, int value) {
+        super.setIntHeader(name, value);
+        trackContentLength(name, Integer.toString(value));
+    }
+
+    @Override
+    public void addIntHeader(String name, int value) {
+        super.addIntHeader(name, value);
+        trackContentLength(name, Integer.toString(value));
+    }
+
+    /**
+     * Answers 503 with {@code Retry-After} without saving first (the save is what failed), unless
+     * the response is already committed.
+     */
+    void sendUnavailable() throws IOException {
+        if (isCommitted()) {
+            return;
+        }
+        super.reset();
+        super.setHeader("Retry-After", "1");
+        super.sendError(SC_SERVICE_UNAVAILABLE, "Session store unavailable");
+    }
+
     private void trackContentLength(String name, String value) {
         if ("Content-Length".equalsIgnoreCase(name)) {
             try {
@@ -198,21 +224,32 @@ final class SaveBeforeCommitResponse extends HttpServletResponseWrapper {
         }
     }
 
-    /** The body as characters: each counts as the most bytes the charset can make of it. */
+    /**
+     * The body as characters: each counts as the most bytes the charset can make of it. Counted
+     * below the {@link PrintWriter}, so every way of writing ({@code println}, {@code printf},
+     * {@code append}) passes here.
+     */
     private final class GuardedWriter extends PrintWriter {
         private final PrintWriter delegate;
-        private final int bytesPerChar;
 
         GuardedWriter(PrintWriter delegate, int bytesPerChar) {
-            super(delegate);
+            super(new CountingWriter(delegate, bytesPerChar));
             this.delegate = delegate;
-            this.bytesPerChar = bytesPerChar;
         }
 
         @Override
-        public void write(int c) {
-            writing(bytesPerChar);
-            delegate.write(c);
+        public boolean checkError() {
+            return super.checkError() || delegate.checkError();
+        }
+    }
+
+    private final class CountingWriter extends Writer {
+        private final PrintWriter delegate;
+        private final int bytesPerChar;
+
+        CountingWriter(PrintWriter delegate, int bytesPerChar) {
+            this.delegate = delegate;
+            this.bytesPerChar = bytesPerChar;
         }
 
         @Override
@@ -228,6 +265,12 @@ final class SaveBeforeCommitResponse extends HttpServletResponseWrapper {
         }
 
         @Override
+        public void write(int c) {
+            writing(bytesPerChar);
+            delegate.write(c);
+        }
+
+        @Override
         public void flush() {
             committing();
             delegate.flush();
@@ -237,11 +280,6 @@ final class SaveBeforeCommitResponse extends HttpServletResponseWrapper {
         public void close() {
             committing();
             delegate.close();
-        }
-
-        @Override
-        public boolean checkError() {
-            return delegate.checkError();
         }
     }
 }

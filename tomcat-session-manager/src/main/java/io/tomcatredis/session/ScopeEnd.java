@@ -71,14 +71,24 @@ final class ScopeEnd {
             }
         }
 
+        /** Tomcat may send its error response before onComplete: save first. */
         @Override
         public void onTimeout(AsyncEvent event) {
-            // onComplete follows.
+            saveBeforeTheErrorResponse();
         }
 
+        /** As for a timeout. */
         @Override
         public void onError(AsyncEvent event) {
-            // onComplete follows.
+            saveBeforeTheErrorResponse();
+        }
+
+        private void saveBeforeTheErrorResponse() {
+            try {
+                scope.saveBeforeCommit();
+            } catch (RuntimeException e) {
+                log.warn("Saving the sessions of an async request before its error response failed: " + e.getMessage());
+            }
         }
 
         @Override

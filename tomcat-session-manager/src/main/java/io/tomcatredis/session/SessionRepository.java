@@ -157,9 +157,9 @@ final class SessionRepository {
                 throw e;
             }
             if (version < 0) {
-                if (log.isDebugEnabled()) {
-                    log.debug("Session " + SessionIds.redact(session.getIdInternal())
-                            + " was removed by another node during the request; not saved");
+                if (!changes.isAccessOnly()) {
+                    log.warn("Changes to session " + SessionIds.redact(session.getIdInternal()) + " were not saved:"
+                            + " during the request another node invalidated it, changed its id, or it expired");
                 }
                 drop(session);
                 return;

@@ -55,6 +55,11 @@ final class SessionTable {
                 if (inUse.replace(key, stale, fresh)) {
                     return fresh;
                 }
+            } else if (current.version() < fresh.version()) {
+                // Installed from an older read than ours: new requests get ours.
+                if (inUse.replace(key, current, fresh)) {
+                    return fresh;
+                }
             } else if (current.tryAcquire()) {
                 return current;
             } else {

@@ -11,17 +11,22 @@
 -- meta:lastAccessedTime is set to Redis' clock, never moved back. The deadline and the TTLs follow
 -- from the hash as it stands after the write, so a save from a copy that did not change
 -- meta:maxInactiveInterval never undoes another node's change to it.
--- Returns the new meta:version, or -1 when ARGV[1] is '1' and the session does not exist.
+-- Returns the new meta:version, or -1 when ARGV[1] is '1' and the session does not exist or its
+-- deadline passed (it then awaits its expiry claim).
 local f = redis.call('HMGET', KEYS[1], 'meta:lastAccessedTime', 'meta:maxInactiveInterval')
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
 if ARGV[1] == '1' then
   if not f[2] and not f[1] and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
+  -- Past its deadline the session belongs to the expiry claim: a late save never revives it.
+  local stored = tonumber(f[2]) or 0
+  if stored > 0 and (tonumber(f[1]) or 0) + stored * 1000 <= now then return -1 end
 else
   redis.call('DEL', KEYS[1])
   f = {false, false}
 end
 local max = tonumber(ARGV[5] ~= '' and ARGV[5] or f[2]) or 0
-local t = redis.call('TIME')
-local last = math.max(tonumber(f[1]) or 0, t[1] * 1000 + math.floor(t[2] / 1000))
+local last = math.max(tonumber(f[1]) or 0, now)
 local n = tonumber(ARGV[6])
 local pairsEnd = 6 + 2 * n
 redis.call('HSET', KEYS[1], 'meta:lastAccessedTime', string.format('%.0f', last),
