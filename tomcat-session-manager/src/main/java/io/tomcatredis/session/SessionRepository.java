@@ -5,6 +5,7 @@ import io.tomcatredis.session.store.RedisSessionStore;
 import io.tomcatredis.session.store.SessionChanges;
 import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.StoredSession;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.juli.logging.Log;
@@ -56,26 +57,56 @@ final class SessionRepository {
             return null;
         }
         RedisSession inUse = table.acquire(id);
-        LoadResult result = loadOrRelease(id, inUse);
-        if (result instanceof LoadResult.Unchanged) {
-            return inUse;
-        }
         if (inUse != null) {
-            release(inUse);
-        }
-        if (result instanceof LoadResult.Loaded loaded) {
-            RedisSession fresh = restore(id, loaded.session());
-            fresh.tryAcquire();
-            RedisSession installed = table.install(fresh, inUse);
-            if (installed == fresh) {
-                fresh.activate();
+            LoadResult checked = loadOrRelease(id, inUse);
+            if (checked instanceof LoadResult.Unchanged) {
+                return inUse;
             }
-            return installed;
+            release(inUse);
+            if (!(checked instanceof LoadResult.Loaded)) {
+                // Redis no longer has it: nobody on this node may go on using it.
+                drop(inUse);
+                return absentOrExpired(id, checked);
+            }
         }
-        if (inUse != null) {
-            // Redis no longer has it: nobody on this node may go on using it.
-            drop(inUse);
+        ReentrantLock loading = table.loadingLock(id);
+        LoadResult result;
+        loading.lock();
+        try {
+            RedisSession current = table.acquire(id);
+            if (current != null && current != inUse) {
+                // Another request of this node loaded it meanwhile: the same check as for any object in use.
+                result = loadOrRelease(id, current);
+                if (result instanceof LoadResult.Unchanged) {
+                    return current;
+                }
+                release(current);
+                if (!(result instanceof LoadResult.Loaded)) {
+                    drop(current);
+                }
+                inUse = current;
+            } else {
+                if (current != null) {
+                    release(current);
+                }
+                result = store.load(id, 0);
+            }
+            if (result instanceof LoadResult.Loaded loaded) {
+                RedisSession fresh = restore(id, loaded.session());
+                fresh.tryAcquire();
+                RedisSession installed = table.install(fresh, inUse);
+                if (installed == fresh) {
+                    fresh.activate();
+                }
+                return installed;
+            }
+        } finally {
+            loading.unlock();
         }
+        return absentOrExpired(id, result);
+    }
+
+    private RedisSession absentOrExpired(String id, LoadResult result) {
         if (result instanceof LoadResult.Expired) {
             expire(id);
         }

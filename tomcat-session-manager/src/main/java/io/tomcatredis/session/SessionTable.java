@@ -3,6 +3,7 @@ package io.tomcatredis.session;
 import io.tomcatredis.session.store.SessionKeys;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The session objects this node holds in memory: exactly those that requests in flight use, keyed
@@ -13,7 +14,26 @@ import java.util.concurrent.ConcurrentMap;
  */
 final class SessionTable {
 
+    private static final int STRIPES = 64;
+
     private final ConcurrentMap<String, RedisSession> inUse = new ConcurrentHashMap<>();
+    private final ReentrantLock[] loading = new ReentrantLock[STRIPES];
+
+    SessionTable() {
+        for (int i = 0; i < STRIPES; i++) {
+            loading[i] = new ReentrantLock();
+        }
+    }
+
+    /**
+     * The lock under which a session is loaded into the table: one load of a session at a time on
+     * this node, so an object is never installed from a read older than a save another object of
+     * the same session made meanwhile (that object's save precedes its release, and a load under
+     * the lock either finds it in use or comes after its save).
+     */
+    ReentrantLock loadingLock(String sessionId) {
+        return loading[Math.floorMod(SessionKeys.baseId(sessionId).hashCode(), STRIPES)];
+    }
 
     /** The object in use for {@code sessionId}, acquired for one more request; null if none. */
     RedisSession acquire(String sessionId) {
@@ -55,7 +75,7 @@ final class SessionTable {
                 if (inUse.replace(key, stale, fresh)) {
                     return fresh;
                 }
-            } else if (current.version() < fresh.version()) {
+            } else if (isOlder(current, fresh)) {
                 // Installed from an older read than ours: new requests get ours.
                 if (inUse.replace(key, current, fresh)) {
                     return fresh;
@@ -65,6 +85,16 @@ final class SessionTable {
             } else {
                 inUse.remove(key, current);
             }
+        }
+    }
+
+    /** Compared once no save of {@code current} is in flight, whose new version would look newer. */
+    private static boolean isOlder(RedisSession current, RedisSession fresh) {
+        current.saveLock().lock();
+        try {
+            return current.version() < fresh.version();
+        } finally {
+            current.saveLock().unlock();
         }
     }
 
