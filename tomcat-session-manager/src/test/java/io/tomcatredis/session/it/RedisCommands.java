@@ -35,6 +35,11 @@ final class RedisCommands {
                     }
                     String command = line.substring("cmdstat_".length(), line.indexOf(':'));
                     long count = Long.parseLong(line.replaceAll("^[^:]*:calls=(\\d+),.*", "$1"));
+                    // A script Redis does not know yet (after a restart or failover) answers NOSCRIPT
+                    // and is sent again with EVAL: the failed EVALSHA did no work.
+                    if (line.contains("failed_calls=")) {
+                        count -= Long.parseLong(line.replaceAll("^.*failed_calls=(\\d+).*$", "$1"));
+                    }
                     if (!command.equals("info") && !command.startsWith("config")) {
                         calls.merge(command, count, Long::sum);
                     }
