@@ -3,6 +3,7 @@ package io.tomcatredis.cache;
 import jakarta.servlet.http.HttpServletRequest;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -43,6 +44,26 @@ final class HttpCaching {
             }
         }
         return directives;
+    }
+
+    /** The directives of every value of a Cache-Control header that may be repeated. */
+    static Map<String, String> cacheControl(Collection<String> headers) {
+        Map<String, String> directives = new HashMap<>();
+        for (String header : headers) {
+            directives.putAll(cacheControl(header));
+        }
+        return directives;
+    }
+
+    /** {@code private}, {@code no-store} or {@code no-cache}: never stored by a shared cache here (RFC 9111 5.2.2). */
+    static boolean forbidsSharedStorage(Map<String, String> directives) {
+        return directives.containsKey("private") || directives.containsKey("no-store")
+                || directives.containsKey("no-cache");
+    }
+
+    /** {@code public} or {@code s-maxage}: the response says a shared cache may keep it for anyone (RFC 9111 3.5). */
+    static boolean explicitlyShared(Map<String, String> directives) {
+        return directives.containsKey("public") || directives.containsKey("s-maxage");
     }
 
     static long seconds(Map<String, String> directives, String name) {

@@ -40,13 +40,40 @@ final class PageServlet extends HttpServlet {
                 Thread.currentThread().interrupt();
             }
         }
+        if (path.equals("/catalog/euro")) {
+            // No charset anywhere: the webapp's <response-character-encoding> applies.
+            response.setContentType("text/html");
+            response.getWriter().write("price 5 \u20ac");
+            return;
+        }
         response.setContentType("text/html;charset=UTF-8");
         switch (path) {
             case "/session/login" -> {
                 HttpSession session = request.getSession();
                 session.setAttribute("user", request.getParameter("user"));
-                response.getWriter().write("logged in");
+                response.getWriter().write("logged in " + session.getId());
             }
+            case "/catalog/greeting" -> {
+                // The user put in a request attribute by the filter ahead of the cache (AheadFilter).
+                Object user = request.getAttribute("user");
+                response.getWriter().write("Hello " + (user == null ? "guest" : user) + " #" + render);
+            }
+            case "/catalog/locale" -> response.getWriter().write("locale " + request.getLocale() + " #" + render);
+            case "/catalog/locales" -> {
+                StringBuilder text = new StringBuilder("locales");
+                request.getLocales().asIterator().forEachRemaining(l -> text.append(' ').append(l));
+                response.getWriter().write(text.append(" #").append(render).toString());
+            }
+            case "/catalog/locale-ahead" -> response.getWriter().write("locale " + request.getAttribute("locale")
+                    + " #" + render);
+            case "/catalog/encoded-links" -> response.getWriter().write("<a href=\""
+                    + response.encodeURL(request.getContextPath() + "/catalog/next") + "\">next</a> #" + render);
+            case "/catalog/crlf" -> {
+                response.setHeader("X-Note", "a\r\nSet-Cookie: evil=1");
+                response.addHeader("X-Other", "b\nX-Injected: 1");
+                response.getWriter().write("crlf");
+            }
+
             case "/catalog/boom" -> throw new IllegalStateException("render failed");
             case "/catalog/work" -> {
                 // A page that costs something to render, like a template over a database query.
@@ -110,6 +137,8 @@ final class PageServlet extends HttpServlet {
                 }
                 response.getWriter().write("short #" + render);
             }
+            case "/catalog/language-ahead" -> response.getWriter().write("lang "
+                    + request.getHeader("Accept-Language") + " #" + render);
             case "/catalog/language" -> {
                 response.setHeader("Vary", "Accept-Language");
                 response.getWriter().write("lang " + request.getHeader("Accept-Language") + " #" + render);

@@ -1,0 +1,175 @@
+package io.tomcatredis.cache;
+
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.util.Collection;
+import java.util.Enumeration;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * Phase 1, before the application runs: which requests go past the cache at once ("pass"), and
+ * what the others are keyed on. Only what the request and the response say when the filter is
+ * reached counts here; what the application reads is watched in the render phase. In doubt, pass.
+ */
+final class RequestClassifier {
+
+    /** The outcome: an unsafe method, a reason to pass, or a request for the cache. */
+    record Classification(boolean unsafe, BypassReason pass, CacheRequest request) {
+    }
+
+    private static final Set<String> UNSAFE_METHODS = Set.of("POST", "PUT", "PATCH", "DELETE");
+    /** Request attributes the container sets for its own dispatching, whatever the request. */
+    private static final Set<String> CONTAINER_ATTRIBUTES = Set.of("org.apache.catalina.core.DISPATCHER_TYPE",
+            "org.apache.catalina.core.DISPATCHER_REQUEST_PATH");
+
+    private final CacheSettings settings;
+
+    RequestClassifier(CacheSettings settings) {
+        this.settings = settings;
+    }
+
+    Classification classify(HttpServletRequest request, HttpServletResponse response) {
+        String method = request.getMethod();
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+            return UNSAFE_METHODS.contains(method) ? new Classification(true, BypassReason.METHOD, null)
+                    : pass(BypassReason.METHOD);
+        }
+        if (!hostAllowed(request)) {
+            return pass(BypassReason.HOST);
+        }
+        if (request.isRequestedSessionIdFromURL()) {
+            return pass(BypassReason.SESSION_ID);
+        }
+        String raw = request.getRequestURI();
+        String rawContext = request.getContextPath();
+        String containerPath = CanonicalUrl.containerPath(request);
+        if (raw.indexOf(';') >= 0 || !raw.startsWith(rawContext)
+                || !containerPath.equals(CanonicalUrl.decodePath(raw.substring(rawContext.length())))) {
+            // The container routes on a path we cannot derive from the one sent: never guess.
+            return pass(BypassReason.PATH);
+        }
+        long ruleTtl = settings.ruleTtlSeconds(containerPath);
+        if (ruleTtl < 0) {
+            return pass(BypassReason.NOT_INCLUDED);
+        }
+        if (noCacheRequested(request)) {
+            return pass(BypassReason.REQUEST_NO_CACHE);
+        }
+        if (request.getHeader("Content-Type") != null || request.getHeader("Transfer-Encoding") != null
+                || request.getContentLengthLong() > 0) {
+            return pass(BypassReason.REQUEST_BODY);
+        }
+        if (request.getRequestedSessionId() != null || request.getSession(false) != null) {
+            return pass(BypassReason.SESSION_ID);
+        }
+        if (request.getAuthType() != null || request.getUserPrincipal() != null) {
+            return pass(BypassReason.AUTHENTICATED);
+        }
+        BypassReason ahead = responseAhead(response);
+        if (ahead != null) {
+            return pass(ahead);
+        }
+        String contextPath = request.getServletContext().getContextPath();
+        String url = CanonicalUrl.of(request.getScheme(), request.getServerName(), contextPath + containerPath,
+                request.getQueryString());
+        String aheadVary = varyNames(response.getHeaders("Vary"));
+        String baseKey = aheadVary.isEmpty() ? url : CanonicalUrl.variant(url, aheadVary, request);
+        boolean rawUriCanonical = rawContext.equals(contextPath)
+                && raw.substring(rawContext.length()).equals(CanonicalUrl.encodePath(containerPath));
+        return new Classification(false, null, new CacheRequest(method.equals("HEAD"), url, baseKey, aheadVary,
+                ruleTtl, credentialed(request), rawUriCanonical, aheadAttributes(request)));
+    }
+
+    /** Whether the Host is one of {@code allowedHosts}; also for evicting after an unsafe method. */
+    boolean hostAllowed(HttpServletRequest request) {
+        return settings.allowedHosts().contains(request.getServerName().toLowerCase(Locale.ROOT));
+    }
+
+    private static Classification pass(BypassReason reason) {
+        return new Classification(false, reason, null);
+    }
+
+    private static boolean noCacheRequested(HttpServletRequest request) {
+        Map<String, String> directives = HttpCaching.cacheControl(request.getHeader("Cache-Control"));
+        String pragma = request.getHeader("Pragma");
+        return directives.containsKey("no-cache") || directives.containsKey("no-store")
+                || pragma != null && pragma.toLowerCase(Locale.ROOT).contains("no-cache");
+    }
+
+    /**
+     * What a filter ahead of this one already put on the response counts as the application's:
+     * a cookie, {@code Cache-Control: private/no-store/no-cache}, {@code Vary: *}.
+     */
+    private static BypassReason responseAhead(HttpServletResponse response) {
+        if (!response.getHeaders("Set-Cookie").isEmpty()) {
+            return BypassReason.SET_COOKIE;
+        }
+        if (HttpCaching.forbidsSharedStorage(HttpCaching.cacheControl(response.getHeaders("Cache-Control")))) {
+            return BypassReason.CACHE_CONTROL;
+        }
+        if (varyNames(response.getHeaders("Vary")).contains("*")) {
+            return BypassReason.VARY_STAR;
+        }
+        return null;
+    }
+
+    /** A cookie not listed in {@code ignoredCookies}, or credentials. */
+    private boolean credentialed(HttpServletRequest request) {
+        if (request.getHeader("Authorization") != null || request.getHeader("Proxy-Authorization") != null) {
+            return true;
+        }
+        Enumeration<String> cookies = request.getHeaders("Cookie");
+        while (cookies != null && cookies.hasMoreElements()) {
+            if (personalCookie(cookies.nextElement(), settings)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether a {@code Cookie} header value carries a cookie that is not ignored (a malformed one counts). */
+    static boolean personalCookie(String header, CacheSettings settings) {
+        for (String pair : header.split(";")) {
+            String trimmed = pair.trim();
+            if (trimmed.isEmpty()) {
+                continue;
+            }
+            int equals = trimmed.indexOf('=');
+            String name = (equals < 0 ? trimmed : trimmed.substring(0, equals)).trim();
+            if (!settings.cookieIgnored(name)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Lower-case header names of Vary values, without Accept-Encoding (the cache's own), comma-separated. */
+    static String varyNames(Collection<String> varyHeaders) {
+        TreeSet<String> names = new TreeSet<>();
+        for (String header : varyHeaders) {
+            for (String name : header.split(",")) {
+                String lower = name.trim().toLowerCase(Locale.ROOT);
+                if (!lower.isEmpty() && !lower.equals("accept-encoding")) {
+                    names.add(lower);
+                }
+            }
+        }
+        return String.join(",", names);
+    }
+
+    private static Set<String> aheadAttributes(HttpServletRequest request) {
+        Set<String> names = new HashSet<>();
+        Enumeration<String> all = request.getAttributeNames();
+        while (all != null && all.hasMoreElements()) {
+            String name = all.nextElement();
+            if (!CONTAINER_ATTRIBUTES.contains(name)) {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+}
