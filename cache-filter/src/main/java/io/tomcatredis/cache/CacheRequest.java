@@ -15,12 +15,10 @@ import java.util.Set;
  * @param credentialed whether it carries a cookie not in {@code ignoredCookies}, or credentials
  *     ({@code Authorization}): such a request is served, and creates, only entries whose response
  *     said they may be shared
- * @param rawUriCanonical whether the request URI as sent is the canonical encoding of the key's
- *     path, so that a page built from {@code getRequestURI()} is a function of the key
  * @param aheadAttributes names of the request attributes set before the filter was reached
  */
 record CacheRequest(boolean head, String url, String baseKey, String aheadVary, long ruleTtlSeconds,
-        boolean credentialed, boolean rawUriCanonical, Set<String> aheadAttributes) {
+        boolean credentialed, Set<String> aheadAttributes) {
 
     /** Whether {@code entry} may be served to this request. */
     boolean mayBeServed(CachedResponse entry) {

@@ -1,10 +1,6 @@
 package io.tomcatredis.cache;
 
 import jakarta.servlet.http.HttpServletRequest;
-import java.io.ByteArrayOutputStream;
-import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
@@ -56,48 +52,10 @@ final class CanonicalUrl {
     }
 
     /**
-     * Percent-decodes a raw path as UTF-8 (as Tomcat's default {@code URIEncoding}), or returns
-     * null when it is not valid: a stray {@code %}, bytes that are not UTF-8, or a decoded NUL,
-     * backslash or slash ({@code %2F}) the container may treat differently from us.
+     * The one encoding of a decoded path this filter caches: UTF-8, upper-case hex, and only the
+     * characters RFC 3986 allows unencoded in a segment left as they are (not {@code ;}, which
+     * starts a path parameter). A request URI in any other form is passed.
      */
-    static String decodePath(String raw) {
-        if (raw.indexOf('%') < 0) {
-            return raw.indexOf('\\') >= 0 ? null : raw;
-        }
-        ByteArrayOutputStream bytes = new ByteArrayOutputStream(raw.length());
-        for (int i = 0; i < raw.length(); i++) {
-            char c = raw.charAt(i);
-            if (c == '%') {
-                if (i + 2 >= raw.length()) {
-                    return null;
-                }
-                int high = Character.digit(raw.charAt(i + 1), 16);
-                int low = Character.digit(raw.charAt(i + 2), 16);
-                if (high < 0 || low < 0) {
-                    return null;
-                }
-                int b = high * 16 + low;
-                if (b == 0 || b == '/' || b == '\\') {
-                    return null;
-                }
-                bytes.write(b);
-                i += 2;
-            } else if (c > 0x7f || c == '\\') {
-                return null;
-            } else {
-                bytes.write(c);
-            }
-        }
-        try {
-            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes.toByteArray()))
-                    .toString();
-        } catch (CharacterCodingException e) {
-            return null;
-        }
-    }
-
-    /** The one encoding of a decoded path this filter considers canonical: UTF-8, upper-case hex. */
     static String encodePath(String decoded) {
         StringBuilder out = new StringBuilder(decoded.length() + 16);
         for (byte b : decoded.getBytes(StandardCharsets.UTF_8)) {

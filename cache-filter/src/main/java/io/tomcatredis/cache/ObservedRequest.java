@@ -31,8 +31,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * unstorable: a session or user (even looked for and not found, the page is then served only to
  * requests without credentials), cookies and credentials, the locale, client and server
  * addresses, ports, protocol and request ids, request attributes set ahead of the filter, the
- * body, the header names, a request URI that is not the canonical form of the key, and request
- * headers the response does not name in {@code Vary}.
+ * body, the header names, and request headers the response does not name in {@code Vary}.
  */
 final class ObservedRequest extends HttpServletRequestWrapper {
 
@@ -50,8 +49,9 @@ final class ObservedRequest extends HttpServletRequestWrapper {
             Map.entry("getParameterMap()", "from the query string, part of the key (no body is parsed)"),
             Map.entry("getQueryString()", "part of the key"),
             Map.entry("getScheme()", "part of the key"),
+            Map.entry("getServerName()", "part of the key (a host name not in lower case is passed)"),
+            Map.entry("getRequestURI()", "the canonical form of the key's path (any other form is passed)"),
             Map.entry("isSecure()", "follows the scheme, part of the key"),
-            Map.entry("getServerName()", "part of the key"),
             Map.entry("getMethod()", "GET or HEAD, and a HEAD never creates an entry"),
             Map.entry("getContextPath()", "the webapp's, the same for every request (a raw one that differs is passed)"),
             Map.entry("getServletPath()", "part of the key's path"),
@@ -364,22 +364,10 @@ final class ObservedRequest extends HttpServletRequestWrapper {
         return super.getServletConnection();
     }
 
-    // The URI as sent.
-
-    @Override
-    public String getRequestURI() {
-        if (!cacheRequest.rawUriCanonical()) {
-            read(BypassReason.RAW_URI);
-        }
-        return super.getRequestURI();
-    }
-
+    /** The port is not part of the key; the scheme, host and path are. */
     @Override
     public StringBuffer getRequestURL() {
         read(BypassReason.CONNECTION);
-        if (!cacheRequest.rawUriCanonical()) {
-            read(BypassReason.RAW_URI);
-        }
         return super.getRequestURL();
     }
 

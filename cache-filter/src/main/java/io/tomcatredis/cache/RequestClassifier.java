@@ -38,18 +38,19 @@ final class RequestClassifier {
             return UNSAFE_METHODS.contains(method) ? new Classification(true, BypassReason.METHOD, null)
                     : pass(BypassReason.METHOD);
         }
-        if (!hostAllowed(request)) {
+        String host = request.getServerName();
+        if (!hostAllowed(request) || !host.equals(host.toLowerCase(Locale.ROOT))) {
             return pass(BypassReason.HOST);
         }
         if (request.isRequestedSessionIdFromURL()) {
             return pass(BypassReason.SESSION_ID);
         }
-        String raw = request.getRequestURI();
-        String rawContext = request.getContextPath();
+        String contextPath = request.getServletContext().getContextPath();
         String containerPath = CanonicalUrl.containerPath(request);
-        if (raw.indexOf(';') >= 0 || !raw.startsWith(rawContext)
-                || !containerPath.equals(CanonicalUrl.decodePath(raw.substring(rawContext.length())))) {
-            // The container routes on a path we cannot derive from the one sent: never guess.
+        if (!request.getRequestURI().equals(contextPath + CanonicalUrl.encodePath(containerPath))) {
+            // Not the one canonical form of the path the container routes on: a page built from
+            // the URI as sent would differ from the cached one, and a form we cannot derive the
+            // container's path from could match other rules than the container's mapping.
             return pass(BypassReason.PATH);
         }
         long ruleTtl = settings.ruleTtlSeconds(containerPath);
@@ -73,15 +74,12 @@ final class RequestClassifier {
         if (ahead != null) {
             return pass(ahead);
         }
-        String contextPath = request.getServletContext().getContextPath();
-        String url = CanonicalUrl.of(request.getScheme(), request.getServerName(), contextPath + containerPath,
+        String url = CanonicalUrl.of(request.getScheme(), host, contextPath + containerPath,
                 request.getQueryString());
         String aheadVary = varyNames(response.getHeaders("Vary"));
         String baseKey = aheadVary.isEmpty() ? url : CanonicalUrl.variant(url, aheadVary, request);
-        boolean rawUriCanonical = rawContext.equals(contextPath)
-                && raw.substring(rawContext.length()).equals(CanonicalUrl.encodePath(containerPath));
         return new Classification(false, null, new CacheRequest(method.equals("HEAD"), url, baseKey, aheadVary,
-                ruleTtl, credentialed(request), rawUriCanonical, aheadAttributes(request)));
+                ruleTtl, credentialed(request), aheadAttributes(request)));
     }
 
     /** Whether the Host is one of {@code allowedHosts}; also for evicting after an unsafe method. */
