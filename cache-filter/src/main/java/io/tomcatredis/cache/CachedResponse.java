@@ -22,11 +22,13 @@ import java.util.TreeSet;
  * {@code status}, {@code headers} (one {@code name: value} line each, with {@code \\}, CR, LF, and
  * in names {@code :}, escaped as {@code \\\\}, {@code \\r}, {@code \\n}, {@code \\c}), {@code body},
  * {@code gzip}, {@code length}, {@code etag}, {@code stored}, {@code fresh}, {@code stale} (epoch
- * ms), {@code tags}, {@code anonymous}, {@code shared} ("1" or "0").
+ * ms), {@code tags}, {@code anonymous}, {@code shared} ("1" or "0"), {@code locale} (the language tag
+ * the application set with {@code setLocale}, replayed the same way so that the container sends
+ * {@code Content-Language} and its charset as it did; "" for none).
  */
 record CachedResponse(String key, int status, List<Header> headers, byte[] body, boolean gzipped, int length,
         String etag, long storedAt, long freshUntil, long staleUntil, Set<String> tags, boolean anonymousOnly,
-        boolean shared) {
+        boolean shared, String locale) {
 
     static final String FORMAT = "2";
 
@@ -54,6 +56,7 @@ record CachedResponse(String key, int status, List<Header> headers, byte[] body,
         hash.put("tags", utf8(String.join(" ", new TreeSet<>(tags))));
         hash.put("anonymous", utf8(anonymousOnly ? "1" : "0"));
         hash.put("shared", utf8(shared ? "1" : "0"));
+        hash.put("locale", utf8(locale == null ? "" : locale));
         return hash;
     }
 
@@ -83,7 +86,8 @@ record CachedResponse(String key, int status, List<Header> headers, byte[] body,
                     hash.get("body"), "1".equals(text(hash, "gzip")), Integer.parseInt(text(hash, "length")),
                     text(hash, "etag"), Long.parseLong(text(hash, "stored")), Long.parseLong(text(hash, "fresh")),
                     Long.parseLong(text(hash, "stale")), tags.isEmpty() ? Set.of() : Set.of(tags.split(" ")),
-                    !"0".equals(text(hash, "anonymous")), "1".equals(text(hash, "shared")));
+                    !"0".equals(text(hash, "anonymous")), "1".equals(text(hash, "shared")),
+                    text(hash, "locale").isEmpty() ? null : text(hash, "locale"));
         } catch (RuntimeException e) {
             return null;
         }

@@ -81,10 +81,11 @@ final class CapturingResponse extends HttpServletResponseWrapper {
      * @param setsCookie whether the application added a cookie
      * @param sessionEncoded whether {@code encodeURL}/{@code encodeRedirectURL} put a session id into a URL
      * @param trailers whether the application set trailer fields
+     * @param locale the language tag of the locale the application set, or null
      */
     record Rendered(int status, List<CachedResponse.Header> headers, List<CachedResponse.Header> onResponse,
             String contentType, BypassReason through, boolean setsCookie, boolean sessionEncoded, boolean trailers,
-            byte[] body) {
+            byte[] body, String locale) {
 
         /** The values of a header, set by the application or ahead of it. */
         List<String> values(String name) {
@@ -108,12 +109,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
                 ahead.add(new CachedResponse.Header(name, value));
             }
         }
-        List<CachedResponse.Header> recorded = new ArrayList<>(headers);
-        if (contentLanguage != null) {
-            recorded.add(new CachedResponse.Header("Content-Language", contentLanguage));
-        }
-        return new Rendered(status, List.copyOf(recorded), List.copyOf(ahead), real.getContentType(), throughReason,
-                !cookies.isEmpty() || containsHeader("Set-Cookie"), sessionEncoded, trailers, body.toByteArray());
+        return new Rendered(status, List.copyOf(headers), List.copyOf(ahead), real.getContentType(), throughReason,
+                !cookies.isEmpty() || containsHeader("Set-Cookie"), sessionEncoded, trailers, body.toByteArray(),
+                contentLanguage);
     }
 
     /** Why the response went through to the client unstored, or null while it is held back. */

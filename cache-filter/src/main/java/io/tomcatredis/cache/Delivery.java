@@ -6,6 +6,7 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
+import java.util.Locale;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -23,6 +24,10 @@ final class Delivery {
     /** An entry, as a HIT, STALE, or the MISS that just stored it. */
     void serve(CachedResponse entry, String outcome, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
+        if (entry.locale() != null) {
+            // Before the content type: an explicit charset in it wins, as it did for the application.
+            response.setLocale(Locale.forLanguageTag(entry.locale()));
+        }
         for (CachedResponse.Header header : entry.headers()) {
             if (header.name().equalsIgnoreCase("Content-Type")) {
                 response.setContentType(header.value());

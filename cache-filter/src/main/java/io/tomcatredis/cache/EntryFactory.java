@@ -62,7 +62,7 @@ final class EntryFactory {
                 "stale-while-revalidate"), HttpCaching.seconds(decision.control(), "stale-if-error")));
         return new CachedResponse(key, rendered.status(), headers, gzip ? gzip(raw) : raw, gzip, raw.length,
                 etag != null ? etag : strongEtag(raw), now, fresh, fresh + Math.max(0, staleWindow) * 1000, tags,
-                anonymousOnly, decision.shared());
+                anonymousOnly, decision.shared(), rendered.locale());
     }
 
     private static String strongEtag(byte[] body) {

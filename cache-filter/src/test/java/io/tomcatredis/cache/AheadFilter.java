@@ -46,6 +46,7 @@ final class AheadFilter implements Filter {
                 case "cookie" -> response.addCookie(new Cookie("visitor", "v" + System.nanoTime()));
                 case "vary" -> response.setHeader("Vary", "Accept-Language");
                 case "locale" -> request.setAttribute("locale", request.getLocale().toLanguageTag());
+                case "session" -> request.getSession(true);
                 default -> throw new IllegalArgumentException(ahead);
             }
         }

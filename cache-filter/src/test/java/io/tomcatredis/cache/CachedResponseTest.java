@@ -14,7 +14,7 @@ class CachedResponseTest {
 
     private static CachedResponse entry(List<CachedResponse.Header> headers) {
         return new CachedResponse("https://h/p", 200, headers, "body".getBytes(StandardCharsets.UTF_8), false, 4,
-                "\"e\"", 1, 2, 3, Set.of("t1", "t2"), true, false);
+                "\"e\"", 1, 2, 3, Set.of("t1", "t2"), true, false, "ja-JP");
     }
 
     private static List<byte[]> flat(Map<String, byte[]> hash) {
@@ -40,6 +40,7 @@ class CachedResponseTest {
         assertThat(read.headers()).containsExactlyElementsOf(headers);
         assertThat(read.anonymousOnly()).isTrue();
         assertThat(read.shared()).isFalse();
+        assertThat(read.locale()).isEqualTo("ja-JP");
         assertThat(read.tags()).containsExactlyInAnyOrder("t1", "t2");
     }
 

@@ -40,6 +40,40 @@ final class PageServlet extends HttpServlet {
                 Thread.currentThread().interrupt();
             }
         }
+        switch (path) {
+            case "/catalog/japanese" -> {
+                // The charset comes from the webapp's locale-encoding mapping.
+                response.setContentType("text/html");
+                response.setLocale(java.util.Locale.JAPAN);
+                response.getWriter().write("\u65e5\u672c");
+                return;
+            }
+            case "/catalog/late-charset" -> {
+                response.getWriter().write("\u20ac");
+                response.setContentType("text/plain;charset=ISO-8859-1");
+                response.setCharacterEncoding("UTF-16");
+                return;
+            }
+            case "/catalog/png" -> {
+                response.setContentType("image/png");
+                byte[] bytes = new byte[256];
+                for (int i = 0; i < bytes.length; i++) {
+                    bytes[i] = (byte) i;
+                }
+                response.getOutputStream().write(bytes);
+                return;
+            }
+            case "/catalog/odd-headers" -> {
+                response.setContentType("text/html;charset=UTF-8");
+                response.setHeader("X-Price", "5 \u20ac caf\u00e9");
+                response.setHeader("X-Control", "a\u0000b\tc\u007fd");
+                response.addHeader("X-Only-Cr", "a\rSet-Cookie: x=1");
+                response.getWriter().write("odd");
+                return;
+            }
+            default -> {
+            }
+        }
         if (path.equals("/catalog/euro")) {
             // No charset anywhere: the webapp's <response-character-encoding> applies.
             response.setContentType("text/html");

@@ -29,7 +29,7 @@ class StorabilityTest {
             headers.add(new CachedResponse.Header(headerPairs[i], headerPairs[i + 1]));
         }
         return new CapturingResponse.Rendered(status, headers, ahead, "text/html;charset=UTF-8", null, false, false,
-                false, new byte[0]);
+                false, new byte[0], null);
     }
 
     private static BypassReason reason(CacheRequest request, ObservedRequest.Observation observed,
@@ -61,10 +61,10 @@ class StorabilityTest {
         assertThat(reason(ANONYMOUS, read(BypassReason.PERSONAL_SESSION), rendered(500, "Cache-Control", "private")))
                 .as("status before what was read").isEqualTo(BypassReason.STATUS);
         CapturingResponse.Rendered encoded = new CapturingResponse.Rendered(200, List.of(), List.of(), null, null,
-                false, true, false, new byte[0]);
+                false, true, false, new byte[0], null);
         assertThat(reason(ANONYMOUS, NOTHING, encoded)).isEqualTo(BypassReason.SESSION_IN_URL);
         CapturingResponse.Rendered flushed = new CapturingResponse.Rendered(200, List.of(), List.of(), null,
-                BypassReason.FLUSHED, false, false, false, new byte[0]);
+                BypassReason.FLUSHED, false, false, false, new byte[0], null);
         assertThat(reason(ANONYMOUS, NOTHING, flushed)).isEqualTo(BypassReason.FLUSHED);
     }
 

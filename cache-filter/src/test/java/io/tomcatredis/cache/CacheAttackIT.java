@@ -1,0 +1,146 @@
+package io.tomcatredis.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tomcatredis.testsupport.Await;
+import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import java.time.Duration;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue 13, the adversarial pass: other inputs of the same kinds as the issue's, odd request
+ * lines and Redis paused, against the application of {@link CacheSafetyIT} on two nodes.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CacheAttackIT {
+
+    @RegisterExtension
+    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone();
+
+    private CacheNode one;
+    private CacheNode two;
+
+    @BeforeAll
+    void start() {
+        Map<String, String> params = Map.of("redisUri", REDIS.get().uri(), "include", "/catalog/* 60, /p/* 60",
+                "exclude", "/p/private/*", "allowedHosts", "127.0.0.1, localhost", "ignoredCookies", "_ga*",
+                "timeoutMillis", "300", "circuitBreakerMillis", "200");
+        one = CacheNode.start("attack1", params, CacheSafetyIT::applicationAhead);
+        two = CacheNode.start("attack2", params, CacheSafetyIT::applicationAhead);
+    }
+
+    @AfterAll
+    void stop() {
+        one.close();
+        two.close();
+    }
+
+    @BeforeEach
+    void empty() {
+        REDIS.get().flushAll();
+        PageServlet.RENDERS.clear();
+    }
+
+    private void assertCachedCopyIsByteIdentical(String path) {
+        String miss = Http.rawGet(one.port(), "/shop" + path, "127.0.0.1");
+        String hit = Http.rawGet(two.port(), "/shop" + path, "127.0.0.1");
+        String uncached = Http.rawGet(two.port(), "/shop" + path, "127.0.0.1", "Cache-Control: no-cache");
+        assertThat(hit).as(path).contains("X-Cache: HIT");
+        assertThat(uncached).as(path).contains("X-Cache: BYPASS");
+        assertThat(CacheSafetyIT.comparable(hit)).as(path).isEqualTo(CacheSafetyIT.comparable(miss))
+                .isEqualTo(CacheSafetyIT.comparable(uncached));
+    }
+
+    @Test
+    void charsetFromTheLocaleEncodingMappingAndContentLanguageAreKept() {
+        assertCachedCopyIsByteIdentical("/catalog/japanese");
+        assertThat(Http.rawGet(two.port(), "/shop/catalog/japanese", "127.0.0.1"))
+                .contains("charset=Shift_JIS").contains("Content-Language: ja-JP");
+    }
+
+    @Test
+    void aCharsetSetAfterTheWriterIsIgnoredAsTheContainerDoes() {
+        assertCachedCopyIsByteIdentical("/catalog/late-charset");
+        assertThat(Http.rawGet(two.port(), "/shop/catalog/late-charset", "127.0.0.1"))
+                .contains("Content-Type: text/plain;charset=UTF-8");
+    }
+
+    @Test
+    void binaryBodiesAndHeaderValuesWithControlAndNonAsciiCharactersAreReplayedVerbatim() {
+        assertCachedCopyIsByteIdentical("/catalog/png");
+        assertCachedCopyIsByteIdentical("/catalog/odd-headers");
+        assertThat(Http.rawGet(two.port(), "/shop/catalog/odd-headers", "127.0.0.1"))
+                .doesNotContainIgnoringCase("\r\nSet-Cookie");
+    }
+
+    @Test
+    void aSessionAFilterAheadCreatedIsNeverShared() {
+        Http.Reply first = Http.get(one.url("/catalog/encoded-links?ahead=session"));
+        Http.Reply second = Http.get(one.url("/catalog/encoded-links?ahead=session"));
+        assertThat(first.text()).contains("jsessionid");
+        assertThat(second.text()).contains("jsessionid").isNotEqualTo(first.text());
+    }
+
+    @Test
+    void emptyCredentialsAndCookieHeadersCountAsWhatTheyAre() {
+        Http.Reply anonymous = Http.get(one.url("/catalog/greeting"));
+        Http.Reply emptyCookie = Http.rawGetReply(two.port(), "/shop/catalog/greeting", "127.0.0.1", "Cookie: ");
+        Http.Reply emptyAuthorization = Http.rawGetReply(two.port(), "/shop/catalog/greeting", "127.0.0.1",
+                "Authorization: ");
+        Http.Reply twoCookieHeaders = Http.rawGetReply(two.port(), "/shop/catalog/greeting", "127.0.0.1",
+                "Cookie: _ga=1", "Cookie: SESSION=mallory");
+
+        assertThat(emptyCookie.text()).as("no cookie in it: anonymous").isEqualTo(anonymous.text());
+        assertThat(emptyAuthorization.cache()).isNotEqualTo("HIT");
+        assertThat(twoCookieHeaders.text()).startsWith("Hello mallory");
+    }
+
+    @Test
+    void oddRequestLinesAndHostsPassOrAreKeyedAsTheContainerRoutesThem() {
+        Http.get(one.url("/catalog/page?id=odd"));
+        String absoluteForm = Http.rawGet(two.port(), "http://127.0.0.1:" + two.port()
+                + "/shop/catalog/page?id=odd", "127.0.0.1:" + two.port());
+        assertThat(absoluteForm).contains("page /catalog/page odd");
+        String trailingDot = Http.rawGet(two.port(), "/shop/catalog/page?id=odd", "localhost.");
+        assertThat(trailingDot).doesNotContain("X-Cache: HIT");
+        String upperCase = Http.rawGet(two.port(), "/shop/catalog/page?id=odd", "LOCALHOST");
+        assertThat(upperCase).contains("X-Cache: BYPASS");
+        String doubleEncoded = Http.rawGet(two.port(), "/shop/p/x/%252e%252e/private/data", "127.0.0.1");
+        assertThat(doubleEncoded).as("a literal %2e%2e segment is no traversal")
+                .contains("page /p/x/%2e%2e/private/data");
+        String backslash = Http.rawGet(two.port(), "/shop/p/x/..%5Cprivate/data", "127.0.0.1");
+        assertThat(backslash).doesNotContain("X-Cache: HIT");
+    }
+
+    @Test
+    void redisPausedPassesRequestsOnBothNodesAndNothingWrongIsServedAfterwards() {
+        Http.get(one.url("/catalog/greeting"));
+        REDIS.get().node().pause();
+        try {
+            for (int i = 0; i < 4; i++) {
+                CacheNode node = i % 2 == 0 ? one : two;
+                Http.Reply alice = Http.get(node.url("/catalog/greeting"), "Cookie", "SESSION=alice");
+                Http.Reply anonymous = Http.get(node.url("/catalog/locale"), "Accept-Language", i < 2 ? "de" : "fr");
+                assertThat(alice.status()).isEqualTo(200);
+                assertThat(alice.text()).startsWith("Hello alice");
+                assertThat(anonymous.text()).startsWith("locale " + (i < 2 ? "de" : "fr"));
+            }
+        } finally {
+            REDIS.get().node().resume();
+        }
+        Await.until(Duration.ofSeconds(10), "caching to resume on both nodes", () -> {
+            Http.get(one.url("/catalog/page?id=paused"));
+            return Http.get(two.url("/catalog/page?id=paused")).cache().equals("HIT")
+                    && Http.get(one.url("/catalog/page?id=paused")).cache().equals("HIT");
+        });
+        assertThat(Http.get(two.url("/catalog/greeting"), "Cookie", "SESSION=bob").text()).startsWith("Hello bob");
+        assertThat(Http.get(two.url("/catalog/greeting")).text()).startsWith("Hello guest");
+    }
+}
