@@ -67,9 +67,15 @@ final class ObservedRequest extends HttpServletRequestWrapper {
             Map.entry("isAsyncSupported()", "the same for every request of the mapping"),
             Map.entry("getAsyncContext()", "an async response goes through unstored"));
 
-    /** Headers the application may read without making the response depend on them. */
+    /**
+     * Headers the application may read without making the response depend on them: the cache
+     * answers validators and content codings itself, and a request carrying a body, a range or a
+     * precondition is passed (classification), so their absence is the same for every request
+     * an entry is served to.
+     */
     private static final Set<String> NEUTRAL = Set.of("accept-encoding", "if-none-match", "if-modified-since",
-            "content-type", "content-length");
+            "content-type", "content-length", "transfer-encoding", "range", "if-range", "if-match",
+            "if-unmodified-since");
 
     private final CacheRequest cacheRequest;
     private final CacheSettings settings;

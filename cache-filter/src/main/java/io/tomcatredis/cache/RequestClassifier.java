@@ -5,6 +5,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.util.Collection;
 import java.util.Enumeration;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
@@ -22,9 +23,11 @@ final class RequestClassifier {
     }
 
     private static final Set<String> UNSAFE_METHODS = Set.of("POST", "PUT", "PATCH", "DELETE");
-    /** Request attributes the container sets for its own dispatching, whatever the request. */
-    private static final Set<String> CONTAINER_ATTRIBUTES = Set.of("org.apache.catalina.core.DISPATCHER_TYPE",
-            "org.apache.catalina.core.DISPATCHER_REQUEST_PATH");
+    /** Prefixes of the request attributes Tomcat sets for its own use (dispatching, sendfile), whatever the request. */
+    private static final List<String> CONTAINER_ATTRIBUTES = List.of("org.apache.catalina.", "org.apache.tomcat.");
+    /** Range and precondition headers: the application answers them (206, 412), never an entry. */
+    static final List<String> RANGE_AND_PRECONDITIONS = List.of("Range", "If-Range", "If-Match",
+            "If-Unmodified-Since");
 
     private final CacheSettings settings;
 
@@ -59,6 +62,11 @@ final class RequestClassifier {
         }
         if (noCacheRequested(request)) {
             return pass(BypassReason.REQUEST_NO_CACHE);
+        }
+        for (String header : RANGE_AND_PRECONDITIONS) {
+            if (request.getHeader(header) != null) {
+                return pass(BypassReason.REQUEST_CONDITIONAL);
+            }
         }
         if (request.getHeader("Content-Type") != null || request.getHeader("Transfer-Encoding") != null
                 || request.getContentLengthLong() > 0) {
@@ -164,7 +172,7 @@ final class RequestClassifier {
         Enumeration<String> all = request.getAttributeNames();
         while (all != null && all.hasMoreElements()) {
             String name = all.nextElement();
-            if (!CONTAINER_ATTRIBUTES.contains(name)) {
+            if (CONTAINER_ATTRIBUTES.stream().noneMatch(name::startsWith)) {
                 names.add(name);
             }
         }

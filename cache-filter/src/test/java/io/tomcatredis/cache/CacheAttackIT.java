@@ -5,8 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tomcatredis.testsupport.Await;
 import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.StandaloneRedis;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+import org.apache.catalina.Context;
+import org.apache.catalina.servlets.DefaultServlet;
+import org.apache.catalina.startup.Tomcat;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,8 +39,21 @@ class CacheAttackIT {
         Map<String, String> params = Map.of("redisUri", REDIS.get().uri(), "include", "/catalog/* 60, /p/* 60",
                 "exclude", "/p/private/*", "allowedHosts", "127.0.0.1, localhost", "ignoredCookies", "_ga*",
                 "timeoutMillis", "300", "circuitBreakerMillis", "200");
-        one = CacheNode.start("attack1", params, CacheSafetyIT::applicationAhead);
-        two = CacheNode.start("attack2", params, CacheSafetyIT::applicationAhead);
+        one = CacheNode.start("attack1", params, CacheAttackIT::withStaticFiles);
+        two = CacheNode.start("attack2", params, CacheAttackIT::withStaticFiles);
+    }
+
+    /** The application of CacheSafetyIT, plus Tomcat's DefaultServlet serving files at /catalog/files/*. */
+    static void withStaticFiles(Context context) {
+        CacheSafetyIT.applicationAhead(context);
+        try {
+            Path files = Files.createDirectories(Path.of(context.getDocBase(), "catalog", "files"));
+            Files.writeString(files.resolve("app.css"), "body { color: #333; }\n".repeat(100));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Tomcat.addServlet(context, "files", new DefaultServlet());
+        context.addServletMappingDecoded("/catalog/files/*", "files", false);
     }
 
     @AfterAll
@@ -78,6 +98,20 @@ class CacheAttackIT {
         assertCachedCopyIsByteIdentical("/catalog/odd-headers");
         assertThat(Http.rawGet(two.port(), "/shop/catalog/odd-headers", "127.0.0.1"))
                 .doesNotContainIgnoringCase("\r\nSet-Cookie");
+    }
+
+    @Test
+    void staticFilesOfTheContainersDefaultServletAreCachedAndRangeRequestsPass() {
+        Http.Reply miss = Http.get(one.url("/catalog/files/app.css"));
+        Http.Reply hit = Http.get(two.url("/catalog/files/app.css"));
+        Http.Reply range = Http.get(two.url("/catalog/files/app.css"), "Range", "bytes=0-3");
+
+        assertThat(miss.status()).isEqualTo(200);
+        assertThat(hit.cache()).as(two.cache().statistics().getBypassesByReason()).isEqualTo("HIT");
+        assertThat(hit.text()).isEqualTo(miss.text()).startsWith("body { color");
+        assertThat(hit.header("Last-Modified")).isEqualTo(miss.header("Last-Modified")).isPresent();
+        assertThat(range.status()).as("the container answers ranges").isEqualTo(206);
+        assertThat(range.text()).isEqualTo("body");
     }
 
     @Test

@@ -121,6 +121,21 @@ class RequestClassifierTest {
         headers.clear();
         header("Content-Type", "application/x-www-form-urlencoded");
         assertThat(pass("/shop/p/data", "/p/data")).isEqualTo(BypassReason.REQUEST_BODY);
+        headers.clear();
+        header("Range", "bytes=0-3");
+        assertThat(pass("/shop/p/data", "/p/data")).isEqualTo(BypassReason.REQUEST_CONDITIONAL);
+        headers.clear();
+        header("If-Match", "\"x\"");
+        assertThat(pass("/shop/p/data", "/p/data")).isEqualTo(BypassReason.REQUEST_CONDITIONAL);
+    }
+
+    @Test
+    void attributesSetAheadAreRememberedButNotTheContainersOwn() {
+        classify("GET", "/shop/p/data", "/p/data");
+        when(request.getAttributeNames()).thenReturn(Collections.enumeration(List.of("user",
+                "org.apache.tomcat.sendfile.support", "org.apache.catalina.core.DISPATCHER_TYPE")));
+        assertThat(new RequestClassifier(SETTINGS).classify(request, response).request().aheadAttributes())
+                .containsExactly("user");
     }
 
     @Test
