@@ -8,6 +8,7 @@ package io.tomcatredis.cache;
  */
 enum BypassReason {
     // Request classification: decided before the application runs.
+    DISPATCH("dispatch", false),
     METHOD("method", false),
     HOST("host", false),
     PATH("path", false),

@@ -60,7 +60,7 @@ final class ObservedRequest extends HttpServletRequestWrapper {
             Map.entry("getHttpServletMapping()", "a function of the key's path"),
             Map.entry("getServletContext()", "the same for every request of the webapp"),
             Map.entry("getRequestDispatcher(String)", "dispatches within the webapp, whose target sees this wrapper"),
-            Map.entry("getDispatcherType()", "the same for every request the filter is mapped on"),
+            Map.entry("getDispatcherType()", "REQUEST: other dispatches are passed (classification)"),
             Map.entry("startAsync()", "an async response goes through to the client unstored (render phase)"),
             Map.entry("startAsync(ServletRequest,ServletResponse)", "an async response goes through unstored"),
             Map.entry("isAsyncStarted()", "an async response goes through unstored"),

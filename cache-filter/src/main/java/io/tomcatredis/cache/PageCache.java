@@ -167,7 +167,7 @@ final class PageCache {
     private void bypass(BypassReason reason, HttpServletRequest request, HttpServletResponse response,
             FilterChain chain) throws IOException, ServletException {
         statistics.bypass(reason);
-        if (reason != BypassReason.METHOD) {
+        if (reason != BypassReason.METHOD && reason != BypassReason.DISPATCH) {
             response.setHeader("X-Cache", "BYPASS");
         }
         chain.doFilter(request, response);

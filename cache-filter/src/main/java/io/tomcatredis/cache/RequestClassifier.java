@@ -1,5 +1,6 @@
 package io.tomcatredis.cache;
 
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.util.Collection;
@@ -36,6 +37,11 @@ final class RequestClassifier {
     }
 
     Classification classify(HttpServletRequest request, HttpServletResponse response) {
+        if (request.getDispatcherType() != DispatcherType.REQUEST) {
+            // A forward, include, error or async dispatch renders from the state of the request
+            // that dispatched it; that request is the one cached, or not.
+            return pass(BypassReason.DISPATCH);
+        }
         String method = request.getMethod();
         if (!method.equals("GET") && !method.equals("HEAD")) {
             return UNSAFE_METHODS.contains(method) ? new Classification(true, BypassReason.METHOD, null)

@@ -5,6 +5,7 @@ import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.when;
 
+import jakarta.servlet.DispatcherType;
 import jakarta.servlet.ServletContext;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
@@ -32,6 +33,9 @@ class RequestClassifierTest {
         when(context.getContextPath()).thenReturn("/shop");
         when(request.getServletContext()).thenReturn(context);
         when(request.getMethod()).thenReturn(method);
+        if (request.getDispatcherType() == null) {
+            when(request.getDispatcherType()).thenReturn(DispatcherType.REQUEST);
+        }
         when(request.getScheme()).thenReturn("https");
         if (!headers.containsKey("host")) {
             when(request.getServerName()).thenReturn("shop.example.com");
@@ -68,6 +72,12 @@ class RequestClassifierTest {
         assertThat(classify("DELETE", "/shop/catalog/1", "/catalog/1").unsafe()).isTrue();
         assertThat(classify("OPTIONS", "/shop/catalog/1", "/catalog/1").pass()).isEqualTo(BypassReason.METHOD);
         assertThat(classify("HEAD", "/shop/catalog/1", "/catalog/1").request().head()).isTrue();
+    }
+
+    @Test
+    void dispatchesOtherThanTheRequestItselfPass() {
+        when(request.getDispatcherType()).thenReturn(DispatcherType.FORWARD);
+        assertThat(pass("/shop/p/data", "/p/data")).isEqualTo(BypassReason.DISPATCH);
     }
 
     @Test
