@@ -105,4 +105,19 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
         }
         return -1;
     }
+
+    /** Whether a {@code Cookie} header value carries a cookie that is not ignored (a malformed one counts). */
+    boolean personalCookie(String header) {
+        for (String pair : header.split(";")) {
+            String trimmed = pair.trim();
+            if (trimmed.isEmpty()) {
+                continue;
+            }
+            int equals = trimmed.indexOf('=');
+            if (!cookieIgnored((equals < 0 ? trimmed : trimmed.substring(0, equals)).trim())) {
+                return true;
+            }
+        }
+        return false;
+    }
 }

@@ -51,6 +51,11 @@ final class CanonicalUrl {
         return key.toString();
     }
 
+    /** The key of the lease for refreshing {@code key} before it expires ({@code earlyRefresh}). */
+    static String earlyRefresh(String key) {
+        return key + "|early";
+    }
+
     /**
      * The one encoding of a decoded path this filter caches: UTF-8, upper-case hex, and only the
      * characters RFC 3986 allows unencoded in a segment left as they are (not {@code ;}, which

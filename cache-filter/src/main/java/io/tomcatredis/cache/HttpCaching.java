@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /** HTTP rules the cache follows: Cache-Control, conditional requests, content codings (RFC 9110, 9111). */
 final class HttpCaching {
@@ -157,5 +158,19 @@ final class HttpCaching {
         String type = contentType.toLowerCase(Locale.ROOT);
         return type.startsWith("text/") || type.contains("json") || type.contains("javascript")
                 || type.contains("xml") || type.startsWith("image/svg");
+    }
+
+    /** Lower-case header names of Vary values, without Accept-Encoding (the cache's own), sorted, comma-separated. */
+    static String varyNames(Collection<String> varyHeaders) {
+        TreeSet<String> names = new TreeSet<>();
+        for (String header : varyHeaders) {
+            for (String name : header.split(",")) {
+                String lower = name.trim().toLowerCase(Locale.ROOT);
+                if (!lower.isEmpty() && !lower.equals("accept-encoding")) {
+                    names.add(lower);
+                }
+            }
+        }
+        return String.join(",", names);
     }
 }

@@ -128,7 +128,7 @@ final class ObservedRequest extends HttpServletRequestWrapper {
             case "cookie" -> {
                 boolean personal = false;
                 for (Enumeration<String> values = super.getHeaders(name); values != null && values.hasMoreElements(); ) {
-                    personal |= RequestClassifier.personalCookie(values.nextElement(), settings);
+                    personal |= settings.personalCookie(values.nextElement());
                 }
                 identity(personal, BypassReason.PERSONAL_COOKIE);
             }

@@ -321,7 +321,7 @@ final class PageCache {
 
     private boolean leaseForRefresh(String key, String token) {
         try {
-            CacheStore.Lookup lease = store.lookup(key + "|early", token, settings.lockTimeoutMillis(), true);
+            CacheStore.Lookup lease = store.lookup(CanonicalUrl.earlyRefresh(key), token, settings.lockTimeoutMillis(), true);
             return lease.outcome() == CacheStore.Outcome.LEASE;
         } catch (CacheUnavailableException e) {
             redisFailed(e);

@@ -41,9 +41,14 @@ public final class RedisCache {
      * and its variants, on all nodes; returns how many entries went (0 also when Redis is down).
      * The path is decoded and normalized as the container does, so {@code /catalog/caf%C3%A9} and
      * {@code /catalog/./café} name one page.
+     *
+     * @throws IllegalArgumentException when {@code absoluteUrl} is not an absolute http(s) URL
      */
     public long evictUrl(String absoluteUrl) {
         URI uri = URI.create(absoluteUrl);
+        if (uri.getScheme() == null || uri.getHost() == null) {
+            throw new IllegalArgumentException("Not an absolute URL with a host: " + absoluteUrl);
+        }
         String path = uri.getPath() == null || uri.getPath().isEmpty() ? "/" : uri.getPath();
         return cache.evictQuietly(CanonicalUrl.of(uri.getScheme(), uri.getHost(), CanonicalUrl.normalizePath(path),
                 uri.getRawQuery()));

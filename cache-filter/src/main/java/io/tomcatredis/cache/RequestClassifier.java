@@ -3,14 +3,12 @@ package io.tomcatredis.cache;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import java.util.Collection;
 import java.util.Enumeration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 
 /**
  * Phase 1, before the application runs: which requests go past the cache at once ("pass"), and
@@ -90,7 +88,7 @@ final class RequestClassifier {
         }
         String url = CanonicalUrl.of(request.getScheme(), host, contextPath + containerPath,
                 request.getQueryString());
-        String aheadVary = varyNames(response.getHeaders("Vary"));
+        String aheadVary = HttpCaching.varyNames(response.getHeaders("Vary"));
         String baseKey = aheadVary.isEmpty() ? url : CanonicalUrl.variant(url, aheadVary, request);
         return new Classification(false, null, new CacheRequest(method.equals("HEAD"), url, baseKey, aheadVary,
                 ruleTtl, credentialed(request), aheadAttributes(request)));
@@ -123,7 +121,7 @@ final class RequestClassifier {
         if (HttpCaching.forbidsSharedStorage(HttpCaching.cacheControl(response.getHeaders("Cache-Control")))) {
             return BypassReason.CACHE_CONTROL;
         }
-        if (varyNames(response.getHeaders("Vary")).contains("*")) {
+        if (HttpCaching.varyNames(response.getHeaders("Vary")).contains("*")) {
             return BypassReason.VARY_STAR;
         }
         return null;
@@ -136,41 +134,11 @@ final class RequestClassifier {
         }
         Enumeration<String> cookies = request.getHeaders("Cookie");
         while (cookies != null && cookies.hasMoreElements()) {
-            if (personalCookie(cookies.nextElement(), settings)) {
+            if (settings.personalCookie(cookies.nextElement())) {
                 return true;
             }
         }
         return false;
-    }
-
-    /** Whether a {@code Cookie} header value carries a cookie that is not ignored (a malformed one counts). */
-    static boolean personalCookie(String header, CacheSettings settings) {
-        for (String pair : header.split(";")) {
-            String trimmed = pair.trim();
-            if (trimmed.isEmpty()) {
-                continue;
-            }
-            int equals = trimmed.indexOf('=');
-            String name = (equals < 0 ? trimmed : trimmed.substring(0, equals)).trim();
-            if (!settings.cookieIgnored(name)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /** Lower-case header names of Vary values, without Accept-Encoding (the cache's own), comma-separated. */
-    static String varyNames(Collection<String> varyHeaders) {
-        TreeSet<String> names = new TreeSet<>();
-        for (String header : varyHeaders) {
-            for (String name : header.split(",")) {
-                String lower = name.trim().toLowerCase(Locale.ROOT);
-                if (!lower.isEmpty() && !lower.equals("accept-encoding")) {
-                    names.add(lower);
-                }
-            }
-        }
-        return String.join(",", names);
     }
 
     private static Set<String> aheadAttributes(HttpServletRequest request) {

@@ -41,7 +41,7 @@ final class Storability {
     static Decision decide(CacheRequest request, ObservedRequest.Observation observed,
             CapturingResponse.Rendered rendered, Clock clock) {
         Map<String, String> control = HttpCaching.cacheControl(rendered.values("Cache-Control"));
-        Set<String> varyAll = names(RequestClassifier.varyNames(rendered.values("Vary")));
+        Set<String> varyAll = names(HttpCaching.varyNames(rendered.values("Vary")));
         Set<String> aheadVary = names(request.aheadVary());
         Set<String> vary = new HashSet<>(varyAll);
         vary.removeAll(aheadVary);
