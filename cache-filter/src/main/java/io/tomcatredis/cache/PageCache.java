@@ -98,7 +98,13 @@ final class PageCache {
             if (found.refreshLease()) {
                 releaseQuietly(slot.key(), token, 0);
             }
-            render(slot, cacheRequest, token, request, response, chain);
+            if (cacheRequest.head()) {
+                statistics.miss();
+                response.setHeader("X-Cache", "MISS");
+                chain.doFilter(request, response);
+            } else {
+                render(slot, cacheRequest, token, request, response, chain);
+            }
             return;
         }
         switch (found.outcome()) {

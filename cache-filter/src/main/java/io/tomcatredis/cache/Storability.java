@@ -9,8 +9,8 @@ import java.util.Set;
 import java.util.stream.Collectors;
 
 /**
- * Phase 5: whether a rendered response may be stored, and for how long. The response speaks
- * first (status, cookies, Cache-Control, Vary, content coding, trailers, session ids in URLs),
+ * Phase 5: whether a rendered response may be stored, and for how long. A HEAD never stores.
+ * The response speaks first (status, cookies, Cache-Control, Vary, content coding, trailers, session ids in URLs),
  * then what the render read (in the order of {@link BypassReason}), then credentials and
  * freshness. Headers set on the response ahead of the filter count as the application's.
  */
@@ -56,6 +56,10 @@ final class Storability {
 
     private static BypassReason reason(CacheRequest request, ObservedRequest.Observation observed,
             CapturingResponse.Rendered rendered, Map<String, String> control, Set<String> vary) {
+        if (request.head()) {
+            // Answered from the GET entry when there is one; never the author of one.
+            return BypassReason.METHOD;
+        }
         if (rendered.through() != null) {
             return rendered.through();
         }

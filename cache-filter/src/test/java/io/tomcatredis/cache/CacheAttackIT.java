@@ -115,6 +115,17 @@ class CacheAttackIT {
     }
 
     @Test
+    void aHeadWithCredentialsNeverReplacesTheEntryOfTheGet() {
+        Http.Reply anonymous = Http.get(one.url("/catalog/public-greeting"));
+        Http.Reply head = Http.send("HEAD", two.url("/catalog/public-greeting"), "Cookie", "SESSION=alice");
+        Http.Reply again = Http.get(two.url("/catalog/public-greeting"));
+
+        assertThat(head.body()).isEmpty();
+        assertThat(again.cache()).isEqualTo("HIT");
+        assertThat(again.text()).isEqualTo(anonymous.text()).isEqualTo("welcome true #1");
+    }
+
+    @Test
     void aSessionAFilterAheadCreatedIsNeverShared() {
         Http.Reply first = Http.get(one.url("/catalog/encoded-links?ahead=session"));
         Http.Reply second = Http.get(one.url("/catalog/encoded-links?ahead=session"));

@@ -160,6 +160,11 @@ final class PageServlet extends HttpServlet {
                 response.setHeader("Last-Modified", "Wed, 21 Oct 2026 07:28:00 GMT");
                 response.getWriter().write("validated #" + render);
             }
+            case "/catalog/public-greeting" -> {
+                // Says it may be shared, and looks for a session (none for these clients).
+                response.setHeader("Cache-Control", "public, max-age=60");
+                response.getWriter().write("welcome " + (request.getSession(false) == null) + " #" + render);
+            }
             case "/catalog/private" -> {
                 response.setHeader("Cache-Control", "private");
                 response.getWriter().write("private #" + render);

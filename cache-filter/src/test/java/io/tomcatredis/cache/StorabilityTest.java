@@ -50,6 +50,12 @@ class StorabilityTest {
     }
 
     @Test
+    void aHeadNeverStores() {
+        CacheRequest head = new CacheRequest(true, "https://h/p", "https://h/p", "", 60, false, Set.of());
+        assertThat(reason(head, NOTHING, rendered(200, "Cache-Control", "public"))).isEqualTo(BypassReason.METHOD);
+    }
+
+    @Test
     void theResponseSpeaksFirst() {
         assertThat(reason(ANONYMOUS, NOTHING, rendered(500))).isEqualTo(BypassReason.STATUS);
         assertThat(reason(ANONYMOUS, NOTHING, rendered(200, "Set-Cookie", "a=b"))).isEqualTo(BypassReason.SET_COOKIE);
