@@ -87,6 +87,11 @@ final class PageCache {
                 slot = new Slot(CanonicalUrl.variant(cacheRequest.baseKey(), found.varyHeaders(), request),
                         found.varyHeaders());
                 found = store.lookup(slot.key(), token, settings.lockTimeoutMillis(), wantLease);
+                if (found.varyHeaders() != null) {
+                    // A marker under a variant key: not written by this filter. Never guess.
+                    bypass(BypassReason.UNCACHEABLE_URL, request, response, chain);
+                    return;
+                }
             }
         } catch (CacheUnavailableException e) {
             redisFailed(e);
@@ -192,9 +197,17 @@ final class PageCache {
                     // The local render failed or is slow: ask Redis, then render uncached.
                 }
             }
+            Slot waitingOn = slot;
             while (true) {
-                CacheStore.Lookup found = store.lookup(slot.key(), token, settings.lockTimeoutMillis(), true);
-                switch (found.outcome()) {
+                CacheStore.Lookup found = store.lookup(waitingOn.key(), token, settings.lockTimeoutMillis(), true);
+                if (found.varyHeaders() != null && waitingOn.markerVary() == null) {
+                    // The render stored a variant: wait for (or render) this request's one.
+                    waitingOn = new Slot(CanonicalUrl.variant(cacheRequest.baseKey(), found.varyHeaders(), request),
+                            found.varyHeaders());
+                    continue;
+                }
+                switch (found.entry() == null && found.varyHeaders() != null ? CacheStore.Outcome.WAIT
+                        : found.outcome()) {
                     case HIT, STALE -> {
                         statistics.coalesced();
                         statistics.hit();
@@ -202,7 +215,7 @@ final class PageCache {
                         return;
                     }
                     case LEASE -> {
-                        render(slot, cacheRequest, token, request, response, chain);
+                        render(waitingOn, cacheRequest, token, request, response, chain);
                         return;
                     }
                     case PASS -> {

@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.apache.catalina.Context;
 import org.apache.catalina.servlets.DefaultServlet;
@@ -123,6 +124,27 @@ class CacheAttackIT {
         assertThat(head.body()).isEmpty();
         assertThat(again.cache()).isEqualTo("HIT");
         assertThat(again.text()).isEqualTo(anonymous.text()).isEqualTo("welcome true #1");
+    }
+
+    @Test
+    void requestsWaitingForTheFirstRenderOfAVaryingPageGetTheirVariant() throws Exception {
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(6);
+        try {
+            List<java.util.concurrent.Future<Http.Reply>> replies = new java.util.ArrayList<>();
+            for (int i = 0; i < 6; i++) {
+                CacheNode node = i % 2 == 0 ? one : two;
+                String language = i < 3 ? "en" : "de";
+                replies.add(pool.submit(() -> Http.get(node.url("/catalog/language?sleep=300"), "Accept-Language",
+                        language)));
+            }
+            for (int i = 0; i < 6; i++) {
+                Http.Reply reply = replies.get(i).get(30, java.util.concurrent.TimeUnit.SECONDS);
+                assertThat(reply.status()).isEqualTo(200);
+                assertThat(reply.text()).startsWith("lang " + (i < 3 ? "en" : "de"));
+            }
+        } finally {
+            pool.shutdown();
+        }
     }
 
     @Test
