@@ -87,15 +87,15 @@ final class PageCache {
                 slot = new Slot(CanonicalUrl.variant(cacheRequest.baseKey(), found.varyHeaders(), request),
                         found.varyHeaders());
                 found = store.lookup(slot.key(), token, settings.lockTimeoutMillis(), wantLease);
-                if (found.varyHeaders() != null) {
-                    // A marker under a variant key: not written by this filter. Never guess.
-                    bypass(BypassReason.UNCACHEABLE_URL, request, response, chain);
-                    return;
-                }
             }
         } catch (CacheUnavailableException e) {
             redisFailed(e);
             bypass(BypassReason.REDIS_UNAVAILABLE, request, response, chain);
+            return;
+        }
+        if (found.varyHeaders() != null) {
+            // A marker under a variant key: not written by this filter. Never guess.
+            bypass(BypassReason.UNCACHEABLE_URL, request, response, chain);
             return;
         }
         if (found.entry() != null && !cacheRequest.mayBeServed(found.entry())) {
@@ -188,61 +188,68 @@ final class PageCache {
     private void awaitOrRender(Slot slot, CacheRequest cacheRequest, String token, HttpServletRequest request,
             HttpServletResponse response, FilterChain chain) throws IOException, ServletException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.lockTimeoutMillis());
-        try {
-            CompletableFuture<Void> local = inFlight.get(slot.key());
-            if (local != null) {
-                try {
-                    local.get(settings.lockTimeoutMillis(), TimeUnit.MILLISECONDS);
-                } catch (ExecutionException | TimeoutException e) {
-                    // The local render failed or is slow: ask Redis, then render uncached.
-                }
+        CompletableFuture<Void> local = inFlight.get(slot.key());
+        if (local != null) {
+            try {
+                local.get(settings.lockTimeoutMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException | TimeoutException e) {
+                // The local render failed or is slow: ask Redis, then render uncached.
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ServletException("Interrupted while waiting for a cache render", e);
             }
-            Slot waitingOn = slot;
-            while (true) {
-                CacheStore.Lookup found = store.lookup(waitingOn.key(), token, settings.lockTimeoutMillis(), true);
-                if (found.varyHeaders() != null && waitingOn.markerVary() == null) {
-                    // The render stored a variant: wait for (or render) this request's one.
-                    waitingOn = new Slot(CanonicalUrl.variant(cacheRequest.baseKey(), found.varyHeaders(), request),
-                            found.varyHeaders());
-                    continue;
+        }
+        Slot waitingOn = slot;
+        while (true) {
+            CacheStore.Lookup found;
+            try {
+                found = store.lookup(waitingOn.key(), token, settings.lockTimeoutMillis(), true);
+            } catch (CacheUnavailableException e) {
+                redisFailed(e);
+                bypass(BypassReason.REDIS_UNAVAILABLE, request, response, chain);
+                return;
+            }
+            if (found.varyHeaders() != null && waitingOn.markerVary() == null) {
+                // The render stored a variant: wait for (or render) this request's one.
+                waitingOn = new Slot(CanonicalUrl.variant(cacheRequest.baseKey(), found.varyHeaders(), request),
+                        found.varyHeaders());
+                continue;
+            }
+            switch (found.entry() == null && found.varyHeaders() != null ? CacheStore.Outcome.WAIT
+                    : found.outcome()) {
+                case HIT, STALE -> {
+                    statistics.coalesced();
+                    statistics.hit();
+                    delivery.serve(found.entry(), "HIT", request, response);
+                    return;
                 }
-                switch (found.entry() == null && found.varyHeaders() != null ? CacheStore.Outcome.WAIT
-                        : found.outcome()) {
-                    case HIT, STALE -> {
-                        statistics.coalesced();
-                        statistics.hit();
-                        delivery.serve(found.entry(), "HIT", request, response);
-                        return;
-                    }
-                    case LEASE -> {
-                        render(waitingOn, cacheRequest, token, request, response, chain);
-                        return;
-                    }
-                    case PASS -> {
+                case LEASE -> {
+                    render(waitingOn, cacheRequest, token, request, response, chain);
+                    return;
+                }
+                case PASS -> {
+                    statistics.miss();
+                    response.setHeader("X-Cache", "MISS");
+                    chain.doFilter(request, response);
+                    return;
+                }
+                case WAIT -> {
+                    if (System.nanoTime() - deadline > 0) {
+                        statistics.bypass(BypassReason.LOCK_TIMEOUT);
                         statistics.miss();
+                        statistics.rendered();
                         response.setHeader("X-Cache", "MISS");
                         chain.doFilter(request, response);
                         return;
                     }
-                    case WAIT -> {
-                        if (System.nanoTime() - deadline > 0) {
-                            statistics.bypass(BypassReason.LOCK_TIMEOUT);
-                            statistics.miss();
-                            statistics.rendered();
-                            response.setHeader("X-Cache", "MISS");
-                            chain.doFilter(request, response);
-                            return;
-                        }
+                    try {
                         Thread.sleep(POLL_MILLIS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new ServletException("Interrupted while waiting for a cache render", e);
                     }
                 }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ServletException("Interrupted while waiting for a cache render", e);
-        } catch (CacheUnavailableException e) {
-            redisFailed(e);
-            bypass(BypassReason.REDIS_UNAVAILABLE, request, response, chain);
         }
     }
 
