@@ -24,7 +24,8 @@ import java.util.HexFormat;
  * </pre>
  * Every key has a TTL: an entry lives until its stale window ends; the bookkeeping keys live as
  * long as their longest-lived entry. {@code <hash>} is a SHA-256 of the canonical key ({@link CanonicalUrl}): scheme, host, the
- * container's decoded path, query, and the values of the request headers a response varies on. The entry's {@code key} field holds
+ * container's path in its canonical encoding, query, and the values of the request headers a
+ * response varies on. The entry's {@code key} field holds
  * that canonical text.
  */
 final class CacheKeys {

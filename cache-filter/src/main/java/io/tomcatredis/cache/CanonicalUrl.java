@@ -9,11 +9,13 @@ import java.util.Locale;
 /**
  * The one place cache key strings are built. A key starts with the canonical URL: scheme, host
  * name (from the request line and Host header only; {@code X-Forwarded-*} is never read), the
- * decoded, normalized path the container routes the request on (context path + servlet path +
- * path info), and the query string as sent. The port is left out, so that nodes on different
- * ports behind one balancer share entries; a page built from the port is not stored at all (see
- * {@link ObservedRequest}). A variant key adds the values of the request headers a response
- * varies on.
+ * path the container routes the request on (context path + servlet path + path info) in its one
+ * canonical encoding ({@link #encodePath}), and the query string as sent. The port is left out,
+ * so that nodes on different ports behind one balancer share entries; a page built from the port
+ * is not stored at all (see {@link ObservedRequest}). A variant key adds, after a line feed, the
+ * values of the request headers a response varies on. Neither the encoded path (no raw
+ * {@code ?}, {@code |} or {@code %}) nor a request line or header value can hold a line feed, so
+ * no request can forge the key of another URL, query or variant.
  */
 final class CanonicalUrl {
 
@@ -27,7 +29,7 @@ final class CanonicalUrl {
      * @param query the raw query string, or null
      */
     static String of(String scheme, String host, String path, String query) {
-        return scheme.toLowerCase(Locale.ROOT) + "://" + host.toLowerCase(Locale.ROOT) + path
+        return scheme.toLowerCase(Locale.ROOT) + "://" + host.toLowerCase(Locale.ROOT) + encodePath(path)
                 + (query == null ? "" : "?" + query);
     }
 
@@ -39,21 +41,21 @@ final class CanonicalUrl {
 
     /** The key of the variant of {@code base} for the request headers {@code varyNames} (lower case, comma-separated). */
     static String variant(String base, String varyNames, HttpServletRequest request) {
-        StringBuilder key = new StringBuilder(base).append("|vary");
+        StringBuilder key = new StringBuilder(base).append("\nvary");
         for (String name : varyNames.split(",")) {
             StringBuilder values = new StringBuilder();
             var all = request.getHeaders(name);
             while (all != null && all.hasMoreElements()) {
                 values.append(values.isEmpty() ? "" : ",").append(all.nextElement().trim());
             }
-            key.append('|').append(name).append('=').append(values);
+            key.append('\n').append(name).append('=').append(values);
         }
         return key.toString();
     }
 
     /** The key of the lease for refreshing {@code key} before it expires ({@code earlyRefresh}). */
     static String earlyRefresh(String key) {
-        return key + "|early";
+        return key + "\nearly";
     }
 
     /**

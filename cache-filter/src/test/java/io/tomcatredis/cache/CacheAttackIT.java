@@ -148,6 +148,18 @@ class CacheAttackIT {
     }
 
     @Test
+    void aPathCannotForgeTheKeyOfAQueryOrOfAVariant() {
+        Http.rawGet(one.port(), "/shop/catalog/page%3Fid=7", "127.0.0.1");
+        // (The page counts renders by path and query: the forged path shares the counter, not the entry.)
+        assertThat(Http.get(two.url("/catalog/page?id=7")).text()).startsWith("page /catalog/page 7 #");
+
+        Http.get(one.url("/catalog/language"), "Accept-Language", "en");
+        Http.rawGet(one.port(), "/shop/catalog/language%7Cvary%7Caccept-language=de", "127.0.0.1");
+        Http.rawGet(one.port(), "/shop/catalog/language%0Avary%0Aaccept-language=de", "127.0.0.1");
+        assertThat(Http.get(two.url("/catalog/language"), "Accept-Language", "de").text()).startsWith("lang de");
+    }
+
+    @Test
     void aSessionAFilterAheadCreatedIsNeverShared() {
         Http.Reply first = Http.get(one.url("/catalog/encoded-links?ahead=session"));
         Http.Reply second = Http.get(one.url("/catalog/encoded-links?ahead=session"));

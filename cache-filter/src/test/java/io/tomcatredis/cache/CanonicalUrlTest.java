@@ -21,7 +21,9 @@ class CanonicalUrlTest {
     @Test
     void keyHoldsSchemeLowerCaseHostDecodedPathAndRawQuery() {
         assertThat(CanonicalUrl.of("HTTPS", "Shop.Example.com", "/shop/caf\u00e9", "q=%20"))
-                .isEqualTo("https://shop.example.com/shop/caf\u00e9?q=%20");
+                .isEqualTo("https://shop.example.com/shop/caf%C3%A9?q=%20");
+        assertThat(CanonicalUrl.of("http", "h", "/p?id=7", null)).as("a path cannot forge a query")
+                .isNotEqualTo(CanonicalUrl.of("http", "h", "/p", "id=7"));
         assertThat(CanonicalUrl.of("http", "h", "/p", null)).isEqualTo("http://h/p");
     }
 
@@ -32,7 +34,7 @@ class CanonicalUrlTest {
         when(request.getHeaders("x-theme")).thenReturn(Collections.emptyEnumeration());
 
         assertThat(CanonicalUrl.variant("http://h/p", "accept-language,x-theme", request))
-                .isEqualTo("http://h/p|vary|accept-language=de,fr|x-theme=");
+                .isEqualTo("http://h/p\nvary\naccept-language=de,fr\nx-theme=");
     }
 
     @Test

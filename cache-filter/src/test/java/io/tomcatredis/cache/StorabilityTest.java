@@ -97,7 +97,7 @@ class StorabilityTest {
 
     @Test
     void headersKeyedAheadOfTheFilterAreNotVariedOnAgain() {
-        CacheRequest aheadVary = new CacheRequest(false, "https://h/p", "https://h/p|vary|accept-language=de",
+        CacheRequest aheadVary = new CacheRequest(false, "https://h/p", "https://h/p\nvary\naccept-language=de",
                 "accept-language", 60, false, Set.of());
         ObservedRequest.Observation read = new ObservedRequest.Observation(Set.of(), Set.of("accept-language"), false);
         List<CachedResponse.Header> ahead = List.of(new CachedResponse.Header("Vary", "Accept-Language"));
