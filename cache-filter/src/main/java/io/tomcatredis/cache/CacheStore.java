@@ -12,7 +12,7 @@ import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * Reads and writes cache entries in the layout of {@link CacheKeys}; every call is one round trip
- * (a corrupt entry costs one more: it is deleted). Every failure of the Redis client surfaces as
+ * (a corrupt entry costs two more: it is deleted). Every failure of the Redis client surfaces as
  * {@link CacheUnavailableException}.
  */
 final class CacheStore {
@@ -36,14 +36,17 @@ final class CacheStore {
     /**
      * Looks {@code canonical} up (EVALSHA of {@link CacheKeys#LOOKUP}) and, when it is absent and
      * {@code wantLease}, takes the lease to render it for {@code leaseMillis} ms. An entry that
-     * cannot be read (corrupt, or written by an older version) is deleted and counts as absent.
+     * cannot be read (corrupt, written by an older version, or holding another key) is deleted and
+     * counts as absent.
      *
      * @throws CacheUnavailableException when Redis fails
      */
     Lookup lookup(String canonical, String token, long leaseMillis, boolean wantLease) {
         Lookup found = lookupOnce(canonical, token, leaseMillis, wantLease);
         if (found == null) {
+            // The lookup of a stale entry takes the refresh lease: give it back with the entry.
             call("DEL", () -> jedis.del(keys.entry(canonical)));
+            release(canonical, token, 0);
             found = lookupOnce(canonical, token, leaseMillis, wantLease);
         }
         return found != null ? found : new Lookup(Outcome.PASS, null, null, false);
@@ -65,7 +68,7 @@ final class CacheStore {
             return new Lookup(Outcome.HIT, null, vary, false);
         }
         CachedResponse entry = CachedResponse.fromFlatHash(flat);
-        if (entry == null) {
+        if (entry == null || !entry.key().equals(canonical)) {
             return null;
         }
         boolean refresh = outcome == Outcome.STALE && reply.size() > 2 && Long.valueOf(1).equals(reply.get(2));

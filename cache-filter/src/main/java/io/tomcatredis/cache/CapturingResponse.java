@@ -57,7 +57,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     private final List<CachedResponse.Header> headers = new ArrayList<>();
     private final List<Cookie> cookies = new ArrayList<>();
     private final ByteArrayOutputStream body = new ByteArrayOutputStream();
-    private int status = SC_OK;
+    private int status;
     private String contentLanguage;
     private ServletOutputStream stream;
     private PrintWriter writer;
@@ -69,6 +69,8 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         super(real);
         this.real = real;
         this.maxBytes = maxBytes;
+        // A status a filter ahead set counts as the application's, as without the cache.
+        this.status = real.getStatus() > 0 ? real.getStatus() : SC_OK;
     }
 
     /**

@@ -48,9 +48,15 @@ class CacheStoreIT {
             CacheStore store = new CacheStore(jedis, KEYS, clock);
             jedis.hset(KEYS.entry("http://h/old"), Map.of("status", "200", "body", "x", "headers", "A: b\n"));
             jedis.hset(KEYS.entry("http://h/junk"), Map.of("status", "two", "body", "x", "format", "2"));
+            CachedResponse other = new CachedResponse("http://h/other", 200, java.util.List.of(), new byte[0], false, 0,
+                    "\"e\"", 1, 2, 3, java.util.Set.of(), false, false, null);
+            other.toHash().forEach((field, value) -> jedis.hset(KEYS.entry("http://h/moved").getBytes(),
+                    field.getBytes(), value));
 
             assertThat(store.lookup("http://h/old", "a", 5000, true).outcome()).isEqualTo(CacheStore.Outcome.LEASE);
             assertThat(store.lookup("http://h/junk", "a", 5000, true).outcome()).isEqualTo(CacheStore.Outcome.LEASE);
+            assertThat(store.lookup("http://h/moved", "a", 5000, true).outcome()).as("an entry holding another key")
+                    .isEqualTo(CacheStore.Outcome.LEASE);
             assertThat(jedis.exists(KEYS.entry("http://h/old"))).isFalse();
             assertThat(jedis.exists(KEYS.entry("http://h/junk"))).isFalse();
         }
