@@ -18,6 +18,7 @@ import java.util.Locale;
  */
 final class DetachedResponse extends HttpServletResponseWrapper {
 
+    private int status = SC_OK;
     private String contentType;
     private String characterEncoding;
     private boolean charsetSet;
@@ -99,6 +100,12 @@ final class DetachedResponse extends HttpServletResponseWrapper {
 
     @Override
     public void setStatus(int sc) {
+        status = sc;
+    }
+
+    @Override
+    public int getStatus() {
+        return status;
     }
 
     @Override

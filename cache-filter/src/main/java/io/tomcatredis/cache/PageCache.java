@@ -293,8 +293,12 @@ final class PageCache {
             chain.doFilter(observed, capture);
             capture.finishWriting();
             finish(slot, cacheRequest, token, observed, capture, request, null);
-        } catch (Exception e) {
-            LOG.log(Level.FINE, "Refreshing a stale entry failed; it keeps being served until it expires", e);
+        } catch (CacheUnavailableException e) {
+            redisFailed(e);
+        } catch (IOException | ServletException | RuntimeException e) {
+            // The client has its answer; the application's failure is reported as it would be without the cache.
+            LOG.log(Level.WARNING, "Refreshing the stale entry of " + cacheRequest.url() + " failed; the stale copy"
+                    + " is served until it expires", e);
             releaseQuietly(slot.key(), token, 0);
         }
     }
