@@ -121,6 +121,14 @@ final class DetachedResponse extends HttpServletResponseWrapper {
     }
 
     @Override
+    public void sendRedirect(String location, boolean clearBuffer) {
+    }
+
+    @Override
+    public void sendRedirect(String location, int sc) {
+    }
+
+    @Override
     public void sendRedirect(String location, int sc, boolean clearBuffer) {
     }
 
