@@ -23,8 +23,9 @@ import java.util.HexFormat;
  *   &lt;keyPrefix&gt;{cache}bytes       string      total size of the entries
  * </pre>
  * Every key has a TTL: an entry lives until its stale window ends; the bookkeeping keys live as
- * long as their longest-lived entry. {@code <hash>} is a SHA-256 of the canonical key: scheme, host, port, normalized path, query,
- * and the values of the request headers a response varies on. The entry's {@code key} field holds
+ * long as their longest-lived entry. {@code <hash>} is a SHA-256 of the canonical key ({@link CanonicalUrl}): scheme, host, the
+ * container's path in its canonical encoding, query, and the values of the request headers a
+ * response varies on. The entry's {@code key} field holds
  * that canonical text.
  */
 final class CacheKeys {

@@ -16,7 +16,8 @@ import java.util.stream.Collectors;
  */
 record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<UrlRule> include,
         List<UrlRule> exclude, Set<String> allowedHosts, int maxEntryBytes, long maxCacheBytes,
-        int lockTimeoutMillis, int staleSeconds, boolean earlyRefresh, int circuitBreakerMillis) {
+        int lockTimeoutMillis, int staleSeconds, boolean earlyRefresh, int circuitBreakerMillis,
+        List<String> ignoredCookies) {
 
     static final String KEY_PREFIX = "keyPrefix";
     static final String INCLUDE = "include";
@@ -28,6 +29,7 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
     static final String STALE_SECONDS = "staleSeconds";
     static final String EARLY_REFRESH = "earlyRefresh";
     static final String CIRCUIT_BREAKER_MILLIS = "circuitBreakerMillis";
+    static final String IGNORED_COOKIES = "ignoredCookies";
 
     static CacheSettings parse(Function<String, String> params, String contextPath) {
         RedisConnectionSettings connection = RedisConnectionSettings.parse(params);
@@ -56,8 +58,37 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
         int staleSeconds = settings.integer(STALE_SECONDS, 0, 0, 86_400 * 30);
         boolean earlyRefresh = settings.bool(EARLY_REFRESH, false);
         int circuitBreakerMillis = settings.integer(CIRCUIT_BREAKER_MILLIS, 10_000, 0, 3_600_000);
+        List<String> ignoredCookies = ignoredCookies(settings.string(IGNORED_COOKIES, ""));
         return new CacheSettings(connection, keyPrefix, include, exclude, allowedHosts, maxEntryBytes, maxCacheBytes,
-                lockTimeoutMillis, staleSeconds, earlyRefresh, circuitBreakerMillis);
+                lockTimeoutMillis, staleSeconds, earlyRefresh, circuitBreakerMillis, ignoredCookies);
+    }
+
+    /** Cookie names (exact, or a prefix ending in {@code *}) that never personalize a page. */
+    private static List<String> ignoredCookies(String raw) {
+        List<String> names = Arrays.stream(raw.split(",")).map(String::trim).filter(n -> !n.isEmpty()).toList();
+        for (String name : names) {
+            int star = name.indexOf('*');
+            if (star >= 0 && (star != name.length() - 1 || star == 0)) {
+                throw new InvalidSettingException(IGNORED_COOKIES, "\"" + name + "\" may only end with * (a prefix of"
+                        + " at least one character) or have no * (an exact cookie name)");
+            }
+            if (name.equalsIgnoreCase("JSESSIONID") || name.equalsIgnoreCase("JSESSIONID*")) {
+                throw new InvalidSettingException(IGNORED_COOKIES, "\"" + name + "\" names the session cookie:"
+                        + " a request carrying it belongs to a user");
+            }
+        }
+        return names;
+    }
+
+    /** Whether the cookie {@code name} is one of {@code ignoredCookies} (case-sensitive, as cookie names are). */
+    boolean cookieIgnored(String name) {
+        for (String ignored : ignoredCookies) {
+            if (ignored.endsWith("*") ? name.startsWith(ignored.substring(0, ignored.length() - 1))
+                    : name.equals(ignored)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The default TTL for {@code path}, or -1 when the path is not to be cached. */
@@ -73,5 +104,20 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
             }
         }
         return -1;
+    }
+
+    /** Whether a {@code Cookie} header value carries a cookie that is not ignored (a malformed one counts). */
+    boolean personalCookie(String header) {
+        for (String pair : header.split(";")) {
+            String trimmed = pair.trim();
+            if (trimmed.isEmpty()) {
+                continue;
+            }
+            int equals = trimmed.indexOf('=');
+            if (!cookieIgnored((equals < 0 ? trimmed : trimmed.substring(0, equals)).trim())) {
+                return true;
+            }
+        }
+        return false;
     }
 }

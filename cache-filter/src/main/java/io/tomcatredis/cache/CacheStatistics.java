@@ -51,8 +51,8 @@ public final class CacheStatistics implements CacheStatisticsMBean {
         renders.increment();
     }
 
-    void bypass(String reason) {
-        bypasses.computeIfAbsent(reason, r -> new LongAdder()).increment();
+    void bypass(BypassReason reason) {
+        bypasses.computeIfAbsent(reason.label(), r -> new LongAdder()).increment();
     }
 
     @Override

@@ -1,12 +1,20 @@
 package io.tomcatredis.cache;
 
+import io.tomcatredis.connection.LuaScript;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisException;
 
-/** Reads and writes cache entries in the layout of {@link CacheKeys}; every call is one round trip. */
+/**
+ * Reads and writes cache entries in the layout of {@link CacheKeys}; every call is one round trip
+ * (a corrupt entry costs two more: it is deleted). Every failure of the Redis client surfaces as
+ * {@link CacheUnavailableException}.
+ */
 final class CacheStore {
 
     enum Outcome { HIT, STALE, PASS, LEASE, WAIT }
@@ -17,18 +25,38 @@ final class CacheStore {
 
     private final UnifiedJedis jedis;
     private final CacheKeys keys;
+    private final Clock clock;
 
-    CacheStore(UnifiedJedis jedis, CacheKeys keys) {
+    CacheStore(UnifiedJedis jedis, CacheKeys keys, Clock clock) {
         this.jedis = jedis;
         this.keys = keys;
+        this.clock = clock;
+    }
+
+    /**
+     * Looks {@code canonical} up (EVALSHA of {@link CacheKeys#LOOKUP}) and, when it is absent and
+     * {@code wantLease}, takes the lease to render it for {@code leaseMillis} ms. An entry that
+     * cannot be read (corrupt, written by an older version, or holding another key) is deleted and
+     * counts as absent.
+     *
+     * @throws CacheUnavailableException when Redis fails
+     */
+    Lookup lookup(String canonical, String token, long leaseMillis, boolean wantLease) {
+        Lookup found = lookupOnce(canonical, token, leaseMillis, wantLease);
+        if (found == null) {
+            // The lookup of a stale entry takes the refresh lease: give it back with the entry.
+            call("DEL", () -> jedis.del(keys.entry(canonical)));
+            release(canonical, token, 0);
+            found = lookupOnce(canonical, token, leaseMillis, wantLease);
+        }
+        return found != null ? found : new Lookup(Outcome.PASS, null, null, false);
     }
 
     @SuppressWarnings("unchecked")
-    Lookup lookup(String canonical, String token, long leaseMillis, boolean wantLease) {
-        Object result = CacheKeys.LOOKUP.run(jedis,
+    private Lookup lookupOnce(String canonical, String token, long leaseMillis, boolean wantLease) {
+        Object result = run(CacheKeys.LOOKUP,
                 bytes(keys.entry(canonical), keys.pass(canonical), keys.lease(canonical), keys.lru()),
-                bytes(token, Long.toString(leaseMillis), Long.toString(System.currentTimeMillis()),
-                        wantLease ? "1" : "0"));
+                bytes(token, Long.toString(leaseMillis), Long.toString(clock.millis()), wantLease ? "1" : "0"));
         List<Object> reply = (List<Object>) result;
         Outcome outcome = Outcome.valueOf(new String((byte[]) reply.get(0), StandardCharsets.UTF_8));
         if (outcome != Outcome.HIT && outcome != Outcome.STALE) {
@@ -40,24 +68,29 @@ final class CacheStore {
             return new Lookup(Outcome.HIT, null, vary, false);
         }
         CachedResponse entry = CachedResponse.fromFlatHash(flat);
-        if (entry == null) {
-            // Corrupt or foreign data under our key: treat as a miss; the next store replaces it.
-            return new Lookup(Outcome.WAIT, null, null, false);
+        if (entry == null || !entry.key().equals(canonical)) {
+            return null;
         }
         boolean refresh = outcome == Outcome.STALE && reply.size() > 2 && Long.valueOf(1).equals(reply.get(2));
         return new Lookup(outcome, entry, null, refresh);
     }
 
-    /** Stores an entry and releases the lease; returns how many entries the byte budget evicted. */
+    /**
+     * Stores an entry and releases the lease (EVALSHA of {@link CacheKeys#STORE}); returns how many
+     * entries the byte budget evicted.
+     *
+     * @throws CacheUnavailableException when Redis fails
+     */
     long store(CachedResponse entry, String leaseCanonical, String variantsOf, String token, long maxCacheBytes) {
         List<byte[]> args = new ArrayList<>();
-        long ttl = Math.max(1, entry.staleUntil() - System.currentTimeMillis());
+        long now = clock.millis();
+        long ttl = Math.max(1, entry.staleUntil() - now);
         Map<String, byte[]> hash = entry.toHash();
         long size = 0;
         for (Map.Entry<String, byte[]> field : hash.entrySet()) {
             size += field.getKey().length() + field.getValue().length;
         }
-        args.addAll(bytes(token, Long.toString(ttl), Long.toString(System.currentTimeMillis()),
+        args.addAll(bytes(token, Long.toString(ttl), Long.toString(now),
                 Long.toString(maxCacheBytes), Long.toString(size), Integer.toString(entry.tags().size())));
         for (String tag : entry.tags()) {
             args.add(utf8(keys.tag(tag)));
@@ -67,36 +100,50 @@ final class CacheStore {
             args.add(field.getValue());
         }
         String entryKey = keys.entry(entry.key());
-        Object evicted = CacheKeys.STORE.run(jedis, bytes(entryKey, keys.lease(leaseCanonical), keys.lru(),
+        Object evicted = run(CacheKeys.STORE, bytes(entryKey, keys.lease(leaseCanonical), keys.lru(),
                 keys.sizes(), keys.bytes(), variantsOf == null ? entryKey : keys.variants(variantsOf)), args);
         return evicted instanceof Long count ? count : 0;
     }
 
-    void markVary(String canonical, String headerNames, long ttlMillis) {
-        CacheKeys.MARK_VARY.run(jedis, bytes(keys.entry(canonical)), bytes(Long.toString(ttlMillis), headerNames));
+    /** Writes the Vary marker of {@code canonical}, living until {@code staleUntil} (epoch ms). */
+    void markVary(String canonical, String headerNames, long staleUntil) {
+        run(CacheKeys.MARK_VARY, bytes(keys.entry(canonical)),
+                bytes(Long.toString(Math.max(1, staleUntil - clock.millis())), headerNames));
     }
 
     void release(String canonical, String token, long passMillis) {
-        CacheKeys.RELEASE.run(jedis, bytes(keys.lease(canonical), keys.pass(canonical)),
+        run(CacheKeys.RELEASE, bytes(keys.lease(canonical), keys.pass(canonical)),
                 bytes(token, Long.toString(passMillis)));
     }
 
     long evictUrl(String canonical) {
-        Object count = CacheKeys.EVICT_URL.run(jedis, bytes(keys.entry(canonical), keys.variants(canonical),
+        Object count = run(CacheKeys.EVICT_URL, bytes(keys.entry(canonical), keys.variants(canonical),
                 keys.pass(canonical), keys.lru(), keys.sizes(), keys.bytes()), List.of());
         return count instanceof Long n ? n : 0;
     }
 
     long evictTag(String tag) {
-        Object count = CacheKeys.EVICT_TAG.run(jedis, bytes(keys.tag(tag), keys.lru(), keys.sizes(), keys.bytes()),
+        Object count = run(CacheKeys.EVICT_TAG, bytes(keys.tag(tag), keys.lru(), keys.sizes(), keys.bytes()),
                 List.of());
         return count instanceof Long n ? n : 0;
     }
 
     /** Total bytes of the entries, as the budget counts them. */
     long bytesStored() {
-        String value = jedis.get(keys.bytes());
+        String value = call("GET", () -> jedis.get(keys.bytes()));
         return value == null ? 0 : Long.parseLong(value);
+    }
+
+    private Object run(LuaScript script, List<byte[]> keyList, List<byte[]> args) {
+        return call("EVALSHA", () -> script.run(jedis, keyList, args));
+    }
+
+    private static <T> T call(String command, Supplier<T> call) {
+        try {
+            return call.get();
+        } catch (JedisException e) {
+            throw new CacheUnavailableException(command, e);
+        }
     }
 
     private static List<byte[]> bytes(String... values) {

@@ -10,13 +10,27 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * A stored response: status, the headers worth replaying, the body (gzipped once when it is
- * compressible), its validator, and when it was stored, stops being fresh and stops being usable.
- * {@code anonymousOnly}: the application looked for a session or user while rendering it and found
- * none, so it is served only to requests that carry no cookie or credentials.
+ * A stored response: status, the headers worth replaying (values verbatim, CR and LF included:
+ * the container treats them on replay exactly as on the first delivery), the body (gzipped once
+ * when it is compressible), its validator, and when it was stored, stops being fresh and stops
+ * being usable. {@code anonymousOnly}: the application looked for a session or user while
+ * rendering it and found none, so it is served only to requests that carry no credentials.
+ * {@code shared}: the response said it may be shared ({@code Cache-Control: public} or
+ * {@code s-maxage}), so it may also be served to requests that carry credentials.
+ *
+ * <p>Hash fields: {@code format} ({@value #FORMAT}; an entry without it is not read), {@code key},
+ * {@code status}, {@code headers} (one {@code name: value} line each, with {@code \\}, CR, LF, and
+ * in names {@code :}, escaped as {@code \\\\}, {@code \\r}, {@code \\n}, {@code \\c}), {@code body},
+ * {@code gzip}, {@code length}, {@code etag}, {@code stored}, {@code fresh}, {@code stale} (epoch
+ * ms), {@code tags}, {@code anonymous}, {@code shared} ("1" or "0"), {@code locale} (the language tag
+ * the application set with {@code setLocale}, replayed the same way so that the container sends
+ * {@code Content-Language} and its charset as it did; "" for none).
  */
 record CachedResponse(String key, int status, List<Header> headers, byte[] body, boolean gzipped, int length,
-        String etag, long storedAt, long freshUntil, long staleUntil, Set<String> tags, boolean anonymousOnly) {
+        String etag, long storedAt, long freshUntil, long staleUntil, Set<String> tags, boolean anonymousOnly,
+        boolean shared, String locale) {
+
+    static final String FORMAT = "2";
 
     record Header(String name, String value) {
     }
@@ -24,11 +38,12 @@ record CachedResponse(String key, int status, List<Header> headers, byte[] body,
     /** The fields of the entry hash. */
     Map<String, byte[]> toHash() {
         Map<String, byte[]> hash = new LinkedHashMap<>();
+        hash.put("format", utf8(FORMAT));
         hash.put("key", utf8(key));
         hash.put("status", utf8(Integer.toString(status)));
         StringBuilder lines = new StringBuilder();
         for (Header header : headers) {
-            lines.append(header.name()).append(": ").append(header.value()).append('\n');
+            lines.append(escape(header.name(), true)).append(": ").append(escape(header.value(), false)).append('\n');
         }
         hash.put("headers", utf8(lines.toString()));
         hash.put("body", body);
@@ -40,6 +55,8 @@ record CachedResponse(String key, int status, List<Header> headers, byte[] body,
         hash.put("stale", utf8(Long.toString(staleUntil)));
         hash.put("tags", utf8(String.join(" ", new TreeSet<>(tags))));
         hash.put("anonymous", utf8(anonymousOnly ? "1" : "0"));
+        hash.put("shared", utf8(shared ? "1" : "0"));
+        hash.put("locale", utf8(locale == null ? "" : locale));
         return hash;
     }
 
@@ -49,23 +66,28 @@ record CachedResponse(String key, int status, List<Header> headers, byte[] body,
         for (int i = 0; i + 1 < flat.size(); i += 2) {
             hash.put(new String(flat.get(i), StandardCharsets.UTF_8), flat.get(i + 1));
         }
-        if (!hash.containsKey("status") || !hash.containsKey("body")) {
+        if (!hash.containsKey("status") || !hash.containsKey("body") || !FORMAT.equals(text(hash, "format"))) {
             return null;
         }
         try {
             List<Header> headers = new ArrayList<>();
             for (String line : text(hash, "headers").split("\n")) {
-                int colon = line.indexOf(": ");
-                if (colon > 0) {
-                    headers.add(new Header(line.substring(0, colon), line.substring(colon + 2)));
+                if (line.isEmpty()) {
+                    continue;
                 }
+                int colon = line.indexOf(": ");
+                if (colon <= 0) {
+                    return null;
+                }
+                headers.add(new Header(unescape(line.substring(0, colon)), unescape(line.substring(colon + 2))));
             }
             String tags = text(hash, "tags");
             return new CachedResponse(text(hash, "key"), Integer.parseInt(text(hash, "status")), headers,
                     hash.get("body"), "1".equals(text(hash, "gzip")), Integer.parseInt(text(hash, "length")),
                     text(hash, "etag"), Long.parseLong(text(hash, "stored")), Long.parseLong(text(hash, "fresh")),
                     Long.parseLong(text(hash, "stale")), tags.isEmpty() ? Set.of() : Set.of(tags.split(" ")),
-                    !"0".equals(text(hash, "anonymous")));
+                    !"0".equals(text(hash, "anonymous")), "1".equals(text(hash, "shared")),
+                    text(hash, "locale").isEmpty() ? null : text(hash, "locale"));
         } catch (RuntimeException e) {
             return null;
         }
@@ -88,6 +110,40 @@ record CachedResponse(String key, int status, List<Header> headers, byte[] body,
             }
         }
         return null;
+    }
+
+    private static String escape(String text, boolean name) {
+        StringBuilder out = new StringBuilder(text.length() + 8);
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            switch (c) {
+                case '\\' -> out.append("\\\\");
+                case '\r' -> out.append("\\r");
+                case '\n' -> out.append("\\n");
+                case ':' -> out.append(name ? "\\c" : ":");
+                default -> out.append(c);
+            }
+        }
+        return out.toString();
+    }
+
+    private static String unescape(String text) {
+        StringBuilder out = new StringBuilder(text.length());
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (c != '\\' || i + 1 == text.length()) {
+                out.append(c);
+                continue;
+            }
+            char next = text.charAt(++i);
+            out.append(switch (next) {
+                case 'r' -> '\r';
+                case 'n' -> '\n';
+                case 'c' -> ':';
+                default -> next;
+            });
+        }
+        return out.toString();
     }
 
     private static String text(Map<String, byte[]> hash, String field) {

@@ -1,43 +1,88 @@
 package io.tomcatredis.cache;
 
 import jakarta.servlet.http.HttpServletRequest;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.Locale;
 
 /**
- * The part of the cache key that identifies the resource: scheme, host name (from the request
- * line and Host header only; {@code X-Forwarded-*} is never read), the normalized path and the
- * query string. The port is left out, so that nodes on different ports behind one balancer share
- * entries; a page built from the port ({@code getServerPort()}, {@code getRequestURL()}) is not
- * stored at all (see {@link ObservedRequest}).
+ * The one place cache key strings are built. A key starts with the canonical URL: scheme, host
+ * name (from the request line and Host header only; {@code X-Forwarded-*} is never read), the
+ * path the container routes the request on (context path + servlet path + path info) in its one
+ * canonical encoding ({@link #encodePath}), and the query string as sent. The port is left out,
+ * so that nodes on different ports behind one balancer share entries; a page built from the port
+ * is not stored at all (see {@link ObservedRequest}). A variant key adds, after a line feed, the
+ * values of the request headers a response varies on. Neither the encoded path (no raw
+ * {@code ?}, {@code |} or {@code %}) nor a request line or header value can hold a line feed, so
+ * no request can forge the key of another URL, query or variant.
  */
 final class CanonicalUrl {
+
+    private static final String UNRESERVED_IN_PATH = "-._~!$&'()*+,=:@/";
 
     private CanonicalUrl() {
     }
 
-    static String of(HttpServletRequest request) {
-        String scheme = request.getScheme().toLowerCase(Locale.ROOT);
-        String host = request.getServerName().toLowerCase(Locale.ROOT);
-        String query = request.getQueryString();
-        return scheme + "://" + host + normalizePath(request.getRequestURI())
+    /**
+     * @param path decoded and normalized, starting with the context path
+     * @param query the raw query string, or null
+     */
+    static String of(String scheme, String host, String path, String query) {
+        return scheme.toLowerCase(Locale.ROOT) + "://" + host.toLowerCase(Locale.ROOT) + encodePath(path)
                 + (query == null ? "" : "?" + query);
     }
 
-    /** The path within the webapp, normalized, for matching include/exclude rules. */
-    static String pathInContext(HttpServletRequest request) {
-        String path = normalizePath(request.getRequestURI());
-        String context = request.getContextPath();
-        return path.startsWith(context) ? path.substring(context.length()) : path;
+    /** The path the container mapped the request on, within the webapp: servlet path + path info. */
+    static String containerPath(HttpServletRequest request) {
+        String info = request.getPathInfo();
+        return request.getServletPath() + (info == null ? "" : info);
+    }
+
+    /** The key of the variant of {@code base} for the request headers {@code varyNames} (lower case, comma-separated). */
+    static String variant(String base, String varyNames, HttpServletRequest request) {
+        StringBuilder key = new StringBuilder(base).append("\nvary");
+        for (String name : varyNames.split(",")) {
+            StringBuilder values = new StringBuilder();
+            var all = request.getHeaders(name);
+            while (all != null && all.hasMoreElements()) {
+                values.append(values.isEmpty() ? "" : ",").append(all.nextElement().trim());
+            }
+            key.append('\n').append(name).append('=').append(values);
+        }
+        return key.toString();
+    }
+
+    /** The key of the lease for refreshing {@code key} before it expires ({@code earlyRefresh}). */
+    static String earlyRefresh(String key) {
+        return key + "\nearly";
+    }
+
+    /**
+     * The one encoding of a decoded path this filter caches: UTF-8, upper-case hex, and only the
+     * characters RFC 3986 allows unencoded in a segment left as they are (not {@code ;}, which
+     * starts a path parameter). A request URI in any other form is passed.
+     */
+    static String encodePath(String decoded) {
+        StringBuilder out = new StringBuilder(decoded.length() + 16);
+        for (byte b : decoded.getBytes(StandardCharsets.UTF_8)) {
+            int c = b & 0xff;
+            if (c < 0x80 && (Character.isLetterOrDigit(c) || UNRESERVED_IN_PATH.indexOf(c) >= 0)) {
+                out.append((char) c);
+            } else {
+                out.append('%').append(Character.toUpperCase(Character.forDigit(c >> 4, 16)))
+                        .append(Character.toUpperCase(Character.forDigit(c & 15, 16)));
+            }
+        }
+        return out.toString();
     }
 
     /**
      * Collapses repeated slashes and removes dot segments, so {@code /a//b/../c} and {@code /a/c}
-     * are one entry; path parameters ({@code ;jsessionid=...}) are dropped.
+     * are one URL; path parameters ({@code ;jsessionid=...}) are dropped. For URLs given to
+     * {@link RedisCache#evictUrl}; requests are keyed on the container's own normalized path.
      */
-    static String normalizePath(String uri) {
-        String path = uri;
+    static String normalizePath(String path) {
         Deque<String> segments = new ArrayDeque<>();
         for (String segment : path.split("/")) {
             int semicolon = segment.indexOf(';');

@@ -16,19 +16,40 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.function.Supplier;
 
 /**
- * Holds back what the application writes while it renders a miss: status, headers and body are
- * recorded, not sent, so the filter can decide to store them. The response goes "through" to the
- * client unchanged, and is never stored, when the body passes {@code maxEntryBytes}, when the
- * application flushes, sends an error or a redirect, or goes async. {@value #TAGS_HEADER} is
- * recorded but never reaches the client.
+ * Phase 4 (render), the response side: holds back what the application writes while it renders
+ * a miss. Status, headers, cookies and body are recorded, not sent, so the filter can decide to
+ * store them; the content type, character encoding and locale are set on the real response
+ * (unsent until the body is), so that the container's own rules (a webapp's
+ * {@code <response-character-encoding>}, a locale's charset) apply exactly as without the cache.
+ * The response goes "through" to the client unchanged, and is never stored, when the body passes
+ * {@code maxEntryBytes}, when the application flushes, sends an error or a redirect, or goes
+ * async. {@value #TAGS_HEADER} is recorded but never reaches the client. Every method of
+ * {@code HttpServletResponse} is captured here or listed in {@link #HARMLESS}.
  */
 final class CapturingResponse extends HttpServletResponseWrapper {
 
     static final String TAGS_HEADER = "X-Cache-Tags";
+
+    /** Interface methods not captured, each with why that is safe. */
+    static final Map<String, String> HARMLESS = Map.of(
+            "getCharacterEncoding()", "the real response's, which holds the charset (set through this wrapper)",
+            "getContentType()", "the real response's, which holds the content type (set through this wrapper)",
+            "getLocale()", "the real response's, which holds the locale (set through this wrapper)",
+            "getBufferSize()", "says nothing about the content; everything is held back until stored or sent",
+            "getTrailerFields()", "returns what setTrailerFields set, which makes the response unstorable");
+
+    /** Response headers the storability decision reads, also from the real response (set ahead of the filter). */
+    private static final List<String> DECISIVE = List.of("Cache-Control", "Set-Cookie", "Vary", "Content-Encoding",
+            "Expires");
     private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
 
     private final HttpServletResponse real;
@@ -36,21 +57,67 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     private final List<CachedResponse.Header> headers = new ArrayList<>();
     private final List<Cookie> cookies = new ArrayList<>();
     private final ByteArrayOutputStream body = new ByteArrayOutputStream();
-    private int status = SC_OK;
-    private String contentType;
-    private String characterEncoding;
+    private int status;
+    private String contentLanguage;
     private ServletOutputStream stream;
     private PrintWriter writer;
-    private String throughReason;
+    private BypassReason throughReason;
+    private boolean sessionEncoded;
+    private boolean trailers;
 
     CapturingResponse(HttpServletResponse real, int maxBytes) {
         super(real);
         this.real = real;
         this.maxBytes = maxBytes;
+        // A status a filter ahead set counts as the application's, as without the cache.
+        this.status = real.getStatus() > 0 ? real.getStatus() : SC_OK;
+    }
+
+    /**
+     * What the render produced, for the storability decision and the entry.
+     *
+     * @param headers the headers the application set (not Content-Type), in order
+     * @param onResponse the decisive headers on the real response: set by a filter ahead of this one
+     * @param contentType as the container sends it, charset included; or null
+     * @param through why the response went through to the client unstored, or null
+     * @param setsCookie whether the application added a cookie
+     * @param sessionEncoded whether {@code encodeURL}/{@code encodeRedirectURL} put a session id into a URL
+     * @param trailers whether the application set trailer fields
+     * @param locale the language tag of the locale the application set, or null
+     */
+    record Rendered(int status, List<CachedResponse.Header> headers, List<CachedResponse.Header> onResponse,
+            String contentType, BypassReason through, boolean setsCookie, boolean sessionEncoded, boolean trailers,
+            byte[] body, String locale) {
+
+        /** The values of a header, set by the application or ahead of it. */
+        List<String> values(String name) {
+            List<String> values = new ArrayList<>();
+            for (List<CachedResponse.Header> list : List.of(onResponse, headers)) {
+                for (CachedResponse.Header header : list) {
+                    if (header.name().equalsIgnoreCase(name)) {
+                        values.add(header.value());
+                    }
+                }
+            }
+            return values;
+        }
+    }
+
+    Rendered rendered() {
+        flushWriter();
+        List<CachedResponse.Header> ahead = new ArrayList<>();
+        for (String name : DECISIVE) {
+            for (String value : real.getHeaders(name)) {
+                ahead.add(new CachedResponse.Header(name, value));
+            }
+        }
+        return new Rendered(status, List.copyOf(headers), List.copyOf(ahead), real.getContentType(), throughReason,
+                !cookies.isEmpty() || containsHeader("Set-Cookie"), sessionEncoded, trailers, body.toByteArray(),
+                contentLanguage);
     }
 
     /** Why the response went through to the client unstored, or null while it is held back. */
-    String throughReason() {
+    BypassReason throughReason() {
         return throughReason;
     }
 
@@ -59,21 +126,22 @@ final class CapturingResponse extends HttpServletResponseWrapper {
      *
      * @param reason why the response is not stored
      */
-    void goThrough(String reason) throws IOException {
+    void goThrough(BypassReason reason) throws IOException {
         if (throughReason != null) {
             return;
         }
-        throughReason = reason;
-        sendHeadersTo(real);
         flushWriter();
-        if (body.size() > 0) {
-            real.getOutputStream().write(body.toByteArray());
-        }
+        moveThrough(reason);
     }
 
-    /** Whether the application set a cookie (such a response is never stored). */
-    boolean setsCookie() {
-        return !cookies.isEmpty() || containsHeader("Set-Cookie");
+    /** Without flushing the writer: what it still buffers arrives after what was held, straight to the client. */
+    private void moveThrough(BypassReason reason) throws IOException {
+        throughReason = reason;
+        sendHeadersTo(real);
+        if (body.size() > 0) {
+            real.getOutputStream().write(body.toByteArray());
+            body.reset();
+        }
     }
 
     /** Pushes what the application's writer still buffers: into the body, or to the client. */
@@ -81,13 +149,10 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         flushWriter();
     }
 
-    /** The recorded status, content type, cookies and headers (without the tags header) onto {@code target}. */
+    /** The recorded status, cookies and headers (without the tags header) onto {@code target}. */
     void sendHeadersTo(HttpServletResponse target) {
         target.setStatus(status);
         cookies.forEach(target::addCookie);
-        if (contentType != null) {
-            target.setContentType(contentType());
-        }
         for (CachedResponse.Header header : headers) {
             if (!header.name().equalsIgnoreCase(TAGS_HEADER)) {
                 target.addHeader(header.name(), header.value());
@@ -95,37 +160,13 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         }
     }
 
-    /** The body written so far, with the writer flushed. */
-    byte[] body() {
-        flushWriter();
-        return body.toByteArray();
-    }
-
-    List<CachedResponse.Header> headers() {
-        return headers;
-    }
-
-    /** The Content-Type as Tomcat would send it: with the charset the writer used. */
-    @Override
-    public String getContentType() {
-        return contentType();
-    }
-
-    private String contentType() {
-        if (contentType == null) {
-            return null;
-        }
-        if (writer != null && !contentType.toLowerCase(Locale.ROOT).contains("charset=")) {
-            return contentType + ";charset=" + getCharacterEncoding();
-        }
-        return contentType;
-    }
-
     private void flushWriter() {
         if (writer != null) {
             writer.flush();
         }
     }
+
+    // Status, errors, redirects.
 
     @Override
     public void setStatus(int sc) {
@@ -142,26 +183,63 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void sendError(int sc) throws IOException {
-        sendError(sc, null);
+        status = sc;
+        goThrough(BypassReason.SEND_ERROR);
+        real.sendError(sc);
     }
 
     @Override
     public void sendError(int sc, String msg) throws IOException {
         status = sc;
-        goThrough("sendError");
-        if (msg == null) {
-            real.sendError(sc);
-        } else {
-            real.sendError(sc, msg);
-        }
+        goThrough(BypassReason.SEND_ERROR);
+        real.sendError(sc, msg);
     }
 
     @Override
     public void sendRedirect(String location) throws IOException {
         status = SC_FOUND;
-        goThrough("sendRedirect");
+        goThrough(BypassReason.SEND_REDIRECT);
         real.sendRedirect(location);
     }
+
+    @Override
+    public void sendRedirect(String location, boolean clearBuffer) throws IOException {
+        status = SC_FOUND;
+        goThrough(BypassReason.SEND_REDIRECT);
+        real.sendRedirect(location, clearBuffer);
+    }
+
+    @Override
+    public void sendRedirect(String location, int sc) throws IOException {
+        status = sc;
+        goThrough(BypassReason.SEND_REDIRECT);
+        real.sendRedirect(location, sc);
+    }
+
+    @Override
+    public void sendRedirect(String location, int sc, boolean clearBuffer) throws IOException {
+        status = sc;
+        goThrough(BypassReason.SEND_REDIRECT);
+        real.sendRedirect(location, sc, clearBuffer);
+    }
+
+    // URLs carrying the session id.
+
+    @Override
+    public String encodeURL(String url) {
+        String encoded = real.encodeURL(url);
+        sessionEncoded |= !Objects.equals(encoded, url);
+        return encoded;
+    }
+
+    @Override
+    public String encodeRedirectURL(String url) {
+        String encoded = real.encodeRedirectURL(url);
+        sessionEncoded |= !Objects.equals(encoded, url);
+        return encoded;
+    }
+
+    // Headers and cookies.
 
     @Override
     public void setHeader(String name, String value) {
@@ -170,6 +248,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         }
         if (name.equalsIgnoreCase("Content-Type")) {
             setContentType(value);
+            return;
+        }
+        if (name.equalsIgnoreCase("Content-Length")) {
             return;
         }
         headers.removeIf(h -> h.name().equalsIgnoreCase(name));
@@ -190,17 +271,12 @@ final class CapturingResponse extends HttpServletResponseWrapper {
             setContentType(value);
             return;
         }
+        if (name.equalsIgnoreCase("Content-Length")) {
+            return;
+        }
         headers.add(new CachedResponse.Header(name, value));
         if (throughReason != null && !name.equalsIgnoreCase(TAGS_HEADER)) {
             real.addHeader(name, value);
-        }
-    }
-
-    @Override
-    public void addCookie(Cookie cookie) {
-        cookies.add(cookie);
-        if (throughReason != null) {
-            real.addCookie(cookie);
         }
     }
 
@@ -225,56 +301,83 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     }
 
     @Override
+    public void addCookie(Cookie cookie) {
+        cookies.add(cookie);
+        if (throughReason != null) {
+            real.addCookie(cookie);
+        }
+    }
+
+    /** Headers set by the application, then those already on the real response (set ahead of the filter). */
+    @Override
     public boolean containsHeader(String name) {
-        return headers.stream().anyMatch(h -> h.name().equalsIgnoreCase(name));
+        return headers.stream().anyMatch(h -> h.name().equalsIgnoreCase(name)) || real.containsHeader(name);
     }
 
     @Override
     public String getHeader(String name) {
         return headers.stream().filter(h -> h.name().equalsIgnoreCase(name)).map(CachedResponse.Header::value)
-                .findFirst().orElse(null);
+                .findFirst().orElseGet(() -> real.getHeader(name));
     }
 
     @Override
     public Collection<String> getHeaders(String name) {
-        return headers.stream().filter(h -> h.name().equalsIgnoreCase(name)).map(CachedResponse.Header::value)
-                .toList();
+        List<String> values = new ArrayList<>(real.getHeaders(name));
+        headers.stream().filter(h -> h.name().equalsIgnoreCase(name)).forEach(h -> values.add(h.value()));
+        return values;
     }
 
     @Override
     public Collection<String> getHeaderNames() {
-        return headers.stream().map(CachedResponse.Header::name).distinct().toList();
+        Set<String> names = new LinkedHashSet<>(real.getHeaderNames());
+        headers.forEach(h -> names.add(h.name()));
+        return names;
     }
 
     @Override
+    public void setTrailerFields(Supplier<Map<String, String>> supplier) {
+        trailers = true;
+        real.setTrailerFields(supplier);
+    }
+
+    // Content type, charset, locale: kept by the real response, as the container would.
+
+    @Override
     public void setContentType(String type) {
-        contentType = type;
-        if (type != null) {
-            int charset = type.toLowerCase(Locale.ROOT).indexOf("charset=");
-            if (charset >= 0) {
-                characterEncoding = type.substring(charset + 8).trim().replace("\"", "");
-            }
+        if (writer != null && type != null) {
+            // As the container does: the charset is fixed once the writer is obtained.
+            int semicolon = type.indexOf(';');
+            String charsetLess = type.toLowerCase(Locale.ROOT).contains("charset=") && semicolon >= 0
+                    ? type.substring(0, semicolon).trim() : type;
+            real.setContentType(charsetLess);
+            return;
         }
-        if (throughReason != null) {
-            real.setContentType(type);
-        }
+        real.setContentType(type);
     }
 
     @Override
     public void setCharacterEncoding(String charset) {
-        if (writer != null) {
-            return;
-        }
-        characterEncoding = charset;
-        if (contentType != null && charset != null) {
-            contentType = contentType.replaceAll("(?i);\\s*charset=[^;]*", "") + ";charset=" + charset;
+        if (writer == null) {
+            real.setCharacterEncoding(charset);
         }
     }
 
     @Override
-    public String getCharacterEncoding() {
-        return characterEncoding != null ? characterEncoding : "ISO-8859-1";
+    public void setCharacterEncoding(Charset charset) {
+        setCharacterEncoding(charset == null ? null : charset.name());
     }
+
+    @Override
+    public void setLocale(Locale locale) {
+        String charset = real.getCharacterEncoding();
+        real.setLocale(locale);
+        if (writer != null) {
+            real.setCharacterEncoding(charset);
+        }
+        contentLanguage = locale == null ? null : locale.toLanguageTag();
+    }
+
+    // Body.
 
     @Override
     public void setContentLength(int len) {
@@ -293,7 +396,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void flushBuffer() throws IOException {
-        goThrough("flushed");
+        goThrough(BypassReason.FLUSHED);
         real.flushBuffer();
     }
 
@@ -311,8 +414,11 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         headers.clear();
         cookies.clear();
         status = SC_OK;
-        contentType = null;
-        resetBuffer();
+        contentLanguage = null;
+        sessionEncoded = false;
+        writer = null;
+        body.reset();
+        real.reset();
     }
 
     @Override
@@ -336,9 +442,12 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     @Override
     public PrintWriter getWriter() {
         if (writer == null) {
+            // As the container does when the writer is obtained: the charset is fixed now.
+            String encoding = real.getCharacterEncoding();
+            real.setCharacterEncoding(encoding);
             Charset charset;
             try {
-                charset = Charset.forName(getCharacterEncoding());
+                charset = Charset.forName(encoding);
             } catch (RuntimeException e) {
                 charset = StandardCharsets.ISO_8859_1;
             }
@@ -360,26 +469,37 @@ final class CapturingResponse extends HttpServletResponseWrapper {
                 real.getOutputStream().write(bytes, offset, length);
                 return;
             }
-            if (body.size() + length > maxBytes) {
-                body.write(bytes, offset, length);
-                byte[] all = body.toByteArray();
-                body.reset();
-                throughReason = "oversized";
-                sendHeadersTo(real);
-                real.getOutputStream().write(all);
-                return;
-            }
             body.write(bytes, offset, length);
+            if (body.size() > maxBytes) {
+                moveThrough(BypassReason.OVERSIZED);
+            }
+        }
+
+        @Override
+        public void flush() throws IOException {
+            if (throughReason != null) {
+                real.getOutputStream().flush();
+            }
         }
 
         @Override
         public boolean isReady() {
-            return true;
+            try {
+                return throughReason == null || real.getOutputStream().isReady();
+            } catch (IOException e) {
+                return false;
+            }
         }
 
         @Override
         public void setWriteListener(WriteListener listener) {
-            throw new UnsupportedOperationException("non-blocking writes bypass the cache");
+            // Non-blocking writes belong to an async response, which is never stored.
+            try {
+                goThrough(BypassReason.ASYNC);
+                real.getOutputStream().setWriteListener(listener);
+            } catch (IOException e) {
+                throw new IllegalStateException("Could not send the held response before non-blocking writes", e);
+            }
         }
     }
 }

@@ -6,19 +6,106 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.PrintWriter;
 import java.io.Writer;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
 
 /**
  * A response that reaches nobody: the target of a background refresh, after the client already
- * got the stale copy. Everything written to it is dropped.
+ * got the stale copy. Everything written to it is dropped; it keeps the content type and charset
+ * as a fresh container response would (starting from the webapp's response encoding), and none
+ * of the headers the stale copy put on the real response.
  */
 final class DetachedResponse extends HttpServletResponseWrapper {
 
-    DetachedResponse(HttpServletResponse response) {
+    private int status = SC_OK;
+    private String contentType;
+    private String characterEncoding;
+    private boolean charsetSet;
+    private Locale locale = Locale.getDefault();
+
+    /**
+     * @param response the real response, already sent
+     * @param defaultEncoding the webapp's {@code <response-character-encoding>}, or null
+     */
+    DetachedResponse(HttpServletResponse response, String defaultEncoding) {
         super(response);
+        this.characterEncoding = defaultEncoding != null ? defaultEncoding : "ISO-8859-1";
+    }
+
+    @Override
+    public void setContentType(String type) {
+        if (type == null) {
+            contentType = null;
+            charsetSet = false;
+            return;
+        }
+        int charset = type.toLowerCase(Locale.ROOT).indexOf("charset=");
+        if (charset >= 0) {
+            characterEncoding = type.substring(charset + 8).trim().replace("\"", "");
+            charsetSet = true;
+            contentType = type.substring(0, type.lastIndexOf(';', charset)).trim();
+        } else {
+            contentType = type;
+        }
+    }
+
+    @Override
+    public String getContentType() {
+        return contentType == null ? null : charsetSet ? contentType + ";charset=" + characterEncoding : contentType;
+    }
+
+    @Override
+    public void setCharacterEncoding(String charset) {
+        if (charset != null) {
+            characterEncoding = charset;
+            charsetSet = true;
+        }
+    }
+
+    @Override
+    public String getCharacterEncoding() {
+        return characterEncoding;
+    }
+
+    @Override
+    public void setLocale(Locale locale) {
+        this.locale = locale;
+    }
+
+    @Override
+    public Locale getLocale() {
+        return locale;
+    }
+
+    @Override
+    public String getHeader(String name) {
+        return null;
+    }
+
+    @Override
+    public Collection<String> getHeaders(String name) {
+        return List.of();
+    }
+
+    @Override
+    public Collection<String> getHeaderNames() {
+        return List.of();
+    }
+
+    @Override
+    public boolean containsHeader(String name) {
+        return false;
     }
 
     @Override
     public void setStatus(int sc) {
+        status = sc;
+    }
+
+    @Override
+    public int getStatus() {
+        return status;
     }
 
     @Override
@@ -34,6 +121,18 @@ final class DetachedResponse extends HttpServletResponseWrapper {
     }
 
     @Override
+    public void sendRedirect(String location, boolean clearBuffer) {
+    }
+
+    @Override
+    public void sendRedirect(String location, int sc) {
+    }
+
+    @Override
+    public void sendRedirect(String location, int sc, boolean clearBuffer) {
+    }
+
+    @Override
     public void setHeader(String name, String value) {
     }
 
@@ -42,15 +141,13 @@ final class DetachedResponse extends HttpServletResponseWrapper {
     }
 
     @Override
-    public void setContentType(String type) {
-    }
-
-    @Override
     public void flushBuffer() {
     }
 
     @Override
     public void reset() {
+        contentType = null;
+        charsetSet = false;
     }
 
     @Override

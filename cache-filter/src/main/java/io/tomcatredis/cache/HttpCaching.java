@@ -3,10 +3,12 @@ package io.tomcatredis.cache;
 import jakarta.servlet.http.HttpServletRequest;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 
 /** HTTP rules the cache follows: Cache-Control, conditional requests, content codings (RFC 9110, 9111). */
 final class HttpCaching {
@@ -43,6 +45,26 @@ final class HttpCaching {
             }
         }
         return directives;
+    }
+
+    /** The directives of every value of a Cache-Control header that may be repeated. */
+    static Map<String, String> cacheControl(Collection<String> headers) {
+        Map<String, String> directives = new HashMap<>();
+        for (String header : headers) {
+            directives.putAll(cacheControl(header));
+        }
+        return directives;
+    }
+
+    /** {@code private}, {@code no-store} or {@code no-cache}: never stored by a shared cache here (RFC 9111 5.2.2). */
+    static boolean forbidsSharedStorage(Map<String, String> directives) {
+        return directives.containsKey("private") || directives.containsKey("no-store")
+                || directives.containsKey("no-cache");
+    }
+
+    /** {@code public} or {@code s-maxage}: the response says a shared cache may keep it for anyone (RFC 9111 3.5). */
+    static boolean explicitlyShared(Map<String, String> directives) {
+        return directives.containsKey("public") || directives.containsKey("s-maxage");
     }
 
     static long seconds(Map<String, String> directives, String name) {
@@ -136,5 +158,19 @@ final class HttpCaching {
         String type = contentType.toLowerCase(Locale.ROOT);
         return type.startsWith("text/") || type.contains("json") || type.contains("javascript")
                 || type.contains("xml") || type.startsWith("image/svg");
+    }
+
+    /** Lower-case header names of Vary values, without Accept-Encoding (the cache's own), sorted, comma-separated. */
+    static String varyNames(Collection<String> varyHeaders) {
+        TreeSet<String> names = new TreeSet<>();
+        for (String header : varyHeaders) {
+            for (String name : header.split(",")) {
+                String lower = name.trim().toLowerCase(Locale.ROOT);
+                if (!lower.isEmpty() && !lower.equals("accept-encoding")) {
+                    names.add(lower);
+                }
+            }
+        }
+        return String.join(",", names);
     }
 }

@@ -1,60 +1,121 @@
 package io.tomcatredis.cache;
 
+import jakarta.servlet.ServletConnection;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.ServletInputStream;
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
+import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpSession;
+import jakarta.servlet.http.HttpUpgradeHandler;
+import jakarta.servlet.http.Part;
+import jakarta.servlet.http.PushBuilder;
+import java.io.BufferedReader;
+import java.io.IOException;
 import java.security.Principal;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.EnumSet;
 import java.util.Enumeration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Watches what the application reads while it renders a miss. A response built from anything
- * personal (a session, the user, cookies, credentials) is never stored; nor is one built from a
- * request header that is not part of the cache key, unless the response names it in Vary.
+ * Phase 4 (render), the request side: watches what the application reads while it renders a
+ * miss. Every method of {@code HttpServletRequest} is either observed here or listed in
+ * {@link #HARMLESS} with the reason it cannot make a page differ between two requests of one key
+ * (a test holds the Servlet API on the class path against both). Reads that make the response
+ * unstorable: a session or user (even looked for and not found, the page is then served only to
+ * requests without credentials), cookies and credentials, the locale, client and server
+ * addresses, ports, protocol and request ids, request attributes set ahead of the filter, the
+ * body, the header names, and request headers the response does not name in {@code Vary}.
  */
 final class ObservedRequest extends HttpServletRequestWrapper {
 
-    /** Headers the application may read without making the response depend on them. */
-    private static final Set<String> NEUTRAL = Set.of("host", "accept-encoding", "if-none-match",
-            "if-modified-since", "content-type", "content-length");
+    /** Interface methods not observed, each with why it cannot tell two requests of one key apart. */
+    static final Map<String, String> HARMLESS = Map.ofEntries(
+            Map.entry("getCharacterEncoding()", "from Content-Type: a request carrying one is passed (classification)"),
+            Map.entry("getContentType()", "a request carrying Content-Type is passed (classification)"),
+            Map.entry("getContentLength()", "a request carrying a body is passed (classification)"),
+            Map.entry("getContentLengthLong()", "a request carrying a body is passed (classification)"),
+            Map.entry("setCharacterEncoding(String)", "applies to a body, which a cacheable request has none of"),
+            Map.entry("setCharacterEncoding(Charset)", "applies to a body, which a cacheable request has none of"),
+            Map.entry("getParameter(String)", "from the query string, part of the key (no body is parsed)"),
+            Map.entry("getParameterNames()", "from the query string, part of the key (no body is parsed)"),
+            Map.entry("getParameterValues(String)", "from the query string, part of the key (no body is parsed)"),
+            Map.entry("getParameterMap()", "from the query string, part of the key (no body is parsed)"),
+            Map.entry("getQueryString()", "part of the key"),
+            Map.entry("getScheme()", "part of the key"),
+            Map.entry("getServerName()", "part of the key (a host name not in lower case is passed)"),
+            Map.entry("getRequestURI()", "the canonical form of the key's path (any other form is passed)"),
+            Map.entry("isSecure()", "follows the scheme, part of the key"),
+            Map.entry("getMethod()", "GET or HEAD, and a HEAD never creates an entry"),
+            Map.entry("getContextPath()", "the webapp's, the same for every request (a raw one that differs is passed)"),
+            Map.entry("getServletPath()", "part of the key's path"),
+            Map.entry("getPathInfo()", "part of the key's path"),
+            Map.entry("getPathTranslated()", "a function of the key's path"),
+            Map.entry("getHttpServletMapping()", "a function of the key's path"),
+            Map.entry("getServletContext()", "the same for every request of the webapp"),
+            Map.entry("getRequestDispatcher(String)", "dispatches within the webapp, whose target sees this wrapper"),
+            Map.entry("getDispatcherType()", "REQUEST: other dispatches are passed (classification)"),
+            Map.entry("startAsync()", "an async response goes through to the client unstored (render phase)"),
+            Map.entry("startAsync(ServletRequest,ServletResponse)", "an async response goes through unstored"),
+            Map.entry("isAsyncStarted()", "an async response goes through unstored"),
+            Map.entry("isAsyncSupported()", "the same for every request of the mapping"),
+            Map.entry("getAsyncContext()", "an async response goes through unstored"));
 
-    private volatile String personal;
-    private volatile boolean askedForIdentity;
+    /**
+     * Headers the application may read without making the response depend on them: the cache
+     * answers validators and content codings itself, and a request carrying a body, a range or a
+     * precondition is passed (classification), so their absence is the same for every request
+     * an entry is served to.
+     */
+    private static final Set<String> NEUTRAL = Set.of("accept-encoding", "if-none-match", "if-modified-since",
+            "content-type", "content-length", "transfer-encoding", "range", "if-range", "if-match",
+            "if-unmodified-since");
+
+    private final CacheRequest cacheRequest;
+    private final CacheSettings settings;
+    private final Set<BypassReason> reads = Collections.synchronizedSet(EnumSet.noneOf(BypassReason.class));
     private final Set<String> headersRead = ConcurrentHashMap.newKeySet();
+    private final Set<String> setDuringRender = ConcurrentHashMap.newKeySet();
+    private volatile boolean askedForIdentity;
 
-    ObservedRequest(HttpServletRequest request) {
+    ObservedRequest(HttpServletRequest request, CacheRequest cacheRequest, CacheSettings settings) {
         super(request);
-    }
-
-    /** Why the response is personal, or null when nothing personal was read. */
-    String personalReason() {
-        return personal;
+        this.cacheRequest = cacheRequest;
+        this.settings = settings;
     }
 
     /**
-     * Whether the application looked for a session, user, cookie or credentials, even if it found
-     * none: such a page may look different to a signed-in user, so it is served only to requests
-     * that carry no credentials.
+     * What the render read, for the storability decision.
+     *
+     * @param reads the reasons the reads give not to store, in no order
+     * @param headersRead lower-case names of the request headers read that could change the response
+     * @param askedForIdentity whether the application looked for a session, user, cookie or
+     *     credentials, even if it found none: such a page may look different to a signed-in user
      */
-    boolean askedForIdentity() {
-        return askedForIdentity;
+    record Observation(Set<BypassReason> reads, Set<String> headersRead, boolean askedForIdentity) {
     }
 
-    /** Lower-case names of the headers read that could change the response. */
-    Set<String> headersRead() {
-        return headersRead;
+    Observation observation() {
+        synchronized (reads) {
+            return new Observation(reads.isEmpty() ? Set.of() : EnumSet.copyOf(reads), Set.copyOf(headersRead),
+                    askedForIdentity);
+        }
     }
 
-    private void asked() {
+    private void read(BypassReason reason) {
+        reads.add(reason);
+    }
+
+    private void identity(boolean found, BypassReason reason) {
         askedForIdentity = true;
-    }
-
-    private void personal(String reason) {
-        if (personal == null) {
-            personal = reason;
+        if (found) {
+            reads.add(reason);
         }
     }
 
@@ -63,94 +124,140 @@ final class ObservedRequest extends HttpServletRequestWrapper {
             return;
         }
         String lower = name.toLowerCase(Locale.ROOT);
-        if (lower.equals("cookie") || lower.equals("authorization")) {
-            asked();
-            if (super.getHeader(name) != null) {
-                personal(lower);
+        switch (lower) {
+            case "cookie" -> {
+                boolean personal = false;
+                for (Enumeration<String> values = super.getHeaders(name); values != null && values.hasMoreElements(); ) {
+                    personal |= settings.personalCookie(values.nextElement());
+                }
+                identity(personal, BypassReason.PERSONAL_COOKIE);
             }
-        } else if (!NEUTRAL.contains(lower)) {
-            headersRead.add(lower);
+            case "authorization", "proxy-authorization" ->
+                    identity(super.getHeader(name) != null, BypassReason.PERSONAL_AUTHORIZATION);
+            default -> {
+                if (!NEUTRAL.contains(lower)) {
+                    headersRead.add(lower);
+                }
+            }
         }
     }
 
+    // Identity: session, user, cookies.
+
     @Override
     public HttpSession getSession(boolean create) {
-        asked();
         HttpSession session = super.getSession(create);
-        if (session != null) {
-            personal("session");
-        }
+        identity(session != null, BypassReason.PERSONAL_SESSION);
         return session;
     }
 
     @Override
     public HttpSession getSession() {
-        asked();
-        personal("session");
+        identity(true, BypassReason.PERSONAL_SESSION);
         return super.getSession();
     }
 
     @Override
+    public String changeSessionId() {
+        identity(true, BypassReason.PERSONAL_SESSION);
+        return super.changeSessionId();
+    }
+
+    @Override
+    public String getRequestedSessionId() {
+        String id = super.getRequestedSessionId();
+        identity(id != null, BypassReason.PERSONAL_SESSION);
+        return id;
+    }
+
+    @Override
+    public boolean isRequestedSessionIdValid() {
+        boolean valid = super.isRequestedSessionIdValid();
+        identity(valid, BypassReason.PERSONAL_SESSION);
+        return valid;
+    }
+
+    @Override
+    public boolean isRequestedSessionIdFromCookie() {
+        boolean fromCookie = super.isRequestedSessionIdFromCookie();
+        identity(fromCookie, BypassReason.PERSONAL_SESSION);
+        return fromCookie;
+    }
+
+    @Override
+    public boolean isRequestedSessionIdFromURL() {
+        boolean fromUrl = super.isRequestedSessionIdFromURL();
+        identity(fromUrl, BypassReason.PERSONAL_SESSION);
+        return fromUrl;
+    }
+
+    @Override
+    @SuppressWarnings("deprecation")
+    public PushBuilder newPushBuilder() {
+        // A push builder copies the session id and the cookies.
+        identity(true, BypassReason.PERSONAL_SESSION);
+        return super.newPushBuilder();
+    }
+
+    @Override
     public String getRemoteUser() {
-        asked();
         String user = super.getRemoteUser();
-        if (user != null) {
-            personal("user");
-        }
+        identity(user != null, BypassReason.PERSONAL_USER);
         return user;
     }
 
     @Override
     public Principal getUserPrincipal() {
-        asked();
         Principal principal = super.getUserPrincipal();
-        if (principal != null) {
-            personal("user");
-        }
+        identity(principal != null, BypassReason.PERSONAL_USER);
         return principal;
     }
 
     @Override
     public boolean isUserInRole(String role) {
-        asked();
-        if (super.getUserPrincipal() != null) {
-            personal("user");
-        }
+        identity(super.getUserPrincipal() != null, BypassReason.PERSONAL_USER);
         return super.isUserInRole(role);
     }
 
     @Override
+    public String getAuthType() {
+        String type = super.getAuthType();
+        identity(type != null, BypassReason.PERSONAL_USER);
+        return type;
+    }
+
+    @Override
+    public boolean authenticate(HttpServletResponse response) throws IOException, ServletException {
+        identity(true, BypassReason.PERSONAL_USER);
+        return super.authenticate(response);
+    }
+
+    @Override
+    public void login(String username, String password) throws ServletException {
+        identity(true, BypassReason.PERSONAL_USER);
+        super.login(username, password);
+    }
+
+    @Override
+    public void logout() throws ServletException {
+        identity(true, BypassReason.PERSONAL_USER);
+        super.logout();
+    }
+
+    @Override
     public Cookie[] getCookies() {
-        asked();
         Cookie[] cookies = super.getCookies();
-        if (cookies != null && cookies.length > 0) {
-            personal("cookie");
+        boolean personal = false;
+        if (cookies != null) {
+            for (Cookie cookie : cookies) {
+                personal |= !settings.cookieIgnored(cookie.getName());
+            }
         }
+        identity(personal, BypassReason.PERSONAL_COOKIE);
         return cookies;
     }
 
-    @Override
-    public String getRequestedSessionId() {
-        asked();
-        String id = super.getRequestedSessionId();
-        if (id != null) {
-            personal("session");
-        }
-        return id;
-    }
-
-    /** The port is not part of the key: a page built from it must not be shared. */
-    @Override
-    public int getServerPort() {
-        headersRead.add("host (port)");
-        return super.getServerPort();
-    }
-
-    @Override
-    public StringBuffer getRequestURL() {
-        headersRead.add("host (port)");
-        return super.getRequestURL();
-    }
+    // Headers and locale.
 
     @Override
     public String getHeader(String name) {
@@ -174,5 +281,183 @@ final class ObservedRequest extends HttpServletRequestWrapper {
     public int getIntHeader(String name) {
         header(name);
         return super.getIntHeader(name);
+    }
+
+    @Override
+    public Enumeration<String> getHeaderNames() {
+        read(BypassReason.HEADER_NAMES);
+        return super.getHeaderNames();
+    }
+
+    /** The container reads Accept-Language for the application: keyed only when the response varies on it. */
+    @Override
+    public Locale getLocale() {
+        read(BypassReason.LOCALE);
+        return super.getLocale();
+    }
+
+    @Override
+    public Enumeration<Locale> getLocales() {
+        read(BypassReason.LOCALE);
+        return super.getLocales();
+    }
+
+    // The connection: addresses, ports, protocol, ids. The port is not part of the key.
+
+    @Override
+    public int getServerPort() {
+        read(BypassReason.CONNECTION);
+        return super.getServerPort();
+    }
+
+    @Override
+    public String getRemoteAddr() {
+        read(BypassReason.CONNECTION);
+        return super.getRemoteAddr();
+    }
+
+    @Override
+    public String getRemoteHost() {
+        read(BypassReason.CONNECTION);
+        return super.getRemoteHost();
+    }
+
+    @Override
+    public int getRemotePort() {
+        read(BypassReason.CONNECTION);
+        return super.getRemotePort();
+    }
+
+    @Override
+    public String getLocalName() {
+        read(BypassReason.CONNECTION);
+        return super.getLocalName();
+    }
+
+    @Override
+    public String getLocalAddr() {
+        read(BypassReason.CONNECTION);
+        return super.getLocalAddr();
+    }
+
+    @Override
+    public int getLocalPort() {
+        read(BypassReason.CONNECTION);
+        return super.getLocalPort();
+    }
+
+    @Override
+    public String getProtocol() {
+        read(BypassReason.CONNECTION);
+        return super.getProtocol();
+    }
+
+    @Override
+    public String getRequestId() {
+        read(BypassReason.CONNECTION);
+        return super.getRequestId();
+    }
+
+    @Override
+    public String getProtocolRequestId() {
+        read(BypassReason.CONNECTION);
+        return super.getProtocolRequestId();
+    }
+
+    @Override
+    public ServletConnection getServletConnection() {
+        read(BypassReason.CONNECTION);
+        return super.getServletConnection();
+    }
+
+    /** The port is not part of the key; the scheme, host and path are. */
+    @Override
+    public StringBuffer getRequestURL() {
+        read(BypassReason.CONNECTION);
+        return super.getRequestURL();
+    }
+
+    // Request attributes: those set ahead of the filter were computed from inputs we cannot see.
+
+    @Override
+    public Object getAttribute(String name) {
+        Object value = super.getAttribute(name);
+        if (value != null && name != null && !setDuringRender.contains(name)) {
+            if (cacheRequest.aheadAttributes().contains(name)) {
+                read(BypassReason.AHEAD_ATTRIBUTE);
+            } else if (name.startsWith("jakarta.servlet.request.") || name.startsWith("org.apache.tomcat.util.net.")) {
+                // TLS session, cipher, client certificate.
+                read(BypassReason.CONNECTION);
+            }
+        }
+        return value;
+    }
+
+    @Override
+    public Enumeration<String> getAttributeNames() {
+        if (!cacheRequest.aheadAttributes().isEmpty()) {
+            read(BypassReason.AHEAD_ATTRIBUTE);
+        }
+        return super.getAttributeNames();
+    }
+
+    @Override
+    public void setAttribute(String name, Object value) {
+        if (name != null) {
+            setDuringRender.add(name);
+        }
+        super.setAttribute(name, value);
+    }
+
+    @Override
+    public void removeAttribute(String name) {
+        if (name != null) {
+            setDuringRender.add(name);
+        }
+        super.removeAttribute(name);
+    }
+
+    // The body, and trailers after it.
+
+    @Override
+    public ServletInputStream getInputStream() throws IOException {
+        read(BypassReason.BODY_READ);
+        return super.getInputStream();
+    }
+
+    @Override
+    public BufferedReader getReader() throws IOException {
+        read(BypassReason.BODY_READ);
+        return super.getReader();
+    }
+
+    @Override
+    public Collection<Part> getParts() throws IOException, ServletException {
+        read(BypassReason.BODY_READ);
+        return super.getParts();
+    }
+
+    @Override
+    public Part getPart(String name) throws IOException, ServletException {
+        read(BypassReason.BODY_READ);
+        return super.getPart(name);
+    }
+
+    @Override
+    public Map<String, String> getTrailerFields() {
+        read(BypassReason.BODY_READ);
+        return super.getTrailerFields();
+    }
+
+    @Override
+    public boolean isTrailerFieldsReady() {
+        read(BypassReason.BODY_READ);
+        return super.isTrailerFieldsReady();
+    }
+
+    @Override
+    public <T extends HttpUpgradeHandler> T upgrade(Class<T> handlerClass) throws IOException, ServletException {
+        read(BypassReason.BODY_READ);
+        return super.upgrade(handlerClass);
     }
 }

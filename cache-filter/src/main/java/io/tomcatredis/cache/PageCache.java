@@ -4,246 +4,276 @@ import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Locale;
+import java.time.Clock;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.logging.Level;
 import java.util.logging.Logger;
-import java.util.zip.GZIPInputStream;
-import java.util.zip.GZIPOutputStream;
-import redis.clients.jedis.exceptions.JedisException;
 
 /**
- * The cache's request flow: look up, serve a hit, or render a miss once across all nodes (an
- * in-process single flight plus a lease in Redis), store it if nothing personal went into it,
- * and serve it.
+ * The cache's request flow, as phases that each end in an explicit action (Varnish's
+ * {@code builtin.vcl} is the model): {@link RequestClassifier classification} (pass, or a
+ * {@link CacheRequest} and its key), lookup ({@link CacheStore}: hit, stale, hit-for-pass, lease
+ * or wait), render with observation ({@link ObservedRequest}, {@link CapturingResponse}), the
+ * {@link Storability storability decision}, store, and {@link Delivery delivery}. A cold URL is
+ * rendered once across all nodes: an in-process single flight plus a lease in Redis.
  */
 final class PageCache {
 
     private static final Logger LOG = Logger.getLogger(PageCache.class.getName());
-    private static final Set<String> UNSAFE_METHODS = Set.of("POST", "PUT", "PATCH", "DELETE");
     private static final long PASS_MILLIS = 60_000;
     private static final long POLL_MILLIS = 20;
+
+    /** Where a render's result goes: the key looked up, and the Vary marker that led there (or null). */
+    private record Slot(String key, String markerVary) {
+    }
 
     private final CacheSettings settings;
     private final CacheStore store;
     private final CacheStatistics statistics;
     private final CircuitBreaker circuit;
+    private final RequestClassifier classifier;
+    private final EntryFactory entries;
+    private final Delivery delivery;
+    private final Clock clock;
     private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
-    PageCache(CacheSettings settings, CacheStore store, CacheStatistics statistics) {
+    PageCache(CacheSettings settings, CacheStore store, CacheStatistics statistics, Clock clock) {
         this.settings = settings;
         this.store = store;
         this.statistics = statistics;
-        this.circuit = new CircuitBreaker(settings.circuitBreakerMillis());
+        this.clock = clock;
+        this.circuit = new CircuitBreaker(settings.circuitBreakerMillis(), clock);
+        this.classifier = new RequestClassifier(settings);
+        this.entries = new EntryFactory(settings.staleSeconds(), clock);
+        this.delivery = new Delivery(clock);
     }
 
     void handle(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
-        String method = request.getMethod();
-        if (!method.equals("GET") && !method.equals("HEAD")) {
+        RequestClassifier.Classification classification = classifier.classify(request, response);
+        if (classification.unsafe()) {
             chain.doFilter(request, response);
-            if (UNSAFE_METHODS.contains(method) && response.getStatus() < 400 && hostAllowed(request)) {
-                evictQuietly(CanonicalUrl.of(request));
+            if (response.getStatus() < 400 && classifier.hostAllowed(request)) {
+                evictQuietly(CanonicalUrl.of(request.getScheme(), request.getServerName(),
+                        request.getServletContext().getContextPath() + CanonicalUrl.containerPath(request),
+                        request.getQueryString()));
             }
             return;
         }
-        long ruleTtl = settings.ruleTtlSeconds(CanonicalUrl.pathInContext(request));
-        String bypass = ruleTtl < 0 ? "not-included" : !hostAllowed(request) ? "host"
-                : noCacheRequested(request) ? "request-no-cache" : !circuit.allows() ? "redis-unavailable" : null;
-        if (bypass != null) {
-            bypass(bypass, request, response, chain);
+        if (classification.pass() != null) {
+            bypass(classification.pass(), request, response, chain);
             return;
         }
-        String url = CanonicalUrl.of(request);
+        if (!circuit.allows()) {
+            bypass(BypassReason.REDIS_UNAVAILABLE, request, response, chain);
+            return;
+        }
+        CacheRequest cacheRequest = classification.request();
         String token = UUID.randomUUID().toString();
+        boolean wantLease = !cacheRequest.head() && !cacheRequest.credentialed();
+        Slot slot = new Slot(cacheRequest.baseKey(), null);
         CacheStore.Lookup found;
-        String key = url;
         try {
-            found = store.lookup(url, token, settings.lockTimeoutMillis(), method.equals("GET"));
+            found = store.lookup(slot.key(), token, settings.lockTimeoutMillis(), wantLease);
             if (found.varyHeaders() != null) {
-                key = variantKey(url, found.varyHeaders(), request);
-                found = store.lookup(key, token, settings.lockTimeoutMillis(), method.equals("GET"));
+                slot = new Slot(CanonicalUrl.variant(cacheRequest.baseKey(), found.varyHeaders(), request),
+                        found.varyHeaders());
+                found = store.lookup(slot.key(), token, settings.lockTimeoutMillis(), wantLease);
             }
-        } catch (JedisException e) {
+        } catch (CacheUnavailableException e) {
             redisFailed(e);
-            bypass("redis-unavailable", request, response, chain);
+            bypass(BypassReason.REDIS_UNAVAILABLE, request, response, chain);
             return;
         }
-        if (found.entry() != null && found.entry().anonymousOnly() && carriesCredentials(request)) {
-            // Rendered for an anonymous visitor from a page that looks for the user: not for this one.
-            releaseQuietly(key, token, 0);
-            bypass("credentials", request, response, chain);
+        if (found.varyHeaders() != null) {
+            // A marker under a variant key: not written by this filter. Never guess.
+            bypass(BypassReason.UNCACHEABLE_URL, request, response, chain);
+            return;
+        }
+        if (found.entry() != null && !cacheRequest.mayBeServed(found.entry())) {
+            // Rendered for anonymous visitors, or not said to be shareable: not for credentials.
+            if (found.refreshLease()) {
+                releaseQuietly(slot.key(), token, 0);
+            }
+            if (cacheRequest.head()) {
+                statistics.miss();
+                response.setHeader("X-Cache", "MISS");
+                chain.doFilter(request, response);
+            } else {
+                render(slot, cacheRequest, token, request, response, chain);
+            }
             return;
         }
         switch (found.outcome()) {
             case HIT -> {
-                if (settings.earlyRefresh() && method.equals("GET") && refreshEarly(found.entry())
-                        && leaseForRefresh(key, token)) {
-                    render(key, url, token, ruleTtl, request, response, chain);
+                if (settings.earlyRefresh() && wantLease && refreshEarly(found.entry())
+                        && leaseForRefresh(slot.key(), token)) {
+                    render(slot, cacheRequest, token, request, response, chain);
                 } else {
                     statistics.hit();
-                    serve(found.entry(), "HIT", request, response);
+                    delivery.serve(found.entry(), "HIT", request, response);
                 }
             }
             case STALE -> {
                 statistics.stale();
-                serve(found.entry(), "STALE", request, response);
+                delivery.serve(found.entry(), "STALE", request, response);
                 if (found.refreshLease()) {
-                    refreshInBackground(key, url, token, ruleTtl, request, response, chain);
+                    if (wantLease) {
+                        refreshInBackground(slot, cacheRequest, token, request, response, chain);
+                    } else {
+                        releaseQuietly(slot.key(), token, 0);
+                    }
                 }
             }
             case PASS -> {
                 statistics.miss();
-                statistics.bypass("uncacheable-url");
+                statistics.bypass(BypassReason.UNCACHEABLE_URL);
                 response.setHeader("X-Cache", "MISS");
                 chain.doFilter(request, response);
             }
-            case LEASE -> render(key, url, token, ruleTtl, request, response, chain);
+            case LEASE -> render(slot, cacheRequest, token, request, response, chain);
             case WAIT -> {
-                if (method.equals("HEAD")) {
+                if (cacheRequest.head()) {
                     statistics.miss();
                     response.setHeader("X-Cache", "MISS");
                     chain.doFilter(request, response);
+                } else if (cacheRequest.credentialed()) {
+                    render(slot, cacheRequest, token, request, response, chain);
                 } else {
-                    awaitOrRender(key, url, token, ruleTtl, request, response, chain);
+                    awaitOrRender(slot, cacheRequest, token, request, response, chain);
                 }
             }
         }
     }
 
-    /** Evicts the entry (and variants) of an absolute URL's canonical form. */
+    /** Evicts the entry (and variants) of a canonical URL. */
     long evictQuietly(String url) {
         try {
             long count = store.evictUrl(url);
             statistics.evicted(count);
             return count;
-        } catch (JedisException e) {
+        } catch (CacheUnavailableException e) {
             redisFailed(e);
             return 0;
         }
     }
 
+    /**
+     * @throws CacheUnavailableException when Redis fails
+     */
     long evictTag(String tag) {
         long count = store.evictTag(tag);
         statistics.evicted(count);
         return count;
     }
 
-    private void bypass(String reason, HttpServletRequest request, HttpServletResponse response, FilterChain chain)
-            throws IOException, ServletException {
+    private void bypass(BypassReason reason, HttpServletRequest request, HttpServletResponse response,
+            FilterChain chain) throws IOException, ServletException {
         statistics.bypass(reason);
-        response.setHeader("X-Cache", "BYPASS");
+        if (reason != BypassReason.METHOD && reason != BypassReason.DISPATCH) {
+            response.setHeader("X-Cache", "BYPASS");
+        }
         chain.doFilter(request, response);
     }
 
-    private static boolean carriesCredentials(HttpServletRequest request) {
-        return request.getHeader("Cookie") != null || request.getHeader("Authorization") != null
-                || request.getRequestedSessionId() != null;
-    }
-
-    private boolean hostAllowed(HttpServletRequest request) {
-        return settings.allowedHosts().contains(request.getServerName().toLowerCase(Locale.ROOT));
-    }
-
-    private static boolean noCacheRequested(HttpServletRequest request) {
-        Map<String, String> directives = HttpCaching.cacheControl(request.getHeader("Cache-Control"));
-        String pragma = request.getHeader("Pragma");
-        return directives.containsKey("no-cache") || directives.containsKey("no-store")
-                || pragma != null && pragma.toLowerCase(Locale.ROOT).contains("no-cache");
-    }
-
     /** Waits for the render of another request (this node's, or another node's via Redis). */
-    private void awaitOrRender(String key, String url, String token, long ruleTtl, HttpServletRequest request,
+    private void awaitOrRender(Slot slot, CacheRequest cacheRequest, String token, HttpServletRequest request,
             HttpServletResponse response, FilterChain chain) throws IOException, ServletException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.lockTimeoutMillis());
-        CompletableFuture<Void> local = inFlight.get(key);
+        CompletableFuture<Void> local = inFlight.get(slot.key());
         if (local != null) {
             try {
                 local.get(settings.lockTimeoutMillis(), TimeUnit.MILLISECONDS);
-            } catch (Exception e) {
-                // Timed out or failed: fall through to Redis, then render uncached.
+            } catch (ExecutionException | TimeoutException e) {
+                // The local render failed or is slow: ask Redis, then render uncached.
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ServletException("Interrupted while waiting for a cache render", e);
             }
         }
-        try {
-            while (true) {
-                CacheStore.Lookup found = store.lookup(key, token, settings.lockTimeoutMillis(), true);
-                switch (found.outcome()) {
-                    case HIT, STALE -> {
-                        statistics.coalesced();
-                        statistics.hit();
-                        serve(found.entry(), "HIT", request, response);
-                        return;
-                    }
-                    case LEASE -> {
-                        render(key, url, token, ruleTtl, request, response, chain);
-                        return;
-                    }
-                    case PASS -> {
+        Slot waitingOn = slot;
+        while (true) {
+            CacheStore.Lookup found;
+            try {
+                found = store.lookup(waitingOn.key(), token, settings.lockTimeoutMillis(), true);
+            } catch (CacheUnavailableException e) {
+                redisFailed(e);
+                bypass(BypassReason.REDIS_UNAVAILABLE, request, response, chain);
+                return;
+            }
+            if (found.varyHeaders() != null && waitingOn.markerVary() == null) {
+                // The render stored a variant: wait for (or render) this request's one.
+                waitingOn = new Slot(CanonicalUrl.variant(cacheRequest.baseKey(), found.varyHeaders(), request),
+                        found.varyHeaders());
+                continue;
+            }
+            switch (found.entry() == null && found.varyHeaders() != null ? CacheStore.Outcome.WAIT
+                    : found.outcome()) {
+                case HIT, STALE -> {
+                    statistics.coalesced();
+                    statistics.hit();
+                    delivery.serve(found.entry(), "HIT", request, response);
+                    return;
+                }
+                case LEASE -> {
+                    render(waitingOn, cacheRequest, token, request, response, chain);
+                    return;
+                }
+                case PASS -> {
+                    statistics.miss();
+                    response.setHeader("X-Cache", "MISS");
+                    chain.doFilter(request, response);
+                    return;
+                }
+                case WAIT -> {
+                    if (System.nanoTime() - deadline > 0) {
+                        statistics.bypass(BypassReason.LOCK_TIMEOUT);
                         statistics.miss();
+                        statistics.rendered();
                         response.setHeader("X-Cache", "MISS");
                         chain.doFilter(request, response);
                         return;
                     }
-                    case WAIT -> {
-                        if (System.nanoTime() - deadline > 0) {
-                            statistics.bypass("lock-timeout");
-                            statistics.miss();
-                            statistics.rendered();
-                            response.setHeader("X-Cache", "MISS");
-                            chain.doFilter(request, response);
-                            return;
-                        }
+                    try {
                         Thread.sleep(POLL_MILLIS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new ServletException("Interrupted while waiting for a cache render", e);
                     }
                 }
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ServletException("Interrupted while waiting for a cache render", e);
-        } catch (JedisException e) {
-            redisFailed(e);
-            bypass("redis-unavailable", request, response, chain);
         }
     }
 
-    /** Renders with this request's lease, stores if storable, and serves the result. */
-    private void render(String key, String url, String token, long ruleTtl, HttpServletRequest request,
+    /** Renders with this request's lease (if it holds one), stores if storable, and delivers the result. */
+    private void render(Slot slot, CacheRequest cacheRequest, String token, HttpServletRequest request,
             HttpServletResponse response, FilterChain chain) throws IOException, ServletException {
         statistics.miss();
         CompletableFuture<Void> flight = new CompletableFuture<>();
-        inFlight.put(key, flight);
+        inFlight.put(slot.key(), flight);
         try {
-            ObservedRequest observed = new ObservedRequest(request);
+            ObservedRequest observed = new ObservedRequest(request, cacheRequest, settings);
             CapturingResponse capture = new CapturingResponse(response, settings.maxEntryBytes());
             statistics.rendered();
             chain.doFilter(observed, capture);
             if (request.isAsyncStarted()) {
-                capture.goThrough("async");
+                capture.goThrough(BypassReason.ASYNC);
             }
             capture.finishWriting();
-            finish(key, url, token, ruleTtl, observed, capture, request, response, true);
+            finish(slot, cacheRequest, token, observed, capture, request, response);
         } catch (IOException | ServletException | RuntimeException | Error e) {
-            releaseQuietly(key, token, 0);
+            releaseQuietly(slot.key(), token, 0);
             throw e;
         } finally {
-            inFlight.remove(key, flight);
+            inFlight.remove(slot.key(), flight);
             flight.complete(null);
         }
     }
@@ -252,236 +282,78 @@ final class PageCache {
      * After serving a stale copy, renders again with a response that reaches nobody, and stores
      * the result: the client already has its answer.
      */
-    private void refreshInBackground(String key, String url, String token, long ruleTtl, HttpServletRequest request,
+    private void refreshInBackground(Slot slot, CacheRequest cacheRequest, String token, HttpServletRequest request,
             HttpServletResponse response, FilterChain chain) {
         try {
             response.flushBuffer();
-            ObservedRequest observed = new ObservedRequest(request);
-            CapturingResponse capture = new CapturingResponse(new DetachedResponse(response), settings.maxEntryBytes());
+            ObservedRequest observed = new ObservedRequest(request, cacheRequest, settings);
+            CapturingResponse capture = new CapturingResponse(new DetachedResponse(response,
+                    request.getServletContext().getResponseCharacterEncoding()), settings.maxEntryBytes());
             statistics.rendered();
             chain.doFilter(observed, capture);
             capture.finishWriting();
-            finish(key, url, token, ruleTtl, observed, capture, request, null, false);
-        } catch (Exception e) {
-            LOG.log(Level.FINE, "Refreshing a stale entry failed; it keeps being served until it expires", e);
-            releaseQuietly(key, token, 0);
+            finish(slot, cacheRequest, token, observed, capture, request, null);
+        } catch (CacheUnavailableException e) {
+            redisFailed(e);
+        } catch (IOException | ServletException | RuntimeException e) {
+            // The client has its answer; the application's failure is reported as it would be without the cache.
+            LOG.log(Level.WARNING, "Refreshing the stale entry of " + cacheRequest.url() + " failed; the stale copy"
+                    + " is served until it expires", e);
+            releaseQuietly(slot.key(), token, 0);
         }
     }
 
-    private void finish(String key, String url, String token, long ruleTtl, ObservedRequest observed,
-            CapturingResponse capture, HttpServletRequest request, HttpServletResponse response, boolean deliver)
+    /** The storability decision, the store, and delivery (when {@code response} is not null). */
+    private void finish(Slot slot, CacheRequest cacheRequest, String token, ObservedRequest observed,
+            CapturingResponse capture, HttpServletRequest request, HttpServletResponse response)
             throws IOException {
-        String reason = capture.throughReason();
-        Map<String, String> control = HttpCaching.cacheControl(capture.getHeader("Cache-Control"));
-        if (reason == null) {
-            reason = unstorableReason(observed, capture, control, request);
-        }
-        long ttl = reason == null ? ttlSeconds(capture, control, ruleTtl) : 0;
-        if (reason == null && ttl <= 0) {
-            reason = "ttl";
+        CapturingResponse.Rendered rendered = capture.rendered();
+        ObservedRequest.Observation observation = observed.observation();
+        Storability.Decision decision = Storability.decide(cacheRequest, observation, rendered, clock);
+        BypassReason reason = decision.reason();
+        if (reason == null && slot.markerVary() != null && !slot.markerVary().equals(decision.vary())) {
+            // The response varies on other headers than its URL's marker says: its key would be wrong.
+            reason = BypassReason.UNKEYED_HEADER;
         }
         if (reason != null) {
             statistics.bypass(reason);
-            releaseQuietly(key, token, inherent(reason) ? PASS_MILLIS : 0);
-            if (deliver && capture.throughReason() == null) {
-                response.setHeader("X-Cache", "MISS");
-                capture.sendHeadersTo(response);
-                byte[] body = capture.body();
-                response.setContentLength(body.length);
-                if (!request.getMethod().equals("HEAD")) {
-                    response.getOutputStream().write(body);
-                }
+            boolean markPass = reason.inherent() && !cacheRequest.credentialed();
+            releaseQuietly(slot.key(), token, markPass ? PASS_MILLIS : 0);
+            if (response != null && rendered.through() == null) {
+                Delivery.deliverUnstored(capture, rendered, request, response);
             }
             return;
         }
-        String vary = varyHeaders(capture);
-        String entryKey = key;
-        if (!vary.isEmpty() && key.equals(url)) {
-            entryKey = variantKey(url, vary, request);
-        }
-        CachedResponse entry = build(entryKey, capture, ttl, control, observed.askedForIdentity());
+        String entryKey = decision.vary().isEmpty() ? cacheRequest.baseKey()
+                : CanonicalUrl.variant(cacheRequest.baseKey(), decision.vary(), request);
+        CachedResponse entry = entries.build(entryKey, rendered, decision, observation.askedForIdentity());
         try {
-            if (!vary.isEmpty()) {
-                store.markVary(url, vary, entry.staleUntil() - System.currentTimeMillis());
+            if (!decision.vary().isEmpty()) {
+                store.markVary(cacheRequest.baseKey(), decision.vary(), entry.staleUntil());
             }
-            statistics.evicted(store.store(entry, key, vary.isEmpty() ? null : url, token, settings.maxCacheBytes()));
+            statistics.evicted(store.store(entry, slot.key(), entryKey.equals(cacheRequest.url()) ? null
+                    : cacheRequest.url(), token, settings.maxCacheBytes()));
             statistics.stored();
-        } catch (JedisException e) {
+        } catch (CacheUnavailableException e) {
             redisFailed(e);
         }
-        if (deliver) {
-            serve(entry, "MISS", request, response);
-        }
-    }
-
-    private String unstorableReason(ObservedRequest observed, CapturingResponse capture, Map<String, String> control,
-            HttpServletRequest request) {
-        if (!HttpCaching.STORABLE_STATUSES.contains(capture.getStatus())) {
-            return "status";
-        }
-        if (capture.setsCookie()) {
-            return "set-cookie";
-        }
-        if (control.containsKey("private") || control.containsKey("no-store") || control.containsKey("no-cache")) {
-            return "cache-control";
-        }
-        String vary = capture.getHeader("Vary");
-        if (vary != null && vary.contains("*")) {
-            return "vary-star";
-        }
-        if (capture.containsHeader("Content-Encoding")) {
-            return "encoded";
-        }
-        if (observed.personalReason() != null) {
-            return "personal:" + observed.personalReason();
-        }
-        if (request.getHeader("Authorization") != null && !control.containsKey("public")
-                && !control.containsKey("s-maxage")) {
-            return "authorization";
-        }
-        Set<String> unkeyed = new HashSet<>(observed.headersRead());
-        for (String name : varyHeaders(capture).split(",")) {
-            unkeyed.remove(name.trim().toLowerCase(Locale.ROOT));
-        }
-        if (!unkeyed.isEmpty()) {
-            return "unkeyed-header";
-        }
-        return null;
-    }
-
-    /** Reasons that hold for every request of the URL, worth a "pass" mark so nobody waits for it. */
-    private static boolean inherent(String reason) {
-        return Set.of("status", "cache-control", "vary-star", "encoded", "ttl", "oversized", "async", "flushed")
-                .contains(reason);
-    }
-
-    /** Explicit freshness wins: s-maxage, then max-age, then Expires; else the rule's TTL. */
-    private static long ttlSeconds(CapturingResponse capture, Map<String, String> control, long ruleTtl) {
-        long sMaxAge = HttpCaching.seconds(control, "s-maxage");
-        if (sMaxAge >= 0) {
-            return sMaxAge;
-        }
-        long maxAge = HttpCaching.seconds(control, "max-age");
-        if (maxAge >= 0) {
-            return maxAge;
-        }
-        long expires = HttpCaching.httpDate(capture.getHeader("Expires"));
-        if (capture.getHeader("Expires") != null) {
-            return expires < 0 ? 0 : Math.max(0, (expires - System.currentTimeMillis()) / 1000);
-        }
-        return ruleTtl;
-    }
-
-    /** The request headers the response varies on, lower case, comma-separated; Accept-Encoding is ours. */
-    private static String varyHeaders(CapturingResponse capture) {
-        TreeSet<String> names = new TreeSet<>();
-        for (String header : capture.getHeaders("Vary")) {
-            for (String name : header.split(",")) {
-                String lower = name.trim().toLowerCase(Locale.ROOT);
-                if (!lower.isEmpty() && !lower.equals("accept-encoding")) {
-                    names.add(lower);
-                }
-            }
-        }
-        return String.join(",", names);
-    }
-
-    private static String variantKey(String url, String varyHeaders, HttpServletRequest request) {
-        StringBuilder key = new StringBuilder(url).append("|vary");
-        for (String name : varyHeaders.split(",")) {
-            String value = request.getHeader(name);
-            key.append('|').append(name).append('=').append(value == null ? "" : value.trim());
-        }
-        return key.toString();
-    }
-
-    private CachedResponse build(String key, CapturingResponse capture, long ttlSeconds, Map<String, String> control,
-            boolean anonymousOnly) {
-        byte[] raw = capture.body();
-        List<CachedResponse.Header> headers = new ArrayList<>();
-        String contentType = capture.getContentType();
-        if (contentType != null) {
-            headers.add(new CachedResponse.Header("Content-Type", contentType));
-        }
-        for (CachedResponse.Header header : capture.headers()) {
-            if (!HttpCaching.NOT_REPLAYED.contains(header.name().toLowerCase(Locale.ROOT))) {
-                headers.add(header);
-            }
-        }
-        Set<String> tags = new HashSet<>();
-        for (String value : capture.getHeaders(CapturingResponse.TAGS_HEADER)) {
-            for (String tag : value.split("[\\s,]+")) {
-                if (!tag.isEmpty()) {
-                    tags.add(tag);
-                }
-            }
-        }
-        boolean gzip = raw.length >= 256 && HttpCaching.compressible(contentType);
-        String etag = capture.getHeader("ETag") != null ? capture.getHeader("ETag") : strongEtag(raw);
-        long now = System.currentTimeMillis();
-        long fresh = now + ttlSeconds * 1000;
-        long staleWindow = Math.max(settings.staleSeconds(),
-                Math.max(HttpCaching.seconds(control, "stale-while-revalidate"),
-                        HttpCaching.seconds(control, "stale-if-error")));
-        return new CachedResponse(key, capture.getStatus(), headers, gzip ? gzip(raw) : raw, gzip, raw.length, etag, now,
-                fresh, fresh + Math.max(0, staleWindow) * 1000, tags, anonymousOnly);
-    }
-
-    /** Writes an entry to the client: conditional answers, HEAD, content coding, exact length. */
-    static void serve(CachedResponse entry, String outcome, HttpServletRequest request, HttpServletResponse response)
-            throws IOException {
-        for (CachedResponse.Header header : entry.headers()) {
-            if (header.name().equalsIgnoreCase("Content-Type")) {
-                response.setContentType(header.value());
-            } else {
-                response.addHeader(header.name(), header.value());
-            }
-        }
-        long age = Math.max(0, (System.currentTimeMillis() - entry.storedAt()) / 1000);
-        response.setHeader("Age", Long.toString(age));
-        response.setHeader("X-Cache", outcome);
-        if (entry.header("ETag") == null) {
-            response.setHeader("ETag", entry.etag());
-        }
-        if (entry.gzipped()) {
-            response.addHeader("Vary", "Accept-Encoding");
-        }
-        if (entry.status() == 200 && HttpCaching.notModified(request, entry.etag(), entry.header("Last-Modified"))) {
-            response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
-            response.setContentType(null);
-            return;
-        }
-        response.setStatus(entry.status());
-        byte[] body = entry.body();
-        if (entry.gzipped()) {
-            if (HttpCaching.acceptsGzip(request)) {
-                response.setHeader("Content-Encoding", "gzip");
-            } else {
-                body = gunzip(body);
-            }
-        }
-        if (entry.status() == HttpServletResponse.SC_NO_CONTENT) {
-            return;
-        }
-        response.setContentLength(body.length);
-        if (!request.getMethod().equals("HEAD")) {
-            response.getOutputStream().write(body);
+        if (response != null) {
+            delivery.serve(entry, "MISS", request, response);
         }
     }
 
     /** XFetch: refresh a hot entry before it expires, with a probability that grows toward expiry. */
-    private static boolean refreshEarly(CachedResponse entry) {
+    private boolean refreshEarly(CachedResponse entry) {
         long lifetime = Math.max(1, entry.freshUntil() - entry.storedAt());
-        double beta = 1.0;
-        double gap = -0.05 * lifetime * beta * Math.log(ThreadLocalRandom.current().nextDouble(1e-9, 1));
-        return System.currentTimeMillis() + gap >= entry.freshUntil();
+        double gap = -0.05 * lifetime * Math.log(ThreadLocalRandom.current().nextDouble(1e-9, 1));
+        return clock.millis() + gap >= entry.freshUntil();
     }
 
     private boolean leaseForRefresh(String key, String token) {
         try {
-            CacheStore.Lookup lease = store.lookup(key + "|early", token, settings.lockTimeoutMillis(), true);
+            CacheStore.Lookup lease = store.lookup(CanonicalUrl.earlyRefresh(key), token, settings.lockTimeoutMillis(), true);
             return lease.outcome() == CacheStore.Outcome.LEASE;
-        } catch (JedisException e) {
+        } catch (CacheUnavailableException e) {
             redisFailed(e);
             return false;
         }
@@ -490,41 +362,14 @@ final class PageCache {
     private void releaseQuietly(String key, String token, long passMillis) {
         try {
             store.release(key, token, passMillis);
-        } catch (JedisException e) {
+        } catch (CacheUnavailableException e) {
             redisFailed(e);
         }
     }
 
-    private void redisFailed(JedisException e) {
+    private void redisFailed(CacheUnavailableException e) {
         circuit.trip();
         LOG.warning("Redis failed, the page cache is bypassed for " + settings.circuitBreakerMillis() + " ms: "
                 + e.getMessage());
-    }
-
-    private static String strongEtag(byte[] body) {
-        try {
-            byte[] digest = MessageDigest.getInstance("SHA-256").digest(body);
-            return "\"" + Base64.getUrlEncoder().withoutPadding().encodeToString(digest).substring(0, 27) + "\"";
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static byte[] gzip(byte[] raw) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length / 3 + 64);
-        try (GZIPOutputStream gzip = new GZIPOutputStream(out)) {
-            gzip.write(raw);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        return out.toByteArray();
-    }
-
-    private static byte[] gunzip(byte[] gzipped) {
-        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gzipped))) {
-            return in.readAllBytes();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
     }
 }

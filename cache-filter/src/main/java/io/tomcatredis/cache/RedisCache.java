@@ -36,22 +36,36 @@ public final class RedisCache {
         return redisCache;
     }
 
-    /** Evicts the entry of {@code absoluteUrl} (e.g. {@code https://shop.example.com/catalog/42}); returns how many entries went. */
+    /**
+     * Evicts the entry of {@code absoluteUrl} (e.g. {@code https://shop.example.com/catalog/42}),
+     * and its variants, on all nodes; returns how many entries went (0 also when Redis is down).
+     * The path is decoded and normalized as the container does, so {@code /catalog/caf%C3%A9} and
+     * {@code /catalog/./café} name one page.
+     *
+     * @throws IllegalArgumentException when {@code absoluteUrl} is not an absolute http(s) URL
+     */
     public long evictUrl(String absoluteUrl) {
         URI uri = URI.create(absoluteUrl);
-        String canonical = uri.getScheme().toLowerCase() + "://" + uri.getHost().toLowerCase()
-                + CanonicalUrl.normalizePath(uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/"
-                        : uri.getRawPath())
-                + (uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery());
-        return cache.evictQuietly(canonical);
+        if (uri.getScheme() == null || uri.getHost() == null) {
+            throw new IllegalArgumentException("Not an absolute URL with a host: " + absoluteUrl);
+        }
+        String path = uri.getPath() == null || uri.getPath().isEmpty() ? "/" : uri.getPath();
+        return cache.evictQuietly(CanonicalUrl.of(uri.getScheme(), uri.getHost(), CanonicalUrl.normalizePath(path),
+                uri.getRawQuery()));
     }
 
     /** Evicts the entry of the URL of {@code request}. */
     public long evict(HttpServletRequest request) {
-        return cache.evictQuietly(CanonicalUrl.of(request));
+        return cache.evictQuietly(CanonicalUrl.of(request.getScheme(), request.getServerName(),
+                request.getServletContext().getContextPath() + CanonicalUrl.containerPath(request),
+                request.getQueryString()));
     }
 
-    /** Evicts every entry tagged {@code tag}; returns how many entries went. */
+    /**
+     * Evicts every entry tagged {@code tag}, on all nodes; returns how many entries went.
+     *
+     * @throws CacheUnavailableException when Redis fails
+     */
     public long evictTag(String tag) {
         return cache.evictTag(tag);
     }

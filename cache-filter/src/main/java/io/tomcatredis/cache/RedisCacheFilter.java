@@ -12,6 +12,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.time.Clock;
 import java.util.logging.Logger;
 import javax.management.JMException;
 import javax.management.MBeanServer;
@@ -32,8 +33,11 @@ import redis.clients.jedis.UnifiedJedis;
  * </filter>
  * }</pre>
  *
- * Nothing personal is ever stored: a response is kept only when the application read no session,
- * user, cookie or credentials to build it, set no cookie, and did not mark it private; see README.
+ * Nothing personal is ever stored, and in doubt a request passes: requests with cookies (other
+ * than {@code ignoredCookies}) or credentials, a session id or an authenticated user share nothing
+ * unless the response says {@code public}; a response is kept only when the application read
+ * nothing personal or outside the key to build it, set no cookie, and did not mark it private.
+ * The decision is a pipeline of named phases ({@link PageCache}); README lists them.
  */
 public class RedisCacheFilter implements Filter {
 
@@ -52,9 +56,10 @@ public class RedisCacheFilter implements Filter {
             throw new ServletException("RedisCacheFilter " + config.getFilterName() + ": " + e.getMessage(), e);
         }
         jedis = RedisConnector.open(settings.connection(), "tomcat-redis-cache");
-        CacheStore store = new CacheStore(jedis, new CacheKeys(settings.keyPrefix()));
+        Clock clock = Clock.systemUTC();
+        CacheStore store = new CacheStore(jedis, new CacheKeys(settings.keyPrefix()), clock);
         CacheStatistics statistics = new CacheStatistics(store::bytesStored);
-        cache = new PageCache(settings, store, statistics);
+        cache = new PageCache(settings, store, statistics, clock);
         config.getServletContext().setAttribute(RedisCache.CONTEXT_ATTRIBUTE, new RedisCache(cache, statistics));
         mbeanName = register(statistics, config);
         LOG.info("Page cache of " + config.getServletContext().getContextPath() + " in " + settings.connection()

@@ -2,13 +2,13 @@ package io.tomcatredis.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tomcatredis.testsupport.Await;
 import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.StandaloneRedis;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -16,7 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-/** Lease timeouts, failed renders, the byte budget, and what a hit saves compared to a miss. */
+/** Lease timeouts, failed renders and the byte budget. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CacheLimitsIT {
 
@@ -50,17 +50,13 @@ class CacheLimitsIT {
     void waiterGivesUpAfterLockTimeoutAndRendersUncachedItself() throws Exception {
         CompletableFuture<Http.Reply> slow = CompletableFuture.supplyAsync(
                 () -> Http.get(one.url("/catalog/page?id=slow&sleep=2000")));
-        while (PageServlet.renders("/catalog/page?id=slow&sleep=2000") == 0) {
-            Thread.onSpinWait();
-        }
-        long start = System.nanoTime();
+        Await.until(Duration.ofSeconds(10), "the slow render to start",
+                () -> PageServlet.renders("/catalog/page?id=slow&sleep=2000") > 0);
         Http.Reply waiter = Http.get(two.url("/catalog/page?id=slow&sleep=2000"));
-        long waited = (System.nanoTime() - start) / 1_000_000;
 
         assertThat(waiter.cache()).isEqualTo("MISS");
-        assertThat(waiter.text()).endsWith("#2");
-        assertThat(waited).as("lock timeout 300 ms + own render 2000 ms").isBetween(2000L, 4500L);
-        assertThat(slow.get().text()).endsWith("#1");
+        assertThat(waiter.text()).as("rendered by the waiter itself while the lease was held").endsWith("#2");
+        assertThat(slow.get(30, TimeUnit.SECONDS).text()).endsWith("#1");
     }
 
     @Test
@@ -89,35 +85,5 @@ class CacheLimitsIT {
         assertThat(one.cache().statistics().getEvictions()).isPositive();
         assertThat(Http.get(two.url("/catalog/page?id=19")).cache()).as("the newest entry").isEqualTo("HIT");
         assertThat(Http.get(two.url("/catalog/page?id=0")).cache()).as("the oldest entry").isEqualTo("MISS");
-    }
-
-    @Test
-    void hitIsMuchCheaperThanAMiss() {
-        List<Long> misses = new ArrayList<>();
-        List<Long> hits = new ArrayList<>();
-        for (int round = 0; round < 3; round++) {
-            for (int i = 0; i < 15; i++) {
-                REDIS.get().flushAll();
-                misses.add(time(() -> Http.get(one.url("/catalog/work"))));
-                hits.add(time(() -> Http.get(two.url("/catalog/work"))));
-            }
-        }
-        long miss = median(misses);
-        long hit = median(hits);
-        System.out.printf("hit/miss latency (median of 45, /catalog/work): hit %d us, miss %d us, ratio %.2f%n",
-                hit, miss, (double) hit / miss);
-        assertThat(hit).isLessThan(miss);
-    }
-
-    private static long time(Runnable request) {
-        long start = System.nanoTime();
-        request.run();
-        return (System.nanoTime() - start) / 1000;
-    }
-
-    private static long median(List<Long> values) {
-        long[] sorted = values.stream().mapToLong(Long::longValue).toArray();
-        Arrays.sort(sorted);
-        return sorted[sorted.length / 2];
     }
 }

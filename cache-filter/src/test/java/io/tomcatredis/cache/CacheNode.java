@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.LifecycleState;
@@ -27,6 +28,14 @@ final class CacheNode implements AutoCloseable {
     }
 
     static CacheNode start(String name, Map<String, String> initParams) {
+        return start(name, initParams, context -> { });
+    }
+
+    /**
+     * @param ahead called before the cache filter is added: filters mapped there run ahead of it,
+     *     and context settings (response encoding, cookies) apply to every page
+     */
+    static CacheNode start(String name, Map<String, String> initParams, Consumer<Context> ahead) {
         try {
             Path base = Files.createTempDirectory("cache-" + name + "-");
             Tomcat tomcat = new Tomcat();
@@ -38,6 +47,7 @@ final class CacheNode implements AutoCloseable {
             tomcat.getEngine().setName(name);
             Files.createDirectories(base.resolve("docs"));
             Context context = tomcat.addContext("/shop", base.resolve("docs").toString());
+            ahead.accept(context);
             FilterDef filter = new FilterDef();
             filter.setFilterName("page-cache");
             filter.setFilterClass(RedisCacheFilter.class.getName());

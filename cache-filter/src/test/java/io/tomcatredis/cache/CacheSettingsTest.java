@@ -48,9 +48,16 @@ class CacheSettingsTest {
     }
 
     @Test
-    void pathsAreNormalizedBeforeKeyingAndMatching() {
-        assertThat(CanonicalUrl.normalizePath("/a//b/../c/./d;jsessionid=X")).isEqualTo("/a/c/d");
-        assertThat(CanonicalUrl.normalizePath("/a/b/")).isEqualTo("/a/b/");
-        assertThat(CanonicalUrl.normalizePath("/../../etc")).isEqualTo("/etc");
+    void ignoredCookiesAreExactNamesOrPrefixesAndNeverTheSessionCookie() {
+        CacheSettings settings = parse("ignoredCookies", "_ga*, consent");
+        assertThat(settings.cookieIgnored("_ga")).isTrue();
+        assertThat(settings.cookieIgnored("_gat_UA1")).isTrue();
+        assertThat(settings.cookieIgnored("consent")).isTrue();
+        assertThat(settings.cookieIgnored("consent2")).isFalse();
+        assertThat(settings.cookieIgnored("Consent")).isFalse();
+        assertThat(parse().cookieIgnored("_ga")).as("none by default").isFalse();
+        assertThatThrownBy(() -> parse("ignoredCookies", "*")).hasMessageContaining("'ignoredCookies'");
+        assertThatThrownBy(() -> parse("ignoredCookies", "a*b")).hasMessageContaining("'ignoredCookies'");
+        assertThatThrownBy(() -> parse("ignoredCookies", "JSESSIONID")).hasMessageContaining("session cookie");
     }
 }

@@ -53,6 +53,21 @@ final class Http {
         }
     }
 
+    /** {@link #rawGet} as a reply: status, X-Cache and the body. */
+    static Reply rawGetReply(int port, String path, String host, String... extraHeaderLines) {
+        String raw = rawGet(port, path, host, extraHeaderLines);
+        int end = raw.indexOf("\r\n\r\n");
+        java.util.Map<String, java.util.List<String>> headers = new java.util.TreeMap<>(String.CASE_INSENSITIVE_ORDER);
+        String[] lines = raw.substring(0, end).split("\r\n");
+        for (int i = 1; i < lines.length; i++) {
+            int colon = lines[i].indexOf(':');
+            headers.computeIfAbsent(lines[i].substring(0, colon), k -> new java.util.ArrayList<>())
+                    .add(lines[i].substring(colon + 1).trim());
+        }
+        return new Reply(Integer.parseInt(lines[0].split(" ")[1]), java.net.http.HttpHeaders.of(headers, (a, b) -> true),
+                raw.substring(end + 4).getBytes(StandardCharsets.UTF_8));
+    }
+
     /** A GET with a Host header of our choosing (HttpClient refuses to set Host). Returns the raw head and body. */
     static String rawGet(int port, String path, String host, String... extraHeaderLines) {
         try (Socket socket = new Socket("127.0.0.1", port)) {

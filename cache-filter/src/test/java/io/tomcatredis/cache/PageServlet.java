@@ -40,13 +40,74 @@ final class PageServlet extends HttpServlet {
                 Thread.currentThread().interrupt();
             }
         }
+        switch (path) {
+            case "/catalog/japanese" -> {
+                // The charset comes from the webapp's locale-encoding mapping.
+                response.setContentType("text/html");
+                response.setLocale(java.util.Locale.JAPAN);
+                response.getWriter().write("\u65e5\u672c");
+                return;
+            }
+            case "/catalog/late-charset" -> {
+                response.getWriter().write("\u20ac");
+                response.setContentType("text/plain;charset=ISO-8859-1");
+                response.setCharacterEncoding("UTF-16");
+                return;
+            }
+            case "/catalog/png" -> {
+                response.setContentType("image/png");
+                byte[] bytes = new byte[256];
+                for (int i = 0; i < bytes.length; i++) {
+                    bytes[i] = (byte) i;
+                }
+                response.getOutputStream().write(bytes);
+                return;
+            }
+            case "/catalog/odd-headers" -> {
+                response.setContentType("text/html;charset=UTF-8");
+                response.setHeader("X-Price", "5 \u20ac caf\u00e9");
+                response.setHeader("X-Control", "a\u0000b\tc\u007fd");
+                response.addHeader("X-Only-Cr", "a\rSet-Cookie: x=1");
+                response.getWriter().write("odd");
+                return;
+            }
+            default -> {
+            }
+        }
+        if (path.equals("/catalog/euro")) {
+            // No charset anywhere: the webapp's <response-character-encoding> applies.
+            response.setContentType("text/html");
+            response.getWriter().write("price 5 \u20ac");
+            return;
+        }
         response.setContentType("text/html;charset=UTF-8");
         switch (path) {
             case "/session/login" -> {
                 HttpSession session = request.getSession();
                 session.setAttribute("user", request.getParameter("user"));
-                response.getWriter().write("logged in");
+                response.getWriter().write("logged in " + session.getId());
             }
+            case "/catalog/greeting" -> {
+                // The user put in a request attribute by the filter ahead of the cache (AheadFilter).
+                Object user = request.getAttribute("user");
+                response.getWriter().write("Hello " + (user == null ? "guest" : user) + " #" + render);
+            }
+            case "/catalog/locale" -> response.getWriter().write("locale " + request.getLocale() + " #" + render);
+            case "/catalog/locales" -> {
+                StringBuilder text = new StringBuilder("locales");
+                request.getLocales().asIterator().forEachRemaining(l -> text.append(' ').append(l));
+                response.getWriter().write(text.append(" #").append(render).toString());
+            }
+            case "/catalog/locale-ahead" -> response.getWriter().write("locale " + request.getAttribute("locale")
+                    + " #" + render);
+            case "/catalog/encoded-links" -> response.getWriter().write("<a href=\""
+                    + response.encodeURL(request.getContextPath() + "/catalog/next") + "\">next</a> #" + render);
+            case "/catalog/crlf" -> {
+                response.setHeader("X-Note", "a\r\nSet-Cookie: evil=1");
+                response.addHeader("X-Other", "b\nX-Injected: 1");
+                response.getWriter().write("crlf");
+            }
+
             case "/catalog/boom" -> throw new IllegalStateException("render failed");
             case "/catalog/work" -> {
                 // A page that costs something to render, like a template over a database query.
@@ -99,6 +160,11 @@ final class PageServlet extends HttpServlet {
                 response.setHeader("Last-Modified", "Wed, 21 Oct 2026 07:28:00 GMT");
                 response.getWriter().write("validated #" + render);
             }
+            case "/catalog/public-greeting" -> {
+                // Says it may be shared, and looks for a session (none for these clients).
+                response.setHeader("Cache-Control", "public, max-age=60");
+                response.getWriter().write("welcome " + (request.getSession(false) == null) + " #" + render);
+            }
             case "/catalog/private" -> {
                 response.setHeader("Cache-Control", "private");
                 response.getWriter().write("private #" + render);
@@ -110,6 +176,8 @@ final class PageServlet extends HttpServlet {
                 }
                 response.getWriter().write("short #" + render);
             }
+            case "/catalog/language-ahead" -> response.getWriter().write("lang "
+                    + request.getHeader("Accept-Language") + " #" + render);
             case "/catalog/language" -> {
                 response.setHeader("Vary", "Accept-Language");
                 response.getWriter().write("lang " + request.getHeader("Accept-Language") + " #" + render);

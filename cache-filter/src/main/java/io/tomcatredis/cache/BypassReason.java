@@ -1,0 +1,69 @@
+package io.tomcatredis.cache;
+
+/**
+ * Why a request went past the cache, or why a rendered response was not stored: the keys of the
+ * JMX attribute {@code BypassesByReason}, in the order of the phases that decide them (README,
+ * "What is never cached, and why"). {@link #inherent} reasons hold for every request of the URL,
+ * so the URL is marked "hit for pass" and nobody waits for its render.
+ */
+enum BypassReason {
+    // Request classification: decided before the application runs.
+    DISPATCH("dispatch", false),
+    METHOD("method", false),
+    HOST("host", false),
+    PATH("path", false),
+    NOT_INCLUDED("not-included", false),
+    REQUEST_NO_CACHE("request-no-cache", false),
+    REQUEST_CONDITIONAL("request-conditional", false),
+    REQUEST_BODY("request-body", false),
+    SESSION_ID("session-id", false),
+    AUTHENTICATED("authenticated", false),
+    REDIS_UNAVAILABLE("redis-unavailable", false),
+    // Lookup.
+    UNCACHEABLE_URL("uncacheable-url", false),
+    LOCK_TIMEOUT("lock-timeout", false),
+    // Render: the response went through to the client as it was written.
+    OVERSIZED("oversized", true),
+    FLUSHED("flushed", true),
+    SEND_ERROR("sendError", false),
+    SEND_REDIRECT("sendRedirect", false),
+    ASYNC("async", true),
+    // Storability decision, response first, then what the render read.
+    STATUS("status", true),
+    SET_COOKIE("set-cookie", false),
+    CACHE_CONTROL("cache-control", true),
+    VARY_STAR("vary-star", true),
+    ENCODED("encoded", true),
+    TRAILERS("trailers", true),
+    SESSION_IN_URL("session-in-url", false),
+    PERSONAL_SESSION("personal:session", false),
+    PERSONAL_USER("personal:user", false),
+    PERSONAL_COOKIE("personal:cookie", false),
+    PERSONAL_AUTHORIZATION("personal:authorization", false),
+    CONNECTION("connection", false),
+    AHEAD_ATTRIBUTE("ahead-attribute", false),
+    BODY_READ("body-read", false),
+    HEADER_NAMES("header-names", false),
+    LOCALE("locale", false),
+    UNKEYED_HEADER("unkeyed-header", false),
+    CREDENTIALS("credentials", false),
+    TTL("ttl", true);
+
+    private final String label;
+    private final boolean inherent;
+
+    BypassReason(String label, boolean inherent) {
+        this.label = label;
+        this.inherent = inherent;
+    }
+
+    /** The name in JMX {@code BypassesByReason} and the README. */
+    String label() {
+        return label;
+    }
+
+    /** Whether the reason holds for every request of the URL (worth a "hit for pass" mark). */
+    boolean inherent() {
+        return inherent;
+    }
+}

@@ -1,0 +1,155 @@
+package io.tomcatredis.cache;
+
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import java.util.Enumeration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Phase 1, before the application runs: which requests go past the cache at once ("pass"), and
+ * what the others are keyed on. Only what the request and the response say when the filter is
+ * reached counts here; what the application reads is watched in the render phase. In doubt, pass.
+ */
+final class RequestClassifier {
+
+    /** The outcome: an unsafe method, a reason to pass, or a request for the cache. */
+    record Classification(boolean unsafe, BypassReason pass, CacheRequest request) {
+    }
+
+    private static final Set<String> UNSAFE_METHODS = Set.of("POST", "PUT", "PATCH", "DELETE");
+    /** Prefixes of the request attributes Tomcat sets for its own use (dispatching, sendfile), whatever the request. */
+    private static final List<String> CONTAINER_ATTRIBUTES = List.of("org.apache.catalina.", "org.apache.tomcat.");
+    /** Range and precondition headers: the application answers them (206, 412), never an entry. */
+    static final List<String> RANGE_AND_PRECONDITIONS = List.of("Range", "If-Range", "If-Match",
+            "If-Unmodified-Since");
+
+    private final CacheSettings settings;
+
+    RequestClassifier(CacheSettings settings) {
+        this.settings = settings;
+    }
+
+    Classification classify(HttpServletRequest request, HttpServletResponse response) {
+        if (request.getDispatcherType() != DispatcherType.REQUEST) {
+            // A forward, include, error or async dispatch renders from the state of the request
+            // that dispatched it; that request is the one cached, or not.
+            return pass(BypassReason.DISPATCH);
+        }
+        String method = request.getMethod();
+        if (!method.equals("GET") && !method.equals("HEAD")) {
+            return UNSAFE_METHODS.contains(method) ? new Classification(true, BypassReason.METHOD, null)
+                    : pass(BypassReason.METHOD);
+        }
+        String host = request.getServerName();
+        if (!hostAllowed(request) || !host.equals(host.toLowerCase(Locale.ROOT))) {
+            return pass(BypassReason.HOST);
+        }
+        if (request.isRequestedSessionIdFromURL()) {
+            return pass(BypassReason.SESSION_ID);
+        }
+        String contextPath = request.getServletContext().getContextPath();
+        String containerPath = CanonicalUrl.containerPath(request);
+        if (!request.getRequestURI().equals(contextPath + CanonicalUrl.encodePath(containerPath))) {
+            // Not the one canonical form of the path the container routes on: a page built from
+            // the URI as sent would differ from the cached one, and a form we cannot derive the
+            // container's path from could match other rules than the container's mapping.
+            return pass(BypassReason.PATH);
+        }
+        long ruleTtl = settings.ruleTtlSeconds(containerPath);
+        if (ruleTtl < 0) {
+            return pass(BypassReason.NOT_INCLUDED);
+        }
+        if (noCacheRequested(request)) {
+            return pass(BypassReason.REQUEST_NO_CACHE);
+        }
+        for (String header : RANGE_AND_PRECONDITIONS) {
+            if (request.getHeader(header) != null) {
+                return pass(BypassReason.REQUEST_CONDITIONAL);
+            }
+        }
+        if (request.getHeader("Content-Type") != null || request.getHeader("Transfer-Encoding") != null
+                || request.getContentLengthLong() > 0) {
+            return pass(BypassReason.REQUEST_BODY);
+        }
+        if (request.getRequestedSessionId() != null || request.getSession(false) != null) {
+            return pass(BypassReason.SESSION_ID);
+        }
+        if (request.getAuthType() != null || request.getUserPrincipal() != null) {
+            return pass(BypassReason.AUTHENTICATED);
+        }
+        BypassReason ahead = responseAhead(response);
+        if (ahead != null) {
+            return pass(ahead);
+        }
+        String url = CanonicalUrl.of(request.getScheme(), host, contextPath + containerPath,
+                request.getQueryString());
+        String aheadVary = HttpCaching.varyNames(response.getHeaders("Vary"));
+        String baseKey = aheadVary.isEmpty() ? url : CanonicalUrl.variant(url, aheadVary, request);
+        return new Classification(false, null, new CacheRequest(method.equals("HEAD"), url, baseKey, aheadVary,
+                ruleTtl, credentialed(request), aheadAttributes(request)));
+    }
+
+    /** Whether the Host is one of {@code allowedHosts}; also for evicting after an unsafe method. */
+    boolean hostAllowed(HttpServletRequest request) {
+        return settings.allowedHosts().contains(request.getServerName().toLowerCase(Locale.ROOT));
+    }
+
+    private static Classification pass(BypassReason reason) {
+        return new Classification(false, reason, null);
+    }
+
+    private static boolean noCacheRequested(HttpServletRequest request) {
+        Map<String, String> directives = HttpCaching.cacheControl(request.getHeader("Cache-Control"));
+        String pragma = request.getHeader("Pragma");
+        return directives.containsKey("no-cache") || directives.containsKey("no-store")
+                || pragma != null && pragma.toLowerCase(Locale.ROOT).contains("no-cache");
+    }
+
+    /**
+     * What a filter ahead of this one already put on the response counts as the application's:
+     * a cookie, {@code Cache-Control: private/no-store/no-cache}, {@code Vary: *}.
+     */
+    private static BypassReason responseAhead(HttpServletResponse response) {
+        if (!response.getHeaders("Set-Cookie").isEmpty()) {
+            return BypassReason.SET_COOKIE;
+        }
+        if (HttpCaching.forbidsSharedStorage(HttpCaching.cacheControl(response.getHeaders("Cache-Control")))) {
+            return BypassReason.CACHE_CONTROL;
+        }
+        if (HttpCaching.varyNames(response.getHeaders("Vary")).contains("*")) {
+            return BypassReason.VARY_STAR;
+        }
+        return null;
+    }
+
+    /** A cookie not listed in {@code ignoredCookies}, or credentials. */
+    private boolean credentialed(HttpServletRequest request) {
+        if (request.getHeader("Authorization") != null || request.getHeader("Proxy-Authorization") != null) {
+            return true;
+        }
+        Enumeration<String> cookies = request.getHeaders("Cookie");
+        while (cookies != null && cookies.hasMoreElements()) {
+            if (settings.personalCookie(cookies.nextElement())) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static Set<String> aheadAttributes(HttpServletRequest request) {
+        Set<String> names = new HashSet<>();
+        Enumeration<String> all = request.getAttributeNames();
+        while (all != null && all.hasMoreElements()) {
+            String name = all.nextElement();
+            if (CONTAINER_ATTRIBUTES.stream().noneMatch(name::startsWith)) {
+                names.add(name);
+            }
+        }
+        return names;
+    }
+}

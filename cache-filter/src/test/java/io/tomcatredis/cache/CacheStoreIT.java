@@ -1,0 +1,79 @@
+package io.tomcatredis.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tomcatredis.connection.RedisConnectionSettings;
+import io.tomcatredis.connection.RedisConnector;
+import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import java.net.ServerSocket;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.UnifiedJedis;
+
+/** The lookup phase against real Redis: leases, unreadable entries, and Redis failures in the filter's own terms. */
+class CacheStoreIT {
+
+    @RegisterExtension
+    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone();
+
+    private static final CacheKeys KEYS = new CacheKeys("t:");
+    private final MutableClock clock = new MutableClock(1_800_000_000_000L);
+
+    @BeforeEach
+    void empty() {
+        REDIS.get().flushAll();
+    }
+
+    private static UnifiedJedis open(String uri) {
+        return RedisConnector.open(RedisConnectionSettings.parse(Map.of("redisUri", uri, "timeoutMillis", "500")::get),
+                "cache-store-test");
+    }
+
+    @Test
+    void firstLookupTakesTheLeaseTheNextWaits() {
+        try (UnifiedJedis jedis = open(REDIS.get().uri())) {
+            CacheStore store = new CacheStore(jedis, KEYS, clock);
+            assertThat(store.lookup("http://h/p", "a", 5000, true).outcome()).isEqualTo(CacheStore.Outcome.LEASE);
+            assertThat(store.lookup("http://h/p", "b", 5000, true).outcome()).isEqualTo(CacheStore.Outcome.WAIT);
+        }
+    }
+
+    @Test
+    void anUnreadableEntryIsDeletedAndCountsAsAbsent() {
+        try (UnifiedJedis jedis = open(REDIS.get().uri())) {
+            CacheStore store = new CacheStore(jedis, KEYS, clock);
+            jedis.hset(KEYS.entry("http://h/old"), Map.of("status", "200", "body", "x", "headers", "A: b\n"));
+            jedis.hset(KEYS.entry("http://h/junk"), Map.of("status", "two", "body", "x", "format", "2"));
+            CachedResponse other = new CachedResponse("http://h/other", 200, java.util.List.of(), new byte[0], false, 0,
+                    "\"e\"", 1, 2, 3, java.util.Set.of(), false, false, null);
+            other.toHash().forEach((field, value) -> jedis.hset(KEYS.entry("http://h/moved").getBytes(),
+                    field.getBytes(), value));
+
+            assertThat(store.lookup("http://h/old", "a", 5000, true).outcome()).isEqualTo(CacheStore.Outcome.LEASE);
+            assertThat(store.lookup("http://h/junk", "a", 5000, true).outcome()).isEqualTo(CacheStore.Outcome.LEASE);
+            assertThat(store.lookup("http://h/moved", "a", 5000, true).outcome()).as("an entry holding another key")
+                    .isEqualTo(CacheStore.Outcome.LEASE);
+            assertThat(jedis.exists(KEYS.entry("http://h/old"))).isFalse();
+            assertThat(jedis.exists(KEYS.entry("http://h/junk"))).isFalse();
+        }
+    }
+
+    @Test
+    void redisFailuresSurfaceAsCacheUnavailable() throws Exception {
+        int closedPort;
+        try (ServerSocket socket = new ServerSocket(0)) {
+            closedPort = socket.getLocalPort();
+        }
+        try (UnifiedJedis jedis = open("redis://127.0.0.1:" + closedPort)) {
+            CacheStore store = new CacheStore(jedis, KEYS, clock);
+            assertThatThrownBy(() -> store.lookup("http://h/p", "a", 5000, true))
+                    .isInstanceOf(CacheUnavailableException.class).hasMessageContaining("EVALSHA");
+            assertThatThrownBy(() -> store.evictTag("t")).isInstanceOf(CacheUnavailableException.class);
+            assertThatThrownBy(store::bytesStored).isInstanceOf(CacheUnavailableException.class);
+        }
+    }
+}

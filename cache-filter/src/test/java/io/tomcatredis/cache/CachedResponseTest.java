@@ -1,0 +1,67 @@
+package io.tomcatredis.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+/** The entry hash: header values verbatim whatever they hold, and what is not an entry of this format. */
+class CachedResponseTest {
+
+    private static CachedResponse entry(List<CachedResponse.Header> headers) {
+        return new CachedResponse("https://h/p", 200, headers, "body".getBytes(StandardCharsets.UTF_8), false, 4,
+                "\"e\"", 1, 2, 3, Set.of("t1", "t2"), true, false, "ja-JP");
+    }
+
+    private static List<byte[]> flat(Map<String, byte[]> hash) {
+        List<byte[]> flat = new ArrayList<>();
+        hash.forEach((name, value) -> {
+            flat.add(name.getBytes(StandardCharsets.UTF_8));
+            flat.add(value);
+        });
+        return flat;
+    }
+
+    @Test
+    void headerValuesWithCrLfBackslashesAndColonsRoundTripVerbatim() {
+        List<CachedResponse.Header> headers = List.of(
+                new CachedResponse.Header("X-Note", "a\r\nSet-Cookie: evil=1"),
+                new CachedResponse.Header("X-Other", "b\nX-Injected: 1\\n\\\\"),
+                new CachedResponse.Header("Odd: Name\\", "c: d"),
+                new CachedResponse.Header("X-Empty", ""));
+
+        CachedResponse read = CachedResponse.fromFlatHash(flat(entry(headers).toHash()));
+
+        assertThat(read).isNotNull();
+        assertThat(read.headers()).containsExactlyElementsOf(headers);
+        assertThat(read.anonymousOnly()).isTrue();
+        assertThat(read.shared()).isFalse();
+        assertThat(read.locale()).isEqualTo("ja-JP");
+        assertThat(read.tags()).containsExactlyInAnyOrder("t1", "t2");
+    }
+
+    @Test
+    void entryWithoutHeadersRoundTrips() {
+        assertThat(CachedResponse.fromFlatHash(flat(entry(List.of()).toHash())).headers()).isEmpty();
+    }
+
+    @Test
+    void entryOfAnotherFormatOrCorruptIsNotRead() {
+        Map<String, byte[]> hash = entry(List.of(new CachedResponse.Header("A", "b"))).toHash();
+        hash.remove("format");
+        assertThat(CachedResponse.fromFlatHash(flat(hash))).as("no format field: written by an older version")
+                .isNull();
+
+        Map<String, byte[]> corrupt = entry(List.of()).toHash();
+        corrupt.put("status", "two hundred".getBytes(StandardCharsets.UTF_8));
+        assertThat(CachedResponse.fromFlatHash(flat(corrupt))).isNull();
+
+        Map<String, byte[]> badHeaders = entry(List.of()).toHash();
+        badHeaders.put("headers", "no separator\n".getBytes(StandardCharsets.UTF_8));
+        assertThat(CachedResponse.fromFlatHash(flat(badHeaders))).isNull();
+    }
+}

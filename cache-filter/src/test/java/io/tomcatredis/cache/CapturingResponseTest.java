@@ -1,0 +1,132 @@
+package io.tomcatredis.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.mockito.Mockito.inOrder;
+import static org.mockito.Mockito.mock;
+import static org.mockito.Mockito.never;
+import static org.mockito.Mockito.verify;
+import static org.mockito.Mockito.when;
+
+import jakarta.servlet.ServletOutputStream;
+import jakarta.servlet.WriteListener;
+import jakarta.servlet.http.HttpServletResponse;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.mockito.InOrder;
+
+/** Phase 4, the response side: what is held back, what goes through, and what the decision learns. */
+class CapturingResponseTest {
+
+    private final HttpServletResponse real = mock(HttpServletResponse.class);
+    private final ByteArrayOutputStream sent = new ByteArrayOutputStream();
+    private CapturingResponse capture;
+
+    @BeforeEach
+    void setUp() throws IOException {
+        when(real.getCharacterEncoding()).thenReturn("UTF-8");
+        when(real.getOutputStream()).thenReturn(new ServletOutputStream() {
+            @Override
+            public void write(int b) {
+                sent.write(b);
+            }
+
+            @Override
+            public boolean isReady() {
+                return true;
+            }
+
+            @Override
+            public void setWriteListener(WriteListener listener) {
+            }
+        });
+        capture = new CapturingResponse(real, 10);
+    }
+
+    @Test
+    void bodyAndHeadersAreHeldBackAndTheCharsetIsTheRealResponses() {
+        capture.setHeader("X-A", "1");
+        PrintWriter writer = capture.getWriter();
+        writer.write("\u20ac");
+        CapturingResponse.Rendered rendered = capture.rendered();
+
+        assertThat(rendered.body()).isEqualTo("\u20ac".getBytes(StandardCharsets.UTF_8));
+        assertThat(sent.size()).isZero();
+        verify(real, never()).setHeader("X-A", "1");
+        verify(real).setCharacterEncoding("UTF-8");
+        assertThat(capture.isCommitted()).isFalse();
+    }
+
+    @Test
+    void oversizedBodyGoesThroughWholeAndInOrder() throws IOException {
+        PrintWriter writer = capture.getWriter();
+        writer.write("abcdef");
+        writer.flush();
+        capture.getOutputStream().write("ghijkl".getBytes(StandardCharsets.UTF_8));
+        capture.getOutputStream().write("mn".getBytes(StandardCharsets.UTF_8));
+
+        assertThat(capture.throughReason()).isEqualTo(BypassReason.OVERSIZED);
+        assertThat(sent.toString(StandardCharsets.UTF_8)).isEqualTo("abcdefghijklmn");
+    }
+
+    @Test
+    void everyRedirectFormGoesThroughToTheRealResponse() throws IOException {
+        capture.sendRedirect("/a", 301, false);
+        assertThat(capture.throughReason()).isEqualTo(BypassReason.SEND_REDIRECT);
+        verify(real).sendRedirect("/a", 301, false);
+
+        CapturingResponse second = new CapturingResponse(real, 10);
+        second.sendRedirect("/b", true);
+        verify(real).sendRedirect("/b", true);
+        assertThat(second.rendered().through()).isEqualTo(BypassReason.SEND_REDIRECT);
+    }
+
+    @Test
+    void aUrlEncodedWithTheSessionIdIsNoticed() {
+        when(real.encodeURL("/next")).thenReturn("/next");
+        capture.encodeURL("/next");
+        assertThat(capture.rendered().sessionEncoded()).isFalse();
+
+        when(real.encodeURL("/next")).thenReturn("/next;jsessionid=S");
+        capture.encodeURL("/next");
+        assertThat(capture.rendered().sessionEncoded()).isTrue();
+    }
+
+    @Test
+    void headersOnTheRealResponseAreSeenByTheApplicationAndTheDecision() {
+        when(real.getHeaders("Cache-Control")).thenReturn(List.of("private"));
+        when(real.getHeader("Cache-Control")).thenReturn("private");
+        when(real.getHeaders("Set-Cookie")).thenReturn(List.of());
+        when(real.getHeaders("Vary")).thenReturn(List.of());
+        when(real.getHeaders("Content-Encoding")).thenReturn(List.of());
+        when(real.getHeaders("Expires")).thenReturn(List.of());
+
+        assertThat(capture.getHeader("Cache-Control")).isEqualTo("private");
+        assertThat(capture.rendered().values("Cache-Control")).containsExactly("private");
+    }
+
+    @Test
+    void trailersAndFlushesMakeItUnstorable() throws IOException {
+        capture.setTrailerFields(java.util.Map::of);
+        assertThat(capture.rendered().trailers()).isTrue();
+
+        capture.getWriter().write("x");
+        capture.flushBuffer();
+        InOrder order = inOrder(real);
+        order.verify(real).setStatus(200);
+        order.verify(real).flushBuffer();
+        assertThat(sent.toString(StandardCharsets.UTF_8)).isEqualTo("x");
+        assertThat(capture.throughReason()).isEqualTo(BypassReason.FLUSHED);
+    }
+
+    @Test
+    void nonBlockingWritesGoThrough() throws IOException {
+        capture.getOutputStream().setWriteListener(mock(WriteListener.class));
+        assertThat(capture.throughReason()).isEqualTo(BypassReason.ASYNC);
+        assertThat(sent.size()).isZero();
+    }
+}
