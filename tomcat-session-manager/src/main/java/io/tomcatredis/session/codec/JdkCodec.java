@@ -23,7 +23,17 @@ final class JdkCodec implements AttributeCodec {
 
     @Override
     public byte[] encode(Object value) throws SerializationException {
-        return write(value);
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return write(value);
+            } catch (SerializationException e) {
+                // modified by another request while being written: write it again, as KryoCodec does
+                if (!(e.getCause() instanceof java.util.ConcurrentModificationException)
+                        || attempt == KryoCodec.MAX_ATTEMPTS) {
+                    throw e;
+                }
+            }
+        }
     }
 
     @Override
@@ -35,7 +45,7 @@ final class JdkCodec implements AttributeCodec {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
         try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
             out.writeObject(value);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | StackOverflowError | LinkageError e) {
             throw new SerializationException("Java serialization of " + value.getClass().getName() + " failed: " + e, e);
         }
         return bytes.toByteArray();
@@ -63,7 +73,7 @@ final class JdkCodec implements AttributeCodec {
             throw new SerializationException("class " + e.classname + " is incompatible: " + e.getMessage(), e);
         } catch (ClassNotFoundException e) {
             throw new SerializationException("class not found: " + e.getMessage(), e);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | StackOverflowError | LinkageError e) {
             throw new SerializationException("corrupt Java-serialized data: " + e, e);
         }
     }
