@@ -4,6 +4,7 @@ import java.io.Externalizable;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.Serializable;
+import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.Proxy;
 import java.math.BigDecimal;
@@ -60,12 +61,14 @@ import org.apache.juli.logging.LogFactory;
  *   <li>enums (written by name), arrays, and records without {@code writeReplace}/{@code readResolve};</li>
  *   <li>the JDK classes listed in {@link #KRYO_JDK_TYPES}, exactly those classes (not their
  *       subclasses), whose Kryo serializers write all of their state;</li>
- *   <li>application classes that are {@link Serializable} and whose state is nothing but their
- *       fields: static or top-level, no serialization hook ({@code writeObject},
- *       {@code readObject}, {@code readObjectNoData}, {@code writeReplace}, {@code readResolve},
- *       {@code serialPersistentFields}, {@link Externalizable}) anywhere in their hierarchy, no JDK
- *       superclass but {@link Object}, no non-serializable superclass, not a {@link Collection} or
- *       {@link Map} (Kryo would rebuild those through their public methods, iterating lazy ones);</li>
+ *   <li>application classes whose state is nothing but their fields: static or top-level, no
+ *       serialization hook ({@code writeObject}, {@code readObject}, {@code readObjectNoData},
+ *       {@code writeReplace}, {@code readResolve}, {@code serialPersistentFields},
+ *       {@link Externalizable}) anywhere in their hierarchy, no JDK superclass but {@link Object},
+ *       no non-serializable superclass (for a Serializable class: Java serialization runs its
+ *       constructor), no field shadowing a superclass field of the same name, not a
+ *       {@link Collection} or {@link Map} (Kryo would rebuild those through their public
+ *       methods, iterating lazy ones);</li>
  * </ul>
  * Everything else (anonymous, local and inner classes with their captured state, subclasses of JDK
  * collections, the {@code Collections.*} wrappers, proxies, lambdas...) goes to Java
@@ -165,9 +168,6 @@ final class SerializationPolicy {
             return hook(type) == null ? Decision.KRYO
                     : new Decision(false, "record declaring " + hook(type));
         }
-        if (!Serializable.class.isAssignableFrom(type)) {
-            return java("not java.io.Serializable: Java serialization refuses it too");
-        }
         if (type.getModule().isNamed()) {
             return java("JDK class without a faithful Kryo serializer");
         }
@@ -184,17 +184,27 @@ final class SerializationPolicy {
         if (Collection.class.isAssignableFrom(type) || Map.class.isAssignableFrom(type)) {
             return java("a Collection or Map of its own: Kryo would rebuild it through its public methods");
         }
-        for (Class<?> c = type; c != Object.class; c = c.getSuperclass()) {
+        // A class that is not Serializable at all (inside a Serializable value) has no Java
+        // behaviour to match; Kryo writes its fields, as release 0.1 did.
+        boolean serializable = Serializable.class.isAssignableFrom(type);
+        Set<String> fieldNames = new HashSet<>();
+        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
             if (c.getModule().isNamed()) {
                 return java("extends the JDK class " + c.getName());
             }
-            if (!Serializable.class.isAssignableFrom(c)) {
+            if (serializable && !Serializable.class.isAssignableFrom(c)) {
                 return java("extends the non-serializable " + c.getName()
                         + ", whose no-arg constructor Java serialization runs");
             }
             String hook = hook(c);
             if (hook != null) {
                 return java(c == type ? "declares " + hook : "inherits " + hook + " from " + c.getName());
+            }
+            for (Field field : c.getDeclaredFields()) {
+                if (!Modifier.isStatic(field.getModifiers()) && !fieldNames.add(field.getName())) {
+                    // Kryo's compatible field serializer matches fields by simple name
+                    return java("field " + field.getName() + " of " + c.getName() + " is shadowed by a subclass field");
+                }
             }
         }
         return Decision.KRYO;

@@ -19,9 +19,12 @@ import java.util.Locale;
 import org.objenesis.strategy.StdInstantiatorStrategy;
 
 /**
- * The Kryo instance of format 2: each class gets the serializer that {@link SerializationPolicy}
- * chose for it, before Kryo's own defaults are consulted (they would claim a subclass of
- * {@code LinkedHashMap}, for instance, and lose its fields). Otherwise configured as before:
+ * The Kryo instance of format 2. Each object is written as {@link SerializationPolicy} decides for
+ * its class, before Kryo's own defaults are consulted (they would claim a subclass of
+ * {@code LinkedHashMap}, for instance, and lose its fields); for any class but the JDK types Kryo
+ * writes faithfully, the choice is written before the object ({@link ChoosingSerializer}), so the
+ * reader follows the writer even when their decisions differ (a fallback decided at run time on
+ * one node, or another version). Otherwise configured as format 1:
  * <ul>
  *   <li>references on, so shared and cyclic object graphs survive;</li>
  *   <li>no registration: class names are written, resolved with the webapp's class loader and
@@ -39,6 +42,8 @@ final class SessionKryo extends Kryo {
     private final EmbeddedJavaSerializer java;
     private final LocaleSerializer locale;
     private final Resolver references;
+    /** This instance's copy of the policy's decisions: true for Kryo. */
+    private final IdentityHashMap<Class<?>, Boolean> writesWithKryo = new IdentityHashMap<>();
 
     /** Classes that the policy decided for Kryo for the first time during the current value. */
     private final List<Class<?>> freshKryoClasses = new ArrayList<>();
@@ -63,7 +68,7 @@ final class SessionKryo extends Kryo {
         config.setChunkedEncoding(true);
         setDefaultSerializer(new SerializerFactory.CompatibleFieldSerializerFactory(config));
         // Kryo writes every lambda under this one name; a serializable lambda goes through its
-        // SerializedLambda like with Java serialization.
+        // SerializedLambda, as with Java serialization (its own hidden class name is not loadable).
         register(ClosureSerializer.Closure.class, java);
     }
 
@@ -76,27 +81,41 @@ final class SessionKryo extends Kryo {
         return generation != policy.generation();
     }
 
+    /** The policy's decision for {@code type}, remembered by this instance. */
+    boolean writesWithKryo(Class<?> type) {
+        Boolean kryo = writesWithKryo.get(type);
+        if (kryo == null) {
+            boolean fresh = !policy.isDecided(type);
+            kryo = policy.decide(type).kryo();
+            writesWithKryo.put(type, kryo);
+            if (fresh && kryo && isGuarded(type)) {
+                freshKryoClasses.add(type);
+            }
+        }
+        return kryo;
+    }
+
+    private static boolean isGuarded(Class<?> type) {
+        return !type.isArray() && !type.isPrimitive() && !SerializationPolicy.KRYO_JDK_TYPES.contains(type);
+    }
+
+    /**
+     * Kryo's own serializers for the JDK types it writes faithfully, enums by name; for any other
+     * class a {@link ChoosingSerializer}, which writes the policy's choice before the object.
+     */
     @Override
     @SuppressWarnings({"rawtypes", "unchecked"})
     public Serializer getDefaultSerializer(Class type) {
-        boolean fresh = !policy.isDecided(type);
-        if (!policy.decide(type).kryo()) {
-            return java;
-        }
         if (type == Locale.class) {
             return locale;
         }
         if (type.isEnum()) {
             return new EnumNameSerializer(type);
         }
-        Serializer serializer = super.getDefaultSerializer(type);
-        if (type.isArray() || SerializationPolicy.KRYO_JDK_TYPES.contains(type)) {
-            return serializer;
+        if (!isGuarded(type)) {
+            return super.getDefaultSerializer(type);
         }
-        if (fresh) {
-            freshKryoClasses.add(type);
-        }
-        return new GuardedSerializer(type, serializer);
+        return new ChoosingSerializer(type, java, () -> new GuardedSerializer(type, super.getDefaultSerializer(type)));
     }
 
     /** Writes {@code value} in format 2: the format byte, then the Kryo stream. */

@@ -66,6 +66,16 @@ class ClassEvolutionTest {
         }
     }
 
+    @Test
+    void enumConstantsReorderedBetweenDeploysKeepTheirNames() throws Exception {
+        try (URLClassLoader deploy1 = compile("e1", "package shop; public enum Cart { OPEN, PAID, SHIPPED }");
+                URLClassLoader deploy2 = compile("e2", "package shop; public enum Cart { SHIPPED, OPEN, PAID }")) {
+            Object paid = deploy1.loadClass("shop.Cart").getField("PAID").get(null);
+            Object decoded = kryo(deploy2).decode(kryo(deploy1).encode(new java.util.ArrayList<>(List.of(paid))));
+            assertThat(decoded).isEqualTo(List.of(deploy2.loadClass("shop.Cart").getField("PAID").get(null)));
+        }
+    }
+
     private static AttributeCodec kryo(ClassLoader loader) {
         return AttributeCodec.create("kryo", loader, ClassFilter.ALLOW_ALL);
     }
