@@ -8,22 +8,16 @@ import com.esotericsoftware.kryo.io.Output;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.ObjectOutputStream;
-import java.math.BigDecimal;
-import java.math.BigInteger;
-import java.util.Set;
 
 /**
  * Writes one object, and everything it references, with Java serialization inside a Kryo stream
  * (a length-prefixed Java serialization stream), for the classes {@link SerializationPolicy} keeps
  * away from Kryo. Every object this stream writes is remembered in the {@link SessionKryo}; one
  * that Kryo wrote already, or writes later, or that another such stream wrote, raises
- * {@link CodecSignal.SharedAcrossFormats}: the two formats cannot share an object.
+ * {@link CodecSignal.SharedAcrossFormats}: the two formats cannot share an object (immutable
+ * values excepted, see {@link SerializationPolicy#isImmutableValue}).
  */
 final class EmbeddedJavaSerializer extends Serializer<Object> {
-
-    /** Immutable values whose identity nobody observes: sharing them needs no tracking. */
-    private static final Set<Class<?>> VALUES = Set.of(String.class, Integer.class, Long.class, Short.class,
-            Byte.class, Character.class, Boolean.class, Double.class, Float.class, BigInteger.class, BigDecimal.class);
 
     private final ClassLoader classLoader;
     private final ClassFilter filter;
@@ -78,9 +72,7 @@ final class EmbeddedJavaSerializer extends Serializer<Object> {
         @Override
         protected Object replaceObject(Object object) {
             // Called once per object of this stream (a repeated one is written as a back reference).
-            if (!VALUES.contains(object.getClass()) && !(object instanceof Enum<?>)) {
-                kryo.writtenByJava(object, object == root);
-            }
+            kryo.writtenByJava(object, object == root);
             return object;
         }
     }

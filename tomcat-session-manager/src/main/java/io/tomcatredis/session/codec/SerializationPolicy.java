@@ -107,7 +107,16 @@ final class SerializationPolicy {
         static final Decision KRYO = new Decision(true, "faithful with Kryo");
     }
 
+    /** Immutable JDK values: nobody can tell a shared instance from two equal ones. */
+    private static final Set<Class<?>> IMMUTABLE_JDK_VALUES = Set.of(String.class, Boolean.class, Byte.class,
+            Character.class, Short.class, Integer.class, Long.class, Float.class, Double.class, BigInteger.class,
+            BigDecimal.class, UUID.class, Locale.class, Currency.class, Class.class, Duration.class, Instant.class,
+            LocalDate.class, LocalTime.class, LocalDateTime.class, ZonedDateTime.class, OffsetDateTime.class,
+            OffsetTime.class, ZoneOffset.class, ZoneId.of("Europe/Paris").getClass(), Year.class, YearMonth.class,
+            MonthDay.class, Period.class);
+
     private final ConcurrentHashMap<Class<?>, Decision> decisions = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<Class<?>, Boolean> immutableValues = new ConcurrentHashMap<>();
     private volatile int generation;
 
     /** The cached decision for {@code type}, made (and logged) on the first call. */
@@ -117,6 +126,37 @@ final class SerializationPolicy {
             return decision;
         }
         return decisions.computeIfAbsent(type, t -> logged(t, safeRule(t)));
+    }
+
+    /**
+     * Whether instances of {@code type} are immutable values: enums, the immutable JDK values, and
+     * final classes (records included) whose instance fields are all final and of such types,
+     * {@code SimpleGrantedAuthority} for example. Two parts of a value written in different formats
+     * may share one of these: the copies are equal and cannot change, so nothing observable is lost.
+     */
+    boolean isImmutableValue(Class<?> type) {
+        if (type.isPrimitive() || type.isEnum() || IMMUTABLE_JDK_VALUES.contains(type)
+                || Enum.class.isAssignableFrom(type)) {
+            return true;
+        }
+        Boolean known = immutableValues.get(type);
+        if (known != null) {
+            return known;
+        }
+        boolean immutable = Modifier.isFinal(type.getModifiers()) && !type.getModule().isNamed()
+                && type.getSuperclass() == (type.isRecord() ? Record.class : Object.class);
+        if (immutable) {
+            for (Field field : type.getDeclaredFields()) {
+                int modifiers = field.getModifiers();
+                if (!Modifier.isStatic(modifiers) && (!Modifier.isFinal(modifiers) || field.getType() == type
+                        || !isImmutableValue(field.getType()))) {
+                    immutable = false;
+                    break;
+                }
+            }
+        }
+        immutableValues.put(type, immutable);
+        return immutable;
     }
 
     /** Whether {@code type} has been decided already (a fresh Kryo decision is verified once). */

@@ -142,6 +142,9 @@ final class SessionKryo extends Kryo {
 
     /** Called by {@link EmbeddedJavaSerializer} for each object its Java stream writes. */
     void writtenByJava(Object object, boolean isStreamRoot) {
+        if (policy.isImmutableValue(object.getClass())) {
+            return;
+        }
         if (writtenByJava == null) {
             writtenByJava = new IdentityHashMap<>();
         }

@@ -153,6 +153,31 @@ class KryoFallbackTest {
         assertThat(copy.get("a")).containsExactly("s", "t");
     }
 
+    /** Immutable, like Spring Security's SimpleGrantedAuthority. */
+    public static final class Role implements Serializable {
+        private final String name;
+
+        Role(String name) {
+            this.name = name;
+        }
+    }
+
+    @Test
+    void immutableValueSharedBetweenTheFormatsKeepsFormat2() throws Exception {
+        Role admin = new Role("admin");
+        Holder holder = new Holder();
+        holder.index = new HashMap<>();
+        Map<String, Object> value = new HashMap<>();
+        value.put("list", Collections.unmodifiableList(new ArrayList<>(List.of(admin))));
+        value.put("set", Collections.unmodifiableSet(new java.util.HashSet<>(List.of(admin))));
+        value.put("direct", admin);
+        byte[] bytes = codec.encode(value);
+        assertThat(bytes[0]).isEqualTo(KryoCodec.FORMAT_2);
+        Map<?, ?> copy = (Map<?, ?>) codec().decode(bytes);
+        assertThat(((Role) copy.get("direct")).name).isEqualTo("admin");
+        assertThat(((Role) ((List<?>) copy.get("list")).get(0)).name).isEqualTo("admin");
+    }
+
     /** A class whose Kryo serializer cannot read what it wrote. */
     @DefaultSerializer(BrokenOnRead.class)
     public static final class KryoCannotRead implements Serializable {

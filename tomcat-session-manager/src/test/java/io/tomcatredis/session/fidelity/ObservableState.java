@@ -16,8 +16,9 @@ import java.util.SortedSet;
  * Compares two copies of one value by what an application can observe: class, equality where the
  * class defines it, iteration order and comparators of collections and maps, every field of
  * application and framework classes (transient ones included, whose value after a round trip is
- * observable), and the sharing structure (two paths that reach one object in one copy must reach
- * one object in the other; cycles included). JDK-internal fields cannot be read on Java 17; their
+ * observable), and the sharing structure (two paths that reach one mutable object in one copy
+ * must reach one object in the other; cycles included; immutable values, whose equal copies
+ * cannot be told from one instance, excepted). JDK-internal fields cannot be read on Java 17; their
  * effects are checked by the corpus's probes instead.
  */
 public final class ObservableState {
@@ -52,6 +53,11 @@ public final class ObservableState {
             if (!expected.equals(actual)) {
                 differ(path, expected, actual);
             }
+            return;
+        }
+        if (isImmutable(type)) {
+            // equal copies of an immutable value cannot be told apart from one shared instance
+            compareFields(type, expected, actual, path);
             return;
         }
         Object mappedActual = expectedToActual.get(expected);
@@ -187,6 +193,32 @@ public final class ObservableState {
                 || value instanceof Class<?> || value.getClass().getName().startsWith("java.time.")
                 || value instanceof java.util.UUID || value instanceof java.net.URI || value instanceof java.util.Locale
                 || value instanceof java.util.Currency || value instanceof java.util.Date;
+    }
+
+    /** Final class (record included) whose fields are all final and of immutable types. */
+    private static boolean isImmutable(Class<?> type) {
+        if (type.isPrimitive() || type.isEnum() || type == String.class) {
+            return true;
+        }
+        if (!java.lang.reflect.Modifier.isFinal(type.getModifiers()) || type.getModule().isNamed()
+                || type.getSuperclass() != (type.isRecord() ? Record.class : Object.class)) {
+            return isValueType(type);
+        }
+        for (Field field : type.getDeclaredFields()) {
+            int modifiers = field.getModifiers();
+            if (!Modifier.isStatic(modifiers) && (!Modifier.isFinal(modifiers) || field.getType() == type
+                    || !isImmutable(field.getType()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean isValueType(Class<?> type) {
+        return Number.class.isAssignableFrom(type) && type.getModule().isNamed()
+                && !type.getName().startsWith("java.util.concurrent.atomic") || type == Boolean.class
+                || type == Character.class || type.getName().startsWith("java.time.") || type == java.util.UUID.class
+                || type == java.util.Locale.class || type == java.util.Currency.class;
     }
 
     private static boolean overrides(Class<?> type, String name, Class<?>... parameters) {
