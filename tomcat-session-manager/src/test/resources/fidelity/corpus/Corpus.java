@@ -392,6 +392,8 @@ public final class Corpus implements Serializable {
         hashMap.put("one", 1);
         v.put("HashMap with null key", hashMap);
         v.put("HashSet", new HashSet<>(List.of("x", "y")));
+        v.put("small HashSet growing", new HashSet<>(List.of("s3", "s1", "s2")));
+        v.put("small HashMap growing", new HashMap<>(Map.of("m1", 1)));
         v.put("LinkedHashSet", new LinkedHashSet<>(List.of("z", "a", "m")));
         v.put("ArrayDeque", new ArrayDeque<>(List.of("head", "tail")));
         v.put("Vector", new Vector<>(List.of(1, 2)));
@@ -696,6 +698,16 @@ public final class Corpus implements Serializable {
         try {
             switch (name) {
                 case "HashMap subclass overriding get" -> seen.add(((Map) value).get("unknown") + "");
+                case "small HashSet growing", "small HashMap growing" -> {
+                    for (int i = 0; i < 40; i++) {
+                        if (value instanceof Set set) {
+                            set.add("e" + i);
+                        } else {
+                            ((Map) value).put("e" + i, i);
+                        }
+                        seen.add(value.toString());
+                    }
+                }
                 case "LinkedHashMap subclass bounded by a field", "anonymous LinkedHashMap capturing its bound",
                         "LinkedHashMap in access order" -> {
                     Map<String, Object> map = (Map<String, Object>) value;

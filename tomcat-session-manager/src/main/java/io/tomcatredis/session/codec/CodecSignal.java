@@ -40,13 +40,14 @@ abstract sealed class CodecSignal extends KryoException {
 
     /**
      * One object is reachable both from an object written by Kryo and from one written by Java
-     * serialization (or from two Java-serialized parts): the two formats cannot share it, so the
-     * whole value is written with Java serialization, which keeps the sharing.
+     * serialization (or from two Java-serialized parts), or a cycle runs back to an unmodifiable
+     * wrapper: Kryo cannot keep that sharing, so the whole value is written with Java
+     * serialization, which does.
      */
     static final class SharedAcrossFormats extends CodecSignal {
         SharedAcrossFormats(Object shared) {
             super("an instance of " + shared.getClass().getName()
-                    + " is shared between Kryo- and Java-serialized parts of the value", null);
+                    + " is shared in a way only Java serialization keeps", null);
         }
     }
 

@@ -92,7 +92,7 @@ final class SerializationPolicy {
             ZonedDateTime.class, OffsetDateTime.class, OffsetTime.class, ZoneOffset.class,
             ZoneId.of("Europe/Paris").getClass(), Year.class, YearMonth.class, MonthDay.class, Period.class,
             ArrayList.class, LinkedList.class, ArrayDeque.class, CopyOnWriteArrayList.class,
-            HashMap.class, HashSet.class, LinkedHashSet.class, ConcurrentHashMap.class,
+            HashMap.class, HashSet.class, LinkedHashSet.class, // hash tables sized as their readObject does
             TreeMap.class, TreeSet.class, // their Kryo serializers write the comparator
             Arrays.asList().getClass(),
             Collections.emptyList().getClass(), Collections.emptySet().getClass(), Collections.emptyMap().getClass(),
@@ -201,7 +201,7 @@ final class SerializationPolicy {
 
     private static Decision rule(Class<?> type) {
         if (type.isArray() || type.isPrimitive() || Enum.class.isAssignableFrom(type)
-                || KRYO_JDK_TYPES.contains(type)) {
+                || KRYO_JDK_TYPES.contains(type) || UnmodifiableWrapperSerializer.WRAPPERS.containsKey(type)) {
             return Decision.KRYO;
         }
         if (type.isRecord()) {

@@ -13,6 +13,8 @@ import com.esotericsoftware.kryo.util.DefaultClassResolver;
 import com.esotericsoftware.kryo.util.DefaultInstantiatorStrategy;
 import com.esotericsoftware.kryo.util.MapReferenceResolver;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -41,6 +43,10 @@ final class SessionKryo extends Kryo {
     private final int generation;
     private final EmbeddedJavaSerializer java;
     private final LocaleSerializer locale;
+    private final UnmodifiableWrapperSerializer unmodifiableWrappers;
+    private UnmodifiableWrapperSerializer.InnerCapture innerCapture;
+    /** The unmodifiable wrappers being written, whose wrapped collection Kryo is writing. */
+    private final IdentityHashMap<Object, Boolean> wrappersInProgress = new IdentityHashMap<>();
     private final Resolver references;
     /** This instance's copy of the policy's decisions: true for Kryo. */
     private final IdentityHashMap<Class<?>, Boolean> writesWithKryo = new IdentityHashMap<>();
@@ -57,6 +63,7 @@ final class SessionKryo extends Kryo {
         this.generation = policy.generation();
         this.java = new EmbeddedJavaSerializer(classLoader, filter);
         this.locale = new LocaleSerializer(java);
+        this.unmodifiableWrappers = new UnmodifiableWrapperSerializer(java);
         setClassLoader(classLoader);
         setRegistrationRequired(false);
         setWarnUnregisteredClasses(false);
@@ -96,7 +103,8 @@ final class SessionKryo extends Kryo {
     }
 
     private static boolean isGuarded(Class<?> type) {
-        return !type.isArray() && !type.isPrimitive() && !SerializationPolicy.KRYO_JDK_TYPES.contains(type);
+        return !type.isArray() && !type.isPrimitive() && !SerializationPolicy.KRYO_JDK_TYPES.contains(type)
+                && !UnmodifiableWrapperSerializer.WRAPPERS.containsKey(type);
     }
 
     /**
@@ -108,6 +116,15 @@ final class SessionKryo extends Kryo {
     public Serializer getDefaultSerializer(Class type) {
         if (type == Locale.class) {
             return locale;
+        }
+        if (UnmodifiableWrapperSerializer.WRAPPERS.containsKey(type)) {
+            return unmodifiableWrappers;
+        }
+        if (type == HashMap.class) {
+            return new JdkSizedHashSerializers.HashMapSerializer();
+        }
+        if (type == HashSet.class) {
+            return new JdkSizedHashSerializers.HashSetSerializer();
         }
         if (type.isEnum()) {
             return new EnumNameSerializer(type);
@@ -140,6 +157,26 @@ final class SessionKryo extends Kryo {
         return freshKryoClasses;
     }
 
+    /** The collection an unmodifiable wrapper wraps, or null; see {@link UnmodifiableWrapperSerializer}. */
+    Object wrappedBy(Object wrapper) {
+        if (innerCapture == null) {
+            try {
+                innerCapture = new UnmodifiableWrapperSerializer.InnerCapture();
+            } catch (java.io.IOException e) {
+                return null; // never: the stream writes nowhere
+            }
+        }
+        return innerCapture.wrappedBy(wrapper);
+    }
+
+    void enterWrapper(Object wrapper) {
+        wrappersInProgress.put(wrapper, Boolean.TRUE);
+    }
+
+    void exitWrapper(Object wrapper) {
+        wrappersInProgress.remove(wrapper);
+    }
+
     /** Called by {@link EmbeddedJavaSerializer} for each object its Java stream writes. */
     void writtenByJava(Object object, boolean isStreamRoot) {
         if (policy.isImmutableValue(object.getClass())) {
@@ -158,6 +195,7 @@ final class SessionKryo extends Kryo {
     public void reset() {
         super.reset();
         writtenByJava = null;
+        wrappersInProgress.clear();
     }
 
     /** Kryo's reference map, which also refuses an object already written by Java serialization. */
@@ -165,6 +203,10 @@ final class SessionKryo extends Kryo {
         @Override
         public int getWrittenId(Object object) {
             int id = super.getWrittenId(object);
+            if (id != -1 && ((SessionKryo) kryo).wrappersInProgress.containsKey(object)) {
+                // a cycle back to a wrapper, which the reader can only build after what it wraps
+                throw new CodecSignal.SharedAcrossFormats(object);
+            }
             if (id == -1) {
                 IdentityHashMap<Object, Boolean> java = ((SessionKryo) kryo).writtenByJava;
                 if (java != null && java.containsKey(object)) {

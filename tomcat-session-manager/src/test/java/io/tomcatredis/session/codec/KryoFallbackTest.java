@@ -123,7 +123,7 @@ class KryoFallbackTest {
     void objectSharedBetweenTheTwoFormatsMakesTheWholeValueJavaSerialized() throws Exception {
         Holder holder = new Holder();
         holder.items = new ArrayList<>(List.of("shared"));
-        holder.index = new HashMap<>(Map.of("view", Collections.unmodifiableList(holder.items)));
+        holder.index = new HashMap<>(Map.of("view", Collections.synchronizedList(holder.items)));
         byte[] bytes = codec.encode(holder);
         assertThat(bytes[0]).isEqualTo((byte) 0xAC);
 
@@ -132,23 +132,52 @@ class KryoFallbackTest {
         assertThat(copy.index.get("view")).containsExactly("shared", "added");
     }
 
+    /** The unmodifiable wrappers are written by Kryo around the very collection they wrap. */
+    @Test
+    void unmodifiableViewStaysAViewOfTheCollectionItWraps() throws Exception {
+        Holder holder = new Holder();
+        holder.items = new ArrayList<>(List.of("shared"));
+        holder.index = new HashMap<>(Map.of("view", Collections.unmodifiableList(holder.items)));
+        byte[] bytes = codec.encode(holder);
+        assertThat(bytes[0]).isEqualTo(KryoCodec.FORMAT_2);
+
+        Holder copy = (Holder) codec().decode(bytes);
+        copy.items.add("added");
+        assertThat(copy.index.get("view")).containsExactly("shared", "added");
+        assertThat(infos).isEmpty();
+    }
+
+    /** A cycle back to a wrapper: the reader could only build the wrapper after its content. */
+    @Test
+    void cycleBackToAnUnmodifiableWrapperIsKept() throws Exception {
+        List<Object> list = new ArrayList<>();
+        List<Object> view = Collections.unmodifiableList(list);
+        list.add(view);
+        Object copy = codec().decode(codec.encode(view));
+        Object viaJava = io.tomcatredis.session.fidelity.FidelityCorpus.javaRoundTrip(view, getClass().getClassLoader());
+        assertThat(io.tomcatredis.session.fidelity.ObservableState.differences(viaJava, copy)).isEmpty();
+        List<?> inner = (List<?>) ((List<?>) copy).get(0);
+        assertThat(inner.get(0)).isSameAs(inner);
+    }
+
     @Test
     void objectSharedBetweenTwoJavaWrittenPartsMakesTheWholeValueJavaSerialized() throws Exception {
         List<String> shared = new ArrayList<>(List.of("s"));
         Holder holder = new Holder();
         holder.index = new LinkedHashMap<>();
-        holder.index.put("a", Collections.unmodifiableList(shared));
+        holder.index.put("a", Collections.synchronizedList(shared));
         holder.index.put("b", Collections.synchronizedList(shared));
         // the LinkedHashMap is itself Java-written, so both wrappers are in one Java stream: no conflict
         assertThat(codec.encode(holder)[0]).isEqualTo(KryoCodec.FORMAT_2);
 
         Map<String, Object> two = new HashMap<>();
-        two.put("a", Collections.unmodifiableList(shared));
+        two.put("a", Collections.synchronizedCollection(shared));
         two.put("b", Collections.synchronizedList(shared));
         byte[] bytes = codec.encode(two);
         assertThat(bytes[0]).isEqualTo((byte) 0xAC);
         @SuppressWarnings("unchecked")
-        Map<String, List<String>> copy = (Map<String, List<String>>) codec().decode(bytes);
+        Map<String, java.util.Collection<String>> copy = (Map<String, java.util.Collection<String>>) codec()
+                .decode(bytes);
         copy.get("b").add("t");
         assertThat(copy.get("a")).containsExactly("s", "t");
     }
@@ -168,8 +197,8 @@ class KryoFallbackTest {
         Holder holder = new Holder();
         holder.index = new HashMap<>();
         Map<String, Object> value = new HashMap<>();
-        value.put("list", Collections.unmodifiableList(new ArrayList<>(List.of(admin))));
-        value.put("set", Collections.unmodifiableSet(new java.util.HashSet<>(List.of(admin))));
+        value.put("list", Collections.synchronizedList(new ArrayList<>(List.of(admin))));
+        value.put("set", Collections.synchronizedSet(new java.util.HashSet<>(List.of(admin))));
         value.put("direct", admin);
         byte[] bytes = codec.encode(value);
         assertThat(bytes[0]).isEqualTo(KryoCodec.FORMAT_2);
