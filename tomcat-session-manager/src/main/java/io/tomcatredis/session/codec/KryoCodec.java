@@ -153,10 +153,8 @@ final class KryoCodec implements AttributeCodec {
                 pool.free(kryo);
                 return value;
             } catch (RuntimeException | StackOverflowError | LinkageError e) {
-                if (CodecSignal.in(e) instanceof CodecSignal.KryoFailedOnClass failed) {
-                    // Kryo cannot read its own bytes for this class: write it with Java serialization from now on
-                    policy.kryoFailed(failed.type, failed.getCause());
-                }
+                // no change of policy here: the bytes may be from another deploy (a field whose
+                // type changed), which is not Kryo's failure; encode verifies new classes itself
                 throw decodeFailure(e);
             }
         }
