@@ -610,6 +610,7 @@ public final class Corpus implements Serializable {
         PersistentBag<String> persistentBag = new PersistentBag<>();
         persistentBag.setSnapshot(43L, "corpus.Owner.lines", null);
         v.put("Hibernate PersistentBag never initialized", persistentBag);
+        v.putAll(MoreKinds.values());
         return v;
     }
 
@@ -694,6 +695,10 @@ public final class Corpus implements Serializable {
      */
     @SuppressWarnings({"unchecked", "rawtypes"})
     public static List<String> probe(String name, Object value) {
+        List<String> more = MoreKinds.probe(name, value);
+        if (more != null) {
+            return more;
+        }
         List<String> seen = new ArrayList<>();
         try {
             switch (name) {

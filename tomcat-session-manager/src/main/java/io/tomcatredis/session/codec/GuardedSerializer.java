@@ -44,13 +44,23 @@ final class GuardedSerializer<T> extends Serializer<T> {
         return delegate.copy(kryo, original);
     }
 
+    private static boolean isStackOverflow(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof StackOverflowError) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private RuntimeException attributed(RuntimeException failure) {
         CodecSignal signal = CodecSignal.in(failure);
         if (signal != null) {
             return signal;
         }
-        if (CodecSignal.concurrentModification(failure) != null || RejectedClassException.in(failure) != null) {
-            return failure;
+        if (CodecSignal.concurrentModification(failure) != null || RejectedClassException.in(failure) != null
+                || isStackOverflow(failure)) {
+            return failure; // the value's state or depth, not this class
         }
         return new CodecSignal.KryoFailedOnClass(type, failure);
     }

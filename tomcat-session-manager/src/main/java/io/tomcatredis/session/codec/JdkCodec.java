@@ -23,6 +23,9 @@ final class JdkCodec implements AttributeCodec {
 
     @Override
     public byte[] encode(Object value) throws SerializationException {
+        if (value == null) {
+            throw new SerializationException("null is not an attribute value (setAttribute(name, null) removes it)");
+        }
         for (int attempt = 1; ; attempt++) {
             try {
                 return write(value);

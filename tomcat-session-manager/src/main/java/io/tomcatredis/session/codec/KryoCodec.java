@@ -74,6 +74,9 @@ final class KryoCodec implements AttributeCodec {
      */
     @Override
     public byte[] encode(Object value) throws SerializationException {
+        if (value == null) {
+            throw new SerializationException("null is not an attribute value (setAttribute(name, null) removes it)");
+        }
         // Kryo could write nearly anything; storing only what Java could store keeps the two
         // serializers interchangeable and keeps threads, sockets and the like out of Redis.
         if (!(value instanceof Serializable) && !value.getClass().isRecord()) {
@@ -94,22 +97,42 @@ final class KryoCodec implements AttributeCodec {
                 if (signal instanceof CodecSignal.KryoFailedOnClass failed) {
                     policy.kryoFailed(failed.type, failed.getCause());
                 } else if (signal instanceof CodecSignal.SharedAcrossFormats) {
-                    return JdkCodec.write(value);
+                    return javaSerialized(value, attempt);
                 } else if (signal instanceof CodecSignal.JavaSerializationFailed) {
                     throw new SerializationException(signal.getMessage(), signal.getCause());
                 } else if (CodecSignal.concurrentModification(e) != null) {
                     concurrentModification = CodecSignal.concurrentModification(e);
                 } else {
                     log.debug("Kryo failed on " + value.getClass().getName() + ", writing it with Java serialization", e);
-                    return JdkCodec.write(value);
+                    return javaSerialized(value, attempt);
                 }
             }
         }
         if (concurrentModification != null) {
-            throw new SerializationException(value.getClass().getName() + " was modified by another thread while"
-                    + " being serialized, " + MAX_ATTEMPTS + " times", concurrentModification);
+            throw concurrentlyModified(value, concurrentModification);
         }
-        return JdkCodec.write(value);
+        return javaSerialized(value, MAX_ATTEMPTS);
+    }
+
+    /** The whole value with Java serialization, in the attempts left to the encode. */
+    private static byte[] javaSerialized(Object value, int attemptsUsed) throws SerializationException {
+        for (int attempt = attemptsUsed; ; attempt++) {
+            try {
+                return JdkCodec.write(value);
+            } catch (SerializationException e) {
+                if (!(e.getCause() instanceof java.util.ConcurrentModificationException cme)) {
+                    throw e;
+                }
+                if (attempt >= MAX_ATTEMPTS) {
+                    throw concurrentlyModified(value, cme);
+                }
+            }
+        }
+    }
+
+    private static SerializationException concurrentlyModified(Object value, RuntimeException cause) {
+        return new SerializationException(value.getClass().getName() + " was modified by another thread while"
+                + " being serialized, " + MAX_ATTEMPTS + " times", cause);
     }
 
     /**
@@ -143,10 +166,13 @@ final class KryoCodec implements AttributeCodec {
 
     @Override
     public Object decode(byte[] bytes) throws SerializationException {
+        if (bytes == null || bytes.length == 0) {
+            throw new SerializationException("no bytes to deserialize");
+        }
         if (bytes.length >= 2 && bytes[0] == (byte) 0xAC && bytes[1] == (byte) 0xED) {
             return JdkCodec.read(bytes, classLoader, filter);
         }
-        if (bytes.length >= 1 && bytes[0] == FORMAT_2) {
+        if (bytes[0] == FORMAT_2) {
             SessionKryo kryo = obtain();
             try {
                 Object value = kryo.read(bytes);

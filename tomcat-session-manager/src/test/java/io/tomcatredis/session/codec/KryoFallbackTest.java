@@ -322,6 +322,12 @@ class KryoFallbackTest {
         }
         Deep chain = deep;
         assertThatThrownBy(() -> codec.encode(chain)).isInstanceOf(SerializationException.class);
+        assertThat(infos).as("a value too deep is not the class's fault").noneMatch(line -> line.contains("Deep"));
+        assertThatThrownBy(() -> codec.encode(null)).isInstanceOf(SerializationException.class);
+        assertThatThrownBy(() -> codec.decode(null)).isInstanceOf(SerializationException.class);
+        assertThatThrownBy(() -> codec.decode(new byte[0])).isInstanceOf(SerializationException.class);
+        assertThatThrownBy(() -> codec.decode(new byte[] {KryoCodec.FORMAT_2, 1, (byte) 0x80}))
+                .isInstanceOf(SerializationException.class);
         assertThatThrownBy(() -> codec.encode(new ArrayList<>(List.of(new Object[] {Thread.currentThread()}))))
                 .isInstanceOf(SerializationException.class).hasMessageContaining("java.lang.Thread");
     }

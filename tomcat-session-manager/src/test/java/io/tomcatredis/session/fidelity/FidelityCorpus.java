@@ -24,7 +24,7 @@ import javax.tools.ToolProvider;
  */
 public final class FidelityCorpus {
 
-    private static final String[] SOURCES = {"corpus/Corpus.java"};
+    private static final String[] SOURCES = {"corpus/Corpus.java", "corpus/MoreKinds.java"};
 
     private FidelityCorpus() {
     }
