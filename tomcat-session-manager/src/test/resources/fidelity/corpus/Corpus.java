@@ -372,6 +372,40 @@ public final class Corpus implements Serializable {
         }
     }
 
+    /**
+     * Appends to its list while the list is being serialized, once: what another request thread
+     * does to a shared session attribute, made deterministic. The first write of the list fails
+     * with a ConcurrentModificationException; a second write sees the grown list.
+     */
+    public static final class Grower implements Serializable {
+        private static final long serialVersionUID = 1L;
+        transient List<Object> owner;
+        transient boolean grown;
+
+        private void writeObject(ObjectOutputStream out) throws IOException {
+            if (!grown && owner != null) {
+                grown = true;
+                owner.add("added concurrently");
+            }
+            out.defaultWriteObject();
+        }
+
+        @Override
+        public String toString() {
+            return "grower";
+        }
+    }
+
+    /** A list modified while the session store writes it. */
+    public static List<Object> growingList() {
+        List<Object> list = new ArrayList<>();
+        Grower grower = new Grower();
+        grower.owner = list;
+        list.add(grower);
+        list.add("last");
+        return list;
+    }
+
     /** The attribute of the second failing input. */
     public static Account lazyAccount() {
         return new Account("ann", new LazyItems<>("Account.orders"));

@@ -72,6 +72,11 @@ public final class FidelityCorpus {
         return invoke(loader, "lazyAccount", new Class<?>[0]);
     }
 
+    /** {@code corpus.Corpus.growingList()}: a list modified while it is serialized. */
+    public static Object growingList(ClassLoader loader) {
+        return invoke(loader, "growingList", new Class<?>[0]);
+    }
+
     private static Object invoke(ClassLoader loader, String method, Class<?>[] parameters, Object... arguments) {
         try {
             Method m = Class.forName("corpus.Corpus", true, loader).getMethod(method, parameters);

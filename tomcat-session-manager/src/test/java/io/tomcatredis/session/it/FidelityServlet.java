@@ -21,6 +21,7 @@ import java.util.Map;
  *       the same value built afresh, by state and by behaviour; answers {@code OK <count>} or the
  *       differences, one per line;</li>
  *   <li>{@code /fidelity/lazy-store}, {@code /fidelity/lazy-get}: the account holding a lazy collection;</li>
+ *   <li>{@code /fidelity/growing-store}, {@code /fidelity/growing-get}: a list modified while it is written;</li>
  *   <li>{@code /csrf/*}: answers the nonce that Tomcat's CsrfPreventionFilter issued for this request.</li>
  * </ul>
  */
@@ -73,6 +74,11 @@ final class FidelityServlet extends HttpServlet {
                 out = "stored";
             }
             case "/lazy-get" -> out = String.valueOf(session.getAttribute("account"));
+            case "/growing-store" -> {
+                session.setAttribute("growing", FidelityCorpus.growingList(webapp));
+                out = "stored";
+            }
+            case "/growing-get" -> out = String.valueOf(session.getAttribute("growing"));
             default -> {
                 response.sendError(404);
                 return;

@@ -124,6 +124,15 @@ class SerializationFidelityIT {
         }
     }
 
+    /** Issue 12, point 2: a concurrent modification while encoding is written again, not a 500. */
+    @Test
+    void listModifiedWhileItIsWrittenIsStoredAfterARetry() {
+        HttpSessionClient browser = new HttpSessionClient();
+        assertThat(browser.ok(at(node1, "fidelity/growing-store"))).isEqualTo("stored");
+
+        assertThat(browser.ok(at(node2, "fidelity/growing-get"))).isEqualTo("[grower, last, added concurrently]");
+    }
+
     /** Issue 12, second failing input: the encode failed, and the user lost the attribute. */
     @Test
     void attributeHoldingALazyCollectionSurvivesOnTheOtherNode() {
