@@ -150,7 +150,9 @@ final class KryoCodec implements AttributeCodec {
             if (CodecSignal.in(e) instanceof CodecSignal.KryoFailedOnClass failed) {
                 throw failed;
             }
-            if (RejectedClassException.in(e) == null) {
+            // a class the filter rejects, or a value too deep to read back, is not Kryo's failure
+            if (RejectedClassException.in(e) == null && !(e instanceof StackOverflowError)
+                    && !(e.getCause() instanceof StackOverflowError)) {
                 throw new CodecSignal.KryoFailedOnClass(fresh.get(0), e);
             }
         }
