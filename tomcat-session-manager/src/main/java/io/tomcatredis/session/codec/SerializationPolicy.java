@@ -145,6 +145,7 @@ final class SerializationPolicy {
         }
         boolean immutable = Modifier.isFinal(type.getModifiers()) && !type.getModule().isNamed()
                 && type.getSuperclass() == (type.isRecord() ? Record.class : Object.class);
+        immutableValues.put(type, false); // while its fields are checked: a cycle of types is not a value
         if (immutable) {
             for (Field field : type.getDeclaredFields()) {
                 int modifiers = field.getModifiers();

@@ -207,6 +207,34 @@ class KryoFallbackTest {
         assertThat(((Role) ((List<?>) copy.get("list")).get(0)).name).isEqualTo("admin");
     }
 
+    /** Final classes referring to each other through final fields: not values (and no endless check). */
+    public static final class Husband implements Serializable {
+        private final Wife wife;
+
+        Husband(Wife wife) {
+            this.wife = wife;
+        }
+    }
+
+    public static final class Wife implements Serializable {
+        private final Husband husband;
+
+        Wife(Husband husband) {
+            this.husband = husband;
+        }
+    }
+
+    @Test
+    void mutuallyReferringFinalClassesAreCheckedOnce() throws Exception {
+        Husband husband = new Husband(new Wife(null));
+        Map<String, Object> value = new HashMap<>();
+        value.put("sync", Collections.synchronizedList(new ArrayList<>(List.of(husband))));
+        value.put("direct", husband);
+        byte[] bytes = codec.encode(value);
+        Map<?, ?> copy = (Map<?, ?>) codec().decode(bytes);
+        assertThat(((List<?>) copy.get("sync")).get(0)).isSameAs(copy.get("direct"));
+    }
+
     /** A class whose Kryo serializer cannot read what it wrote. */
     @DefaultSerializer(BrokenOnRead.class)
     public static final class KryoCannotRead implements Serializable {
