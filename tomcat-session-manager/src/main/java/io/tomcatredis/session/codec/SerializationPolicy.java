@@ -73,7 +73,8 @@ import org.apache.juli.logging.LogFactory;
  * Everything else (anonymous, local and inner classes with their captured state, subclasses of JDK
  * collections, the {@code Collections.*} wrappers, proxies, lambdas...) goes to Java
  * serialization, as does a class on which Kryo failed ({@link #kryoFailed}). Each class that goes
- * to Java serialization is logged once at INFO.
+ * to Java serialization is logged once at INFO (once per class loaded, whatever the number of
+ * codecs in the JVM).
  *
  * <p>Thread-safe; one instance per codec, that is per web application.
  */
@@ -114,6 +115,14 @@ final class SerializationPolicy {
             LocalDate.class, LocalTime.class, LocalDateTime.class, ZonedDateTime.class, OffsetDateTime.class,
             OffsetTime.class, ZoneOffset.class, ZoneId.of("Europe/Paris").getClass(), Year.class, YearMonth.class,
             MonthDay.class, Period.class);
+
+    /** Whether the fallback of a class was logged: once per class in this JVM, however many nodes or codecs. */
+    private static final ClassValue<AtomicBoolean> FALLBACK_LOGGED = new ClassValue<>() {
+        @Override
+        protected AtomicBoolean computeValue(Class<?> type) {
+            return new AtomicBoolean();
+        }
+    };
 
     private final ConcurrentHashMap<Class<?>, Decision> decisions = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<Class<?>, Boolean> immutableValues = new ConcurrentHashMap<>();
@@ -184,7 +193,7 @@ final class SerializationPolicy {
     }
 
     private static Decision logged(Class<?> type, Decision decision) {
-        if (!decision.kryo()) {
+        if (!decision.kryo() && FALLBACK_LOGGED.get(type).compareAndSet(false, true)) {
             log.info("Session attributes: instances of " + type.getName()
                     + " are written with Java serialization inside the Kryo stream (" + decision.reason() + ")");
         }

@@ -82,7 +82,7 @@ class KryoFallbackTest {
         byte[] bytes = codec.encode(holder);
         assertThat(bytes[0]).isEqualTo(KryoCodec.FORMAT_2);
         assertThat(((Holder) codec().decode(bytes)).items).containsExactly("a");
-        assertThat(infos).isEmpty();
+        assertThat(infos).noneMatch(line -> line.contains(Holder.class.getName()));
     }
 
     @Test
@@ -144,7 +144,7 @@ class KryoFallbackTest {
         Holder copy = (Holder) codec().decode(bytes);
         copy.items.add("added");
         assertThat(copy.index.get("view")).containsExactly("shared", "added");
-        assertThat(infos).isEmpty();
+        assertThat(infos).noneMatch(line -> line.contains("Unmodifiable"));
     }
 
     /** A cycle back to a wrapper: the reader could only build the wrapper after its content. */
@@ -264,8 +264,8 @@ class KryoFallbackTest {
         assertThat(codec.encode(new KryoCannotRead())[0]).isEqualTo(KryoCodec.FORMAT_2);
         assertThat(((KryoCannotRead) codec().decode(codec.encode(new KryoCannotRead()))).value).isEqualTo("v");
 
-        assertThat(infos).hasSize(1).allMatch(line -> line.contains(KryoCannotRead.class.getName())
-                && line.contains("Kryo failed on it"));
+        assertThat(infos).filteredOn(line -> line.contains(KryoCannotRead.class.getName())).hasSize(1)
+                .allMatch(line -> line.contains("Kryo failed on it"));
     }
 
     public static final class Lazy implements Serializable {
@@ -360,12 +360,20 @@ class KryoFallbackTest {
                 .isInstanceOf(SerializationException.class).hasMessageContaining("java.lang.Thread");
     }
 
+    /** A map subclass of its own: no other test logs its fallback. */
+    public static final class LoggedOnce extends LinkedHashMap<String, Integer> {
+    }
+
     @Test
-    void eachClassThatFallsBackIsLoggedOnce() throws Exception {
+    void eachClassThatFallsBackIsLoggedOnceHoweverManyCodecs() throws Exception {
         for (int i = 0; i < 3; i++) {
-            codec.encode(new ArrayList<>(List.of(new LinkedHashMap<>(Map.of("i", i)))));
+            LoggedOnce map = new LoggedOnce();
+            map.put("i", i);
+            codec.encode(new ArrayList<>(List.of(map)));
+            codec().encode(map);
         }
-        assertThat(infos).hasSize(1).allMatch(line -> line.contains("java.util.LinkedHashMap"));
+        assertThat(infos).hasSize(1).allMatch(line -> line.contains(LoggedOnce.class.getName())
+                && line.contains("Java serialization") && line.contains("a Collection or Map of its own"));
     }
 
     public static class Shadowed implements Serializable {

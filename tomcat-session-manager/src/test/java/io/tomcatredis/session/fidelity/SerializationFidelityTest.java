@@ -71,6 +71,35 @@ class SerializationFidelityTest {
         }));
     }
 
+    /** First decisions for every class made by several threads at once, on one codec, as under load. */
+    @Test
+    void threadsSharingOneFreshCodecAgreeWithJavaSerialization() throws Exception {
+        AttributeCodec shared = AttributeCodec.create("kryo", webapp, ClassFilter.ALLOW_ALL);
+        AttributeCodec reader = AttributeCodec.create("kryo", webapp, ClassFilter.ALLOW_ALL);
+        java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            List<java.util.concurrent.Future<List<String>>> results = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                results.add(threads.submit(() -> {
+                    List<String> differences = new java.util.ArrayList<>();
+                    for (Map.Entry<String, Object> entry : FidelityCorpus.values(webapp).entrySet()) {
+                        Object viaStore = reader.decode(shared.encode(entry.getValue()));
+                        Object viaJava = FidelityCorpus.javaRoundTrip(
+                                FidelityCorpus.values(webapp).get(entry.getKey()), webapp);
+                        ObservableState.differences(viaJava, viaStore)
+                                .forEach(d -> differences.add(entry.getKey() + ": " + d));
+                    }
+                    return differences;
+                }));
+            }
+            for (java.util.concurrent.Future<List<String>> result : results) {
+                assertThat(result.get(2, java.util.concurrent.TimeUnit.MINUTES)).isEmpty();
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
     private static void assertSameObservableState(String name, Object viaJava, Object viaStore) {
         List<String> differences = ObservableState.differences(viaJava, viaStore);
         assertThat(differences).as("%s: observable state after the session store vs after Java serialization",
