@@ -186,6 +186,32 @@ public final class MoreKinds implements Serializable {
         Item item;
     }
 
+    public interface Greeter {
+        String greet(String name);
+    }
+
+    /** The handler of a JDK dynamic proxy, with state. */
+    public static final class Prefixing implements java.lang.reflect.InvocationHandler, Serializable {
+        private static final long serialVersionUID = 1L;
+        final String prefix;
+
+        Prefixing(String prefix) {
+            this.prefix = prefix;
+        }
+
+        @Override
+        public Object invoke(Object proxy, java.lang.reflect.Method method, Object[] args) {
+            return switch (method.getName()) {
+                case "greet" -> prefix + args[0];
+                case "toString" -> "proxy(" + prefix + ")";
+                case "hashCode" -> prefix.hashCode();
+                default -> args[0] != null && java.lang.reflect.Proxy.isProxyClass(args[0].getClass())
+                        && java.lang.reflect.Proxy.getInvocationHandler(args[0]) instanceof Prefixing other
+                        && other.prefix.equals(prefix); // equals
+            };
+        }
+    }
+
     public static Map<String, Object> values() {
         Map<String, Object> v = new LinkedHashMap<>();
 
@@ -297,6 +323,8 @@ public final class MoreKinds implements Serializable {
         labeled.y = 9;
         v.put("more: Externalizable subclass of a Serializable class", labeled);
 
+        v.put("more: JDK dynamic proxy of a webapp interface", java.lang.reflect.Proxy.newProxyInstance(
+                MoreKinds.class.getClassLoader(), new Class<?>[] {Greeter.class}, new Prefixing("Hi ")));
         v.put("more: Spring AnonymousAuthenticationToken", new AnonymousAuthenticationToken("key", "anonymousUser",
                 AuthorityUtils.createAuthorityList("ROLE_ANONYMOUS")));
         v.put("more: Spring RememberMeAuthenticationToken", new SecurityContextImpl(new RememberMeAuthenticationToken(
@@ -375,6 +403,7 @@ public final class MoreKinds implements Serializable {
                         + (tagged.level() == Level.HIGH));
             }
             case "more: anonymous subclass of a plain class" -> seen.add(((Plain) value).name());
+            case "more: JDK dynamic proxy of a webapp interface" -> seen.add(((Greeter) value).greet("Ann"));
             case "more: inner class whose outer instance is shared" -> {
                 Owner owner = (Owner) value;
                 owner.outer.outerItems.add("o2");

@@ -9,6 +9,7 @@ import java.io.ObjectInputFilter;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.ObjectStreamClass;
+import java.lang.reflect.Proxy;
 
 /** Java serialization ({@code serializer="java"}), resolving classes through the webapp's loader. */
 final class JdkCodec implements AttributeCodec {
@@ -96,6 +97,20 @@ final class JdkCodec implements AttributeCodec {
                 return Class.forName(desc.getName(), false, classLoader);
             } catch (ClassNotFoundException e) {
                 return super.resolveClass(desc);
+            }
+        }
+
+        /** A dynamic proxy of the webapp's interfaces is defined in the webapp's loader too. */
+        @Override
+        protected Class<?> resolveProxyClass(String[] interfaces) throws IOException, ClassNotFoundException {
+            Class<?>[] types = new Class<?>[interfaces.length];
+            try {
+                for (int i = 0; i < interfaces.length; i++) {
+                    types[i] = Class.forName(interfaces[i], false, classLoader);
+                }
+                return Proxy.newProxyInstance(classLoader, types, (proxy, method, arguments) -> null).getClass();
+            } catch (ClassNotFoundException | IllegalArgumentException e) {
+                return super.resolveProxyClass(interfaces);
             }
         }
     }

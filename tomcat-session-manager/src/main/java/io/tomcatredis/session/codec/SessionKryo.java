@@ -12,6 +12,8 @@ import com.esotericsoftware.kryo.serializers.EnumNameSerializer;
 import com.esotericsoftware.kryo.util.DefaultClassResolver;
 import com.esotericsoftware.kryo.util.DefaultInstantiatorStrategy;
 import com.esotericsoftware.kryo.util.MapReferenceResolver;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -80,6 +82,8 @@ final class SessionKryo extends Kryo {
         // Kryo writes every lambda under this one name; a serializable lambda goes through its
         // SerializedLambda, as with Java serialization (its own hidden class name is not loadable).
         register(ClosureSerializer.Closure.class, java);
+        // Likewise every dynamic proxy, under InvocationHandler (see FilteringClassResolver.writeClass).
+        register(InvocationHandler.class, java);
     }
 
     static SessionKryo create(ClassLoader classLoader, ClassFilter filter, SerializationPolicy policy) {
@@ -230,6 +234,16 @@ final class SessionKryo extends Kryo {
 
         FilteringClassResolver(ClassFilter filter) {
             this.filter = filter;
+        }
+
+        /**
+         * Kryo writes a dynamic proxy with InvocationHandler's serializer but under the name of its
+         * generated class, which no other JVM can load: name InvocationHandler instead.
+         */
+        @Override
+        @SuppressWarnings("rawtypes")
+        public Registration writeClass(Output output, Class type) {
+            return super.writeClass(output, type != null && Proxy.isProxyClass(type) ? InvocationHandler.class : type);
         }
 
         @Override

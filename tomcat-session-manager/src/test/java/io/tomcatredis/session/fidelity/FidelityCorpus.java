@@ -102,6 +102,15 @@ public final class FidelityCorpus {
                         return super.resolveClass(desc);
                     }
                 }
+
+                @Override
+                protected Class<?> resolveProxyClass(String[] interfaces) throws ClassNotFoundException {
+                    Class<?>[] types = new Class<?>[interfaces.length];
+                    for (int i = 0; i < interfaces.length; i++) {
+                        types[i] = Class.forName(interfaces[i], false, loader);
+                    }
+                    return java.lang.reflect.Proxy.newProxyInstance(loader, types, (p, m, a) -> null).getClass();
+                }
             }) {
                 return in.readObject();
             }
