@@ -325,6 +325,9 @@ public final class MoreKinds implements Serializable {
 
         v.put("more: JDK dynamic proxy of a webapp interface", java.lang.reflect.Proxy.newProxyInstance(
                 MoreKinds.class.getClassLoader(), new Class<?>[] {Greeter.class}, new Prefixing("Hi ")));
+        v.put("more: Class objects and arrays of webapp classes", new ArrayList<>(List.of(Greeter.class, int.class,
+                Level[].class, new Level[] {Level.HIGH}, new Greeter[] {(Greeter) java.lang.reflect.Proxy.newProxyInstance(
+                        MoreKinds.class.getClassLoader(), new Class<?>[] {Greeter.class}, new Prefixing("Yo "))})));
         v.put("more: Spring AnonymousAuthenticationToken", new AnonymousAuthenticationToken("key", "anonymousUser",
                 AuthorityUtils.createAuthorityList("ROLE_ANONYMOUS")));
         v.put("more: Spring RememberMeAuthenticationToken", new SecurityContextImpl(new RememberMeAuthenticationToken(
@@ -404,6 +407,11 @@ public final class MoreKinds implements Serializable {
             }
             case "more: anonymous subclass of a plain class" -> seen.add(((Plain) value).name());
             case "more: JDK dynamic proxy of a webapp interface" -> seen.add(((Greeter) value).greet("Ann"));
+            case "more: Class objects and arrays of webapp classes" -> {
+                List<?> list = (List<?>) value;
+                seen.add(Arrays.deepToString(list.toArray()));
+                seen.add(((Greeter[]) list.get(4))[0].greet("Bo"));
+            }
             case "more: inner class whose outer instance is shared" -> {
                 Owner owner = (Owner) value;
                 owner.outer.outerItems.add("o2");
