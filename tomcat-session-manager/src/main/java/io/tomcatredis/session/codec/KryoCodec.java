@@ -69,8 +69,10 @@ final class KryoCodec implements AttributeCodec {
      *
      * <p>Never throws anything but {@link SerializationException}: a value modified by another
      * thread while it is written ({@link java.util.ConcurrentModificationException}) is written again,
-     * up to {@value #MAX_ATTEMPTS} times in all, and then reported as a {@link SerializationException}
-     * whose cause is the {@code ConcurrentModificationException}.
+     * up to {@value #MAX_ATTEMPTS} times in all; the JDK collections that Kryo writes are written
+     * from a snapshot ({@link SnapshotSerializers}), which the last attempt keeps; a modification
+     * that Java serialization detects in the last attempt is reported as a
+     * {@link SerializationException} whose cause is the {@code ConcurrentModificationException}.
      */
     @Override
     public byte[] encode(Object value) throws SerializationException {
@@ -87,7 +89,7 @@ final class KryoCodec implements AttributeCodec {
         for (int attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
             SessionKryo kryo = obtain();
             try {
-                byte[] bytes = kryo.write(value);
+                byte[] bytes = kryo.write(value, attempt == MAX_ATTEMPTS);
                 verifyFreshClasses(kryo, bytes);
                 pool.free(kryo);
                 return bytes;
@@ -102,6 +104,7 @@ final class KryoCodec implements AttributeCodec {
                     throw new SerializationException(signal.getMessage(), signal.getCause());
                 } else if (CodecSignal.concurrentModification(e) != null) {
                     concurrentModification = CodecSignal.concurrentModification(e);
+                    Thread.yield(); // let the modifying thread finish before the next attempt
                 } else {
                     log.debug("Kryo failed on " + value.getClass().getName() + ", writing it with Java serialization", e);
                     return javaSerialized(value, attempt);
@@ -126,6 +129,7 @@ final class KryoCodec implements AttributeCodec {
                 if (attempt >= MAX_ATTEMPTS) {
                     throw concurrentlyModified(value, cme);
                 }
+                Thread.yield();
             }
         }
     }

@@ -93,8 +93,8 @@ final class SerializationPolicy {
             ZonedDateTime.class, OffsetDateTime.class, OffsetTime.class, ZoneOffset.class,
             ZoneId.of("Europe/Paris").getClass(), Year.class, YearMonth.class, MonthDay.class, Period.class,
             ArrayList.class, LinkedList.class, ArrayDeque.class, CopyOnWriteArrayList.class,
-            HashMap.class, HashSet.class, LinkedHashSet.class, // hash tables sized as their readObject does
-            TreeMap.class, TreeSet.class, // their Kryo serializers write the comparator
+            HashMap.class, HashSet.class, LinkedHashSet.class,
+            TreeMap.class, TreeSet.class, // with their comparator; all of these through SnapshotSerializers
             Arrays.asList().getClass(),
             Collections.emptyList().getClass(), Collections.emptySet().getClass(), Collections.emptyMap().getClass(),
             Collections.singletonList(1).getClass(), Collections.singleton(1).getClass(),

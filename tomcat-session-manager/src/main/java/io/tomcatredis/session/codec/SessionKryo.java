@@ -15,8 +15,6 @@ import com.esotericsoftware.kryo.util.MapReferenceResolver;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -55,6 +53,7 @@ final class SessionKryo extends Kryo {
 
     /** Classes that the policy decided for Kryo for the first time during the current value. */
     private final List<Class<?>> freshKryoClasses = new ArrayList<>();
+    private boolean lastAttempt;
     /** Objects written by Java serialization in the current value; null while there are none. */
     private IdentityHashMap<Object, Boolean> writtenByJava;
 
@@ -127,11 +126,9 @@ final class SessionKryo extends Kryo {
         if (UnmodifiableWrapperSerializer.WRAPPERS.containsKey(type)) {
             return unmodifiableWrappers;
         }
-        if (type == HashMap.class) {
-            return new JdkSizedHashSerializers.HashMapSerializer();
-        }
-        if (type == HashSet.class) {
-            return new JdkSizedHashSerializers.HashSetSerializer();
+        Serializer<?> snapshot = SnapshotSerializers.forType(type);
+        if (snapshot != null) {
+            return snapshot;
         }
         if (type.isEnum()) {
             return new EnumNameSerializer(type);
@@ -142,8 +139,17 @@ final class SessionKryo extends Kryo {
         return new ChoosingSerializer(type, java, () -> new GuardedSerializer(type, super.getDefaultSerializer(type)));
     }
 
-    /** Writes {@code value} in format 2: the format byte, then the Kryo stream. */
-    byte[] write(Object value) {
+    /** Whether the current write is the codec's last attempt at this value. */
+    boolean isLastAttempt() {
+        return lastAttempt;
+    }
+
+    /**
+     * Writes {@code value} in format 2: the format byte, then the Kryo stream. On the last attempt,
+     * a collection changed meanwhile is stored as the snapshot taken of it.
+     */
+    byte[] write(Object value, boolean lastAttempt) {
+        this.lastAttempt = lastAttempt;
         freshKryoClasses.clear();
         try (Output output = new Output(256, -1)) {
             output.writeByte(KryoCodec.FORMAT_2);

@@ -328,6 +328,40 @@ class KryoFallbackTest {
         assertThat(copy).hasSize(3).endsWith("last", "grown");
     }
 
+    /** Another thread changes the value all along: each encode succeeds or says why, nothing else. */
+    @Test
+    void valueChangedByAnotherThreadIsEncodedOrRefusedWithASerializationException() throws Exception {
+        Holder holder = new Holder();
+        holder.items = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicBoolean running = new java.util.concurrent.atomic.AtomicBoolean(true);
+        Thread writer = new Thread(() -> {
+            for (int i = 0; running.get(); i++) {
+                holder.items.add("i" + i);
+                if (holder.items.size() > 100) {
+                    holder.items.subList(0, 50).clear();
+                }
+            }
+        });
+        writer.start();
+        try {
+            for (int i = 0; i < 300; i++) {
+                try {
+                    // unsynchronized writes may show a slot before its element, with Java serialization too
+                    Holder copy = (Holder) codec().decode(codec.encode(holder));
+                    assertThat(copy.items).allMatch(item -> item == null || item.startsWith("i"));
+                } catch (SerializationException e) {
+                    assertThat(e).hasMessageContaining("modified by another thread")
+                            .hasCauseInstanceOf(ConcurrentModificationException.class);
+                }
+            }
+        } finally {
+            running.set(false);
+            writer.join();
+        }
+        Holder settled = (Holder) codec().decode(codec.encode(holder));
+        assertThat(settled.items).isEqualTo(holder.items);
+    }
+
     public static final class Failing implements Serializable {
         private void writeObject(ObjectOutputStream out) {
             throw new IllegalStateException("no unit of work");
