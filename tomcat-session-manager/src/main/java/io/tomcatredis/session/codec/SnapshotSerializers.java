@@ -1,6 +1,7 @@
 package io.tomcatredis.session.codec;
 
 import com.esotericsoftware.kryo.Kryo;
+import com.esotericsoftware.kryo.Registration;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
@@ -90,6 +91,45 @@ final class SnapshotSerializers {
     }
 
     /**
+     * Writes {@code objects}: when all are non-null and of one class, a flag, that class once, then
+     * each object (a set of 100 ids, a list of line items); otherwise each with its class.
+     */
+    private static void writeAll(Kryo kryo, Output output, Object[] objects) {
+        Class<?> common = objects.length == 0 || objects[0] == null ? null : objects[0].getClass();
+        for (int i = 1; i < objects.length && common != null; i++) {
+            if (objects[i] == null || objects[i].getClass() != common) {
+                common = null;
+            }
+        }
+        output.writeBoolean(common != null);
+        if (common == null) {
+            for (Object object : objects) {
+                kryo.writeClassAndObject(output, object);
+            }
+            return;
+        }
+        Registration registration = kryo.writeClass(output, common);
+        for (Object object : objects) {
+            kryo.writeObject(output, object, registration.getSerializer());
+        }
+    }
+
+    private static Object[] readAll(Kryo kryo, Input input, int size) {
+        Object[] objects = new Object[size];
+        if (!input.readBoolean()) {
+            for (int i = 0; i < size; i++) {
+                objects[i] = kryo.readClassAndObject(input);
+            }
+            return objects;
+        }
+        Registration registration = kryo.readClass(input);
+        for (int i = 0; i < size; i++) {
+            objects[i] = kryo.readObject(input, registration.getType(), registration.getSerializer());
+        }
+        return objects;
+    }
+
+    /**
      * A collection whose size changed while it was written (by another thread, or by one of its
      * elements' own serialization) is written again, as Java serialization would refuse it; the last
      * attempt keeps the snapshot, which is consistent, rather than fail.
@@ -116,9 +156,7 @@ final class SnapshotSerializers {
                 kryo.writeClassAndObject(output, sorted.comparator());
             }
             output.writeVarInt(elements.length, true);
-            for (Object element : elements) {
-                kryo.writeClassAndObject(output, element);
-            }
+            writeAll(kryo, output, elements);
             checkUnchanged(kryo, collection.size(), elements.length);
         }
 
@@ -130,8 +168,8 @@ final class SnapshotSerializers {
             int size = input.readVarInt(true);
             Collection<Object> collection = create.apply(comparator, size);
             kryo.reference(collection);
-            for (int i = 0; i < size; i++) {
-                collection.add(kryo.readClassAndObject(input));
+            for (Object element : readAll(kryo, input, size)) {
+                collection.add(element);
             }
             return collection;
         }
@@ -152,11 +190,15 @@ final class SnapshotSerializers {
                 kryo.writeClassAndObject(output, sorted.comparator());
             }
             output.writeVarInt(entries.length, true);
-            for (Object entry : entries) {
-                Map.Entry<?, ?> e = (Map.Entry<?, ?>) entry;
-                kryo.writeClassAndObject(output, e.getKey());
-                kryo.writeClassAndObject(output, e.getValue());
+            Object[] keys = new Object[entries.length];
+            Object[] values = new Object[entries.length];
+            for (int i = 0; i < entries.length; i++) {
+                Map.Entry<?, ?> entry = (Map.Entry<?, ?>) entries[i];
+                keys[i] = entry.getKey();
+                values[i] = entry.getValue();
             }
+            writeAll(kryo, output, keys);
+            writeAll(kryo, output, values);
             checkUnchanged(kryo, map.size(), entries.length);
         }
 
@@ -168,9 +210,10 @@ final class SnapshotSerializers {
             int size = input.readVarInt(true);
             Map<Object, Object> map = create.apply(comparator, size);
             kryo.reference(map);
+            Object[] keys = readAll(kryo, input, size);
+            Object[] values = readAll(kryo, input, size);
             for (int i = 0; i < size; i++) {
-                Object key = kryo.readClassAndObject(input);
-                map.put(key, kryo.readClassAndObject(input));
+                map.put(keys[i], values[i]);
             }
             return map;
         }
