@@ -19,8 +19,8 @@ public interface AttributeCodec {
     byte[] encode(Object value) throws SerializationException;
 
     /**
-     * Reads what either codec wrote, in any release: the {@code kryo} codec reads its own formats
-     * and plain Java serialization streams; the {@code java} codec reads Java serialization only.
+     * Reads what either codec wrote, in any release, so that switching {@code serializer} keeps
+     * sessions readable.
      *
      * @throws SerializationException when the bytes are null, empty or corrupt, name a class that no
      *         longer exists (or whose field changed type), or a class that the {@link ClassFilter}

@@ -16,6 +16,8 @@ final class JdkCodec implements AttributeCodec {
 
     private final ClassLoader classLoader;
     private final ClassFilter filter;
+    /** Reads values written by the Kryo codec; created on first need. */
+    private volatile KryoCodec kryoReader;
 
     JdkCodec(ClassLoader classLoader, ClassFilter filter) {
         this.classLoader = classLoader;
@@ -40,9 +42,28 @@ final class JdkCodec implements AttributeCodec {
         }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Bytes that are not a Java serialization stream were written with {@code serializer="kryo"}
+     * before the serializer was switched: they are read with the Kryo codec, so that switching
+     * keeps sessions readable in both directions.
+     */
     @Override
     public Object decode(byte[] bytes) throws SerializationException {
+        if (bytes != null && bytes.length > 0 && bytes[0] != (byte) 0xAC) {
+            return kryoReader().decode(bytes);
+        }
         return read(bytes, classLoader, filter);
+    }
+
+    private KryoCodec kryoReader() {
+        KryoCodec reader = kryoReader;
+        if (reader == null) {
+            reader = new KryoCodec(classLoader, filter);
+            kryoReader = reader;
+        }
+        return reader;
     }
 
     static byte[] write(Object value) throws SerializationException {

@@ -118,6 +118,17 @@ class KryoFallbackTest {
         assertThat(codec.decode(bytes)).isEqualTo(List.of("switched"));
     }
 
+    @Test
+    void javaSerializerReadsWhatKryoWroteSoSwitchingBackKeepsSessions() throws Exception {
+        AttributeCodec java = AttributeCodec.create("java", getClass().getClassLoader(), ClassFilter.ALLOW_ALL);
+        Holder holder = new Holder();
+        holder.name = "switched";
+        assertThat(((Holder) java.decode(codec.encode(holder))).name).isEqualTo("switched");
+        Output output = new Output(256, -1);
+        LegacyKryoFactory.create(getClass().getClassLoader(), ClassFilter.ALLOW_ALL).writeClassAndObject(output, holder);
+        assertThat(((Holder) java.decode(output.toBytes())).name).isEqualTo("switched");
+    }
+
     /** One list reachable from a Kryo-written field and from inside a Java-written wrapper. */
     @Test
     void objectSharedBetweenTheTwoFormatsMakesTheWholeValueJavaSerialized() throws Exception {
