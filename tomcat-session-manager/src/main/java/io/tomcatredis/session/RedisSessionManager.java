@@ -167,7 +167,7 @@ public class RedisSessionManager extends ManagerBase {
         }
         backend = SessionBackend.open(settings, webappClassLoader(), getContext().getName());
         repository = new SessionRepository(backend, table, () -> (RedisSession) createEmptySession(),
-                getSessionIdGenerator().getSessionIdLength() * 2);
+                getSessionIdGenerator().getSessionIdLength() * 2, this::willAttributeDistribute);
         sweeper = new ExpirySweeper(repository, clock);
         backend.store().preloadScripts();
         activeKeyPrefix = settings.keyPrefix();

@@ -67,6 +67,14 @@ final class SessionBackend implements AutoCloseable {
         }
     }
 
+    /** One WARN per attribute name that Tomcat's session attribute filters exclude. */
+    void warnFiltered(String attributeName, Object value) {
+        if (warnedAttributes.add(attributeName)) {
+            log.warn("Session attribute '" + attributeName + "' of " + contextName + " (" + value.getClass().getName()
+                    + ") is excluded by sessionAttributeNameFilter or sessionAttributeValueClassNameFilter; not stored");
+        }
+    }
+
     /** Deserializes a value, or logs a WARN naming attribute and cause and returns null. */
     Object decodeOrWarn(String sessionId, String attributeName, byte[] bytes) {
         try {

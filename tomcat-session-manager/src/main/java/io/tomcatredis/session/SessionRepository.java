@@ -33,13 +33,26 @@ final class SessionRepository {
     private final SessionTable table;
     private final Supplier<RedisSession> factory;
     private final int idHexLength;
+    private final AttributeFilter attributeFilter;
 
-    SessionRepository(SessionBackend backend, SessionTable table, Supplier<RedisSession> factory, int idHexLength) {
+    /**
+     * Tomcat's own session attribute filters ({@code sessionAttributeNameFilter},
+     * {@code sessionAttributeValueClassNameFilter}), applied as {@code StandardManager} applies them
+     * when it persists sessions: an attribute they exclude is neither stored nor read back.
+     */
+    @FunctionalInterface
+    interface AttributeFilter {
+        boolean willDistribute(String name, Object value);
+    }
+
+    SessionRepository(SessionBackend backend, SessionTable table, Supplier<RedisSession> factory, int idHexLength,
+            AttributeFilter attributeFilter) {
         this.store = backend.store();
         this.backend = backend;
         this.table = table;
         this.factory = factory;
         this.idHexLength = idHexLength;
+        this.attributeFilter = attributeFilter;
     }
 
     RedisSessionStore store() {
@@ -194,7 +207,7 @@ final class SessionRepository {
             if (!session.isLive()) {
                 return;
             }
-            SessionChanges changes = session.changes().drain(session.snapshot(), backend::encodeOrWarn);
+            SessionChanges changes = session.changes().drain(session.snapshot(), this::encode);
             if (skipIfOnlyAccessed && changes.isAccessOnly()) {
                 return;
             }
@@ -251,9 +264,23 @@ final class SessionRepository {
         expiring.expireClaimed();
     }
 
-    /** Deserializes an attribute value, or logs why not and returns null. */
+    /** Serializes an attribute value Tomcat's filters let through, or returns null. */
+    private byte[] encode(String name, Object value) {
+        if (!"(principal)".equals(name) && !attributeFilter.willDistribute(name, value)) {
+            backend.warnFiltered(name, value);
+            return null;
+        }
+        return backend.encodeOrWarn(name, value);
+    }
+
+    /** Deserializes an attribute value Tomcat's filters let through, or logs why not and returns null. */
     Object decode(String sessionId, String name, byte[] bytes) {
-        return backend.decodeOrWarn(sessionId, name, bytes);
+        Object value = backend.decodeOrWarn(sessionId, name, bytes);
+        if (value != null && !attributeFilter.willDistribute(name, value)) {
+            backend.warnFiltered(name, value);
+            return null;
+        }
+        return value;
     }
 
     Function<byte[], Object> principalDecoder(String sessionId) {

@@ -48,9 +48,9 @@ public class SessionCodecBenchmark {
     public void setUp() throws SerializationException {
         values = new ArrayList<>(TypicalSession.attributes(session.equals("typical")).values());
         ClassLoader loader = getClass().getClassLoader();
-        kryo = AttributeCodec.create("kryo", loader, ClassFilter.ALLOW_ALL);
-        java = AttributeCodec.create("java", loader, ClassFilter.ALLOW_ALL);
-        format1 = LegacyKryoFactory.create(loader, ClassFilter.ALLOW_ALL);
+        kryo = AttributeCodec.create("kryo", loader, ClassFilter.DENY_LIST_ONLY);
+        java = AttributeCodec.create("java", loader, ClassFilter.DENY_LIST_ONLY);
+        format1 = LegacyKryoFactory.create(loader, ClassFilter.DENY_LIST_ONLY);
     }
 
     @Benchmark
@@ -80,9 +80,9 @@ public class SessionCodecBenchmark {
     public static void main(String[] args) throws SerializationException {
         Map<String, Object> attributes = TypicalSession.attributes(true);
         ClassLoader loader = SessionCodecBenchmark.class.getClassLoader();
-        AttributeCodec kryo = AttributeCodec.create("kryo", loader, ClassFilter.ALLOW_ALL);
-        AttributeCodec java = AttributeCodec.create("java", loader, ClassFilter.ALLOW_ALL);
-        Kryo format1 = LegacyKryoFactory.create(loader, ClassFilter.ALLOW_ALL);
+        AttributeCodec kryo = AttributeCodec.create("kryo", loader, ClassFilter.DENY_LIST_ONLY);
+        AttributeCodec java = AttributeCodec.create("java", loader, ClassFilter.DENY_LIST_ONLY);
+        Kryo format1 = LegacyKryoFactory.create(loader, ClassFilter.DENY_LIST_ONLY);
         int kryoTotal = 0;
         int javaTotal = 0;
         int format1Total = 0;

@@ -129,12 +129,12 @@ class KryoCodecTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("serializableValues")
     void roundTripsWithJavaSerialization(String description, Object value) throws Exception {
-        assertRoundTrip(AttributeCodec.create("java", getClass().getClassLoader(), ClassFilter.ALLOW_ALL), value);
+        assertRoundTrip(AttributeCodec.create("java", getClass().getClassLoader(), ClassFilter.DENY_LIST_ONLY), value);
     }
 
     @org.junit.jupiter.api.Test
     void javaSerializationRefusesTheRecordThatIsNotSerializable() {
-        AttributeCodec java = AttributeCodec.create("java", getClass().getClassLoader(), ClassFilter.ALLOW_ALL);
+        AttributeCodec java = AttributeCodec.create("java", getClass().getClassLoader(), ClassFilter.DENY_LIST_ONLY);
         assertThat(values().filter(arguments -> !(arguments.get()[1] instanceof Serializable))).hasSize(1);
         assertThatThrownBy(() -> java.encode(new Profile("Ann", "ann@example.com", List.of())))
                 .isInstanceOf(SerializationException.class).hasMessageContaining("NotSerializableException");
@@ -143,7 +143,7 @@ class KryoCodecTest {
     @ParameterizedTest
     @ValueSource(strings = {"kryo", "java"})
     void atomicLongKeepsItsValueAndStaysMutable(String serializer) throws Exception {
-        AttributeCodec codec = AttributeCodec.create(serializer, getClass().getClassLoader(), ClassFilter.ALLOW_ALL);
+        AttributeCodec codec = AttributeCodec.create(serializer, getClass().getClassLoader(), ClassFilter.DENY_LIST_ONLY);
         AtomicLong decoded = (AtomicLong) codec.decode(codec.encode(new AtomicLong(41)));
         assertThat(decoded.incrementAndGet()).isEqualTo(42);
     }
@@ -151,7 +151,7 @@ class KryoCodecTest {
     @ParameterizedTest
     @ValueSource(strings = {"kryo", "java"})
     void cyclicGraphKeepsItsCycle(String serializer) throws Exception {
-        AttributeCodec codec = AttributeCodec.create(serializer, getClass().getClassLoader(), ClassFilter.ALLOW_ALL);
+        AttributeCodec codec = AttributeCodec.create(serializer, getClass().getClassLoader(), ClassFilter.DENY_LIST_ONLY);
         Node a = new Node();
         Node b = new Node();
         a.label = "a";
@@ -166,7 +166,7 @@ class KryoCodecTest {
     @ParameterizedTest
     @ValueSource(strings = {"kryo", "java"})
     void customWriteObjectAndReadObjectAreHonoured(String serializer) throws Exception {
-        AttributeCodec codec = AttributeCodec.create(serializer, getClass().getClassLoader(), ClassFilter.ALLOW_ALL);
+        AttributeCodec codec = AttributeCodec.create(serializer, getClass().getClassLoader(), ClassFilter.DENY_LIST_ONLY);
         Custom custom = new Custom();
         custom.secret = "abc";
         byte[] bytes = codec.encode(custom);
@@ -179,7 +179,7 @@ class KryoCodecTest {
     @ParameterizedTest
     @ValueSource(strings = {"kryo", "java"})
     void serialFilterRejectsClassBeforeInstantiatingIt(String serializer) throws Exception {
-        byte[] bytes = AttributeCodec.create(serializer, getClass().getClassLoader(), ClassFilter.ALLOW_ALL)
+        byte[] bytes = AttributeCodec.create(serializer, getClass().getClassLoader(), ClassFilter.DENY_LIST_ONLY)
                 .encode(new ArrayList<>(List.of(new Node())));
         AttributeCodec filtered = AttributeCodec.create(serializer, getClass().getClassLoader(),
                 ClassFilter.parse("java.**;!io.tomcatredis.session.codec.KryoCodecTest$Node"));
@@ -190,20 +190,20 @@ class KryoCodecTest {
     @ParameterizedTest
     @ValueSource(strings = {"kryo", "java"})
     void corruptBytesGiveASerializationException(String serializer) {
-        AttributeCodec codec = AttributeCodec.create(serializer, getClass().getClassLoader(), ClassFilter.ALLOW_ALL);
+        AttributeCodec codec = AttributeCodec.create(serializer, getClass().getClassLoader(), ClassFilter.DENY_LIST_ONLY);
         assertThatThrownBy(() -> codec.decode(new byte[] {1, 2, 3, 4, 5, 6, 7})).isInstanceOf(SerializationException.class);
     }
 
     @ParameterizedTest
     @ValueSource(strings = {"kryo", "java"})
     void valueThatIsNeitherSerializableNorARecordIsRefused(String serializer) {
-        AttributeCodec codec = AttributeCodec.create(serializer, getClass().getClassLoader(), ClassFilter.ALLOW_ALL);
+        AttributeCodec codec = AttributeCodec.create(serializer, getClass().getClassLoader(), ClassFilter.DENY_LIST_ONLY);
         assertThatThrownBy(() -> codec.encode(new StringBuilder("x").chars()))
                 .isInstanceOf(SerializationException.class);
     }
 
     private static AttributeCodec kryo() {
-        return AttributeCodec.create("kryo", KryoCodecTest.class.getClassLoader(), ClassFilter.ALLOW_ALL);
+        return AttributeCodec.create("kryo", KryoCodecTest.class.getClassLoader(), ClassFilter.DENY_LIST_ONLY);
     }
 
     private static void assertRoundTrip(AttributeCodec codec, Object value) throws SerializationException {

@@ -65,7 +65,7 @@ class KryoFallbackTest {
     }
 
     static AttributeCodec codec() {
-        return AttributeCodec.create("kryo", KryoFallbackTest.class.getClassLoader(), ClassFilter.ALLOW_ALL);
+        return AttributeCodec.create("kryo", KryoFallbackTest.class.getClassLoader(), ClassFilter.DENY_LIST_ONLY);
     }
 
     public static final class Holder implements Serializable {
@@ -93,7 +93,7 @@ class KryoFallbackTest {
         holder.index = new LinkedHashMap<>(Map.of("k", List.of("v")));
         Object[] values = {holder, new GenericPrincipal("ann", List.of("user")), KryoCodecTest.Color.GREEN,
             new HashMap<>(Map.of("n", 1)), "text"};
-        Kryo legacy = LegacyKryoFactory.create(getClass().getClassLoader(), ClassFilter.ALLOW_ALL);
+        Kryo legacy = LegacyKryoFactory.create(getClass().getClassLoader(), ClassFilter.DENY_LIST_ONLY);
         for (Object value : values) {
             Output output = new Output(256, -1);
             legacy.writeClassAndObject(output, value);
@@ -113,19 +113,19 @@ class KryoFallbackTest {
 
     @Test
     void valuesOfTheJavaSerializerAreReadToo() throws Exception {
-        byte[] bytes = AttributeCodec.create("java", getClass().getClassLoader(), ClassFilter.ALLOW_ALL)
+        byte[] bytes = AttributeCodec.create("java", getClass().getClassLoader(), ClassFilter.DENY_LIST_ONLY)
                 .encode(new ArrayList<>(List.of("switched")));
         assertThat(codec.decode(bytes)).isEqualTo(List.of("switched"));
     }
 
     @Test
     void javaSerializerReadsWhatKryoWroteSoSwitchingBackKeepsSessions() throws Exception {
-        AttributeCodec java = AttributeCodec.create("java", getClass().getClassLoader(), ClassFilter.ALLOW_ALL);
+        AttributeCodec java = AttributeCodec.create("java", getClass().getClassLoader(), ClassFilter.DENY_LIST_ONLY);
         Holder holder = new Holder();
         holder.name = "switched";
         assertThat(((Holder) java.decode(codec.encode(holder))).name).isEqualTo("switched");
         Output output = new Output(256, -1);
-        LegacyKryoFactory.create(getClass().getClassLoader(), ClassFilter.ALLOW_ALL).writeClassAndObject(output, holder);
+        LegacyKryoFactory.create(getClass().getClassLoader(), ClassFilter.DENY_LIST_ONLY).writeClassAndObject(output, holder);
         assertThat(((Holder) java.decode(output.toBytes())).name).isEqualTo("switched");
     }
 
@@ -307,7 +307,7 @@ class KryoFallbackTest {
         assertThatThrownBy(() -> codec.encode(new ArrayList<>(List.of(lazy))))
                 .isInstanceOf(SerializationException.class).hasMessageContaining("modified by another thread")
                 .hasCauseInstanceOf(ConcurrentModificationException.class);
-        assertThatThrownBy(() -> AttributeCodec.create("java", getClass().getClassLoader(), ClassFilter.ALLOW_ALL)
+        assertThatThrownBy(() -> AttributeCodec.create("java", getClass().getClassLoader(), ClassFilter.DENY_LIST_ONLY)
                 .encode(lazy)).isInstanceOf(SerializationException.class)
                 .hasCauseInstanceOf(ConcurrentModificationException.class);
     }

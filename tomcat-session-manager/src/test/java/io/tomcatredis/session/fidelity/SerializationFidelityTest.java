@@ -51,8 +51,8 @@ class SerializationFidelityTest {
 
     @TestFactory
     Stream<DynamicTest> everyCorpusValueKeepsWhatJavaSerializationKeeps() {
-        AttributeCodec writer = AttributeCodec.create("kryo", webapp, ClassFilter.ALLOW_ALL);
-        AttributeCodec reader = AttributeCodec.create("kryo", webapp, ClassFilter.ALLOW_ALL);
+        AttributeCodec writer = AttributeCodec.create("kryo", webapp, ClassFilter.DENY_LIST_ONLY);
+        AttributeCodec reader = AttributeCodec.create("kryo", webapp, ClassFilter.DENY_LIST_ONLY);
         Map<String, Object> corpus = FidelityCorpus.values(webapp);
         return corpus.keySet().stream().map(name -> DynamicTest.dynamicTest(name, () -> {
             Object viaJava = FidelityCorpus.javaRoundTrip(FidelityCorpus.values(webapp).get(name), webapp);
@@ -63,7 +63,7 @@ class SerializationFidelityTest {
 
     @TestFactory
     Stream<DynamicTest> javaSerializerKeepsItToo() {
-        AttributeCodec java = AttributeCodec.create("java", webapp, ClassFilter.ALLOW_ALL);
+        AttributeCodec java = AttributeCodec.create("java", webapp, ClassFilter.DENY_LIST_ONLY);
         return FidelityCorpus.values(webapp).keySet().stream().map(name -> DynamicTest.dynamicTest(name, () -> {
             Object viaJava = FidelityCorpus.javaRoundTrip(FidelityCorpus.values(webapp).get(name), webapp);
             Object viaStore = java.decode(java.encode(FidelityCorpus.values(webapp).get(name)));
@@ -74,8 +74,8 @@ class SerializationFidelityTest {
     /** First decisions for every class made by several threads at once, on one codec, as under load. */
     @Test
     void threadsSharingOneFreshCodecAgreeWithJavaSerialization() throws Exception {
-        AttributeCodec shared = AttributeCodec.create("kryo", webapp, ClassFilter.ALLOW_ALL);
-        AttributeCodec reader = AttributeCodec.create("kryo", webapp, ClassFilter.ALLOW_ALL);
+        AttributeCodec shared = AttributeCodec.create("kryo", webapp, ClassFilter.DENY_LIST_ONLY);
+        AttributeCodec reader = AttributeCodec.create("kryo", webapp, ClassFilter.DENY_LIST_ONLY);
         java.util.concurrent.ExecutorService threads = java.util.concurrent.Executors.newFixedThreadPool(4);
         try {
             List<java.util.concurrent.Future<List<String>>> results = new java.util.ArrayList<>();

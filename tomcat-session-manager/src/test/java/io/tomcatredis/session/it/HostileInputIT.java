@@ -71,4 +71,25 @@ class HostileInputIT {
         assertThat(browser.ok(node2.url("count"))).isEqualTo("4000");
         assertThat(browser.ok(node2.url("get?name=attribute-3999"))).isEqualTo("value-3999");
     }
+
+    @Test
+    void tomcatsSessionAttributeValueClassNameFilterIsHonouredOnBothNodes() {
+        try (TomcatNode strict1 = TomcatNode.start("strict1", m -> {
+                redis.configure(m);
+                m.setSessionAttributeValueClassNameFilter("java\\.lang\\.String");
+            });
+             TomcatNode strict2 = TomcatNode.start("strict2", m -> {
+                redis.configure(m);
+                m.setSessionAttributeValueClassNameFilter("java\\.lang\\.String");
+            })) {
+            HttpSessionClient browser = new HttpSessionClient();
+            browser.ok(strict1.url("set?name=text&value=kept"));
+            browser.ok(strict1.url("value-object?name=profile&value=ann"));
+
+            assertThat(browser.ok(strict2.url("get?name=text"))).isEqualTo("kept");
+            assertThat(browser.ok(strict2.url("get?name=profile"))).isEqualTo("null");
+            assertThat(redis.client().hexists(redis.sessionKey(browser.sessionId()), "attr:profile"))
+                    .as("an excluded attribute is never stored").isFalse();
+        }
+    }
 }
