@@ -14,6 +14,7 @@ import java.util.logging.Level;
 import java.util.logging.Logger;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * Owns the pooled Redis client of a session manager or cache filter and replaces it when it is no
@@ -33,8 +34,8 @@ import redis.clients.jedis.exceptions.JedisConnectionException;
  *
  * <p>Cost on the hot path: one volatile read. Bounds: a call waits at most {@code timeoutMillis}
  * for a client being opened; open attempts start at most once per {@code reconnectMillis} and one
- * at a time; a retired client is closed {@code timeoutMillis} later (calls that already hold it
- * finish first). Thread-safe.
+ * at a time; a retired client is closed {@code 2 * timeoutMillis} later (calls that already hold
+ * it finish first; new calls never get it). Thread-safe.
  */
 public final class RedisClientHolder implements AutoCloseable {
 
@@ -68,11 +69,13 @@ public final class RedisClientHolder implements AutoCloseable {
     private final Set<UnifiedJedis> retired = ConcurrentHashMap.newKeySet();
 
     /**
-     * Opens the client now; when that fails, the holder is still created and opens it again on a
-     * later call (a WARNING says why).
+     * Opens the client now; when Redis cannot be reached, the holder is still created and opens it
+     * again on a later call (a WARNING says why).
      *
-     * @param opener          opens a new client; may throw when Redis cannot be reached
-     * @param timeoutMillis   how long a call waits for a client being opened, in ms (at least 1)
+     * @param opener          opens a new client; throws a {@link JedisException} when Redis cannot be reached
+     * @param timeoutMillis   how long a call waits for a client being opened, in ms (at least 1);
+     *                        a retired client is closed twice that later
+     * @throws RuntimeException what {@code opener} throws other than a {@link JedisException}
      * @param reconnectMillis minimum time between the starts of two open attempts, in ms (0 or more)
      * @param description     where the client connects to, for logs (no password)
      */
@@ -97,7 +100,9 @@ public final class RedisClientHolder implements AutoCloseable {
         }
         try {
             client = opener.get();
-        } catch (RuntimeException e) {
+        } catch (JedisException e) {
+            // Redis trouble (any other exception, such as an unreadable keystore, is a configuration
+            // error and stops the caller's start).
             synchronized (lock) {
                 openFailure = e;
             }
@@ -215,14 +220,17 @@ public final class RedisClientHolder implements AutoCloseable {
         return opened;
     }
 
-    /** Closes {@code old} once calls that already hold it are done: at most {@code timeoutMillis} later. */
+    /**
+     * Closes {@code old} once calls that already hold it are done: they wait at most
+     * {@code timeoutMillis} for a pooled connection and as long for Redis to answer.
+     */
     private void retire(UnifiedJedis old) {
         retired.add(old);
         background().schedule(() -> {
             if (retired.remove(old)) {
                 closeQuietly(old);
             }
-        }, timeoutMillis, TimeUnit.MILLISECONDS);
+        }, 2 * timeoutMillis, TimeUnit.MILLISECONDS);
     }
 
     /** The thread that opens and closes clients, started on first need and gone when idle. */
@@ -231,6 +239,8 @@ public final class RedisClientHolder implements AutoCloseable {
             background = new ScheduledThreadPoolExecutor(1, task -> {
                 Thread thread = new Thread(task, "tomcat-redis-reconnect");
                 thread.setDaemon(true);
+                // Not the loader of the request that happened to start it: that would pin a webapp.
+                thread.setContextClassLoader(RedisClientHolder.class.getClassLoader());
                 return thread;
             });
             background.setKeepAliveTime(10, TimeUnit.SECONDS);
@@ -244,12 +254,21 @@ public final class RedisClientHolder implements AutoCloseable {
     @Override
     public void close() {
         UnifiedJedis current;
+        ScheduledThreadPoolExecutor stopping;
         synchronized (lock) {
             closed = true;
             current = client;
             client = null;
-            if (background != null) {
-                background.shutdownNow();
+            stopping = background;
+        }
+        if (stopping != null) {
+            stopping.shutdownNow();
+            try {
+                // An open attempt under way ends within its connect timeouts; the thread is gone
+                // before the webapp is, so Tomcat sees no leaked thread.
+                stopping.awaitTermination(timeoutMillis, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
         }
         if (current != null) {
