@@ -40,6 +40,7 @@ import redis.clients.jedis.exceptions.JedisException;
 public final class RedisClientHolder implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(RedisClientHolder.class.getName());
+    private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
 
     /** When a client that opened is replaced. */
     public enum Reopen {
@@ -64,6 +65,8 @@ public final class RedisClientHolder implements AutoCloseable {
     private long nextAttemptNanos;
     /** Why the last open attempt failed, or null; guarded by {@link #lock}. */
     private RuntimeException openFailure;
+    /** When a dropped client was last logged at INFO; guarded by {@link #lock}. */
+    private long lastDropLoggedNanos;
     private ScheduledThreadPoolExecutor background;
     private boolean closed;
     private final Set<UnifiedJedis> retired = ConcurrentHashMap.newKeySet();
@@ -146,15 +149,22 @@ public final class RedisClientHolder implements AutoCloseable {
         if (reason == null) {
             return;
         }
+        boolean firstInAWhile;
         synchronized (lock) {
             if (client != used || closed) {
                 return;
             }
             client = null;
             retire(used);
+            long now = nanoTime.getAsLong();
+            firstInAWhile = lastDropLoggedNanos == 0 || now - lastDropLoggedNanos > LOG_EVERY_NANOS;
+            if (firstInAWhile) {
+                lastDropLoggedNanos = now;
+            }
         }
-        LOG.info("Dropping the connections to Redis (" + description + ") after " + reason + " ("
-                + failure.getMessage() + "); the next call connects again");
+        // A failover drops connections several times while it lasts: one INFO line per episode.
+        LOG.log(firstInAWhile ? Level.INFO : Level.FINE, "Dropping the connections to Redis (" + description
+                + ") after " + reason + " (" + failure.getMessage() + "); the next call connects again");
     }
 
     private UnifiedJedis awaitOpen() {

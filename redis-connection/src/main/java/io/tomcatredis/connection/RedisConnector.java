@@ -37,9 +37,10 @@ public final class RedisConnector {
     }
 
     /**
-     * Opens a pooled client. A standalone or Sentinel client connects on first use, so a Redis that
-     * is down at startup does not stop the webapp from starting; a Cluster client reads the slot
-     * map from one of the seed nodes now.
+     * Opens a pooled client. A standalone client connects on first use; a Sentinel client asks the
+     * sentinels for the master now, and a Cluster client reads the slot map from a seed node now:
+     * they throw a {@link redis.clients.jedis.exceptions.JedisException} when none answers (which
+     * {@link #connect} turns into later attempts).
      *
      * @param clientName shown by {@code CLIENT LIST}, e.g. {@code tomcat-redis-session}
      */

@@ -196,6 +196,14 @@ class RedisClientHolderTest {
     }
 
     @Test
+    void aConfigurationErrorWhileOpeningStopsTheStartInsteadOfBeingRetried() {
+        assertThatThrownBy(() -> new RedisClientHolder(() -> {
+            throw new IllegalArgumentException("keystore cannot be read");
+        }, RedisClientHolder.Reopen.ON_STALE_CONNECTION, TIMEOUT_MILLIS, RECONNECT_MILLIS, "test", nanos::get))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("keystore cannot be read");
+    }
+
+    @Test
     void aSlowOpenMakesCallsWaitAtMostTimeoutMillis() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         AtomicBoolean slow = new AtomicBoolean(false);
