@@ -30,7 +30,7 @@ final class ChangeTracker {
     }
 
     /** The state a save is computed from. */
-    record Snapshot(boolean created, long creationTime, int maxInactiveInterval, Map<String, Object> attributes,
+    record Snapshot(String id, boolean created, long creationTime, int maxInactiveInterval, Map<String, Object> attributes,
             Object principal, String authType, Set<String> activationListeners) {
     }
 
@@ -38,6 +38,7 @@ final class ChangeTracker {
     private Set<String> removed = new HashSet<>();
     private boolean maxInactiveIntervalChanged;
     private boolean authenticationChanged;
+    private boolean idChanged;
     private final Map<String, byte[]> storedBytes = new HashMap<>();
     private Set<String> storedActivationListeners = Set.of();
     private long changesSinceDrain;
@@ -65,6 +66,11 @@ final class ChangeTracker {
         changesSinceDrain++;
     }
 
+    synchronized void idChanged() {
+        idChanged = true;
+        changesSinceDrain++;
+    }
+
     synchronized void authenticationChanged() {
         authenticationChanged = true;
         changesSinceDrain++;
@@ -89,6 +95,8 @@ final class ChangeTracker {
         Set<String> removedNow = removed;
         boolean maxInactiveNow = maxInactiveIntervalChanged;
         boolean authenticationNow = authenticationChanged;
+        boolean idNow = idChanged;
+        idChanged = false;
         written = new HashSet<>();
         removed = new HashSet<>();
         maxInactiveIntervalChanged = false;
@@ -98,6 +106,9 @@ final class ChangeTracker {
         SessionChanges out = state.created()
                 ? SessionChanges.created(state.creationTime(), state.maxInactiveInterval())
                 : SessionChanges.update();
+        if (state.created() || idNow) {
+            out.id(state.id());
+        }
         if (!state.created() && maxInactiveNow) {
             out.maxInactiveInterval(state.maxInactiveInterval());
         }
@@ -157,6 +168,9 @@ final class ChangeTracker {
         });
         if (failed.maxInactiveInterval().isPresent() && !failed.created()) {
             maxInactiveIntervalChanged = true;
+        }
+        if (failed.id() != null && !failed.created()) {
+            idChanged = true;
         }
         if (failed.authenticationWritten() && !failed.created()) {
             authenticationChanged = true;

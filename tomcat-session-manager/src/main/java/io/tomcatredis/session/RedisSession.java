@@ -133,8 +133,18 @@ public class RedisSession extends RestoredSession {
                 activationListeners.add(name);
             }
         });
-        return new ChangeTracker.Snapshot(!persisted, creationTime, maxInactiveInterval, current, principal, authType,
+        return new ChangeTracker.Snapshot(id, !persisted, creationTime, maxInactiveInterval, current, principal, authType,
                 activationListeners);
+    }
+
+    /** A new id (Tomcat's changeSessionId): the next save records it as the id clients know. */
+    @Override
+    public void setId(String id, boolean notify) {
+        boolean changing = this.id != null && !this.id.equals(id);
+        super.setId(id, notify);
+        if (changing) {
+            changes.idChanged();
+        }
     }
 
     /** Expires a session whose claim in Redis this node already won: listeners fire here. */

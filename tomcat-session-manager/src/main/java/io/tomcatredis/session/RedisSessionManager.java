@@ -309,7 +309,7 @@ public class RedisSessionManager extends ManagerBase {
     public Session[] findSessions() {
         List<Session> found = new ArrayList<>();
         for (String id : repository().store().sessionIds(MAX_LISTED_SESSIONS)) {
-            Session session = repository().view(id);
+            Session session = repository().listed(id);
             if (session != null) {
                 found.add(session);
             }

@@ -25,8 +25,6 @@ final class SessionBackend implements AutoCloseable {
     private final RedisSessionStore store;
     private final AttributeCodec codec;
     private final String contextName;
-    private static final int ENCODE_ATTEMPTS = 3;
-
     private final Set<String> warnedAttributes = ConcurrentHashMap.newKeySet();
 
     private SessionBackend(RedisClientHolder redis, RedisSessionStore store, AttributeCodec codec, String contextName) {
@@ -54,36 +52,19 @@ final class SessionBackend implements AutoCloseable {
     }
 
     /**
-     * Serializes a value, or logs one WARN per attribute name and returns null. A value another
-     * thread modifies while it is being serialized ({@link java.util.ConcurrentModificationException})
-     * is tried again, up to {@value #ENCODE_ATTEMPTS} times in all.
+     * Serializes a value, or logs one WARN per attribute name and returns null. The codec already
+     * retries a value another thread modifies while it is written.
      */
     byte[] encodeOrWarn(String attributeName, Object value) {
-        RuntimeException failure = null;
-        for (int attempt = 0; attempt < ENCODE_ATTEMPTS; attempt++) {
-            try {
-                return codec.encode(value);
-            } catch (SerializationException | RuntimeException e) {
-                failure = e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getMessage(), e);
-                if (!isConcurrentModification(e)) {
-                    break;
-                }
+        try {
+            return codec.encode(value);
+        } catch (SerializationException | RuntimeException e) {
+            if (warnedAttributes.add(attributeName)) {
+                log.warn("Session attribute '" + attributeName + "' of " + contextName + " is not stored in Redis (its"
+                        + " last stored value, if any, is kept): " + e.getMessage());
             }
+            return null;
         }
-        if (warnedAttributes.add(attributeName)) {
-            log.warn("Session attribute '" + attributeName + "' of " + contextName + " is not stored in Redis (its"
-                    + " last stored value, if any, is kept): " + failure.getMessage());
-        }
-        return null;
-    }
-
-    private static boolean isConcurrentModification(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof java.util.ConcurrentModificationException) {
-                return true;
-            }
-        }
-        return false;
     }
 
     /** Deserializes a value, or logs a WARN naming attribute and cause and returns null. */

@@ -157,6 +157,24 @@ final class SessionRepository {
         return null;
     }
 
+    /**
+     * A session for a listing (the Manager webapp, JMX), under the id its clients know
+     * ({@code meta:id}), which such tools compare with the ids they show.
+     */
+    RedisSession listed(String baseId) {
+        RedisSession inUse = table.peek(baseId);
+        if (inUse != null && !inUse.isDetached()) {
+            return inUse;
+        }
+        if (store.load(baseId, 0) instanceof LoadResult.Loaded loaded) {
+            String id = loaded.session().id() != null ? loaded.session().id() : baseId;
+            RedisSession copy = restore(id, loaded.session());
+            copy.detach();
+            return copy;
+        }
+        return null;
+    }
+
     /** One request is done with {@code session}. */
     void release(RedisSession session) {
         table.release(session);

@@ -9,12 +9,15 @@ import java.io.ObjectInputFilter;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.ObjectStreamClass;
+import java.lang.reflect.Proxy;
 
 /** Java serialization ({@code serializer="java"}), resolving classes through the webapp's loader. */
 final class JdkCodec implements AttributeCodec {
 
     private final ClassLoader classLoader;
     private final ClassFilter filter;
+    /** Reads values written by the Kryo codec; created on first need. */
+    private volatile KryoCodec kryoReader;
 
     JdkCodec(ClassLoader classLoader, ClassFilter filter) {
         this.classLoader = classLoader;
@@ -23,19 +26,51 @@ final class JdkCodec implements AttributeCodec {
 
     @Override
     public byte[] encode(Object value) throws SerializationException {
-        return write(value);
+        if (value == null) {
+            throw new SerializationException("null is not an attribute value (setAttribute(name, null) removes it)");
+        }
+        for (int attempt = 1; ; attempt++) {
+            try {
+                return write(value);
+            } catch (SerializationException e) {
+                // modified by another request while being written: write it again, as KryoCodec does
+                if (!(e.getCause() instanceof java.util.ConcurrentModificationException)
+                        || attempt == KryoCodec.MAX_ATTEMPTS) {
+                    throw e;
+                }
+            }
+        }
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>Bytes that are not a Java serialization stream were written with {@code serializer="kryo"}
+     * before the serializer was switched: they are read with the Kryo codec, so that switching
+     * keeps sessions readable in both directions.
+     */
     @Override
     public Object decode(byte[] bytes) throws SerializationException {
+        if (bytes != null && bytes.length > 0 && bytes[0] != (byte) 0xAC) {
+            return kryoReader().decode(bytes);
+        }
         return read(bytes, classLoader, filter);
+    }
+
+    private KryoCodec kryoReader() {
+        KryoCodec reader = kryoReader;
+        if (reader == null) {
+            reader = new KryoCodec(classLoader, filter);
+            kryoReader = reader;
+        }
+        return reader;
     }
 
     static byte[] write(Object value) throws SerializationException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(256);
         try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
             out.writeObject(value);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | StackOverflowError | LinkageError e) {
             throw new SerializationException("Java serialization of " + value.getClass().getName() + " failed: " + e, e);
         }
         return bytes.toByteArray();
@@ -63,7 +98,7 @@ final class JdkCodec implements AttributeCodec {
             throw new SerializationException("class " + e.classname + " is incompatible: " + e.getMessage(), e);
         } catch (ClassNotFoundException e) {
             throw new SerializationException("class not found: " + e.getMessage(), e);
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | StackOverflowError | LinkageError e) {
             throw new SerializationException("corrupt Java-serialized data: " + e, e);
         }
     }
@@ -83,6 +118,20 @@ final class JdkCodec implements AttributeCodec {
                 return Class.forName(desc.getName(), false, classLoader);
             } catch (ClassNotFoundException e) {
                 return super.resolveClass(desc);
+            }
+        }
+
+        /** A dynamic proxy of the webapp's interfaces is defined in the webapp's loader too. */
+        @Override
+        protected Class<?> resolveProxyClass(String[] interfaces) throws IOException, ClassNotFoundException {
+            Class<?>[] types = new Class<?>[interfaces.length];
+            try {
+                for (int i = 0; i < interfaces.length; i++) {
+                    types[i] = Class.forName(interfaces[i], false, classLoader);
+                }
+                return Proxy.newProxyInstance(classLoader, types, (proxy, method, arguments) -> null).getClass();
+            } catch (ClassNotFoundException | IllegalArgumentException e) {
+                return super.resolveProxyClass(interfaces);
             }
         }
     }

@@ -6,4 +6,14 @@ final class RejectedClassException extends RuntimeException {
     RejectedClassException(Class<?> type, ClassFilter filter) {
         super("class " + type.getName() + " is rejected by serialFilter \"" + filter + "\"");
     }
+
+    /** The first rejection in the cause chain of {@code failure}, or null. */
+    static RejectedClassException in(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof RejectedClassException rejected) {
+                return rejected;
+            }
+        }
+        return null;
+    }
 }

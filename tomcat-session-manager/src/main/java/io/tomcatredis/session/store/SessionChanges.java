@@ -18,6 +18,7 @@ public final class SessionChanges {
     private final boolean created;
     private final long creationTime;
     private Integer maxInactiveInterval;
+    private String id;
     private boolean authenticationWritten;
     private byte[] principal;
     private String authType;
@@ -40,6 +41,16 @@ public final class SessionChanges {
     /** A session Redis holds: the save applies only these changes, and does nothing if it is gone. */
     public static SessionChanges update() {
         return new SessionChanges(false, 0);
+    }
+
+    /** The id as clients know it, written for a new session and after an id change. */
+    public SessionChanges id(String sessionId) {
+        id = sessionId;
+        return this;
+    }
+
+    public String id() {
+        return id;
     }
 
     public SessionChanges maxInactiveInterval(int seconds) {
@@ -111,7 +122,7 @@ public final class SessionChanges {
 
     /** True when the save would only renew the access time. */
     public boolean isAccessOnly() {
-        return !created && maxInactiveInterval == null && !authenticationWritten && activationListeners == null
+        return !created && id == null && maxInactiveInterval == null && !authenticationWritten && activationListeners == null
                 && attributes.isEmpty() && removedAttributes.isEmpty();
     }
 }

@@ -24,6 +24,8 @@ import java.util.TreeSet;
  *   meta:activationListeners    names of attributes that are HttpSessionActivationListeners, one per line
  *   meta:dataKeys               names of the session-scoped structures, one per line
  *   meta:version                incremented by every save; a node's copy is current when it matches
+ *   meta:id                     the id as clients know it (with the route of the node that created the
+ *                               session or changed its id), for listings such as the Manager webapp's
  *   attr:&lt;name&gt;                 one attribute, serialized by the configured serializer
  * </pre>
  * Attribute fields carry the {@code attr:} prefix and metadata fields the {@code meta:} prefix, so
@@ -45,6 +47,7 @@ public final class SessionHashFormat {
     public static final String ACTIVATION_LISTENERS = "meta:activationListeners";
     public static final String DATA_KEYS = "meta:dataKeys";
     public static final String VERSION = "meta:version";
+    public static final String ID = "meta:id";
 
     private SessionHashFormat() {
     }
@@ -70,6 +73,7 @@ public final class SessionHashFormat {
         Set<String> activationListeners = Set.of();
         Set<String> dataKeys = Set.of();
         long size = 0;
+        String id = null;
         for (Map.Entry<byte[], byte[]> entry : hash.entrySet()) {
             String field = new String(entry.getKey(), StandardCharsets.UTF_8);
             byte[] value = entry.getValue();
@@ -84,6 +88,7 @@ public final class SessionHashFormat {
                 case MAX_INACTIVE_INTERVAL -> maxInactiveInterval = (int) Math.max(Integer.MIN_VALUE,
                         Math.min(Integer.MAX_VALUE, number(value)));
                 case VERSION -> version = number(value);
+                case ID -> id = new String(value, StandardCharsets.UTF_8);
                 case PRINCIPAL -> principal = value;
                 case AUTH_TYPE -> authType = new String(value, StandardCharsets.UTF_8);
                 case ACTIVATION_LISTENERS -> activationListeners = lines(value);
@@ -96,7 +101,7 @@ public final class SessionHashFormat {
         if (creationTime <= 0) {
             return null;
         }
-        return new StoredSession(creationTime, lastAccessedTime, maxInactiveInterval, version, principal, authType,
+        return new StoredSession(id, creationTime, lastAccessedTime, maxInactiveInterval, version, principal, authType,
                 attributes, activationListeners, dataKeys, size);
     }
 
@@ -118,6 +123,9 @@ public final class SessionHashFormat {
         List<byte[]> deletions = new ArrayList<>();
         if (changes.created()) {
             pair(pairs, CREATION_TIME, decimal(changes.creationTime()));
+        }
+        if (changes.id() != null) {
+            pair(pairs, ID, changes.id().getBytes(StandardCharsets.UTF_8));
         }
         changes.maxInactiveInterval().ifPresent(seconds -> pair(pairs, MAX_INACTIVE_INTERVAL, decimal(seconds)));
         if (changes.authenticationWritten()) {

@@ -11,8 +11,10 @@ import java.util.Set;
  * @param attributes attribute name to serialized value
  * @param activationListeners names of attributes to deserialize at once, to tell them of activation
  * @param dataKeys    names of the session-scoped structures
+ * @param id          the session id as its clients know it (with the route of the node that created it
+ *                    or changed it last), or null when the hash does not say
  */
-public record StoredSession(long creationTime, long lastAccessedTime, int maxInactiveInterval, long version,
+public record StoredSession(String id, long creationTime, long lastAccessedTime, int maxInactiveInterval, long version,
         byte[] principal, String authType, Map<String, byte[]> attributes, Set<String> activationListeners,
         Set<String> dataKeys, long sizeInBytes) {
 }

@@ -66,6 +66,29 @@ class ClassEvolutionTest {
         }
     }
 
+    /** As with Java serialization (InvalidClassException), never a value read as another type. */
+    @Test
+    void fieldWhoseTypeChangedMakesOldValuesUnreadableWithAClearError() throws Exception {
+        try (URLClassLoader deploy1 = compile("t1", VERSION_1);
+                URLClassLoader deploy2 = compile("t2", VERSION_1.replace("public int count;", "public String count;"))) {
+            Object oldCart = deploy1.loadClass("shop.Cart").getConstructor().newInstance();
+            set(oldCart, "count", 3);
+            byte[] written = kryo(deploy1).encode(oldCart);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> kryo(deploy2).decode(written))
+                    .isInstanceOf(SerializationException.class).hasMessageContaining("count");
+        }
+    }
+
+    @Test
+    void enumConstantsReorderedBetweenDeploysKeepTheirNames() throws Exception {
+        try (URLClassLoader deploy1 = compile("e1", "package shop; public enum Cart { OPEN, PAID, SHIPPED }");
+                URLClassLoader deploy2 = compile("e2", "package shop; public enum Cart { SHIPPED, OPEN, PAID }")) {
+            Object paid = deploy1.loadClass("shop.Cart").getField("PAID").get(null);
+            Object decoded = kryo(deploy2).decode(kryo(deploy1).encode(new java.util.ArrayList<>(List.of(paid))));
+            assertThat(decoded).isEqualTo(List.of(deploy2.loadClass("shop.Cart").getField("PAID").get(null)));
+        }
+    }
+
     private static AttributeCodec kryo(ClassLoader loader) {
         return AttributeCodec.create("kryo", loader, ClassFilter.ALLOW_ALL);
     }

@@ -121,12 +121,23 @@ class KryoCodecTest {
         assertRoundTrip(kryo(), value);
     }
 
+    /** The values of {@link #values()} that Java serialization accepts: all but the record. */
+    static Stream<Arguments> serializableValues() {
+        return values().filter(arguments -> arguments.get()[1] instanceof Serializable);
+    }
+
     @ParameterizedTest(name = "{0}")
-    @MethodSource("values")
-    void roundTripsWithJavaSerializationWhereSerializable(String description, Object value) throws Exception {
-        if (value instanceof Serializable) {
-            assertRoundTrip(AttributeCodec.create("java", getClass().getClassLoader(), ClassFilter.ALLOW_ALL), value);
-        }
+    @MethodSource("serializableValues")
+    void roundTripsWithJavaSerialization(String description, Object value) throws Exception {
+        assertRoundTrip(AttributeCodec.create("java", getClass().getClassLoader(), ClassFilter.ALLOW_ALL), value);
+    }
+
+    @org.junit.jupiter.api.Test
+    void javaSerializationRefusesTheRecordThatIsNotSerializable() {
+        AttributeCodec java = AttributeCodec.create("java", getClass().getClassLoader(), ClassFilter.ALLOW_ALL);
+        assertThat(values().filter(arguments -> !(arguments.get()[1] instanceof Serializable))).hasSize(1);
+        assertThatThrownBy(() -> java.encode(new Profile("Ann", "ann@example.com", List.of())))
+                .isInstanceOf(SerializationException.class).hasMessageContaining("NotSerializableException");
     }
 
     @ParameterizedTest

@@ -128,7 +128,8 @@ abstract class CoreSessionSuite {
             UnifiedJedis jedis = redis.client();
             assertThat(jedis.type(key)).isEqualTo("hash");
             assertThat(jedis.hkeys(key)).containsExactlyInAnyOrder("meta:creationTime", "meta:lastAccessedTime",
-                    "meta:maxInactiveInterval", "meta:version", "attr:color");
+                    "meta:maxInactiveInterval", "meta:version", "meta:id", "attr:color");
+            assertThat(jedis.hget(key, "meta:id")).isEqualTo(id);
             assertThat(jedis.hget(key, "meta:maxInactiveInterval")).isEqualTo("1800");
             assertThat(jedis.ttl(key)).isBetween(1800L, 1800L + SessionKeys.TTL_GRACE_SECONDS);
             assertThat(redis.keys()).containsExactlyInAnyOrder(key, redis.indexKey(id));
@@ -252,6 +253,7 @@ abstract class CoreSessionSuite {
                     redis.sessionKey(newId),
                     redis.indexKey(newId));
             assertThat(jedis.zrange(redis.indexKey(newId), 0, -1)).containsExactly(SessionKeys.baseId(newId));
+            assertThat(jedis.hget(redis.sessionKey(newId), "meta:id")).as("the id clients know").isEqualTo(newId);
         }
     }
 

@@ -51,14 +51,15 @@ class RedisSessionLayoutIT {
 
     @Test
     void newSessionIsOneHashWithLiteralFieldsAnIndexEntryWithoutRouteAndTtls() {
-        long version = store.save(ID + ".node1", SessionChanges.created(1_000, 600)
+        long version = store.save(ID + ".node1", SessionChanges.created(1_000, 600).id(ID + ".node1")
                 .setAttribute("color", bytes("blue")));
 
         assertThat(version).isEqualTo(1);
         assertThat(jedis.keys("*")).containsExactlyInAnyOrder(HASH, INDEX);
         Map<String, String> hash = jedis.hgetAll(HASH);
         assertThat(hash).containsOnlyKeys("meta:creationTime", "meta:lastAccessedTime", "meta:maxInactiveInterval",
-                "meta:version", "attr:color");
+                "meta:version", "meta:id", "attr:color");
+        assertThat(hash).containsEntry("meta:id", ID + ".node1");
         assertThat(hash).containsEntry("meta:creationTime", "1000").containsEntry("meta:maxInactiveInterval", "600")
                 .containsEntry("meta:version", "1").containsEntry("attr:color", "blue");
         long redisNow = redisMillis();

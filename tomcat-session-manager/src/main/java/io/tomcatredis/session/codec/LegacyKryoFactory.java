@@ -23,7 +23,9 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.objenesis.strategy.StdInstantiatorStrategy;
 
 /**
- * Configures Kryo for session attributes:
+ * The Kryo configuration of values written before {@link KryoCodec#FORMAT_2} (release 0.1), kept
+ * only to read them: those values decode exactly as they did, and are written again in format 2
+ * on their next change. Configures Kryo as follows:
  * <ul>
  *   <li>references on, so shared and cyclic object graphs survive;</li>
  *   <li>no registration: class names are written, resolved with the webapp's class loader and
@@ -36,9 +38,9 @@ import org.objenesis.strategy.StdInstantiatorStrategy;
  *       Java serialization inside the Kryo stream.</li>
  * </ul>
  */
-final class KryoFactory {
+final class LegacyKryoFactory {
 
-    private KryoFactory() {
+    private LegacyKryoFactory() {
     }
 
     static Kryo create(ClassLoader classLoader, ClassFilter filter) {
