@@ -1,19 +1,22 @@
 package io.tomcatredis.cache;
 
 import io.tomcatredis.connection.LuaScript;
+import io.tomcatredis.connection.RedisClientHolder;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Supplier;
+import java.util.function.Function;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * Reads and writes cache entries in the layout of {@link CacheKeys}; every call is one round trip
  * (a corrupt entry costs two more: it is deleted). Every failure of the Redis client surfaces as
- * {@link CacheUnavailableException}.
+ * {@link CacheUnavailableException}. The client comes from a {@link RedisClientHolder}, which drops
+ * stale connections (a failover behind a stable address, a broken connection) and opens a client
+ * that could not be opened at startup once Redis answers.
  */
 final class CacheStore {
 
@@ -23,12 +26,12 @@ final class CacheStore {
     record Lookup(Outcome outcome, CachedResponse entry, String varyHeaders, boolean refreshLease) {
     }
 
-    private final UnifiedJedis jedis;
+    private final RedisClientHolder redis;
     private final CacheKeys keys;
     private final Clock clock;
 
-    CacheStore(UnifiedJedis jedis, CacheKeys keys, Clock clock) {
-        this.jedis = jedis;
+    CacheStore(RedisClientHolder redis, CacheKeys keys, Clock clock) {
+        this.redis = redis;
         this.keys = keys;
         this.clock = clock;
     }
@@ -45,7 +48,7 @@ final class CacheStore {
         Lookup found = lookupOnce(canonical, token, leaseMillis, wantLease);
         if (found == null) {
             // The lookup of a stale entry takes the refresh lease: give it back with the entry.
-            call("DEL", () -> jedis.del(keys.entry(canonical)));
+            call("DEL", jedis -> jedis.del(keys.entry(canonical)));
             release(canonical, token, 0);
             found = lookupOnce(canonical, token, leaseMillis, wantLease);
         }
@@ -130,17 +133,17 @@ final class CacheStore {
 
     /** Total bytes of the entries, as the budget counts them. */
     long bytesStored() {
-        String value = call("GET", () -> jedis.get(keys.bytes()));
+        String value = call("GET", jedis -> jedis.get(keys.bytes()));
         return value == null ? 0 : Long.parseLong(value);
     }
 
     private Object run(LuaScript script, List<byte[]> keyList, List<byte[]> args) {
-        return call("EVALSHA", () -> script.run(jedis, keyList, args));
+        return call("EVALSHA", jedis -> script.run(jedis, keyList, args));
     }
 
-    private static <T> T call(String command, Supplier<T> call) {
+    private <T> T call(String command, Function<UnifiedJedis, T> call) {
         try {
-            return call.get();
+            return redis.call(call);
         } catch (JedisException e) {
             throw new CacheUnavailableException(command, e);
         }

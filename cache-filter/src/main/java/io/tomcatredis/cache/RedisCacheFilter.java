@@ -1,6 +1,7 @@
 package io.tomcatredis.cache;
 
 import io.tomcatredis.connection.InvalidSettingException;
+import io.tomcatredis.connection.RedisClientHolder;
 import io.tomcatredis.connection.RedisConnector;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
@@ -17,7 +18,6 @@ import java.util.logging.Logger;
 import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
-import redis.clients.jedis.UnifiedJedis;
 
 /**
  * A servlet filter that caches static assets and rendered pages in Redis, shared by all users
@@ -43,7 +43,7 @@ public class RedisCacheFilter implements Filter {
 
     private static final Logger LOG = Logger.getLogger(RedisCacheFilter.class.getName());
 
-    private UnifiedJedis jedis;
+    private RedisClientHolder redis;
     private PageCache cache;
     private ObjectName mbeanName;
 
@@ -55,9 +55,10 @@ public class RedisCacheFilter implements Filter {
         } catch (InvalidSettingException e) {
             throw new ServletException("RedisCacheFilter " + config.getFilterName() + ": " + e.getMessage(), e);
         }
-        jedis = RedisConnector.open(settings.connection(), "tomcat-redis-cache");
+        // Never fails for an unreachable Redis: requests pass through to the application until it answers.
+        redis = RedisConnector.connect(settings.connection(), "tomcat-redis-cache");
         Clock clock = Clock.systemUTC();
-        CacheStore store = new CacheStore(jedis, new CacheKeys(settings.keyPrefix()), clock);
+        CacheStore store = new CacheStore(redis, new CacheKeys(settings.keyPrefix()), clock);
         CacheStatistics statistics = new CacheStatistics(store::bytesStored);
         cache = new PageCache(settings, store, statistics, clock);
         config.getServletContext().setAttribute(RedisCache.CONTEXT_ATTRIBUTE, new RedisCache(cache, statistics));
@@ -86,8 +87,8 @@ public class RedisCacheFilter implements Filter {
                 LOG.fine("MBean " + mbeanName + " was already gone: " + e);
             }
         }
-        if (jedis != null) {
-            jedis.close();
+        if (redis != null) {
+            redis.close();
         }
     }
 

@@ -3,6 +3,7 @@ package io.tomcatredis.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tomcatredis.connection.RedisClientHolder;
 import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.connection.RedisConnector;
 import io.tomcatredis.testsupport.RedisExtension;
@@ -12,7 +13,7 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.Jedis;
 
 /** The lookup phase against real Redis: leases, unreadable entries, and Redis failures in the filter's own terms. */
 class CacheStoreIT {
@@ -28,15 +29,15 @@ class CacheStoreIT {
         REDIS.get().flushAll();
     }
 
-    private static UnifiedJedis open(String uri) {
-        return RedisConnector.open(RedisConnectionSettings.parse(Map.of("redisUri", uri, "timeoutMillis", "500")::get),
+    private static RedisClientHolder open(String uri) {
+        return RedisConnector.connect(RedisConnectionSettings.parse(Map.of("redisUri", uri, "timeoutMillis", "500")::get),
                 "cache-store-test");
     }
 
     @Test
     void firstLookupTakesTheLeaseTheNextWaits() {
-        try (UnifiedJedis jedis = open(REDIS.get().uri())) {
-            CacheStore store = new CacheStore(jedis, KEYS, clock);
+        try (RedisClientHolder redis = open(REDIS.get().uri())) {
+            CacheStore store = new CacheStore(redis, KEYS, clock);
             assertThat(store.lookup("http://h/p", "a", 5000, true).outcome()).isEqualTo(CacheStore.Outcome.LEASE);
             assertThat(store.lookup("http://h/p", "b", 5000, true).outcome()).isEqualTo(CacheStore.Outcome.WAIT);
         }
@@ -44,8 +45,8 @@ class CacheStoreIT {
 
     @Test
     void anUnreadableEntryIsDeletedAndCountsAsAbsent() {
-        try (UnifiedJedis jedis = open(REDIS.get().uri())) {
-            CacheStore store = new CacheStore(jedis, KEYS, clock);
+        try (RedisClientHolder redis = open(REDIS.get().uri()); Jedis jedis = REDIS.get().node().client()) {
+            CacheStore store = new CacheStore(redis, KEYS, clock);
             jedis.hset(KEYS.entry("http://h/old"), Map.of("status", "200", "body", "x", "headers", "A: b\n"));
             jedis.hset(KEYS.entry("http://h/junk"), Map.of("status", "two", "body", "x", "format", "2"));
             CachedResponse other = new CachedResponse("http://h/other", 200, java.util.List.of(), new byte[0], false, 0,
@@ -68,8 +69,8 @@ class CacheStoreIT {
         try (ServerSocket socket = new ServerSocket(0)) {
             closedPort = socket.getLocalPort();
         }
-        try (UnifiedJedis jedis = open("redis://127.0.0.1:" + closedPort)) {
-            CacheStore store = new CacheStore(jedis, KEYS, clock);
+        try (RedisClientHolder redis = open("redis://127.0.0.1:" + closedPort)) {
+            CacheStore store = new CacheStore(redis, KEYS, clock);
             assertThatThrownBy(() -> store.lookup("http://h/p", "a", 5000, true))
                     .isInstanceOf(CacheUnavailableException.class).hasMessageContaining("EVALSHA");
             assertThatThrownBy(() -> store.evictTag("t")).isInstanceOf(CacheUnavailableException.class);

@@ -19,10 +19,28 @@ public final class RedisConnector {
     private RedisConnector() {
     }
 
+    /** Open attempts of a client that could not be opened, or was retired, start at most this often. */
+    public static final int RECONNECT_MILLIS = 100;
+
     /**
-     * Opens a pooled client. A standalone or Sentinel client connects on first use, so a Redis that
-     * is down at startup does not stop the webapp from starting; a Cluster client reads the slot
-     * map from one of the seed nodes now.
+     * Opens the pooled client in a {@link RedisClientHolder}, which replaces it after failures that
+     * show its connections are stale (standalone and Sentinel) and opens it later when Redis cannot
+     * be reached now (Sentinel or Cluster down at deploy time): the webapp starts anyway.
+     *
+     * @param clientName shown by {@code CLIENT LIST}, e.g. {@code tomcat-redis-session}
+     */
+    public static RedisClientHolder connect(RedisConnectionSettings settings, String clientName) {
+        RedisClientHolder.Reopen reopen = settings.topology() == RedisConnectionSettings.Topology.CLUSTER
+                ? RedisClientHolder.Reopen.NEVER : RedisClientHolder.Reopen.ON_STALE_CONNECTION;
+        return new RedisClientHolder(() -> open(settings, clientName), reopen, settings.timeoutMillis(),
+                Math.min(RECONNECT_MILLIS, settings.timeoutMillis()), settings.toString());
+    }
+
+    /**
+     * Opens a pooled client. A standalone client connects on first use; a Sentinel client asks the
+     * sentinels for the master now, and a Cluster client reads the slot map from a seed node now:
+     * they throw a {@link redis.clients.jedis.exceptions.JedisException} when none answers (which
+     * {@link #connect} turns into later attempts).
      *
      * @param clientName shown by {@code CLIENT LIST}, e.g. {@code tomcat-redis-session}
      */

@@ -46,16 +46,28 @@ public final class ClusterRedis extends RedisDeployment {
 
     /** Starts the nodes, assigns slots, joins them and waits for {@code cluster_state:ok} everywhere. */
     public static ClusterRedis start(int masters, int replicasPerMaster, RedisOptions options) {
+        return notStarted(masters, replicasPerMaster, options).startNodes();
+    }
+
+    /**
+     * A cluster whose ports are chosen but where nothing runs yet, for clients configured before
+     * Redis is up (a webapp deployed while Redis is away); {@link #startNodes()} starts and forms it.
+     */
+    public static ClusterRedis notStarted(int masters, int replicasPerMaster, RedisOptions options) {
         if (masters < 1 || replicasPerMaster < 0) {
             throw new IllegalArgumentException("masters must be >= 1 and replicasPerMaster >= 0");
         }
-        ClusterRedis cluster = new ClusterRedis(masters, replicasPerMaster, options);
+        return new ClusterRedis(masters, replicasPerMaster, options);
+    }
+
+    /** Starts every node of a {@link #notStarted} cluster, forms it and waits until it is healthy. */
+    public ClusterRedis startNodes() {
         try {
-            cluster.nodes().forEach(RedisNode::start);
-            cluster.form();
-            return cluster;
+            nodes().forEach(RedisNode::start);
+            form();
+            return this;
         } catch (RuntimeException e) {
-            cluster.close();
+            close();
             throw e;
         }
     }

@@ -64,13 +64,25 @@ public final class SentinelRedis extends RedisDeployment {
     }
 
     public static SentinelRedis start(RedisOptions options) {
-        SentinelRedis redis = new SentinelRedis(options);
+        return notStarted(options).startNodes();
+    }
+
+    /**
+     * A deployment whose ports are chosen but where nothing runs yet, for clients configured
+     * before Redis is up (a webapp deployed while Redis is away); {@link #startNodes()} starts it.
+     */
+    public static SentinelRedis notStarted(RedisOptions options) {
+        return new SentinelRedis(options);
+    }
+
+    /** Starts every node of a {@link #notStarted} deployment and waits until it is healthy. */
+    public SentinelRedis startNodes() {
         try {
-            redis.nodes().forEach(RedisNode::start);
-            redis.awaitHealthy();
-            return redis;
+            nodes().forEach(RedisNode::start);
+            awaitHealthy();
+            return this;
         } catch (RuntimeException e) {
-            redis.close();
+            close();
             throw e;
         }
     }

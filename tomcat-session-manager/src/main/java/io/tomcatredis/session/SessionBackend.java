@@ -1,5 +1,6 @@
 package io.tomcatredis.session;
 
+import io.tomcatredis.connection.RedisClientHolder;
 import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.connection.RedisConnector;
 import io.tomcatredis.session.codec.AttributeCodec;
@@ -11,7 +12,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
-import redis.clients.jedis.UnifiedJedis;
 
 /**
  * What {@link RedisSessionManager} and {@link RedisStore} share once started: the Redis client,
@@ -21,14 +21,14 @@ final class SessionBackend implements AutoCloseable {
 
     private static final Log log = LogFactory.getLog(RedisSessionManager.class);
 
-    private final UnifiedJedis jedis;
+    private final RedisClientHolder redis;
     private final RedisSessionStore store;
     private final AttributeCodec codec;
     private final String contextName;
     private final Set<String> warnedAttributes = ConcurrentHashMap.newKeySet();
 
-    private SessionBackend(UnifiedJedis jedis, RedisSessionStore store, AttributeCodec codec, String contextName) {
-        this.jedis = jedis;
+    private SessionBackend(RedisClientHolder redis, RedisSessionStore store, AttributeCodec codec, String contextName) {
+        this.redis = redis;
         this.store = store;
         this.codec = codec;
         this.contextName = contextName;
@@ -36,15 +36,15 @@ final class SessionBackend implements AutoCloseable {
 
     static SessionBackend open(SessionManagerSettings settings, ClassLoader classLoader, String contextName) {
         AttributeCodec codec = AttributeCodec.create(settings.serializer(), classLoader, settings.serialFilter());
-        UnifiedJedis jedis = RedisConnector.open(settings.connection(), "tomcat-redis-session");
+        RedisClientHolder redis = RedisConnector.connect(settings.connection(), "tomcat-redis-session");
         boolean cluster = settings.connection().topology() == RedisConnectionSettings.Topology.CLUSTER;
-        RedisSessionStore store = new RedisSessionStore(jedis, new SessionKeys(settings.keyPrefix()), cluster,
+        RedisSessionStore store = new RedisSessionStore(redis, new SessionKeys(settings.keyPrefix()), cluster,
                 settings.connection().timeoutMillis(), settings.waitReplicas(), settings.waitTimeoutMillis());
         log.info("Sessions of " + contextName + " are stored in " + settings.connection() + " under keyPrefix \""
                 + settings.keyPrefix() + "\", serializer " + settings.serializer() + ", serialFilter "
                 + settings.serialFilter() + (settings.waitReplicas() > 0 ? ", WAIT for " + settings.waitReplicas()
                 + " replicas up to " + settings.waitTimeoutMillis() + " ms after each save" : ""));
-        return new SessionBackend(jedis, store, codec, contextName);
+        return new SessionBackend(redis, store, codec, contextName);
     }
 
     RedisSessionStore store() {
@@ -88,6 +88,6 @@ final class SessionBackend implements AutoCloseable {
 
     @Override
     public void close() {
-        jedis.close();
+        redis.close();
     }
 }

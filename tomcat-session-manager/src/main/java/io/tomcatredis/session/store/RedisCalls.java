@@ -1,5 +1,7 @@
 package io.tomcatredis.session.store;
 
+import io.tomcatredis.connection.RedisClientHolder;
+import io.tomcatredis.connection.StaleConnection;
 import java.util.List;
 import java.util.function.Function;
 import org.apache.juli.logging.Log;
@@ -12,19 +14,24 @@ import redis.clients.jedis.exceptions.JedisException;
 /**
  * Runs the session store's Redis calls, each one round trip: translates Redis client failures into
  * {@link SessionStoreUnavailableException}, counts round trips, and retries a connection that failed
- * fast once (a pooled connection broken by a Redis restart). A call that timed out is not retried,
- * so no request waits much longer than {@code timeoutMillis}.
+ * fast once (a pooled connection broken by a Redis restart) or that a node refused because it
+ * cannot serve now ({@code READONLY}, {@code LOADING}, {@code MASTERDOWN}: nothing of the command
+ * ran). A call that timed out is not retried, so no request waits much longer than
+ * {@code timeoutMillis}. The client comes from a
+ * {@link RedisClientHolder}, which drops stale connections ({@code READONLY} after a failover
+ * behind a stable address, {@code LOADING}, {@code MASTERDOWN}, broken connections), so the retry
+ * and later calls reach the node that serves now.
  */
 public final class RedisCalls {
 
     private static final Log LOG = LogFactory.getLog(RedisCalls.class);
 
-    private final UnifiedJedis jedis;
+    private final RedisClientHolder redis;
     private final int timeoutMillis;
     private final SessionStoreStatistics statistics;
 
-    RedisCalls(UnifiedJedis jedis, int timeoutMillis, SessionStoreStatistics statistics) {
-        this.jedis = jedis;
+    RedisCalls(RedisClientHolder redis, int timeoutMillis, SessionStoreStatistics statistics) {
+        this.redis = redis;
         this.timeoutMillis = timeoutMillis;
         this.statistics = statistics;
     }
@@ -42,14 +49,14 @@ public final class RedisCalls {
         long start = System.nanoTime();
         statistics.roundTrip();
         try {
-            return command.apply(jedis);
+            return redis.call(command);
         } catch (JedisConnectionException e) {
             long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
             if (elapsedMillis < timeoutMillis / 4) {
                 LOG.debug("Retrying " + operation + " once after a fast connection failure", e);
                 statistics.roundTrip();
                 try {
-                    return command.apply(jedis);
+                    return redis.call(command);
                 } catch (JedisException retry) {
                     throw unavailable(operation, retry);
                 }
@@ -60,14 +67,22 @@ public final class RedisCalls {
                 statistics.failure();
                 throw new WrongTypeException(e);
             }
+            if (StaleConnection.of(e) != null) {
+                // READONLY, LOADING, MASTERDOWN: the node refused the command before running any of
+                // it, so running it again cannot apply it twice. The holder dropped the connections
+                // to that node: a save caught by a failover reaches the new master.
+                LOG.debug("Retrying " + operation + " once on a new connection after " + StaleConnection.of(e));
+                statistics.roundTrip();
+                try {
+                    return redis.call(command);
+                } catch (JedisException retry) {
+                    throw unavailable(operation, retry);
+                }
+            }
             throw unavailable(operation, e);
         } catch (JedisException e) {
             throw unavailable(operation, e);
         }
-    }
-
-    UnifiedJedis client() {
-        return jedis;
     }
 
     private SessionStoreUnavailableException unavailable(String operation, JedisException e) {

@@ -1,5 +1,6 @@
 package io.tomcatredis.session.store;
 
+import io.tomcatredis.connection.RedisClientHolder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -31,6 +32,7 @@ public final class RedisSessionStore {
 
     private final SessionKeys keys;
     private final Topology topology;
+    private final RedisClientHolder client;
     private final RedisCalls redis;
     private final int waitReplicas;
     private final int waitTimeoutMillis;
@@ -41,11 +43,12 @@ public final class RedisSessionStore {
      * @param waitReplicas      after each save, WAIT for this many replicas (0: do not wait)
      * @param waitTimeoutMillis how long WAIT may block
      */
-    public RedisSessionStore(UnifiedJedis jedis, SessionKeys keys, boolean cluster, int timeoutMillis,
+    public RedisSessionStore(RedisClientHolder redis, SessionKeys keys, boolean cluster, int timeoutMillis,
             int waitReplicas, int waitTimeoutMillis) {
         this.keys = keys;
         this.topology = cluster ? Topology.cluster(keys) : Topology.singleSlot(keys);
-        this.redis = new RedisCalls(jedis, timeoutMillis, statistics);
+        this.client = redis;
+        this.redis = new RedisCalls(redis, timeoutMillis, statistics);
         this.waitReplicas = waitReplicas;
         this.waitTimeoutMillis = waitTimeoutMillis;
     }
@@ -57,9 +60,13 @@ public final class RedisSessionStore {
      */
     public void preloadScripts() {
         try {
-            for (SessionScript script : SessionScript.values()) {
-                redis.client().scriptLoad(script.text());
-            }
+            // Not counted as a round trip of a request, nor as a failure when Redis is away.
+            client.call(jedis -> {
+                for (SessionScript script : SessionScript.values()) {
+                    jedis.scriptLoad(script.text());
+                }
+                return null;
+            });
         } catch (RuntimeException e) {
             LOG.debug("Scripts not preloaded; they are sent on first use", e);
         }

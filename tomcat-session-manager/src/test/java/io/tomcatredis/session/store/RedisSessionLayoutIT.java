@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.StandaloneRedis;
+import io.tomcatredis.connection.RedisClientHolder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,9 @@ class RedisSessionLayoutIT {
         REDIS.get().flushAll();
         jedis = RedisClient.builder().hostAndPort(REDIS.get().node().hostAndPort())
                 .clientConfig(REDIS.get().clientConfig()).build();
-        store = new RedisSessionStore(jedis, new SessionKeys(PREFIX), false, 2000, 0, 0);
+        UnifiedJedis client = jedis;
+        store = new RedisSessionStore(new RedisClientHolder(() -> client, RedisClientHolder.Reopen.NEVER, 2000, 100,
+                "test"), new SessionKeys(PREFIX), false, 2000, 0, 0);
     }
 
     @AfterEach

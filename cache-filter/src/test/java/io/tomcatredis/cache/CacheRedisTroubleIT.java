@@ -1,0 +1,113 @@
+package io.tomcatredis.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tomcatredis.testsupport.Await;
+import io.tomcatredis.testsupport.ClusterRedis;
+import io.tomcatredis.testsupport.RedisOptions;
+import io.tomcatredis.testsupport.SentinelRedis;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import io.tomcatredis.testsupport.TcpProxy;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+
+/**
+ * Redis trouble the filter heals from by itself: Sentinel or Cluster away when the webapp is
+ * deployed (the filter passes through until Redis answers), and a failover behind a stable
+ * address (pooled connections still on the demoted node answer READONLY to every lookup).
+ */
+class CacheRedisTroubleIT {
+
+    private static final int TIMEOUT_MILLIS = 500;
+    private static final Duration RECOVERY_BOUND = Duration.ofMillis(TIMEOUT_MILLIS + 4000);
+    private static final AtomicInteger PAGES = new AtomicInteger();
+
+    @BeforeEach
+    void reset() {
+        PageServlet.RENDERS.clear();
+        PageServlet.failing = false;
+    }
+
+    private static Map<String, String> params(String... namesAndValues) {
+        Map<String, String> params = new HashMap<>(Map.of("include", "/catalog/* 60", "allowedHosts",
+                "127.0.0.1", "timeoutMillis", Integer.toString(TIMEOUT_MILLIS), "circuitBreakerMillis", "200"));
+        for (int i = 0; i < namesAndValues.length; i += 2) {
+            params.put(namesAndValues[i], namesAndValues[i + 1]);
+        }
+        return params;
+    }
+
+    @Test
+    void filterDeployedWhileSentinelIsAwayPassesThroughThenCachesOnceRedisAnswers() {
+        try (SentinelRedis redis = SentinelRedis.notStarted(RedisOptions.DEFAULTS);
+             CacheNode node = CacheNode.start("away-sentinel", params("sentinelMaster", SentinelRedis.MASTER_NAME,
+                     "sentinels", redis.sentinelAddresses()))) {
+            passesThroughUntilRedisAnswers(node, redis::startNodes);
+        }
+    }
+
+    @Test
+    void filterDeployedWhileClusterIsAwayPassesThroughThenCachesOnceItAnswers() {
+        try (ClusterRedis redis = ClusterRedis.notStarted(3, 0, RedisOptions.DEFAULTS);
+             CacheNode node = CacheNode.start("away-cluster", params("clusterNodes", redis.clusterNodes()))) {
+            passesThroughUntilRedisAnswers(node, redis::startNodes);
+        }
+    }
+
+    @Test
+    void readonlyAfterFailoverBehindAStableAddressStopsAndPagesAreCachedAgain() {
+        try (StandaloneRedis a = StandaloneRedis.start();
+             StandaloneRedis b = StandaloneRedis.start();
+             TcpProxy address = TcpProxy.forwardingTo(a.node());
+             CacheNode one = CacheNode.start("vip-cache1", params("redisUri", address.uri()));
+             CacheNode two = CacheNode.start("vip-cache2", params("redisUri", address.uri()))) {
+            assertThat(cachedOnBothNodes(one, two)).as("cached before the failover").isTrue();
+            try (Jedis replica = b.node().client()) {
+                replica.replicaof(a.node().host(), a.node().port());
+            }
+            Await.until(Duration.ofSeconds(30), "B to replicate A",
+                    () -> "up".equals(b.node().info("replication", "master_link_status")));
+            try (Jedis promoted = b.node().client(); Jedis demoted = a.node().client()) {
+                promoted.replicaofNoOne();
+                demoted.replicaof(b.node().host(), b.node().port());
+            }
+            long moved = System.nanoTime();
+            address.forwardTo(b.node());
+
+            Await.until(RECOVERY_BOUND, "pages to be cached again on both nodes", () -> cachedOnBothNodes(one, two));
+            System.out.printf("cache filter, failover behind a stable address (timeoutMillis=%d): caching again %d ms"
+                    + " after the address moved%n", TIMEOUT_MILLIS, (System.nanoTime() - moved) / 1_000_000);
+        }
+    }
+
+    private static void passesThroughUntilRedisAnswers(CacheNode node, Runnable startRedis) {
+        String url = node.url("/catalog/away?id=" + PAGES.incrementAndGet());
+        for (int i = 1; i <= 2; i++) {
+            Http.Reply reply = Http.get(url);
+            assertThat(reply.status()).as("the application renders while Redis is away").isEqualTo(200);
+            assertThat(reply.text()).endsWith("#" + i);
+            assertThat(reply.cache()).isNotEqualTo("HIT");
+        }
+
+        startRedis.run();
+
+        Await.until(RECOVERY_BOUND, "pages to be cached once Redis answers", () -> {
+            String fresh = node.url("/catalog/back?id=" + PAGES.incrementAndGet());
+            return Http.get(fresh).cache().equals("MISS") && Http.get(fresh).cache().equals("HIT");
+        });
+    }
+
+    /** Whether a new page, rendered on one node, is served from the cache on the other. */
+    private static boolean cachedOnBothNodes(CacheNode one, CacheNode two) {
+        String path = "/catalog/vip?id=" + PAGES.incrementAndGet();
+        Http.Reply rendered = Http.get(one.url(path));
+        Http.Reply hit = Http.get(two.url(path));
+        return rendered.status() == 200 && rendered.cache().equals("MISS") && hit.cache().equals("HIT")
+                && hit.text().equals(rendered.text());
+    }
+}
