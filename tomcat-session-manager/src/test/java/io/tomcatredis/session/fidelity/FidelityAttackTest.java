@@ -119,6 +119,35 @@ class FidelityAttackTest {
                 .isSameAs(store.slots);
     }
 
+    /** A sentinel: final, final fields, no equals; its identity is what the application compares. */
+    static final class Marker implements Serializable {
+        private static final long serialVersionUID = 1L;
+        final String name;
+
+        Marker(String name) {
+            this.name = name;
+        }
+    }
+
+    static final class Workflow implements Serializable {
+        private static final long serialVersionUID = 1L;
+        Marker current;
+        LinkedHashMap<String, Object> states = new LinkedHashMap<>();
+    }
+
+    @Test
+    void aSentinelSharedBetweenAKryoPartAndAJavaPartKeepsItsIdentity() throws Exception {
+        Workflow workflow = new Workflow();
+        Marker done = new Marker("done");
+        workflow.states.put("done", done);
+        workflow.current = done;
+        Workflow java = (Workflow) viaJava(workflow);
+        Workflow store = (Workflow) viaStore(workflow);
+        assertThat(java.current).isSameAs(java.states.get("done"));
+        assertThat(store.current).as("a final class without equals, reachable from a Kryo field and a Java-written map")
+                .isEqualTo(store.states.get("done"));
+    }
+
     static final class Ranking implements Serializable {
         private static final long serialVersionUID = 1L;
         String[] names;
