@@ -91,6 +91,23 @@ class FidelityAttack2Test {
         }
     }
 
+    static final class Directory implements Serializable {
+        private static final long serialVersionUID = 1L;
+        TreeMap<String, Integer> all = new TreeMap<>();
+        java.util.SortedMap<String, Integer> firstHalf;
+    }
+
+    @Test
+    void aSubMapViewStaysAViewOfItsTreeMap() throws Exception {
+        Directory directory = new Directory();
+        directory.all.put("a", 1);
+        directory.all.put("z", 26);
+        directory.firstHalf = directory.all.headMap("m");
+        Directory store = (Directory) viaStore(directory);
+        store.all.put("b", 2);
+        assertThat(store.firstHalf).as("headMap view after the store").containsOnlyKeys("a", "b");
+    }
+
     /** Its own serialization grows the list that holds it, the most deterministic concurrent modification. */
     static final class Grower implements Serializable {
         private static final long serialVersionUID = 1L;
