@@ -95,7 +95,6 @@ final class SerializationPolicy {
             ArrayList.class, LinkedList.class, ArrayDeque.class, CopyOnWriteArrayList.class,
             HashMap.class, HashSet.class, LinkedHashSet.class,
             TreeMap.class, TreeSet.class, // with their comparator; all of these through SnapshotSerializers
-            Arrays.asList().getClass(),
             Collections.emptyList().getClass(), Collections.emptySet().getClass(), Collections.emptyMap().getClass(),
             Collections.singletonList(1).getClass(), Collections.singleton(1).getClass(),
             Collections.singletonMap(1, 1).getClass(),
@@ -139,10 +138,19 @@ final class SerializationPolicy {
 
     /**
      * Whether instances of {@code type} are immutable values: enums, the immutable JDK values, and
-     * final classes (records included) whose instance fields are all final and of such types,
-     * {@code SimpleGrantedAuthority} for example. Two parts of a value written in different formats
+     * final records, and final classes with their own {@code equals}, whose instance fields are all
+     * final and of such types, {@code SimpleGrantedAuthority} for example. Two parts of a value written in different formats
      * may share one of these: the copies are equal and cannot change, so nothing observable is lost.
      */
+    private static boolean declaresEquals(Class<?> type) {
+        try {
+            type.getDeclaredMethod("equals", Object.class);
+            return true;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
+
     boolean isImmutableValue(Class<?> type) {
         if (type.isPrimitive() || type.isEnum() || IMMUTABLE_JDK_VALUES.contains(type)
                 || Enum.class.isAssignableFrom(type)) {
@@ -152,8 +160,10 @@ final class SerializationPolicy {
         if (known != null) {
             return known;
         }
-        boolean immutable = Modifier.isFinal(type.getModifiers()) && !type.getModule().isNamed()
-                && type.getSuperclass() == (type.isRecord() ? Record.class : Object.class);
+        // An array can change; a class without its own equals has an identity a copy would lose.
+        boolean immutable = !type.isArray() && Modifier.isFinal(type.getModifiers()) && !type.getModule().isNamed()
+                && type.getSuperclass() == (type.isRecord() ? Record.class : Object.class)
+                && (type.isRecord() || declaresEquals(type));
         immutableValues.put(type, false); // while its fields are checked: a cycle of types is not a value
         if (immutable) {
             for (Field field : type.getDeclaredFields()) {

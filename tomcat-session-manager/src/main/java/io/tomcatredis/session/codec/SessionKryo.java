@@ -39,6 +39,8 @@ import org.objenesis.strategy.StdInstantiatorStrategy;
  */
 final class SessionKryo extends Kryo {
 
+    private static final StdInstantiatorStrategy NO_CONSTRUCTOR = new StdInstantiatorStrategy();
+
     private final SerializationPolicy policy;
     private final int generation;
     private final EmbeddedJavaSerializer java;
@@ -69,7 +71,7 @@ final class SessionKryo extends Kryo {
         setRegistrationRequired(false);
         setWarnUnregisteredClasses(false);
         setReferences(true);
-        setInstantiatorStrategy(new DefaultInstantiatorStrategy(new StdInstantiatorStrategy()));
+        setInstantiatorStrategy(new DefaultInstantiatorStrategy(NO_CONSTRUCTOR));
         CompatibleFieldSerializer.CompatibleFieldSerializerConfig config =
                 new CompatibleFieldSerializer.CompatibleFieldSerializerConfig();
         // Each field value is written with its class, so a field removed since is read and
@@ -260,5 +262,20 @@ final class SessionKryo extends Kryo {
             }
             return registration;
         }
+    }
+
+    /**
+     * Java serialization never runs a constructor of a {@code Serializable} class when it reads
+     * one (transient fields keep their defaults, constructor side effects do not happen, a
+     * constructor that needs a request never fails); application classes read by Kryo get the
+     * same. JDK classes (named modules) keep Kryo's default, which their serializers rely on.
+     */
+    @Override
+    @SuppressWarnings({"rawtypes", "unchecked"})
+    protected org.objenesis.instantiator.ObjectInstantiator newInstantiator(Class type) {
+        if (java.io.Serializable.class.isAssignableFrom(type) && !type.isRecord() && !type.getModule().isNamed()) {
+            return NO_CONSTRUCTOR.newInstantiatorOf(type);
+        }
+        return super.newInstantiator(type);
     }
 }

@@ -41,29 +41,6 @@ class FidelityAttackTest {
 
     // ---------------------------------------------------------------- breaking cases
 
-    /** HashMap.readObject sizes the table from the stored load factor; iteration order follows the table. */
-    @Test
-    void hashMapWithNonDefaultLoadFactorIteratesAsAfterJavaSerialization() throws Exception {
-        HashMap<Integer, String> map = new HashMap<>(16, 0.25f);
-        for (int key : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 16}) {
-            map.put(key, "v" + key);
-        }
-        assertThat(new ArrayList<Object>(((Map<?, ?>) viaStore(map)).keySet()))
-                .as("HashMap(16, 0.25f) key order after the session store")
-                .containsExactlyElementsOf(new ArrayList<Object>(((Map<?, ?>) viaJava(map)).keySet()));
-    }
-
-    @Test
-    void hashSetWithNonDefaultLoadFactorIteratesAsAfterJavaSerialization() throws Exception {
-        HashSet<Integer> set = new HashSet<>(16, 0.25f);
-        for (int element : new int[] {1, 2, 3, 4, 5, 6, 7, 8, 9, 16}) {
-            set.add(element);
-        }
-        assertThat(new ArrayList<Object>((HashSet<?>) viaStore(set)))
-                .as("HashSet(16, 0.25f) order after the session store")
-                .containsExactlyElementsOf(new ArrayList<Object>((HashSet<?>) viaJava(set)));
-    }
-
     /** A Serializable class whose own constructor Java serialization never runs. */
     static final class Visitor implements Serializable {
         private static final long serialVersionUID = 1L;
