@@ -193,12 +193,22 @@ class KryoFallbackTest {
         assertThat(copy.get("a")).containsExactly("s", "t");
     }
 
-    /** Immutable, like Spring Security's SimpleGrantedAuthority. */
+    /** Immutable with value equality, like Spring Security's SimpleGrantedAuthority. */
     public static final class Role implements Serializable {
         private final String name;
 
         Role(String name) {
             this.name = name;
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Role role && role.name.equals(name);
+        }
+
+        @Override
+        public int hashCode() {
+            return name.hashCode();
         }
     }
 
