@@ -315,6 +315,25 @@ class CacheSafetyAttack2IT {
                 .isEqualTo(CacheSafetyIT.comparable(uncached));
     }
 
+    @Test
+    void twoHeaderLinesAndOneCommaSeparatedLineOfAVaryHeaderAreNotOneVariant() {
+        // Tomcat keeps the lines apart and getHeader answers the first: the pages differ.
+        String poisoned = Http.rawGet(one.port(), "/shop/catalog/language", "127.0.0.1", "Accept-Language: de",
+                "Accept-Language: fr");
+        assertThat(poisoned).contains("lang de #");
+        Http.Reply victim = Http.get(two.url("/catalog/language"), "Accept-Language", "de,fr");
+        assertThat(victim.text()).as("X-Cache %s", victim.cache()).startsWith("lang de,fr #");
+    }
+
+    @Test
+    void aCookieOrCharsetAFilterAheadSetsInOtherSpellingsCountsAsTheApplications() {
+        Http.get(one.url("/catalog/a/plain?id=lower-cookie&ahead2=lower-cookie"));
+        Http.Reply again = Http.get(two.url("/catalog/a/plain?id=lower-cookie&ahead2=lower-cookie"));
+        assertThat(again.cache()).isNotEqualTo("HIT");
+        // A charset set ahead (CharacterEncodingFilter), then a content type without one: as the container does.
+        assertCachedCopyIsByteIdentical("/catalog/a/euro?ahead2=latin9");
+    }
+
     // --- HEAD.
 
     @Test
@@ -426,6 +445,8 @@ class CacheSafetyAttack2IT {
                     case "expires-zero" -> response.addHeader("Expires", "0");
                     case "xfo" -> response.setHeader("X-Frame-Options", "DENY");
                     case "public" -> response.setHeader("Cache-Control", "public, max-age=60");
+                    case "lower-cookie" -> response.setHeader("set-cookie", "visitor=v" + System.nanoTime());
+                    case "latin9" -> response.setCharacterEncoding("ISO-8859-15");
                     default -> throw new IllegalArgumentException(ahead);
                 }
             }
@@ -490,6 +511,10 @@ class CacheSafetyAttack2IT {
                 case "/override" -> {
                     response.setHeader("X-Frame-Options", "SAMEORIGIN");
                     response.getWriter().write("override");
+                }
+                case "/euro" -> {
+                    response.setContentType("text/html");
+                    response.getWriter().write("price 5 \u20ac");
                 }
                 case "/make-private" -> {
                     response.setHeader("Cache-Control", "private");
