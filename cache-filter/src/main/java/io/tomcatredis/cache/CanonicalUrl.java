@@ -46,7 +46,9 @@ final class CanonicalUrl {
             StringBuilder values = new StringBuilder();
             var all = request.getHeaders(name);
             while (all != null && all.hasMoreElements()) {
-                values.append(values.isEmpty() ? "" : ",").append(all.nextElement().trim());
+                // Lines are kept apart by a line feed, which no header value can hold: two lines
+                // "de" and "fr" are another variant than the one line "de,fr".
+                values.append(values.isEmpty() ? "" : "\n+").append(all.nextElement().trim());
             }
             key.append('\n').append(name).append('=').append(values);
         }

@@ -311,6 +311,11 @@ final class PageCache {
         ObservedRequest.Observation observation = observed.observation();
         Storability.Decision decision = Storability.decide(cacheRequest, observation, rendered, clock);
         BypassReason reason = decision.reason();
+        if (reason == null && request.getSession(false) != null) {
+            // A session the render created through the container's own request (a holder of the
+            // request ahead of the wrappers): the page may print it or link to it.
+            reason = BypassReason.PERSONAL_SESSION;
+        }
         if (reason == null && slot.markerVary() != null && !slot.markerVary().equals(decision.vary())) {
             // The response varies on other headers than its URL's marker says: its key would be wrong.
             reason = BypassReason.UNKEYED_HEADER;

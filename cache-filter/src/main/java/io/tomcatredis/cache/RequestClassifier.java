@@ -79,7 +79,8 @@ final class RequestClassifier {
         if (request.getRequestedSessionId() != null || request.getSession(false) != null) {
             return pass(BypassReason.SESSION_ID);
         }
-        if (request.getAuthType() != null || request.getUserPrincipal() != null) {
+        if (request.getAuthType() != null || request.getUserPrincipal() != null || request.getRemoteUser() != null) {
+            // A wrapper ahead (header SSO, a JWT filter) may override getRemoteUser() alone.
             return pass(BypassReason.AUTHENTICATED);
         }
         BypassReason ahead = responseAhead(response);
@@ -127,10 +128,26 @@ final class RequestClassifier {
         return null;
     }
 
+    /**
+     * Names of request headers that carry credentials in the wild: bearer tokens, API keys, session
+     * tokens, identities set by an SSO proxy ({@code X-Auth-Token}, {@code X-Api-Key},
+     * {@code X-Forwarded-User}, {@code X-Amzn-Oidc-Data}, ...). A filter ahead of this one may turn
+     * any of them into a signed-in user the filter cannot see (a {@code ThreadLocal}).
+     */
+    private static final java.util.regex.Pattern CREDENTIAL_HEADER = java.util.regex.Pattern.compile(
+            "(?i).*(auth|token|session|api-?key|jwt|sso|oidc|saml|credential|remote-user|forwarded-user|"
+                    + "[-_]user$|^user$|[-_]user[-_]).*");
+
     /** A cookie not listed in {@code ignoredCookies}, or credentials. */
     private boolean credentialed(HttpServletRequest request) {
         if (request.getHeader("Authorization") != null || request.getHeader("Proxy-Authorization") != null) {
             return true;
+        }
+        Enumeration<String> names = request.getHeaderNames();
+        while (names != null && names.hasMoreElements()) {
+            if (CREDENTIAL_HEADER.matcher(names.nextElement()).matches()) {
+                return true;
+            }
         }
         Enumeration<String> cookies = request.getHeaders("Cookie");
         while (cookies != null && cookies.hasMoreElements()) {

@@ -28,13 +28,24 @@ class CanonicalUrlTest {
     }
 
     @Test
+    void twoHeaderLinesAreAnotherVariantThanOneCommaSeparatedLine() {
+        HttpServletRequest twoLines = mock(HttpServletRequest.class);
+        when(twoLines.getHeaders("accept-language")).thenReturn(Collections.enumeration(List.of("de", "fr")));
+        HttpServletRequest oneLine = mock(HttpServletRequest.class);
+        when(oneLine.getHeaders("accept-language")).thenReturn(Collections.enumeration(List.of("de,fr")));
+
+        assertThat(CanonicalUrl.variant("http://h/p", "accept-language", twoLines))
+                .isNotEqualTo(CanonicalUrl.variant("http://h/p", "accept-language", oneLine));
+    }
+
+    @Test
     void variantKeyHoldsEveryValueOfEveryVaryHeader() {
         HttpServletRequest request = mock(HttpServletRequest.class);
         when(request.getHeaders("accept-language")).thenReturn(Collections.enumeration(List.of("de", " fr ")));
         when(request.getHeaders("x-theme")).thenReturn(Collections.emptyEnumeration());
 
         assertThat(CanonicalUrl.variant("http://h/p", "accept-language,x-theme", request))
-                .isEqualTo("http://h/p\nvary\naccept-language=de,fr\nx-theme=");
+                .isEqualTo("http://h/p\nvary\naccept-language=de\n+fr\nx-theme=");
     }
 
     @Test
