@@ -63,8 +63,8 @@ final class SessionBackend implements AutoCloseable {
         for (int attempt = 0; attempt < ENCODE_ATTEMPTS; attempt++) {
             try {
                 return codec.encode(value);
-            } catch (SerializationException | RuntimeException e) {
-                failure = e instanceof RuntimeException runtime ? runtime : new IllegalStateException(e.getMessage(), e);
+            } catch (SerializationException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
+                failure = e instanceof RuntimeException runtime ? runtime : new IllegalStateException(String.valueOf(e.getMessage()), e);
                 if (!isConcurrentModification(e)) {
                     break;
                 }
@@ -86,13 +86,17 @@ final class SessionBackend implements AutoCloseable {
         return false;
     }
 
-    /** Deserializes a value, or logs a WARN naming attribute and cause and returns null. */
+    /**
+     * Deserializes a value, or logs a WARN naming attribute and cause and returns null. Bytes from
+     * Redis are not trusted: nesting too deep for the stack, or a length too large for the heap,
+     * fail the one value (the failed read's objects are unreachable at once), not the request.
+     */
     Object decodeOrWarn(String sessionId, String attributeName, byte[] bytes) {
         try {
             return codec.decode(bytes);
-        } catch (SerializationException e) {
+        } catch (SerializationException | StackOverflowError | OutOfMemoryError e) {
             log.warn("Dropping session attribute '" + attributeName + "' of session " + SessionIds.redact(sessionId)
-                    + " in " + contextName + ": " + e.getMessage());
+                    + " in " + contextName + ": " + (e instanceof Error ? e.toString() : e.getMessage()));
             return null;
         }
     }
