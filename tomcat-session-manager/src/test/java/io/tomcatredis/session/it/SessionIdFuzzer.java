@@ -88,7 +88,7 @@ class SessionIdFuzzer {
         }
     }
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "15s")
     void idPath(byte[] input) {
         // Jazzer reports every connection as a possible SSRF; these tests talk to Redis and Tomcat on
         // loopback. (Its agent is installed after @BeforeAll, so this is set here.)

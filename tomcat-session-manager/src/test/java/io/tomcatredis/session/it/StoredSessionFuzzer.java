@@ -101,7 +101,7 @@ class StoredSessionFuzzer {
         }
     }
 
-    @FuzzTest(maxDuration = "20s")
+    @FuzzTest(maxDuration = "15s")
     void storedSession(FuzzedDataProvider data) {
         // Jazzer reports every connection as a possible SSRF; these tests talk to Redis and Tomcat on
         // loopback. (Its agent is installed after @BeforeAll, so this is set here.)
