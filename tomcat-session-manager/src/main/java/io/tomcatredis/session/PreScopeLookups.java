@@ -22,19 +22,34 @@ final class PreScopeLookups {
 
     /** Redis lookups per request before its scope opens. */
     static final int MAX_REDIS_LOOKUPS = 1;
+    /**
+     * Answers are another request's when the last one is older than this: Tomcat may answer a
+     * request without entering the Host's pipeline (a redirect of {@code /app} to {@code /app/}, a
+     * refused TRACE), and the thread then parses the next request, maybe another client's on a
+     * proxy's shared connection. One request asks about its cookies microseconds apart; a thread
+     * descheduled longer between two of them merely looks up once more.
+     */
+    static final long ANSWERS_VALID_NANOS = 100_000_000;
 
     private final Map<String, RedisSession> answers = new HashMap<>(2);
+    private RedisSession lastAnswer;
+    private long lastAnswerNanos;
     private int unboundedDepth;
 
     /** Entering the Host's pipeline, or an administrative call: lookups are not limited until {@link #leave}. */
     void enter() {
         unboundedDepth++;
-        answers.clear();
+        forget();
     }
 
     void leave() {
         unboundedDepth--;
+        forget();
+    }
+
+    private void forget() {
         answers.clear();
+        lastAnswer = null;
     }
 
     boolean isUnbounded() {
@@ -46,11 +61,21 @@ final class PreScopeLookups {
      * else null (no session).
      */
     RedisSession find(String id, Function<String, RedisSession> lookup) {
-        if (answers.containsKey(id)) {
-            return answers.get(id);
+        boolean known = answers.containsKey(id);
+        // Tomcat asks about a new id only after the last one was no session: else a new request began.
+        if (System.nanoTime() - lastAnswerNanos > ANSWERS_VALID_NANOS || !known && lastAnswer != null) {
+            answers.clear();
+            known = false;
         }
-        RedisSession found = answers.size() < MAX_REDIS_LOOKUPS ? lookup.apply(id) : null;
-        answers.put(id, found);
+        RedisSession found;
+        if (known) {
+            found = answers.get(id);
+        } else {
+            found = answers.size() < MAX_REDIS_LOOKUPS ? lookup.apply(id) : null;
+            answers.put(id, found);
+        }
+        lastAnswer = found;
+        lastAnswerNanos = System.nanoTime();
         return found;
     }
 }
