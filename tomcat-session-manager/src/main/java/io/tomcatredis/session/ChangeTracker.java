@@ -135,8 +135,12 @@ final class ChangeTracker {
                 if (set) {
                     written.add(name);
                 }
-            } else if (!Arrays.equals(bytes, storedBytes.get(name))) {
-                out.setAttribute(name, bytes);
+            } else {
+                // Never Arrays.equals with null: Jazzer's hook on it (the fuzzers) crashes the JVM then.
+                byte[] stored = storedBytes.get(name);
+                if (stored == null || !Arrays.equals(bytes, stored)) {
+                    out.setAttribute(name, bytes);
+                }
             }
         }
         for (String name : removedNow) {

@@ -9,6 +9,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.LifecycleState;
@@ -53,6 +54,7 @@ public class RedisSessionManager extends ManagerBase {
 
     private final ConfigurationAttributes attributes = new ConfigurationAttributes();
     private final ThreadLocal<RequestScope> currentScope = new ThreadLocal<>();
+    private final ThreadLocal<PreScopeLookups> preScopeLookups = ThreadLocal.withInitial(PreScopeLookups::new);
     private final SessionTable table = new SessionTable();
     private final RedisSessionValve valve = new RedisSessionValve(this);
     private final RequestScopeValve scopeValve = new RequestScopeValve(this);
@@ -245,7 +247,9 @@ public class RedisSessionManager extends ManagerBase {
      * Finds a session: in the current request, or in Redis (an object other requests on this node
      * use is handed out only once Redis confirmed it is current). A malformed id is rejected
      * before any Redis call. Called outside a request (another thread, JMX), it returns the object
-     * a request in flight uses, or a detached copy whose changes are written at once.
+     * a request in flight uses, or a detached copy whose changes are written at once. While Tomcat
+     * parses a request, before any valve runs, at most one id per request is looked up in Redis
+     * (see {@link PreScopeLookups}): a request with many session cookies costs no more than one with two.
      *
      * @throws SessionStoreUnavailableException when Redis does not answer and this request
      *         already looked for this id once, or outside a request
@@ -257,7 +261,8 @@ public class RedisSessionManager extends ManagerBase {
         }
         RequestScope scope = currentScope.get();
         if (scope == null) {
-            return repository().view(id);
+            PreScopeLookups lookups = preScopeLookups.get();
+            return lookups.isUnbounded() ? repository().view(id) : lookups.find(id, repository()::view);
         }
         RedisSession known = scope.find(id);
         if (known != null || scope.isKnownAbsent(id)) {
@@ -317,7 +322,8 @@ public class RedisSessionManager extends ManagerBase {
         return found.toArray(new Session[0]);
     }
 
-    // JMX operations of ManagerBase look only at sessions in memory; these answer from Redis.
+    // JMX operations of ManagerBase look only at sessions in memory; these answer from Redis, and
+    // are never limited like the lookups of a request Tomcat is parsing.
 
     @Override
     public String listSessionIds() {
@@ -326,14 +332,14 @@ public class RedisSessionManager extends ManagerBase {
 
     @Override
     public String getSessionAttribute(String sessionId, String key) {
-        Session session = findSession(sessionId);
+        Session session = administratively(() -> findSession(sessionId));
         Object value = session == null ? null : session.getSession().getAttribute(key);
         return value == null ? null : value.toString();
     }
 
     @Override
     public void expireSession(String sessionId) {
-        Session session = findSession(sessionId);
+        Session session = administratively(() -> findSession(sessionId));
         if (session != null) {
             session.expire();
         }
@@ -341,14 +347,25 @@ public class RedisSessionManager extends ManagerBase {
 
     @Override
     public long getLastAccessedTimestamp(String sessionId) {
-        Session session = findSession(sessionId);
+        Session session = administratively(() -> findSession(sessionId));
         return session == null ? -1 : session.getLastAccessedTime();
     }
 
     @Override
     public long getCreationTimestamp(String sessionId) {
-        Session session = findSession(sessionId);
+        Session session = administratively(() -> findSession(sessionId));
         return session == null ? -1 : session.getCreationTime();
+    }
+
+    /** Runs a lookup for an administrator or the application API, which no request budget limits. */
+    <T> T administratively(Supplier<T> call) {
+        PreScopeLookups lookups = preScopeLookups.get();
+        lookups.enter();
+        try {
+            return call.get();
+        } finally {
+            lookups.leave();
+        }
     }
 
     /** Sessions of this webapp in Redis, on every node (the size of the expiry index). */
@@ -422,6 +439,19 @@ public class RedisSessionManager extends ManagerBase {
         RequestScope previous = currentScope.get();
         currentScope.set(scope);
         return previous;
+    }
+
+    /**
+     * The thread enters the Host's pipeline (a request of any context): lookups are the
+     * application's or an administrator's from here on, never limited.
+     */
+    void requestEntered() {
+        preScopeLookups.get().enter();
+    }
+
+    /** The thread left the Host's pipeline: the next request it parses gets a fresh lookup budget. */
+    void requestLeft() {
+        preScopeLookups.get().leave();
     }
 
     void unbindScope(RequestScope previous) {

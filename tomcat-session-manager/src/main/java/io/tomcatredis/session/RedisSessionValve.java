@@ -25,6 +25,15 @@ final class RedisSessionValve extends ValveBase {
 
     @Override
     public void invoke(Request request, Response response) throws IOException, ServletException {
+        manager.requestEntered();
+        try {
+            invokeInScope(request, response);
+        } finally {
+            manager.requestLeft();
+        }
+    }
+
+    private void invokeInScope(Request request, Response response) throws IOException, ServletException {
         if (!manager.getState().isAvailable()) {
             getNext().invoke(request, response);
             return;

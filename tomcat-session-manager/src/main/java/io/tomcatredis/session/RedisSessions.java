@@ -58,7 +58,8 @@ public final class RedisSessions {
             throw new IllegalStateException("The sessions of " + session.getServletContext().getContextPath()
                     + " are not managed by " + RedisSessionManager.class.getName());
         }
-        RedisSession redisSession = (RedisSession) sessions.manager.findSession(session.getId());
+        RedisSession redisSession = (RedisSession) sessions.manager.administratively(
+                () -> sessions.manager.findSession(session.getId()));
         if (redisSession == null || !redisSession.isLive()) {
             throw new IllegalStateException("The session is no longer valid");
         }

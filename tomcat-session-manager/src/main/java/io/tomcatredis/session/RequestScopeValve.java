@@ -23,6 +23,15 @@ final class RequestScopeValve extends ValveBase {
 
     @Override
     public void invoke(Request request, Response response) throws IOException, ServletException {
+        manager.requestEntered();
+        try {
+            invokeInScope(request, response);
+        } finally {
+            manager.requestLeft();
+        }
+    }
+
+    private void invokeInScope(Request request, Response response) throws IOException, ServletException {
         if (request.getContext() == null || request.getContext().getManager() != manager
                 || !manager.getState().isAvailable()) {
             getNext().invoke(request, response);

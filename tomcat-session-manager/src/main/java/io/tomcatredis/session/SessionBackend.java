@@ -58,10 +58,10 @@ final class SessionBackend implements AutoCloseable {
     byte[] encodeOrWarn(String attributeName, Object value) {
         try {
             return codec.encode(value);
-        } catch (SerializationException | RuntimeException e) {
+        } catch (SerializationException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
             if (warnedAttributes.add(attributeName)) {
                 log.warn("Session attribute '" + attributeName + "' of " + contextName + " is not stored in Redis (its"
-                        + " last stored value, if any, is kept): " + e.getMessage());
+                        + " last stored value, if any, is kept): " + (e instanceof Error ? e.toString() : e.getMessage()));
             }
             return null;
         }
@@ -75,13 +75,17 @@ final class SessionBackend implements AutoCloseable {
         }
     }
 
-    /** Deserializes a value, or logs a WARN naming attribute and cause and returns null. */
+    /**
+     * Deserializes a value, or logs a WARN naming attribute and cause and returns null. Bytes from
+     * Redis are not trusted: nesting too deep for the stack, or a length too large for the heap,
+     * fail the one value (the failed read's objects are unreachable at once), not the request.
+     */
     Object decodeOrWarn(String sessionId, String attributeName, byte[] bytes) {
         try {
             return codec.decode(bytes);
-        } catch (SerializationException e) {
+        } catch (SerializationException | StackOverflowError | OutOfMemoryError e) {
             log.warn("Dropping session attribute '" + attributeName + "' of session " + SessionIds.redact(sessionId)
-                    + " in " + contextName + ": " + e.getMessage());
+                    + " in " + contextName + ": " + (e instanceof Error ? e.toString() : e.getMessage()));
             return null;
         }
     }

@@ -90,12 +90,15 @@ public final class RedisCalls {
         return new SessionStoreUnavailableException("Redis session " + operation + " failed: " + e.getMessage(), e);
     }
 
-    /** A key holds another type than a hash: corrupt or foreign data. */
-    static final class WrongTypeException extends RuntimeException {
+    /**
+     * A key holds another type than the layout says: corrupt or foreign data. A load treats the
+     * session as absent; anywhere else the request gets a 503, like any other Redis failure.
+     */
+    static final class WrongTypeException extends SessionStoreUnavailableException {
         private static final long serialVersionUID = 1L;
 
         WrongTypeException(Throwable cause) {
-            super(cause);
+            super("A Redis key of the sessions holds another type than the layout says: " + cause.getMessage(), cause);
         }
     }
 }

@@ -5,7 +5,9 @@ package io.tomcatredis.session.store;
  * {@link java.io.IOException} from {@code findSession} as "no session" and would hand the user an
  * empty new one; this exception instead reaches the valve, which answers 503.
  */
-public final class SessionStoreUnavailableException extends RuntimeException {
+public class SessionStoreUnavailableException extends RuntimeException {
+
+    private static final long serialVersionUID = 1L;
 
     public SessionStoreUnavailableException(String message, Throwable cause) {
         super(message, cause);

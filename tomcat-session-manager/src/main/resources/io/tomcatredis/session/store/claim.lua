@@ -14,7 +14,9 @@ local function won()
   return 1
 end
 if redis.call('HGET', KEYS[3], 'claim:token') == ARGV[2] then return won() end
-if redis.call('EXISTS', KEYS[1]) == 0 then
+-- Gone, or a key of another type (foreign or corrupt data, never ours to delete): no session to
+-- claim, and no index entry that would stop the sweep at it on every run.
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then
   redis.call('ZREM', KEYS[2], ARGV[1])
   return false
 end

@@ -25,7 +25,8 @@ else
   redis.call('DEL', KEYS[1])
   f = {false, false}
 end
-local max = tonumber(ARGV[5] ~= '' and ARGV[5] or f[2]) or 0
+-- Bounded as Java reads it (an int), so a corrupt stored value never makes PEXPIRE fail.
+local max = math.min(tonumber(ARGV[5] ~= '' and ARGV[5] or f[2]) or 0, 2147483647)
 local last = math.max(tonumber(f[1]) or 0, now)
 local n = tonumber(ARGV[6])
 local pairsEnd = 6 + 2 * n

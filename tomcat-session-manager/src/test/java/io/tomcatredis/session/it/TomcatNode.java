@@ -181,6 +181,10 @@ final class TomcatNode implements AutoCloseable {
         return "http://127.0.0.1:" + port + "/app/s/" + path;
     }
 
+    int port() {
+        return port;
+    }
+
     Context context() {
         return context;
     }

@@ -1,0 +1,204 @@
+package io.tomcatredis.session.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.code_intelligence.jazzer.api.BugDetectors;
+import com.code_intelligence.jazzer.api.FuzzedDataProvider;
+import com.code_intelligence.jazzer.junit.FuzzTest;
+import io.tomcatredis.session.store.SessionHashFormat;
+import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import redis.clients.jedis.StreamEntryID;
+
+/**
+ * Fuzzes what Redis hands back (issue 11): random, truncated or flipped bytes in any {@code meta:*}
+ * and {@code attr:*} field of a real session hash, missing and unknown fields, multi-megabyte
+ * fields, and a key of the wrong type; then one request of the session's owner on either node.
+ * Properties of every request:
+ * <ul>
+ * <li>no server error (5xx other than a deliberate 503) and no hang;</li>
+ * <li>the session minus its bad attributes: an attribute whose field was left intact reads back
+ *     unchanged whenever the session is found;</li>
+ * <li>never another user's data, and no Redis key but the two sessions', the index, a claim, and
+ *     sessions the server issued in its reply.</li>
+ * </ul>
+ * Runs its seeds under {@code StoredSessionFuzzerInputs/} in regression mode and fuzzes with
+ * {@code JAZZER_FUZZ=1} in its own surefire execution (group {@code fuzz-stored-sessions}).
+ */
+@Tag("fuzz-stored-sessions")
+class StoredSessionFuzzer {
+
+    private static final int REQUEST_TIMEOUT_MILLIS = 10_000;
+    private static final List<String> OPERATIONS = List.of("get?name=a", "get?name=p", "names", "count",
+            "set?name=n&value=1", "incr", "cart-add?value=z", "times", "id", "invalidate", "max-inactive?value=60",
+            "secure/whoami");
+    private static final String INTACT_VALUE = "alpha";
+
+    private static StandaloneRedis redisServer;
+    private static RedisUnderTest redis;
+    private static TomcatNode node1;
+    private static TomcatNode node2;
+    private static String victimId;
+    private static byte[] victimKey;
+    private static Map<byte[], byte[]> victimHash;
+    private static List<String> victimFields;
+    private static String otherSecret;
+    private static Set<String> expectedKeys;
+
+    @BeforeAll
+    static void startNodes() {
+        redisServer = StandaloneRedis.start();
+        redis = RedisUnderTest.standalone(redisServer);
+        node1 = TomcatNode.start("node1", redis::configure);
+        node2 = TomcatNode.start("node2", redis::configure);
+
+        HttpSessionClient other = new HttpSessionClient();
+        otherSecret = "secret-" + UUID.randomUUID();
+        other.ok(node1.url("set?name=a&value=" + otherSecret));
+
+        HttpSessionClient victim = new HttpSessionClient();
+        victim.ok(node1.url("set?name=a&value=" + INTACT_VALUE));
+        victim.ok(node2.url("value-object?name=p&value=ann"));
+        victim.ok(node1.url("cart-add?value=book"));
+        victim.ok(node2.url("incr"));
+        victimId = victim.sessionId();
+        String base = SessionKeys.baseId(victimId);
+        victimKey = redis.sessionKey(base).getBytes(StandardCharsets.UTF_8);
+        victimHash = redis.client().hgetAll(victimKey);
+        victimFields = new ArrayList<>();
+        victimHash.keySet().forEach(field -> victimFields.add(new String(field, StandardCharsets.UTF_8)));
+        victimFields.sort(null);
+        expectedKeys = Set.of(redis.sessionKey(base), redis.sessionKey(base) + ":claimed",
+                redis.sessionKey(other.sessionId()), redis.indexKey(base));
+        assertThat(victimFields).contains(SessionHashFormat.attributeField("a"), SessionHashFormat.CREATION_TIME);
+    }
+
+    @AfterAll
+    static void stopNodes() {
+        if (node1 != null) {
+            node1.close();
+        }
+        if (node2 != null) {
+            node2.close();
+        }
+        if (redis != null) {
+            redis.close();
+        }
+        if (redisServer != null) {
+            redisServer.close();
+        }
+    }
+
+    @FuzzTest(maxDuration = "15s")
+    void storedSession(FuzzedDataProvider data) {
+        // Jazzer reports every connection as a possible SSRF; these tests talk to Redis and Tomcat on
+        // loopback. (Its agent is installed after @BeforeAll, so this is set here.)
+        BugDetectors.allowNetworkConnections((host, port) -> host.equals("localhost") || host.equals("127.0.0.1"));
+        Map<String, byte[]> hash = new HashMap<>();
+        victimHash.forEach((field, value) -> hash.put(new String(field, StandardCharsets.UTF_8), value));
+        Set<String> touched = new HashSet<>();
+        String wrongType = null;
+        int mutations = data.consumeInt(1, 4);
+        for (int i = 0; i < mutations && wrongType == null; i++) {
+            String field = victimFields.get(data.consumeInt(0, victimFields.size() - 1));
+            byte[] value = hash.getOrDefault(field, new byte[0]);
+            touched.add(field);
+            switch (data.consumeInt(0, 7)) {
+                case 0 -> hash.put(field, data.consumeBytes(data.consumeInt(0, 64)));
+                case 1 -> hash.put(field, Arrays.copyOf(value, data.consumeInt(0, value.length)));
+                case 2 -> hash.remove(field);
+                // Rare, as each costs tens of milliseconds: most of the budget goes to variety.
+                case 3 -> hash.put(field, data.consumeInt(0, 7) == 0 ? megabytes(data) : data.consumeBytes(4096));
+                case 4 -> {
+                    String added = data.pickValue(List.of("attr:", "meta:", "")) + data.consumeString(16);
+                    touched.add(added);
+                    hash.put(added, data.consumeBytes(data.consumeInt(0, 64)));
+                }
+                case 5 -> wrongType = data.pickValue(List.of("string", "list", "set", "zset", "stream"));
+                case 6 -> {
+                    if (value.length > 0) {
+                        byte[] flipped = value.clone();
+                        flipped[data.consumeInt(0, value.length - 1)] ^= (byte) data.consumeInt(1, 255);
+                        hash.put(field, flipped);
+                    }
+                }
+                default -> hash.put(field, data.pickValue(List.of("-1", "0", "1e400", "9223372036854775807",
+                        "-9223372036854775808", "99999999999999999999", "nan", "inf", "0x10", " 1", "")).getBytes(
+                        StandardCharsets.US_ASCII));
+            }
+        }
+        store(hash, wrongType);
+        String operation = data.pickValue(OPERATIONS);
+        TomcatNode node = data.consumeBoolean() ? node1 : node2;
+
+        RawHttp.Reply reply = RawHttp.get(node.port(), "/app/s/" + operation, List.of("JSESSIONID=" + victimId),
+                REQUEST_TIMEOUT_MILLIS);
+
+        String request = operation + " on " + node.name() + " after changing " + touched
+                + (wrongType == null ? "" : " and making the key a " + wrongType);
+        assertThat(reply.status()).as("status of %s: %s", request, reply.body())
+                .satisfiesAnyOf(status -> assertThat(status).isLessThan(500), status -> assertThat(status).isEqualTo(503));
+        assertThat(reply.body()).as("another user's data in %s", request).doesNotContain(otherSecret);
+        if (operation.equals("get?name=a") && reply.status() == 200 && !reply.body().equals("no session")
+                && !touched.contains(SessionHashFormat.attributeField("a"))) {
+            assertThat(reply.body()).as("intact attribute after %s", request).isEqualTo(INTACT_VALUE);
+        }
+        Set<String> allowed = new HashSet<>(expectedKeys);
+        for (String issued : reply.issuedSessionIds()) {
+            allowed.add(redis.sessionKey(issued));
+        }
+        assertThat(allowed).as("Redis keys after %s", request).containsAll(redis.keys());
+        for (String issued : reply.issuedSessionIds()) {
+            if (!SessionKeys.baseId(issued).equals(SessionKeys.baseId(victimId))) {
+                redis.client().del(redis.sessionKey(issued));
+                redis.client().zrem(redis.indexKey(issued), SessionKeys.baseId(issued));
+            }
+        }
+    }
+
+    /** One to four megabytes of a repeated random pattern. */
+    private static byte[] megabytes(FuzzedDataProvider data) {
+        byte[] pattern = data.consumeBytes(16);
+        byte[] big = new byte[data.consumeInt(1 << 20, 4 << 20)];
+        for (int i = 0; pattern.length > 0 && i < big.length; i++) {
+            big[i] = pattern[i % pattern.length];
+        }
+        return big;
+    }
+
+    /** Puts the victim's key back, with {@code hash} as its fields or as a key of another type. */
+    private static void store(Map<String, byte[]> hash, String wrongType) {
+        String key = new String(victimKey, StandardCharsets.UTF_8);
+        String base = SessionKeys.baseId(victimId);
+        redis.client().del(key, key + ":claimed");
+        switch (wrongType == null ? "hash" : wrongType) {
+            case "string" -> redis.client().set(key, "not a session");
+            case "list" -> redis.client().rpush(key, "not", "a", "session");
+            case "set" -> redis.client().sadd(key, "not a session");
+            case "zset" -> redis.client().zadd(key, 1, "not a session");
+            case "stream" -> redis.client().xadd(key, StreamEntryID.NEW_ENTRY,
+                    Map.of("not", "a session"));
+            default -> {
+                Map<byte[], byte[]> fields = new HashMap<>();
+                hash.forEach((field, value) -> fields.put(field.getBytes(StandardCharsets.UTF_8), value));
+                if (!fields.isEmpty()) {
+                    redis.client().hset(victimKey, fields);
+                }
+            }
+        }
+        redis.client().pexpire(key, 3_600_000);
+        redis.client().zadd(redis.indexKey(base), System.currentTimeMillis() + 3_600_000.0, base);
+    }
+}
