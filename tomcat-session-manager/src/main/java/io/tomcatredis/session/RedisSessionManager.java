@@ -172,6 +172,7 @@ public class RedisSessionManager extends ManagerBase {
                 getSessionIdGenerator().getSessionIdLength() * 2, this::willAttributeDistribute);
         sweeper = new ExpirySweeper(repository, clock);
         backend.store().preloadScripts();
+        backend.store().sampleClock();
         activeKeyPrefix = settings.keyPrefix();
         getContext().getServletContext().setAttribute(RedisSessions.CONTEXT_ATTRIBUTE,
                 new RedisSessions(this, backend.store()));
@@ -399,6 +400,20 @@ public class RedisSessionManager extends ManagerBase {
         if (session instanceof RedisSession redisSession) {
             table.remove(redisSession);
         }
+    }
+
+    /**
+     * Samples Redis' clock each background cycle (loads judge sessions clearly before their
+     * deadline without a script with it, see {@link io.tomcatredis.session.store.RedisClock}), and
+     * runs the expiry sweep every {@code processExpiresFrequency} cycles.
+     */
+    @Override
+    public void backgroundProcess() {
+        SessionBackend current = backend;
+        if (current != null) {
+            current.store().sampleClock();
+        }
+        super.backgroundProcess();
     }
 
     /**

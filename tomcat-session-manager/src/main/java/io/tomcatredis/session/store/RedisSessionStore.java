@@ -4,12 +4,15 @@ import io.tomcatredis.connection.RedisClientHolder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
+import java.util.function.LongSupplier;
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
@@ -37,6 +40,8 @@ public final class RedisSessionStore {
     private final int waitReplicas;
     private final int waitTimeoutMillis;
     private final SessionStoreStatistics statistics = new SessionStoreStatistics();
+    private final LongSupplier ticker;
+    private final RedisClock clock;
 
     /**
      * @param cluster           true for Redis Cluster (see {@link Topology})
@@ -45,6 +50,14 @@ public final class RedisSessionStore {
      */
     public RedisSessionStore(RedisClientHolder redis, SessionKeys keys, boolean cluster, int timeoutMillis,
             int waitReplicas, int waitTimeoutMillis) {
+        this(redis, keys, cluster, timeoutMillis, waitReplicas, waitTimeoutMillis, System::nanoTime);
+    }
+
+    /** @param ticker monotonic nanoseconds for {@link RedisClock} */
+    RedisSessionStore(RedisClientHolder redis, SessionKeys keys, boolean cluster, int timeoutMillis,
+            int waitReplicas, int waitTimeoutMillis, LongSupplier ticker) {
+        this.ticker = ticker;
+        this.clock = new RedisClock(ticker);
         this.keys = keys;
         this.topology = cluster ? Topology.cluster(keys) : Topology.singleSlot(keys);
         this.client = redis;
@@ -92,19 +105,57 @@ public final class RedisSessionStore {
     /**
      * Loads a session, or confirms that the caller's copy is current. Never writes.
      *
+     * <p>Without a copy, one {@code HGETALL}: the session is returned when {@link RedisClock} says
+     * its deadline is certainly ahead. With a copy, or near or past the deadline, or when the clock
+     * is not known, {@code load.lua} decides by Redis' clock and sends the hash only when the copy
+     * is not current.
+     *
      * @param knownVersion {@code meta:version} of the caller's copy, or 0 when it has none
      */
-    @SuppressWarnings("unchecked")
     public LoadResult load(String sessionId, long knownVersion) {
         long start = System.nanoTime();
+        if (knownVersion == 0) {
+            LoadResult plain = loadWithoutScript(sessionId, start);
+            if (plain != null) {
+                return plain;
+            }
+        }
+        return loadByScript(sessionId, knownVersion, start);
+    }
+
+    /** One HGETALL; null when the verdict needs Redis' clock. */
+    private LoadResult loadWithoutScript(String sessionId, long start) {
+        byte[] key = keys.sessionKeyBytes(sessionId);
+        Map<byte[], byte[]> hash;
+        try {
+            hash = redis.call("load", jedis -> jedis.hgetAll(key));
+        } catch (RedisCalls.WrongTypeException e) {
+            return notAHash(sessionId);
+        }
+        if (hash == null || hash.isEmpty()) {
+            statistics.load(System.nanoTime() - start, 0);
+            return LoadResult.ABSENT;
+        }
+        StoredSession stored = SessionHashFormat.read(hash);
+        if (stored == null) {
+            return noCreationTime(sessionId);
+        }
+        if (stored.maxInactiveInterval() > 0
+                && !clock.certainlyBefore(stored.lastAccessedTime() + stored.maxInactiveInterval() * 1000L)) {
+            return null;
+        }
+        statistics.load(System.nanoTime() - start, stored.sizeInBytes());
+        return new LoadResult.Loaded(stored);
+    }
+
+    @SuppressWarnings("unchecked")
+    private LoadResult loadByScript(String sessionId, long knownVersion, long start) {
         Object reply;
         try {
             reply = redis.script("load", SessionScript.LOAD, List.of(keys.sessionKeyBytes(sessionId)),
                     List.of(knownVersion > 0 ? ascii(Long.toString(knownVersion)) : new byte[0]));
         } catch (RedisCalls.WrongTypeException e) {
-            LOG.warn("Redis key of session " + SessionIds.redact(sessionId)
-                    + " is not a hash; treating the session as absent");
-            return LoadResult.ABSENT;
+            return notAHash(sessionId);
         }
         List<Object> parts = reply instanceof List<?> list ? (List<Object>) list : List.of();
         long kind = parts.isEmpty() || !(parts.get(0) instanceof Long code) ? 0 : code;
@@ -121,12 +172,43 @@ public final class RedisSessionStore {
         }
         StoredSession stored = SessionHashFormat.read((List<byte[]>) (List<?>) parts, 1);
         if (stored == null) {
-            LOG.warn("Session " + SessionIds.redact(sessionId) + " in Redis has no valid "
-                    + SessionHashFormat.CREATION_TIME + "; treating it as absent");
-            return LoadResult.ABSENT;
+            return noCreationTime(sessionId);
         }
         statistics.load(System.nanoTime() - start, stored.sizeInBytes());
         return new LoadResult.Loaded(stored);
+    }
+
+    private static LoadResult notAHash(String sessionId) {
+        LOG.warn("Redis key of session " + SessionIds.redact(sessionId) + " is not a hash; treating the session as absent");
+        return LoadResult.ABSENT;
+    }
+
+    private static LoadResult noCreationTime(String sessionId) {
+        LOG.warn("Session " + SessionIds.redact(sessionId) + " in Redis has no valid "
+                + SessionHashFormat.CREATION_TIME + "; treating it as absent");
+        return LoadResult.ABSENT;
+    }
+
+    /**
+     * Samples Redis' clock ({@code TIME}) for {@link RedisClock}. Best effort, not counted as a
+     * request's round trip: without a recent sample, loads ask Redis' clock through the script.
+     */
+    public void sampleClock() {
+        byte[] sampleKey = utf8(keys.expiryIndexPrefix());
+        try {
+            client.call(jedis -> {
+                long sent = ticker.getAsLong();
+                Object reply = jedis.sendCommand(sampleKey, Protocol.Command.TIME);
+                if (reply instanceof List<?> time && time.size() == 2 && time.get(0) instanceof byte[] seconds
+                        && time.get(1) instanceof byte[] micros) {
+                    clock.record(Long.parseLong(new String(seconds, StandardCharsets.US_ASCII)) * 1000
+                            + Long.parseLong(new String(micros, StandardCharsets.US_ASCII)) / 1000, sent);
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            LOG.debug("Redis' clock not sampled; loads ask it through the load script meanwhile", e);
+        }
     }
 
     /**

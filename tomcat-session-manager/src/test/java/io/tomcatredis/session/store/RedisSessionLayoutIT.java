@@ -9,6 +9,8 @@ import io.tomcatredis.connection.RedisClientHolder;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -137,6 +139,44 @@ class RedisSessionLayoutIT {
     }
 
     @Test
+    void loadWithoutACopyIsOneHgetallWhileRedisClockSaysTheDeadlineIsAhead() {
+        AtomicLong nanos = new AtomicLong(System.nanoTime());
+        RedisSessionStore sampled = storeWithTicker(nanos::get);
+        long version = sampled.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")));
+        sampled.sampleClock();
+        jedis.sendCommand(redis.clients.jedis.Protocol.Command.CONFIG, "RESETSTAT");
+
+        assertThat(sampled.load(ID, 0)).isInstanceOfSatisfying(LoadResult.Loaded.class,
+                loaded -> assertThat(loaded.session().version()).isEqualTo(version));
+        assertThat(commandCalls()).containsEntry("hgetall", 1L).doesNotContainKeys("evalsha", "eval");
+
+        // Within the margin of the deadline, Redis' clock decides: still live.
+        jedis.hset(HASH, "meta:lastAccessedTime", Long.toString(redisMillis() - 600_000 + RedisClock.MARGIN_MILLIS / 2));
+        jedis.sendCommand(redis.clients.jedis.Protocol.Command.CONFIG, "RESETSTAT");
+        assertThat(sampled.load(ID, 0)).isInstanceOf(LoadResult.Loaded.class);
+        assertThat(commandCalls()).containsEntry("evalsha", 1L);
+
+        // Past the deadline by Redis' clock: expired, however the node's sample reads.
+        jedis.hset(HASH, "meta:lastAccessedTime", Long.toString(redisMillis() - 600_000 - 10));
+        assertThat(sampled.load(ID, 0)).isInstanceOf(LoadResult.Expired.class);
+
+        // A sample too old for the estimate: every verdict by Redis' clock.
+        jedis.hset(HASH, "meta:lastAccessedTime", Long.toString(redisMillis()));
+        nanos.addAndGet(RedisClock.MAX_AGE_NANOS + 1);
+        jedis.sendCommand(redis.clients.jedis.Protocol.Command.CONFIG, "RESETSTAT");
+        assertThat(sampled.load(ID, 0)).isInstanceOf(LoadResult.Loaded.class);
+        assertThat(commandCalls()).containsEntry("evalsha", 1L);
+    }
+
+    @Test
+    void loadWithoutAClockSampleAsksRedisClock() {
+        store.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")));
+        jedis.hset(HASH, "meta:lastAccessedTime", Long.toString(redisMillis() - 601_000));
+
+        assertThat(store.load(ID, 0)).isInstanceOf(LoadResult.Expired.class);
+    }
+
+    @Test
     void hashWithoutCreationTimeOrOfAnotherTypeIsAbsent() {
         jedis.hset(HASH, "meta:version", "3");
         assertThat(store.load(ID, 0)).isInstanceOf(LoadResult.Absent.class);
@@ -198,11 +238,32 @@ class RedisSessionLayoutIT {
 
         assertThat(jedis.hget(HASH, "meta:dataKeys")).isEqualTo("cart\nseen");
         long sessionTtl = jedis.pttl(HASH);
-        assertThat(jedis.pttl(HASH + ":data:cart")).as("the session's TTL").isBetween(1L, sessionTtl);
+        // Set by the same script: equal up to the milliseconds between the two PTTL calls.
+        assertThat(jedis.pttl(HASH + ":data:cart")).as("the session's TTL").isBetween(sessionTtl - 1000, sessionTtl + 1000);
         assertThat(store.changeId(ID, "FEDCBA9876543210FEDCBA9876543210")).isTrue();
         assertThat(jedis.keys("*")).containsExactlyInAnyOrder(PREFIX + "{FEDCBA9876543210FEDCBA9876543210}",
                 PREFIX + "{FEDCBA9876543210FEDCBA9876543210}:data:cart",
                 PREFIX + "{FEDCBA9876543210FEDCBA9876543210}:data:seen", INDEX);
+    }
+
+    private RedisSessionStore storeWithTicker(LongSupplier ticker) {
+        UnifiedJedis client = jedis;
+        return new RedisSessionStore(new RedisClientHolder(() -> client, RedisClientHolder.Reopen.NEVER, 2000, 100,
+                "test"), new SessionKeys(PREFIX), false, 2000, 0, 0, ticker);
+    }
+
+    /** Calls per command since the last CONFIG RESETSTAT (INFO commandstats). */
+    private Map<String, Long> commandCalls() {
+        Map<String, Long> calls = new java.util.HashMap<>();
+        for (String line : jedis.info("commandstats").split("\r?\n")) {
+            if (line.startsWith("cmdstat_")) {
+                String command = line.substring("cmdstat_".length(), line.indexOf(':'));
+                calls.put(command, Long.parseLong(line.replaceAll("^[^:]*:calls=(\\d+),.*$", "$1")));
+            }
+        }
+        calls.remove("info");
+        calls.remove("config|resetstat");
+        return calls;
     }
 
     private long redisMillis() {
