@@ -8,6 +8,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
 import java.nio.charset.Charset;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Runs a save before every point at which the response can reach the client: an explicit flush,
@@ -15,6 +17,9 @@ import java.nio.charset.Charset;
  * reach the declared content length. Conservative: it may save a little early, never late.
  */
 final class SaveBeforeCommitResponse extends HttpServletResponseWrapper {
+
+    /** Names of charsets the JVM knows (a bounded set), to the most bytes one char makes. */
+    private static final Map<String, Integer> MAX_BYTES_PER_CHAR = new ConcurrentHashMap<>();
 
     private final Runnable beforeCommit;
     /** Bytes (or, for the writer, bytes at most) written since the last save. */
@@ -56,15 +61,25 @@ final class SaveBeforeCommitResponse extends HttpServletResponseWrapper {
     public PrintWriter getWriter() throws IOException {
         PrintWriter delegate = super.getWriter();
         if (writer == null) {
-            float bytesPerChar;
-            try {
-                bytesPerChar = Charset.forName(getCharacterEncoding()).newEncoder().maxBytesPerChar();
-            } catch (RuntimeException e) {
-                bytesPerChar = 4;
-            }
-            writer = new GuardedWriter(delegate, (int) Math.ceil(bytesPerChar));
+            writer = new GuardedWriter(delegate, maxBytesPerChar(getCharacterEncoding()));
         }
         return writer;
+    }
+
+    /** The most bytes one char can make in {@code charsetName}; 4 for a charset the JVM does not know. */
+    private static int maxBytesPerChar(String charsetName) {
+        // Per charset, not per request: a new encoder for every response costs more than the guard.
+        Integer known = charsetName == null ? null : MAX_BYTES_PER_CHAR.get(charsetName);
+        if (known != null) {
+            return known;
+        }
+        try {
+            int bytes = (int) Math.ceil(Charset.forName(charsetName).newEncoder().maxBytesPerChar());
+            MAX_BYTES_PER_CHAR.put(charsetName, bytes);
+            return bytes;
+        } catch (RuntimeException e) {
+            return 4;
+        }
     }
 
     @Override
