@@ -193,6 +193,24 @@ class CacheSafetyAttack2IT {
     // --- Locale inputs the filter cannot see.
 
     @Test
+    void localeAFilterAheadSetOnTheResponseIsNotServedToAnotherLanguage() {
+        Http.Reply german = Http.get(one.url("/catalog/a/response-locale?la"), "Accept-Language", "de");
+        Http.Reply french = Http.get(two.url("/catalog/a/response-locale?la"), "Accept-Language", "fr");
+
+        assertThat(german.text()).startsWith("lang de");
+        assertThat(french.text()).as("X-Cache %s", french.cache()).startsWith("lang fr");
+    }
+
+    @Test
+    void localeAFilterAheadKeptInAThreadLocalIsNotServedToAnotherLanguage() {
+        Http.Reply german = Http.get(one.url("/catalog/a/tl-locale"), "Accept-Language", "de");
+        Http.Reply french = Http.get(two.url("/catalog/a/tl-locale"), "Accept-Language", "fr");
+
+        assertThat(german.text()).startsWith("lang de");
+        assertThat(french.text()).as("X-Cache %s", french.cache()).startsWith("lang fr");
+    }
+
+    @Test
     void localeResolvedFromACookieIsNotShared() {
         Http.Reply german = Http.get(one.url("/catalog/a/tl-locale"), "Cookie", "lang=de");
         Http.Reply plain = Http.get(two.url("/catalog/a/tl-locale"));
@@ -278,6 +296,23 @@ class CacheSafetyAttack2IT {
             Http.Reply again = Http.get(two.url(page));
             assertThat(again.cache()).as(ahead).isNotEqualTo("HIT");
         }
+    }
+
+    @Test
+    void aHeaderTheApplicationReplacesIsSentOnceAsWithoutTheCache() {
+        // A filter ahead sets a default (X-Frame-Options: DENY); the page replaces it with setHeader.
+        assertCachedCopyIsByteIdentical("/catalog/a/override?ahead2=xfo");
+    }
+
+    @Test
+    void aCacheControlTheApplicationReplacesIsSentOnceAsWithoutTheCache() {
+        // Ahead: Cache-Control: public, max-age=60; the page makes it private: never stored, and sent as the page said.
+        String miss = Http.rawGet(one.port(), "/shop/catalog/a/make-private?ahead2=public", "127.0.0.1");
+        String uncached = Http.rawGet(two.port(), "/shop/catalog/a/make-private?ahead2=public", "127.0.0.1",
+                "Cache-Control: no-cache");
+        assertThat(miss).doesNotContain("X-Cache: HIT");
+        assertThat(CacheSafetyIT.comparable(miss).replace("X-Cache: MISS\r\n", ""))
+                .isEqualTo(CacheSafetyIT.comparable(uncached));
     }
 
     @Test
