@@ -54,12 +54,17 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     private final HttpServletResponse real;
     private final int maxBytes;
     private final ResponseHeaders headers = new ResponseHeaders();
-    /** What the application did to headers and cookies, in order: replayed as it was when the response is not stored. */
+    /** The application's header and cookie calls, in order: replayed as they were when the response is not stored. */
     private final List<Call> calls = new ArrayList<>();
-    private boolean setsCookie;
     private final ByteArrayOutputStream body = new ByteArrayOutputStream();
+    private boolean setsCookie;
     private int status;
     private String contentLanguage;
+    private ServletOutputStream stream;
+    private PrintWriter writer;
+    private BypassReason throughReason;
+    private boolean sessionEncoded;
+    private boolean trailers;
 
     /** One {@code setHeader}, {@code addHeader} or {@code addCookie} of the application. */
     private record Call(String name, String value, boolean set, Cookie cookie) {
@@ -73,11 +78,6 @@ final class CapturingResponse extends HttpServletResponseWrapper {
             }
         }
     }
-    private ServletOutputStream stream;
-    private PrintWriter writer;
-    private BypassReason throughReason;
-    private boolean sessionEncoded;
-    private boolean trailers;
 
     CapturingResponse(HttpServletResponse real, int maxBytes) {
         super(real);
@@ -108,7 +108,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
             String contentType, BypassReason through, boolean setsCookie, boolean sessionEncoded, boolean trailers,
             byte[] body, String locale) {
 
-        /** The values of a header as the client gets them: set ahead (unless the application replaced them), then the application's. */
+        /** A header's values as the client gets them: those set ahead unless the application replaced them, then its own. */
         List<String> values(String name) {
             List<String> values = new ArrayList<>();
             if (!replaced.contains(name.toLowerCase(Locale.ROOT))) {
@@ -135,9 +135,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
                 ahead.add(new CachedResponse.Header(name, value));
             }
         }
-        return new Rendered(status, headers.lines(), headers.replaced(), headers.removed(), List.copyOf(ahead), real.getContentType(),
-                throughReason, setsCookie || containsHeader("Set-Cookie"), sessionEncoded, trailers,
-                body.toByteArray(), contentLanguage);
+        return new Rendered(status, headers.lines(), headers.replaced(), headers.removed(), List.copyOf(ahead),
+                real.getContentType(), throughReason, setsCookie || containsHeader("Set-Cookie"), sessionEncoded,
+                trailers, body.toByteArray(), contentLanguage);
     }
 
     /** Why the response went through to the client unstored, or null while it is held back. */
@@ -465,6 +465,11 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         }
         headers.clear();
         calls.clear();
+        // The container's reset clears what a filter ahead set too; a replay removes it again.
+        for (String name : List.copyOf(real.getHeaderNames())) {
+            headers.set(name, null);
+            calls.add(new Call(name, null, true, null));
+        }
         setsCookie = false;
         status = SC_OK;
         contentLanguage = null;

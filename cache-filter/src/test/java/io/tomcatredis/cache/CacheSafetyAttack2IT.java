@@ -216,8 +216,8 @@ class CacheSafetyAttack2IT {
             {"en;q=0.5,fr", "en,fr;q=0.5", "fr", "en"}};
         for (int i = 0; i < cases.length; i++) {
             String[] c = cases[i];
-            for (String page : new String[] {"/catalog/a/response-locale?la&case=" + i, "/catalog/a/tl-locale?case=" + i,
-                    "/catalog/a/sets-locale?case=" + i}) {
+            for (String page : new String[] {"/catalog/a/response-locale?la&case=" + i,
+                "/catalog/a/tl-locale?case=" + i, "/catalog/a/sets-locale?case=" + i}) {
                 Http.Reply first = Http.get(one.url(page), "Accept-Language", c[0]);
                 Http.Reply other = Http.get(two.url(page), "Accept-Language", c[1]);
                 Http.Reply again = Http.get(two.url(page), "Accept-Language", c[0]);

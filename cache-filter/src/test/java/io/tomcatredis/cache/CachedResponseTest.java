@@ -14,7 +14,8 @@ class CachedResponseTest {
 
     private static CachedResponse entry(List<CachedResponse.Header> headers) {
         return new CachedResponse("https://h/p", 200, headers, "body".getBytes(StandardCharsets.UTF_8), false, 4,
-                "\"e\"", 1, 2, 3, Set.of("t1", "t2"), true, false, "ja-JP", Set.of("x-frame-options", "x-odd:name"), Set.of("vary"));
+                "\"e\"", 1, 2, 3, Set.of("t1", "t2"), true, false, "ja-JP", Set.of("x-frame-options", "x-odd:name"),
+                Set.of("vary"));
     }
 
     private static List<byte[]> flat(Map<String, byte[]> hash) {

@@ -134,6 +134,19 @@ class CapturingResponseTest {
     }
 
     @Test
+    void aResetRemovesWhatWasSetAheadAlsoFromTheCachedCopy() {
+        when(real.getHeaderNames()).thenReturn(List.of("X-Frame-Options"));
+        capture.addHeader("X-A", "1");
+        capture.reset();
+        capture.addHeader("X-B", "2");
+
+        CapturingResponse.Rendered rendered = capture.rendered();
+        assertThat(rendered.headers()).containsExactly(new CachedResponse.Header("X-B", "2"));
+        assertThat(rendered.removed()).containsExactly("x-frame-options");
+        verify(real).reset();
+    }
+
+    @Test
     void cookiesAndHeaderCallsAreSentInTheOrderTheApplicationMadeThem() {
         jakarta.servlet.http.Cookie cookie = new jakarta.servlet.http.Cookie("a", "1");
         capture.setHeader("Set-Cookie", "b=2");

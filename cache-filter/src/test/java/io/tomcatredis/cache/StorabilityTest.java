@@ -28,8 +28,8 @@ class StorabilityTest {
         for (int i = 0; i < headerPairs.length; i += 2) {
             headers.add(new CachedResponse.Header(headerPairs[i], headerPairs[i + 1]));
         }
-        return new CapturingResponse.Rendered(status, headers, Set.of(), Set.of(), ahead, "text/html;charset=UTF-8", null, false,
-                false, false, new byte[0], null);
+        return new CapturingResponse.Rendered(status, headers, Set.of(), Set.of(), ahead, "text/html;charset=UTF-8",
+                null, false, false, false, new byte[0], null);
     }
 
     private static BypassReason reason(CacheRequest request, ObservedRequest.Observation observed,
@@ -66,11 +66,11 @@ class StorabilityTest {
         assertThat(reason(ANONYMOUS, NOTHING, rendered(200, "Content-Encoding", "br"))).isEqualTo(BypassReason.ENCODED);
         assertThat(reason(ANONYMOUS, read(BypassReason.PERSONAL_SESSION), rendered(500, "Cache-Control", "private")))
                 .as("status before what was read").isEqualTo(BypassReason.STATUS);
-        CapturingResponse.Rendered encoded = new CapturingResponse.Rendered(200, List.of(), Set.of(), Set.of(), List.of(), null,
-                null, false, true, false, new byte[0], null);
+        CapturingResponse.Rendered encoded = new CapturingResponse.Rendered(200, List.of(), Set.of(), Set.of(),
+                List.of(), null, null, false, true, false, new byte[0], null);
         assertThat(reason(ANONYMOUS, NOTHING, encoded)).isEqualTo(BypassReason.SESSION_IN_URL);
-        CapturingResponse.Rendered flushed = new CapturingResponse.Rendered(200, List.of(), Set.of(), Set.of(), List.of(),
-                null, BypassReason.FLUSHED, false, false, false, new byte[0], null);
+        CapturingResponse.Rendered flushed = new CapturingResponse.Rendered(200, List.of(), Set.of(), Set.of(),
+                List.of(), null, BypassReason.FLUSHED, false, false, false, new byte[0], null);
         assertThat(reason(ANONYMOUS, NOTHING, flushed)).isEqualTo(BypassReason.FLUSHED);
     }
 
@@ -84,10 +84,11 @@ class StorabilityTest {
 
     @Test
     void aHeaderTheApplicationReplacedCountsAsItsValueAloneNotNextToWhatWasSetAhead() {
-        List<CachedResponse.Header> publicAhead = List.of(new CachedResponse.Header("Cache-Control", "public, max-age=60"));
+        List<CachedResponse.Header> publicAhead = List.of(
+                new CachedResponse.Header("Cache-Control", "public, max-age=60"));
         CapturingResponse.Rendered madePrivate = new CapturingResponse.Rendered(200,
-                List.of(new CachedResponse.Header("Cache-Control", "private")), Set.of("cache-control"), Set.of(), publicAhead,
-                null, null, false, false, false, new byte[0], null);
+                List.of(new CachedResponse.Header("Cache-Control", "private")), Set.of("cache-control"), Set.of(),
+                publicAhead, null, null, false, false, false, new byte[0], null);
         assertThat(madePrivate.values("Cache-Control")).containsExactly("private");
         assertThat(reason(ANONYMOUS, NOTHING, madePrivate)).isEqualTo(BypassReason.CACHE_CONTROL);
 
@@ -100,8 +101,8 @@ class StorabilityTest {
         assertThat(decision.ttlSeconds()).isEqualTo(30);
 
         CapturingResponse.Rendered added = new CapturingResponse.Rendered(200,
-                List.of(new CachedResponse.Header("Cache-Control", "max-age=30")), Set.of(), Set.of(), noStoreAhead, null, null,
-                false, false, false, new byte[0], null);
+                List.of(new CachedResponse.Header("Cache-Control", "max-age=30")), Set.of(), Set.of(), noStoreAhead,
+                null, null, false, false, false, new byte[0], null);
         assertThat(reason(ANONYMOUS, NOTHING, added)).as("added next to no-store").isEqualTo(BypassReason.CACHE_CONTROL);
     }
 
