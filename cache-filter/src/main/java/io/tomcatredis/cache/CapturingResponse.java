@@ -49,7 +49,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     /** Response headers the storability decision reads, also from the real response (set ahead of the filter). */
     private static final List<String> DECISIVE = List.of("Cache-Control", "Set-Cookie", "Vary", "Content-Encoding",
             "Expires");
-    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
+    /** IMF-fixdate (RFC 9110 5.6.7), two-digit day, as the container formats {@code setDateHeader}. */
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'",
+            Locale.US).withZone(ZoneOffset.UTC);
 
     private final HttpServletResponse real;
     private final int maxBytes;

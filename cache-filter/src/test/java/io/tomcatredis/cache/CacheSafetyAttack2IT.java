@@ -358,6 +358,10 @@ class CacheSafetyAttack2IT {
         assertCachedCopyIsByteIdentical("/catalog/a/remove-cache-control?ahead2=public");
         assertThat(Http.rawGet(two.port(), "/shop/catalog/a/remove-cache-control?ahead2=public", "127.0.0.1"))
                 .doesNotContainIgnoringCase("Cache-Control");
+        // A date set by the page on a single-digit day: formatted as the container formats it.
+        assertCachedCopyIsByteIdentical("/catalog/a/dated");
+        assertThat(Http.rawGet(two.port(), "/shop/catalog/a/dated", "127.0.0.1"))
+                .contains("Last-Modified: Sun, 01 Nov 2026 08:05:09 GMT");
     }
 
     @Test
@@ -577,6 +581,11 @@ class CacheSafetyAttack2IT {
                     // As JSTL's fmt tags do: the response takes the request's locale.
                     response.setLocale(request.getLocale());
                     response.getWriter().write("lang " + response.getLocale().toLanguageTag() + " #" + render);
+                }
+                case "/dated" -> {
+                    response.setDateHeader("Last-Modified", java.time.Instant.parse("2026-11-01T08:05:09Z")
+                            .toEpochMilli());
+                    response.getWriter().write("dated");
                 }
                 case "/add-policy" -> {
                     response.addHeader("X-Policy", "page");

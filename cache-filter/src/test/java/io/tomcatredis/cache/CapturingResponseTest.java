@@ -147,6 +147,18 @@ class CapturingResponseTest {
     }
 
     @Test
+    void dateHeadersAreFormattedAsTheContainerFormatsThem() {
+        long firstOfMonth = java.time.Instant.parse("2026-11-01T08:05:09Z").toEpochMilli();
+        capture.setDateHeader("Last-Modified", firstOfMonth);
+        capture.addDateHeader("X-Date", firstOfMonth + 86_400_000L * 20);
+        assertThat(capture.getHeader("Last-Modified"))
+                .isEqualTo(org.apache.tomcat.util.http.FastHttpDateFormat.formatDate(firstOfMonth))
+                .isEqualTo("Sun, 01 Nov 2026 08:05:09 GMT");
+        assertThat(capture.getHeader("X-Date"))
+                .isEqualTo(org.apache.tomcat.util.http.FastHttpDateFormat.formatDate(firstOfMonth + 86_400_000L * 20));
+    }
+
+    @Test
     void cookiesAndHeaderCallsAreSentInTheOrderTheApplicationMadeThem() {
         jakarta.servlet.http.Cookie cookie = new jakarta.servlet.http.Cookie("a", "1");
         capture.setHeader("Set-Cookie", "b=2");
