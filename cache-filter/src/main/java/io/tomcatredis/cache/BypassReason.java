@@ -44,7 +44,6 @@ enum BypassReason {
     AHEAD_ATTRIBUTE("ahead-attribute", false),
     BODY_READ("body-read", false),
     HEADER_NAMES("header-names", false),
-    LOCALE("locale", false),
     UNKEYED_HEADER("unkeyed-header", false),
     CREDENTIALS("credentials", false),
     TTL("ttl", true);

@@ -24,9 +24,10 @@ import java.util.HexFormat;
  * </pre>
  * Every key has a TTL: an entry lives until its stale window ends; the bookkeeping keys live as
  * long as their longest-lived entry. {@code <hash>} is a SHA-256 of the canonical key ({@link CanonicalUrl}): scheme, host, the
- * container's path in its canonical encoding, query, and the values of the request headers a
- * response varies on. The entry's {@code key} field holds
- * that canonical text.
+ * container's path in its canonical encoding, query, the request's {@code Accept-Language} lines
+ * (when it has any), and the values of the request headers a response varies on. The entry's
+ * {@code key} field holds that canonical text; an entry whose key is not the URL alone is a
+ * member of the URL's {@code v:} set.
  */
 final class CacheKeys {
 

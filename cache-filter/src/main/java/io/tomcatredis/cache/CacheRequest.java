@@ -8,7 +8,8 @@ import java.util.Set;
  *
  * @param head whether it is a HEAD (answered from the GET entry, never creating one)
  * @param url the canonical URL ({@link CanonicalUrl}): what eviction by URL finds
- * @param baseKey the key looked up first: the URL, plus the values of the headers named by a
+ * @param baseKey the key looked up first: the URL, plus the request's {@code Accept-Language}
+ *     lines ({@link CanonicalUrl#withLanguages}) and the values of the headers named by a
  *     {@code Vary} already on the response when the filter was reached
  * @param aheadVary those header names, lower case, comma-separated ("" for none)
  * @param ruleTtlSeconds the TTL of the include rule that matched, in seconds

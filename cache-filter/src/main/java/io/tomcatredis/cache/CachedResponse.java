@@ -3,6 +3,7 @@ package io.tomcatredis.cache;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,13 +25,18 @@ import java.util.TreeSet;
  * {@code gzip}, {@code length}, {@code etag}, {@code stored}, {@code fresh}, {@code stale} (epoch
  * ms), {@code tags}, {@code anonymous}, {@code shared} ("1" or "0"), {@code locale} (the language tag
  * the application set with {@code setLocale}, replayed the same way so that the container sends
- * {@code Content-Language} and its charset as it did; "" for none).
+ * {@code Content-Language} and its charset as it did; "" for none), {@code replaced} (the lower-case
+ * names the application set with {@code setHeader}, one a line, escaped as header names: on replay the
+ * first line of each is sent with {@code setHeader}, so that it replaces what a filter ahead of the
+ * cache set under that name, as it did without the cache), {@code removed} (likewise, the names it set
+ * to nothing: removed on replay before the lines are sent). Format 2 (without these) is no longer
+ * read: its entries are rendered again.
  */
 record CachedResponse(String key, int status, List<Header> headers, byte[] body, boolean gzipped, int length,
         String etag, long storedAt, long freshUntil, long staleUntil, Set<String> tags, boolean anonymousOnly,
-        boolean shared, String locale) {
+        boolean shared, String locale, Set<String> replaced, Set<String> removed) {
 
-    static final String FORMAT = "2";
+    static final String FORMAT = "3";
 
     record Header(String name, String value) {
     }
@@ -57,6 +63,8 @@ record CachedResponse(String key, int status, List<Header> headers, byte[] body,
         hash.put("anonymous", utf8(anonymousOnly ? "1" : "0"));
         hash.put("shared", utf8(shared ? "1" : "0"));
         hash.put("locale", utf8(locale == null ? "" : locale));
+        hash.put("replaced", utf8(nameLines(replaced)));
+        hash.put("removed", utf8(nameLines(removed)));
         return hash;
     }
 
@@ -87,7 +95,8 @@ record CachedResponse(String key, int status, List<Header> headers, byte[] body,
                     text(hash, "etag"), Long.parseLong(text(hash, "stored")), Long.parseLong(text(hash, "fresh")),
                     Long.parseLong(text(hash, "stale")), tags.isEmpty() ? Set.of() : Set.of(tags.split(" ")),
                     !"0".equals(text(hash, "anonymous")), "1".equals(text(hash, "shared")),
-                    text(hash, "locale").isEmpty() ? null : text(hash, "locale"));
+                    text(hash, "locale").isEmpty() ? null : text(hash, "locale"), names(text(hash, "replaced")),
+                    names(text(hash, "removed")));
         } catch (RuntimeException e) {
             return null;
         }
@@ -101,6 +110,24 @@ record CachedResponse(String key, int status, List<Header> headers, byte[] body,
             }
         }
         return null;
+    }
+
+    private static String nameLines(Set<String> names) {
+        StringBuilder lines = new StringBuilder();
+        for (String name : new TreeSet<>(names)) {
+            lines.append(escape(name, true)).append('\n');
+        }
+        return lines.toString();
+    }
+
+    private static Set<String> names(String lines) {
+        Set<String> names = new HashSet<>();
+        for (String line : lines.split("\n")) {
+            if (!line.isEmpty()) {
+                names.add(unescape(line));
+            }
+        }
+        return Set.copyOf(names);
     }
 
     String header(String name) {

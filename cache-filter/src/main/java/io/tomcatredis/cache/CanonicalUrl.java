@@ -4,6 +4,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Enumeration;
 import java.util.Locale;
 
 /**
@@ -12,8 +13,10 @@ import java.util.Locale;
  * path the container routes the request on (context path + servlet path + path info) in its one
  * canonical encoding ({@link #encodePath}), and the query string as sent. The port is left out,
  * so that nodes on different ports behind one balancer share entries; a page built from the port
- * is not stored at all (see {@link ObservedRequest}). A variant key adds, after a line feed, the
- * values of the request headers a response varies on. Neither the encoded path (no raw
+ * is not stored at all (see {@link ObservedRequest}). A request carrying {@code Accept-Language}
+ * adds its lines ({@link #withLanguages}): the container, and any filter ahead of this one, turns
+ * them into the locale a page is rendered in, where this filter cannot see it. A variant key adds,
+ * after a line feed, the values of the request headers a response varies on. Neither the encoded path (no raw
  * {@code ?}, {@code |} or {@code %}) nor a request line or header value can hold a line feed, so
  * no request can forge the key of another URL, query or variant.
  */
@@ -39,20 +42,44 @@ final class CanonicalUrl {
         return request.getServletPath() + (info == null ? "" : info);
     }
 
+    /**
+     * The key of {@code url} for the request's language preferences: unchanged without an
+     * {@code Accept-Language} header, else followed by {@code "\nlanguages="} and its lines as the
+     * container gives them (trimmed, several lines kept apart as in {@link #variant}). The locale
+     * ({@code getLocale()}, {@code getLocales()}) is a function of these lines, so a page rendered in
+     * the locale a filter ahead resolved (set on the response, or kept in a {@code ThreadLocal}, as
+     * Spring's {@code LocaleContextHolder} does) is never served to another language.
+     */
+    static String withLanguages(String url, HttpServletRequest request) {
+        String lines = lines(request, "accept-language");
+        return lines == null ? url : url + "\nlanguages=" + lines;
+    }
+
     /** The key of the variant of {@code base} for the request headers {@code varyNames} (lower case, comma-separated). */
     static String variant(String base, String varyNames, HttpServletRequest request) {
         StringBuilder key = new StringBuilder(base).append("\nvary");
         for (String name : varyNames.split(",")) {
-            StringBuilder values = new StringBuilder();
-            var all = request.getHeaders(name);
-            while (all != null && all.hasMoreElements()) {
-                // Lines are kept apart by a line feed, which no header value can hold: two lines
-                // "de" and "fr" are another variant than the one line "de,fr".
-                values.append(values.isEmpty() ? "" : "\n+").append(all.nextElement().trim());
-            }
-            key.append('\n').append(name).append('=').append(values);
+            String values = lines(request, name);
+            key.append('\n').append(name).append('=').append(values == null ? "" : values);
         }
         return key.toString();
+    }
+
+    /** The trimmed values of every line of a request header, or null when it has none. */
+    private static String lines(HttpServletRequest request, String name) {
+        Enumeration<String> all = request.getHeaders(name);
+        if (all == null || !all.hasMoreElements()) {
+            return null;
+        }
+        StringBuilder values = new StringBuilder();
+        boolean first = true;
+        while (all.hasMoreElements()) {
+            // Lines are kept apart by a line feed, which no header value can hold: two lines
+            // "de" and "fr" are another variant than the one line "de,fr".
+            values.append(first ? "" : "\n+").append(all.nextElement().trim());
+            first = false;
+        }
+        return values.toString();
     }
 
     /** The key of the lease for refreshing {@code key} before it expires ({@code earlyRefresh}). */

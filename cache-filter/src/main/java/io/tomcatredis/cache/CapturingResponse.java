@@ -16,7 +16,6 @@ import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -50,13 +49,17 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     /** Response headers the storability decision reads, also from the real response (set ahead of the filter). */
     private static final List<String> DECISIVE = List.of("Cache-Control", "Set-Cookie", "Vary", "Content-Encoding",
             "Expires");
-    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.RFC_1123_DATE_TIME.withZone(ZoneOffset.UTC);
+    /** IMF-fixdate (RFC 9110 5.6.7), two-digit day, as the container formats {@code setDateHeader}. */
+    private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'",
+            Locale.US).withZone(ZoneOffset.UTC);
 
     private final HttpServletResponse real;
     private final int maxBytes;
-    private final List<CachedResponse.Header> headers = new ArrayList<>();
-    private final List<Cookie> cookies = new ArrayList<>();
+    private final ResponseHeaders headers = new ResponseHeaders();
+    /** The application's header and cookie calls, in order: replayed as they were when the response is not stored. */
+    private final List<Call> calls = new ArrayList<>();
     private final ByteArrayOutputStream body = new ByteArrayOutputStream();
+    private boolean setsCookie;
     private int status;
     private String contentLanguage;
     private ServletOutputStream stream;
@@ -64,6 +67,19 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     private BypassReason throughReason;
     private boolean sessionEncoded;
     private boolean trailers;
+
+    /** One {@code setHeader}, {@code addHeader} or {@code addCookie} of the application. */
+    private record Call(String name, String value, boolean set, Cookie cookie) {
+        void applyTo(HttpServletResponse target) {
+            if (cookie != null) {
+                target.addCookie(cookie);
+            } else if (set) {
+                target.setHeader(name, value);
+            } else {
+                target.addHeader(name, value);
+            }
+        }
+    }
 
     CapturingResponse(HttpServletResponse real, int maxBytes) {
         super(real);
@@ -76,7 +92,11 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     /**
      * What the render produced, for the storability decision and the entry.
      *
-     * @param headers the headers the application set (not Content-Type), in order
+     * @param headers the header lines the application set (not Content-Type), in order, as the
+     *     container keeps them ({@link ResponseHeaders})
+     * @param replaced lower-case names of the headers the application set with {@code setHeader}:
+     *     what a filter ahead had set under them is gone
+     * @param removed those of them it set to nothing at some point ({@code setHeader(name, null)})
      * @param onResponse the decisive headers on the real response: set by a filter ahead of this one
      * @param contentType as the container sends it, charset included; or null
      * @param through why the response went through to the client unstored, or null
@@ -85,18 +105,24 @@ final class CapturingResponse extends HttpServletResponseWrapper {
      * @param trailers whether the application set trailer fields
      * @param locale the language tag of the locale the application set, or null
      */
-    record Rendered(int status, List<CachedResponse.Header> headers, List<CachedResponse.Header> onResponse,
+    record Rendered(int status, List<CachedResponse.Header> headers, Set<String> replaced, Set<String> removed,
+            List<CachedResponse.Header> onResponse,
             String contentType, BypassReason through, boolean setsCookie, boolean sessionEncoded, boolean trailers,
             byte[] body, String locale) {
 
-        /** The values of a header, set by the application or ahead of it. */
+        /** A header's values as the client gets them: those set ahead unless the application replaced them, then its own. */
         List<String> values(String name) {
             List<String> values = new ArrayList<>();
-            for (List<CachedResponse.Header> list : List.of(onResponse, headers)) {
-                for (CachedResponse.Header header : list) {
+            if (!replaced.contains(name.toLowerCase(Locale.ROOT))) {
+                for (CachedResponse.Header header : onResponse) {
                     if (header.name().equalsIgnoreCase(name)) {
                         values.add(header.value());
                     }
+                }
+            }
+            for (CachedResponse.Header header : headers) {
+                if (header.name().equalsIgnoreCase(name)) {
+                    values.add(header.value());
                 }
             }
             return values;
@@ -111,9 +137,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
                 ahead.add(new CachedResponse.Header(name, value));
             }
         }
-        return new Rendered(status, List.copyOf(headers), List.copyOf(ahead), real.getContentType(), throughReason,
-                !cookies.isEmpty() || containsHeader("Set-Cookie"), sessionEncoded, trailers, body.toByteArray(),
-                contentLanguage);
+        return new Rendered(status, headers.lines(), headers.replaced(), headers.removed(), List.copyOf(ahead),
+                real.getContentType(), throughReason, setsCookie || containsHeader("Set-Cookie"), sessionEncoded,
+                trailers, body.toByteArray(), contentLanguage);
     }
 
     /** Why the response went through to the client unstored, or null while it is held back. */
@@ -149,13 +175,16 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         flushWriter();
     }
 
-    /** The recorded status, cookies and headers (without the tags header) onto {@code target}. */
+    /**
+     * The recorded status, then the application's header and cookie calls in their order (without
+     * the tags header) onto {@code target}, the real response: what a filter ahead set there is
+     * replaced or kept exactly as without the cache.
+     */
     void sendHeadersTo(HttpServletResponse target) {
         target.setStatus(status);
-        cookies.forEach(target::addCookie);
-        for (CachedResponse.Header header : headers) {
-            if (!header.name().equalsIgnoreCase(TAGS_HEADER)) {
-                target.addHeader(header.name(), header.value());
+        for (Call call : calls) {
+            if (call.name() == null || !call.name().equalsIgnoreCase(TAGS_HEADER)) {
+                call.applyTo(target);
             }
         }
     }
@@ -253,12 +282,13 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         if (name.equalsIgnoreCase("Content-Length")) {
             return;
         }
-        headers.removeIf(h -> h.name().equalsIgnoreCase(name));
-        if (value != null) {
-            headers.add(new CachedResponse.Header(name, value));
-        }
-        if (throughReason != null && !name.equalsIgnoreCase(TAGS_HEADER)) {
-            real.setHeader(name, value);
+        headers.set(name, value);
+        if (throughReason != null) {
+            if (!name.equalsIgnoreCase(TAGS_HEADER)) {
+                real.setHeader(name, value);
+            }
+        } else {
+            calls.add(new Call(name, value, true, null));
         }
     }
 
@@ -274,9 +304,13 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         if (name.equalsIgnoreCase("Content-Length")) {
             return;
         }
-        headers.add(new CachedResponse.Header(name, value));
-        if (throughReason != null && !name.equalsIgnoreCase(TAGS_HEADER)) {
-            real.addHeader(name, value);
+        headers.add(name, value);
+        if (throughReason != null) {
+            if (!name.equalsIgnoreCase(TAGS_HEADER)) {
+                real.addHeader(name, value);
+            }
+        } else {
+            calls.add(new Call(name, value, false, null));
         }
     }
 
@@ -302,36 +336,56 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void addCookie(Cookie cookie) {
-        cookies.add(cookie);
+        setsCookie = true;
         if (throughReason != null) {
             real.addCookie(cookie);
+        } else {
+            calls.add(new Call(null, null, false, cookie));
         }
     }
 
-    /** Headers set by the application, then those already on the real response (set ahead of the filter). */
+    /**
+     * As the client would get them: those already on the real response (set ahead of the filter)
+     * unless the application replaced them, then the application's. Content-Type and
+     * Content-Length are the real response's.
+     */
     @Override
     public boolean containsHeader(String name) {
-        return headers.stream().anyMatch(h -> h.name().equalsIgnoreCase(name)) || real.containsHeader(name);
+        if (name == null) {
+            return false;
+        }
+        if (throughReason != null || name.equalsIgnoreCase("Content-Type") || name.equalsIgnoreCase("Content-Length")) {
+            return real.containsHeader(name);
+        }
+        return !getHeaders(name).isEmpty();
     }
 
     @Override
     public String getHeader(String name) {
-        return headers.stream().filter(h -> h.name().equalsIgnoreCase(name)).map(CachedResponse.Header::value)
-                .findFirst().orElseGet(() -> real.getHeader(name));
+        if (name == null) {
+            return null;
+        }
+        if (throughReason != null || name.equalsIgnoreCase("Content-Type") || name.equalsIgnoreCase("Content-Length")) {
+            return real.getHeader(name);
+        }
+        List<String> values = getHeaders(name);
+        return values.isEmpty() ? null : values.get(0);
     }
 
     @Override
-    public Collection<String> getHeaders(String name) {
-        List<String> values = new ArrayList<>(real.getHeaders(name));
-        headers.stream().filter(h -> h.name().equalsIgnoreCase(name)).forEach(h -> values.add(h.value()));
-        return values;
+    public List<String> getHeaders(String name) {
+        if (throughReason != null) {
+            return List.copyOf(real.getHeaders(name));
+        }
+        return headers.values(name, real.getHeaders(name));
     }
 
     @Override
     public Collection<String> getHeaderNames() {
-        Set<String> names = new LinkedHashSet<>(real.getHeaderNames());
-        headers.forEach(h -> names.add(h.name()));
-        return names;
+        if (throughReason != null) {
+            return real.getHeaderNames();
+        }
+        return headers.names(real.getHeaderNames());
     }
 
     @Override
@@ -412,7 +466,13 @@ final class CapturingResponse extends HttpServletResponseWrapper {
             return;
         }
         headers.clear();
-        cookies.clear();
+        calls.clear();
+        // The container's reset clears what a filter ahead set too; a replay removes it again.
+        for (String name : List.copyOf(real.getHeaderNames())) {
+            headers.set(name, null);
+            calls.add(new Call(name, null, true, null));
+        }
+        setsCookie = false;
         status = SC_OK;
         contentLanguage = null;
         sessionEncoded = false;

@@ -6,6 +6,8 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.zip.GZIPInputStream;
 
@@ -28,13 +30,16 @@ final class Delivery {
             // Before the content type: an explicit charset in it wins, as it did for the application.
             response.setLocale(Locale.forLanguageTag(entry.locale()));
         }
+        List<CachedResponse.Header> lines = new ArrayList<>();
         for (CachedResponse.Header header : entry.headers()) {
             if (header.name().equalsIgnoreCase("Content-Type")) {
                 response.setContentType(header.value());
             } else {
-                response.addHeader(header.name(), header.value());
+                lines.add(header);
             }
         }
+        // Set as the application set them: replacing, not joining, what a filter ahead set on this request.
+        ResponseHeaders.replay(lines, entry.replaced(), entry.removed(), response);
         long age = Math.max(0, (clock.millis() - entry.storedAt()) / 1000);
         response.setHeader("Age", Long.toString(age));
         response.setHeader("X-Cache", outcome);

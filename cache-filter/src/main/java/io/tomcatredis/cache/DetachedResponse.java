@@ -13,8 +13,10 @@ import java.util.Locale;
 /**
  * A response that reaches nobody: the target of a background refresh, after the client already
  * got the stale copy. Everything written to it is dropped; it keeps the content type and charset
- * as a fresh container response would (starting from the webapp's response encoding), and none
- * of the headers the stale copy put on the real response.
+ * as a fresh container response would, starting from the charset and locale the real response
+ * had when the filter was reached (a filter ahead may have set them from the request's
+ * {@code Accept-Language}, which is part of the key), and none of the headers the stale copy put
+ * on the real response.
  */
 final class DetachedResponse extends HttpServletResponseWrapper {
 
@@ -22,15 +24,18 @@ final class DetachedResponse extends HttpServletResponseWrapper {
     private String contentType;
     private String characterEncoding;
     private boolean charsetSet;
-    private Locale locale = Locale.getDefault();
+    private Locale locale;
 
     /**
      * @param response the real response, already sent
-     * @param defaultEncoding the webapp's {@code <response-character-encoding>}, or null
+     * @param encoding the real response's character encoding when the filter was reached (the
+     *     webapp's {@code <response-character-encoding>} unless a filter ahead set one), or null
+     * @param locale the real response's locale when the filter was reached
      */
-    DetachedResponse(HttpServletResponse response, String defaultEncoding) {
+    DetachedResponse(HttpServletResponse response, String encoding, Locale locale) {
         super(response);
-        this.characterEncoding = defaultEncoding != null ? defaultEncoding : "ISO-8859-1";
+        this.characterEncoding = encoding != null ? encoding : "ISO-8859-1";
+        this.locale = locale;
     }
 
     @Override

@@ -62,7 +62,15 @@ final class EntryFactory {
                 "stale-while-revalidate"), HttpCaching.seconds(decision.control(), "stale-if-error")));
         return new CachedResponse(key, rendered.status(), headers, gzip ? gzip(raw) : raw, gzip, raw.length,
                 etag != null ? etag : strongEtag(raw), now, fresh, fresh + Math.max(0, staleWindow) * 1000, tags,
-                anonymousOnly, decision.shared(), rendered.locale());
+                anonymousOnly, decision.shared(), rendered.locale(), replayed(rendered.replaced()),
+                replayed(rendered.removed()));
+    }
+
+    /** The names (lower case) of headers a replay sends. */
+    private static Set<String> replayed(Set<String> names) {
+        Set<String> replayed = new HashSet<>(names);
+        replayed.removeAll(HttpCaching.NOT_REPLAYED);
+        return replayed;
     }
 
     private static String strongEtag(byte[] body) {

@@ -29,8 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * {@link #HARMLESS} with the reason it cannot make a page differ between two requests of one key
  * (a test holds the Servlet API on the class path against both). Reads that make the response
  * unstorable: a session or user (even looked for and not found, the page is then served only to
- * requests without credentials), cookies and credentials, the locale, client and server
- * addresses, ports, protocol and request ids, request attributes set ahead of the filter, the
+ * requests without credentials), cookies and credentials, client and server addresses, ports, protocol and request ids, request attributes set ahead of the filter, the
  * body, the header names, and request headers the response does not name in {@code Vary}.
  */
 final class ObservedRequest extends HttpServletRequestWrapper {
@@ -65,17 +64,19 @@ final class ObservedRequest extends HttpServletRequestWrapper {
             Map.entry("startAsync(ServletRequest,ServletResponse)", "an async response goes through unstored"),
             Map.entry("isAsyncStarted()", "an async response goes through unstored"),
             Map.entry("isAsyncSupported()", "the same for every request of the mapping"),
-            Map.entry("getAsyncContext()", "an async response goes through unstored"));
+            Map.entry("getAsyncContext()", "an async response goes through unstored"),
+            Map.entry("getLocale()", "from Accept-Language, whose lines are part of the key"),
+            Map.entry("getLocales()", "from Accept-Language, whose lines are part of the key"));
 
     /**
-     * Headers the application may read without making the response depend on them: the cache
-     * answers validators and content codings itself, and a request carrying a body, a range or a
-     * precondition is passed (classification), so their absence is the same for every request
-     * an entry is served to.
+     * Headers the application may read without making the response depend on anything outside
+     * the key: the cache answers validators and content codings itself, a request carrying a body,
+     * a range or a precondition is passed (classification), so their absence is the same for every
+     * request an entry is served to, and the lines of {@code Accept-Language} are part of the key.
      */
     private static final Set<String> NEUTRAL = Set.of("accept-encoding", "if-none-match", "if-modified-since",
             "content-type", "content-length", "transfer-encoding", "range", "if-range", "if-match",
-            "if-unmodified-since");
+            "if-unmodified-since", "accept-language");
 
     private final CacheRequest cacheRequest;
     private final CacheSettings settings;
@@ -257,7 +258,7 @@ final class ObservedRequest extends HttpServletRequestWrapper {
         return cookies;
     }
 
-    // Headers and locale.
+    // Headers.
 
     @Override
     public String getHeader(String name) {
@@ -287,19 +288,6 @@ final class ObservedRequest extends HttpServletRequestWrapper {
     public Enumeration<String> getHeaderNames() {
         read(BypassReason.HEADER_NAMES);
         return super.getHeaderNames();
-    }
-
-    /** The container reads Accept-Language for the application: keyed only when the response varies on it. */
-    @Override
-    public Locale getLocale() {
-        read(BypassReason.LOCALE);
-        return super.getLocale();
-    }
-
-    @Override
-    public Enumeration<Locale> getLocales() {
-        read(BypassReason.LOCALE);
-        return super.getLocales();
     }
 
     // The connection: addresses, ports, protocol, ids. The port is not part of the key.

@@ -6,6 +6,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -124,10 +125,14 @@ final class PageCache {
             }
             case STALE -> {
                 statistics.stale();
+                // Before the stale copy changes them: what a filter ahead set, for the refresh's render.
+                String encoding = response.getCharacterEncoding();
+                Locale locale = response.getLocale();
                 delivery.serve(found.entry(), "STALE", request, response);
                 if (found.refreshLease()) {
                     if (wantLease) {
-                        refreshInBackground(slot, cacheRequest, token, request, response, chain);
+                        refreshInBackground(slot, cacheRequest, token, request, response, chain,
+                                new DetachedResponse(response, encoding, locale));
                     } else {
                         releaseQuietly(slot.key(), token, 0);
                     }
@@ -283,12 +288,11 @@ final class PageCache {
      * the result: the client already has its answer.
      */
     private void refreshInBackground(Slot slot, CacheRequest cacheRequest, String token, HttpServletRequest request,
-            HttpServletResponse response, FilterChain chain) {
+            HttpServletResponse response, FilterChain chain, DetachedResponse detached) {
         try {
             response.flushBuffer();
             ObservedRequest observed = new ObservedRequest(request, cacheRequest, settings);
-            CapturingResponse capture = new CapturingResponse(new DetachedResponse(response,
-                    request.getServletContext().getResponseCharacterEncoding()), settings.maxEntryBytes());
+            CapturingResponse capture = new CapturingResponse(detached, settings.maxEntryBytes());
             statistics.rendered();
             chain.doFilter(observed, capture);
             capture.finishWriting();

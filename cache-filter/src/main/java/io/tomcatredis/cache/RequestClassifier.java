@@ -90,7 +90,8 @@ final class RequestClassifier {
         String url = CanonicalUrl.of(request.getScheme(), host, contextPath + containerPath,
                 request.getQueryString());
         String aheadVary = HttpCaching.varyNames(response.getHeaders("Vary"));
-        String baseKey = aheadVary.isEmpty() ? url : CanonicalUrl.variant(url, aheadVary, request);
+        String languages = CanonicalUrl.withLanguages(url, request);
+        String baseKey = aheadVary.isEmpty() ? languages : CanonicalUrl.variant(languages, aheadVary, request);
         return new Classification(false, null, new CacheRequest(method.equals("HEAD"), url, baseKey, aheadVary,
                 ruleTtl, credentialed(request), aheadAttributes(request)));
     }

@@ -85,7 +85,7 @@ final class Storability {
             return BypassReason.SESSION_IN_URL;
         }
         for (BypassReason read : BypassReason.values()) {
-            if (observed.reads().contains(read) && (read != BypassReason.LOCALE || !vary.contains("accept-language"))) {
+            if (observed.reads().contains(read)) {
                 return read;
             }
         }

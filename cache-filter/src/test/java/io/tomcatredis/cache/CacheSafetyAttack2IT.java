@@ -193,6 +193,57 @@ class CacheSafetyAttack2IT {
     // --- Locale inputs the filter cannot see.
 
     @Test
+    void localeAFilterAheadSetOnTheResponseIsNotServedToAnotherLanguage() {
+        Http.Reply german = Http.get(one.url("/catalog/a/response-locale?la"), "Accept-Language", "de");
+        Http.Reply french = Http.get(two.url("/catalog/a/response-locale?la"), "Accept-Language", "fr");
+
+        assertThat(german.text()).startsWith("lang de");
+        assertThat(french.text()).as("X-Cache %s", french.cache()).startsWith("lang fr");
+    }
+
+    @Test
+    void localeAFilterAheadKeptInAThreadLocalIsNotServedToAnotherLanguage() {
+        Http.Reply german = Http.get(one.url("/catalog/a/tl-locale"), "Accept-Language", "de");
+        Http.Reply french = Http.get(two.url("/catalog/a/tl-locale"), "Accept-Language", "fr");
+
+        assertThat(german.text()).startsWith("lang de");
+        assertThat(french.text()).as("X-Cache %s", french.cache()).startsWith("lang fr");
+    }
+
+    @Test
+    void aLocaleResolvedAheadIsRenderedForEachLanguageAndStillCachedForTheSameOne() {
+        String[][] cases = {{"es", "it", "es", "it"}, {"de-DE,de;q=0.9", "de-AT,de;q=0.9", "de-DE", "de-AT"},
+            {"en;q=0.5,fr", "en,fr;q=0.5", "fr", "en"}};
+        for (int i = 0; i < cases.length; i++) {
+            String[] c = cases[i];
+            for (String page : new String[] {"/catalog/a/response-locale?la&case=" + i,
+                "/catalog/a/tl-locale?case=" + i, "/catalog/a/sets-locale?case=" + i}) {
+                Http.Reply first = Http.get(one.url(page), "Accept-Language", c[0]);
+                Http.Reply other = Http.get(two.url(page), "Accept-Language", c[1]);
+                Http.Reply again = Http.get(two.url(page), "Accept-Language", c[0]);
+                assertThat(first.text()).as(page).startsWith("lang " + c[2] + " #");
+                assertThat(other.text()).as("%s X-Cache %s", page, other.cache()).startsWith("lang " + c[3] + " #");
+                assertThat(again.cache()).as(page).isEqualTo("HIT");
+                assertThat(again.text()).isEqualTo(first.text());
+            }
+        }
+    }
+
+    @Test
+    void aLocaleSetAheadGivesTheCachedCopyTheContentLanguageOfTheUncachedOne() {
+        String page = "/shop/catalog/a/response-locale?la&byte";
+        String miss = Http.rawGet(one.port(), page, "127.0.0.1", "Accept-Language: pt-BR");
+        String hit = Http.rawGet(two.port(), page, "127.0.0.1", "Accept-Language: pt-BR");
+        String uncached = Http.rawGet(two.port(), page, "127.0.0.1", "Accept-Language: pt-BR",
+                "Cache-Control: no-cache");
+        assertThat(uncached).contains("Content-Language: pt-BR");
+        assertThat(hit).contains("X-Cache: HIT");
+        assertThat(CacheSafetyIT.comparable(hit)).isEqualTo(CacheSafetyIT.comparable(miss));
+        assertThat(CacheSafetyIT.comparable(uncached)).as("rendered again")
+                .isEqualTo(CacheSafetyIT.comparable(miss).replace("#1", "#2"));
+    }
+
+    @Test
     void localeResolvedFromACookieIsNotShared() {
         Http.Reply german = Http.get(one.url("/catalog/a/tl-locale"), "Cookie", "lang=de");
         Http.Reply plain = Http.get(two.url("/catalog/a/tl-locale"));
@@ -277,6 +328,49 @@ class CacheSafetyAttack2IT {
             Http.get(one.url(page));
             Http.Reply again = Http.get(two.url(page));
             assertThat(again.cache()).as(ahead).isNotEqualTo("HIT");
+        }
+    }
+
+    @Test
+    void aHeaderTheApplicationReplacesIsSentOnceAsWithoutTheCache() {
+        // A filter ahead sets a default (X-Frame-Options: DENY); the page replaces it with setHeader.
+        assertCachedCopyIsByteIdentical("/catalog/a/override?ahead2=xfo");
+    }
+
+    @Test
+    void aCacheControlTheApplicationReplacesIsSentOnceAsWithoutTheCache() {
+        // Ahead: Cache-Control: public, max-age=60; the page makes it private: never stored, and sent as the page said.
+        String miss = Http.rawGet(one.port(), "/shop/catalog/a/make-private?ahead2=public", "127.0.0.1");
+        String uncached = Http.rawGet(two.port(), "/shop/catalog/a/make-private?ahead2=public", "127.0.0.1",
+                "Cache-Control: no-cache");
+        assertThat(miss).doesNotContain("X-Cache: HIT");
+        assertThat(CacheSafetyIT.comparable(miss).replace("X-Cache: MISS\r\n", ""))
+                .isEqualTo(CacheSafetyIT.comparable(uncached));
+    }
+
+    @Test
+    void headersSetAheadAreReplacedJoinedOrRemovedOnTheCachedCopyAsWithoutTheCache() {
+        // Set ahead in another spelling of the name: one line, the spelling ahead, the page's value.
+        assertCachedCopyIsByteIdentical("/catalog/a/override?ahead2=xfo-lower");
+        // Added ahead and added by the page: both lines.
+        assertCachedCopyIsByteIdentical("/catalog/a/add-policy?ahead2=policy");
+        // Set ahead (public), removed by the page: no Cache-Control at all, stored for the rule's TTL.
+        assertCachedCopyIsByteIdentical("/catalog/a/remove-cache-control?ahead2=public");
+        assertThat(Http.rawGet(two.port(), "/shop/catalog/a/remove-cache-control?ahead2=public", "127.0.0.1"))
+                .doesNotContainIgnoringCase("Cache-Control");
+        // A date set by the page on a single-digit day: formatted as the container formats it.
+        assertCachedCopyIsByteIdentical("/catalog/a/dated");
+        assertThat(Http.rawGet(two.port(), "/shop/catalog/a/dated", "127.0.0.1"))
+                .contains("Last-Modified: Sun, 01 Nov 2026 08:05:09 GMT");
+    }
+
+    @Test
+    void aPageMakingAResponseSharedAheadPrivateInAnotherSpellingIsNeverStored() {
+        for (int i = 0; i < 2; i++) {
+            String miss = Http.rawGet((i == 0 ? one : two).port(), "/shop/catalog/a/make-private-lower?ahead2=public",
+                    "127.0.0.1");
+            assertThat(miss).doesNotContain("X-Cache: HIT").contains("Cache-Control: PRIVATE")
+                    .doesNotContain("max-age=60");
         }
     }
 
@@ -409,6 +503,8 @@ class CacheSafetyAttack2IT {
                     case "cc-quoted" -> response.addHeader("Cache-Control", "public, private=\"X-User\", max-age=60");
                     case "expires-zero" -> response.addHeader("Expires", "0");
                     case "xfo" -> response.setHeader("X-Frame-Options", "DENY");
+                    case "xfo-lower" -> response.setHeader("x-frame-options", "DENY");
+                    case "policy" -> response.addHeader("X-Policy", "ahead");
                     case "public" -> response.setHeader("Cache-Control", "public, max-age=60");
                     case "lower-cookie" -> response.setHeader("set-cookie", "visitor=v" + System.nanoTime());
                     case "latin9" -> response.setCharacterEncoding("ISO-8859-15");
@@ -480,6 +576,28 @@ class CacheSafetyAttack2IT {
                 case "/euro" -> {
                     response.setContentType("text/html");
                     response.getWriter().write("price 5 \u20ac");
+                }
+                case "/sets-locale" -> {
+                    // As JSTL's fmt tags do: the response takes the request's locale.
+                    response.setLocale(request.getLocale());
+                    response.getWriter().write("lang " + response.getLocale().toLanguageTag() + " #" + render);
+                }
+                case "/dated" -> {
+                    response.setDateHeader("Last-Modified", java.time.Instant.parse("2026-11-01T08:05:09Z")
+                            .toEpochMilli());
+                    response.getWriter().write("dated");
+                }
+                case "/add-policy" -> {
+                    response.addHeader("X-Policy", "page");
+                    response.getWriter().write("policies");
+                }
+                case "/remove-cache-control" -> {
+                    response.setHeader("Cache-Control", null);
+                    response.getWriter().write("removed");
+                }
+                case "/make-private-lower" -> {
+                    response.setHeader("cache-control", "PRIVATE");
+                    response.getWriter().write("made private");
                 }
                 case "/make-private" -> {
                     response.setHeader("Cache-Control", "private");

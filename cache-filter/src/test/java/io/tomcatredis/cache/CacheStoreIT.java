@@ -50,7 +50,7 @@ class CacheStoreIT {
             jedis.hset(KEYS.entry("http://h/old"), Map.of("status", "200", "body", "x", "headers", "A: b\n"));
             jedis.hset(KEYS.entry("http://h/junk"), Map.of("status", "two", "body", "x", "format", "2"));
             CachedResponse other = new CachedResponse("http://h/other", 200, java.util.List.of(), new byte[0], false, 0,
-                    "\"e\"", 1, 2, 3, java.util.Set.of(), false, false, null);
+                    "\"e\"", 1, 2, 3, java.util.Set.of(), false, false, null, java.util.Set.of(), java.util.Set.of());
             other.toHash().forEach((field, value) -> jedis.hset(KEYS.entry("http://h/moved").getBytes(),
                     field.getBytes(), value));
 

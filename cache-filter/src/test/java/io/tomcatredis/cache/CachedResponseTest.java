@@ -14,7 +14,8 @@ class CachedResponseTest {
 
     private static CachedResponse entry(List<CachedResponse.Header> headers) {
         return new CachedResponse("https://h/p", 200, headers, "body".getBytes(StandardCharsets.UTF_8), false, 4,
-                "\"e\"", 1, 2, 3, Set.of("t1", "t2"), true, false, "ja-JP");
+                "\"e\"", 1, 2, 3, Set.of("t1", "t2"), true, false, "ja-JP", Set.of("x-frame-options", "x-odd:name"),
+                Set.of("vary"));
     }
 
     private static List<byte[]> flat(Map<String, byte[]> hash) {
@@ -42,6 +43,7 @@ class CachedResponseTest {
         assertThat(read.shared()).isFalse();
         assertThat(read.locale()).isEqualTo("ja-JP");
         assertThat(read.tags()).containsExactlyInAnyOrder("t1", "t2");
+        assertThat(read.replaced()).containsExactlyInAnyOrder("x-frame-options", "x-odd:name");
     }
 
     @Test
@@ -55,6 +57,8 @@ class CachedResponseTest {
         hash.remove("format");
         assertThat(CachedResponse.fromFlatHash(flat(hash))).as("no format field: written by an older version")
                 .isNull();
+        hash.put("format", "2".getBytes(StandardCharsets.UTF_8));
+        assertThat(CachedResponse.fromFlatHash(flat(hash))).as("format 2 does not say which headers replace").isNull();
 
         Map<String, byte[]> corrupt = entry(List.of()).toHash();
         corrupt.put("status", "two hundred".getBytes(StandardCharsets.UTF_8));

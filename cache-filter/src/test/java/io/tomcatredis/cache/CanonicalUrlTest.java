@@ -49,6 +49,20 @@ class CanonicalUrlTest {
     }
 
     @Test
+    void theLanguagesOfARequestFollowItsUrlLinesKeptApart() {
+        HttpServletRequest none = mock(HttpServletRequest.class);
+        when(none.getHeaders("accept-language")).thenReturn(Collections.emptyEnumeration());
+        assertThat(CanonicalUrl.withLanguages("http://h/p?q=1", none)).isEqualTo("http://h/p?q=1");
+
+        HttpServletRequest twoLines = mock(HttpServletRequest.class);
+        when(twoLines.getHeaders("accept-language")).thenReturn(Collections.enumeration(List.of("de ", "fr")));
+        HttpServletRequest oneLine = mock(HttpServletRequest.class);
+        when(oneLine.getHeaders("accept-language")).thenReturn(Collections.enumeration(List.of("de,fr")));
+        assertThat(CanonicalUrl.withLanguages("http://h/p", twoLines)).isEqualTo("http://h/p\nlanguages=de\n+fr");
+        assertThat(CanonicalUrl.withLanguages("http://h/p", oneLine)).isEqualTo("http://h/p\nlanguages=de,fr");
+    }
+
+    @Test
     void urlsGivenForEvictionAreNormalized() {
         assertThat(CanonicalUrl.normalizePath("/a//b/../c/./d;jsessionid=X")).isEqualTo("/a/c/d");
         assertThat(CanonicalUrl.normalizePath("/a/b/")).isEqualTo("/a/b/");

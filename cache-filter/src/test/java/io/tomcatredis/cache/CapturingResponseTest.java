@@ -110,6 +110,70 @@ class CapturingResponseTest {
     }
 
     @Test
+    void aHeaderSetAheadAndReplacedByTheApplicationIsSeenAndSentAsTheApplicationSetIt() {
+        when(real.getHeaders("X-Frame-Options")).thenReturn(List.of("DENY"));
+        when(real.getHeaders("Cache-Control")).thenReturn(List.of("public, max-age=60"));
+        when(real.getHeaderNames()).thenReturn(List.of("X-Frame-Options", "Cache-Control"));
+        capture.addHeader("Cache-Control", "no-transform");
+        capture.setHeader("x-frame-options", "SAMEORIGIN");
+        capture.setHeader("Cache-Control", "private");
+
+        assertThat(capture.getHeaders("X-Frame-Options")).containsExactly("SAMEORIGIN");
+        assertThat(capture.getHeader("Cache-Control")).isEqualTo("private");
+        assertThat(capture.getHeaderNames()).containsExactly("X-Frame-Options", "Cache-Control");
+        CapturingResponse.Rendered rendered = capture.rendered();
+        assertThat(rendered.values("Cache-Control")).containsExactly("private");
+        assertThat(rendered.replaced()).containsExactlyInAnyOrder("x-frame-options", "cache-control");
+
+        capture.sendHeadersTo(real);
+        InOrder order = inOrder(real);
+        order.verify(real).addHeader("Cache-Control", "no-transform");
+        order.verify(real).setHeader("x-frame-options", "SAMEORIGIN");
+        order.verify(real).setHeader("Cache-Control", "private");
+        verify(real, never()).addHeader("x-frame-options", "SAMEORIGIN");
+    }
+
+    @Test
+    void aResetRemovesWhatWasSetAheadAlsoFromTheCachedCopy() {
+        when(real.getHeaderNames()).thenReturn(List.of("X-Frame-Options"));
+        capture.addHeader("X-A", "1");
+        capture.reset();
+        capture.addHeader("X-B", "2");
+
+        CapturingResponse.Rendered rendered = capture.rendered();
+        assertThat(rendered.headers()).containsExactly(new CachedResponse.Header("X-B", "2"));
+        assertThat(rendered.removed()).containsExactly("x-frame-options");
+        verify(real).reset();
+    }
+
+    @Test
+    void dateHeadersAreFormattedAsTheContainerFormatsThem() {
+        long firstOfMonth = java.time.Instant.parse("2026-11-01T08:05:09Z").toEpochMilli();
+        capture.setDateHeader("Last-Modified", firstOfMonth);
+        capture.addDateHeader("X-Date", firstOfMonth + 86_400_000L * 20);
+        assertThat(capture.getHeader("Last-Modified"))
+                .isEqualTo(org.apache.tomcat.util.http.FastHttpDateFormat.formatDate(firstOfMonth))
+                .isEqualTo("Sun, 01 Nov 2026 08:05:09 GMT");
+        assertThat(capture.getHeader("X-Date"))
+                .isEqualTo(org.apache.tomcat.util.http.FastHttpDateFormat.formatDate(firstOfMonth + 86_400_000L * 20));
+    }
+
+    @Test
+    void cookiesAndHeaderCallsAreSentInTheOrderTheApplicationMadeThem() {
+        jakarta.servlet.http.Cookie cookie = new jakarta.servlet.http.Cookie("a", "1");
+        capture.setHeader("Set-Cookie", "b=2");
+        capture.addCookie(cookie);
+        capture.setHeader(CapturingResponse.TAGS_HEADER, "t");
+        assertThat(capture.rendered().setsCookie()).isTrue();
+
+        capture.sendHeadersTo(real);
+        InOrder order = inOrder(real);
+        order.verify(real).setHeader("Set-Cookie", "b=2");
+        order.verify(real).addCookie(cookie);
+        verify(real, never()).setHeader(CapturingResponse.TAGS_HEADER, "t");
+    }
+
+    @Test
     void trailersAndFlushesMakeItUnstorable() throws IOException {
         capture.setTrailerFields(java.util.Map::of);
         assertThat(capture.rendered().trailers()).isTrue();

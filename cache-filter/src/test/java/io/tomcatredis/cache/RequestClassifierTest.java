@@ -163,7 +163,30 @@ class RequestClassifierTest {
         header("Accept-Language", "de");
         CacheRequest keyed = classify("GET", "/shop/p/data", "/p/data").request();
         assertThat(keyed.aheadVary()).isEqualTo("accept-language");
-        assertThat(keyed.baseKey()).isEqualTo("https://shop.example.com/shop/p/data\nvary\naccept-language=de");
+        assertThat(keyed.baseKey())
+                .isEqualTo("https://shop.example.com/shop/p/data\nlanguages=de\nvary\naccept-language=de");
+    }
+
+    @Test
+    void theLanguagesARequestAsksForArePartOfItsKeyWhateverTheResponseSays() {
+        CacheRequest plain = classify("GET", "/shop/p/data", "/p/data").request();
+        assertThat(plain.baseKey()).as("no Accept-Language: the URL alone").isEqualTo(plain.url())
+                .isEqualTo("https://shop.example.com/shop/p/data");
+
+        // A filter ahead may resolve the locale from them into a ThreadLocal, or set it on the response.
+        header("Accept-Language", " de-DE,de;q=0.9 ");
+        CacheRequest german = classify("GET", "/shop/p/data", "/p/data").request();
+        assertThat(german.url()).isEqualTo("https://shop.example.com/shop/p/data");
+        assertThat(german.baseKey()).isEqualTo("https://shop.example.com/shop/p/data\nlanguages=de-DE,de;q=0.9");
+
+        headers.clear();
+        header("Accept-Language", "fr");
+        assertThat(classify("GET", "/shop/p/data", "/p/data").request().baseKey()).isNotEqualTo(german.baseKey());
+
+        headers.clear();
+        header("Accept-Language", "");
+        assertThat(classify("GET", "/shop/p/data", "/p/data").request().baseKey())
+                .as("present but empty is not absent").isNotEqualTo(plain.baseKey());
     }
 
     @Test

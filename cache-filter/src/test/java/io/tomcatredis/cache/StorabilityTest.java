@@ -28,8 +28,8 @@ class StorabilityTest {
         for (int i = 0; i < headerPairs.length; i += 2) {
             headers.add(new CachedResponse.Header(headerPairs[i], headerPairs[i + 1]));
         }
-        return new CapturingResponse.Rendered(status, headers, ahead, "text/html;charset=UTF-8", null, false, false,
-                false, new byte[0], null);
+        return new CapturingResponse.Rendered(status, headers, Set.of(), Set.of(), ahead, "text/html;charset=UTF-8",
+                null, false, false, false, new byte[0], null);
     }
 
     private static BypassReason reason(CacheRequest request, ObservedRequest.Observation observed,
@@ -66,11 +66,11 @@ class StorabilityTest {
         assertThat(reason(ANONYMOUS, NOTHING, rendered(200, "Content-Encoding", "br"))).isEqualTo(BypassReason.ENCODED);
         assertThat(reason(ANONYMOUS, read(BypassReason.PERSONAL_SESSION), rendered(500, "Cache-Control", "private")))
                 .as("status before what was read").isEqualTo(BypassReason.STATUS);
-        CapturingResponse.Rendered encoded = new CapturingResponse.Rendered(200, List.of(), List.of(), null, null,
-                false, true, false, new byte[0], null);
+        CapturingResponse.Rendered encoded = new CapturingResponse.Rendered(200, List.of(), Set.of(), Set.of(),
+                List.of(), null, null, false, true, false, new byte[0], null);
         assertThat(reason(ANONYMOUS, NOTHING, encoded)).isEqualTo(BypassReason.SESSION_IN_URL);
-        CapturingResponse.Rendered flushed = new CapturingResponse.Rendered(200, List.of(), List.of(), null,
-                BypassReason.FLUSHED, false, false, false, new byte[0], null);
+        CapturingResponse.Rendered flushed = new CapturingResponse.Rendered(200, List.of(), Set.of(), Set.of(),
+                List.of(), null, BypassReason.FLUSHED, false, false, false, new byte[0], null);
         assertThat(reason(ANONYMOUS, NOTHING, flushed)).isEqualTo(BypassReason.FLUSHED);
     }
 
@@ -83,11 +83,33 @@ class StorabilityTest {
     }
 
     @Test
+    void aHeaderTheApplicationReplacedCountsAsItsValueAloneNotNextToWhatWasSetAhead() {
+        List<CachedResponse.Header> publicAhead = List.of(
+                new CachedResponse.Header("Cache-Control", "public, max-age=60"));
+        CapturingResponse.Rendered madePrivate = new CapturingResponse.Rendered(200,
+                List.of(new CachedResponse.Header("Cache-Control", "private")), Set.of("cache-control"), Set.of(),
+                publicAhead, null, null, false, false, false, new byte[0], null);
+        assertThat(madePrivate.values("Cache-Control")).containsExactly("private");
+        assertThat(reason(ANONYMOUS, NOTHING, madePrivate)).isEqualTo(BypassReason.CACHE_CONTROL);
+
+        List<CachedResponse.Header> noStoreAhead = List.of(new CachedResponse.Header("Cache-Control", "no-store"));
+        CapturingResponse.Rendered madeShared = new CapturingResponse.Rendered(200,
+                List.of(new CachedResponse.Header("cache-control", "max-age=30")), Set.of("cache-control"),
+                Set.of(), noStoreAhead, null, null, false, false, false, new byte[0], null);
+        Storability.Decision decision = Storability.decide(ANONYMOUS, NOTHING, madeShared, CLOCK);
+        assertThat(decision.storable()).as("the client gets max-age=30 alone").isTrue();
+        assertThat(decision.ttlSeconds()).isEqualTo(30);
+
+        CapturingResponse.Rendered added = new CapturingResponse.Rendered(200,
+                List.of(new CachedResponse.Header("Cache-Control", "max-age=30")), Set.of(), Set.of(), noStoreAhead,
+                null, null, false, false, false, new byte[0], null);
+        assertThat(reason(ANONYMOUS, NOTHING, added)).as("added next to no-store").isEqualTo(BypassReason.CACHE_CONTROL);
+    }
+
+    @Test
     void whatTheRenderReadMakesItUnstorableUnlessTheResponseVariesOnIt() {
         assertThat(reason(ANONYMOUS, read(BypassReason.PERSONAL_USER, BypassReason.CONNECTION), rendered(200)))
                 .isEqualTo(BypassReason.PERSONAL_USER);
-        assertThat(reason(ANONYMOUS, read(BypassReason.LOCALE), rendered(200))).isEqualTo(BypassReason.LOCALE);
-        assertThat(reason(ANONYMOUS, read(BypassReason.LOCALE), rendered(200, "Vary", "Accept-Language"))).isNull();
         ObservedRequest.Observation header = new ObservedRequest.Observation(Set.of(), Set.of("x-theme"), false);
         assertThat(reason(ANONYMOUS, header, rendered(200))).isEqualTo(BypassReason.UNKEYED_HEADER);
         Storability.Decision varied = Storability.decide(ANONYMOUS, header, rendered(200, "Vary", "X-Theme"), CLOCK);
