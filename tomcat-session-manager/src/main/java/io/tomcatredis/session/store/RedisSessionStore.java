@@ -19,8 +19,8 @@ import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
  * Reads and writes sessions in the layout of {@link SessionKeys} and {@link SessionHashFormat}:
- * one script to load (or to confirm that a copy is current), one atomic script to save, one to
- * claim an invalidation or expiry. Redis trouble surfaces as {@link SessionStoreUnavailableException}.
+ * {@code HGETALL} to load (a script when Redis' clock must judge the deadline, or to confirm that
+ * a copy is current), one atomic script to save, one to claim an invalidation or expiry. Redis trouble surfaces as {@link SessionStoreUnavailableException}.
  */
 public final class RedisSessionStore {
 
