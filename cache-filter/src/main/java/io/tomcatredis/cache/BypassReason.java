@@ -14,7 +14,6 @@ enum BypassReason {
     PATH("path", false),
     NOT_INCLUDED("not-included", false),
     REQUEST_NO_CACHE("request-no-cache", false),
-    REQUEST_CONDITIONAL("request-conditional", false),
     REQUEST_BODY("request-body", false),
     SESSION_ID("session-id", false),
     AUTHENTICATED("authenticated", false),

@@ -13,7 +13,9 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * Phase 6: writes to the client an entry (conditional answers, HEAD, content coding, exact
- * length) or a rendered response that was not stored, with {@code X-Cache} saying which.
+ * length) or a rendered response that was not stored, with {@code X-Cache} saying which. Both
+ * answer the client's preconditions ({@link Preconditions}: 304, 412) and a single byte range
+ * ({@link ByteRanges}: 206, 416), which the application never saw.
  */
 final class Delivery {
 
@@ -49,37 +51,99 @@ final class Delivery {
         if (entry.gzipped()) {
             response.addHeader("Vary", "Accept-Encoding");
         }
-        if (entry.status() == 200 && HttpCaching.notModified(request, entry.etag(), entry.header("Last-Modified"))) {
-            response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
-            response.setContentType(null);
+        String lastModified = entry.header("Last-Modified");
+        if (precluded(request, response, entry.status(), entry.etag(), lastModified)) {
             return;
         }
         response.setStatus(entry.status());
         byte[] body = entry.body();
+        boolean ranged = ranged(request, entry.status(), entry.etag(), lastModified);
         if (entry.gzipped()) {
-            if (HttpCaching.acceptsGzip(request)) {
+            if (HttpCaching.acceptsGzip(request) && !ranged) {
                 response.setHeader("Content-Encoding", "gzip");
             } else {
+                // A range counts bytes of the identity representation.
                 body = gunzip(body);
             }
         }
         if (entry.status() == HttpServletResponse.SC_NO_CONTENT) {
             return;
         }
-        response.setContentLength(body.length);
-        if (!request.getMethod().equals("HEAD")) {
-            response.getOutputStream().write(body);
-        }
+        write(ranged ? ByteRanges.select(request.getHeader("Range"), body.length) : ByteRanges.Selection.FULL, body,
+                request, response);
     }
 
-    /** A rendered response that was held back and not stored, as a MISS. */
+    /** A rendered response that was held back and not stored, as a MISS, answering the request's conditions. */
     static void deliverUnstored(CapturingResponse capture, CapturingResponse.Rendered rendered,
             HttpServletRequest request, HttpServletResponse response) throws IOException {
         response.setHeader("X-Cache", "MISS");
         capture.sendHeadersTo(response);
-        response.setContentLength(rendered.body().length);
-        if (!request.getMethod().equals("HEAD")) {
-            response.getOutputStream().write(rendered.body());
+        String etag = response.getHeader("ETag");
+        String lastModified = response.getHeader("Last-Modified");
+        if (precluded(request, response, rendered.status(), etag, lastModified)) {
+            return;
+        }
+        byte[] body = rendered.body();
+        write(ranged(request, rendered.status(), etag, lastModified)
+                ? ByteRanges.select(request.getHeader("Range"), body.length) : ByteRanges.Selection.FULL, body,
+                request, response);
+    }
+
+    /**
+     * Answers 304 or 412 when the request's preconditions say so ({@link Preconditions}); the
+     * headers are already on the response.
+     *
+     * @return whether the response is complete
+     */
+    private static boolean precluded(HttpServletRequest request, HttpServletResponse response, int status,
+            String etag, String lastModified) {
+        switch (Preconditions.evaluate(request, status, etag, lastModified)) {
+            case NOT_MODIFIED -> {
+                response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+                response.setContentType(null);
+                return true;
+            }
+            case PRECONDITION_FAILED -> {
+                response.setStatus(HttpServletResponse.SC_PRECONDITION_FAILED);
+                response.setContentType(null);
+                response.setContentLength(0);
+                return true;
+            }
+            default -> {
+                return false;
+            }
+        }
+    }
+
+    /** Whether a {@code Range} of the request applies: a GET of a 200 whose {@code If-Range}, if any, holds. */
+    private static boolean ranged(HttpServletRequest request, int status, String etag, String lastModified) {
+        return status == HttpServletResponse.SC_OK && request.getMethod().equals("GET")
+                && request.getHeader("Range") != null && Preconditions.rangeApplies(request, etag, lastModified);
+    }
+
+    /** The body, one part of it (206), or a 416, with the exact {@code Content-Length}; no body for HEAD. */
+    private static void write(ByteRanges.Selection range, byte[] body, HttpServletRequest request,
+            HttpServletResponse response) throws IOException {
+        switch (range.kind()) {
+            case FULL -> {
+                response.setContentLength(body.length);
+                if (!request.getMethod().equals("HEAD")) {
+                    response.getOutputStream().write(body);
+                }
+            }
+            case PARTIAL -> {
+                response.setStatus(HttpServletResponse.SC_PARTIAL_CONTENT);
+                response.setHeader("Content-Range", "bytes " + range.first() + "-" + range.last() + "/" + body.length);
+                int length = range.last() - range.first() + 1;
+                response.setContentLength(length);
+                response.getOutputStream().write(body, range.first(), length);
+            }
+            case UNSATISFIABLE -> {
+                response.setStatus(HttpServletResponse.SC_REQUESTED_RANGE_NOT_SATISFIABLE);
+                response.setHeader("Content-Range", "bytes */" + body.length);
+                response.setContentType(null);
+                response.setContentLength(0);
+            }
         }
     }
 

@@ -122,34 +122,6 @@ final class HttpCaching {
         return gzip > 0 || gzip < 0 && any > 0;
     }
 
-    /**
-     * Whether a conditional GET can be answered 304: If-None-Match (a list, or *, compared weakly)
-     * wins over If-Modified-Since.
-     */
-    static boolean notModified(HttpServletRequest request, String etag, String lastModified) {
-        String ifNoneMatch = request.getHeader("If-None-Match");
-        if (ifNoneMatch != null) {
-            if (ifNoneMatch.trim().equals("*")) {
-                return true;
-            }
-            String ours = opaque(etag);
-            for (String candidate : ifNoneMatch.split(",")) {
-                if (opaque(candidate).equals(ours)) {
-                    return true;
-                }
-            }
-            return false;
-        }
-        long since = httpDate(request.getHeader("If-Modified-Since"));
-        long modified = httpDate(lastModified);
-        return since >= 0 && modified >= 0 && modified <= since;
-    }
-
-    private static String opaque(String tag) {
-        String trimmed = tag == null ? "" : tag.trim();
-        return trimmed.startsWith("W/") ? trimmed.substring(2) : trimmed;
-    }
-
     /** Text-like content worth gzipping once for every client. */
     static boolean compressible(String contentType) {
         if (contentType == null) {

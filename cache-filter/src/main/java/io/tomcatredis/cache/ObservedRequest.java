@@ -70,9 +70,10 @@ final class ObservedRequest extends HttpServletRequestWrapper {
 
     /**
      * Headers the application may read without making the response depend on anything outside
-     * the key: the cache answers validators and content codings itself, a request carrying a body,
-     * a range or a precondition is passed (classification), so their absence is the same for every
-     * request an entry is served to, and the lines of {@code Accept-Language} are part of the key.
+     * the key: the cache answers validators, ranges and content codings itself (the render sees
+     * no conditional or range header: {@link NeutralRequest}), a request carrying a body is passed
+     * (classification), so their absence is the same for every request an entry is served to, and
+     * the lines of {@code Accept-Language} are part of the key.
      */
     private static final Set<String> NEUTRAL = Set.of("accept-encoding", "if-none-match", "if-modified-since",
             "content-type", "content-length", "transfer-encoding", "range", "if-range", "if-match",

@@ -265,7 +265,7 @@ final class PageCache {
         CompletableFuture<Void> flight = new CompletableFuture<>();
         inFlight.put(slot.key(), flight);
         try {
-            ObservedRequest observed = new ObservedRequest(request, cacheRequest, settings);
+            ObservedRequest observed = new ObservedRequest(new NeutralRequest(request), cacheRequest, settings);
             CapturingResponse capture = new CapturingResponse(response, settings.maxEntryBytes());
             statistics.rendered();
             chain.doFilter(observed, capture);
@@ -291,7 +291,7 @@ final class PageCache {
             HttpServletResponse response, FilterChain chain, DetachedResponse detached) {
         try {
             response.flushBuffer();
-            ObservedRequest observed = new ObservedRequest(request, cacheRequest, settings);
+            ObservedRequest observed = new ObservedRequest(new NeutralRequest(request), cacheRequest, settings);
             CapturingResponse capture = new CapturingResponse(detached, settings.maxEntryBytes());
             statistics.rendered();
             chain.doFilter(observed, capture);

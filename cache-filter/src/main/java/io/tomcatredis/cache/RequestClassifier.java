@@ -24,9 +24,6 @@ final class RequestClassifier {
     private static final Set<String> UNSAFE_METHODS = Set.of("POST", "PUT", "PATCH", "DELETE");
     /** Prefixes of the request attributes Tomcat sets for its own use (dispatching, sendfile), whatever the request. */
     private static final List<String> CONTAINER_ATTRIBUTES = List.of("org.apache.catalina.", "org.apache.tomcat.");
-    /** Range and precondition headers: the application answers them (206, 412), never an entry. */
-    static final List<String> RANGE_AND_PRECONDITIONS = List.of("Range", "If-Range", "If-Match",
-            "If-Unmodified-Since");
 
     private final CacheSettings settings;
 
@@ -66,11 +63,6 @@ final class RequestClassifier {
         }
         if (noCacheRequested(request)) {
             return pass(BypassReason.REQUEST_NO_CACHE);
-        }
-        for (String header : RANGE_AND_PRECONDITIONS) {
-            if (request.getHeader(header) != null) {
-                return pass(BypassReason.REQUEST_CONDITIONAL);
-            }
         }
         if (request.getHeader("Content-Type") != null || request.getHeader("Transfer-Encoding") != null
                 || request.getContentLengthLong() > 0) {

@@ -108,6 +108,17 @@ final class PageServlet extends HttpServlet {
                 response.getWriter().write("crlf");
             }
 
+            case "/catalog/sees-conditionals" -> {
+                // What the application sees of the client's conditional and range headers.
+                StringBuilder seen = new StringBuilder("seen");
+                for (String name : new String[] {"If-None-Match", "If-Modified-Since", "If-Match",
+                        "If-Unmodified-Since", "If-Range", "Range"}) {
+                    seen.append(' ').append(request.getHeader(name));
+                    seen.append(' ').append(request.getHeaders(name).hasMoreElements());
+                }
+                seen.append(' ').append(request.getDateHeader("If-Modified-Since"));
+                response.getWriter().write(seen.append(" #").append(render).toString());
+            }
             case "/catalog/boom" -> throw new IllegalStateException("render failed");
             case "/catalog/work" -> {
                 // A page that costs something to render, like a template over a database query.

@@ -131,12 +131,16 @@ class RequestClassifierTest {
         headers.clear();
         header("Content-Type", "application/x-www-form-urlencoded");
         assertThat(pass("/shop/p/data", "/p/data")).isEqualTo(BypassReason.REQUEST_BODY);
-        headers.clear();
-        header("Range", "bytes=0-3");
-        assertThat(pass("/shop/p/data", "/p/data")).isEqualTo(BypassReason.REQUEST_CONDITIONAL);
-        headers.clear();
-        header("If-Match", "\"x\"");
-        assertThat(pass("/shop/p/data", "/p/data")).isEqualTo(BypassReason.REQUEST_CONDITIONAL);
+    }
+
+    @Test
+    void rangesAndPreconditionsAreAnsweredByTheCacheNotPassed() {
+        for (String name : new String[] {"Range", "If-Range", "If-Match", "If-Unmodified-Since", "If-None-Match",
+                "If-Modified-Since"}) {
+            headers.clear();
+            header(name, name.equals("Range") ? "bytes=0-3" : "\"x\"");
+            assertThat(pass("/shop/p/data", "/p/data")).as(name).isNull();
+        }
     }
 
     @Test

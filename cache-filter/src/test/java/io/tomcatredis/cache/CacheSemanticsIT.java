@@ -1,0 +1,205 @@
+package io.tomcatredis.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import org.apache.catalina.Context;
+import org.apache.catalina.servlets.DefaultServlet;
+import org.apache.catalina.startup.Tomcat;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue 14: HTTP semantics that clients cannot bend. The application always renders a neutral
+ * request; the filter answers conditional and range requests itself (RFC 9110 sections 13 and
+ * 14), so static files of Tomcat's DefaultServlet are stored and served as hits. Two nodes on one
+ * real Redis.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CacheSemanticsIT {
+
+    @RegisterExtension
+    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone();
+
+    /** The sample shop's style sheet, served by DefaultServlet as in the real distribution. */
+    static final byte[] CSS = css();
+
+    private CacheNode one;
+    private CacheNode two;
+
+    @BeforeAll
+    void start() {
+        Map<String, String> params = Map.of("redisUri", REDIS.get().uri(), "include",
+                "/static/* 86400, /catalog/* 60", "allowedHosts", "127.0.0.1, localhost");
+        one = CacheNode.start("semantics1", params, CacheSemanticsIT::withStaticFiles);
+        two = CacheNode.start("semantics2", params, CacheSemanticsIT::withStaticFiles);
+    }
+
+    /** Tomcat's DefaultServlet serving the webapp's files under /static/*. */
+    static void withStaticFiles(Context context) {
+        try {
+            Path files = Files.createDirectories(Path.of(context.getDocBase(), "static"));
+            Files.write(files.resolve("shop.css"), CSS);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        Tomcat.addServlet(context, "static", new DefaultServlet());
+        context.addServletMappingDecoded("/static/*", "static", false);
+    }
+
+    private static byte[] css() {
+        try {
+            return Files.readAllBytes(Path.of("..", "sample-webapp", "src", "main", "webapp", "static", "shop.css"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @AfterAll
+    void stop() {
+        one.close();
+        two.close();
+    }
+
+    @BeforeEach
+    void empty() {
+        REDIS.get().flushAll();
+        PageServlet.RENDERS.clear();
+    }
+
+    // 1. The render sees a neutral request; the filter answers conditionals and ranges.
+
+    @Test
+    void staticFileOfTheDefaultServletIsAHitOnBothNodesWithItsOwnValidators() {
+        Http.Reply miss = Http.get(one.url("/static/shop.css"));
+        Http.Reply hitTwo = Http.get(two.url("/static/shop.css"));
+        Http.Reply hitOne = Http.get(one.url("/static/shop.css"));
+
+        assertThat(miss.status()).isEqualTo(200);
+        assertThat(miss.body()).isEqualTo(CSS);
+        assertThat(hitTwo.cache()).as(two.cache().statistics().getBypassesByReason()).isEqualTo("HIT");
+        assertThat(hitOne.cache()).isEqualTo("HIT");
+        assertThat(hitTwo.body()).isEqualTo(CSS);
+        assertThat(hitTwo.header("ETag")).isEqualTo(miss.header("ETag")).hasValueSatisfying(
+                etag -> assertThat(etag).startsWith("W/\""));
+        assertThat(hitTwo.header("Last-Modified")).isEqualTo(miss.header("Last-Modified")).isPresent();
+    }
+
+    @Test
+    void browserRevalidatingItsCopyOfAColdUrlGets304AndTheFullPageIsStoredForEveryone() {
+        Http.Reply revalidation = Http.get(one.url("/catalog/validated"), "If-None-Match", "\"v1\"");
+        Http.Reply plain = Http.get(two.url("/catalog/validated"));
+
+        assertThat(revalidation.status()).isEqualTo(304);
+        assertThat(revalidation.body()).isEmpty();
+        assertThat(revalidation.header("ETag")).hasValue("\"v1\"");
+        assertThat(plain.cache()).isEqualTo("HIT");
+        assertThat(plain.text()).isEqualTo("validated #1");
+
+        String since = Http.get(two.url("/static/shop.css")).header("Last-Modified").orElseThrow();
+        REDIS.get().flushAll();
+        Http.Reply bySince = Http.get(two.url("/static/shop.css"), "If-Modified-Since", since);
+        Http.Reply cssPlain = Http.get(one.url("/static/shop.css"));
+        assertThat(bySince.status()).isEqualTo(304);
+        assertThat(bySince.body()).isEmpty();
+        assertThat(cssPlain.cache()).isEqualTo("HIT");
+        assertThat(cssPlain.body()).isEqualTo(CSS);
+    }
+
+    @Test
+    void theApplicationNeverSeesTheClientsConditionalAndRangeHeaders() {
+        Http.Reply first = Http.get(one.url("/catalog/sees-conditionals"), "If-None-Match", "\"x\"",
+                "If-Modified-Since", "Wed, 21 Oct 2015 07:28:00 GMT", "If-Unmodified-Since",
+                "Wed, 21 Oct 2099 07:28:00 GMT", "If-Match", "*");
+        Http.Reply hit = Http.get(two.url("/catalog/sees-conditionals"));
+
+        assertThat(first.status()).isEqualTo(200);
+        assertThat(first.text()).isEqualTo("seen null false null false null false null false null false null false -1 #1");
+        assertThat(hit.cache()).as(two.cache().statistics().getBypassesByReason()).isEqualTo("HIT");
+        assertThat(hit.text()).isEqualTo(first.text());
+    }
+
+    @Test
+    void aSingleRangeIs206AnUnsatisfiableOne416AndSeveralTheFull200() {
+        int length = CSS.length;
+        Http.Reply cold = Http.get(one.url("/static/shop.css"), "Range", "bytes=0-3");
+        Http.Reply suffix = Http.get(two.url("/static/shop.css"), "Range", "bytes=-5");
+        Http.Reply open = Http.get(two.url("/static/shop.css"), "Range", "bytes=" + (length - 2) + "-");
+        Http.Reply beyond = Http.get(one.url("/static/shop.css"), "Range", "bytes=" + length + "-");
+        Http.Reply several = Http.get(two.url("/static/shop.css"), "Range", "bytes=0-1,5-6");
+        Http.Reply plain = Http.get(two.url("/static/shop.css"));
+
+        assertThat(cold.status()).isEqualTo(206);
+        assertThat(cold.header("Content-Range")).hasValue("bytes 0-3/" + length);
+        assertThat(cold.body()).isEqualTo(slice(0, 4));
+        assertThat(suffix.status()).isEqualTo(206);
+        assertThat(suffix.cache()).isEqualTo("HIT");
+        assertThat(suffix.body()).isEqualTo(slice(length - 5, length));
+        assertThat(suffix.header("Content-Range")).hasValue("bytes " + (length - 5) + "-" + (length - 1) + "/" + length);
+        assertThat(open.body()).isEqualTo(slice(length - 2, length));
+        assertThat(beyond.status()).isEqualTo(416);
+        assertThat(beyond.header("Content-Range")).hasValue("bytes */" + length);
+        assertThat(beyond.body()).isEmpty();
+        assertThat(several.status()).isEqualTo(200);
+        assertThat(several.body()).isEqualTo(CSS);
+        assertThat(plain.cache()).isEqualTo("HIT");
+        assertThat(plain.body()).isEqualTo(CSS);
+    }
+
+    @Test
+    void ifRangeGetsTheRangeOnlyWhileTheValidatorStillMatches() {
+        String lastModified = Http.get(one.url("/static/shop.css")).header("Last-Modified").orElseThrow();
+        Http.Reply current = Http.get(two.url("/static/shop.css"), "Range", "bytes=1-2", "If-Range", lastModified);
+        Http.Reply changed = Http.get(two.url("/static/shop.css"), "Range", "bytes=1-2", "If-Range",
+                "Wed, 21 Oct 2015 07:28:00 GMT");
+        Http.Reply weakTag = Http.get(two.url("/catalog/validated"), "Range", "bytes=1-2", "If-Range", "\"v1\"");
+        Http.Reply otherTag = Http.get(one.url("/catalog/validated"), "Range", "bytes=1-2", "If-Range", "\"v2\"");
+
+        assertThat(current.status()).isEqualTo(206);
+        assertThat(current.body()).isEqualTo(slice(1, 3));
+        assertThat(changed.status()).isEqualTo(200);
+        assertThat(changed.body()).isEqualTo(CSS);
+        assertThat(weakTag.status()).as("\"v1\" is the page's strong tag").isEqualTo(206);
+        assertThat(weakTag.text()).isEqualTo("al");
+        assertThat(otherTag.status()).isEqualTo(200);
+        assertThat(otherTag.text()).isEqualTo("validated #1");
+    }
+
+    @Test
+    void failedPreconditionsAre412AndTheEntryIsStoredAnyway() {
+        Http.Reply noMatch = Http.get(one.url("/catalog/validated"), "If-Match", "\"v2\"");
+        Http.Reply match = Http.get(two.url("/catalog/validated"), "If-Match", "\"x\", \"v1\"");
+        Http.Reply star = Http.get(two.url("/catalog/validated"), "If-Match", "*");
+        Http.Reply modifiedSince = Http.get(two.url("/catalog/validated"), "If-Unmodified-Since",
+                "Wed, 21 Oct 2015 07:28:00 GMT");
+        Http.Reply unmodified = Http.get(one.url("/catalog/validated"), "If-Unmodified-Since",
+                "Wed, 21 Oct 2026 07:28:00 GMT");
+        Http.Reply ifMatchWins = Http.get(one.url("/catalog/validated"), "If-Match", "\"v1\"",
+                "If-Unmodified-Since", "Wed, 21 Oct 2015 07:28:00 GMT");
+
+        assertThat(noMatch.status()).isEqualTo(412);
+        assertThat(noMatch.body()).isEmpty();
+        assertThat(match.status()).isEqualTo(200);
+        assertThat(match.cache()).isEqualTo("HIT");
+        assertThat(star.status()).isEqualTo(200);
+        assertThat(modifiedSince.status()).isEqualTo(412);
+        assertThat(unmodified.status()).isEqualTo(200);
+        assertThat(ifMatchWins.status()).isEqualTo(200);
+        assertThat(PageServlet.renders("/catalog/validated")).isEqualTo(1);
+    }
+
+    private static byte[] slice(int from, int to) {
+        return java.util.Arrays.copyOfRange(CSS, from, to);
+    }
+
+}
