@@ -15,7 +15,9 @@ import java.util.HexFormat;
  *   &lt;keyPrefix&gt;{cache}e:&lt;hash&gt;   hash        an entry: status, headers, body, times, tags
  *                                  (or, for a response with Vary, a marker naming the headers)
  *   &lt;keyPrefix&gt;{cache}l:&lt;hash&gt;   string      the lease of the one request rendering it
- *   &lt;keyPrefix&gt;{cache}p:&lt;hash&gt;   string      "hit for pass": the URL is not cacheable, skip waiting
+ *   &lt;keyPrefix&gt;{cache}p:&lt;hash&gt;   string      "1": "hit for pass", the URL is not cacheable, skip waiting;
+ *                                  "m": "hit for miss", its last render was not stored: render
+ *                                  without waiting for another's, and store if storable
  *   &lt;keyPrefix&gt;{cache}v:&lt;hash&gt;   set         the variant entries of a URL (responses with Vary)
  *   &lt;keyPrefix&gt;{cache}t:&lt;tag&gt;    set         the entries carrying a tag
  *   &lt;keyPrefix&gt;{cache}lru         sorted set  entry key by last use, for the byte budget
@@ -90,9 +92,10 @@ final class CacheKeys {
             """;
 
     /**
-     * Looks an entry up and, when there is none, takes the lease to render it. KEYS: entry, pass,
+     * Looks an entry up and, when there is none or it is stale, takes the lease to render it (only
+     * when asked: never for a HEAD). KEYS: entry, pass,
      * lease, lru. ARGV: lease token, lease ms, now ms, "1" to ask for a lease. Returns {"HIT", hash},
-     * {"STALE", hash, 1 if the refresh lease was taken}, {"PASS"}, {"LEASE"} or {"WAIT"}.
+     * {"STALE", hash, 1 if the refresh lease was taken}, {"PASS"}, {"MISS"}, {"LEASE"} or {"WAIT"}.
      */
     static final LuaScript LOOKUP = new LuaScript("""
             local e = redis.call('HGETALL', KEYS[1])
@@ -100,12 +103,14 @@ final class CacheKeys {
               redis.call('ZADD', KEYS[4], 'XX', ARGV[3], KEYS[1])
               local fresh = tonumber(redis.call('HGET', KEYS[1], 'fresh'))
               if fresh and fresh <= tonumber(ARGV[3]) then
-                local got = redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
+                local got = ARGV[4] == '1' and redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
                 return {'STALE', e, got}
               end
               return {'HIT', e}
             end
-            if redis.call('EXISTS', KEYS[2]) == 1 then return {'PASS'} end
+            local mark = redis.call('GET', KEYS[2])
+            if mark == 'm' then return {'MISS'} end
+            if mark then return {'PASS'} end
             if ARGV[4] == '1' and redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'LEASE'} end
             return {'WAIT'}
             """);
@@ -155,13 +160,23 @@ final class CacheKeys {
             """);
 
     /**
-     * Releases a lease without storing; marks the URL "pass" when it is not cacheable by nature.
-     * KEYS: lease, pass. ARGV: token, pass ms (0: no mark).
+     * Releases a lease without storing; marks the URL "hit for pass" ("1") when it is not cacheable
+     * by nature, or "hit for miss" ("m"). KEYS: lease, pass. ARGV: token, mark ms (0: no mark), mark.
      */
     static final LuaScript RELEASE = new LuaScript("""
             if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
-            if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[2], '1', 'PX', ARGV[2]) end
+            if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2]) end
             return 1
+            """);
+
+    /**
+     * After a failed refresh of a stale entry: keeps the refresh lease (when still this request's)
+     * for the back-off, so that no request refreshes again before it ends. KEYS: lease. ARGV: token,
+     * back-off ms.
+     */
+    static final LuaScript BACK_OFF = new LuaScript("""
+            if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+            return 0
             """);
 
     /** Evicts a URL: its entry or Vary marker, every variant, its pass mark. KEYS: entry, variants, pass, lru, sizes, bytes. */

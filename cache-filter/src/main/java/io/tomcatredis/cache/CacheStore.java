@@ -20,7 +20,23 @@ import redis.clients.jedis.exceptions.JedisException;
  */
 final class CacheStore {
 
-    enum Outcome { HIT, STALE, PASS, LEASE, WAIT }
+    /**
+     * HIT, STALE: an entry. PASS: "hit for pass", go to the application uncached. MISS: "hit for
+     * miss", render without a lease (nobody waits for it) and store if storable. LEASE: render and
+     * store. WAIT: another request holds the lease.
+     */
+    enum Outcome { HIT, STALE, PASS, MISS, LEASE, WAIT }
+
+    /** What a release leaves on the URL ({@link CacheKeys}' {@code p:} key). */
+    enum Mark {
+        NONE(""), PASS("1"), MISS("m");
+
+        private final String value;
+
+        Mark(String value) {
+            this.value = value;
+        }
+    }
 
     /** What a lookup found: an entry (HIT, STALE), a vary marker, or what to do instead. */
     record Lookup(Outcome outcome, CachedResponse entry, String varyHeaders, boolean refreshLease) {
@@ -49,7 +65,7 @@ final class CacheStore {
         if (found == null) {
             // The lookup of a stale entry takes the refresh lease: give it back with the entry.
             call("DEL", jedis -> jedis.del(keys.entry(canonical)));
-            release(canonical, token, 0);
+            release(canonical, token);
             found = lookupOnce(canonical, token, leaseMillis, wantLease);
         }
         return found != null ? found : new Lookup(Outcome.PASS, null, null, false);
@@ -114,9 +130,26 @@ final class CacheStore {
                 bytes(Long.toString(Math.max(1, staleUntil - clock.millis())), headerNames));
     }
 
-    void release(String canonical, String token, long passMillis) {
+    /** Releases this request's lease without storing (EVALSHA of {@link CacheKeys#RELEASE}). */
+    void release(String canonical, String token) {
+        release(canonical, token, Mark.NONE, 0);
+    }
+
+    /**
+     * Releases this request's lease without storing and marks the URL for {@code markMillis} ms
+     * (EVALSHA of {@link CacheKeys#RELEASE}).
+     */
+    void release(String canonical, String token, Mark mark, long markMillis) {
         run(CacheKeys.RELEASE, bytes(keys.lease(canonical), keys.pass(canonical)),
-                bytes(token, Long.toString(passMillis)));
+                bytes(token, Long.toString(mark == Mark.NONE ? 0 : markMillis), mark.value));
+    }
+
+    /**
+     * Keeps this request's (refresh) lease for {@code backOffMillis} ms from now, so that nobody
+     * renders the URL again before then (EVALSHA of {@link CacheKeys#BACK_OFF}).
+     */
+    void backOff(String canonical, String token, long backOffMillis) {
+        run(CacheKeys.BACK_OFF, bytes(keys.lease(canonical)), bytes(token, Long.toString(Math.max(1, backOffMillis))));
     }
 
     long evictUrl(String canonical) {

@@ -29,7 +29,6 @@ import java.util.logging.Logger;
 final class PageCache {
 
     private static final Logger LOG = Logger.getLogger(PageCache.class.getName());
-    private static final long PASS_MILLIS = 60_000;
     private static final long POLL_MILLIS = 20;
 
     /** Where a render's result goes: the key looked up, and the Vary marker that led there (or null). */
@@ -101,9 +100,6 @@ final class PageCache {
         }
         if (found.entry() != null && !cacheRequest.mayBeServed(found.entry())) {
             // Rendered for anonymous visitors, or not said to be shareable: not for credentials.
-            if (found.refreshLease()) {
-                releaseQuietly(slot.key(), token, 0);
-            }
             if (cacheRequest.head()) {
                 statistics.miss();
                 response.setHeader("X-Cache", "MISS");
@@ -130,12 +126,9 @@ final class PageCache {
                 Locale locale = response.getLocale();
                 delivery.serve(found.entry(), "STALE", request, response);
                 if (found.refreshLease()) {
-                    if (wantLease) {
-                        refreshInBackground(slot, cacheRequest, token, request, response, chain,
-                                new DetachedResponse(response, encoding, locale));
-                    } else {
-                        releaseQuietly(slot.key(), token, 0);
-                    }
+                    // Only a request that asked for a lease gets one: never a HEAD, never credentials.
+                    refreshInBackground(slot, cacheRequest, token, request, response, chain,
+                            new DetachedResponse(response, encoding, locale));
                 }
             }
             case PASS -> {
@@ -145,6 +138,15 @@ final class PageCache {
                 chain.doFilter(request, response);
             }
             case LEASE -> render(slot, cacheRequest, token, request, response, chain);
+            case MISS -> {
+                if (cacheRequest.head()) {
+                    statistics.miss();
+                    response.setHeader("X-Cache", "MISS");
+                    chain.doFilter(request, response);
+                } else {
+                    render(slot, cacheRequest, token, request, response, chain);
+                }
+            }
             case WAIT -> {
                 if (cacheRequest.head()) {
                     statistics.miss();
@@ -228,7 +230,7 @@ final class PageCache {
                     delivery.serve(found.entry(), "HIT", request, response);
                     return;
                 }
-                case LEASE -> {
+                case LEASE, MISS -> {
                     render(waitingOn, cacheRequest, token, request, response, chain);
                     return;
                 }
@@ -275,7 +277,8 @@ final class PageCache {
             capture.finishWriting();
             finish(slot, cacheRequest, token, observed, capture, request, response);
         } catch (IOException | ServletException | RuntimeException | Error e) {
-            releaseQuietly(slot.key(), token, 0);
+            // A failure of this request (a client gone, a bug hit by its input) says nothing of the URL.
+            releaseQuietly(slot.key(), token, CacheStore.Mark.NONE);
             throw e;
         } finally {
             inFlight.remove(slot.key(), flight);
@@ -302,8 +305,8 @@ final class PageCache {
         } catch (IOException | ServletException | RuntimeException e) {
             // The client has its answer; the application's failure is reported as it would be without the cache.
             LOG.log(Level.WARNING, "Refreshing the stale entry of " + cacheRequest.url() + " failed; the stale copy"
-                    + " is served until it expires", e);
-            releaseQuietly(slot.key(), token, 0);
+                    + " is served until it expires, the next refresh in " + settings.lockTimeoutMillis() + " ms", e);
+            backOffQuietly(slot.key(), token);
         }
     }
 
@@ -326,9 +329,14 @@ final class PageCache {
         }
         if (reason != null) {
             statistics.bypass(reason);
-            boolean markPass = reason.inherent() && !cacheRequest.credentialed();
-            releaseQuietly(slot.key(), token, markPass ? PASS_MILLIS : 0);
-            if (response != null && rendered.through() == null) {
+            if (response == null) {
+                // A refresh of a stale entry: the stale copy stays, and nobody refreshes again at once.
+                backOffQuietly(slot.key(), token);
+                return;
+            }
+            releaseQuietly(slot.key(), token, HitForPass.mark(reason, rendered.status(), observation,
+                    cacheRequest.credentialed()));
+            if (rendered.through() == null) {
                 Delivery.deliverUnstored(capture, rendered, request, response);
             }
             return;
@@ -368,9 +376,18 @@ final class PageCache {
         }
     }
 
-    private void releaseQuietly(String key, String token, long passMillis) {
+    private void releaseQuietly(String key, String token, CacheStore.Mark mark) {
         try {
-            store.release(key, token, passMillis);
+            store.release(key, token, mark, HitForPass.MARK_MILLIS);
+        } catch (CacheUnavailableException e) {
+            redisFailed(e);
+        }
+    }
+
+    /** After a failed refresh: the refresh lease is kept for {@code lockTimeoutMillis}, the back-off. */
+    private void backOffQuietly(String key, String token) {
+        try {
+            store.backOff(key, token, settings.lockTimeoutMillis());
         } catch (CacheUnavailableException e) {
             redisFailed(e);
         }

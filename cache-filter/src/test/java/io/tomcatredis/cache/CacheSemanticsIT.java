@@ -8,7 +8,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
+import io.tomcatredis.testsupport.Await;
+import redis.clients.jedis.Jedis;
 import org.apache.catalina.Context;
 import org.apache.catalina.servlets.DefaultServlet;
 import org.apache.catalina.startup.Tomcat;
@@ -34,13 +38,17 @@ class CacheSemanticsIT {
     /** The sample shop's style sheet, served by DefaultServlet as in the real distribution. */
     static final byte[] CSS = css();
 
+    /** Long enough that a back-off outlives the requests of a test on a loaded machine. */
+    static final long LOCK_TIMEOUT_MILLIS = 20_000;
+
     private CacheNode one;
     private CacheNode two;
 
     @BeforeAll
     void start() {
         Map<String, String> params = Map.of("redisUri", REDIS.get().uri(), "include",
-                "/static/* 86400, /catalog/* 60", "allowedHosts", "127.0.0.1, localhost");
+                "/static/* 86400, /catalog/* 60", "allowedHosts", "127.0.0.1, localhost", "lockTimeoutMillis",
+                Long.toString(LOCK_TIMEOUT_MILLIS), "staleSeconds", "60");
         one = CacheNode.start("semantics1", params, CacheSemanticsIT::withStaticFiles);
         two = CacheNode.start("semantics2", params, CacheSemanticsIT::withStaticFiles);
     }
@@ -75,6 +83,23 @@ class CacheSemanticsIT {
     void empty() {
         REDIS.get().flushAll();
         PageServlet.RENDERS.clear();
+        PageServlet.failing = false;
+    }
+
+    /** The cache's keys of one kind ("e" entries, "l" leases, "p" marks) in Redis. */
+    private static Set<String> keys(String kind) {
+        try (Jedis jedis = REDIS.get().node().client()) {
+            return jedis.keys("*{cache}" + kind + ":*");
+        }
+    }
+
+    /** Makes every entry stale, as time would. */
+    private static void expireEveryEntry() {
+        try (Jedis jedis = REDIS.get().node().client()) {
+            for (String key : jedis.keys("*{cache}e:*")) {
+                jedis.hset(key, "fresh", "1");
+            }
+        }
     }
 
     // 1. The render sees a neutral request; the filter answers conditionals and ranges.
@@ -196,6 +221,112 @@ class CacheSemanticsIT {
         assertThat(unmodified.status()).isEqualTo(200);
         assertThat(ifMatchWins.status()).isEqualTo(200);
         assertThat(PageServlet.renders("/catalog/validated")).isEqualTo(1);
+    }
+
+    // 2. No status caused by the client's request marks a URL for others; failures back off; leases end.
+
+    @Test
+    void statusesTheRequestCausedNeverSwitchCachingOffForOthers() {
+        for (String status : new String[] {"304", "206", "406", "412", "416", "503", "400", "429"}) {
+            REDIS.get().flushAll();
+            PageServlet.RENDERS.clear();
+            Http.Reply odd = Http.get(one.url("/catalog/status-from-header"), "X-Status", status);
+            Http.Reply plain = Http.get(two.url("/catalog/status-from-header"));
+            Http.Reply again = Http.get(one.url("/catalog/status-from-header"));
+
+            assertThat(odd.status()).as(status).isEqualTo(Integer.parseInt(status));
+            assertThat(plain.status()).as(status).isEqualTo(200);
+            assertThat(again.cache()).as(status).isEqualTo("HIT");
+            assertThat(again.text()).as(status).isEqualTo("status page #2");
+        }
+    }
+
+    @Test
+    void aServerErrorOfTheMomentLeavesTheUrlCacheableOnceItRecovers() {
+        PageServlet.failing = true;
+        Http.Reply failed = Http.get(one.url("/catalog/flaky"));
+        PageServlet.failing = false;
+        Http.Reply recovered = Http.get(two.url("/catalog/flaky"));
+        Http.Reply hit = Http.get(one.url("/catalog/flaky"));
+
+        assertThat(failed.status()).isEqualTo(503);
+        assertThat(recovered.status()).isEqualTo(200);
+        assertThat(hit.cache()).isEqualTo("HIT");
+        assertThat(hit.text()).isEqualTo("flaky #2");
+    }
+
+    @Test
+    void aUrlUncacheableByItselfIsStillPassedWithoutWaiting() {
+        Http.get(one.url("/catalog/private"));
+        Http.Reply passed = Http.get(two.url("/catalog/private"));
+
+        assertThat(passed.cache()).isEqualTo("MISS");
+        assertThat(two.cache().statistics().getBypassesByReason()).contains("uncacheable-url");
+    }
+
+    @Test
+    void aFailingRefreshOfAStaleEntryBacksOffInsteadOfRunningOnEveryRequest() {
+        Http.get(one.url("/catalog/flaky"));
+        expireEveryEntry();
+        PageServlet.failing = true;
+
+        Http.Reply stale = Http.get(two.url("/catalog/flaky"));
+        Await.until(Duration.ofSeconds(10), "the failed refresh", () -> PageServlet.renders("/catalog/flaky") == 2);
+        Await.until(Duration.ofSeconds(10), "the refresh lease kept as the back-off", () -> keys("l").size() == 1);
+        for (int i = 0; i < 4; i++) {
+            Http.Reply again = Http.get((i % 2 == 0 ? one : two).url("/catalog/flaky"));
+            assertThat(again.cache()).isEqualTo("STALE");
+            assertThat(again.text()).isEqualTo("flaky #1");
+        }
+
+        assertThat(stale.cache()).isEqualTo("STALE");
+        assertThat(PageServlet.renders("/catalog/flaky")).as("no refresh during the back-off").isEqualTo(2);
+        try (Jedis jedis = REDIS.get().node().client()) {
+            String lease = keys("l").iterator().next();
+            assertThat(jedis.pttl(lease)).isPositive().isLessThanOrEqualTo(LOCK_TIMEOUT_MILLIS);
+        }
+    }
+
+    @Test
+    void aLeaseLeftBehindStopsBlockingWhenItExpires() {
+        // What a node leaves when Redis timed out after taking the lease: a lease with its TTL.
+        Http.get(one.url("/catalog/page?id=warm"));
+        String lease = keys("e").iterator().next().replace("{cache}e:", "{cache}l:");
+        REDIS.get().flushAll();
+        try (Jedis jedis = REDIS.get().node().client()) {
+            jedis.psetex(lease, 300, "gone-node");
+        }
+        PageServlet.RENDERS.clear();
+        Http.Reply waited = Http.get(two.url("/catalog/page?id=warm"));
+        Await.until(Duration.ofSeconds(10), "the entry", () -> Http.get(one.url("/catalog/page?id=warm")).cache()
+                .equals("HIT"));
+
+        assertThat(waited.status()).isEqualTo(200);
+        assertThat(two.cache().statistics().getBypassesByReason()).doesNotContain("lock-timeout");
+        assertThat(PageServlet.renders("/catalog/page?id=warm")).isEqualTo(1);
+    }
+
+    // 3. HEAD never creates, refreshes or changes an entry.
+
+    @Test
+    void headNeverCreatesRefreshesNorChangesAnEntry() {
+        Http.Reply coldHead = Http.send("HEAD", one.url("/catalog/flaky"));
+        assertThat(coldHead.cache()).isEqualTo("MISS");
+        assertThat(keys("e")).isEmpty();
+
+        Http.Reply get = Http.get(two.url("/catalog/flaky"));
+        expireEveryEntry();
+        Http.Reply staleHead = Http.send("HEAD", one.url("/catalog/flaky"));
+        assertThat(staleHead.cache()).isEqualTo("STALE");
+        assertThat(staleHead.body()).isEmpty();
+        assertThat(keys("l")).as("no refresh lease taken by a HEAD").isEmpty();
+        Http.Reply staleGet = Http.get(two.url("/catalog/flaky"));
+
+        assertThat(staleGet.cache()).isEqualTo("STALE");
+        assertThat(staleGet.text()).isEqualTo(get.text()).isEqualTo("flaky #2");
+        Await.until(Duration.ofSeconds(10), "the refresh by the GET",
+                () -> Http.get(one.url("/catalog/flaky")).text().equals("flaky #3"));
+        assertThat(PageServlet.renders("/catalog/flaky")).isEqualTo(3);
     }
 
     private static byte[] slice(int from, int to) {

@@ -119,6 +119,21 @@ final class PageServlet extends HttpServlet {
                 seen.append(' ').append(request.getDateHeader("If-Modified-Since"));
                 response.getWriter().write(seen.append(" #").append(render).toString());
             }
+            case "/catalog/status-from-header" -> {
+                // A status the request decides: content negotiation, a precondition of the page's own.
+                String status = request.getHeader("X-Status");
+                response.setHeader("Vary", "X-Status");
+                if (status != null) {
+                    response.setStatus(Integer.parseInt(status));
+                }
+                response.getWriter().write("status page #" + render);
+            }
+            case "/catalog/flaky" -> {
+                if (failing) {
+                    response.setStatus(503);
+                }
+                response.getWriter().write("flaky #" + render);
+            }
             case "/catalog/boom" -> throw new IllegalStateException("render failed");
             case "/catalog/work" -> {
                 // A page that costs something to render, like a template over a database query.
