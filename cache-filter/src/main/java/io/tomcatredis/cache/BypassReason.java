@@ -45,7 +45,9 @@ enum BypassReason {
     HEADER_NAMES("header-names", false),
     UNKEYED_HEADER("unkeyed-header", false),
     CREDENTIALS("credentials", false),
-    TTL("ttl", true);
+    TTL("ttl", true),
+    // Store: the URL or a tag of the entry was evicted while it rendered (an eviction always wins).
+    EVICTED("evicted", false);
 
     private final String label;
     private final boolean inherent;

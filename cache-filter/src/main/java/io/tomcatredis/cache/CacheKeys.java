@@ -20,6 +20,8 @@ import java.util.HexFormat;
  *                                  without waiting for another's, and store if storable
  *   &lt;keyPrefix&gt;{cache}v:&lt;hash&gt;   set         the variant entries of a URL (responses with Vary)
  *   &lt;keyPrefix&gt;{cache}t:&lt;tag&gt;    set         the entries carrying a tag
+ *   &lt;keyPrefix&gt;{cache}x:&lt;hash&gt;   string      when the URL was last evicted (Redis TIME, ms), for 10 minutes
+ *   &lt;keyPrefix&gt;{cache}xt:&lt;tag&gt;   string      when the tag was last evicted (Redis TIME, ms), for 10 minutes
  *   &lt;keyPrefix&gt;{cache}lru         sorted set  entry key by last use, for the byte budget
  *   &lt;keyPrefix&gt;{cache}sizes       hash        entry key to its size in bytes
  *   &lt;keyPrefix&gt;{cache}bytes       string      total size of the entries
@@ -59,6 +61,16 @@ final class CacheKeys {
         return base + "t:" + tag;
     }
 
+    /** When the URL was last evicted: a store whose render began before is discarded. */
+    String urlEvicted(String canonicalUrl) {
+        return base + "x:" + hash(canonicalUrl);
+    }
+
+    /** When the tag was last evicted: a store of an entry carrying it whose render began before is discarded. */
+    String tagEvicted(String tag) {
+        return base + "xt:" + tag;
+    }
+
     String lru() {
         return base + "lru";
     }
@@ -80,6 +92,18 @@ final class CacheKeys {
         }
     }
 
+    /**
+     * How long an eviction is remembered, in ms: a render that began before an eviction and stores
+     * after it is discarded; one that ran longer than this is discarded too, as it cannot be told.
+     */
+    static final long EVICTION_MEMORY_MILLIS = 600_000;
+
+    /** Lua: {@code now}, Redis' own clock in ms, the one clock every node's scripts share. */
+    private static final String NOW = """
+            local time = redis.call('TIME')
+            local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+            """;
+
     /** Lua: deletes entry KEYS-relative victim and accounts for its size. Needs sizes, bytes, lru. */
     private static final String FORGET = """
             local function forget(victim, sizes, bytes, lru)
@@ -95,41 +119,57 @@ final class CacheKeys {
      * Looks an entry up and, when there is none or it is stale, takes the lease to render it (only
      * when asked: never for a HEAD). KEYS: entry, pass,
      * lease, lru. ARGV: lease token, lease ms, now ms, "1" to ask for a lease. Returns {"HIT", hash},
-     * {"STALE", hash, 1 if the refresh lease was taken}, {"PASS"}, {"MISS"}, {"LEASE"} or {"WAIT"}.
+     * {"STALE", hash, 1 if the refresh lease was taken}, {"PASS"}, {"MISS"}, {"LEASE"} or {"WAIT"},
+     * each followed by Redis' time in ms (the start of a render that follows, for {@link #STORE}).
      */
-    static final LuaScript LOOKUP = new LuaScript("""
+    static final LuaScript LOOKUP = new LuaScript(NOW + """
             local e = redis.call('HGETALL', KEYS[1])
             if #e > 0 then
               redis.call('ZADD', KEYS[4], 'XX', ARGV[3], KEYS[1])
               local fresh = tonumber(redis.call('HGET', KEYS[1], 'fresh'))
               if fresh and fresh <= tonumber(ARGV[3]) then
                 local got = ARGV[4] == '1' and redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
-                return {'STALE', e, got}
+                return {'STALE', now, e, got}
               end
-              return {'HIT', e}
+              return {'HIT', now, e}
             end
             local mark = redis.call('GET', KEYS[2])
-            if mark == 'm' then return {'MISS'} end
-            if mark then return {'PASS'} end
-            if ARGV[4] == '1' and redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'LEASE'} end
-            return {'WAIT'}
+            if mark == 'm' then return {'MISS', now} end
+            if mark then return {'PASS', now} end
+            if ARGV[4] == '1' and redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'LEASE', now} end
+            return {'WAIT', now}
             """);
 
     /**
      * Stores an entry, keeps the cache within its byte budget (least recently used first) and
-     * releases the lease. KEYS: entry, lease, lru, sizes, bytes, variants (or the entry again).
-     * ARGV: lease token, ttl ms, now ms, max bytes, size, number of tags n, n tag keys, then
-     * field/value pairs. Returns the number of entries evicted.
+     * releases the lease; discards it instead when its URL or one of its tags was evicted since
+     * its render began (an eviction always wins). KEYS: entry, lease, lru, sizes, bytes, variants
+     * (or the entry again), the URL's eviction time. ARGV: lease token, ttl ms, now ms, max bytes,
+     * size, number of tags n, render start (Redis ms, from {@link #LOOKUP}), eviction memory ms, n
+     * tag keys, n tag eviction-time keys, then field/value pairs. Returns the number of entries
+     * evicted, or -1 when the entry was discarded.
      */
-    static final LuaScript STORE = new LuaScript(FORGET + """
-            if redis.call('HEXISTS', KEYS[4], KEYS[1]) == 1 then forget(KEYS[1], KEYS[4], KEYS[5], KEYS[3]) end
+    static final LuaScript STORE = new LuaScript(FORGET + NOW + """
             local n = tonumber(ARGV[6])
-            redis.call('HSET', KEYS[1], unpack(ARGV, 7 + n))
+            local started = tonumber(ARGV[7])
+            local discard = now - started > tonumber(ARGV[8])
+            local evicted = redis.call('GET', KEYS[7])
+            if evicted and tonumber(evicted) >= started then discard = true end
+            for i = 9 + n, 8 + 2 * n do
+              evicted = redis.call('GET', ARGV[i])
+              if evicted and tonumber(evicted) >= started then discard = true end
+            end
+            if discard then
+              if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+              return -1
+            end
+            if redis.call('HEXISTS', KEYS[4], KEYS[1]) == 1 then forget(KEYS[1], KEYS[4], KEYS[5], KEYS[3]) end
+            redis.call('HSET', KEYS[1], unpack(ARGV, 9 + 2 * n))
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
             redis.call('ZADD', KEYS[3], ARGV[3], KEYS[1])
             redis.call('HSET', KEYS[4], KEYS[1], ARGV[5])
             local total = redis.call('INCRBY', KEYS[5], ARGV[5])
-            for i = 7, 6 + n do
+            for i = 9, 8 + n do
               redis.call('SADD', ARGV[i], KEYS[1])
               if redis.call('PTTL', ARGV[i]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', ARGV[i], ARGV[2]) end
             end
@@ -137,7 +177,7 @@ final class CacheKeys {
               redis.call('SADD', KEYS[6], KEYS[1])
               if redis.call('PTTL', KEYS[6]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[6], ARGV[2]) end
             end
-            local evicted = 0
+            evicted = 0
             while total > tonumber(ARGV[4]) do
               local victim = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
               if not victim or victim == KEYS[1] then break end
@@ -179,8 +219,12 @@ final class CacheKeys {
             return 0
             """);
 
-    /** Evicts a URL: its entry or Vary marker, every variant, its pass mark. KEYS: entry, variants, pass, lru, sizes, bytes. */
-    static final LuaScript EVICT_URL = new LuaScript(FORGET + """
+    /**
+     * Evicts a URL: its entry or Vary marker, every variant, its pass mark, and remembers when.
+     * KEYS: entry, variants, pass, lru, sizes, bytes, the URL's eviction time. ARGV: memory ms.
+     */
+    static final LuaScript EVICT_URL = new LuaScript(FORGET + NOW + """
+            redis.call('SET', KEYS[7], now, 'PX', ARGV[1])
             local count = 0
             for _, variant in ipairs(redis.call('SMEMBERS', KEYS[2])) do forget(variant, KEYS[5], KEYS[6], KEYS[4]) count = count + 1 end
             if redis.call('EXISTS', KEYS[1]) == 1 then count = count + 1 end
@@ -189,8 +233,12 @@ final class CacheKeys {
             return count
             """);
 
-    /** Evicts every entry carrying a tag. KEYS: tag set, lru, sizes, bytes. */
-    static final LuaScript EVICT_TAG = new LuaScript(FORGET + """
+    /**
+     * Evicts every entry carrying a tag, and remembers when. KEYS: tag set, lru, sizes, bytes, the
+     * tag's eviction time. ARGV: memory ms.
+     */
+    static final LuaScript EVICT_TAG = new LuaScript(FORGET + NOW + """
+            redis.call('SET', KEYS[5], now, 'PX', ARGV[1])
             local members = redis.call('SMEMBERS', KEYS[1])
             for _, entry in ipairs(members) do forget(entry, KEYS[3], KEYS[4], KEYS[2]) end
             redis.call('DEL', KEYS[1])

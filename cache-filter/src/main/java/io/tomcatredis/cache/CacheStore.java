@@ -38,8 +38,13 @@ final class CacheStore {
         }
     }
 
-    /** What a lookup found: an entry (HIT, STALE), a vary marker, or what to do instead. */
-    record Lookup(Outcome outcome, CachedResponse entry, String varyHeaders, boolean refreshLease) {
+    /**
+     * What a lookup found: an entry (HIT, STALE), a vary marker, or what to do instead.
+     *
+     * @param since Redis' time of the lookup, in ms: a render that follows it began then, and its
+     *     store is discarded if its URL or a tag of it was evicted since
+     */
+    record Lookup(Outcome outcome, CachedResponse entry, String varyHeaders, boolean refreshLease, long since) {
     }
 
     private final RedisClientHolder redis;
@@ -68,7 +73,7 @@ final class CacheStore {
             release(canonical, token);
             found = lookupOnce(canonical, token, leaseMillis, wantLease);
         }
-        return found != null ? found : new Lookup(Outcome.PASS, null, null, false);
+        return found != null ? found : new Lookup(Outcome.PASS, null, null, false, 0);
     }
 
     @SuppressWarnings("unchecked")
@@ -78,29 +83,33 @@ final class CacheStore {
                 bytes(token, Long.toString(leaseMillis), Long.toString(clock.millis()), wantLease ? "1" : "0"));
         List<Object> reply = (List<Object>) result;
         Outcome outcome = Outcome.valueOf(new String((byte[]) reply.get(0), StandardCharsets.UTF_8));
+        long since = (Long) reply.get(1);
         if (outcome != Outcome.HIT && outcome != Outcome.STALE) {
-            return new Lookup(outcome, null, null, false);
+            return new Lookup(outcome, null, null, false, since);
         }
-        List<byte[]> flat = (List<byte[]>) reply.get(1);
+        List<byte[]> flat = (List<byte[]>) reply.get(2);
         String vary = CachedResponse.varyMarker(flat);
         if (vary != null) {
-            return new Lookup(Outcome.HIT, null, vary, false);
+            return new Lookup(Outcome.HIT, null, vary, false, since);
         }
         CachedResponse entry = CachedResponse.fromFlatHash(flat);
         if (entry == null || !entry.key().equals(canonical)) {
             return null;
         }
-        boolean refresh = outcome == Outcome.STALE && reply.size() > 2 && Long.valueOf(1).equals(reply.get(2));
-        return new Lookup(outcome, entry, null, refresh);
+        boolean refresh = outcome == Outcome.STALE && reply.size() > 3 && Long.valueOf(1).equals(reply.get(3));
+        return new Lookup(outcome, entry, null, refresh, since);
     }
 
     /**
      * Stores an entry and releases the lease (EVALSHA of {@link CacheKeys#STORE}); returns how many
-     * entries the byte budget evicted.
+     * entries the byte budget evicted, or -1 when the entry was discarded because {@code url} or
+     * one of its tags was evicted since {@code renderSince} (Redis ms, {@link Lookup#since()}).
      *
      * @throws CacheUnavailableException when Redis fails
      */
-    long store(CachedResponse entry, String leaseCanonical, String variantsOf, String token, long maxCacheBytes) {
+    long store(CachedResponse entry, String leaseCanonical, String url, String token, long maxCacheBytes,
+            long renderSince) {
+        String variantsOf = entry.key().equals(url) ? null : url;
         List<byte[]> args = new ArrayList<>();
         long now = clock.millis();
         long ttl = Math.max(1, entry.staleUntil() - now);
@@ -110,9 +119,14 @@ final class CacheStore {
             size += field.getKey().length() + field.getValue().length;
         }
         args.addAll(bytes(token, Long.toString(ttl), Long.toString(now),
-                Long.toString(maxCacheBytes), Long.toString(size), Integer.toString(entry.tags().size())));
-        for (String tag : entry.tags()) {
+                Long.toString(maxCacheBytes), Long.toString(size), Integer.toString(entry.tags().size()),
+                Long.toString(renderSince), Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS)));
+        List<String> tags = List.copyOf(entry.tags());
+        for (String tag : tags) {
             args.add(utf8(keys.tag(tag)));
+        }
+        for (String tag : tags) {
+            args.add(utf8(keys.tagEvicted(tag)));
         }
         for (Map.Entry<String, byte[]> field : hash.entrySet()) {
             args.add(utf8(field.getKey()));
@@ -120,7 +134,8 @@ final class CacheStore {
         }
         String entryKey = keys.entry(entry.key());
         Object evicted = run(CacheKeys.STORE, bytes(entryKey, keys.lease(leaseCanonical), keys.lru(),
-                keys.sizes(), keys.bytes(), variantsOf == null ? entryKey : keys.variants(variantsOf)), args);
+                keys.sizes(), keys.bytes(), variantsOf == null ? entryKey : keys.variants(variantsOf),
+                keys.urlEvicted(url)), args);
         return evicted instanceof Long count ? count : 0;
     }
 
@@ -152,15 +167,24 @@ final class CacheStore {
         run(CacheKeys.BACK_OFF, bytes(keys.lease(canonical)), bytes(token, Long.toString(Math.max(1, backOffMillis))));
     }
 
+    /**
+     * Evicts a URL's entry, variants and mark, and remembers the eviction for
+     * {@link CacheKeys#EVICTION_MEMORY_MILLIS} (EVALSHA of {@link CacheKeys#EVICT_URL}); returns how many entries went.
+     */
     long evictUrl(String canonical) {
         Object count = run(CacheKeys.EVICT_URL, bytes(keys.entry(canonical), keys.variants(canonical),
-                keys.pass(canonical), keys.lru(), keys.sizes(), keys.bytes()), List.of());
+                keys.pass(canonical), keys.lru(), keys.sizes(), keys.bytes(), keys.urlEvicted(canonical)),
+                bytes(Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS)));
         return count instanceof Long n ? n : 0;
     }
 
+    /**
+     * Evicts the entries carrying a tag, and remembers the eviction for
+     * {@link CacheKeys#EVICTION_MEMORY_MILLIS} (EVALSHA of {@link CacheKeys#EVICT_TAG}); returns how many entries went.
+     */
     long evictTag(String tag) {
-        Object count = run(CacheKeys.EVICT_TAG, bytes(keys.tag(tag), keys.lru(), keys.sizes(), keys.bytes()),
-                List.of());
+        Object count = run(CacheKeys.EVICT_TAG, bytes(keys.tag(tag), keys.lru(), keys.sizes(), keys.bytes(),
+                keys.tagEvicted(tag)), bytes(Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS)));
         return count instanceof Long n ? n : 0;
     }
 

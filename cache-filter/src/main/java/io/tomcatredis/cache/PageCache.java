@@ -31,8 +31,16 @@ final class PageCache {
     private static final Logger LOG = Logger.getLogger(PageCache.class.getName());
     private static final long POLL_MILLIS = 20;
 
-    /** Where a render's result goes: the key looked up, and the Vary marker that led there (or null). */
-    private record Slot(String key, String markerVary) {
+    /**
+     * Where a render's result goes: the key looked up, the Vary marker that led there (or null),
+     * and Redis' time of the lookup the render follows ({@link CacheStore.Lookup#since()}), which
+     * an eviction after it makes the store discard.
+     */
+    private record Slot(String key, String markerVary, long since) {
+
+        Slot lookedUp(CacheStore.Lookup found) {
+            return new Slot(key, markerVary, found.since());
+        }
     }
 
     private final CacheSettings settings;
@@ -79,15 +87,16 @@ final class PageCache {
         CacheRequest cacheRequest = classification.request();
         String token = UUID.randomUUID().toString();
         boolean wantLease = !cacheRequest.head() && !cacheRequest.credentialed();
-        Slot slot = new Slot(cacheRequest.baseKey(), null);
+        Slot slot = new Slot(cacheRequest.baseKey(), null, 0);
         CacheStore.Lookup found;
         try {
             found = store.lookup(slot.key(), token, settings.lockTimeoutMillis(), wantLease);
             if (found.varyHeaders() != null) {
                 slot = new Slot(CanonicalUrl.variant(cacheRequest.baseKey(), found.varyHeaders(), request),
-                        found.varyHeaders());
+                        found.varyHeaders(), 0);
                 found = store.lookup(slot.key(), token, settings.lockTimeoutMillis(), wantLease);
             }
+            slot = slot.lookedUp(found);
         } catch (CacheUnavailableException e) {
             redisFailed(e);
             bypass(BypassReason.REDIS_UNAVAILABLE, request, response, chain);
@@ -219,9 +228,10 @@ final class PageCache {
             if (found.varyHeaders() != null && waitingOn.markerVary() == null) {
                 // The render stored a variant: wait for (or render) this request's one.
                 waitingOn = new Slot(CanonicalUrl.variant(cacheRequest.baseKey(), found.varyHeaders(), request),
-                        found.varyHeaders());
+                        found.varyHeaders(), 0);
                 continue;
             }
+            waitingOn = waitingOn.lookedUp(found);
             switch (found.entry() == null && found.varyHeaders() != null ? CacheStore.Outcome.WAIT
                     : found.outcome()) {
                 case HIT, STALE -> {
@@ -348,9 +358,15 @@ final class PageCache {
             if (!decision.vary().isEmpty()) {
                 store.markVary(cacheRequest.baseKey(), decision.vary(), entry.staleUntil());
             }
-            statistics.evicted(store.store(entry, slot.key(), entryKey.equals(cacheRequest.url()) ? null
-                    : cacheRequest.url(), token, settings.maxCacheBytes()));
-            statistics.stored();
+            long evicted = store.store(entry, slot.key(), cacheRequest.url(), token, settings.maxCacheBytes(),
+                    slot.since());
+            if (evicted < 0) {
+                // Evicted while it rendered: the client gets what it asked for before; nobody else does.
+                statistics.bypass(BypassReason.EVICTED);
+            } else {
+                statistics.evicted(evicted);
+                statistics.stored();
+            }
         } catch (CacheUnavailableException e) {
             redisFailed(e);
         }

@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import io.tomcatredis.testsupport.Await;
 import redis.clients.jedis.Jedis;
 import org.apache.catalina.Context;
@@ -84,6 +86,7 @@ class CacheSemanticsIT {
         REDIS.get().flushAll();
         PageServlet.RENDERS.clear();
         PageServlet.failing = false;
+        PageServlet.gate = CompletableFuture.completedFuture(null);
     }
 
     /** The cache's keys of one kind ("e" entries, "l" leases, "p" marks) in Redis. */
@@ -327,6 +330,43 @@ class CacheSemanticsIT {
         Await.until(Duration.ofSeconds(10), "the refresh by the GET",
                 () -> Http.get(one.url("/catalog/flaky")).text().equals("flaky #3"));
         assertThat(PageServlet.renders("/catalog/flaky")).isEqualTo(3);
+    }
+
+    // 4. An eviction always wins over a render that began before it.
+
+    /** Starts a render of {@code page} on node one, runs {@code eviction} while it renders, then lets it end. */
+    private void evictDuringRender(String page, Runnable eviction) throws Exception {
+        PageServlet.gate = new CompletableFuture<>();
+        CompletableFuture<Http.Reply> slow = CompletableFuture.supplyAsync(() -> Http.get(one.url(page)));
+        try {
+            Await.until(Duration.ofSeconds(10), "the render to begin", () -> PageServlet.renders(page) == 1);
+            eviction.run();
+        } finally {
+            PageServlet.gate.complete(null);
+        }
+        assertThat(slow.get(30, TimeUnit.SECONDS).text()).isEqualTo("gated #1");
+        Http.Reply after = Http.get(two.url(page));
+        assertThat(after.cache()).as(page).isEqualTo("MISS");
+        assertThat(after.text()).as(page).isEqualTo("gated #2");
+        assertThat(Http.get(one.url(page)).cache()).as("renders after the eviction are stored").isEqualTo("HIT");
+    }
+
+    @Test
+    void aPostToTheUrlWinsOverARenderThatBeganBeforeIt() throws Exception {
+        evictDuringRender("/catalog/gated?id=post", () -> assertThat(
+                Http.send("POST", two.url("/catalog/gated?id=post")).status()).isEqualTo(200));
+    }
+
+    @Test
+    void evictUrlWinsOverARenderThatBeganBeforeIt() throws Exception {
+        evictDuringRender("/catalog/gated?id=url",
+                () -> two.cache().evictUrl("http://127.0.0.1/shop/catalog/gated?id=url"));
+    }
+
+    @Test
+    void evictTagWinsOverARenderThatBeganBeforeIt() throws Exception {
+        evictDuringRender("/catalog/gated?id=tag&tags=product-7", () -> one.cache().evictTag("product-7"));
+        assertThat(one.cache().statistics().getBypassesByReason()).contains("evicted");
     }
 
     private static byte[] slice(int from, int to) {

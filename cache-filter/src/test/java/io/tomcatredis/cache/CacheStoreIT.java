@@ -63,6 +63,36 @@ class CacheStoreIT {
         }
     }
 
+    private static CachedResponse entry(String key, String... tags) {
+        return new CachedResponse(key, 200, java.util.List.of(), new byte[] {'x'}, false, 1, "\"e\"",
+                1_800_000_000_000L, 1_800_000_060_000L, 1_800_000_060_000L, java.util.Set.of(tags), false, false, null,
+                java.util.Set.of(), java.util.Set.of());
+    }
+
+    @Test
+    void aStoreWhoseRenderBeganBeforeAnEvictionOfItsUrlOrTagIsDiscarded() {
+        try (RedisClientHolder redis = open(REDIS.get().uri()); Jedis jedis = REDIS.get().node().client()) {
+            CacheStore store = new CacheStore(redis, KEYS, clock);
+            long before = store.lookup("http://h/a", "a", 5000, true).since();
+            long beforeTag = store.lookup("http://h/b", "b", 5000, true).since();
+            store.evictUrl("http://h/a");
+            store.evictTag("t1");
+            assertThat(store.store(entry("http://h/a"), "http://h/a", "http://h/a", "a", 1 << 20, before)).isEqualTo(-1);
+            assertThat(store.store(entry("http://h/b", "t1"), "http://h/b", "http://h/b", "b", 1 << 20, beforeTag))
+                    .isEqualTo(-1);
+            assertThat(jedis.exists(KEYS.entry("http://h/a"))).isFalse();
+            assertThat(jedis.exists(KEYS.entry("http://h/b"))).isFalse();
+            assertThat(jedis.exists(KEYS.lease("http://h/a"))).as("the lease is released").isFalse();
+
+            long after = store.lookup("http://h/a", "c", 5000, true).since();
+            assertThat(store.store(entry("http://h/a", "t2"), "http://h/a", "http://h/a", "c", 1 << 20, after))
+                    .isZero();
+            assertThat(jedis.exists(KEYS.entry("http://h/a"))).isTrue();
+            assertThat(jedis.pttl(KEYS.urlEvicted("http://h/a"))).isPositive()
+                    .isLessThanOrEqualTo(CacheKeys.EVICTION_MEMORY_MILLIS);
+        }
+    }
+
     @Test
     void redisFailuresSurfaceAsCacheUnavailable() throws Exception {
         int closedPort;

@@ -15,6 +15,9 @@ final class PageServlet extends HttpServlet {
 
     static final Map<String, AtomicInteger> RENDERS = new ConcurrentHashMap<>();
     static volatile boolean failing;
+    /** What /catalog/gated renders wait for, after counting their render: a test decides when they end. */
+    static volatile java.util.concurrent.CompletableFuture<Void> gate = java.util.concurrent.CompletableFuture
+            .completedFuture(null);
 
     static int renders(String pathAndQuery) {
         AtomicInteger count = RENDERS.get(pathAndQuery);
@@ -133,6 +136,18 @@ final class PageServlet extends HttpServlet {
                     response.setStatus(503);
                 }
                 response.getWriter().write("flaky #" + render);
+            }
+            case "/catalog/gated" -> {
+                try {
+                    gate.get(30, java.util.concurrent.TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    throw new IllegalStateException("the gate was not opened", e);
+                }
+                String tags = request.getParameter("tags");
+                if (tags != null) {
+                    response.setHeader("X-Cache-Tags", tags);
+                }
+                response.getWriter().write("gated #" + render);
             }
             case "/catalog/boom" -> throw new IllegalStateException("render failed");
             case "/catalog/work" -> {
