@@ -117,12 +117,14 @@ final class CacheKeys {
 
     /**
      * Looks an entry up and, when there is none or it is stale, takes the lease to render it (only
-     * when asked: never for a HEAD). KEYS: entry, pass,
+     * when asked: never for a HEAD). A key of another type than a hash is not an entry: deleted. KEYS: entry, pass,
      * lease, lru. ARGV: lease token, lease ms, now ms, "1" to ask for a lease. Returns {"HIT", hash},
      * {"STALE", hash, 1 if the refresh lease was taken}, {"PASS"}, {"MISS"}, {"LEASE"} or {"WAIT"},
      * each followed by Redis' time in ms (the start of a render that follows, for {@link #STORE}).
      */
     static final LuaScript LOOKUP = new LuaScript(NOW + """
+            local kind = redis.call('TYPE', KEYS[1])['ok']
+            if kind ~= 'hash' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
             local e = redis.call('HGETALL', KEYS[1])
             if #e > 0 then
               redis.call('ZADD', KEYS[4], 'XX', ARGV[3], KEYS[1])

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
+import java.util.logging.Logger;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisException;
 
@@ -47,6 +48,8 @@ final class CacheStore {
     record Lookup(Outcome outcome, CachedResponse entry, String varyHeaders, boolean refreshLease, long since) {
     }
 
+    private static final Logger LOG = Logger.getLogger(CacheStore.class.getName());
+
     private final RedisClientHolder redis;
     private final CacheKeys keys;
     private final Clock clock;
@@ -68,6 +71,8 @@ final class CacheStore {
     Lookup lookup(String canonical, String token, long leaseMillis, boolean wantLease) {
         Lookup found = lookupOnce(canonical, token, leaseMillis, wantLease);
         if (found == null) {
+            LOG.warning("The cache entry " + keys.entry(canonical) + " of " + canonical + " is unreadable (corrupt,"
+                    + " or written by another version): deleted, the page is rendered and stored again");
             // The lookup of a stale entry takes the refresh lease: give it back with the entry.
             call("DEL", jedis -> jedis.del(keys.entry(canonical)));
             release(canonical, token);

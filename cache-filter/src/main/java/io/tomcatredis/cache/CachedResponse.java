@@ -90,8 +90,13 @@ record CachedResponse(String key, int status, List<Header> headers, byte[] body,
                 headers.add(new Header(unescape(line.substring(0, colon)), unescape(line.substring(colon + 2))));
             }
             String tags = text(hash, "tags");
-            return new CachedResponse(text(hash, "key"), Integer.parseInt(text(hash, "status")), headers,
-                    hash.get("body"), "1".equals(text(hash, "gzip")), Integer.parseInt(text(hash, "length")),
+            int status = Integer.parseInt(text(hash, "status"));
+            boolean gzipped = "1".equals(text(hash, "gzip"));
+            int length = Integer.parseInt(text(hash, "length"));
+            if (status < 100 || status > 599 || !bodyIntact(hash.get("body"), gzipped, length)) {
+                return null;
+            }
+            return new CachedResponse(text(hash, "key"), status, headers, hash.get("body"), gzipped, length,
                     text(hash, "etag"), Long.parseLong(text(hash, "stored")), Long.parseLong(text(hash, "fresh")),
                     Long.parseLong(text(hash, "stale")), tags.isEmpty() ? Set.of() : Set.of(tags.split(" ")),
                     !"0".equals(text(hash, "anonymous")), "1".equals(text(hash, "shared")),
@@ -100,6 +105,27 @@ record CachedResponse(String key, int status, List<Header> headers, byte[] body,
         } catch (RuntimeException e) {
             return null;
         }
+    }
+
+    /**
+     * Whether a body is as stored: {@code length} bytes, or, gzipped, a gzip member (RFC 1952: magic
+     * {@code 1f 8b}) whose trailer gives {@code length} as the size of its input (ISIZE, modulo
+     * 2^32). A body cut short or a flag that lies is then an unreadable entry, not a broken reply.
+     */
+    private static boolean bodyIntact(byte[] body, boolean gzipped, int length) {
+        if (length < 0) {
+            return false;
+        }
+        if (!gzipped) {
+            return body.length == length;
+        }
+        int n = body.length;
+        if (n < 18 || (body[0] & 0xff) != 0x1f || (body[1] & 0xff) != 0x8b) {
+            return false;
+        }
+        long size = (body[n - 4] & 0xffL) | (body[n - 3] & 0xffL) << 8 | (body[n - 2] & 0xffL) << 16
+                | (body[n - 1] & 0xffL) << 24;
+        return size == (length & 0xffffffffL);
     }
 
     /** For a Vary marker: the header names, or null when {@code flat} is an entry. */

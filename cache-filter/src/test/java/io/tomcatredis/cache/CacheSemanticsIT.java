@@ -369,6 +369,73 @@ class CacheSemanticsIT {
         assertThat(one.cache().statistics().getBypassesByReason()).contains("evicted");
     }
 
+    // 5. An unreadable entry is a miss: deleted, rendered, stored afresh, with no wait.
+
+    @Test
+    void anUnreadableEntryIsAMissRenderedAndStoredAfreshWithoutWaiting() {
+        Map<String, java.util.function.Consumer<Jedis>> corruptions = new java.util.LinkedHashMap<>();
+        corruptions.put("status not a number", jedis -> hsetAll(jedis, "status", "abc".getBytes()));
+        corruptions.put("status out of range", jedis -> hsetAll(jedis, "status", "1234".getBytes()));
+        corruptions.put("gzip flag on a plain body", jedis -> hsetAll(jedis, "gzip", "1".getBytes()));
+        corruptions.put("truncated body", jedis -> {
+            for (String key : jedis.keys("*{cache}e:*")) {
+                byte[] body = jedis.hget(key.getBytes(), "body".getBytes());
+                jedis.hset(key.getBytes(), "body".getBytes(), java.util.Arrays.copyOf(body, body.length / 2));
+            }
+        });
+        corruptions.put("length", jedis -> hsetAll(jedis, "length", "-5".getBytes()));
+        corruptions.put("headers", jedis -> hsetAll(jedis, "headers", "no colon here\n".getBytes()));
+        corruptions.put("fresh", jedis -> hsetAll(jedis, "fresh", "soon".getBytes()));
+        corruptions.put("format", jedis -> jedis.keys("*{cache}e:*").forEach(key -> jedis.hdel(key, "format")));
+        corruptions.put("not a hash", jedis -> jedis.keys("*{cache}e:*").forEach(key -> {
+            jedis.del(key);
+            jedis.set(key, "garbage");
+        }));
+        long lockTimeouts = lockTimeouts();
+        for (var corruption : corruptions.entrySet()) {
+            for (String page : new String[] {"/static/shop.css", "/catalog/page?id=corrupt"}) {
+                REDIS.get().flushAll();
+                PageServlet.RENDERS.clear();
+                Http.Reply stored = Http.get(one.url(page));
+                assertThat(keys("e")).as(page).hasSize(1);
+                try (Jedis jedis = REDIS.get().node().client()) {
+                    corruption.getValue().accept(jedis);
+                }
+                Http.Reply miss = Http.get(two.url(page));
+                Http.Reply hit = Http.get(one.url(page));
+
+                String what = corruption.getKey() + " " + page;
+                assertThat(miss.status()).as(what).isEqualTo(200);
+                assertThat(miss.cache()).as(what).isEqualTo("MISS");
+                assertThat(hit.cache()).as(what).isEqualTo("HIT");
+                assertThat(hit.body()).as(what).isEqualTo(miss.body());
+                if (page.startsWith("/static")) {
+                    assertThat(miss.body()).as(what).isEqualTo(CSS);
+                } else {
+                    assertThat(miss.text()).as(what).isEqualTo("page /catalog/page corrupt #2");
+                    assertThat(stored.text()).isEqualTo("page /catalog/page corrupt #1");
+                }
+            }
+        }
+        assertThat(lockTimeouts()).as("nobody waited").isEqualTo(lockTimeouts);
+    }
+
+    private static void hsetAll(Jedis jedis, String field, byte[] value) {
+        for (String key : jedis.keys("*{cache}e:*")) {
+            jedis.hset(key.getBytes(), field.getBytes(), value);
+        }
+    }
+
+    private long lockTimeouts() {
+        long count = 0;
+        for (CacheNode node : new CacheNode[] {one, two}) {
+            java.util.regex.Matcher matcher = java.util.regex.Pattern.compile("lock-timeout=(\\d+)")
+                    .matcher(node.cache().statistics().getBypassesByReason());
+            count += matcher.find() ? Long.parseLong(matcher.group(1)) : 0;
+        }
+        return count;
+    }
+
     private static byte[] slice(int from, int to) {
         return java.util.Arrays.copyOfRange(CSS, from, to);
     }

@@ -68,4 +68,32 @@ class CachedResponseTest {
         badHeaders.put("headers", "no separator\n".getBytes(StandardCharsets.UTF_8));
         assertThat(CachedResponse.fromFlatHash(flat(badHeaders))).isNull();
     }
+
+    @Test
+    void aBodyThatIsNotWhatTheEntrySaysOrAStatusOutOfRangeIsNotRead() throws Exception {
+        Map<String, byte[]> shortBody = entry(List.of()).toHash();
+        shortBody.put("body", "bod".getBytes(StandardCharsets.UTF_8));
+        assertThat(CachedResponse.fromFlatHash(flat(shortBody))).isNull();
+
+        Map<String, byte[]> notGzip = entry(List.of()).toHash();
+        notGzip.put("gzip", "1".getBytes(StandardCharsets.UTF_8));
+        assertThat(CachedResponse.fromFlatHash(flat(notGzip))).isNull();
+
+        java.io.ByteArrayOutputStream gzipped = new java.io.ByteArrayOutputStream();
+        try (java.util.zip.GZIPOutputStream out = new java.util.zip.GZIPOutputStream(gzipped)) {
+            out.write("body".getBytes(StandardCharsets.UTF_8));
+        }
+        Map<String, byte[]> gzip = entry(List.of()).toHash();
+        gzip.put("gzip", "1".getBytes(StandardCharsets.UTF_8));
+        gzip.put("body", gzipped.toByteArray());
+        assertThat(CachedResponse.fromFlatHash(flat(gzip))).as("an intact gzip member").isNotNull();
+        gzip.put("body", java.util.Arrays.copyOf(gzipped.toByteArray(), gzipped.size() - 3));
+        assertThat(CachedResponse.fromFlatHash(flat(gzip))).as("cut short").isNull();
+
+        for (String status : new String[] {"99", "600", "1234", "-200"}) {
+            Map<String, byte[]> odd = entry(List.of()).toHash();
+            odd.put("status", status.getBytes(StandardCharsets.UTF_8));
+            assertThat(CachedResponse.fromFlatHash(flat(odd))).as(status).isNull();
+        }
+    }
 }
