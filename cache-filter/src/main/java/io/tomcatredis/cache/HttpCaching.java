@@ -3,7 +3,9 @@ package io.tomcatredis.cache;
 import jakarta.servlet.http.HttpServletRequest;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -25,35 +27,76 @@ final class HttpCaching {
     private HttpCaching() {
     }
 
-    /** Cache-Control directives, lower case, with their argument or "" (absent header: empty map). */
-    static Map<String, String> cacheControl(String header) {
+    /**
+     * Cache-Control directives, lower case, with their argument unquoted or "" (no line: empty
+     * map), from every line of the header combined as one comma-separated list (RFC 9110 5.3);
+     * commas inside a quoted argument ({@code private="Set-Cookie, X-Id"}) do not split. A directive given twice with different arguments is kept with the argument
+     * "", which no freshness directive accepts: the response counts as stale (RFC 9111 4.2.1
+     * allows that or the first; stale is the safe one).
+     */
+    static Map<String, String> cacheControl(Collection<String> lines) {
         Map<String, String> directives = new HashMap<>();
-        if (header == null) {
-            return directives;
-        }
-        for (String part : header.split(",")) {
-            String directive = part.trim();
-            if (directive.isEmpty()) {
+        for (String line : lines) {
+            if (line == null) {
                 continue;
             }
-            int equals = directive.indexOf('=');
-            if (equals < 0) {
-                directives.put(directive.toLowerCase(Locale.ROOT), "");
-            } else {
-                directives.put(directive.substring(0, equals).trim().toLowerCase(Locale.ROOT),
-                        directive.substring(equals + 1).trim().replace("\"", ""));
+            for (String part : listElements(line)) {
+                int equals = part.indexOf('=');
+                String name = (equals < 0 ? part : part.substring(0, equals)).trim().toLowerCase(Locale.ROOT);
+                if (name.isEmpty()) {
+                    continue;
+                }
+                String argument = equals < 0 ? "" : unquote(part.substring(equals + 1).trim());
+                String before = directives.putIfAbsent(name, argument);
+                if (before != null && !before.equals(argument)) {
+                    directives.put(name, "");
+                }
             }
         }
         return directives;
     }
 
-    /** The directives of every value of a Cache-Control header that may be repeated. */
-    static Map<String, String> cacheControl(Collection<String> headers) {
-        Map<String, String> directives = new HashMap<>();
-        for (String header : headers) {
-            directives.putAll(cacheControl(header));
+    /** The elements of a comma-separated list (RFC 9110 5.6.1), trimmed, commas in quoted strings kept. */
+    static List<String> listElements(String line) {
+        List<String> elements = new ArrayList<>();
+        StringBuilder current = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < line.length(); i++) {
+            char c = line.charAt(i);
+            if (quoted && c == '\\' && i + 1 < line.length()) {
+                current.append(c).append(line.charAt(++i));
+                continue;
+            }
+            if (c == '"') {
+                quoted = !quoted;
+            } else if (c == ',' && !quoted) {
+                addElement(elements, current);
+                continue;
+            }
+            current.append(c);
         }
-        return directives;
+        addElement(elements, current);
+        return elements;
+    }
+
+    private static void addElement(List<String> elements, StringBuilder element) {
+        String trimmed = element.toString().trim();
+        if (!trimmed.isEmpty()) {
+            elements.add(trimmed);
+        }
+        element.setLength(0);
+    }
+
+    private static String unquote(String value) {
+        if (value.length() < 2 || value.charAt(0) != '"' || value.charAt(value.length() - 1) != '"') {
+            return value;
+        }
+        StringBuilder out = new StringBuilder();
+        for (int i = 1; i < value.length() - 1; i++) {
+            char c = value.charAt(i);
+            out.append(c == '\\' && i + 2 < value.length() ? value.charAt(++i) : c);
+        }
+        return out.toString();
     }
 
     /** {@code private}, {@code no-store} or {@code no-cache}: never stored by a shared cache here (RFC 9111 5.2.2). */
@@ -67,16 +110,29 @@ final class HttpCaching {
         return directives.containsKey("public") || directives.containsKey("s-maxage");
     }
 
+    /** Delta-seconds beyond this count as this (RFC 9111 1.2.2). */
+    static final long MAX_DELTA_SECONDS = 2_147_483_648L;
+
+    /**
+     * A delta-seconds directive (RFC 9111 1.2.2), in seconds: -1 when absent; 0 (stale) when it is
+     * not a non-negative integer ({@code max-age=-1}, {@code max-age=1.5}, {@code max-age=},
+     * a directive given twice with different values), never "absent", so an invalid value never
+     * falls back to the rule's TTL; capped at 2^31.
+     */
     static long seconds(Map<String, String> directives, String name) {
         String value = directives.get(name);
         if (value == null) {
             return -1;
         }
-        try {
-            return Long.parseLong(value);
-        } catch (NumberFormatException e) {
+        if (value.isEmpty()) {
             return 0;
         }
+        for (int i = 0; i < value.length(); i++) {
+            if (value.charAt(i) < '0' || value.charAt(i) > '9') {
+                return 0;
+            }
+        }
+        return value.length() > 10 ? MAX_DELTA_SECONDS : Math.min(MAX_DELTA_SECONDS, Long.parseLong(value));
     }
 
     /** Epoch ms of an HTTP date, or -1. */

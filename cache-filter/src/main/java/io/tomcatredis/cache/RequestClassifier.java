@@ -97,11 +97,17 @@ final class RequestClassifier {
         return new Classification(false, reason, null);
     }
 
+    /** {@code no-cache} or {@code no-store} on any line of Cache-Control, or {@code no-cache} on any line of Pragma. */
     private static boolean noCacheRequested(HttpServletRequest request) {
-        Map<String, String> directives = HttpCaching.cacheControl(request.getHeader("Cache-Control"));
-        String pragma = request.getHeader("Pragma");
-        return directives.containsKey("no-cache") || directives.containsKey("no-store")
-                || pragma != null && pragma.toLowerCase(Locale.ROOT).contains("no-cache");
+        Map<String, String> directives = HttpCaching.cacheControl(lines(request, "Cache-Control"));
+        boolean pragma = lines(request, "Pragma").stream()
+                .anyMatch(line -> line.toLowerCase(Locale.ROOT).contains("no-cache"));
+        return directives.containsKey("no-cache") || directives.containsKey("no-store") || pragma;
+    }
+
+    private static List<String> lines(HttpServletRequest request, String name) {
+        Enumeration<String> values = request.getHeaders(name);
+        return values == null ? List.of() : java.util.Collections.list(values);
     }
 
     /**

@@ -436,6 +436,47 @@ class CacheSemanticsIT {
         return count;
     }
 
+    // 6. Several Cache-Control or Vary lines combined (RFC 9110 5.3); invalid freshness is stale.
+
+    @Test
+    void severalVaryLinesKeyTheEntryOnEveryHeaderTheyName() {
+        Http.Reply dark = Http.get(one.url("/catalog/lines?cc=public&cc=max-age=60"), "X-Theme", "dark");
+        Http.Reply light = Http.get(two.url("/catalog/lines?cc=public&cc=max-age=60"), "X-Theme", "light");
+        Http.Reply darkAgain = Http.get(two.url("/catalog/lines?cc=public&cc=max-age=60"), "X-Theme", "dark");
+
+        assertThat(dark.text()).isEqualTo("theme dark #1");
+        assertThat(light.text()).isEqualTo("theme light #2");
+        assertThat(darkAgain.cache()).isEqualTo("HIT");
+        assertThat(darkAgain.text()).isEqualTo("theme dark #1");
+    }
+
+    @Test
+    void directivesOfEveryCacheControlLineApplyAndInvalidFreshnessIsStaleNotTheRulesTtl() {
+        for (String query : new String[] {"cc=public&cc=no-store", "cc=max-age=-1", "cc=public&cc=max-age=-1",
+                "cc=max-age=1.5", "cc=max-age=60&cc=max-age=0", "cc=s-maxage=60,%20max-age=5&cc=s-maxage=abc",
+                "cc=private=%22Set-Cookie,%20max-age=60%22"}) {
+            String page = "/catalog/lines?" + query;
+            Http.get(one.url(page));
+            Http.Reply again = Http.get(two.url(page));
+            assertThat(again.cache()).as(query).isNotEqualTo("HIT");
+            assertThat(PageServlet.renders(page)).as(query).isEqualTo(2);
+        }
+        Http.get(one.url("/catalog/lines?cc=public&cc=max-age=60"));
+        assertThat(Http.get(two.url("/catalog/lines?cc=public&cc=max-age=60")).cache()).isEqualTo("HIT");
+    }
+
+    @Test
+    void noCacheOnAnyLineOfTheRequestsCacheControlOrPragmaIsHonoured() {
+        Http.get(one.url("/catalog/page?id=lines"));
+        Http.Reply second = Http.rawGetReply(two.port(), "/shop/catalog/page?id=lines", "127.0.0.1",
+                "Cache-Control: max-stale=5", "Cache-Control: no-cache");
+        Http.Reply pragma = Http.rawGetReply(two.port(), "/shop/catalog/page?id=lines", "127.0.0.1",
+                "Pragma: x", "Pragma: no-cache");
+
+        assertThat(second.cache()).isEqualTo("BYPASS");
+        assertThat(pragma.cache()).isEqualTo("BYPASS");
+    }
+
     private static byte[] slice(int from, int to) {
         return java.util.Arrays.copyOfRange(CSS, from, to);
     }

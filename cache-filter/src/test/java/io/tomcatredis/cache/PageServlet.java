@@ -149,6 +149,15 @@ final class PageServlet extends HttpServlet {
                 }
                 response.getWriter().write("gated #" + render);
             }
+            case "/catalog/lines" -> {
+                // Header fields in several lines, as frameworks and filters add them.
+                for (String value : request.getParameterValues("cc")) {
+                    response.addHeader("Cache-Control", value);
+                }
+                response.addHeader("Vary", "Accept-Language");
+                response.addHeader("Vary", "X-Theme");
+                response.getWriter().write("theme " + request.getHeader("X-Theme") + " #" + render);
+            }
             case "/catalog/boom" -> throw new IllegalStateException("render failed");
             case "/catalog/work" -> {
                 // A page that costs something to render, like a template over a database query.

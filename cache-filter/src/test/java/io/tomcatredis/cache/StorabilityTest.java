@@ -152,4 +152,15 @@ class StorabilityTest {
         assertThat(reason(ANONYMOUS, NOTHING, rendered(200, "Expires", "0"))).isEqualTo(BypassReason.TTL);
         assertThat(reason(ANONYMOUS, NOTHING, rendered(200, "Cache-Control", "max-age=0"))).isEqualTo(BypassReason.TTL);
     }
+
+    @Test
+    void invalidFreshnessIsStaleNeverTheRulesTtl() {
+        assertThat(reason(ANONYMOUS, NOTHING, rendered(200, "Cache-Control", "max-age=-1"))).isEqualTo(BypassReason.TTL);
+        assertThat(reason(ANONYMOUS, NOTHING, rendered(200, "Cache-Control", "public", "Cache-Control",
+                "s-maxage=x"))).isEqualTo(BypassReason.TTL);
+        assertThat(reason(ANONYMOUS, NOTHING, rendered(200, "Cache-Control", "max-age=60", "Cache-Control",
+                "max-age=30"))).isEqualTo(BypassReason.TTL);
+        assertThat(Storability.decide(ANONYMOUS, NOTHING, rendered(200, "Cache-Control", "public", "Cache-Control",
+                "max-age=30"), CLOCK).ttlSeconds()).isEqualTo(30);
+    }
 }
