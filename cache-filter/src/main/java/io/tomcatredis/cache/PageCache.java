@@ -70,7 +70,7 @@ final class PageCache {
         if (classification.unsafe()) {
             chain.doFilter(request, response);
             if (response.getStatus() < 400 && classifier.hostAllowed(request)) {
-                evictQuietly(CanonicalUrl.of(request.getScheme(), request.getServerName(),
+                evictAfterUnsafe(CanonicalUrl.of(request.getScheme(), request.getServerName(),
                         request.getServletContext().getContextPath() + CanonicalUrl.containerPath(request),
                         request.getQueryString()));
             }
@@ -170,25 +170,52 @@ final class PageCache {
         }
     }
 
-    /** Evicts the entry (and variants) of a canonical URL. */
-    long evictQuietly(String url) {
+    /**
+     * After a successful unsafe request: evicts its URL, unless the circuit is open (Redis is then
+     * skipped, as for every other request, and the eviction is logged as lost); a failure opens it.
+     */
+    private void evictAfterUnsafe(String url) {
+        if (!circuit.allows()) {
+            statistics.bypass(BypassReason.REDIS_UNAVAILABLE);
+            LOG.warning("Redis is skipped for " + settings.circuitBreakerMillis() + " ms after a failure: the entry of "
+                    + url + " was not evicted after an unsafe request");
+            return;
+        }
+        try {
+            evictUrl(url);
+        } catch (CacheUnavailableException e) {
+            LOG.warning("The entry of " + url + " was not evicted after an unsafe request");
+        }
+    }
+
+    /**
+     * Evicts the entry (and variants) of a canonical URL.
+     *
+     * @throws CacheUnavailableException when Redis fails (the circuit is then open)
+     */
+    long evictUrl(String url) {
         try {
             long count = store.evictUrl(url);
             statistics.evicted(count);
             return count;
         } catch (CacheUnavailableException e) {
             redisFailed(e);
-            return 0;
+            throw e;
         }
     }
 
     /**
-     * @throws CacheUnavailableException when Redis fails
+     * @throws CacheUnavailableException when Redis fails (the circuit is then open)
      */
     long evictTag(String tag) {
-        long count = store.evictTag(tag);
-        statistics.evicted(count);
-        return count;
+        try {
+            long count = store.evictTag(tag);
+            statistics.evicted(count);
+            return count;
+        } catch (CacheUnavailableException e) {
+            redisFailed(e);
+            throw e;
+        }
     }
 
     private void bypass(BypassReason reason, HttpServletRequest request, HttpServletResponse response,

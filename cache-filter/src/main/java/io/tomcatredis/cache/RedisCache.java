@@ -38,11 +38,13 @@ public final class RedisCache {
 
     /**
      * Evicts the entry of {@code absoluteUrl} (e.g. {@code https://shop.example.com/catalog/42}),
-     * and its variants, on all nodes; returns how many entries went (0 also when Redis is down).
-     * The path is decoded and normalized as the container does, so {@code /catalog/caf%C3%A9} and
-     * {@code /catalog/./café} name one page.
+     * and its variants, on all nodes; returns how many entries went. The path is decoded and
+     * normalized as the container does, so {@code /catalog/caf%C3%A9} and
+     * {@code /catalog/./café} name one page. A render of the URL that began before is not stored.
      *
      * @throws IllegalArgumentException when {@code absoluteUrl} is not an absolute http(s) URL
+     * @throws CacheUnavailableException when Redis fails (down, slow past {@code timeoutMillis}):
+     *     the entry may still be there
      */
     public long evictUrl(String absoluteUrl) {
         URI uri = URI.create(absoluteUrl);
@@ -50,21 +52,27 @@ public final class RedisCache {
             throw new IllegalArgumentException("Not an absolute URL with a host: " + absoluteUrl);
         }
         String path = uri.getPath() == null || uri.getPath().isEmpty() ? "/" : uri.getPath();
-        return cache.evictQuietly(CanonicalUrl.of(uri.getScheme(), uri.getHost(), CanonicalUrl.normalizePath(path),
+        return cache.evictUrl(CanonicalUrl.of(uri.getScheme(), uri.getHost(), CanonicalUrl.normalizePath(path),
                 uri.getRawQuery()));
     }
 
-    /** Evicts the entry of the URL of {@code request}. */
+    /**
+     * Evicts the entry of the URL of {@code request}.
+     *
+     * @throws CacheUnavailableException when Redis fails: the entry may still be there
+     */
     public long evict(HttpServletRequest request) {
-        return cache.evictQuietly(CanonicalUrl.of(request.getScheme(), request.getServerName(),
+        return cache.evictUrl(CanonicalUrl.of(request.getScheme(), request.getServerName(),
                 request.getServletContext().getContextPath() + CanonicalUrl.containerPath(request),
                 request.getQueryString()));
     }
 
     /**
-     * Evicts every entry tagged {@code tag}, on all nodes; returns how many entries went.
+     * Evicts every entry tagged {@code tag}, on all nodes; returns how many entries went. A render
+     * that began before and would carry the tag is not stored.
      *
-     * @throws CacheUnavailableException when Redis fails
+     * @throws CacheUnavailableException when Redis fails (down, slow past {@code timeoutMillis}):
+     *     the entries may still be there
      */
     public long evictTag(String tag) {
         return cache.evictTag(tag);
