@@ -46,6 +46,8 @@ class RealTomcatIT {
             one.start();
             two.start();
 
+            staticAssetsOfTheShopAreHitsOnBothNodes(one, two);
+
             Browserless visitor = new Browserless();
             assertThat(visitor.post(one.url("/shop/login"), Map.of("name", "Grace Hopper", "email", "grace@example.com",
                     "phone", "555")).substring(0, 3)).isEqualTo("302");
@@ -74,6 +76,33 @@ class RealTomcatIT {
             if (withBrowser) {
                 clickThroughInChromium(one, two);
             }
+        }
+    }
+
+    /**
+     * The shop's style sheet and script, served by the distribution's DefaultServlet under the
+     * include rule {@code /static/*}: stored on the first request, hits on both nodes after it,
+     * also for a browser revalidating its copy (issue 14).
+     */
+    private static void staticAssetsOfTheShopAreHitsOnBothNodes(TomcatInstance one, TomcatInstance two)
+            throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        for (String asset : new String[] {"/shop/static/shop.css", "/shop/static/shop.js"}) {
+            java.net.http.HttpResponse<String> first = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(one.url(asset))).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(first.statusCode()).as(asset).isEqualTo(200);
+            for (TomcatInstance node : new TomcatInstance[] {two, one}) {
+                java.net.http.HttpResponse<String> again = http.send(java.net.http.HttpRequest.newBuilder(
+                        java.net.URI.create(node.url(asset))).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+                assertThat(again.headers().firstValue("X-Cache")).as(asset).hasValue("HIT");
+                assertThat(again.body()).as(asset).isEqualTo(first.body());
+                assertThat(again.headers().firstValue("ETag")).as(asset).isEqualTo(first.headers().firstValue("ETag"));
+            }
+            String etag = first.headers().firstValue("ETag").orElseThrow();
+            java.net.http.HttpResponse<String> revalidated = http.send(java.net.http.HttpRequest.newBuilder(
+                    java.net.URI.create(two.url(asset))).header("If-None-Match", etag).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(revalidated.statusCode()).as(asset).isEqualTo(304);
         }
     }
 
