@@ -17,7 +17,7 @@ import java.util.stream.Collectors;
 record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<UrlRule> include,
         List<UrlRule> exclude, Set<String> allowedHosts, int maxEntryBytes, long maxCacheBytes,
         int lockTimeoutMillis, int staleSeconds, boolean earlyRefresh, int circuitBreakerMillis,
-        List<String> ignoredCookies) {
+        List<String> ignoredCookies, boolean cacheStatus, String cacheStatusName, boolean xCache) {
 
     static final String KEY_PREFIX = "keyPrefix";
     static final String INCLUDE = "include";
@@ -30,6 +30,12 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
     static final String EARLY_REFRESH = "earlyRefresh";
     static final String CIRCUIT_BREAKER_MILLIS = "circuitBreakerMillis";
     static final String IGNORED_COOKIES = "ignoredCookies";
+    static final String CACHE_STATUS = "cacheStatus";
+    static final String CACHE_STATUS_NAME = "cacheStatusName";
+    static final String X_CACHE = "xCache";
+    /** An RFC 8941 token, as RFC 9211 wants the cache's name. */
+    private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile(
+            "[A-Za-z*][A-Za-z0-9!#$%&'*+.^_`|~:/-]*");
 
     static CacheSettings parse(Function<String, String> params, String contextPath) {
         RedisConnectionSettings connection = RedisConnectionSettings.parse(params);
@@ -59,8 +65,16 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
         boolean earlyRefresh = settings.bool(EARLY_REFRESH, false);
         int circuitBreakerMillis = settings.integer(CIRCUIT_BREAKER_MILLIS, 10_000, 0, 3_600_000);
         List<String> ignoredCookies = ignoredCookies(settings.string(IGNORED_COOKIES, ""));
+        boolean cacheStatus = settings.bool(CACHE_STATUS, true);
+        String cacheStatusName = settings.string(CACHE_STATUS_NAME, "tomcat-redis");
+        if (!TOKEN.matcher(cacheStatusName).matches()) {
+            throw new InvalidSettingException(CACHE_STATUS_NAME, "\"" + cacheStatusName + "\" is not a token (RFC 8941:"
+                    + " a letter or *, then letters, digits and !#$%&'*+-.^_`|~:/)");
+        }
+        boolean xCache = settings.bool(X_CACHE, true);
         return new CacheSettings(connection, keyPrefix, include, exclude, allowedHosts, maxEntryBytes, maxCacheBytes,
-                lockTimeoutMillis, staleSeconds, earlyRefresh, circuitBreakerMillis, ignoredCookies);
+                lockTimeoutMillis, staleSeconds, earlyRefresh, circuitBreakerMillis, ignoredCookies, cacheStatus,
+                cacheStatusName, xCache);
     }
 
     /** Cookie names (exact, or a prefix ending in {@code *}) that never personalize a page. */

@@ -13,21 +13,23 @@ import java.util.zip.GZIPInputStream;
 
 /**
  * Phase 6: writes to the client an entry (conditional answers, HEAD, content coding, exact
- * length) or a rendered response that was not stored, with {@code X-Cache} saying which. Both
+ * length) or a rendered response that was not stored, with {@link CacheStatus} saying which. Both
  * answer the client's preconditions ({@link Preconditions}: 304, 412) and a single byte range
  * ({@link ByteRanges}: 206, 416), which the application never saw.
  */
 final class Delivery {
 
     private final Clock clock;
+    private final CacheStatus status;
 
-    Delivery(Clock clock) {
+    Delivery(Clock clock, CacheStatus status) {
         this.clock = clock;
+        this.status = status;
     }
 
-    /** An entry, as a HIT, STALE, or the MISS that just stored it. */
-    void serve(CachedResponse entry, String outcome, HttpServletRequest request, HttpServletResponse response)
-            throws IOException {
+    /** An entry, as a hit, a stale hit, a collapsed wait or the miss that just stored it. */
+    void serve(CachedResponse entry, CacheStatus.Outcome outcome, HttpServletRequest request,
+            HttpServletResponse response) throws IOException {
         if (entry.locale() != null) {
             // Before the content type: an explicit charset in it wins, as it did for the application.
             response.setLocale(Locale.forLanguageTag(entry.locale()));
@@ -44,7 +46,7 @@ final class Delivery {
         ResponseHeaders.replay(lines, entry.replaced(), entry.removed(), response);
         long age = Math.max(0, (clock.millis() - entry.storedAt()) / 1000);
         response.setHeader("Age", Long.toString(age));
-        response.setHeader("X-Cache", outcome);
+        status.write(outcome, response);
         if (entry.header("ETag") == null) {
             response.setHeader("ETag", entry.etag());
         }
@@ -74,9 +76,9 @@ final class Delivery {
     }
 
     /** A rendered response that was held back and not stored, as a MISS, answering the request's conditions. */
-    static void deliverUnstored(CapturingResponse capture, CapturingResponse.Rendered rendered,
+    void deliverUnstored(CapturingResponse capture, CapturingResponse.Rendered rendered, CacheStatus.Outcome outcome,
             HttpServletRequest request, HttpServletResponse response) throws IOException {
-        response.setHeader("X-Cache", "MISS");
+        status.write(outcome, response);
         capture.sendHeadersTo(response);
         String etag = response.getHeader("ETag");
         String lastModified = response.getHeader("Last-Modified");

@@ -21,7 +21,8 @@ final class HttpCaching {
     /** Headers never stored nor replayed: hop-by-hop ones, and those that describe one transfer. */
     static final Set<String> NOT_REPLAYED = Set.of("connection", "keep-alive", "proxy-authenticate",
             "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "set-cookie", "date", "age",
-            "content-length", "content-encoding", "x-cache", CapturingResponse.TAGS_HEADER.toLowerCase(Locale.ROOT),
+            "content-length", "content-encoding", "x-cache", "cache-status",
+            CapturingResponse.TAGS_HEADER.toLowerCase(Locale.ROOT),
             "content-type");
 
     private HttpCaching() {

@@ -49,6 +49,7 @@ final class PageCache {
     private final CircuitBreaker circuit;
     private final RequestClassifier classifier;
     private final EntryFactory entries;
+    private final CacheStatus status;
     private final Delivery delivery;
     private final Clock clock;
     private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
@@ -61,13 +62,15 @@ final class PageCache {
         this.circuit = new CircuitBreaker(settings.circuitBreakerMillis(), clock);
         this.classifier = new RequestClassifier(settings);
         this.entries = new EntryFactory(settings.staleSeconds(), clock);
-        this.delivery = new Delivery(clock);
+        this.status = new CacheStatus(settings.cacheStatusName(), settings.cacheStatus(), settings.xCache());
+        this.delivery = new Delivery(clock, status);
     }
 
     void handle(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
             throws IOException, ServletException {
         RequestClassifier.Classification classification = classifier.classify(request, response);
         if (classification.unsafe()) {
+            status.write(CacheStatus.Outcome.bypassed(BypassReason.METHOD), response);
             chain.doFilter(request, response);
             if (response.getStatus() < 400 && classifier.hostAllowed(request)) {
                 evictAfterUnsafe(CanonicalUrl.of(request.getScheme(), request.getServerName(),
@@ -110,9 +113,7 @@ final class PageCache {
         if (found.entry() != null && !cacheRequest.mayBeServed(found.entry())) {
             // Rendered for anonymous visitors, or not said to be shareable: not for credentials.
             if (cacheRequest.head()) {
-                statistics.miss();
-                response.setHeader("X-Cache", "MISS");
-                chain.doFilter(request, response);
+                uncached(BypassReason.CREDENTIALS, request, response, chain);
             } else {
                 render(slot, cacheRequest, token, request, response, chain);
             }
@@ -125,7 +126,8 @@ final class PageCache {
                     render(slot, cacheRequest, token, request, response, chain);
                 } else {
                     statistics.hit();
-                    delivery.serve(found.entry(), "HIT", request, response);
+                    delivery.serve(found.entry(), CacheStatus.Outcome.served("HIT", found.entry(), clock.millis()),
+                            request, response);
                 }
             }
             case STALE -> {
@@ -133,7 +135,8 @@ final class PageCache {
                 // Before the stale copy changes them: what a filter ahead set, for the refresh's render.
                 String encoding = response.getCharacterEncoding();
                 Locale locale = response.getLocale();
-                delivery.serve(found.entry(), "STALE", request, response);
+                delivery.serve(found.entry(), CacheStatus.Outcome.served("STALE", found.entry(), clock.millis()),
+                        request, response);
                 if (found.refreshLease()) {
                     // Only a request that asked for a lease gets one: never a HEAD, never credentials.
                     refreshInBackground(slot, cacheRequest, token, request, response, chain,
@@ -141,26 +144,20 @@ final class PageCache {
                 }
             }
             case PASS -> {
-                statistics.miss();
                 statistics.bypass(BypassReason.UNCACHEABLE_URL);
-                response.setHeader("X-Cache", "MISS");
-                chain.doFilter(request, response);
+                uncached(BypassReason.UNCACHEABLE_URL, request, response, chain);
             }
             case LEASE -> render(slot, cacheRequest, token, request, response, chain);
             case MISS -> {
                 if (cacheRequest.head()) {
-                    statistics.miss();
-                    response.setHeader("X-Cache", "MISS");
-                    chain.doFilter(request, response);
+                    uncached(BypassReason.METHOD, request, response, chain);
                 } else {
                     render(slot, cacheRequest, token, request, response, chain);
                 }
             }
             case WAIT -> {
                 if (cacheRequest.head()) {
-                    statistics.miss();
-                    response.setHeader("X-Cache", "MISS");
-                    chain.doFilter(request, response);
+                    uncached(BypassReason.METHOD, request, response, chain);
                 } else if (cacheRequest.credentialed()) {
                     render(slot, cacheRequest, token, request, response, chain);
                 } else {
@@ -221,9 +218,18 @@ final class PageCache {
     private void bypass(BypassReason reason, HttpServletRequest request, HttpServletResponse response,
             FilterChain chain) throws IOException, ServletException {
         statistics.bypass(reason);
-        if (reason != BypassReason.METHOD && reason != BypassReason.DISPATCH) {
-            response.setHeader("X-Cache", "BYPASS");
+        if (reason != BypassReason.DISPATCH) {
+            // A dispatch is part of a request whose own pass through the filter says what happened.
+            status.write(CacheStatus.Outcome.bypassed(reason), response);
         }
+        chain.doFilter(request, response);
+    }
+
+    /** To the application uncached, after the lookup: a HEAD, a "pass" mark, a lock timeout. */
+    private void uncached(BypassReason why, HttpServletRequest request, HttpServletResponse response,
+            FilterChain chain) throws IOException, ServletException {
+        statistics.miss();
+        status.write(CacheStatus.Outcome.uncached(why), response);
         chain.doFilter(request, response);
     }
 
@@ -264,7 +270,7 @@ final class PageCache {
                 case HIT, STALE -> {
                     statistics.coalesced();
                     statistics.hit();
-                    delivery.serve(found.entry(), "HIT", request, response);
+                    delivery.serve(found.entry(), CacheStatus.Outcome.collapsed(), request, response);
                     return;
                 }
                 case LEASE, MISS -> {
@@ -272,18 +278,14 @@ final class PageCache {
                     return;
                 }
                 case PASS -> {
-                    statistics.miss();
-                    response.setHeader("X-Cache", "MISS");
-                    chain.doFilter(request, response);
+                    uncached(BypassReason.UNCACHEABLE_URL, request, response, chain);
                     return;
                 }
                 case WAIT -> {
                     if (System.nanoTime() - deadline > 0) {
                         statistics.bypass(BypassReason.LOCK_TIMEOUT);
-                        statistics.miss();
                         statistics.rendered();
-                        response.setHeader("X-Cache", "MISS");
-                        chain.doFilter(request, response);
+                        uncached(BypassReason.LOCK_TIMEOUT, request, response, chain);
                         return;
                     }
                     try {
@@ -374,13 +376,15 @@ final class PageCache {
             releaseQuietly(slot.key(), token, HitForPass.mark(reason, rendered.status(), observation,
                     cacheRequest.credentialed()));
             if (rendered.through() == null) {
-                Delivery.deliverUnstored(capture, rendered, request, response);
+                delivery.deliverUnstored(capture, rendered, CacheStatus.Outcome.rendered(slot.markerVary() != null,
+                        rendered.status(), reason), request, response);
             }
             return;
         }
         String entryKey = decision.vary().isEmpty() ? cacheRequest.baseKey()
                 : CanonicalUrl.variant(cacheRequest.baseKey(), decision.vary(), request);
         CachedResponse entry = entries.build(entryKey, rendered, decision, observation.askedForIdentity());
+        BypassReason notStored = null;
         try {
             if (!decision.vary().isEmpty()) {
                 store.markVary(cacheRequest.baseKey(), decision.vary(), entry.staleUntil());
@@ -389,16 +393,19 @@ final class PageCache {
                     slot.since());
             if (evicted < 0) {
                 // Evicted while it rendered: the client gets what it asked for before; nobody else does.
-                statistics.bypass(BypassReason.EVICTED);
+                notStored = BypassReason.EVICTED;
+                statistics.bypass(notStored);
             } else {
                 statistics.evicted(evicted);
                 statistics.stored();
             }
         } catch (CacheUnavailableException e) {
             redisFailed(e);
+            notStored = BypassReason.REDIS_UNAVAILABLE;
         }
         if (response != null) {
-            delivery.serve(entry, "MISS", request, response);
+            delivery.serve(entry, CacheStatus.Outcome.rendered(slot.markerVary() != null, entry.status(), notStored),
+                    request, response);
         }
     }
 

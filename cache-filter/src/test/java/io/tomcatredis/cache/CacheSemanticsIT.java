@@ -477,6 +477,33 @@ class CacheSemanticsIT {
         assertThat(pragma.cache()).isEqualTo("BYPASS");
     }
 
+    // 7. RFC 9211 Cache-Status on every response the filter handles.
+
+    @Test
+    void cacheStatusSaysWhatTheCacheDidOnEveryResponse() {
+        Http.Reply stored = Http.get(one.url("/catalog/page?id=status"));
+        Http.Reply hit = Http.get(two.url("/catalog/page?id=status"));
+        Http.Reply notStored = Http.get(one.url("/catalog/cookie"));
+        Http.Reply bypassed = Http.get(one.url("/elsewhere"));
+        Http.Reply noCache = Http.get(two.url("/catalog/page?id=status"), "Cache-Control", "no-cache");
+        Http.Reply post = Http.send("POST", two.url("/catalog/page?id=status"));
+        Http.get(one.url("/catalog/flaky"));
+        expireEveryEntry();
+        Http.Reply stale = Http.get(two.url("/catalog/flaky"));
+
+        assertThat(stored.header("Cache-Status")).hasValue("tomcat-redis; fwd=uri-miss; fwd-status=200; stored");
+        assertThat(hit.header("Cache-Status")).hasValueSatisfying(value -> assertThat(value)
+                .matches("tomcat-redis; hit; ttl=(59|60)"));
+        assertThat(notStored.header("Cache-Status")).hasValue(
+                "tomcat-redis; fwd=uri-miss; fwd-status=200; detail=set-cookie");
+        assertThat(bypassed.header("Cache-Status")).hasValue("tomcat-redis; fwd=bypass; detail=not-included");
+        assertThat(noCache.header("Cache-Status")).hasValue("tomcat-redis; fwd=request; detail=request-no-cache");
+        assertThat(post.header("Cache-Status")).hasValue("tomcat-redis; fwd=method; detail=method");
+        assertThat(stale.header("Cache-Status")).hasValueSatisfying(value -> assertThat(value)
+                .matches("tomcat-redis; hit; ttl=-\\d+"));
+        assertThat(stale.cache()).isEqualTo("STALE");
+    }
+
     private static byte[] slice(int from, int to) {
         return java.util.Arrays.copyOfRange(CSS, from, to);
     }

@@ -60,4 +60,18 @@ class CacheSettingsTest {
         assertThatThrownBy(() -> parse("ignoredCookies", "a*b")).hasMessageContaining("'ignoredCookies'");
         assertThatThrownBy(() -> parse("ignoredCookies", "JSESSIONID")).hasMessageContaining("session cookie");
     }
+
+    @Test
+    void cacheStatusIsOnByDefaultAndItsNameMustBeAToken() {
+        CacheSettings defaults = parse();
+        assertThat(defaults.cacheStatus()).isTrue();
+        assertThat(defaults.xCache()).isTrue();
+        assertThat(defaults.cacheStatusName()).isEqualTo("tomcat-redis");
+        CacheSettings off = parse("cacheStatus", "false", "xCache", "false", "cacheStatusName", "shop-cache");
+        assertThat(off.cacheStatus()).isFalse();
+        assertThat(off.xCache()).isFalse();
+        assertThat(off.cacheStatusName()).isEqualTo("shop-cache");
+        assertThatThrownBy(() -> parse("cacheStatusName", "my cache")).isInstanceOf(InvalidSettingException.class)
+                .hasMessageContaining("'cacheStatusName'").hasMessageContaining("token");
+    }
 }
