@@ -17,7 +17,8 @@ import java.util.stream.Collectors;
 record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<UrlRule> include,
         List<UrlRule> exclude, Set<String> allowedHosts, int maxEntryBytes, long maxCacheBytes,
         int lockTimeoutMillis, int staleSeconds, boolean earlyRefresh, int circuitBreakerMillis,
-        List<String> ignoredCookies, boolean cacheStatus, String cacheStatusName, boolean xCache) {
+        List<String> ignoredCookies, boolean cacheStatus, String cacheStatusName, boolean xCache,
+        String forwardTagsHeader) {
 
     static final String KEY_PREFIX = "keyPrefix";
     static final String INCLUDE = "include";
@@ -33,6 +34,7 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
     static final String CACHE_STATUS = "cacheStatus";
     static final String CACHE_STATUS_NAME = "cacheStatusName";
     static final String X_CACHE = "xCache";
+    static final String FORWARD_TAGS_HEADER = "forwardTagsHeader";
     /** An RFC 8941 token, as RFC 9211 wants the cache's name. */
     private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile(
             "[A-Za-z*][A-Za-z0-9!#$%&'*+.^_`|~:/-]*");
@@ -72,9 +74,14 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
                     + " a letter or *, then letters, digits and !#$%&'*+-.^_`|~:/)");
         }
         boolean xCache = settings.bool(X_CACHE, true);
+        String forwardTagsHeader = settings.string(FORWARD_TAGS_HEADER, "").trim();
+        if (!forwardTagsHeader.isEmpty() && !forwardTagsHeader.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+")) {
+            throw new InvalidSettingException(FORWARD_TAGS_HEADER, "\"" + forwardTagsHeader + "\" is not a header"
+                    + " name, e.g. Surrogate-Key, Cache-Tag or Cache-Groups");
+        }
         return new CacheSettings(connection, keyPrefix, include, exclude, allowedHosts, maxEntryBytes, maxCacheBytes,
                 lockTimeoutMillis, staleSeconds, earlyRefresh, circuitBreakerMillis, ignoredCookies, cacheStatus,
-                cacheStatusName, xCache);
+                cacheStatusName, xCache, forwardTagsHeader.isEmpty() ? null : forwardTagsHeader);
     }
 
     /** Cookie names (exact, or a prefix ending in {@code *}) that never personalize a page. */

@@ -31,7 +31,7 @@ import java.util.function.Supplier;
  * {@code <response-character-encoding>}, a locale's charset) apply exactly as without the cache.
  * The response goes "through" to the client unchanged, and is never stored, when the body passes
  * {@code maxEntryBytes}, when the application flushes, sends an error or a redirect, or goes
- * async. {@value #TAGS_HEADER} is recorded but never reaches the client. Every method of
+ * async. {@value #TAGS_HEADER} and the other headers of {@link CacheTags} are recorded but never reach the client. Every method of
  * {@code HttpServletResponse} is captured here or listed in {@link #HARMLESS}.
  */
 final class CapturingResponse extends HttpServletResponseWrapper {
@@ -183,7 +183,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     void sendHeadersTo(HttpServletResponse target) {
         target.setStatus(status);
         for (Call call : calls) {
-            if (call.name() == null || !call.name().equalsIgnoreCase(TAGS_HEADER)) {
+            if (!CacheTags.isTagHeader(call.name())) {
                 call.applyTo(target);
             }
         }
@@ -284,7 +284,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         }
         headers.set(name, value);
         if (throughReason != null) {
-            if (!name.equalsIgnoreCase(TAGS_HEADER)) {
+            if (!CacheTags.isTagHeader(name)) {
                 real.setHeader(name, value);
             }
         } else {
@@ -306,7 +306,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         }
         headers.add(name, value);
         if (throughReason != null) {
-            if (!name.equalsIgnoreCase(TAGS_HEADER)) {
+            if (!CacheTags.isTagHeader(name)) {
                 real.addHeader(name, value);
             }
         } else {

@@ -21,10 +21,22 @@ final class Delivery {
 
     private final Clock clock;
     private final CacheStatus status;
+    private final String forwardTagsHeader;
 
-    Delivery(Clock clock, CacheStatus status) {
+    /**
+     * @param forwardTagsHeader the header the response's tags are sent under ({@link CacheTags}),
+     *     or null to strip them
+     */
+    Delivery(Clock clock, CacheStatus status, String forwardTagsHeader) {
         this.clock = clock;
         this.status = status;
+        this.forwardTagsHeader = forwardTagsHeader;
+    }
+
+    private void forwardTags(java.util.Collection<String> tags, HttpServletResponse response) {
+        if (forwardTagsHeader != null && !tags.isEmpty()) {
+            response.setHeader(forwardTagsHeader, CacheTags.format(forwardTagsHeader, tags));
+        }
     }
 
     /** An entry, as a hit, a stale hit, a collapsed wait or the miss that just stored it. */
@@ -47,6 +59,7 @@ final class Delivery {
         long age = Math.max(0, (clock.millis() - entry.storedAt()) / 1000);
         response.setHeader("Age", Long.toString(age));
         status.write(outcome, response);
+        forwardTags(new java.util.TreeSet<>(entry.tags()), response);
         if (entry.header("ETag") == null) {
             response.setHeader("ETag", entry.etag());
         }
@@ -80,6 +93,7 @@ final class Delivery {
             HttpServletRequest request, HttpServletResponse response) throws IOException {
         status.write(outcome, response);
         capture.sendHeadersTo(response);
+        forwardTags(CacheTags.read(rendered.headers()), response);
         String etag = response.getHeader("ETag");
         String lastModified = response.getHeader("Last-Modified");
         if (precluded(request, response, rendered.status(), etag, lastModified)) {

@@ -38,17 +38,11 @@ final class EntryFactory {
         if (rendered.contentType() != null) {
             headers.add(new CachedResponse.Header("Content-Type", rendered.contentType()));
         }
-        Set<String> tags = new HashSet<>();
+        Set<String> tags = CacheTags.read(rendered.headers());
         String etag = null;
         for (CachedResponse.Header header : rendered.headers()) {
             String name = header.name().toLowerCase(Locale.ROOT);
-            if (name.equals(CapturingResponse.TAGS_HEADER.toLowerCase(Locale.ROOT))) {
-                for (String tag : header.value().split("[\\s,]+")) {
-                    if (!tag.isEmpty()) {
-                        tags.add(tag);
-                    }
-                }
-            } else if (!HttpCaching.NOT_REPLAYED.contains(name)) {
+            if (!HttpCaching.NOT_REPLAYED.contains(name)) {
                 headers.add(header);
                 if (name.equals("etag") && etag == null) {
                     etag = header.value();

@@ -19,11 +19,11 @@ final class HttpCaching {
     static final Set<Integer> STORABLE_STATUSES = Set.of(200, 203, 204, 300, 301, 308, 404, 410);
 
     /** Headers never stored nor replayed: hop-by-hop ones, and those that describe one transfer. */
-    static final Set<String> NOT_REPLAYED = Set.of("connection", "keep-alive", "proxy-authenticate",
-            "proxy-authorization", "te", "trailer", "transfer-encoding", "upgrade", "set-cookie", "date", "age",
-            "content-length", "content-encoding", "x-cache", "cache-status",
-            CapturingResponse.TAGS_HEADER.toLowerCase(Locale.ROOT),
-            "content-type");
+    static final Set<String> NOT_REPLAYED = java.util.stream.Stream.concat(CacheTags.HEADERS.stream(),
+            java.util.stream.Stream.of("connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+                    "trailer", "transfer-encoding", "upgrade", "set-cookie", "date", "age", "content-length",
+                    "content-encoding", "x-cache", "cache-status", "content-type"))
+            .collect(java.util.stream.Collectors.toUnmodifiableSet());
 
     private HttpCaching() {
     }

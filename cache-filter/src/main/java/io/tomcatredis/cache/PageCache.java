@@ -6,6 +6,7 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
@@ -63,7 +64,7 @@ final class PageCache {
         this.classifier = new RequestClassifier(settings);
         this.entries = new EntryFactory(settings.staleSeconds(), clock);
         this.status = new CacheStatus(settings.cacheStatusName(), settings.cacheStatus(), settings.xCache());
-        this.delivery = new Delivery(clock, status);
+        this.delivery = new Delivery(clock, status, settings.forwardTagsHeader());
     }
 
     void handle(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
@@ -75,7 +76,7 @@ final class PageCache {
             if (response.getStatus() < 400 && classifier.hostAllowed(request)) {
                 evictAfterUnsafe(CanonicalUrl.of(request.getScheme(), request.getServerName(),
                         request.getServletContext().getContextPath() + CanonicalUrl.containerPath(request),
-                        request.getQueryString()));
+                        request.getQueryString()), CacheTags.groups(response.getHeaders("Cache-Group-Invalidation")));
             }
             return;
         }
@@ -168,20 +169,27 @@ final class PageCache {
     }
 
     /**
-     * After a successful unsafe request: evicts its URL, unless the circuit is open (Redis is then
+     * After a successful unsafe request: evicts its URL and the groups its response names in
+     * {@code Cache-Group-Invalidation} (RFC 9875), unless the circuit is open (Redis is then
      * skipped, as for every other request, and the eviction is logged as lost); a failure opens it.
      */
-    private void evictAfterUnsafe(String url) {
+    private void evictAfterUnsafe(String url, List<String> groups) {
         if (!circuit.allows()) {
             statistics.bypass(BypassReason.REDIS_UNAVAILABLE);
             LOG.warning("Redis is skipped for " + settings.circuitBreakerMillis() + " ms after a failure: the entry of "
-                    + url + " was not evicted after an unsafe request");
+                    + url + (groups.isEmpty() ? "" : " and the groups " + groups)
+                    + " were not evicted after an unsafe request");
             return;
         }
         try {
             evictUrl(url);
+            // RFC 9875 Cache-Group-Invalidation: the groups are tags of this cache.
+            for (String group : groups) {
+                evictTag(group);
+            }
         } catch (CacheUnavailableException e) {
-            LOG.warning("The entry of " + url + " was not evicted after an unsafe request");
+            LOG.warning("The entry of " + url + (groups.isEmpty() ? "" : " or the groups " + groups)
+                    + " were not evicted after an unsafe request");
         }
     }
 

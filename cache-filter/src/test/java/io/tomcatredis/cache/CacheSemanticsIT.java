@@ -504,6 +504,38 @@ class CacheSemanticsIT {
         assertThat(stale.cache()).isEqualTo("STALE");
     }
 
+    // 7. Tags from the headers CDNs speak; RFC 9875 Cache-Group-Invalidation.
+
+    @Test
+    void tagsOfEveryCdnHeaderAreTagsAndNeverReachTheClient() {
+        for (String tag : new String[] {"sk-b", "ct-a", "xk-a", "cg-b"}) {
+            Http.Reply miss = Http.get(one.url("/catalog/cdn-tagged"));
+            Http.Reply hit = Http.get(two.url("/catalog/cdn-tagged"));
+            assertThat(hit.cache()).as(tag).isEqualTo("HIT");
+            for (Http.Reply reply : new Http.Reply[] {miss, hit}) {
+                for (String header : new String[] {"Surrogate-Key", "Cache-Tag", "xkey", "Cache-Groups"}) {
+                    assertThat(reply.header(header)).as(header).isEmpty();
+                }
+            }
+            assertThat(one.cache().evictTag(tag)).as(tag).isEqualTo(1);
+            assertThat(Http.get(two.url("/catalog/cdn-tagged")).cache()).as(tag).isEqualTo("MISS");
+        }
+    }
+
+    @Test
+    void cacheGroupInvalidationOnASuccessfulPostEvictsTheGroups() {
+        Http.get(one.url("/catalog/cdn-tagged"));
+        Http.get(one.url("/catalog/tagged?tags=other"));
+        Http.Reply post = Http.send("POST", two.url("/catalog/cart?invalidate=%22x%22,%20%22cg-a%22"));
+        Http.Reply after = Http.get(one.url("/catalog/cdn-tagged"));
+        Http.Reply untouched = Http.get(two.url("/catalog/tagged?tags=other"));
+
+        assertThat(post.status()).isEqualTo(200);
+        assertThat(after.cache()).isEqualTo("MISS");
+        assertThat(after.text()).isEqualTo("cdn-tagged #2");
+        assertThat(untouched.cache()).isEqualTo("HIT");
+    }
+
     private static byte[] slice(int from, int to) {
         return java.util.Arrays.copyOfRange(CSS, from, to);
     }

@@ -26,6 +26,10 @@ final class PageServlet extends HttpServlet {
 
     @Override
     protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
+        String invalidate = request.getParameter("invalidate");
+        if (invalidate != null) {
+            response.setHeader("Cache-Group-Invalidation", invalidate);
+        }
         response.getWriter().write("updated");
     }
 
@@ -157,6 +161,14 @@ final class PageServlet extends HttpServlet {
                 response.addHeader("Vary", "Accept-Language");
                 response.addHeader("Vary", "X-Theme");
                 response.getWriter().write("theme " + request.getHeader("X-Theme") + " #" + render);
+            }
+            case "/catalog/cdn-tagged" -> {
+                // Tags in the headers of Fastly, Cloudflare, Varnish and RFC 9875.
+                response.setHeader("Surrogate-Key", "sk-a sk-b");
+                response.setHeader("Cache-Tag", "ct-a,ct-b");
+                response.setHeader("xkey", "xk-a");
+                response.setHeader("Cache-Groups", "\"cg-a\", \"cg-b\"");
+                response.getWriter().write("cdn-tagged #" + render);
             }
             case "/catalog/boom" -> throw new IllegalStateException("render failed");
             case "/catalog/work" -> {
