@@ -48,7 +48,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     /** Response headers the storability decision reads, also from the real response (set ahead of the filter). */
     private static final List<String> DECISIVE = List.of("Cache-Control", "Set-Cookie", "Vary", "Content-Encoding",
-            "Expires");
+            "Expires", "CDN-Cache-Control", "Surrogate-Control");
     /** IMF-fixdate (RFC 9110 5.6.7), two-digit day, as the container formats {@code setDateHeader}. */
     private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'",
             Locale.US).withZone(ZoneOffset.UTC);

@@ -100,6 +100,24 @@ final class HttpCaching {
         return out.toString();
     }
 
+    /**
+     * The directives this cache takes from a targeted cache-control field (RFC 9213): those of
+     * {@code CDN-Cache-Control} when it has any, else those of {@code Surrogate-Control} (Edge
+     * Architecture 1.0) not targeted at a named surrogate ({@code max-age=60;edge1}); empty when
+     * neither applies.
+     */
+    static Map<String, String> targetedControl(Collection<String> cdnCacheControl,
+            Collection<String> surrogateControl) {
+        Map<String, String> cdn = cacheControl(cdnCacheControl);
+        if (!cdn.isEmpty()) {
+            return cdn;
+        }
+        Map<String, String> surrogate = cacheControl(surrogateControl);
+        surrogate.values().removeIf(argument -> argument.contains(";"));
+        surrogate.keySet().removeIf(name -> name.contains(";"));
+        return surrogate;
+    }
+
     /** {@code private}, {@code no-store} or {@code no-cache}: never stored by a shared cache here (RFC 9111 5.2.2). */
     static boolean forbidsSharedStorage(Map<String, String> directives) {
         return directives.containsKey("private") || directives.containsKey("no-store")

@@ -10,7 +10,8 @@ import java.util.stream.Collectors;
 
 /**
  * Phase 5: whether a rendered response may be stored, and for how long. A HEAD never stores.
- * The response speaks first (status, cookies, Cache-Control, Vary, content coding, trailers, session ids in URLs),
+ * The response speaks first (status, cookies, Cache-Control and the targeted CDN-Cache-Control
+ * or Surrogate-Control, Vary, content coding, trailers, session ids in URLs),
  * then what the render read (in the order of {@link BypassReason}), then credentials and
  * freshness. Headers set on the response ahead of the filter count as the application's.
  */
@@ -41,13 +42,18 @@ final class Storability {
     static Decision decide(CacheRequest request, ObservedRequest.Observation observed,
             CapturingResponse.Rendered rendered, Clock clock) {
         Map<String, String> control = HttpCaching.cacheControl(rendered.values("Cache-Control"));
+        Map<String, String> targeted = HttpCaching.targetedControl(rendered.values("CDN-Cache-Control"),
+                rendered.values("Surrogate-Control"));
         Set<String> varyAll = names(HttpCaching.varyNames(rendered.values("Vary")));
         Set<String> aheadVary = names(request.aheadVary());
         Set<String> vary = new HashSet<>(varyAll);
         vary.removeAll(aheadVary);
         String varyText = vary.stream().sorted().collect(Collectors.joining(","));
         BypassReason reason = reason(request, observed, rendered, control, varyAll);
-        long ttl = reason == null ? ttlSeconds(rendered, control, request.ruleTtlSeconds(), clock) : 0;
+        if (reason == null && HttpCaching.forbidsSharedStorage(targeted)) {
+            reason = BypassReason.CACHE_CONTROL;
+        }
+        long ttl = reason == null ? ttlSeconds(rendered, targeted, control, request.ruleTtlSeconds(), clock) : 0;
         if (reason == null && ttl <= 0) {
             reason = BypassReason.TTL;
         }
@@ -100,9 +106,20 @@ final class Storability {
         return null;
     }
 
-    /** Explicit freshness wins: s-maxage, then max-age, then Expires (RFC 9111 4.2.1); else the rule's TTL. */
-    static long ttlSeconds(CapturingResponse.Rendered rendered, Map<String, String> control, long ruleTtl,
-            Clock clock) {
+    /**
+     * Explicit freshness wins: the targeted field's ({@code CDN-Cache-Control}, else
+     * {@code Surrogate-Control}: RFC 9213) {@code s-maxage} then {@code max-age}, then
+     * Cache-Control's {@code s-maxage}, then {@code max-age}, then Expires (RFC 9111 4.2.1); else
+     * the rule's TTL.
+     */
+    static long ttlSeconds(CapturingResponse.Rendered rendered, Map<String, String> targeted,
+            Map<String, String> control, long ruleTtl, Clock clock) {
+        for (String directive : new String[] {"s-maxage", "max-age"}) {
+            long seconds = HttpCaching.seconds(targeted, directive);
+            if (seconds >= 0) {
+                return seconds;
+            }
+        }
         long sMaxAge = HttpCaching.seconds(control, "s-maxage");
         if (sMaxAge >= 0) {
             return sMaxAge;

@@ -536,6 +536,19 @@ class CacheSemanticsIT {
         assertThat(untouched.cache()).isEqualTo("HIT");
     }
 
+    @Test
+    void cdnCacheControlIsTheSharedCachesTtlAndReachesTheCdnInFront() {
+        Http.Reply first = Http.get(one.url("/catalog/lines?cc=max-age=0&cdn=max-age=600"));
+        Http.Reply hit = Http.get(two.url("/catalog/lines?cc=max-age=0&cdn=max-age=600"));
+        Http.get(one.url("/catalog/lines?cc=max-age=600&cdn=no-store"));
+        Http.Reply notStored = Http.get(two.url("/catalog/lines?cc=max-age=600&cdn=no-store"));
+
+        assertThat(hit.cache()).isEqualTo("HIT");
+        assertThat(hit.header("Cache-Status")).hasValueSatisfying(v -> assertThat(v).matches(".*hit; ttl=(599|600)"));
+        assertThat(hit.header("CDN-Cache-Control")).isEqualTo(first.header("CDN-Cache-Control")).hasValue("max-age=600");
+        assertThat(notStored.cache()).isEqualTo("MISS");
+    }
+
     private static byte[] slice(int from, int to) {
         return java.util.Arrays.copyOfRange(CSS, from, to);
     }

@@ -158,6 +158,10 @@ final class PageServlet extends HttpServlet {
                 for (String value : request.getParameterValues("cc")) {
                     response.addHeader("Cache-Control", value);
                 }
+                String cdn = request.getParameter("cdn");
+                if (cdn != null) {
+                    response.addHeader("CDN-Cache-Control", cdn);
+                }
                 response.addHeader("Vary", "Accept-Language");
                 response.addHeader("Vary", "X-Theme");
                 response.getWriter().write("theme " + request.getHeader("X-Theme") + " #" + render);

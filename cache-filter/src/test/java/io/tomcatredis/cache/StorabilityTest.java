@@ -163,4 +163,23 @@ class StorabilityTest {
         assertThat(Storability.decide(ANONYMOUS, NOTHING, rendered(200, "Cache-Control", "public", "Cache-Control",
                 "max-age=30"), CLOCK).ttlSeconds()).isEqualTo(30);
     }
+
+    @Test
+    void aTargetedFieldGivesTheSharedCachesTtlAndMayForbidStorage() {
+        assertThat(Storability.decide(ANONYMOUS, NOTHING, rendered(200, "Cache-Control", "max-age=5",
+                "CDN-Cache-Control", "max-age=600"), CLOCK).ttlSeconds()).isEqualTo(600);
+        assertThat(Storability.decide(ANONYMOUS, NOTHING, rendered(200, "Cache-Control", "max-age=5",
+                "Surrogate-Control", "max-age=300, content=\"ESI/1.0\""), CLOCK).ttlSeconds()).isEqualTo(300);
+        assertThat(Storability.decide(ANONYMOUS, NOTHING, rendered(200, "CDN-Cache-Control", "max-age=600",
+                "Surrogate-Control", "max-age=300"), CLOCK).ttlSeconds()).as("CDN-Cache-Control first").isEqualTo(600);
+        assertThat(Storability.decide(ANONYMOUS, NOTHING, rendered(200, "Cache-Control", "max-age=5",
+                "Surrogate-Control", "max-age=300;edge1"), CLOCK).ttlSeconds()).as("for another surrogate")
+                .isEqualTo(5);
+        assertThat(reason(ANONYMOUS, NOTHING, rendered(200, "CDN-Cache-Control", "no-store")))
+                .isEqualTo(BypassReason.CACHE_CONTROL);
+        assertThat(reason(ANONYMOUS, NOTHING, rendered(200, "Cache-Control", "private", "CDN-Cache-Control",
+                "max-age=600"))).as("Cache-Control: private still keeps it out").isEqualTo(BypassReason.CACHE_CONTROL);
+        assertThat(reason(ANONYMOUS, NOTHING, rendered(200, "CDN-Cache-Control", "max-age=-1")))
+                .isEqualTo(BypassReason.TTL);
+    }
 }
