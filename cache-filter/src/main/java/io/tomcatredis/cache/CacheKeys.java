@@ -23,8 +23,9 @@ import java.util.HexFormat;
  *   &lt;keyPrefix&gt;{cache}x:&lt;hash&gt;   string      when the URL was last evicted (Redis TIME, ms), for 10 minutes
  *   &lt;keyPrefix&gt;{cache}xt:&lt;tag&gt;   string      when the tag was last evicted (Redis TIME, ms), for 10 minutes
  *   &lt;keyPrefix&gt;{cache}lru         sorted set  entry key by last use, for the byte budget
- *   &lt;keyPrefix&gt;{cache}sizes       hash        entry key to its size in bytes
- *   &lt;keyPrefix&gt;{cache}bytes       string      total size of the entries
+ *   &lt;keyPrefix&gt;{cache}sizes       hash        entry key to its size in bytes: its MEMORY USAGE plus
+ *                                  an estimate of its bookkeeping (the members and fields below)
+ *   &lt;keyPrefix&gt;{cache}bytes       string      total size of the entries (the budget of maxCacheBytes)
  * </pre>
  * Every key has a TTL: an entry lives until its stale window ends; the bookkeeping keys live as
  * long as their longest-lived entry. {@code <hash>} is a SHA-256 of the canonical key ({@link CanonicalUrl}): scheme, host, the
@@ -147,7 +148,7 @@ final class CacheKeys {
      * releases the lease; discards it instead when its URL or one of its tags was evicted since
      * its render began (an eviction always wins). KEYS: entry, lease, lru, sizes, bytes, variants
      * (or the entry again), the URL's eviction time. ARGV: lease token, ttl ms, now ms, max bytes,
-     * size, number of tags n, render start (Redis ms, from {@link #LOOKUP}), eviction memory ms, n
+     * bookkeeping bytes (added to the entry's own {@code MEMORY USAGE}), number of tags n, render start (Redis ms, from {@link #LOOKUP}), eviction memory ms, n
      * tag keys, n tag eviction-time keys, then field/value pairs. Returns the number of entries
      * evicted, or -1 when the entry was discarded.
      */
@@ -169,8 +170,9 @@ final class CacheKeys {
             redis.call('HSET', KEYS[1], unpack(ARGV, 9 + 2 * n))
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
             redis.call('ZADD', KEYS[3], ARGV[3], KEYS[1])
-            redis.call('HSET', KEYS[4], KEYS[1], ARGV[5])
-            local total = redis.call('INCRBY', KEYS[5], ARGV[5])
+            local size = redis.call('MEMORY', 'USAGE', KEYS[1], 'SAMPLES', '0') + tonumber(ARGV[5])
+            redis.call('HSET', KEYS[4], KEYS[1], size)
+            local total = redis.call('INCRBY', KEYS[5], size)
             for i = 9, 8 + n do
               redis.call('SADD', ARGV[i], KEYS[1])
               if redis.call('PTTL', ARGV[i]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', ARGV[i], ARGV[2]) end

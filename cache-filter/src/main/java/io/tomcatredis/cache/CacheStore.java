@@ -119,12 +119,10 @@ final class CacheStore {
         long now = clock.millis();
         long ttl = Math.max(1, entry.staleUntil() - now);
         Map<String, byte[]> hash = entry.toHash();
-        long size = 0;
-        for (Map.Entry<String, byte[]> field : hash.entrySet()) {
-            size += field.getKey().length() + field.getValue().length;
-        }
+        String entryKey = keys.entry(entry.key());
+        long bookkeeping = bookkeepingBytes(entryKey.length(), entry.tags().size() + (variantsOf == null ? 0 : 1));
         args.addAll(bytes(token, Long.toString(ttl), Long.toString(now),
-                Long.toString(maxCacheBytes), Long.toString(size), Integer.toString(entry.tags().size()),
+                Long.toString(maxCacheBytes), Long.toString(bookkeeping), Integer.toString(entry.tags().size()),
                 Long.toString(renderSince), Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS)));
         List<String> tags = List.copyOf(entry.tags());
         for (String tag : tags) {
@@ -137,11 +135,22 @@ final class CacheStore {
             args.add(utf8(field.getKey()));
             args.add(field.getValue());
         }
-        String entryKey = keys.entry(entry.key());
         Object evicted = run(CacheKeys.STORE, bytes(entryKey, keys.lease(leaseCanonical), keys.lru(),
                 keys.sizes(), keys.bytes(), variantsOf == null ? entryKey : keys.variants(variantsOf),
                 keys.urlEvicted(url)), args);
         return evicted instanceof Long count ? count : 0;
+    }
+
+    /**
+     * What an entry costs Redis beyond its own {@code MEMORY USAGE}, in bytes: its key in the
+     * keyspace and the expiry table, its member of the LRU sorted set, its field of the sizes hash,
+     * and its members of tag and variant sets (key names counted with their allocation, the
+     * structures with Redis 7's 64-bit sizes). The budget then follows what Redis really uses
+     * (see CacheMemoryBudgetIT).
+     */
+    static long bookkeepingBytes(int entryKeyLength, int memberships) {
+        long name = entryKeyLength + 16L;
+        return 96 + (2 * name + 140) + memberships * (name + 40);
     }
 
     /** Writes the Vary marker of {@code canonical}, living until {@code staleUntil} (epoch ms). */
