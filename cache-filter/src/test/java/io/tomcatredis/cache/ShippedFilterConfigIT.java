@@ -40,10 +40,17 @@ class ShippedFilterConfigIT {
 
         System.setProperty("tomcatredis.redisUri", REDIS.get().uri());
         System.setProperty("tomcatredis.allowedHosts", "127.0.0.1");
-        try (CacheNode node = CacheNode.start("shipped", params)) {
+        try (CacheNode node = CacheNode.start("shipped", params, CacheSemanticsIT::withStaticFiles)) {
             assertThat(Http.get(node.url("/catalog/page?id=s")).cache()).isEqualTo("MISS");
             assertThat(Http.get(node.url("/catalog/page?id=s")).cache()).isEqualTo("HIT");
-            assertThat(Http.get(node.url("/static/app.css")).cache()).isEqualTo("MISS");
+            // Static files of the container's DefaultServlet, and the usual asset folders of a webapp.
+            assertThat(Http.get(node.url("/static/shop.css")).cache()).isEqualTo("MISS");
+            assertThat(Http.get(node.url("/static/shop.css")).cache()).isEqualTo("HIT");
+            for (String asset : new String[] {"/assets/app.js", "/css/site.css", "/js/app.js", "/images/logo.svg",
+                    "/img/x.png", "/fonts/a.woff2", "/webjars/lib.js"}) {
+                Http.get(node.url(asset));
+                assertThat(Http.get(node.url(asset)).cache()).as(asset).isEqualTo("HIT");
+            }
         } finally {
             System.clearProperty("tomcatredis.redisUri");
             System.clearProperty("tomcatredis.allowedHosts");
