@@ -55,6 +55,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     private final HttpServletResponse real;
     private final int maxBytes;
+    private final java.util.function.ObjIntConsumer<BypassReason> onThrough;
     private final ResponseHeaders headers = new ResponseHeaders();
     /** The application's header and cookie calls, in order: replayed as they were when the response is not stored. */
     private final List<Call> calls = new ArrayList<>();
@@ -82,9 +83,19 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     }
 
     CapturingResponse(HttpServletResponse real, int maxBytes) {
+        this(real, maxBytes, (reason, status) -> { });
+    }
+
+    /**
+     * @param onThrough told, with the reason and the status, when the response goes through to the
+     *     client, before its headers are sent: the filter's own headers go with them
+     */
+    CapturingResponse(HttpServletResponse real, int maxBytes,
+            java.util.function.ObjIntConsumer<BypassReason> onThrough) {
         super(real);
         this.real = real;
         this.maxBytes = maxBytes;
+        this.onThrough = onThrough;
         // A status a filter ahead set counts as the application's, as without the cache.
         this.status = real.getStatus() > 0 ? real.getStatus() : SC_OK;
     }
@@ -163,6 +174,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     /** Without flushing the writer: what it still buffers arrives after what was held, straight to the client. */
     private void moveThrough(BypassReason reason) throws IOException {
         throughReason = reason;
+        onThrough.accept(reason, status);
         sendHeadersTo(real);
         if (body.size() > 0) {
             real.getOutputStream().write(body.toByteArray());

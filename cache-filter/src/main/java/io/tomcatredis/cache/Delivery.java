@@ -91,8 +91,8 @@ final class Delivery {
     /** A rendered response that was held back and not stored, as a MISS, answering the request's conditions. */
     void deliverUnstored(CapturingResponse capture, CapturingResponse.Rendered rendered, CacheStatus.Outcome outcome,
             HttpServletRequest request, HttpServletResponse response) throws IOException {
-        status.write(outcome, response);
         capture.sendHeadersTo(response);
+        status.write(outcome, response);
         forwardTags(CacheTags.read(rendered.headers()), response);
         String etag = response.getHeader("ETag");
         String lastModified = response.getHeader("Last-Modified");

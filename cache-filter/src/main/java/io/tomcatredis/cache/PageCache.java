@@ -315,7 +315,9 @@ final class PageCache {
         inFlight.put(slot.key(), flight);
         try {
             ObservedRequest observed = new ObservedRequest(new NeutralRequest(request), cacheRequest, settings);
-            CapturingResponse capture = new CapturingResponse(response, settings.maxEntryBytes());
+            boolean varyMiss = slot.markerVary() != null;
+            CapturingResponse capture = new CapturingResponse(response, settings.maxEntryBytes(),
+                    (reason, code) -> status.write(CacheStatus.Outcome.rendered(varyMiss, code, reason), response));
             statistics.rendered();
             chain.doFilter(observed, capture);
             if (request.isAsyncStarted()) {

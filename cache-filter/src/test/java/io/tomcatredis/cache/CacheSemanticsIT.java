@@ -487,6 +487,7 @@ class CacheSemanticsIT {
         Http.Reply bypassed = Http.get(one.url("/elsewhere"));
         Http.Reply noCache = Http.get(two.url("/catalog/page?id=status"), "Cache-Control", "no-cache");
         Http.Reply post = Http.send("POST", two.url("/catalog/page?id=status"));
+        Http.Reply sendError = Http.get(one.url("/catalog/missing"));
         Http.get(one.url("/catalog/flaky"));
         expireEveryEntry();
         Http.Reply stale = Http.get(two.url("/catalog/flaky"));
@@ -499,6 +500,9 @@ class CacheSemanticsIT {
         assertThat(bypassed.header("Cache-Status")).hasValue("tomcat-redis; fwd=bypass; detail=not-included");
         assertThat(noCache.header("Cache-Status")).hasValue("tomcat-redis; fwd=request; detail=request-no-cache");
         assertThat(post.header("Cache-Status")).hasValue("tomcat-redis; fwd=method; detail=method");
+        assertThat(sendError.status()).isEqualTo(404);
+        assertThat(sendError.header("Cache-Status")).hasValue(
+                "tomcat-redis; fwd=uri-miss; fwd-status=404; detail=sendError");
         assertThat(stale.header("Cache-Status")).hasValueSatisfying(value -> assertThat(value)
                 .matches("tomcat-redis; hit; ttl=-\\d+"));
         assertThat(stale.cache()).isEqualTo("STALE");
