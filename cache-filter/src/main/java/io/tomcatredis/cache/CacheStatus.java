@@ -17,7 +17,9 @@ import jakarta.servlet.http.HttpServletResponse;
  * </pre>
  * {@code fwd=method} for a method other than GET and HEAD, {@code fwd=request} for a request that
  * asked for a fresh copy, {@code fwd=vary-miss} when the URL's entries vary and this variant was
- * missing. The details are the bypass reasons of JMX {@code BypassesByReason}.
+ * missing, {@code fwd=stale} for a render of an entry due for refresh ({@code earlyRefresh}, or a
+ * stale one not to be served to this request), {@code fwd=miss} for an entry there but not for
+ * this request (credentials). The details are the bypass reasons of JMX {@code BypassesByReason}.
  */
 final class CacheStatus {
 
@@ -35,9 +37,14 @@ final class CacheStatus {
             return new Outcome("HIT", "fwd=uri-miss; collapsed");
         }
 
-        /** Rendered for this request: stored, or not and why ({@code notStored}). */
-        static Outcome rendered(boolean varyMiss, int status, BypassReason notStored) {
-            return new Outcome("MISS", (varyMiss ? "fwd=vary-miss" : "fwd=uri-miss") + "; fwd-status=" + status
+        /**
+         * Rendered for this request: stored, or not and why ({@code notStored}).
+         *
+         * @param fwd why it went to the application: {@code uri-miss}, {@code vary-miss},
+         *     {@code stale} (an entry due for refresh), {@code miss} (an entry not for this request)
+         */
+        static Outcome rendered(String fwd, int status, BypassReason notStored) {
+            return new Outcome("MISS", "fwd=" + fwd + "; fwd-status=" + status
                     + (notStored == null ? "; stored" : "; detail=" + notStored.label()));
         }
 

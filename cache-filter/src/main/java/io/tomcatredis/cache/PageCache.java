@@ -37,10 +37,23 @@ final class PageCache {
      * and Redis' time of the lookup the render follows ({@link CacheStore.Lookup#since()}), which
      * an eviction after it makes the store discard.
      */
-    private record Slot(String key, String markerVary, long since) {
+    private record Slot(String key, String markerVary, long since, String fwd) {
+
+        Slot(String key, String markerVary) {
+            this(key, markerVary, 0, markerVary == null ? "uri-miss" : "vary-miss");
+        }
 
         Slot lookedUp(CacheStore.Lookup found) {
-            return new Slot(key, markerVary, found.since());
+            return new Slot(key, markerVary, found.since(), fwd);
+        }
+
+        /**
+         * Why a render goes to the application, as RFC 9211 {@code fwd}: {@code uri-miss},
+         * {@code vary-miss}, {@code stale} (an entry due for refresh), {@code miss} (an entry not
+         * for this request).
+         */
+        Slot forwardedAs(String why) {
+            return new Slot(key, markerVary, since, why);
         }
     }
 
@@ -91,13 +104,13 @@ final class PageCache {
         CacheRequest cacheRequest = classification.request();
         String token = UUID.randomUUID().toString();
         boolean wantLease = !cacheRequest.head() && !cacheRequest.credentialed();
-        Slot slot = new Slot(cacheRequest.baseKey(), null, 0);
+        Slot slot = new Slot(cacheRequest.baseKey(), null);
         CacheStore.Lookup found;
         try {
             found = store.lookup(slot.key(), token, settings.lockTimeoutMillis(), wantLease);
             if (found.varyHeaders() != null) {
                 slot = new Slot(CanonicalUrl.variant(cacheRequest.baseKey(), found.varyHeaders(), request),
-                        found.varyHeaders(), 0);
+                        found.varyHeaders());
                 found = store.lookup(slot.key(), token, settings.lockTimeoutMillis(), wantLease);
             }
             slot = slot.lookedUp(found);
@@ -116,7 +129,8 @@ final class PageCache {
             if (cacheRequest.head()) {
                 uncached(BypassReason.CREDENTIALS, request, response, chain);
             } else {
-                render(slot, cacheRequest, token, request, response, chain);
+                render(slot.forwardedAs(found.outcome() == CacheStore.Outcome.STALE ? "stale" : "miss"), cacheRequest,
+                        token, request, response, chain);
             }
             return;
         }
@@ -124,7 +138,7 @@ final class PageCache {
             case HIT -> {
                 if (settings.earlyRefresh() && wantLease && refreshEarly(found.entry())
                         && leaseForRefresh(slot.key(), token)) {
-                    render(slot, cacheRequest, token, request, response, chain);
+                    render(slot.forwardedAs("stale"), cacheRequest, token, request, response, chain);
                 } else {
                     statistics.hit();
                     delivery.serve(found.entry(), CacheStatus.Outcome.served("HIT", found.entry(), clock.millis()),
@@ -269,7 +283,7 @@ final class PageCache {
             if (found.varyHeaders() != null && waitingOn.markerVary() == null) {
                 // The render stored a variant: wait for (or render) this request's one.
                 waitingOn = new Slot(CanonicalUrl.variant(cacheRequest.baseKey(), found.varyHeaders(), request),
-                        found.varyHeaders(), 0);
+                        found.varyHeaders());
                 continue;
             }
             waitingOn = waitingOn.lookedUp(found);
@@ -315,9 +329,8 @@ final class PageCache {
         inFlight.put(slot.key(), flight);
         try {
             ObservedRequest observed = new ObservedRequest(new NeutralRequest(request), cacheRequest, settings);
-            boolean varyMiss = slot.markerVary() != null;
             CapturingResponse capture = new CapturingResponse(response, settings.maxEntryBytes(),
-                    (reason, code) -> status.write(CacheStatus.Outcome.rendered(varyMiss, code, reason), response));
+                    (reason, code) -> status.write(CacheStatus.Outcome.rendered(slot.fwd(), code, reason), response));
             statistics.rendered();
             chain.doFilter(observed, capture);
             if (request.isAsyncStarted()) {
@@ -386,7 +399,7 @@ final class PageCache {
             releaseQuietly(slot.key(), token, HitForPass.mark(reason, rendered.status(), observation,
                     cacheRequest.credentialed()));
             if (rendered.through() == null) {
-                delivery.deliverUnstored(capture, rendered, CacheStatus.Outcome.rendered(slot.markerVary() != null,
+                delivery.deliverUnstored(capture, rendered, CacheStatus.Outcome.rendered(slot.fwd(),
                         rendered.status(), reason), request, response);
             }
             return;
@@ -414,7 +427,7 @@ final class PageCache {
             notStored = BypassReason.REDIS_UNAVAILABLE;
         }
         if (response != null) {
-            delivery.serve(entry, CacheStatus.Outcome.rendered(slot.markerVary() != null, entry.status(), notStored),
+            delivery.serve(entry, CacheStatus.Outcome.rendered(slot.fwd(), entry.status(), notStored),
                     request, response);
         }
     }

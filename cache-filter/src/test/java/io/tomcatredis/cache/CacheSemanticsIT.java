@@ -486,6 +486,7 @@ class CacheSemanticsIT {
         Http.Reply notStored = Http.get(one.url("/catalog/cookie"));
         Http.Reply bypassed = Http.get(one.url("/elsewhere"));
         Http.Reply noCache = Http.get(two.url("/catalog/page?id=status"), "Cache-Control", "no-cache");
+        Http.Reply credentialed = Http.get(one.url("/catalog/page?id=status"), "Cookie", "theme=dark");
         Http.Reply post = Http.send("POST", two.url("/catalog/page?id=status"));
         Http.Reply sendError = Http.get(one.url("/catalog/missing"));
         Http.get(one.url("/catalog/flaky"));
@@ -500,6 +501,8 @@ class CacheSemanticsIT {
         assertThat(bypassed.header("Cache-Status")).hasValue("tomcat-redis; fwd=bypass; detail=not-included");
         assertThat(noCache.header("Cache-Status")).hasValue("tomcat-redis; fwd=request; detail=request-no-cache");
         assertThat(post.header("Cache-Status")).hasValue("tomcat-redis; fwd=method; detail=method");
+        assertThat(credentialed.header("Cache-Status")).hasValue(
+                "tomcat-redis; fwd=miss; fwd-status=200; detail=credentials");
         assertThat(sendError.status()).isEqualTo(404);
         assertThat(sendError.header("Cache-Status")).hasValue(
                 "tomcat-redis; fwd=uri-miss; fwd-status=404; detail=sendError");

@@ -26,11 +26,11 @@ class CacheStatusTest {
         assertThat(Outcome.served("STALE", entry(20_000), 23_000)).isEqualTo(new Outcome("STALE", "hit; ttl=-3"));
         assertThat(Outcome.served("STALE", entry(20_000), 20_500).parameters()).isEqualTo("hit; ttl=-1");
         assertThat(Outcome.collapsed()).isEqualTo(new Outcome("HIT", "fwd=uri-miss; collapsed"));
-        assertThat(Outcome.rendered(false, 200, null)).isEqualTo(new Outcome("MISS",
+        assertThat(Outcome.rendered("uri-miss", 200, null)).isEqualTo(new Outcome("MISS",
                 "fwd=uri-miss; fwd-status=200; stored"));
-        assertThat(Outcome.rendered(true, 404, BypassReason.SET_COOKIE)).isEqualTo(new Outcome("MISS",
+        assertThat(Outcome.rendered("vary-miss", 404, BypassReason.SET_COOKIE)).isEqualTo(new Outcome("MISS",
                 "fwd=vary-miss; fwd-status=404; detail=set-cookie"));
-        assertThat(Outcome.rendered(false, 200, BypassReason.PERSONAL_SESSION).parameters())
+        assertThat(Outcome.rendered("stale", 200, BypassReason.PERSONAL_SESSION).parameters())
                 .endsWith("detail=personal:session");
         assertThat(Outcome.uncached(BypassReason.UNCACHEABLE_URL)).isEqualTo(new Outcome("MISS",
                 "fwd=uri-miss; detail=uncacheable-url"));
