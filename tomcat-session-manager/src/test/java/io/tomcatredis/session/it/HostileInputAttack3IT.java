@@ -3,9 +3,11 @@ package io.tomcatredis.session.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
+import io.tomcatredis.session.RedisStore;
 import io.tomcatredis.session.codec.AttributeCodec;
 import io.tomcatredis.session.codec.ClassFilter;
 import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.testsupport.Await;
 import io.tomcatredis.testsupport.ClusterRedis;
 import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.RedisOptions;
@@ -21,6 +23,7 @@ import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -32,6 +35,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.naming.Reference;
 import javax.naming.StringRefAddr;
 import org.apache.catalina.Context;
+import org.apache.catalina.session.PersistentManager;
+import org.apache.catalina.session.StoreBase;
 import org.apache.catalina.startup.Tomcat;
 import org.apache.naming.ResourceRef;
 import org.junit.jupiter.api.AfterAll;
@@ -325,6 +330,92 @@ class HostileInputAttack3IT {
 
         assertThat(redis.client().exists(redis.sessionKey(otherBase))).as("the other due session was expired").isFalse();
         assertThat(redis.client().zrange(redis.indexKey(base), 0, -1)).doesNotContain(otherBase);
+    }
+
+    /**
+     * FINDING. A session that never expires (maxInactiveInterval 0) is indexed with score +inf and
+     * its key lives {@code NEVER_EXPIRES_TTL_SECONDS} (30 days) after its last save. Once that TTL
+     * ends (simulated here by shortening it), the key is gone but the index member stays forever:
+     * the sweep never reads +inf, every save of any other session renews the index key, and
+     * getActiveSessions (and so maxActiveSessions) counts every abandoned session for good.
+     */
+    @Test
+    void neverExpiringSessionWhoseKeyReachedItsTtlLeavesNoIndexEntryBehind() {
+        HttpSessionClient abandoned = new HttpSessionClient();
+        abandoned.ok(node1.url("max-inactive?value=0"));
+        String gone = SessionKeys.baseId(abandoned.sessionId());
+        redis.client().pexpire(redis.sessionKey(gone), 1);
+        Await.until(Duration.ofSeconds(10), "the key's TTL to end",
+                () -> !redis.client().exists(redis.sessionKey(gone)));
+        owner.ok(node2.url("set?name=a&value=still-here"));
+
+        node1.manager().processExpires();
+
+        assertThat(redis.client().zrange(redis.indexKey(base), 0, -1)).as("index members").containsExactly(base);
+        assertThat(node1.manager().getActiveSessions()).isEqualTo(1);
+    }
+
+    // ------------------------------------------------------------------ RedisStore (PersistentManager)
+
+    /**
+     * FINDING. The route-suffix flood of issue 11 through the public {@code RedisStore}: Tomcat's
+     * PersistentManager looks ids up in memory by exact id and swaps in from the store on a miss;
+     * RedisStore.load strips the suffix (and checks no form), so each {@code X.rN} becomes one more
+     * session object in the manager: its count, and maxActiveSessions, grow by one per request (with
+     * Tomcat's FileStore an unknown suffixed id finds nothing).
+     */
+    @Test
+    void routeSuffixesOfOneIdNeverAddSessionsToAPersistentManagerWithRedisStore() {
+        PersistentManager manager = persistentManager();
+        try (TomcatNode node = TomcatNode.startWith("atk-pm", () -> manager, c -> { })) {
+            HttpSessionClient browser = new HttpSessionClient();
+            browser.ok(node.url("set?name=a&value=mine"));
+            String stored = SessionKeys.baseId(browser.sessionId());
+            manager.setMaxIdleBackup(0);
+            manager.processPersistenceChecks();
+            assertThat(redis.client().exists(redis.sessionKey(stored))).as("backed up to Redis").isTrue();
+
+            for (int i = 1; i <= 20; i++) {
+                HttpSessionClient crafted = new HttpSessionClient();
+                crafted.sessionId(stored + ".r" + i);
+                crafted.ok(node.url("get?name=a"));
+            }
+
+            assertThat(manager.getActiveSessions()).as("sessions of the PersistentManager").isEqualTo(1);
+        }
+    }
+
+    /**
+     * FINDING. Tomcat's StoreBase.processExpires loads each id of expiredKeys() and expires and
+     * removes the session it gets; RedisStore.load answers null for a session whose deadline passed
+     * (load.lua's "expired"), so a swapped-out session is never expired (no sessionDestroyed), and
+     * its index member is never removed, not even once the key's TTL deleted the hash: the first
+     * 1,000 such members make every later expiredKeys() call return nothing else.
+     */
+    @Test
+    void redisStoreExpiresASwappedOutSessionWhoseDeadlinePassed() throws IOException {
+        PersistentManager manager = persistentManager();
+        try (TomcatNode node = TomcatNode.startWith("atk-pm-expiry", () -> manager, c -> { })) {
+            // The owner's session, written by a RedisSessionManager node on the same layout, is one
+            // this PersistentManager does not hold in memory: a swapped-out session. Its deadline passed.
+            redis.client().hset(redis.sessionKey(base), "meta:lastAccessedTime", "1000");
+            redis.client().zadd(redis.indexKey(base), 2, base);
+            assertThat(((StoreBase) manager.getStore()).expiredKeys()).contains(base);
+
+            ((StoreBase) manager.getStore()).processExpires();
+
+            assertThat(redis.client().exists(redis.sessionKey(base))).as("the expired session's key").isFalse();
+            assertThat(redis.client().zrange(redis.indexKey(base), 0, -1)).doesNotContain(base);
+        }
+    }
+
+    private PersistentManager persistentManager() {
+        PersistentManager manager = new PersistentManager();
+        RedisStore store = new RedisStore();
+        store.setProperty("redisUri", REDIS.get().uri());
+        store.setProperty("timeoutMillis", Integer.toString(TIMEOUT_MILLIS));
+        manager.setStore(store);
+        return manager;
     }
 
     // ------------------------------------------------------------------ big sessions
