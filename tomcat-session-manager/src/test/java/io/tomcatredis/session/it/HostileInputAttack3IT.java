@@ -3,6 +3,7 @@ package io.tomcatredis.session.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 
+import io.tomcatredis.session.RedisSessionManager;
 import io.tomcatredis.session.RedisStore;
 import io.tomcatredis.session.codec.AttributeCodec;
 import io.tomcatredis.session.codec.ClassFilter;
@@ -22,6 +23,7 @@ import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
+import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,6 +37,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import javax.naming.Reference;
 import javax.naming.StringRefAddr;
 import org.apache.catalina.Context;
+import org.apache.catalina.core.StandardContext;
 import org.apache.catalina.session.PersistentManager;
 import org.apache.catalina.session.StoreBase;
 import org.apache.catalina.startup.Tomcat;
@@ -93,7 +96,7 @@ class HostileInputAttack3IT {
         base = SessionKeys.baseId(owner.sessionId());
     }
 
-    private void configure(io.tomcatredis.session.RedisSessionManager manager) {
+    private void configure(RedisSessionManager manager) {
         redis.configure(manager);
         manager.setTimeoutMillis(Integer.toString(TIMEOUT_MILLIS));
     }
@@ -160,6 +163,67 @@ class HostileInputAttack3IT {
         assertThat(redis.client().zrange(redis.indexKey(base), 0, -1)).containsExactly(base);
         assertThat(redis.keys()).containsExactlyInAnyOrder(redis.sessionKey(base), redis.indexKey(base));
         assertThat(owner.ok(node2.url("get?name=b"))).isEqualTo("20");
+    }
+
+    /**
+     * PIN. A session id of fullwidth hex digits, percent-encoded in {@code ;jsessionid=} (the
+     * only way to bring non-ASCII into an id: raw UTF-8 in the request line is a 400, and a cookie
+     * value cannot hold it), never reaches Redis.
+     */
+    @Test
+    void percentEncodedFullwidthHexIdNeverReachesRedis() {
+        StringBuilder fullwidth = new StringBuilder();
+        base.chars().forEach(c -> fullwidth.append((char) (c <= '9' ? 0xFF10 + (c - '0') : 0xFF21 + (c - 'A'))));
+        String requestLineBytes = URLEncoder.encode(fullwidth.toString(), StandardCharsets.UTF_8);
+        redis.commands().reset();
+
+        RawHttp.Reply reply = RawHttp.get(node1.port(), "/app/s/get;jsessionid=" + requestLineBytes + "?name=a",
+                List.of(), HANG_MILLIS);
+
+        assertThat(reply.status()).isEqualTo(200);
+        assertThat(reply.body()).isEqualTo("no session");
+        assertThat(redis.commands().calls()).as("Redis commands for a malformed id").doesNotContainKeys("evalsha", "eval");
+    }
+
+    /**
+     * PIN. Ids of another context: with {@code sessionCookiePath="/"} on both webapps Tomcat gives
+     * /other a session under the id of /app's session (validateClientProvidedNewSessionId finds it
+     * there); each webapp reads and writes only its own hash, and invalidating one leaves the other.
+     */
+    @Test
+    void idOfAnotherContextSharingTheCookiePathReadsAndWritesOnlyItsOwnSession() {
+        try (TomcatNode node = TomcatNode.start("atk-ctx", this::configure, this::addOtherContext)) {
+            HttpSessionClient browser = new HttpSessionClient();
+            browser.ok(node.url("set?name=a&value=app-secret"));
+            String id = browser.sessionId();
+            String other = "http://127.0.0.1:" + node.port() + "/other/s/";
+
+            assertThat(browser.ok(other + "get?name=a")).isEqualTo("no session");
+            assertThat(browser.ok(other + "set?name=b&value=other-value")).isEqualTo(id);
+            assertThat(browser.ok(other + "get?name=a")).as("/app's attribute seen in /other").isEqualTo("null");
+            assertThat(browser.ok(node.url("get?name=b"))).as("/other's attribute seen in /app").isEqualTo("null");
+            browser.ok(other + "invalidate");
+
+            assertThat(browser.ok(node.url("get?name=a"))).isEqualTo("app-secret");
+            assertThat(redis.keys()).as("keys of /other after its invalidation")
+                    .noneMatch(key -> key.startsWith("tomcat-session:localhost/other:{"));
+        }
+    }
+
+    private void addOtherContext(Context app) {
+        app.setSessionCookiePath("/");
+        StandardContext other = new StandardContext();
+        other.setName("/other");
+        other.setPath("/other");
+        other.setDocBase(app.getDocBase());
+        other.setSessionCookiePath("/");
+        other.addLifecycleListener(new Tomcat.FixContextListener());
+        RedisSessionManager manager = new RedisSessionManager();
+        configure(manager);
+        other.setManager(manager);
+        app.getParent().addChild(other);
+        Tomcat.addServlet(other, "session", new SessionServlet());
+        other.addServletMappingDecoded("/s/*", "session");
     }
 
     // ------------------------------------------------------------------ amplification
