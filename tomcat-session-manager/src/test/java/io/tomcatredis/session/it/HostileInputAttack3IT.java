@@ -357,6 +357,27 @@ class HostileInputAttack3IT {
     }
 
     /**
+     * FINDING. The same nested-HashSet bomb in the Kryo format (what {@code serializer="kryo"},
+     * the default, writes): Kryo rebuilds each HashSet with add(), hashing 2^depth times; a fix for
+     * Java serialization alone (an ObjectInputFilter depth limit) would not cover it.
+     */
+    @Test
+    void nestedHashSetBombInTheKryoFormatNeverHangsTheRequest() throws Exception {
+        AttributeCodec kryo = AttributeCodec.create("kryo", getClass().getClassLoader(), ClassFilter.DENY_LIST_ONLY);
+        // Decide HashSet and String first: a class new to the codec is read back once after writing.
+        kryo.encode(new HashSet<>(Set.of(new HashSet<>(Set.of("foo")))));
+        byte[] bomb = kryo.encode(hashSetBomb(29));
+        assertThat(bomb[0]).as("Kryo format 2").isEqualTo((byte) 0xF2);
+        storeAttribute("bomb", bomb);
+
+        RawHttp.Reply reply = RawHttp.get(node1.port(), "/app/s/get?name=bomb",
+                List.of("JSESSIONID=" + owner.sessionId()), HANG_MILLIS);
+
+        assertThat(reply.status()).isIn(200, 503);
+        assertThat(owner.ok(node2.url("get?name=a"))).isEqualTo("mine");
+    }
+
+    /**
      * FINDING. A corrupt {@code meta:version} (not an integer) makes the save script's HINCRBY fail
      * after its HSETs: every request that writes the session answers 503 (while its attributes were
      * in fact written), and the session never heals until its key's TTL ends.
