@@ -33,6 +33,9 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.naming.Reference;
 import javax.naming.StringRefAddr;
@@ -155,6 +158,44 @@ class HostileInputAttack3IT {
                     .isEqualTo(200);
             assertThat(read.status()).as("a page that needs the session, with two session cookies: %s", read.head())
                     .isEqualTo(503);
+        }
+    }
+
+    /**
+     * FINDING. RedisCalls promises that a call that timed out is not retried, "so no request waits
+     * much longer than timeoutMillis" (README: a frozen Redis answers 503 after timeoutMillis); but
+     * RedisSessionStore.claim runs claim.lua a second time after any SessionStoreUnavailableException,
+     * timeouts included, and the failed invalidation leaves the session live for the end-of-request
+     * save: a sign-out while Redis is frozen takes two to three times timeoutMillis.
+     */
+    @Test
+    void invalidationWhileRedisIsFrozenAnswers503WithinTimeoutMillis() throws Exception {
+        int timeoutMillis = 2000;
+        try (StandaloneRedis own = StandaloneRedis.start();
+             TomcatNode node = TomcatNode.start("atk-freeze", m -> {
+                 m.setRedisUri(own.uri());
+                 m.setTimeoutMillis(Integer.toString(timeoutMillis));
+             }, HostileInputAttack3IT::addAttackServlet)) {
+            HttpSessionClient browser = new HttpSessionClient();
+            browser.ok(node.url("set?name=a&value=1"));
+            AttackServlet.ARRIVED = new CountDownLatch(1);
+            AttackServlet.RELEASE = new CountDownLatch(1);
+            CompletableFuture<HttpSessionClient.Reply> signOut = CompletableFuture.supplyAsync(
+                    () -> browser.get(attackUrl(node, "invalidate-when-released")));
+            assertThat(AttackServlet.ARRIVED.await(30, TimeUnit.SECONDS)).as("request loaded its session").isTrue();
+            own.node().pause();
+            try {
+                long start = System.nanoTime();
+                AttackServlet.RELEASE.countDown();
+                HttpSessionClient.Reply reply = signOut.get(60, TimeUnit.SECONDS);
+                long millis = (System.nanoTime() - start) / 1_000_000;
+
+                assertThat(reply.status()).isEqualTo(503);
+                assertThat(millis).as("ms from the invalidation to the 503 (timeoutMillis=%d)", timeoutMillis)
+                        .isLessThan(timeoutMillis + 1500L);
+            } finally {
+                own.node().resume();
+            }
         }
     }
 
@@ -567,6 +608,9 @@ class HostileInputAttack3IT {
 
     static final class AttackServlet extends HttpServlet {
         private static final long serialVersionUID = 1L;
+        /** Hold a request of op invalidate-when-released between its load and its invalidation. */
+        static volatile CountDownLatch ARRIVED = new CountDownLatch(0);
+        static volatile CountDownLatch RELEASE = new CountDownLatch(0);
 
         @Override
         protected void service(HttpServletRequest request, HttpServletResponse response) throws IOException {
@@ -585,6 +629,20 @@ class HostileInputAttack3IT {
                     HttpSession session = request.getSession(false);
                     byte[] value = session == null ? null : (byte[]) session.getAttribute("big");
                     response.getWriter().write(value == null ? "none" : value.length + ":" + Arrays.hashCode(value));
+                }
+                case "invalidate-when-released" -> {
+                    HttpSession session = request.getSession(false);
+                    ARRIVED.countDown();
+                    try {
+                        if (!RELEASE.await(30, TimeUnit.SECONDS)) {
+                            throw new IllegalStateException("not released");
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new IllegalStateException(e);
+                    }
+                    session.invalidate();
+                    response.getWriter().write("invalidated");
                 }
                 default -> response.sendError(404);
             }
