@@ -562,10 +562,40 @@ class HostileInputAttack3IT {
         }
     }
 
+    /**
+     * FINDING. With Tomcat's PersistentManager and RedisStore, Redis down turns any request that
+     * carries the cookie of a swapped-out session into a 500 whose error page shows the stack trace
+     * (RedisStore.load throws the unchecked SessionStoreUnavailableException through Tomcat's
+     * authenticator; no valve of ours turns it into a 503 there), naming the Redis address.
+     */
+    @Test
+    void redisDownBehindAPersistentManagerWithRedisStoreNeverShowsAStackTrace() {
+        try (StandaloneRedis own = StandaloneRedis.start()) {
+            HttpSessionClient browser = new HttpSessionClient();
+            try (TomcatNode writer = TomcatNode.start("atk-pm-writer", m -> m.setRedisUri(own.uri()))) {
+                browser.ok(writer.url("set?name=a&value=mine"));
+            }
+            PersistentManager manager = persistentManager(own.uri());
+            try (TomcatNode node = TomcatNode.startWith("atk-pm-down", () -> persistentManager(own.uri()), c -> { })) {
+                // The session is in Redis and not in this PersistentManager's memory: swapped out.
+                own.node().kill();
+
+                HttpSessionClient.Reply reply = browser.get(node.url("get?name=a"));
+
+                assertThat(reply.status()).as("status with Redis down: %s", reply.body()).isNotEqualTo(500);
+                assertThat(reply.body()).doesNotContain("Exception").doesNotContain("at io.tomcatredis");
+            }
+        }
+    }
+
     private PersistentManager persistentManager() {
+        return persistentManager(REDIS.get().uri());
+    }
+
+    private static PersistentManager persistentManager(String redisUri) {
         PersistentManager manager = new PersistentManager();
         RedisStore store = new RedisStore();
-        store.setProperty("redisUri", REDIS.get().uri());
+        store.setProperty("redisUri", redisUri);
         store.setProperty("timeoutMillis", Integer.toString(TIMEOUT_MILLIS));
         manager.setStore(store);
         return manager;
