@@ -200,6 +200,40 @@ class HostileInputAttack3IT {
     }
 
     /**
+     * FINDING. StandardManager counts a session's idle time from the start of the last request
+     * (thisAccessedTime), so a request that found its session live keeps it. Here the load is
+     * read-only and the deadline is pushed only by the save at the end: a request that started
+     * just before the deadline and ended after it is answered 200, while save.lua refuses its save
+     * (-1), its changes are dropped (one WARN in the log) and the session is gone.
+     */
+    @Test
+    void requestThatFoundItsSessionLiveSavesItsChangesEvenIfItEndsAfterTheDeadline() throws Exception {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(node1.url("max-inactive?value=3"));
+        String key = redis.sessionKey(browser.sessionId());
+        AttackServlet.ARRIVED = new CountDownLatch(1);
+        AttackServlet.RELEASE = new CountDownLatch(1);
+        CompletableFuture<HttpSessionClient.Reply> late = CompletableFuture.supplyAsync(
+                () -> browser.get(attackUrl(node1, "set-when-released")));
+        assertThat(AttackServlet.ARRIVED.await(30, TimeUnit.SECONDS)).as("request found its session").isTrue();
+        long deadline = Long.parseLong(redis.client().hget(key, "meta:lastAccessedTime")) + 3000;
+        Await.until(Duration.ofSeconds(30), "the deadline to pass by Redis' clock", () -> redisMillis() > deadline);
+
+        AttackServlet.RELEASE.countDown();
+        HttpSessionClient.Reply reply = late.get(30, TimeUnit.SECONDS);
+
+        assertThat(reply.status()).isEqualTo(200);
+        assertThat(browser.ok(node2.url("get?name=late"))).as("the change of a request answered 200").isEqualTo("1");
+    }
+
+    private long redisMillis() {
+        try (redis.clients.jedis.Jedis jedis = REDIS.get().node().client()) {
+            List<String> time = jedis.time();
+            return Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
+        }
+    }
+
+    /**
      * FINDING. Tomcat replaces the requested id while the current one is not valid; the manager's
      * pre-scope budget (one Redis lookup per request) answers "no session" for the second cookie
      * without asking Redis, so with cookies [unknown, live, unknown] Tomcat settles on the last one
@@ -662,19 +696,29 @@ class HostileInputAttack3IT {
                 }
                 case "invalidate-when-released" -> {
                     HttpSession session = request.getSession(false);
-                    ARRIVED.countDown();
-                    try {
-                        if (!RELEASE.await(30, TimeUnit.SECONDS)) {
-                            throw new IllegalStateException("not released");
-                        }
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new IllegalStateException(e);
-                    }
+                    awaitRelease();
                     session.invalidate();
                     response.getWriter().write("invalidated");
                 }
+                case "set-when-released" -> {
+                    HttpSession session = request.getSession(false);
+                    awaitRelease();
+                    session.setAttribute("late", "1");
+                    response.getWriter().write("set");
+                }
                 default -> response.sendError(404);
+            }
+        }
+
+        private static void awaitRelease() {
+            ARRIVED.countDown();
+            try {
+                if (!RELEASE.await(30, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("not released");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
             }
         }
     }
