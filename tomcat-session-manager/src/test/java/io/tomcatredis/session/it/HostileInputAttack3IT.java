@@ -622,6 +622,34 @@ class HostileInputAttack3IT {
         }
     }
 
+    /**
+     * PIN (issue 11, section 4, for both entry points): a standalone Redis away at deploy time
+     * neither stops the context of a RedisSessionManager nor that of a PersistentManager with
+     * RedisStore; sessions work once Redis answers, without a redeploy.
+     */
+    @Test
+    void standaloneRedisAwayAtDeployStartsBothEntryPointsAndServesOnceItAnswers() {
+        try (StandaloneRedis own = StandaloneRedis.start()) {
+            own.node().kill();
+            try (TomcatNode managed = TomcatNode.start("atk-away", m -> {
+                     m.setRedisUri(own.uri());
+                     m.setTimeoutMillis(Integer.toString(TIMEOUT_MILLIS));
+                 });
+                 TomcatNode persistent = TomcatNode.startWith("atk-away-pm", () -> persistentManager(own.uri()), c -> { })) {
+                assertThat(managed.isContextAvailable()).as("RedisSessionManager's context").isTrue();
+                assertThat(persistent.isContextAvailable()).as("RedisStore's context").isTrue();
+                assertThat(new HttpSessionClient().get(managed.url("set?name=a&value=1")).status()).isEqualTo(503);
+
+                own.node().start();
+
+                HttpSessionClient browser = new HttpSessionClient();
+                Await.until(Duration.ofSeconds(30), "sessions once Redis answers",
+                        () -> browser.get(managed.url("set?name=a&value=1")).status() == 200);
+                assertThat(browser.ok(managed.url("get?name=a"))).isEqualTo("1");
+            }
+        }
+    }
+
     private PersistentManager persistentManager() {
         return persistentManager(REDIS.get().uri());
     }
