@@ -58,8 +58,10 @@ import org.springframework.jndi.support.SimpleJndiBeanFactory;
 /**
  * Third attack pass on issue 11 (hostile input and Redis trouble), on two embedded Tomcats and one
  * real Redis: inputs of the kinds the issue names (several session cookies, corrupt stored data,
- * gadget classes, big sessions, Redis down, amplification) that the fuzzers and the earlier
- * regression tests do not reach. Each test is named for the promise it pins.
+ * gadget classes, big sessions, Redis down or frozen, amplification, the RedisStore entry point)
+ * that the fuzzers and the earlier regression tests do not reach. Each test is named for the
+ * promise it pins. Javadoc "FINDING": the test failed on the branch's main when it was written
+ * (the promise is broken); "PIN": it passed, and keeps a promise of the issue from regressing.
  */
 @Tag("tomcat")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
