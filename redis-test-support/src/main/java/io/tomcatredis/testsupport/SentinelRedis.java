@@ -44,7 +44,8 @@ public final class SentinelRedis extends RedisDeployment {
 
     /**
      * The project's {@code conf/sentinel.conf} without the lines the harness decides itself
-     * (port, master address), so that tests run the shipped settings.
+     * (port, master address, the passwords that the shipped file leaves to the operator), so that
+     * tests run the shipped settings.
      */
     private static List<String> shippedSentinelConfig() {
         try {
@@ -52,6 +53,7 @@ public final class SentinelRedis extends RedisDeployment {
                     .map(String::trim)
                     .filter(line -> !line.isEmpty() && !line.startsWith("#"))
                     .filter(line -> !line.startsWith("port ") && !line.startsWith("sentinel monitor "))
+                    .filter(line -> !line.startsWith("requirepass ") && !line.startsWith("sentinel auth-"))
                     .toList();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);

@@ -1,0 +1,76 @@
+package io.tomcatredis.session.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.tomcatredis.testsupport.ProjectConf;
+import io.tomcatredis.testsupport.RedisOptions;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.exceptions.JedisDataException;
+
+/**
+ * conf/redis-session.conf as shipped requires authentication, and the Tomcat user it documents
+ * (least privilege: the session keyspace, no dangerous command) is enough for the manager, reached
+ * through conf/context-standalone.xml with the credentials in {@code tomcatredis.redisUri}.
+ * The harness logs in as its own administrator, declared after the shipped file.
+ */
+class ShippedRedisConfIT {
+
+    private static final String ADMIN_PASSWORD = "harness-admin-secret";
+    /** Percent-encoding in redisUri is documented; make the test need it. */
+    private static final String TOMCAT_PASSWORD = "p@ss:w/rd%-" + Long.toHexString(System.nanoTime());
+
+    private static RedisOptions shippedConf(String... extraConfig) {
+        return RedisOptions.DEFAULTS.withInclude(ProjectConf.file("redis-session.conf"))
+                .withAdminUser("admin", ADMIN_PASSWORD).withConfig(extraConfig);
+    }
+
+    @Test
+    void shippedConfRefusesClientsThatDoNotLogIn() {
+        try (StandaloneRedis redis = StandaloneRedis.start(shippedConf());
+             Jedis anonymous = new Jedis(redis.node().host(), redis.node().port())) {
+            assertThatThrownBy(anonymous::ping).isInstanceOf(JedisDataException.class).hasMessageStartingWith("NOAUTH");
+            assertThatThrownBy(() -> anonymous.set("tomcat-session:localhost/app:{x}", "planted"))
+                    .hasMessageStartingWith("NOAUTH");
+            assertThatThrownBy(() -> anonymous.auth("")).hasMessageStartingWith("WRONGPASS");
+            assertThatThrownBy(() -> anonymous.auth("default", "")).hasMessageStartingWith("WRONGPASS");
+            try (Jedis admin = redis.node().client()) {
+                assertThat(admin.exists("tomcat-session:localhost/app:{x}")).isFalse();
+            }
+        }
+    }
+
+    @Test
+    @Tag("tomcat")
+    void documentedTomcatUserRunsTheShippedContextFile() {
+        String aclUser = ProjectConf.documentedAclUser("tomcat", TOMCAT_PASSWORD);
+        try (StandaloneRedis redis = StandaloneRedis.start(shippedConf(aclUser))) {
+            System.setProperty("tomcatredis.redisUri", "redis://tomcat:"
+                    + java.net.URLEncoder.encode(TOMCAT_PASSWORD, java.nio.charset.StandardCharsets.UTF_8)
+                    + "@" + redis.node().host() + ":" + redis.node().port());
+            try (TomcatNode one = TomcatNode.startFromContextXml("acl1", ProjectConf.file("context-standalone.xml"));
+                 TomcatNode two = TomcatNode.startFromContextXml("acl2", ProjectConf.file("context-standalone.xml"))) {
+                HttpSessionClient browser = new HttpSessionClient();
+                browser.ok(one.url("set?name=color&value=teal"));
+                browser.ok(two.url("cart-add?value=apple"));
+                browser.ok(two.url("recommend?value=book"));
+                assertThat(browser.ok(one.url("get?name=color"))).isEqualTo("teal");
+                assertThat(browser.ok(one.url("get?name=cart"))).isEqualTo("[apple]");
+                assertThat(browser.ok(one.url("recommendations"))).isEqualTo("book");
+                browser.ok(one.url("change-id"));
+                assertThat(browser.ok(two.url("get?name=color"))).isEqualTo("teal");
+                one.manager().processExpires();
+                browser.ok(two.url("invalidate"));
+                assertThat(browser.ok(one.url("count"))).isEqualTo("no session");
+            } finally {
+                System.clearProperty("tomcatredis.redisUri");
+            }
+            try (Jedis admin = redis.node().client()) {
+                assertThat(admin.aclLog()).as("commands the documented user was refused").isEmpty();
+            }
+        }
+    }
+}
