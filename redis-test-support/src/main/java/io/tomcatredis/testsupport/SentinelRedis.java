@@ -38,6 +38,7 @@ public final class SentinelRedis extends RedisDeployment {
                 config.add("sentinel auth-user " + MASTER_NAME + " " + options.user);
                 config.add("sentinel auth-pass " + MASTER_NAME + " " + options.password);
             }
+            config.addAll(options.sentinelExtraConfig);
             sentinels.add(newSentinel("sentinel-" + i, config));
         }
     }

@@ -19,6 +19,7 @@ import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import redis.clients.jedis.Jedis;
 
 /**
  * The drop-in JAR in the lib/ of the real Tomcat distributions (11 and 10.1 from Maven Central),
@@ -48,7 +49,8 @@ class RealTomcatIT {
     private void exercise(String version, boolean withBrowser) throws Exception {
         REDIS.get().flushAll();
         Path home = TomcatInstance.home(version);
-        String redisUri = "redis://tomcat:" + PASSWORD + "@" + REDIS.get().node().host() + ":" + REDIS.get().node().port();
+        String redisUri = "redis://tomcat:" + PASSWORD + "@" + REDIS.get().node().host() + ":"
+                + REDIS.get().node().port();
         try (TomcatInstance one = TomcatInstance.create(home, "node1", redisUri);
              TomcatInstance two = TomcatInstance.create(home, "node2", redisUri)) {
             one.start();
@@ -81,6 +83,9 @@ class RealTomcatIT {
 
             if (withBrowser) {
                 clickThroughInChromium(one, two);
+            }
+            try (Jedis admin = REDIS.get().node().client()) {
+                assertThat(admin.aclLog()).as("commands refused to the documented Tomcat user").isEmpty();
             }
         }
     }

@@ -2,10 +2,12 @@ package io.tomcatredis.session.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tomcatredis.testsupport.Await;
 import io.tomcatredis.testsupport.ClusterRedis;
 import io.tomcatredis.testsupport.ProjectConf;
 import io.tomcatredis.testsupport.RedisOptions;
 import io.tomcatredis.testsupport.SentinelRedis;
+import java.time.Duration;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -25,9 +27,20 @@ class ShippedContextFilesIT {
             .withInclude(ProjectConf.file("redis-session.conf")).withAdminUser("admin", "harness-admin-secret")
             .withConfig(ProjectConf.documentedAclUser("tomcat", PASSWORD));
 
+    /**
+     * Replicas and sentinels log in as the replica and sentinel users that conf/redis-session.conf
+     * documents, and a failover (sentinels reconfiguring both data nodes) works with them.
+     */
     @Test
     void sentinelContextFileWorksAsShipped() {
-        try (SentinelRedis redis = SentinelRedis.start(SHIPPED_CONF.withSentinelPassword(SENTINEL_PASSWORD))) {
+        RedisOptions documentedUsers = SHIPPED_CONF
+                .withConfig(ProjectConf.documentedAclUser("replica", "replica-secret"),
+                        ProjectConf.documentedAclUser("sentinel", "sentinel-user-secret"),
+                        "masteruser replica", "masterauth replica-secret")
+                .withSentinelConfig("sentinel auth-user " + SentinelRedis.MASTER_NAME + " sentinel",
+                        "sentinel auth-pass " + SentinelRedis.MASTER_NAME + " sentinel-user-secret")
+                .withSentinelPassword(SENTINEL_PASSWORD);
+        try (SentinelRedis redis = SentinelRedis.start(documentedUsers)) {
             System.setProperty("tomcatredis.sentinels", redis.sentinelAddresses());
             System.setProperty("tomcatredis.sentinelPassword", SENTINEL_PASSWORD);
             System.setProperty("tomcatredis.redisUri", "redis://tomcat:" + PASSWORD + "@ignored");
@@ -35,6 +48,13 @@ class ShippedContextFilesIT {
                  TomcatNode two = TomcatNode.startFromContextXml("s2", ProjectConf.file("context-sentinel.xml"))) {
                 assertSessionsShared(one, two);
                 assertThat(one.manager().getReplicationShortfalls()).isZero();
+                redis.failover();
+                redis.awaitHealthy();
+                HttpSessionClient browser = new HttpSessionClient();
+                // Until the nodes hear of the new master, a save may meet the demoted one (503).
+                Await.until(Duration.ofSeconds(30), "a save on the new master",
+                        () -> browser.get(two.url("set?name=color&value=plum")).status() == 200);
+                assertThat(browser.ok(one.url("get?name=color"))).isEqualTo("plum");
                 assertNothingRefused(redis.dataNodes());
             } finally {
                 System.clearProperty("tomcatredis.sentinels");
