@@ -9,7 +9,8 @@ import java.util.function.Function;
  *
  * <p>A value written {@code ${name:-default}} (Tomcat's syntax; {@code ${name:default}} works too)
  * is taken from the system property {@code name}, or {@code default} when it is not set, so one
- * WAR can point at different Redis deployments.
+ * WAR can point at different Redis deployments. Written {@code ${name}}, without a default, the
+ * property is required: a value still holding a {@code ${...}} is an {@link InvalidSettingException}.
  */
 public final class Settings {
 
