@@ -43,6 +43,20 @@ class ShippedRedisConfIT {
         }
     }
 
+    /** No silent fallback to a Redis without credentials: the context does not start, and says why. */
+    @Test
+    @Tag("tomcat")
+    void shippedContextFileWithoutTheCredentialsPropertyDoesNotStart() {
+        System.clearProperty("tomcatredis.redisUri");
+        try (CapturedLog log = CapturedLog.of("")) {
+            assertThatThrownBy(() -> TomcatNode.startFromContextXml("nocred",
+                    ProjectConf.file("context-standalone.xml")).close())
+                    .hasMessageContaining("did not start");
+            assertThat(log.text()).contains("Invalid value for attribute 'redisUri': refers to the system property"
+                    + " tomcatredis.redisUri, which is not set");
+        }
+    }
+
     @Test
     @Tag("tomcat")
     void documentedTomcatUserRunsTheShippedContextFile() {
