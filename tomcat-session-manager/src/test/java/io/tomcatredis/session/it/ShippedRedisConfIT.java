@@ -3,9 +3,17 @@ package io.tomcatredis.session.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tomcatredis.testsupport.FreePorts;
 import io.tomcatredis.testsupport.ProjectConf;
 import io.tomcatredis.testsupport.RedisOptions;
 import io.tomcatredis.testsupport.StandaloneRedis;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
@@ -43,6 +51,32 @@ class ShippedRedisConfIT {
         }
     }
 
+    /** Its placeholders make Sentinel refuse to start, rather than run without its passwords. */
+    @Test
+    void shippedSentinelConfDoesNotStartUntilItsPasswordsAreChosen() throws Exception {
+        Path dir = Files.createTempDirectory("shipped-sentinel-");
+        try {
+            // Sentinel rewrites its file: give it a copy.
+            Path copy = Files.copy(ProjectConf.file("sentinel.conf"),
+                    dir.resolve("sentinel.conf"));
+            Process sentinel = new ProcessBuilder("redis-sentinel", copy.toString(), "--port",
+                    Integer.toString(FreePorts.next()))
+                    .directory(dir.toFile()).redirectErrorStream(true).start();
+            try {
+                assertThat(sentinel.waitFor(30, TimeUnit.SECONDS)).as("sentinel exited").isTrue();
+                assertThat(sentinel.exitValue()).isNotZero();
+                assertThat(new String(sentinel.getInputStream().readAllBytes(), StandardCharsets.UTF_8))
+                        .contains("FATAL CONFIG FILE ERROR").contains("REPLACE WITH");
+            } finally {
+                sentinel.destroyForcibly();
+            }
+        } finally {
+            try (Stream<Path> files = Files.walk(dir)) {
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+    }
+
     /** No silent fallback to a Redis without credentials: the context does not start, and says why. */
     @Test
     @Tag("tomcat")
@@ -63,7 +97,7 @@ class ShippedRedisConfIT {
         String aclUser = ProjectConf.documentedAclUser("tomcat", TOMCAT_PASSWORD);
         try (StandaloneRedis redis = StandaloneRedis.start(shippedConf(aclUser))) {
             System.setProperty("tomcatredis.redisUri", "redis://tomcat:"
-                    + java.net.URLEncoder.encode(TOMCAT_PASSWORD, java.nio.charset.StandardCharsets.UTF_8)
+                    + URLEncoder.encode(TOMCAT_PASSWORD, StandardCharsets.UTF_8)
                     + "@" + redis.node().host() + ":" + redis.node().port());
             try (TomcatNode one = TomcatNode.startFromContextXml("acl1", ProjectConf.file("context-standalone.xml"));
                  TomcatNode two = TomcatNode.startFromContextXml("acl2", ProjectConf.file("context-standalone.xml"))) {
