@@ -44,7 +44,7 @@ for port in $REDIS_PORT 8080 8081 8005 8006; do
 done
 
 echo "Building (tests skipped; run them with: mvn -B -ntp verify)..."
-mvn -B -q -ntp -DskipTests install
+mvn -B -q -ntp -DskipTests package
 
 mkdir -p "$DEMO"
 if [ ! -d "$DEMO/apache-tomcat-$TOMCAT_VERSION" ]; then
@@ -69,8 +69,23 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
+# conf/redis-session.conf refuses every client until a user is declared after it, as an operator
+# would: a redis.conf that includes it and declares the Tomcat nodes' user it documents, with a
+# password generated for this run. Only files readable by this Unix user hold the password (not
+# the command line of any process, which every local user can read).
+umask 077
 mkdir -p "$DEMO/redis"
-redis-server "$(pwd)/conf/redis-session.conf" --port "$REDIS_PORT" --bind 127.0.0.1 \
+REDIS_PASSWORD="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+TOMCAT_USER="$(sed -n 's/^#[[:space:]]*\(user tomcat on ><password> .*\)$/\1/p' conf/redis-session.conf)"
+if [ -z "$TOMCAT_USER" ]; then
+  echo "conf/redis-session.conf documents no 'user tomcat on ><password> ...' line" >&2
+  exit 1
+fi
+cat > "$DEMO/redis/redis.conf" <<CONF
+include $(pwd)/conf/redis-session.conf
+${TOMCAT_USER/<password>/$REDIS_PASSWORD}
+CONF
+redis-server "$(pwd)/$DEMO/redis/redis.conf" --port "$REDIS_PORT" --bind 127.0.0.1 \
   --dir "$(pwd)/$DEMO/redis" --daemonize no --logfile "$(pwd)/$DEMO/redis/redis.log" &
 pids+=($!)
 
@@ -80,6 +95,10 @@ for n in 1 2; do
   mkdir -p "$base/logs" "$base/temp" "$base/webapps" "$base/work"
   cp -r "$CATALINA_HOME/conf" "$base/"
   cp conf/context-standalone.xml "$base/conf/context.xml"
+  # Tomcat turns catalina.properties into system properties: the ${tomcatredis.redisUri} of the
+  # context file (the session manager) and of the shop's web.xml (the cache filter).
+  printf '\ntomcatredis.redisUri=redis://tomcat:%s@localhost:%s\n' "$REDIS_PASSWORD" "$REDIS_PORT" \
+    >> "$base/conf/catalina.properties"
   sed -i -e "s/port=\"8005\"/port=\"800$((4 + n))\"/" \
          -e "s/port=\"8080\"/port=\"808$((n - 1))\"/" \
          -e "s/<Engine name=\"Catalina\" defaultHost=\"localhost\">/<Engine name=\"Catalina\" defaultHost=\"localhost\" jvmRoute=\"node$n\">/" \
@@ -109,6 +128,9 @@ cat <<TEXT
 
   Sign in on one node and continue on the other; the session inspector shows your session as
   Redis holds it. Logs: $DEMO/node1/logs, $DEMO/node2/logs. Press Ctrl-C to stop everything.
+
+  Redis requires a password (generated for this run; see $DEMO/redis/redis.conf):
+    REDISCLI_AUTH="\$(sed -n 's/^user tomcat on >\([^ ]*\).*/\1/p' $DEMO/redis/redis.conf)" redis-cli --user tomcat
 
 TEXT
 wait

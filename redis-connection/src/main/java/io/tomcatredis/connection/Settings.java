@@ -9,7 +9,8 @@ import java.util.function.Function;
  *
  * <p>A value written {@code ${name:-default}} (Tomcat's syntax; {@code ${name:default}} works too)
  * is taken from the system property {@code name}, or {@code default} when it is not set, so one
- * WAR can point at different Redis deployments.
+ * WAR can point at different Redis deployments. Written {@code ${name}}, without a default, the
+ * property is required: a value still holding a {@code ${...}} is an {@link InvalidSettingException}.
  */
 public final class Settings {
 
@@ -19,11 +20,18 @@ public final class Settings {
         this.attributes = attributes;
     }
 
-    /** The trimmed value, or {@code defaultValue} when the attribute is absent or blank. */
+    /**
+     * The trimmed value, or {@code defaultValue} when the attribute is absent or blank.
+     *
+     * @throws InvalidSettingException when the value refers to a system property that is not set
+     *         and gives no default: falling back would, for instance, connect without the
+     *         credentials the property was meant to carry
+     */
     public String string(String name, String defaultValue) {
         String raw = attributes.apply(name);
         if (raw != null) {
             raw = resolveSystemProperty(raw.trim());
+            requireNoUnresolvedProperty(name, raw);
         }
         if (raw == null || raw.isBlank()) {
             return defaultValue;
@@ -31,15 +39,36 @@ public final class Settings {
         return raw.trim();
     }
 
+    /** A whole-value {@code ${name}} or {@code ${name:-default}}; Tomcat resolves the others in context.xml. */
     private static String resolveSystemProperty(String value) {
         if (!value.startsWith("${") || !value.endsWith("}")) {
             return value;
         }
         String inner = value.substring(2, value.length() - 1);
         int colon = inner.indexOf(':');
-        String property = colon < 0 ? inner : inner.substring(0, colon);
-        String fallback = colon < 0 ? null : inner.substring(inner.startsWith(":-", colon) ? colon + 2 : colon + 1);
+        if (colon < 0) {
+            // Left as it is, so that requireNoUnresolvedProperty names it.
+            return System.getProperty(inner, value);
+        }
+        String property = inner.substring(0, colon);
+        String fallback = inner.substring(inner.startsWith(":-", colon) ? colon + 2 : colon + 1);
         return System.getProperty(property, fallback);
+    }
+
+    /**
+     * Tomcat leaves a {@code ${name}} whose property is not set as it is; so does
+     * {@link #resolveSystemProperty}. Names only the property: the value may hold a password.
+     */
+    private static void requireNoUnresolvedProperty(String name, String value) {
+        int start = value.indexOf("${");
+        int end = start < 0 ? -1 : value.indexOf('}', start);
+        if (end > start + 2) {
+            String reference = value.substring(start + 2, end);
+            String property = reference.contains(":") ? reference.substring(0, reference.indexOf(':')) : reference;
+            throw new InvalidSettingException(name, "refers to the system property " + property
+                    + ", which is not set (define it in $CATALINA_BASE/conf/catalina.properties or with -D" + property
+                    + "=...)");
+        }
     }
 
     /** A whole number within {@code [min, max]}. */

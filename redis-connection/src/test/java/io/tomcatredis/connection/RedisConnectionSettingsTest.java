@@ -114,4 +114,23 @@ class RedisConnectionSettingsTest {
             System.clearProperty("tomcatredis.test.uri");
         }
     }
+
+    /**
+     * The shipped context files read the credentials from {@code ${tomcatredis.redisUri}} with no
+     * default: a Tomcat that lacks the property must not connect anonymously to redis://localhost.
+     * Tomcat leaves an unknown {@code ${name}} as it is, inside a value too.
+     */
+    @Test
+    void aPropertyWithoutDefaultThatIsNotSetStopsTheStartInsteadOfFallingBack() {
+        assertThatThrownBy(() -> parse(Map.of("redisUri", "${tomcatredis.test.unset}")))
+                .isInstanceOf(InvalidSettingException.class)
+                .hasMessageContaining("'redisUri'")
+                .hasMessageContaining("system property tomcatredis.test.unset, which is not set");
+        assertThatThrownBy(() -> parse(Map.of("redisUri", "redis://tomcat:${tomcatredis.test.secret}@h:6379")))
+                .isInstanceOf(InvalidSettingException.class)
+                .hasMessageContaining("'redisUri'")
+                .hasMessageContaining("system property tomcatredis.test.secret, which is not set");
+        assertThatThrownBy(() -> parse(Map.of("sentinelPassword", "${tomcatredis.test.unset}")))
+                .hasMessageContaining("'sentinelPassword'");
+    }
 }

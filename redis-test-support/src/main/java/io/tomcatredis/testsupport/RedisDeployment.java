@@ -121,7 +121,9 @@ public abstract class RedisDeployment implements AutoCloseable {
         config.addAll(listenerConfig(name, port));
         config.add("repl-diskless-sync-delay 0");
         if (options.hasAclUser()) {
-            config.add("user default off");
+            if (!options.defaultUserFromConfig) {
+                config.add("user default off");
+            }
             config.add("user " + options.user + " on >" + options.password + " ~* &* +@all");
             config.add("masteruser " + options.user);
             config.add("masterauth " + options.password);

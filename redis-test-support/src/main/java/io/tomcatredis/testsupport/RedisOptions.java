@@ -7,65 +7,97 @@ import java.util.Objects;
 
 /**
  * What every node of a deployment shares: TLS, an ACL user, a configuration file to include (such
- * as the project's {@code conf/redis-session.conf}) and extra configuration lines. Immutable; each
- * {@code with*} method returns a copy.
+ * as the project's {@code conf/redis-session.conf}) and extra configuration lines (for the data
+ * nodes and for the sentinels). Immutable; each {@code with*} method returns a copy.
  */
 public final class RedisOptions {
 
     /** Tls off, no ACL user, no include: a plain loopback Redis without persistence. */
-    public static final RedisOptions DEFAULTS = new RedisOptions(false, false, null, null, null, List.of(), null);
+    public static final RedisOptions DEFAULTS = new RedisOptions(false, false, null, null, false, null, List.of(),
+            null, List.of());
 
     final boolean tls;
     final boolean mutualTls;
     final String user;
     final String password;
+    /** Whether the configuration, not the harness, decides what the {@code default} user may do. */
+    final boolean defaultUserFromConfig;
     final Path include;
     final List<String> extraConfig;
     final String sentinelPassword;
+    final List<String> sentinelExtraConfig;
 
-    private RedisOptions(boolean tls, boolean mutualTls, String user, String password, Path include,
-            List<String> extraConfig, String sentinelPassword) {
+    private RedisOptions(boolean tls, boolean mutualTls, String user, String password, boolean defaultUserFromConfig,
+            Path include, List<String> extraConfig, String sentinelPassword, List<String> sentinelExtraConfig) {
         this.tls = tls;
         this.mutualTls = mutualTls;
         this.user = user;
         this.password = password;
+        this.defaultUserFromConfig = defaultUserFromConfig;
         this.include = include;
         this.extraConfig = List.copyOf(extraConfig);
         this.sentinelPassword = sentinelPassword;
+        this.sentinelExtraConfig = List.copyOf(sentinelExtraConfig);
     }
 
     /** Sentinels require this password from their clients (and from each other). */
     public RedisOptions withSentinelPassword(String password) {
-        return new RedisOptions(tls, mutualTls, user, this.password, include, extraConfig,
-                Objects.requireNonNull(password));
+        return new RedisOptions(tls, mutualTls, user, this.password, defaultUserFromConfig, include, extraConfig,
+                Objects.requireNonNull(password), sentinelExtraConfig);
+    }
+
+    /**
+     * Adds lines to every sentinel's configuration, such as {@code "sentinel auth-user mymaster
+     * sentinel"}; they win over the harness's own.
+     */
+    public RedisOptions withSentinelConfig(String... lines) {
+        List<String> all = new ArrayList<>(sentinelExtraConfig);
+        all.addAll(List.of(lines));
+        return new RedisOptions(tls, mutualTls, user, password, defaultUserFromConfig, include, extraConfig,
+                sentinelPassword, all);
     }
 
     /** Clients must use TLS; certificates from a private CA generated at test time. */
     public RedisOptions withTls() {
-        return new RedisOptions(true, mutualTls, user, password, include, extraConfig, sentinelPassword);
+        return new RedisOptions(true, mutualTls, user, password, defaultUserFromConfig, include, extraConfig,
+                sentinelPassword, sentinelExtraConfig);
     }
 
     /** TLS where Redis also requires a client certificate signed by the test CA. */
     public RedisOptions withMutualTls() {
-        return new RedisOptions(true, true, user, password, include, extraConfig, sentinelPassword);
+        return new RedisOptions(true, true, user, password, defaultUserFromConfig, include, extraConfig,
+                sentinelPassword, sentinelExtraConfig);
     }
 
     /** Disables the {@code default} user and creates {@code user} with all permissions. */
     public RedisOptions withAclUser(String user, String password) {
-        return new RedisOptions(tls, mutualTls, Objects.requireNonNull(user), Objects.requireNonNull(password),
-                include, extraConfig, sentinelPassword);
+        return new RedisOptions(tls, mutualTls, Objects.requireNonNull(user), Objects.requireNonNull(password), false,
+                include, extraConfig, sentinelPassword, sentinelExtraConfig);
+    }
+
+    /**
+     * Creates {@code user} with all permissions, for the harness's own connections, as
+     * {@link #withAclUser} does, but leaves the {@code default} user as the configuration declares
+     * it: for a configuration that locks it itself, such as {@code conf/redis-session.conf} (Redis
+     * accepts one declaration per user).
+     */
+    public RedisOptions withAdminUser(String user, String password) {
+        return new RedisOptions(tls, mutualTls, Objects.requireNonNull(user), Objects.requireNonNull(password), true,
+                include, extraConfig, sentinelPassword, sentinelExtraConfig);
     }
 
     /** Includes a Redis configuration file; the harness still decides ports, folders and TLS. */
     public RedisOptions withInclude(Path configFile) {
-        return new RedisOptions(tls, mutualTls, user, password, configFile.toAbsolutePath(), extraConfig, sentinelPassword);
+        return new RedisOptions(tls, mutualTls, user, password, defaultUserFromConfig, configFile.toAbsolutePath(),
+                extraConfig, sentinelPassword, sentinelExtraConfig);
     }
 
     /** Adds configuration lines such as {@code "maxmemory 10mb"}; they win over everything else. */
     public RedisOptions withConfig(String... lines) {
         List<String> all = new ArrayList<>(extraConfig);
         all.addAll(List.of(lines));
-        return new RedisOptions(tls, mutualTls, user, password, include, all, sentinelPassword);
+        return new RedisOptions(tls, mutualTls, user, password, defaultUserFromConfig, include, all, sentinelPassword,
+                sentinelExtraConfig);
     }
 
     boolean hasAclUser() {

@@ -38,13 +38,15 @@ public final class SentinelRedis extends RedisDeployment {
                 config.add("sentinel auth-user " + MASTER_NAME + " " + options.user);
                 config.add("sentinel auth-pass " + MASTER_NAME + " " + options.password);
             }
+            config.addAll(options.sentinelExtraConfig);
             sentinels.add(newSentinel("sentinel-" + i, config));
         }
     }
 
     /**
      * The project's {@code conf/sentinel.conf} without the lines the harness decides itself
-     * (port, master address), so that tests run the shipped settings.
+     * (port, master address, the passwords that the shipped file leaves to the operator), so that
+     * tests run the shipped settings.
      */
     private static List<String> shippedSentinelConfig() {
         try {
@@ -52,6 +54,7 @@ public final class SentinelRedis extends RedisDeployment {
                     .map(String::trim)
                     .filter(line -> !line.isEmpty() && !line.startsWith("#"))
                     .filter(line -> !line.startsWith("port ") && !line.startsWith("sentinel monitor "))
+                    .filter(line -> !line.startsWith("requirepass ") && !line.startsWith("sentinel auth-"))
                     .toList();
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);

@@ -2,7 +2,9 @@ package io.tomcatredis.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tomcatredis.testsupport.ProjectConf;
 import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.RedisOptions;
 import io.tomcatredis.testsupport.StandaloneRedis;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,16 +19,22 @@ import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import redis.clients.jedis.Jedis;
 
 /**
  * The drop-in JAR in the lib/ of the real Tomcat distributions (11 and 10.1 from Maven Central),
  * two instances on one Redis, configured with the files of conf/, serving the sample shop and
- * Tomcat's own examples webapp.
+ * Tomcat's own examples webapp. Redis runs conf/redis-session.conf with the Tomcat user it
+ * documents, whose credentials reach Tomcat as the README says: in catalina.properties.
  */
 class RealTomcatIT {
 
+    private static final String PASSWORD = "real-tomcat-secret";
+
     @RegisterExtension
-    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone();
+    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone(RedisOptions.DEFAULTS
+            .withInclude(ProjectConf.file("redis-session.conf")).withAdminUser("admin", "harness-admin-secret")
+            .withConfig(ProjectConf.documentedAclUser("tomcat", PASSWORD)));
 
     @Test
     void tomcat11SharesSessionsBetweenTwoInstancesAndAcrossARestart() throws Exception {
@@ -41,8 +49,10 @@ class RealTomcatIT {
     private void exercise(String version, boolean withBrowser) throws Exception {
         REDIS.get().flushAll();
         Path home = TomcatInstance.home(version);
-        try (TomcatInstance one = TomcatInstance.create(home, "node1", REDIS.get().uri());
-             TomcatInstance two = TomcatInstance.create(home, "node2", REDIS.get().uri())) {
+        String redisUri = "redis://tomcat:" + PASSWORD + "@" + REDIS.get().node().host() + ":"
+                + REDIS.get().node().port();
+        try (TomcatInstance one = TomcatInstance.create(home, "node1", redisUri);
+             TomcatInstance two = TomcatInstance.create(home, "node2", redisUri)) {
             one.start();
             two.start();
 
@@ -75,6 +85,9 @@ class RealTomcatIT {
 
             if (withBrowser) {
                 clickThroughInChromium(one, two);
+            }
+            try (Jedis admin = REDIS.get().node().client()) {
+                assertThat(admin.aclLog()).as("commands refused to the documented Tomcat user").isEmpty();
             }
         }
     }

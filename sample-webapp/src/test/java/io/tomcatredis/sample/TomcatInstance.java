@@ -27,15 +27,13 @@ final class TomcatInstance implements AutoCloseable {
     private final Path home;
     private final Path base;
     private final String name;
-    private final String redisUri;
     private final int httpPort;
     private Process process;
 
-    private TomcatInstance(Path home, Path base, String name, String redisUri, int httpPort) {
+    private TomcatInstance(Path home, Path base, String name, int httpPort) {
         this.home = home;
         this.base = base;
         this.name = name;
-        this.redisUri = redisUri;
         this.httpPort = httpPort;
     }
 
@@ -87,6 +85,9 @@ final class TomcatInstance implements AutoCloseable {
             Files.writeString(serverXml, server);
             Files.copy(ProjectConf.file("context-standalone.xml"), base.resolve("conf/context.xml"),
                     StandardCopyOption.REPLACE_EXISTING);
+            // The credentials where the README puts them: Tomcat turns this file into system properties.
+            Files.writeString(base.resolve("conf/catalina.properties"), "\ntomcatredis.redisUri=" + redisUri + "\n",
+                    java.nio.file.StandardOpenOption.APPEND);
             Files.writeString(base.resolve("conf/logging.properties"), "\n"
                     + Files.readString(ProjectConf.file("logging.properties")), java.nio.file.StandardOpenOption.APPEND);
             Files.copy(Path.of(System.getProperty("shopWar")), base.resolve("webapps/shop.war"));
@@ -99,7 +100,7 @@ final class TomcatInstance implements AutoCloseable {
                       <user username="admin" password="admin-pass" roles="manager-gui"/>
                     </tomcat-users>
                     """);
-            return new TomcatInstance(home, base, name, redisUri, httpPort);
+            return new TomcatInstance(home, base, name, httpPort);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
@@ -118,7 +119,7 @@ final class TomcatInstance implements AutoCloseable {
         builder.environment().put("CATALINA_BASE", base.toString());
         builder.environment().put("CATALINA_PID", base.resolve("tomcat.pid").toString());
         builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        builder.environment().put("CATALINA_OPTS", "-Dtomcatredis.redisUri=" + redisUri + " -Dtomcatredis.node=" + name);
+        builder.environment().put("CATALINA_OPTS", "-Dtomcatredis.node=" + name);
         try {
             process = builder.start();
         } catch (IOException e) {

@@ -29,6 +29,15 @@ import redis.clients.jedis.util.JedisClusterCRC16;
 class FaultToleranceIT {
 
     private static final int TIMEOUT_MILLIS = 1000;
+    private static final String USER = "tomcat";
+    private static final String PASSWORD = "fault-tolerance-secret";
+    /**
+     * The shipped configuration, which refuses clients without a user, and the Tomcat user it
+     * documents; the harness and the sentinels log in as an administrator.
+     */
+    private static final RedisOptions SHIPPED_CONF = RedisOptions.DEFAULTS
+            .withInclude(ProjectConf.file("redis-session.conf")).withAdminUser("admin", "harness-admin-secret")
+            .withConfig(ProjectConf.documentedAclUser(USER, PASSWORD));
 
     /** What one client saw while incrementing its session counter. */
     static final class Client {
@@ -41,8 +50,7 @@ class FaultToleranceIT {
 
     @Test
     void sentinelFailoverUnderLoadLosesNoAcknowledgedIncrement() throws Exception {
-        try (SentinelRedis redis = SentinelRedis.start(RedisOptions.DEFAULTS.withInclude(
-                ProjectConf.file("redis-session.conf")));
+        try (SentinelRedis redis = SentinelRedis.start(SHIPPED_CONF);
              TomcatNode one = TomcatNode.start("f1", m -> sentinelManager(m, redis));
              TomcatNode two = TomcatNode.start("f2", m -> sentinelManager(m, redis))) {
             List<Client> clients = new ArrayList<>();
@@ -95,6 +103,7 @@ class FaultToleranceIT {
     private static void sentinelManager(io.tomcatredis.session.RedisSessionManager m, SentinelRedis redis) {
         m.setProperty("sentinelMaster", SentinelRedis.MASTER_NAME);
         m.setProperty("sentinels", redis.sentinelAddresses());
+        m.setRedisUri("redis://" + USER + ":" + PASSWORD + "@ignored");
         m.setTimeoutMillis(Integer.toString(TIMEOUT_MILLIS));
         m.setProperty("waitReplicas", "1");
         m.setProperty("waitTimeoutMillis", "500");
@@ -123,9 +132,9 @@ class FaultToleranceIT {
 
     @Test
     void masterRestartedFromItsAppendOnlyFileBringsSessionsBack() {
-        try (StandaloneRedis redis = StandaloneRedis.start(RedisOptions.DEFAULTS.withInclude(
-                ProjectConf.file("redis-session.conf")));
-             TomcatNode node = TomcatNode.start("aof", m -> m.setRedisUri(redis.uri()))) {
+        try (StandaloneRedis redis = StandaloneRedis.start(SHIPPED_CONF);
+             TomcatNode node = TomcatNode.start("aof", m -> m.setRedisUri("redis://" + USER + ":" + PASSWORD + "@"
+                     + redis.node().host() + ":" + redis.node().port()))) {
             List<HttpSessionClient> browsers = new ArrayList<>();
             for (int i = 0; i < 20; i++) {
                 HttpSessionClient browser = new HttpSessionClient();
