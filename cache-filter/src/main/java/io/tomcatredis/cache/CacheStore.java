@@ -10,12 +10,11 @@ import java.util.Map;
 import java.util.function.Function;
 import java.util.logging.Logger;
 import redis.clients.jedis.UnifiedJedis;
-import redis.clients.jedis.exceptions.JedisException;
 
 /**
  * Reads and writes cache entries in the layout of {@link CacheKeys}; every call is one round trip
  * (a corrupt entry costs two more: it is deleted). Every failure of the Redis client surfaces as
- * {@link CacheUnavailableException}. The client comes from a {@link RedisClientHolder}, which drops
+ * {@link CacheUnavailableException}, its cause. The client comes from a {@link RedisClientHolder}, which drops
  * stale connections (a failover behind a stable address, a broken connection) and opens a client
  * that could not be opened at startup once Redis answers.
  */
@@ -215,7 +214,9 @@ final class CacheStore {
     private <T> T call(String command, Function<UnifiedJedis, T> call) {
         try {
             return redis.call(call);
-        } catch (JedisException e) {
+        } catch (RuntimeException e) {
+            // A JedisException, or whatever else the client or its pool throws (relocated classes in
+            // the drop-in JAR): the application and the rest of the filter see one failure type.
             throw new CacheUnavailableException(command, e);
         }
     }
