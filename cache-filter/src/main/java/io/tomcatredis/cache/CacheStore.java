@@ -68,8 +68,23 @@ final class CacheStore {
      * @throws CacheUnavailableException when Redis fails
      */
     Lookup lookup(String canonical, String token, long leaseMillis, boolean wantLease) {
+        return lookup(canonical, token, leaseMillis, wantLease, true);
+    }
+
+    /**
+     * {@link #lookup} of a key where only an entry belongs (a variant of a URL whose responses
+     * vary): a Vary marker found there is unreadable as well, deleted and counted as absent.
+     *
+     * @throws CacheUnavailableException when Redis fails
+     */
+    Lookup lookupEntry(String canonical, String token, long leaseMillis, boolean wantLease) {
+        return lookup(canonical, token, leaseMillis, wantLease, false);
+    }
+
+    private Lookup lookup(String canonical, String token, long leaseMillis, boolean wantLease,
+            boolean markerAllowed) {
         Lookup found = lookupOnce(canonical, token, leaseMillis, wantLease);
-        if (found == null) {
+        if (found == null || !markerAllowed && found.varyHeaders() != null) {
             LOG.warning("The cache entry " + keys.entry(canonical) + " of " + canonical + " is unreadable (corrupt,"
                     + " or written by another version): deleted, the page is rendered and stored again");
             // The lookup of a stale entry takes the refresh lease: give it back with the entry.

@@ -111,7 +111,7 @@ final class PageCache {
             if (found.varyHeaders() != null) {
                 slot = new Slot(CanonicalUrl.variant(cacheRequest.baseKey(), found.varyHeaders(), request),
                         found.varyHeaders());
-                found = store.lookup(slot.key(), token, settings.lockTimeoutMillis(), wantLease);
+                found = store.lookupEntry(slot.key(), token, settings.lockTimeoutMillis(), wantLease);
             }
             slot = slot.lookedUp(found);
         } catch (CacheUnavailableException e) {
@@ -120,7 +120,7 @@ final class PageCache {
             return;
         }
         if (found.varyHeaders() != null) {
-            // A marker under a variant key: not written by this filter. Never guess.
+            // A marker under a variant key again, right after the unreadable one went: never guess.
             bypass(BypassReason.UNCACHEABLE_URL, request, response, chain);
             return;
         }
@@ -274,7 +274,9 @@ final class PageCache {
         while (true) {
             CacheStore.Lookup found;
             try {
-                found = store.lookup(waitingOn.key(), token, settings.lockTimeoutMillis(), true);
+                found = waitingOn.markerVary() == null
+                        ? store.lookup(waitingOn.key(), token, settings.lockTimeoutMillis(), true)
+                        : store.lookupEntry(waitingOn.key(), token, settings.lockTimeoutMillis(), true);
             } catch (CacheUnavailableException e) {
                 redisFailed(e);
                 bypass(BypassReason.REDIS_UNAVAILABLE, request, response, chain);

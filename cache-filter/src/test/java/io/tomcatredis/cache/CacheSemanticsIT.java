@@ -420,6 +420,28 @@ class CacheSemanticsIT {
         assertThat(lockTimeouts()).as("nobody waited").isEqualTo(lockTimeouts);
     }
 
+    @Test
+    void aVaryMarkerWhereAVariantBelongsIsUnreadableToo() {
+        String page = "/catalog/lines?cc=public&cc=max-age=60";
+        Http.get(one.url(page), "X-Theme", "dark");
+        try (Jedis jedis = REDIS.get().node().client()) {
+            for (String key : jedis.keys("*{cache}e:*")) {
+                if (!jedis.hexists(key, "vary")) {
+                    jedis.del(key);
+                    jedis.hset(key, "vary", "x-theme");
+                }
+            }
+        }
+        long lockTimeouts = lockTimeouts();
+        Http.Reply miss = Http.get(two.url(page), "X-Theme", "dark");
+        Http.Reply hit = Http.get(one.url(page), "X-Theme", "dark");
+
+        assertThat(miss.cache()).isEqualTo("MISS");
+        assertThat(miss.text()).isEqualTo("theme dark #2");
+        assertThat(hit.cache()).isEqualTo("HIT");
+        assertThat(lockTimeouts()).isEqualTo(lockTimeouts);
+    }
+
     private static void hsetAll(Jedis jedis, String field, byte[] value) {
         for (String key : jedis.keys("*{cache}e:*")) {
             jedis.hset(key.getBytes(), field.getBytes(), value);
