@@ -50,7 +50,8 @@ final class Delivery {
         for (CachedResponse.Header header : entry.headers()) {
             if (header.name().equalsIgnoreCase("Content-Type")) {
                 response.setContentType(header.value());
-            } else {
+            } else if (!CacheTags.isTagHeader(header.name())) {
+                // An entry stored before these headers were tags may hold one: it is not replayed either.
                 lines.add(header);
             }
         }
