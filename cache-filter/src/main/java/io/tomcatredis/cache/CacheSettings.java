@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 /**
@@ -36,7 +37,7 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
     static final String X_CACHE = "xCache";
     static final String FORWARD_TAGS_HEADER = "forwardTagsHeader";
     /** An RFC 8941 token, as RFC 9211 wants the cache's name. */
-    private static final java.util.regex.Pattern TOKEN = java.util.regex.Pattern.compile(
+    private static final Pattern TOKEN = Pattern.compile(
             "[A-Za-z*][A-Za-z0-9!#$%&'*+.^_`|~:/-]*");
 
     static CacheSettings parse(Function<String, String> params, String contextPath) {

@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.ObjIntConsumer;
 import java.util.function.Supplier;
 
 /**
@@ -55,7 +56,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     private final HttpServletResponse real;
     private final int maxBytes;
-    private final java.util.function.ObjIntConsumer<BypassReason> onThrough;
+    private final ObjIntConsumer<BypassReason> onThrough;
     private final ResponseHeaders headers = new ResponseHeaders();
     /** The application's header and cookie calls, in order: replayed as they were when the response is not stored. */
     private final List<Call> calls = new ArrayList<>();
@@ -91,7 +92,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
      *     client, before its headers are sent: the filter's own headers go with them
      */
     CapturingResponse(HttpServletResponse real, int maxBytes,
-            java.util.function.ObjIntConsumer<BypassReason> onThrough) {
+            ObjIntConsumer<BypassReason> onThrough) {
         super(real);
         this.real = real;
         this.maxBytes = maxBytes;

@@ -7,8 +7,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Locale;
+import java.util.TreeSet;
 import java.util.zip.GZIPInputStream;
 
 /**
@@ -33,7 +35,7 @@ final class Delivery {
         this.forwardTagsHeader = forwardTagsHeader;
     }
 
-    private void forwardTags(java.util.Collection<String> tags, HttpServletResponse response) {
+    private void forwardTags(Collection<String> tags, HttpServletResponse response) {
         if (forwardTagsHeader != null && !tags.isEmpty()) {
             response.setHeader(forwardTagsHeader, CacheTags.format(forwardTagsHeader, tags));
         }
@@ -60,7 +62,7 @@ final class Delivery {
         long age = Math.max(0, (clock.millis() - entry.storedAt()) / 1000);
         response.setHeader("Age", Long.toString(age));
         status.write(outcome, response);
-        forwardTags(new java.util.TreeSet<>(entry.tags()), response);
+        forwardTags(new TreeSet<>(entry.tags()), response);
         if (entry.header("ETag") == null) {
             response.setHeader("ETag", entry.etag());
         }

@@ -11,6 +11,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 /** HTTP rules the cache follows: Cache-Control, conditional requests, content codings (RFC 9110, 9111). */
 final class HttpCaching {
@@ -19,11 +21,11 @@ final class HttpCaching {
     static final Set<Integer> STORABLE_STATUSES = Set.of(200, 203, 204, 300, 301, 308, 404, 410);
 
     /** Headers never stored nor replayed: hop-by-hop ones, and those that describe one transfer. */
-    static final Set<String> NOT_REPLAYED = java.util.stream.Stream.concat(CacheTags.HEADERS.stream(),
-            java.util.stream.Stream.of("connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
+    static final Set<String> NOT_REPLAYED = Stream.concat(CacheTags.HEADERS.stream(),
+            Stream.of("connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te",
                     "trailer", "transfer-encoding", "upgrade", "set-cookie", "date", "age", "content-length",
                     "content-encoding", "x-cache", "cache-status", "content-type"))
-            .collect(java.util.stream.Collectors.toUnmodifiableSet());
+            .collect(Collectors.toUnmodifiableSet());
 
     private HttpCaching() {
     }

@@ -3,6 +3,7 @@ package io.tomcatredis.cache;
 import jakarta.servlet.DispatcherType;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
+import java.util.Collections;
 import java.util.Enumeration;
 import java.util.HashSet;
 import java.util.List;
@@ -107,7 +108,7 @@ final class RequestClassifier {
 
     private static List<String> lines(HttpServletRequest request, String name) {
         Enumeration<String> values = request.getHeaders(name);
-        return values == null ? List.of() : java.util.Collections.list(values);
+        return values == null ? List.of() : Collections.list(values);
     }
 
     /**
