@@ -5,8 +5,6 @@ import com.esotericsoftware.kryo.KryoException;
 import com.esotericsoftware.kryo.Serializer;
 import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
-import java.io.NotSerializableException;
-import java.io.Serializable;
 import java.util.function.Supplier;
 
 /**
@@ -33,12 +31,6 @@ final class ChoosingSerializer<T> extends Serializer<T> {
 
     @Override
     public void write(Kryo kryo, Output output, T object) {
-        // Java serialization refuses such an object anywhere in a value, and reading refuses its
-        // class (ClassFilter.checkKryoClass): refuse it here, so the last good bytes are kept.
-        if (!(object instanceof Serializable) && !object.getClass().isRecord()) {
-            throw new CodecSignal.JavaSerializationFailed(object.getClass(),
-                    new NotSerializableException(object.getClass().getName()));
-        }
         if (((SessionKryo) kryo).writesWithKryo(object.getClass())) {
             output.writeByte(KRYO);
             kryoSerializer().write(kryo, output, object);

@@ -20,7 +20,7 @@ import java.util.regex.Pattern;
  * </ol>
  * A Kryo stream names only the class of each object; the JDK's stream also names each
  * {@code Serializable} superclass, and can name no class that is not {@code Serializable}. Kryo
- * streams are held to the same rules ({@link #checkKryoClass}).
+ * streams are held to the same rules where the codec's own writing allows ({@link #checkKryoClass}).
  */
 public final class ClassFilter {
 
@@ -76,17 +76,20 @@ public final class ClassFilter {
 
     /**
      * Checks a class that a Kryo stream names, with what Java serialization's stream would have
-     * let the filter check: the class must be {@code Serializable} (or a record, an enum, an array),
-     * as only such a class can be in a value JDK serialization wrote (the Kryo-only gadget chains
-     * rely on classes that are not), and each of its {@code Serializable} superclasses is checked
-     * too, as the JDK's stream names them.
+     * let the filter check: each of its {@code Serializable} superclasses is checked too, as the
+     * JDK's stream names them. And a JDK class that is not {@code Serializable} is refused: the
+     * codec never writes one (it writes JDK classes with Java serialization, which refuses them),
+     * while the Kryo-only gadget chains are made of them ({@code ServiceLoader}'s and
+     * {@code ImageIO}'s iterators, cipher streams...). An application class that is not
+     * {@code Serializable} is read, as Kryo writes one nested in a value (as release 0.1 did); the
+     * deny-list applies to it like to any other.
      *
      * @throws RejectedClassException when the class is refused
      */
     void checkKryoClass(Class<?> type) {
-        if (!type.isArray() && !type.isPrimitive() && !type.isRecord() && !type.isEnum()
+        if (type.getModule().isNamed() && !type.isArray() && !type.isPrimitive() && !type.isEnum()
                 && !Serializable.class.isAssignableFrom(type)) {
-            throw new RejectedClassException(type, "is not Serializable, so no session value can hold it");
+            throw new RejectedClassException(type, "is a JDK class that is not Serializable: no session value holds one");
         }
         for (Class<?> c = type; c != null && (c == type || Serializable.class.isAssignableFrom(c));
                 c = c.getSuperclass()) {

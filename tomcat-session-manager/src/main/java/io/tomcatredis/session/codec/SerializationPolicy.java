@@ -244,7 +244,8 @@ final class SerializationPolicy {
         if (Collection.class.isAssignableFrom(type) || Map.class.isAssignableFrom(type)) {
             return java("a Collection or Map of its own: Kryo would rebuild it through its public methods");
         }
-        // A class that is not Serializable at all is refused before this is asked (ChoosingSerializer).
+        // A class that is not Serializable at all (inside a Serializable value) has no Java
+        // behaviour to match; Kryo writes its fields, as release 0.1 did.
         boolean serializable = Serializable.class.isAssignableFrom(type);
         Set<String> fieldNames = new HashSet<>();
         for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
