@@ -151,9 +151,12 @@ public class RedisStore extends StoreBase {
         return session;
     }
 
-    /** The id the session's clients know ({@code meta:id}); the id without route for a hash that does not say. */
+    /**
+     * The id the session's clients know ({@code meta:id}); the requested one for a hash that does
+     * not say (written by a RedisStore of an earlier release, until it is saved again).
+     */
     private static String storedId(String requestedId, StoredSession stored) {
-        return stored.id() != null ? stored.id() : SessionKeys.baseId(requestedId);
+        return stored.id() != null ? stored.id() : requestedId;
     }
 
     /**
@@ -211,6 +214,7 @@ public class RedisStore extends StoreBase {
         Principal principal = standard.getPrincipal();
         SessionChanges changes = SessionChanges.created(standard.getCreationTimeInternal(),
                 standard.getMaxInactiveInterval())
+                .id(standard.getIdInternal())
                 .authentication(principal == null ? null : backend.encodeOrWarn("(principal)", principal),
                         standard.getAuthType());
         for (String name : Collections.list(standard.getAttributeNames())) {

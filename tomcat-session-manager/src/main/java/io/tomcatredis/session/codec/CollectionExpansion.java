@@ -120,7 +120,7 @@ final class CollectionExpansion {
 
     private void check(Class<?> type, long expandedSize) {
         if (expandedSize > ALLOWANCE + elementsRead) {
-            throw new LimitExceeded("a " + type.getName() + " expands to more than " + expandedSize
+            throw new LimitExceeded("a " + type.getName() + " expands to " + expandedSize
                     + " elements counted as hashing visits them, for " + elementsRead + " elements read (its"
                     + " collections reference the same collections over and over, as a deserialization bomb does);"
                     + " the limit is " + ALLOWANCE + " beyond the elements read");

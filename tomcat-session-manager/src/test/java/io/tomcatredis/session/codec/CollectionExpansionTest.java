@@ -42,9 +42,9 @@ class CollectionExpansionTest {
         byte[] bytes = javaSerialized(bomb(kind, BOMB_DEPTH));
 
         assertThatThrownBy(() -> java.decode(bytes)).isInstanceOf(SerializationException.class)
-                .hasMessageContaining("expands to more than");
+                .hasMessageContaining("expands to ");
         assertThatThrownBy(() -> kryo.decode(bytes)).isInstanceOf(SerializationException.class)
-                .hasMessageContaining("expands to more than");
+                .hasMessageContaining("expands to ");
     }
 
     @ParameterizedTest
@@ -54,7 +54,7 @@ class CollectionExpansionTest {
         assertThat(bytes[0]).isEqualTo(KryoCodec.FORMAT_2);
 
         assertThatThrownBy(() -> kryo.decode(bytes)).isInstanceOf(SerializationException.class)
-                .hasMessageContaining("expands to more than");
+                .hasMessageContaining("expands to ");
     }
 
     @Test
@@ -72,8 +72,8 @@ class CollectionExpansionTest {
         byte[] kryoBytes = kryo.encode(new ArrayList<>(List.of(root)));
         byte[] javaBytes = javaSerialized(root);
 
-        assertThatThrownBy(() -> kryo.decode(kryoBytes)).hasMessageContaining("expands to more than");
-        assertThatThrownBy(() -> java.decode(javaBytes)).hasMessageContaining("expands to more than");
+        assertThatThrownBy(() -> kryo.decode(kryoBytes)).hasMessageContaining("expands to ");
+        assertThatThrownBy(() -> java.decode(javaBytes)).hasMessageContaining("expands to ");
     }
 
     @Test
@@ -99,8 +99,8 @@ class CollectionExpansionTest {
         }
         Object value = new ArrayList<>(levels.get(0));
 
-        assertThatThrownBy(() -> kryo.decode(kryo.encode(value))).hasMessageContaining("expands to more than");
-        assertThatThrownBy(() -> java.decode(javaSerialized(value))).hasMessageContaining("expands to more than");
+        assertThatThrownBy(() -> kryo.decode(kryo.encode(value))).hasMessageContaining("expands to ");
+        assertThatThrownBy(() -> java.decode(javaSerialized(value))).hasMessageContaining("expands to ");
     }
 
     @ParameterizedTest
