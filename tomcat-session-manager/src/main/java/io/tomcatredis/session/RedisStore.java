@@ -8,6 +8,7 @@ import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.session.store.SessionStoreUnavailableException;
 import io.tomcatredis.session.store.StoredSession;
+import java.io.IOException;
 import java.security.Principal;
 import java.util.Collections;
 import java.util.Map;
@@ -207,9 +208,15 @@ public class RedisStore extends StoreBase {
         }
     }
 
-    /** Writes the whole session afresh: PersistentManager hands over sessions leaving memory. */
+    /**
+     * Writes the whole session afresh: PersistentManager hands over sessions leaving memory.
+     *
+     * @throws IOException when Redis fails: {@code PersistentManager} then logs it and keeps the
+     *         session in memory (it swaps out or backs up only what was saved), and goes on with
+     *         the other sessions, as with any store that cannot write
+     */
     @Override
-    public void save(Session session) {
+    public void save(Session session) throws IOException {
         StandardSession standard = (StandardSession) session;
         Principal principal = standard.getPrincipal();
         SessionChanges changes = SessionChanges.created(standard.getCreationTimeInternal(),
@@ -223,7 +230,12 @@ public class RedisStore extends StoreBase {
                 changes.setAttribute(name, bytes);
             }
         }
-        store().save(standard.getIdInternal(), changes);
+        try {
+            store().save(standard.getIdInternal(), changes);
+        } catch (SessionStoreUnavailableException e) {
+            throw new IOException("RedisStore could not save session " + SessionIds.redact(standard.getIdInternal())
+                    + ": " + e.getMessage(), e);
+        }
     }
 
     private RedisSessionStore store() {
