@@ -57,6 +57,23 @@ class CollectionExpansionTest {
                 .hasMessageContaining("expands to ");
     }
 
+    /** Release 0.1's format, which Kryo's own collection serializers read (hashing as they go). */
+    @ParameterizedTest
+    @ValueSource(strings = {"HashSet", "HashMap keys"})
+    void bombInTheFormatOfRelease01IsRefused(String kind) {
+        com.esotericsoftware.kryo.Kryo legacy = LegacyKryoFactory.create(getClass().getClassLoader(),
+                ClassFilter.DENY_LIST_ONLY);
+        byte[] bytes;
+        try (com.esotericsoftware.kryo.io.Output output = new com.esotericsoftware.kryo.io.Output(256, -1)) {
+            legacy.writeClassAndObject(output, bomb(kind, BOMB_DEPTH));
+            bytes = output.toBytes();
+        }
+        assertThat(bytes[0]).isNotEqualTo(KryoCodec.FORMAT_2).isNotEqualTo((byte) 0xAC);
+
+        assertThatThrownBy(() -> kryo.decode(bytes)).isInstanceOf(SerializationException.class)
+                .hasMessageContaining("expands to ");
+    }
+
     @Test
     void bombOfImmutableSetsIsRefused() throws Exception {
         // built bottom up, as Set.of hashes its elements: 22 levels cost this test 2^23 visits
