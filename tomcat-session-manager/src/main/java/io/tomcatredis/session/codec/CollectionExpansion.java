@@ -80,9 +80,11 @@ final class CollectionExpansion {
      * @throws LimitExceeded when it expands too far
      */
     void completed(Object object) {
-        // measured afresh: a cycle may have measured it while it was half read
-        expandedSizes.remove(object);
-        expandedSize(object);
+        if (isMeasured(object)) {
+            // measured afresh: a cycle may have measured it while it was half read
+            expandedSizes.remove(object);
+            expandedSize(object);
+        }
     }
 
     private long expandedSize(Object object) {
