@@ -167,7 +167,8 @@ public class RedisSessionManager extends ManagerBase {
         } catch (InvalidSettingException e) {
             throw new LifecycleException("RedisSessionManager of " + getContext().getName() + ": " + e.getMessage(), e);
         }
-        backend = SessionBackend.open(settings, webappClassLoader(), getContext().getName());
+        backend = SessionBackend.open(settings, webappClassLoader(), getContext().getName(),
+                getSessionAttributeValueClassNamePattern());
         repository = new SessionRepository(backend, table, () -> (RedisSession) createEmptySession(),
                 getSessionIdGenerator().getSessionIdLength() * 2, this::willAttributeDistribute);
         sweeper = new ExpirySweeper(repository, clock);

@@ -66,7 +66,7 @@ final class RedisSessionValve extends ValveBase {
     }
 
     /** The servlet's exception, if Redis caused it: taken so Tomcat does not render it as a 500. */
-    private static SessionStoreUnavailableException takeUnavailableError(Request request) {
+    static SessionStoreUnavailableException takeUnavailableError(Request request) {
         Object error = request.getAttribute(RequestDispatcher.ERROR_EXCEPTION);
         for (Throwable t = error instanceof Throwable throwable ? throwable : null; t != null; t = t.getCause()) {
             if (t instanceof SessionStoreUnavailableException unavailable) {

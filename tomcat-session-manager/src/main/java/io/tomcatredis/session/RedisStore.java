@@ -4,18 +4,27 @@ import io.tomcatredis.connection.InvalidSettingException;
 import io.tomcatredis.session.store.RedisSessionStore;
 import io.tomcatredis.session.store.LoadResult;
 import io.tomcatredis.session.store.SessionChanges;
+import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.session.store.SessionStoreUnavailableException;
 import io.tomcatredis.session.store.StoredSession;
+import java.io.IOException;
 import java.security.Principal;
 import java.util.Collections;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.Manager;
+import org.apache.catalina.Pipeline;
 import org.apache.catalina.Session;
+import org.apache.catalina.session.ManagerBase;
+import org.apache.catalina.session.PersistentManagerBase;
 import org.apache.catalina.session.StandardSession;
 import org.apache.catalina.session.StoreBase;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
 
 /**
  * An {@link org.apache.catalina.Store} for Tomcat's {@code PersistentManager}, on the same Redis
@@ -33,11 +42,13 @@ import org.apache.catalina.session.StoreBase;
  */
 public class RedisStore extends StoreBase {
 
+    private static final Log log = LogFactory.getLog(RedisStore.class);
     private static final String STORE_NAME = "RedisStore";
     private static final int MAX_EXPIRED_KEYS = 1000;
 
     private final ConfigurationAttributes attributes = new ConfigurationAttributes();
     private volatile SessionBackend backend;
+    private StoreUnavailableValve unavailableValve;
 
     /** {@code redisUri} with its password replaced by {@code ***}. */
     public String getRedisUri() {
@@ -71,13 +82,30 @@ public class RedisStore extends StoreBase {
         }
         ClassLoader loader = context.getLoader() != null ? context.getLoader().getClassLoader()
                 : Thread.currentThread().getContextClassLoader();
-        backend = SessionBackend.open(settings, loader, context.getName());
+        backend = SessionBackend.open(settings, loader, context.getName(), valueClassNamePattern());
+        unavailableValve = new StoreUnavailableValve(context);
+        pipelineOf(context).addValve(unavailableValve);
         super.startInternal();
+    }
+
+    /** The Host's pipeline, which runs around Tomcat's rendering of a 500; the context's when it has no Host. */
+    private static Pipeline pipelineOf(Context context) {
+        return context.getParent() != null ? context.getParent().getPipeline() : context.getPipeline();
+    }
+
+    /** Tomcat's sessionAttributeValueClassNameFilter of the PersistentManager, applied as its FileStore applies it. */
+    private Pattern valueClassNamePattern() {
+        String filter = getManager() instanceof ManagerBase base ? base.getSessionAttributeValueClassNameFilter() : null;
+        return filter == null || filter.isEmpty() ? null : Pattern.compile(filter);
     }
 
     @Override
     protected synchronized void stopInternal() throws LifecycleException {
         super.stopInternal();
+        if (unavailableValve != null) {
+            pipelineOf(getManager().getContext()).removeValve(unavailableValve);
+            unavailableValve = null;
+        }
         SessionBackend closing = backend;
         backend = null;
         if (closing != null) {
@@ -101,14 +129,71 @@ public class RedisStore extends StoreBase {
         return store().dueForExpiry(System.currentTimeMillis(), MAX_EXPIRED_KEYS).toArray(new String[0]);
     }
 
+    /**
+     * The session stored under {@code id}, or null. As with Tomcat's {@code FileStore}, a session is
+     * found only under the very id it was stored with ({@code meta:id}, route included): the key
+     * holds the id without its route, but {@code PersistentManager} keeps sessions in memory by
+     * exact id, so answering {@code X.r1}, {@code X.r2}... for {@code X.r0} would add one more
+     * session object to the manager per made-up route. A malformed id never reaches Redis.
+     *
+     * @throws SessionStoreUnavailableException when Redis fails ({@link StoreUnavailableValve}
+     *         answers 503)
+     */
     @Override
     public Session load(String id) {
-        if (!(store().load(id, 0) instanceof LoadResult.Loaded loaded)) {
+        if (!SessionIds.isWellFormed(id, getManager().getSessionIdGenerator().getSessionIdLength() * 2)) {
+            return null;
+        }
+        if (!(store().load(id, 0) instanceof LoadResult.Loaded loaded) || !id.equals(storedId(id, loaded.session()))) {
             return null;
         }
         LoadedSession session = new LoadedSession(getManager());
         session.restore(id, loaded.session(), backend);
         return session;
+    }
+
+    /**
+     * The id the session's clients know ({@code meta:id}); the requested one for a hash that does
+     * not say (written by a RedisStore of an earlier release, until it is saved again).
+     */
+    private static String storedId(String requestedId, StoredSession stored) {
+        return stored.id() != null ? stored.id() : requestedId;
+    }
+
+    /**
+     * Expires the sessions whose deadline passed in Redis, whether or not this manager holds them
+     * in memory ({@code StoreBase.processExpires} loads each one, and {@link #load} has nothing to
+     * answer for a session past its deadline, so swapped-out sessions would never expire). Each
+     * due session is claimed atomically, so exactly one node fires its listeners (once, with its
+     * attributes as Redis held them); a session this manager holds in memory is left to the
+     * manager's own expiry, only its stored copy is removed, as {@code StoreBase} does.
+     */
+    @Override
+    public void processExpires() {
+        if (!getState().isAvailable()) {
+            return;
+        }
+        try {
+            RedisSessionStore store = store();
+            for (String due : store.dueForExpiry(System.currentTimeMillis(), MAX_EXPIRED_KEYS)) {
+                StoredSession claimed = store.claimIfExpired(due);
+                if (claimed == null) {
+                    continue; // used again since, or another node claimed it
+                }
+                String id = storedId(due, claimed);
+                if (getManager() instanceof PersistentManagerBase persistent && persistent.isLoaded(id)) {
+                    continue;
+                }
+                LoadedSession expiring = new LoadedSession(getManager());
+                expiring.restore(id, claimed, backend);
+                // as StoreBase does: the listeners fire; the manager counts it expired (and its
+                // remove() finds nothing left to delete: the claim deleted it)
+                expiring.expire();
+            }
+        } catch (SessionStoreUnavailableException e) {
+            log.warn("RedisStore of " + getManager().getContext().getName() + ": expired sessions are left for the"
+                    + " next run, Redis is unavailable: " + e.getMessage());
+        }
     }
 
     @Override
@@ -123,13 +208,20 @@ public class RedisStore extends StoreBase {
         }
     }
 
-    /** Writes the whole session afresh: PersistentManager hands over sessions leaving memory. */
+    /**
+     * Writes the whole session afresh: PersistentManager hands over sessions leaving memory.
+     *
+     * @throws IOException when Redis fails: {@code PersistentManager} then logs it and keeps the
+     *         session in memory (it swaps out or backs up only what was saved), and goes on with
+     *         the other sessions, as with any store that cannot write
+     */
     @Override
-    public void save(Session session) {
+    public void save(Session session) throws IOException {
         StandardSession standard = (StandardSession) session;
         Principal principal = standard.getPrincipal();
         SessionChanges changes = SessionChanges.created(standard.getCreationTimeInternal(),
                 standard.getMaxInactiveInterval())
+                .id(standard.getIdInternal())
                 .authentication(principal == null ? null : backend.encodeOrWarn("(principal)", principal),
                         standard.getAuthType());
         for (String name : Collections.list(standard.getAttributeNames())) {
@@ -138,7 +230,12 @@ public class RedisStore extends StoreBase {
                 changes.setAttribute(name, bytes);
             }
         }
-        store().save(standard.getIdInternal(), changes);
+        try {
+            store().save(standard.getIdInternal(), changes);
+        } catch (SessionStoreUnavailableException e) {
+            throw new IOException("RedisStore could not save session " + SessionIds.redact(standard.getIdInternal())
+                    + ": " + e.getMessage(), e);
+        }
     }
 
     private RedisSessionStore store() {

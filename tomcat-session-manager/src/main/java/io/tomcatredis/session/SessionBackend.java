@@ -10,6 +10,7 @@ import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.SessionKeys;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 
@@ -20,22 +21,37 @@ import org.apache.juli.logging.LogFactory;
 final class SessionBackend implements AutoCloseable {
 
     private static final Log log = LogFactory.getLog(RedisSessionManager.class);
+    /** The name under which callers encode and decode the session's principal. */
+    static final String PRINCIPAL = "(principal)";
 
     private final RedisClientHolder redis;
     private final RedisSessionStore store;
     private final AttributeCodec codec;
+    /** Reads {@code meta:principal}, to which Tomcat's sessionAttributeValueClassNameFilter does not apply. */
+    private final AttributeCodec principalCodec;
     private final String contextName;
     private final Set<String> warnedAttributes = ConcurrentHashMap.newKeySet();
 
-    private SessionBackend(RedisClientHolder redis, RedisSessionStore store, AttributeCodec codec, String contextName) {
+    private SessionBackend(RedisClientHolder redis, RedisSessionStore store, AttributeCodec codec,
+            AttributeCodec principalCodec, String contextName) {
         this.redis = redis;
         this.store = store;
         this.codec = codec;
+        this.principalCodec = principalCodec;
         this.contextName = contextName;
     }
 
-    static SessionBackend open(SessionManagerSettings settings, ClassLoader classLoader, String contextName) {
-        AttributeCodec codec = AttributeCodec.create(settings.serializer(), classLoader, settings.serialFilter());
+    /**
+     * @param valueClassNames Tomcat's {@code sessionAttributeValueClassNameFilter} of the manager,
+     *        or null: as {@code StandardManager} does, the name of every class an attribute value
+     *        holds must match it, checked before the class is instantiated
+     */
+    static SessionBackend open(SessionManagerSettings settings, ClassLoader classLoader, String contextName,
+            Pattern valueClassNames) {
+        AttributeCodec principalCodec = AttributeCodec.create(settings.serializer(), classLoader,
+                settings.serialFilter());
+        AttributeCodec codec = valueClassNames == null ? principalCodec : AttributeCodec.create(settings.serializer(),
+                classLoader, settings.serialFilter().allowingOnly(valueClassNames));
         RedisClientHolder redis = RedisConnector.connect(settings.connection(), "tomcat-redis-session");
         boolean cluster = settings.connection().topology() == RedisConnectionSettings.Topology.CLUSTER;
         RedisSessionStore store = new RedisSessionStore(redis, new SessionKeys(settings.keyPrefix()), cluster,
@@ -44,7 +60,7 @@ final class SessionBackend implements AutoCloseable {
                 + settings.keyPrefix() + "\", serializer " + settings.serializer() + ", serialFilter "
                 + settings.serialFilter() + (settings.waitReplicas() > 0 ? ", WAIT for " + settings.waitReplicas()
                 + " replicas up to " + settings.waitTimeoutMillis() + " ms after each save" : ""));
-        return new SessionBackend(redis, store, codec, contextName);
+        return new SessionBackend(redis, store, codec, principalCodec, contextName);
     }
 
     RedisSessionStore store() {
@@ -82,7 +98,7 @@ final class SessionBackend implements AutoCloseable {
      */
     Object decodeOrWarn(String sessionId, String attributeName, byte[] bytes) {
         try {
-            return codec.decode(bytes);
+            return (PRINCIPAL.equals(attributeName) ? principalCodec : codec).decode(bytes);
         } catch (SerializationException | StackOverflowError | OutOfMemoryError e) {
             log.warn("Dropping session attribute '" + attributeName + "' of session " + SessionIds.redact(sessionId)
                     + " in " + contextName + ": " + (e instanceof Error ? e.toString() : e.getMessage()));

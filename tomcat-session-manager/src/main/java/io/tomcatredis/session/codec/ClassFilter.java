@@ -1,29 +1,41 @@
 package io.tomcatredis.session.codec;
 
 import java.io.ObjectInputFilter;
+import java.io.Serializable;
+import java.util.regex.Pattern;
 
 /**
- * Which classes may be deserialized, written in the {@code jdk.serialFilter} pattern syntax (for
- * example {@code com.example.**;java.**;!*}). Applied by both codecs before a class is
- * instantiated, in this order:
+ * Which classes may be deserialized. Applied by both codecs to every class a stored value names,
+ * before that class is instantiated, in this order:
  * <ol>
- * <li>the built-in {@link GadgetDenyList}, always: known deserialization gadget classes and
- *     packages are never instantiated, whatever else is configured;</li>
- * <li>the {@code serialFilter} pattern: as with the JDK, a class that no pattern matches is
+ * <li>the built-in {@link GadgetDenyList}, always: a known deserialization gadget class, or any
+ *     class extending or implementing one, is never instantiated, whatever else is configured;</li>
+ * <li>Tomcat's {@code sessionAttributeValueClassNameFilter}, when the manager has one
+ *     ({@link #allowingOnly}): a regular expression that the name ({@link Class#getName()}) of
+ *     every class of the value must match, as {@code StandardManager}'s
+ *     {@code CustomObjectInputStream} requires of every class it reads;</li>
+ * <li>the {@code serialFilter} pattern, in the {@code jdk.serialFilter} syntax (for example
+ *     {@code com.example.**;java.**;!*}): as with the JDK, a class that no pattern matches is
  *     allowed; end the pattern with {@code !*} to allow only what is listed.</li>
  * </ol>
+ * A Kryo stream names only the class of each object; the JDK's stream also names each
+ * {@code Serializable} superclass, and can name no class that is not {@code Serializable}. Kryo
+ * streams are held to the same rules where the codec's own writing allows ({@link #checkKryoClass}).
  */
 public final class ClassFilter {
 
     /** Only the built-in deny-list. */
-    public static final ClassFilter DENY_LIST_ONLY = new ClassFilter(null, "");
+    public static final ClassFilter DENY_LIST_ONLY = new ClassFilter(null, "", null);
 
     private final ObjectInputFilter filter;
     private final String pattern;
+    /** Tomcat's sessionAttributeValueClassNameFilter, or null. */
+    private final Pattern allowedClassNames;
 
-    private ClassFilter(ObjectInputFilter filter, String pattern) {
+    private ClassFilter(ObjectInputFilter filter, String pattern, Pattern allowedClassNames) {
         this.filter = filter;
         this.pattern = pattern;
+        this.allowedClassNames = allowedClassNames;
     }
 
     /**
@@ -34,7 +46,17 @@ public final class ClassFilter {
         if (pattern == null || pattern.isBlank()) {
             return DENY_LIST_ONLY;
         }
-        return new ClassFilter(ObjectInputFilter.Config.createFilter(pattern.trim()), pattern.trim());
+        return new ClassFilter(ObjectInputFilter.Config.createFilter(pattern.trim()), pattern.trim(), null);
+    }
+
+    /**
+     * This filter, also requiring the name of every class to match {@code classNames} (Tomcat's
+     * {@code sessionAttributeValueClassNameFilter}, matched as a whole with {@link java.util.regex.Matcher#matches()}).
+     *
+     * @param classNames a regular expression, or null for no such requirement (this filter is returned)
+     */
+    public ClassFilter allowingOnly(Pattern classNames) {
+        return classNames == null ? this : new ClassFilter(filter, pattern, classNames);
     }
 
     /** Whether instances of {@code type} (for an array: of its element type) may be deserialized. */
@@ -46,7 +68,35 @@ public final class ClassFilter {
         if (GadgetDenyList.denies(element)) {
             return false;
         }
+        if (allowedClassNames != null && !allowedClassNames.matcher(type.getName()).matches()) {
+            return false;
+        }
         return filter == null || filter.checkInput(new ClassOnly(type)) != ObjectInputFilter.Status.REJECTED;
+    }
+
+    /**
+     * Checks a class that a Kryo stream names, with what Java serialization's stream would have
+     * let the filter check: each of its {@code Serializable} superclasses is checked too, as the
+     * JDK's stream names them. And a JDK class that is not {@code Serializable} is refused: the
+     * codec never writes one (it writes JDK classes with Java serialization, which refuses them),
+     * while the Kryo-only gadget chains are made of them ({@code ServiceLoader}'s and
+     * {@code ImageIO}'s iterators, cipher streams...). An application class that is not
+     * {@code Serializable} is read, as Kryo writes one nested in a value (as release 0.1 did); the
+     * deny-list applies to it like to any other.
+     *
+     * @throws RejectedClassException when the class is refused
+     */
+    void checkKryoClass(Class<?> type) {
+        if (type.getModule().isNamed() && !type.isArray() && !type.isPrimitive() && !type.isEnum()
+                && !Serializable.class.isAssignableFrom(type)) {
+            throw new RejectedClassException(type, "is a JDK class that is not Serializable: no session value holds one");
+        }
+        for (Class<?> c = type; c != null && (c == type || Serializable.class.isAssignableFrom(c));
+                c = c.getSuperclass()) {
+            if (!allows(c)) {
+                throw new RejectedClassException(c, this);
+            }
+        }
     }
 
     /** The same rule for {@link java.io.ObjectInputStream}. */
@@ -63,7 +113,8 @@ public final class ClassFilter {
 
     @Override
     public String toString() {
-        return pattern.isEmpty() ? "(built-in deny-list only)" : pattern + " after the built-in deny-list";
+        String tomcat = allowedClassNames == null ? "" : ", sessionAttributeValueClassNameFilter " + allowedClassNames;
+        return (pattern.isEmpty() ? "(built-in deny-list only)" : pattern + " after the built-in deny-list") + tomcat;
     }
 
     /** Describes a class only; the stream limits of the pattern (maxdepth...) see neutral values. */

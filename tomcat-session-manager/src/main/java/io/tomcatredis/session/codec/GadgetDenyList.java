@@ -5,10 +5,17 @@ import java.util.Set;
 
 /**
  * Classes and packages known from the public catalogues of Java deserialization gadget chains
- * (ysoserial, marshalsec, the Jackson and fastjson block lists, the JDK's own jdk.serialFilter
- * recommendations): never instantiated from what Redis hands back, whatever {@code serialFilter}
- * says. Whoever can write to Redis could otherwise make Tomcat instantiate them. A session value
- * has no business holding any of them.
+ * (ysoserial, marshalsec's Java, Kryo and Hessian chains, the Jackson and fastjson block lists,
+ * the JDK's own jdk.serialFilter recommendations): never instantiated from what Redis hands back,
+ * whatever {@code serialFilter} says. Whoever can write to Redis could otherwise make Tomcat
+ * instantiate them. A session value has no business holding any of them.
+ *
+ * <p>A class is denied when it, or any of its superclasses, is listed or lies in a listed
+ * package, or when it implements (directly or through another interface) one of the interfaces
+ * listed in {@link #CLASSES}: a subclass of a gadget is as dangerous as the gadget (Tomcat's
+ * {@code ResourceRef} is a {@code javax.naming.Reference}). Interfaces are matched by exact name
+ * only, so that, for example, a Groovy object ({@code groovy.lang.GroovyObject}) is not denied for
+ * being one, while a Groovy closure ({@code groovy.lang.Closure}) is.
  */
 final class GadgetDenyList {
 
@@ -72,7 +79,28 @@ final class GadgetDenyList {
             "org.apache.commons.dbcp2.BasicDataSource",
             "com.zaxxer.hikari.HikariConfig",
             "com.zaxxer.hikari.HikariDataSource",
-            "org.apache.ibatis.datasource.unpooled.UnpooledDataSource");
+            "org.apache.ibatis.datasource.unpooled.UnpooledDataSource",
+            // marshalsec's Spring chains (SpringAbstractBeanFactoryPointcutAdvisor,
+            // SpringPartiallyComparableAdvisorHolder), with their JNDI bean factory (denied by package)
+            "org.springframework.aop.support.AbstractBeanFactoryPointcutAdvisor",
+            "org.springframework.aop.target.HotSwappableTargetSource",
+            "org.springframework.aop.config.MethodLocatingFactoryBean",
+            // toString/equals triggers used by the Hessian and Kryo chains
+            "com.sun.org.apache.xpath.internal.objects.XString",
+            "org.apache.xpath.objects.XString",
+            // marshalsec's ImageIO chain
+            "jdk.nashorn.internal.objects.NativeString",
+            "com.sun.xml.internal.bind.v2.runtime.unmarshaller.Base64Data",
+            "javax.crypto.CipherInputStream",
+            "javax.crypto.NullCipher",
+            "javax.imageio.spi.FilterIterator",
+            // commons-collections: any transformer runs code on get/compare
+            "org.apache.commons.collections.Transformer",
+            "org.apache.commons.collections4.Transformer",
+            "org.apache.commons.beanutils2.BeanComparator",
+            // ysoserial Hibernate1/2
+            "org.hibernate.property.access.spi.GetterMethodImpl",
+            "org.hibernate.property.BasicPropertyAccessor$BasicGetter");
 
     /**
      * Package (and sub-package) prefixes, ending with a dot; an entry without the dot is a class
@@ -120,14 +148,59 @@ final class GadgetDenyList {
             "org.apache.wicket.util.upload.",
             "org.apache.commons.fileupload.",
             "org.apache.ibatis.datasource.",
-            "org.apache.commons.jxpath.");
+            "org.apache.commons.jxpath.",
+            "org.springframework.jndi.",
+            "org.springframework.aop.aspectj.",
+            "org.apache.xbean.naming.",
+            "com.caucho.naming.",
+            "com.caucho.hessian.",
+            "javax.swing.UIDefaults",
+            "sun.swing.SwingLazyValue",
+            "java.util.ServiceLoader",
+            "sun.misc.Service",
+            "com.sun.xml.internal.ws.encoding.xml.XMLMessage",
+            "javax.imageio.spi.ServiceRegistry",
+            "jdk.nashorn.",
+            "org.openjdk.nashorn.",
+            "org.apache.commons.collections.comparators.TransformingComparator",
+            "org.apache.commons.collections4.comparators.TransformingComparator",
+            "org.apache.commons.collections.map.TransformedMap",
+            "org.apache.commons.collections4.map.TransformedMap");
 
     private GadgetDenyList() {
     }
 
-    /** Whether {@code type} is, or lies in a package of, a known gadget chain. */
+    /** Decisions per class, kept with the class itself (no reference that would pin a webapp). */
+    private static final ClassValue<Boolean> DENIED = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            for (Class<?> c = type; c != null; c = c.getSuperclass()) {
+                if (deniedName(c.getName()) || deniedInterface(c)) {
+                    return true;
+                }
+            }
+            return false;
+        }
+    };
+
+    /**
+     * Whether {@code type}, one of its superclasses or one of its listed interfaces is, or lies
+     * in a package of, a known gadget chain.
+     */
     static boolean denies(Class<?> type) {
-        String name = type.getName();
+        return DENIED.get(type);
+    }
+
+    private static boolean deniedInterface(Class<?> type) {
+        for (Class<?> implemented : type.getInterfaces()) {
+            if (CLASSES.contains(implemented.getName()) || deniedInterface(implemented)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static boolean deniedName(String name) {
         if (CLASSES.contains(name)) {
             return true;
         }

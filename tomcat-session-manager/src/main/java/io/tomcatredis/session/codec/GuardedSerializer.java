@@ -59,7 +59,7 @@ final class GuardedSerializer<T> extends Serializer<T> {
             return signal;
         }
         if (CodecSignal.concurrentModification(failure) != null || RejectedClassException.in(failure) != null
-                || isStackOverflow(failure)) {
+                || CollectionExpansion.LimitExceeded.in(failure) != null || isStackOverflow(failure)) {
             return failure; // the value's state or depth, not this class
         }
         return new CodecSignal.KryoFailedOnClass(type, failure);

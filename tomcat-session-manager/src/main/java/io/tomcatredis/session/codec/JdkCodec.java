@@ -98,18 +98,32 @@ final class JdkCodec implements AttributeCodec {
             throw new SerializationException("class " + e.classname + " is incompatible: " + e.getMessage(), e);
         } catch (ClassNotFoundException e) {
             throw new SerializationException("class not found: " + e.getMessage(), e);
+        } catch (CollectionExpansion.LimitExceeded e) {
+            throw new SerializationException(e.getMessage(), e);
         } catch (IOException | RuntimeException | StackOverflowError | LinkageError e) {
             throw new SerializationException("corrupt Java-serialized data: " + e, e);
         }
     }
 
-    /** Resolves classes with the webapp's loader, as the JAR itself sits in Tomcat's lib/. */
+    /**
+     * Resolves classes with the webapp's loader, as the JAR itself sits in Tomcat's lib/, and
+     * measures each collection as it is complete ({@link CollectionExpansion}).
+     */
     private static final class LoaderObjectInputStream extends ObjectInputStream {
         private final ClassLoader classLoader;
+        private final CollectionExpansion expansion = new CollectionExpansion();
 
         LoaderObjectInputStream(InputStream in, ClassLoader classLoader) throws IOException {
             super(in);
             this.classLoader = classLoader;
+            enableResolveObject(true);
+        }
+
+        /** Called as each object is complete, before the object holding it (a HashSet...) hashes it. */
+        @Override
+        protected Object resolveObject(Object object) {
+            expansion.completed(object);
+            return object;
         }
 
         @Override

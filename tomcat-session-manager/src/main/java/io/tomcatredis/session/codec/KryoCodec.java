@@ -154,8 +154,9 @@ final class KryoCodec implements AttributeCodec {
             if (CodecSignal.in(e) instanceof CodecSignal.KryoFailedOnClass failed) {
                 throw failed;
             }
-            // a class the filter rejects, or a value too deep to read back, is not Kryo's failure
-            if (RejectedClassException.in(e) == null && !(e instanceof StackOverflowError)
+            // a class the filter rejects, or a value too deep or too expanding to read back, is not Kryo's failure
+            if (RejectedClassException.in(e) == null && CollectionExpansion.LimitExceeded.in(e) == null
+                    && !(e instanceof StackOverflowError)
                     && !(e.getCause() instanceof StackOverflowError)) {
                 throw new CodecSignal.KryoFailedOnClass(fresh.get(0), e);
             }
@@ -201,9 +202,12 @@ final class KryoCodec implements AttributeCodec {
     }
 
     private static SerializationException decodeFailure(Throwable e) {
-        RejectedClassException rejected = RejectedClassException.in(e);
-        if (rejected != null) {
-            return new SerializationException(rejected.getMessage(), e);
+        RuntimeException refused = RejectedClassException.in(e);
+        if (refused == null) {
+            refused = CollectionExpansion.LimitExceeded.in(e);
+        }
+        if (refused != null) {
+            return new SerializationException(refused.getMessage(), e);
         }
         return new SerializationException("Kryo deserialization failed: " + rootMessage(e), e);
     }

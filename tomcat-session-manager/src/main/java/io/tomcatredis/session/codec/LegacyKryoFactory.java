@@ -15,7 +15,9 @@ import java.io.Externalizable;
 import java.io.Serializable;
 import java.lang.reflect.Method;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.EnumMap;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -44,7 +46,16 @@ final class LegacyKryoFactory {
     }
 
     static Kryo create(ClassLoader classLoader, ClassFilter filter) {
-        Kryo kryo = new Kryo(new FilteringClassResolver(filter), new MapReferenceResolver());
+        Kryo kryo = new Kryo(new FilteringClassResolver(filter), new MapReferenceResolver()) {
+            /** Kryo's collection and map serializers hash elements as they read them. */
+            @Override
+            @SuppressWarnings({"rawtypes", "unchecked"})
+            public Serializer getDefaultSerializer(Class type) {
+                Serializer serializer = super.getDefaultSerializer(type);
+                return Collection.class.isAssignableFrom(type) || Map.class.isAssignableFrom(type)
+                        ? new CollectionExpansion.Checked<>(serializer) : serializer;
+            }
+        };
         kryo.setClassLoader(classLoader);
         kryo.setRegistrationRequired(false);
         kryo.setWarnUnregisteredClasses(false);
@@ -131,9 +142,7 @@ final class LegacyKryoFactory {
         @Override
         protected Registration readName(Input input) {
             Registration registration = super.readName(input);
-            if (!filter.allows(registration.getType())) {
-                throw new RejectedClassException(registration.getType(), filter);
-            }
+            filter.checkKryoClass(registration.getType());
             return registration;
         }
     }

@@ -7,6 +7,10 @@ final class RejectedClassException extends RuntimeException {
         super("class " + type.getName() + " is rejected by serialFilter \"" + filter + "\"");
     }
 
+    RejectedClassException(Class<?> type, String reason) {
+        super("class " + type.getName() + " is rejected: it " + reason);
+    }
+
     /** The first rejection in the cause chain of {@code failure}, or null. */
     static RejectedClassException in(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {

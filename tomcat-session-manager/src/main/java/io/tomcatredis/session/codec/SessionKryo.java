@@ -15,9 +15,11 @@ import com.esotericsoftware.kryo.util.MapReferenceResolver;
 import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import org.objenesis.strategy.StdInstantiatorStrategy;
 
 /**
@@ -136,7 +138,10 @@ final class SessionKryo extends Kryo {
             return new EnumNameSerializer(type);
         }
         if (!isGuarded(type)) {
-            return super.getDefaultSerializer(type);
+            Serializer<?> own = super.getDefaultSerializer(type);
+            // Set.of and Map.of hash their elements while Kryo reads them
+            return Collection.class.isAssignableFrom(type) || Map.class.isAssignableFrom(type)
+                    ? new CollectionExpansion.Checked<>(own) : own;
         }
         return new ChoosingSerializer(type, java, () -> new GuardedSerializer(type, super.getDefaultSerializer(type)));
     }
@@ -257,9 +262,7 @@ final class SessionKryo extends Kryo {
         @Override
         protected Registration readName(Input input) {
             Registration registration = super.readName(input);
-            if (!filter.allows(registration.getType())) {
-                throw new RejectedClassException(registration.getType(), filter);
-            }
+            filter.checkKryoClass(registration.getType());
             return registration;
         }
     }

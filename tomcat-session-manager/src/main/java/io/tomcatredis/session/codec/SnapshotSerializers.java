@@ -7,6 +7,7 @@ import com.esotericsoftware.kryo.io.Input;
 import com.esotericsoftware.kryo.io.Output;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.ConcurrentModificationException;
@@ -31,7 +32,8 @@ import java.util.function.BiFunction;
  * size by the end of the write, throws {@link ConcurrentModificationException}, and the codec
  * writes the value again; its last attempt stores the snapshot.
  *
- * <p>Read back as their own {@code readObject} rebuilds them: sorted ones with their comparator,
+ * <p>Each is checked by {@link CollectionExpansion} before its elements are added (and hashed).
+ * Read back as their own {@code readObject} rebuilds them: sorted ones with their comparator,
  * {@link HashMap} and {@link HashSet} with the table size it gives, so that they iterate in the same
  * order as after Java serialization (a non-default load factor is not kept).
  */
@@ -168,9 +170,13 @@ final class SnapshotSerializers {
             int size = input.readVarInt(true);
             Collection<Object> collection = create.apply(comparator, size);
             kryo.reference(collection);
-            for (Object element : readAll(kryo, input, size)) {
+            Object[] elements = readAll(kryo, input, size);
+            CollectionExpansion expansion = CollectionExpansion.of(kryo);
+            long expandedSize = expansion.beforeBuilding(type, elements);
+            for (Object element : elements) {
                 collection.add(element);
             }
+            expansion.built(collection, expandedSize);
             return collection;
         }
     }
@@ -212,9 +218,14 @@ final class SnapshotSerializers {
             kryo.reference(map);
             Object[] keys = readAll(kryo, input, size);
             Object[] values = readAll(kryo, input, size);
+            Object[] keysAndValues = Arrays.copyOf(keys, 2 * size);
+            System.arraycopy(values, 0, keysAndValues, size, size);
+            CollectionExpansion expansion = CollectionExpansion.of(kryo);
+            long expandedSize = expansion.beforeBuilding(type, keysAndValues);
             for (int i = 0; i < size; i++) {
                 map.put(keys[i], values[i]);
             }
+            expansion.built(map, expandedSize);
             return map;
         }
     }

@@ -4,9 +4,16 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tomcatredis.session.RedisStore;
 import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.session.store.Topology;
 import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.StandaloneRedis;
+import jakarta.servlet.http.HttpSessionEvent;
+import jakarta.servlet.http.HttpSessionListener;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.catalina.Context;
 import org.apache.catalina.session.PersistentManager;
+import org.apache.catalina.session.StoreBase;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -26,6 +33,52 @@ class RedisStoreIT {
         manager.setStore(store);
         manager.setSaveOnRestart(true);
         return manager;
+    }
+
+    /** Counts sessionDestroyed on every node of a test. */
+    static final AtomicInteger DESTROYED = new AtomicInteger();
+
+    private static void countDestroyed(Context context) {
+        context.addServletContainerInitializer((classes, servletContext) -> servletContext.addListener(
+                new HttpSessionListener() {
+                    @Override
+                    public void sessionDestroyed(HttpSessionEvent event) {
+                        DESTROYED.incrementAndGet();
+                    }
+                }), null);
+    }
+
+    /**
+     * Regression test for issue 11 (finding 14 of its third attack pass): a session swapped out of
+     * every node's memory expires when its deadline passes in Redis, and its listeners fire once,
+     * however many nodes run their expiry.
+     */
+    @Test
+    void sessionSwappedOutOfEveryNodeExpiresOnceWhenItsDeadlinePasses() {
+        HttpSessionClient browser = new HttpSessionClient();
+        try (TomcatNode first = TomcatNode.startWith("pm1", RedisStoreIT::persistentManager, c -> { })) {
+            browser.ok(first.url("set?name=color&value=blue"));
+        } // saveOnRestart: the session is in Redis and in no node's memory
+        PersistentManager managerA = persistentManager();
+        PersistentManager managerB = persistentManager();
+        try (TomcatNode a = TomcatNode.startWith("pm-a", () -> managerA, RedisStoreIT::countDestroyed);
+             TomcatNode b = TomcatNode.startWith("pm-b", () -> managerB, RedisStoreIT::countDestroyed);
+             Jedis jedis = REDIS.get().node().client()) {
+            String key = "tomcat-session:localhost/app:{" + SessionKeys.baseId(browser.sessionId()) + "}";
+            assertThat(jedis.hget(key, "meta:id")).isEqualTo(browser.sessionId());
+            String base = SessionKeys.baseId(browser.sessionId());
+            jedis.hset(key, "meta:lastAccessedTime", "1000");
+            jedis.zadd(Topology.singleSlot(new SessionKeys(RedisUnderTest.PREFIX)).expiryIndexKey(base), 2, base);
+            DESTROYED.set(0);
+
+            for (PersistentManager manager : List.of(managerA, managerB, managerA)) {
+                ((StoreBase) manager.getStore()).processExpires();
+            }
+
+            assertThat(DESTROYED).as("sessionDestroyed calls on both nodes").hasValue(1);
+            assertThat(jedis.exists(key)).isFalse();
+            assertThat(browser.ok(b.url("get?name=color"))).isEqualTo("no session");
+        }
     }
 
     @Test
