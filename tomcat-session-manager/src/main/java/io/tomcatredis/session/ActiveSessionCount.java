@@ -9,12 +9,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>With one index key (standalone Redis, Sentinel) it is exact: one {@code ZCARD} per call. On
  * Redis Cluster the index has one key per slot, and an exact count costs 16,384 {@code ZCARD}s;
- * there the count is the one taken by the last {@link #refresh} (at start and after every expiry
- * sweep, so at most {@code processExpiresFrequency} × {@code backgroundProcessorDelay} old, 60 s
- * by default), plus the sessions this node created since, minus those it invalidated since.
- * Sessions other nodes created or invalidated since are not in it: the limit may be passed by
- * what the other nodes create within one sweep interval. Until a first refresh succeeded, a call
- * counts exactly.
+ * there the count is the one taken by the last refresh (the first call counts; after it, every
+ * expiry sweep counts anew, so the count is at most {@code processExpiresFrequency} ×
+ * {@code backgroundProcessorDelay} old, 60 s by default), plus the sessions this node created
+ * since, minus those it invalidated since. Sessions other nodes created or invalidated since are
+ * not in it: the limit may be passed by what the other nodes create within one sweep interval. A
+ * webapp that never asks (no {@code maxActiveSessions}, no JMX reader) never pays for a count.
  */
 final class ActiveSessionCount {
 
@@ -45,11 +45,14 @@ final class ActiveSessionCount {
         return Math.max(0, last + changedSince.get());
     }
 
-    /** Counts anew (on Redis Cluster: 16,384 {@code ZCARD}s in 16 pipelined round trips). */
-    void refresh() {
-        if (exact) {
-            return;
+    /** Counts anew if the count was ever asked for (on Redis Cluster: 16,384 {@code ZCARD}s in 16 pipelined round trips). */
+    void refreshIfUsed() {
+        if (!exact && refreshed.get() >= 0) {
+            refresh();
         }
+    }
+
+    private void refresh() {
         long before = changedSince.get();
         long count = store.count();
         // Changes made while counting may or may not be in the count: keep them counted once more.

@@ -175,7 +175,6 @@ public class RedisSessionManager extends ManagerBase {
         activeSessions = new ActiveSessionCount(backend.store());
         backend.store().preloadScripts();
         backend.store().sampleClock();
-        refreshActiveSessions();
         activeKeyPrefix = settings.keyPrefix();
         getContext().getServletContext().setAttribute(RedisSessions.CONTEXT_ATTRIBUTE,
                 new RedisSessions(this, backend.store()));
@@ -484,14 +483,14 @@ public class RedisSessionManager extends ManagerBase {
         }
     }
 
-    /** Best effort: without a count, the next getActiveSessions() counts. */
+    /** Best effort: the count stays as it was until the next sweep. */
     private void refreshActiveSessions() {
         ActiveSessionCount count = activeSessions;
         if (count == null) {
             return;
         }
         try {
-            count.refresh();
+            count.refreshIfUsed();
         } catch (SessionStoreUnavailableException e) {
             log.debug("Sessions of " + getContext().getName() + " not counted: " + e.getMessage());
         }
