@@ -29,12 +29,22 @@ else
   redis.call('DEL', KEYS[1])
   f = {false, false, false}
 end
-local version = tonumber(f[3])
-if not version or version ~= math.floor(version) or version < 0 or version >= 2^53 then version = 0 end
+-- A stored number that is missing, not a number, infinite or NaN counts as 0.
+local function stored(value)
+  local n = tonumber(value)
+  if not n or n ~= n or n == math.huge or n == -math.huge then return 0 end
+  return n
+end
+local version = stored(f[3])
+if version ~= math.floor(version) or version < 0 or version >= 2^53 then version = 0 end
 version = version + 1
 -- Bounded as Java reads it (an int), so a corrupt stored value never makes PEXPIRE fail.
-local max = math.min(tonumber(ARGV[5] ~= '' and ARGV[5] or f[2]) or 0, 2147483647)
-local last = math.max(tonumber(f[1]) or 0, now)
+local max = math.min(stored(ARGV[5] ~= '' and ARGV[5] or f[2]), 2147483647)
+local last = math.max(stored(f[1]), now)
+-- An index key of another type (corrupt or foreign data under our name) would fail the ZADD
+-- after the writes: it holds no index, so it goes.
+local indexType = redis.call('TYPE', KEYS[2]).ok
+if indexType ~= 'zset' and indexType ~= 'none' then redis.call('DEL', KEYS[2]) end
 local n = tonumber(ARGV[6])
 local pairsEnd = 6 + 2 * n
 redis.call('HSET', KEYS[1], 'meta:lastAccessedTime', string.format('%.0f', last),

@@ -127,7 +127,7 @@ class RedisSessionLayoutIT {
     @Test
     void saveOverACorruptVersionStartsItAfreshWithoutWritingHalfOfItsChanges() {
         store.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")));
-        for (String corrupt : List.of("not-a-number", "1.5", "-3", "99999999999999999999")) {
+        for (String corrupt : List.of("not-a-number", "1.5", "-3", "99999999999999999999", "inf", "nan", "")) {
             jedis.hset(HASH, "meta:version", corrupt);
 
             assertThat(store.save(ID, SessionChanges.update().setAttribute("a", bytes(corrupt)))).as(corrupt)
@@ -245,6 +245,15 @@ class RedisSessionLayoutIT {
         assertThat(jedis.exists(HASH)).isTrue();
         assertThat(jedis.zscore(INDEX, ID)).isEqualTo(Long.parseLong(jedis.hget(HASH, "meta:lastAccessedTime"))
                 + 600_000.0);
+    }
+
+    @Test
+    void saveReplacesAnIndexKeyOfAnotherTypeInsteadOfFailingAfterItsWrites() {
+        jedis.set(INDEX, "not an index");
+
+        assertThat(store.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")))).isEqualTo(1);
+
+        assertThat(jedis.zrange(INDEX, 0, -1)).containsExactly(ID);
     }
 
     @Test
