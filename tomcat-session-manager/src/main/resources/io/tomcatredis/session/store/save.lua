@@ -17,7 +17,8 @@
 -- A session that never expires is indexed at the end of its key's TTL, so that its entry is swept
 -- (and rescheduled by claim.lua while the hash exists) rather than kept for ever.
 -- Everything that could fail is checked before the first write: a corrupt meta:version (not an
--- integer) counts as 0, so the session heals instead of failing every save half-way.
+-- integer) counts as 0, so the session heals instead of failing every save half-way; an expiry
+-- index of another type fails the save (WRONGTYPE) with nothing written.
 -- Returns the new meta:version, or -1 when ARGV[1] is '1' and the session does not exist; nothing
 -- is written then.
 local f = redis.call('HMGET', KEYS[1], 'meta:lastAccessedTime', 'meta:maxInactiveInterval', 'meta:version')
@@ -41,10 +42,12 @@ version = version + 1
 -- Bounded as Java reads it (an int), so a corrupt stored value never makes PEXPIRE fail.
 local max = math.min(stored(ARGV[5] ~= '' and ARGV[5] or f[2]), 2147483647)
 local last = math.max(stored(f[1]), now)
--- An index key of another type (corrupt or foreign data under our name) would fail the ZADD
--- after the writes: it holds no index, so it goes.
+-- An index key of another type (corrupt or foreign data) would fail the ZADD after the writes:
+-- fail before them instead, as any command on it does.
 local indexType = redis.call('TYPE', KEYS[2]).ok
-if indexType ~= 'zset' and indexType ~= 'none' then redis.call('DEL', KEYS[2]) end
+if indexType ~= 'zset' and indexType ~= 'none' then
+  return redis.error_reply('WRONGTYPE the expiry index holds a ' .. indexType)
+end
 local n = tonumber(ARGV[6])
 local pairsEnd = 6 + 2 * n
 redis.call('HSET', KEYS[1], 'meta:lastAccessedTime', string.format('%.0f', last),

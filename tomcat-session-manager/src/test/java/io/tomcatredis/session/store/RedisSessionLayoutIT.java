@@ -248,12 +248,16 @@ class RedisSessionLayoutIT {
     }
 
     @Test
-    void saveReplacesAnIndexKeyOfAnotherTypeInsteadOfFailingAfterItsWrites() {
+    void saveWithAnExpiryIndexOfAnotherTypeFailsBeforeWritingAnything() {
+        store.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")));
+        jedis.del(INDEX);
         jedis.set(INDEX, "not an index");
+        Map<String, String> before = jedis.hgetAll(HASH);
 
-        assertThat(store.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")))).isEqualTo(1);
+        assertThatThrownBy(() -> store.save(ID, SessionChanges.update().setAttribute("a", bytes("2"))))
+                .isInstanceOf(SessionStoreUnavailableException.class).hasMessageContaining("WRONGTYPE");
 
-        assertThat(jedis.zrange(INDEX, 0, -1)).containsExactly(ID);
+        assertThat(jedis.hgetAll(HASH)).isEqualTo(before);
     }
 
     @Test
