@@ -276,7 +276,11 @@ public final class RedisSessionStore {
 
     /**
      * Invalidates a session: deletes it with its structures and index entry. Of all nodes that
-     * try, exactly one gets true, also when its first attempt's reply was lost and it retried.
+     * try, exactly one gets true, also when its first attempt's reply was lost with a connection
+     * that failed fast and was retried (see {@link #claim}).
+     *
+     * @throws SessionStoreUnavailableException when Redis fails; after a timeout the claim may have
+     *         been won in Redis nonetheless (the session is then gone, its listeners do not fire)
      */
     public boolean invalidate(String sessionId) {
         return claim(sessionId, false) != null;
