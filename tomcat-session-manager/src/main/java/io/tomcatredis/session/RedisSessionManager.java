@@ -276,7 +276,11 @@ public class RedisSessionManager extends ManagerBase {
         RequestScope scope = currentScope.get();
         if (scope == null) {
             PreScopeLookups lookups = preScopeLookups.get();
-            return lookups.isUnbounded() ? repository().view(id) : lookups.find(id, repository()::view);
+            if (lookups.isUnbounded()) {
+                return repository().view(id);
+            }
+            // A malformed id costs no Redis call, so it uses none of the request's lookups.
+            return repository().isWellFormed(id) ? lookups.find(id, repository()::view) : null;
         }
         RedisSession known = scope.find(id);
         if (known != null || scope.isKnownAbsent(id)) {

@@ -90,6 +90,18 @@ class RequestAmplificationIT {
     }
 
     @Test
+    void malformedCookiesBeforeTheOwnSessionUseNoneOfTheLookups() {
+        List<String> cookies = new ArrayList<>(List.of("x", "not-hex-" + "Z".repeat(24), "1234", "%00", "{}"));
+        cookies.addAll(unknownIds(PRE_SCOPE_LOOKUPS - 1));
+        cookies.add(ownerId);
+        cookies.addAll(unknownIds(5));
+        redis.commands().reset();
+
+        assertThat(get("get?name=a", cookies).body()).isEqualTo("mine");
+        assertThat(redis.commands().sessionCommands()).isLessThanOrEqualTo(PRE_SCOPE_LOOKUPS + 2);
+    }
+
+    @Test
     void routeSuffixesOfOneUnknownIdCostOneCheck() {
         String unknown = SessionKeys.baseId(unknownIds(1).get(0));
         List<String> cookies = new ArrayList<>();
