@@ -74,7 +74,7 @@ final class ExpirySweeper {
         return seen;
     }
 
-    /** @return false when Redis refused this session's claim with an error */
+    /** @return false when Redis refused this session's claim with an error, or restoring it failed */
     private boolean expire(String id) {
         try {
             repository.expire(id);
@@ -85,6 +85,10 @@ final class ExpirySweeper {
             }
             log.warn("Expiring session " + SessionIds.redact(id) + " failed, skipped until the next run: "
                     + e.getMessage());
+            return false;
+        } catch (RuntimeException e) {
+            // A defect in restoring the expired session: the others must still expire.
+            log.error("Expiring session " + SessionIds.redact(id) + " failed, skipped until the next run", e);
             return false;
         }
     }

@@ -24,7 +24,7 @@ import java.util.TreeSet;
  *   meta:activationListeners    names of attributes that are HttpSessionActivationListeners, one per line
  *   meta:dataKeys               names of the session-scoped structures, one per line
  *   meta:version                incremented by every save; a node's copy is current when it matches;
- *                               a corrupt value restarts at 1
+ *                               a corrupt value restarts at Redis' clock (ms)
  *   meta:id                     the id as clients know it (with the route of the node that created the
  *                               session or changed its id), for listings such as the Manager webapp's
  *   attr:&lt;name&gt;                 one attribute, serialized by the configured serializer
@@ -40,7 +40,7 @@ import java.util.TreeSet;
  * even past its deadline (only a request that loaded the session live can make one); a session
  * that was invalidated or claimed by the expiry sweep (its hash moved away) is never revived.
  * {@code meta:version} is validated before any write: a value that is not a non-negative integer
- * counts as 0.
+ * restarts at Redis' clock in milliseconds (never a version that a node's copy holds).
  */
 public final class SessionHashFormat {
 

@@ -17,13 +17,19 @@
 -- A session that never expires is indexed at the end of its key's TTL, so that its entry is swept
 -- (and rescheduled by claim.lua while the hash exists) rather than kept for ever.
 -- Everything that could fail is checked before the first write: a corrupt meta:version (not an
--- integer) counts as 0, so the session heals instead of failing every save half-way; an expiry
--- index of another type fails the save (WRONGTYPE) with nothing written.
+-- integer) restarts at Redis' clock in ms, so the session heals instead of failing every save
+-- half-way; an expiry index of another type fails the save (WRONGTYPE) with nothing written.
 -- Returns the new meta:version, or -1 when ARGV[1] is '1' and the session does not exist; nothing
 -- is written then.
 local f = redis.call('HMGET', KEYS[1], 'meta:lastAccessedTime', 'meta:maxInactiveInterval', 'meta:version')
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
+-- An index key of another type (corrupt or foreign data) would fail the ZADD after the writes:
+-- fail before them instead, as any command on it does.
+local indexType = redis.call('TYPE', KEYS[2]).ok
+if indexType ~= 'zset' and indexType ~= 'none' then
+  return redis.error_reply('WRONGTYPE the expiry index holds a ' .. indexType)
+end
 if ARGV[1] == '1' then
   if not f[1] and not f[2] and not f[3] and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 else
@@ -36,18 +42,18 @@ local function stored(value)
   if not n or n ~= n or n == math.huge or n == -math.huge then return 0 end
   return n
 end
-local version = stored(f[3])
-if version ~= math.floor(version) or version < 0 or version >= 2^53 then version = 0 end
+-- A corrupt version restarts at Redis' clock: never one that a node's copy of the session holds.
+local version = 0
+if f[3] then
+  version = tonumber(f[3])
+  if not version or version ~= version or version ~= math.floor(version) or version < 0 or version >= 2^53 then
+    version = now
+  end
+end
 version = version + 1
 -- Bounded as Java reads it (an int), so a corrupt stored value never makes PEXPIRE fail.
 local max = math.min(stored(ARGV[5] ~= '' and ARGV[5] or f[2]), 2147483647)
 local last = math.max(stored(f[1]), now)
--- An index key of another type (corrupt or foreign data) would fail the ZADD after the writes:
--- fail before them instead, as any command on it does.
-local indexType = redis.call('TYPE', KEYS[2]).ok
-if indexType ~= 'zset' and indexType ~= 'none' then
-  return redis.error_reply('WRONGTYPE the expiry index holds a ' .. indexType)
-end
 local n = tonumber(ARGV[6])
 local pairsEnd = 6 + 2 * n
 redis.call('HSET', KEYS[1], 'meta:lastAccessedTime', string.format('%.0f', last),
