@@ -95,6 +95,16 @@ class ExpirySweeperTest {
     }
 
     @Test
+    void aSessionWhoseRestoreFailsIsSkippedAndTheSweepGoesOn() {
+        when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE)).thenReturn(List.of("A", "B"));
+        doThrow(new IllegalStateException("a defect")).when(repository).expire("A");
+
+        new ExpirySweeper(repository, clock).sweep();
+
+        verify(repository).expire("B");
+    }
+
+    @Test
     void redisNotAnsweringEndsTheRun() {
         when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE)).thenReturn(List.of("A", "B"));
         SessionStoreUnavailableException timeout = new SessionStoreUnavailableException("claim failed",
