@@ -15,6 +15,7 @@ import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
@@ -378,7 +379,15 @@ public final class RedisSessionStore {
                 pipeline.sync();
             }
             List<Object> values = new ArrayList<>(responses.size());
-            responses.forEach(response -> values.add(response.get()));
+            for (Response<Object> response : responses) {
+                try {
+                    values.add(response.get());
+                } catch (JedisDataException e) {
+                    // An index key of another type: nothing to audit there, and no reason to stop at it.
+                    LOG.debug("Expiry index key not audited: " + e.getMessage());
+                    values.add(null);
+                }
+            }
             return values;
         });
         for (int i = 0; i < replies.size(); i++) {

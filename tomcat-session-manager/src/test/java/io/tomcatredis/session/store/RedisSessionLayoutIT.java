@@ -297,6 +297,13 @@ class RedisSessionLayoutIT {
     }
 
     @Test
+    void indexAuditGoesPastAnIndexKeyOfAnotherType() {
+        jedis.set(INDEX, "not an index");
+
+        assertThat(store.auditIndex(RedisSessionStore.IndexPosition.START)).isEqualTo(RedisSessionStore.IndexPosition.START);
+    }
+
+    @Test
     void claimKeyOfAnotherTypeIsReplacedSoTheSessionIsStillClaimed() {
         store.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")));
         jedis.set(HASH + ":claimed", "not a claim");
