@@ -338,7 +338,7 @@ public class RedisSessionManager extends ManagerBase {
      * request failed (it fails the same way at once), and a failure is remembered for the rest of
      * the request.
      */
-    private <T> T inRequest(Supplier<T> call) {
+    <T> T inRequest(Supplier<T> call) {
         RequestScope scope = currentScope.get();
         if (scope == null) {
             return call.get();
