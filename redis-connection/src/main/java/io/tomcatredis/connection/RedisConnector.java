@@ -5,6 +5,7 @@ import java.util.HashSet;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
+import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
@@ -48,9 +49,9 @@ public final class RedisConnector {
         JedisClientConfig dataNodes = clientConfig(settings, clientName);
         return switch (settings.topology()) {
             case STANDALONE -> RedisClient.builder()
-                    .hostAndPort(settings.host(), settings.port())
                     .clientConfig(dataNodes)
-                    .poolConfig(poolConfig(settings))
+                    .connectionProvider(new OnDemandConnectionProvider(
+                            new HostAndPort(settings.host(), settings.port()), dataNodes, poolConfig(settings)))
                     .build();
             case SENTINEL -> RedisSentinelClient.builder()
                     .masterName(settings.sentinelMaster())

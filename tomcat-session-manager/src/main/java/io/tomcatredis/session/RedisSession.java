@@ -240,7 +240,7 @@ public class RedisSession extends RestoredSession {
         if (!isValid || expiring || dropped) {
             return;
         }
-        boolean won = claimed || repository().invalidate(this);
+        boolean won = claimed || ((RedisSessionManager) manager).claimInvalidation(this);
         if (!won) {
             drop();
             manager.remove(this, false);

@@ -64,6 +64,7 @@ public class RedisSessionManager extends ManagerBase {
     private volatile SessionBackend backend;
     private volatile SessionRepository repository;
     private volatile ExpirySweeper sweeper;
+    private volatile ActiveSessionCount activeSessions;
     private volatile String activeKeyPrefix;
 
     // ------------------------------------------------------------------ configuration attributes
@@ -172,6 +173,7 @@ public class RedisSessionManager extends ManagerBase {
         repository = new SessionRepository(backend, table, () -> (RedisSession) createEmptySession(),
                 getSessionIdGenerator().getSessionIdLength() * 2, this::willAttributeDistribute);
         sweeper = new ExpirySweeper(repository, clock);
+        activeSessions = new ActiveSessionCount(backend.store());
         backend.store().preloadScripts();
         backend.store().sampleClock();
         activeKeyPrefix = settings.keyPrefix();
@@ -196,6 +198,7 @@ public class RedisSessionManager extends ManagerBase {
         backend = null;
         repository = null;
         sweeper = null;
+        activeSessions = null;
         if (closing != null) {
             closing.close();
         }
@@ -232,6 +235,10 @@ public class RedisSessionManager extends ManagerBase {
             scope.throwIfAnyUnavailable();
         }
         RedisSession session = (RedisSession) super.createSession(sessionId);
+        ActiveSessionCount count = activeSessions;
+        if (count != null) {
+            count.created();
+        }
         session.tryAcquire();
         if (scope != null) {
             scope.add(session);
@@ -250,10 +257,16 @@ public class RedisSessionManager extends ManagerBase {
      * use is handed out only once Redis confirmed it is current). A malformed id is rejected
      * before any Redis call. Called outside a request (another thread, JMX), it returns the object
      * a request in flight uses, or a detached copy whose changes are written at once. While Tomcat
-     * parses a request, before any valve runs, at most one id per request is looked up in Redis
-     * (see {@link PreScopeLookups}): a request with many session cookies costs no more than one with two.
+     * parses a request, before any valve runs, at most {@value PreScopeLookups#MAX_REDIS_LOOKUPS}
+     * sessions per request are looked up in Redis, and a Redis failure answers "no session" (see
+     * {@link PreScopeLookups}): a request with many session cookies costs no more than one with
+     * five, and never a 500.
      *
-     * @throws SessionStoreUnavailableException when Redis does not answer and this request
+     * <p>Once a Redis call of the request failed, no lookup of the request asks Redis again: the
+     * first lookup of an id answers "no session" (Tomcat's authenticator looking for a cached
+     * principal, so a page that never uses the session still renders), any later one fails.
+     *
+     * @throws SessionStoreUnavailableException when Redis failed in this request and this request
      *         already looked for this id once, or outside a request
      */
     @Override
@@ -264,7 +277,11 @@ public class RedisSessionManager extends ManagerBase {
         RequestScope scope = currentScope.get();
         if (scope == null) {
             PreScopeLookups lookups = preScopeLookups.get();
-            return lookups.isUnbounded() ? repository().view(id) : lookups.find(id, repository()::view);
+            if (lookups.isUnbounded()) {
+                return repository().view(id);
+            }
+            // A malformed id costs no Redis call, so it uses none of the request's lookups.
+            return repository().isWellFormed(id) ? lookups.find(id, repository()::view) : null;
         }
         RedisSession known = scope.find(id);
         if (known != null || scope.isKnownAbsent(id)) {
@@ -273,6 +290,8 @@ public class RedisSessionManager extends ManagerBase {
         scope.throwIfUnavailable(id);
         RedisSession session;
         try {
+            // No second wait for a Redis that failed this request already.
+            scope.throwIfAnyUnavailable();
             session = repository().acquire(id);
         } catch (SessionStoreUnavailableException e) {
             // The first lookup of a request is Tomcat's authenticator looking for a cached principal,
@@ -296,7 +315,7 @@ public class RedisSessionManager extends ManagerBase {
         RedisSession redisSession = (RedisSession) session;
         String oldId = session.getIdInternal();
         if (redisSession.isPersisted() && !SessionKeys.baseId(oldId).equals(SessionKeys.baseId(newId))) {
-            repository().store().changeId(oldId, newId);
+            inRequest(() -> repository().store().changeId(oldId, newId));
         }
         super.changeSessionId(session, newId, notifySessionListeners, notifyContainerListeners);
     }
@@ -304,7 +323,34 @@ public class RedisSessionManager extends ManagerBase {
     /** Claims an invalidation in Redis; true when this node won it and fires the listeners. */
     boolean claimInvalidation(RedisSession session) {
         SessionRepository current = repository;
-        return current == null || current.invalidate(session);
+        if (current == null) {
+            return true;
+        }
+        boolean won = inRequest(() -> current.invalidate(session));
+        ActiveSessionCount count = activeSessions;
+        if (won && session.isPersisted() && count != null) {
+            count.invalidated();
+        }
+        return won;
+    }
+
+    /**
+     * Runs a Redis call for the request on this thread, if any: not at all once a call of the
+     * request failed (it fails the same way at once), and a failure is remembered for the rest of
+     * the request.
+     */
+    <T> T inRequest(Supplier<T> call) {
+        RequestScope scope = currentScope.get();
+        if (scope == null) {
+            return call.get();
+        }
+        scope.throwIfAnyUnavailable();
+        try {
+            return call.get();
+        } catch (SessionStoreUnavailableException e) {
+            scope.markFailed(e);
+            throw e;
+        }
     }
 
     /**
@@ -370,11 +416,15 @@ public class RedisSessionManager extends ManagerBase {
         }
     }
 
-    /** Sessions of this webapp in Redis, on every node (the size of the expiry index). */
+    /**
+     * Sessions of this webapp in Redis, on every node (the size of the expiry index): exact with
+     * standalone Redis and Sentinel; on Redis Cluster as of the last expiry sweep, corrected by
+     * what this node created and invalidated since (see {@link ActiveSessionCount}).
+     */
     @Override
     public int getActiveSessions() {
-        SessionRepository current = repository;
-        return current == null ? 0 : (int) Math.min(Integer.MAX_VALUE, current.store().count());
+        ActiveSessionCount current = activeSessions;
+        return current == null ? 0 : (int) Math.min(Integer.MAX_VALUE, current.get());
     }
 
     /** Session objects this node holds in memory: those of requests in flight. */
@@ -430,10 +480,24 @@ public class RedisSessionManager extends ManagerBase {
         long start = System.currentTimeMillis();
         try {
             current.sweep();
+            refreshActiveSessions();
         } catch (SessionStoreUnavailableException e) {
             log.warn("Expiring the sessions of " + getContext().getName() + " is postponed: " + e.getMessage());
         } finally {
             processingTime += System.currentTimeMillis() - start;
+        }
+    }
+
+    /** Best effort: the count stays as it was until the next sweep. */
+    private void refreshActiveSessions() {
+        ActiveSessionCount count = activeSessions;
+        if (count == null) {
+            return;
+        }
+        try {
+            count.refreshIfUsed();
+        } catch (SessionStoreUnavailableException e) {
+            log.debug("Sessions of " + getContext().getName() + " not counted: " + e.getMessage());
         }
     }
 
@@ -450,6 +514,8 @@ public class RedisSessionManager extends ManagerBase {
         if (scope == null) {
             requests.increment();
             scope = new RequestScope(repository());
+            // Redis failed while Tomcat parsed this request: its lookups inside answer 503 at once.
+            preScopeLookups.get().takeFailures().forEach(scope::markUnavailable);
             request.setNote(scopeNote, scope);
         }
         RequestScope previous = currentScope.get();

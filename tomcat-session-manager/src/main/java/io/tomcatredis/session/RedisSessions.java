@@ -199,19 +199,22 @@ public final class RedisSessions {
 
         private Object write(String name, String command, String... arguments) {
             key(name);
-            if (!session.isPersisted()) {
-                // A session created in this request: Redis must hold it before its structures.
-                sessions.manager.repository().save(session, false);
-            }
-            try {
-                return sessions.store.writeData(session.getIdInternal(), name, command, List.of(arguments));
-            } catch (RedisSessionStore.NoSuchSessionException e) {
-                throw new IllegalStateException("The session is no longer valid", e);
-            }
+            return sessions.manager.inRequest(() -> {
+                if (!session.isPersisted()) {
+                    // A session created in this request: Redis must hold it before its structures.
+                    sessions.manager.repository().save(session, false);
+                }
+                try {
+                    return sessions.store.writeData(session.getIdInternal(), name, command, List.of(arguments));
+                } catch (RedisSessionStore.NoSuchSessionException e) {
+                    throw new IllegalStateException("The session is no longer valid", e);
+                }
+            });
         }
 
+        /** Like every Redis call of a request: none once one of the request failed (see {@link RequestScope}). */
         private <T> T read(Function<UnifiedJedis, T> command) {
-            return sessions.store.calls().call("structure", command);
+            return sessions.manager.inRequest(() -> sessions.store.calls().call("structure", command));
         }
 
         private static long count(Object reply) {

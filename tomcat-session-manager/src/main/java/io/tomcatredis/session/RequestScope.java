@@ -16,6 +16,10 @@ import java.util.Set;
  * committed the scope is saved early ({@link #saveBeforeCommit}), so that a client never receives
  * a response whose session changes another node cannot see yet.
  *
+ * <p>Once a Redis call of the request failed (Redis away, frozen, or refusing), the request makes
+ * no further Redis call: later lookups, invalidations and saves fail at once with that failure, so
+ * the request answers 503 within about {@code timeoutMillis} instead of waiting again for each.
+ *
  * <p>Thread-safe: the request thread, an async thread and the container's completion thread may
  * use one scope.
  */
@@ -26,6 +30,8 @@ final class RequestScope {
     private final Set<String> absentIds = new HashSet<>(2);
     private final Map<String, SessionStoreUnavailableException> unavailable = new HashMap<>(2);
     private final Set<RedisSession> savedEarly = new HashSet<>(2);
+    /** The first failure of a Redis call of this request, or null. */
+    private SessionStoreUnavailableException failure;
     private boolean completed;
     private boolean completesWithAsync;
 
@@ -83,6 +89,19 @@ final class RequestScope {
     /** Remembers that Redis failed for this id, so the request does not wait for it twice. */
     synchronized void markUnavailable(String id, SessionStoreUnavailableException e) {
         unavailable.put(id, e);
+        markFailed(e);
+    }
+
+    /** Remembers that a Redis call of this request failed: the request makes no further one. */
+    synchronized void markFailed(SessionStoreUnavailableException e) {
+        if (failure == null) {
+            failure = e;
+        }
+    }
+
+    /** The first failure of a Redis call of this request, or null when none failed. */
+    synchronized SessionStoreUnavailableException failure() {
+        return failure;
     }
 
     synchronized void throwIfUnavailable(String id) {
@@ -92,9 +111,10 @@ final class RequestScope {
         }
     }
 
+    /** Throws the first failure of a Redis call of this request, if any. */
     synchronized void throwIfAnyUnavailable() {
-        if (!unavailable.isEmpty()) {
-            throw unavailable.values().iterator().next();
+        if (failure != null) {
+            throw failure;
         }
     }
 
@@ -130,15 +150,27 @@ final class RequestScope {
         }
         for (RedisSession session : toSave) {
             if (session.isLive()) {
-                repository.save(session, true);
+                throwIfAnyUnavailable();
+                save(session, true);
             }
+        }
+    }
+
+    private void save(RedisSession session, boolean skipIfOnlyAccessed) {
+        try {
+            repository.save(session, skipIfOnlyAccessed);
+        } catch (SessionStoreUnavailableException e) {
+            markFailed(e);
+            throw e;
         }
     }
 
     /**
      * Saves every live session this scope used, then releases them. Only the first call works.
+     * Once a Redis call of the request failed, nothing more is sent: the changes count as unsaved.
      *
-     * @throws SessionStoreUnavailableException after trying them all, if any save failed
+     * @throws SessionStoreUnavailableException after trying them all, if any save failed or was
+     *         skipped for an earlier failure
      */
     void complete() {
         List<RedisSession> toSave;
@@ -151,7 +183,7 @@ final class RequestScope {
             toSave = List.copyOf(sessions);
             early = Set.copyOf(savedEarly);
         }
-        RuntimeException failure = null;
+        RuntimeException error = null;
         for (RedisSession session : toSave) {
             try {
                 if (session.isLive()) {
@@ -159,16 +191,17 @@ final class RequestScope {
                         // The session's data leaves this node: tell activation listeners first.
                         session.passivate();
                     }
-                    repository.save(session, early.contains(session));
+                    throwIfAnyUnavailable();
+                    save(session, early.contains(session));
                 }
             } catch (RuntimeException e) {
-                failure = e;
+                error = e;
             } finally {
                 repository.release(session);
             }
         }
-        if (failure != null) {
-            throw failure;
+        if (error != null) {
+            throw error;
         }
     }
 

@@ -59,6 +59,11 @@ final class SessionRepository {
         return store;
     }
 
+    /** Whether {@code id} has the form of the ids this manager issues; a malformed one is never looked up. */
+    boolean isWellFormed(String id) {
+        return SessionIds.isWellFormed(id, idHexLength);
+    }
+
     /**
      * Finds a session for a request: the object in use here if Redis confirms it is current, else
      * the session as Redis holds it. Acquired for the caller, which must {@link #release} it.

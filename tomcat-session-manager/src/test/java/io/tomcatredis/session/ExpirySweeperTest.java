@@ -1,7 +1,11 @@
 package io.tomcatredis.session;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.mockito.ArgumentMatchers.anyInt;
+import static org.mockito.ArgumentMatchers.anyLong;
+import static org.mockito.Mockito.doThrow;
+import static org.mockito.Mockito.never;
 import static org.mockito.ArgumentMatchers.anyString;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.times;
@@ -9,13 +13,17 @@ import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
 import io.tomcatredis.session.store.RedisSessionStore;
+import io.tomcatredis.session.store.SessionStoreUnavailableException;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
 
 class ExpirySweeperTest {
 
@@ -51,8 +59,74 @@ class ExpirySweeperTest {
 
     @Test
     void nothingDueClaimsNothing() {
-        when(store.dueForExpiry(org.mockito.ArgumentMatchers.anyLong(), anyInt())).thenReturn(Collections.emptyList());
+        when(store.dueForExpiry(anyLong(), anyInt())).thenReturn(Collections.emptyList());
         assertThat(new ExpirySweeper(repository, clock).sweep()).isZero();
         verify(repository, times(0)).expire(anyString());
+    }
+
+    @Test
+    void aSessionWhoseClaimRedisRefusesIsSkippedAndTheSweepGoesOn() {
+        when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE)).thenReturn(List.of("A", "B"));
+        doThrow(new SessionStoreUnavailableException("claim failed", new JedisDataException("WRONGTYPE")))
+                .when(repository).expire("A");
+
+        int seen = new ExpirySweeper(repository, clock).sweep();
+
+        assertThat(seen).isEqualTo(2);
+        verify(repository).expire("B");
+    }
+
+    @Test
+    void sessionsWhoseClaimFailsAreAskedPastSoTheRestIsStillExpired() {
+        List<String> failing = IntStream.range(0, 10).mapToObj(i -> "bad" + i).toList();
+        List<String> first = new ArrayList<>(failing);
+        first.addAll(IntStream.range(0, ExpirySweeper.BATCH_SIZE - 10).mapToObj(i -> "ok" + i).toList());
+        List<String> second = new ArrayList<>(failing);
+        second.add("last");
+        when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE)).thenReturn(first);
+        when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE + 10)).thenReturn(second);
+        failing.forEach(id -> doThrow(new SessionStoreUnavailableException("claim failed",
+                new JedisDataException("ERR script"))).when(repository).expire(id));
+
+        new ExpirySweeper(repository, clock).sweep();
+
+        verify(repository).expire("last");
+        failing.forEach(id -> verify(repository).expire(id));
+    }
+
+    @Test
+    void aSessionWhoseRestoreFailsIsSkippedAndTheSweepGoesOn() {
+        when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE)).thenReturn(List.of("A", "B"));
+        doThrow(new IllegalStateException("a defect")).when(repository).expire("A");
+
+        new ExpirySweeper(repository, clock).sweep();
+
+        verify(repository).expire("B");
+    }
+
+    @Test
+    void redisNotAnsweringEndsTheRun() {
+        when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE)).thenReturn(List.of("A", "B"));
+        SessionStoreUnavailableException timeout = new SessionStoreUnavailableException("claim failed",
+                new JedisConnectionException("Read timed out"));
+        doThrow(timeout).when(repository).expire("A");
+
+        assertThatThrownBy(() -> new ExpirySweeper(repository, clock).sweep()).isSameAs(timeout);
+        verify(repository, never()).expire("B");
+    }
+
+    @Test
+    void eachRunAuditsTheNextWindowOfTheIndex() {
+        when(store.dueForExpiry(anyLong(), anyInt())).thenReturn(Collections.emptyList());
+        RedisSessionStore.IndexPosition next = new RedisSessionStore.IndexPosition(0, 1000);
+        when(store.auditIndex(RedisSessionStore.IndexPosition.START)).thenReturn(next);
+        when(store.auditIndex(next)).thenReturn(RedisSessionStore.IndexPosition.START);
+        ExpirySweeper sweeper = new ExpirySweeper(repository, clock);
+
+        sweeper.sweep();
+        sweeper.sweep();
+
+        verify(store).auditIndex(RedisSessionStore.IndexPosition.START);
+        verify(store).auditIndex(next);
     }
 }

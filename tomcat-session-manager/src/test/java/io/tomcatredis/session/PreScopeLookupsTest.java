@@ -3,8 +3,10 @@ package io.tomcatredis.session;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.mockito.Mockito.mock;
 
+import io.tomcatredis.session.store.SessionStoreUnavailableException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 
@@ -22,12 +24,59 @@ class PreScopeLookupsTest {
     }
 
     @Test
-    void oneRequestLooksUpOneIdAndRefusesEveryFurtherOne() {
-        assertThat(lookups.find("a", redis("c"))).isNull();
-        assertThat(lookups.find("b", redis("c"))).isNull();
-        assertThat(lookups.find("c", redis("c"))).isNull();
+    void oneRequestLooksUpAtMostFourSessionsAndRefusesEveryFurtherOne() {
+        for (String id : List.of("a", "b", "c", "d", "e")) {
+            assertThat(lookups.find(id, redis("e"))).isNull();
+        }
+
+        assertThat(asked).hasSize(PreScopeLookups.MAX_REDIS_LOOKUPS).containsExactly("a", "b", "c", "d");
+    }
+
+    @Test
+    void aLiveSessionAmongStaleCookiesIsFoundWithinTheBudget() {
+        assertThat(lookups.find("a", redis("b"))).isNull();
+        assertThat(lookups.find("b", redis("b"))).isSameAs(live);
+
+        assertThat(asked).containsExactly("a", "b");
+    }
+
+    @Test
+    void otherRoutesOfAnIdAlreadyAskedAreAnsweredWithoutAnotherLookup() {
+        for (int i = 1; i <= 10; i++) {
+            assertThat(lookups.find("A.r" + i, redis("none"))).isNull();
+        }
+
+        assertThat(asked).containsExactly("A.r1");
+    }
+
+    @Test
+    void aRedisFailureAnswersNoSessionAsksNothingMoreAndIsHandedToTheRequestOnce() {
+        SessionStoreUnavailableException down = new SessionStoreUnavailableException("down", null);
+        Function<String, RedisSession> failing = id -> {
+            asked.add(id);
+            throw down;
+        };
+
+        assertThat(lookups.find("a", failing)).isNull();
+        assertThat(lookups.find("b", failing)).isNull();
+        lookups.enter();
 
         assertThat(asked).containsExactly("a");
+        assertThat(lookups.takeFailures()).containsExactly(Map.entry("a", down));
+        assertThat(lookups.takeFailures()).isEmpty();
+        lookups.leave();
+    }
+
+    @Test
+    void failuresOfOneRequestAreNotHandedToTheNextOne() {
+        lookups.find("a", id -> {
+            throw new SessionStoreUnavailableException("down", null);
+        });
+        lookups.enter();
+        lookups.leave();
+        lookups.enter();
+
+        assertThat(lookups.takeFailures()).isEmpty();
     }
 
     @Test

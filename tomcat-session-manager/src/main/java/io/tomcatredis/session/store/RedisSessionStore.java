@@ -15,6 +15,7 @@ import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Protocol;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
@@ -26,6 +27,8 @@ public final class RedisSessionStore {
 
     private static final Log LOG = LogFactory.getLog(RedisSessionStore.class);
     private static final int INDEX_BATCH = 1024;
+    private static final int AUDIT_KEYS = 128;
+    private static final int AUDIT_MEMBERS = 1000;
     private static final byte[] MUST_EXIST = ascii("1");
     private static final byte[] CREATE = ascii("0");
     private static final byte[] ONLY_IF_EXPIRED = ascii("1");
@@ -274,7 +277,11 @@ public final class RedisSessionStore {
 
     /**
      * Invalidates a session: deletes it with its structures and index entry. Of all nodes that
-     * try, exactly one gets true, also when its first attempt's reply was lost and it retried.
+     * try, exactly one gets true, also when its first attempt's reply was lost with a connection
+     * that failed fast and was retried (see {@link #claim}).
+     *
+     * @throws SessionStoreUnavailableException when Redis fails; after a timeout the claim may have
+     *         been won in Redis nonetheless (the session is then gone, its listeners do not fire)
      */
     public boolean invalidate(String sessionId) {
         return claim(sessionId, false) != null;
@@ -291,17 +298,13 @@ public final class RedisSessionStore {
     }
 
     /**
-     * Claims a session: runs the claim script, once more with the same token when the first
-     * attempt failed (its reply may have been lost after Redis ran it), then deletes the claim key.
+     * Claims a session: runs the claim script, then deletes the claim key. A connection that failed
+     * fast is retried once by {@link RedisCalls} with the same token, so a reply lost after Redis
+     * ran the script still makes this node the winner; a claim that timed out is not retried, so
+     * a sign-out while Redis is frozen answers within about {@code timeoutMillis}.
      */
     private Object claim(String sessionId, boolean onlyIfExpired) {
-        String token = UUID.randomUUID().toString();
-        Object claimed;
-        try {
-            claimed = runClaim(sessionId, onlyIfExpired, token);
-        } catch (SessionStoreUnavailableException e) {
-            claimed = runClaim(sessionId, onlyIfExpired, token);
-        }
+        Object claimed = runClaim(sessionId, onlyIfExpired, UUID.randomUUID().toString());
         statistics.delete();
         if (claimed == null) {
             return null;
@@ -318,7 +321,8 @@ public final class RedisSessionStore {
     Object runClaim(String sessionId, boolean onlyIfExpired, String token) {
         return redis.script("claim", SessionScript.CLAIM, List.of(keys.sessionKeyBytes(sessionId),
                 utf8(topology.expiryIndexKey(sessionId)), keys.claimKeyBytes(sessionId)),
-                List.of(utf8(SessionKeys.baseId(sessionId)), ascii(token), onlyIfExpired ? ONLY_IF_EXPIRED : ALWAYS));
+                List.of(utf8(SessionKeys.baseId(sessionId)), ascii(token), onlyIfExpired ? ONLY_IF_EXPIRED : ALWAYS,
+                        NEVER_EXPIRES_MILLIS));
     }
 
     /** Ids (index members) whose deadline is at or before {@code now}, at most {@code limit}. */
@@ -329,12 +333,79 @@ public final class RedisSessionStore {
                 (ids, due) -> ids.addAll(due));
     }
 
-    /** Sessions in Redis for this prefix (the expiry index holds one entry per session). */
+    /**
+     * Sessions in Redis for this prefix (the expiry index holds one entry per session): one
+     * {@code ZCARD} per index key, so 16,384 commands in 16 pipelined round trips on Redis Cluster
+     * (see {@link #countIsOneCommand}).
+     */
     public long count() {
         long[] total = new long[1];
         fromEveryIndex("count", Integer.MAX_VALUE, (pipeline, key) -> pipeline.zcard(key),
                 (ids, size) -> total[0] += size);
         return total[0];
+    }
+
+    /** Whether {@link #count} is one command (one index key: standalone Redis and Sentinel). */
+    public boolean countIsOneCommand() {
+        return topology.expiryIndexKeys().size() == 1;
+    }
+
+    /**
+     * Removes index entries whose session hash no longer exists (deleted, evicted, or its TTL
+     * ended), looking at a bounded window of the index from {@code from} on: up to
+     * {@value #AUDIT_MEMBERS} members of one index key, or with Redis Cluster up to
+     * {@value #AUDIT_KEYS} index keys of {@value #AUDIT_MEMBERS} members each (one pipelined round
+     * trip of {@code audit.lua}). Successive calls with the returned position cycle through the
+     * whole index.
+     *
+     * @return where the next call goes on
+     * @throws SessionStoreUnavailableException when Redis fails
+     */
+    @SuppressWarnings("unchecked")
+    public IndexPosition auditIndex(IndexPosition from) {
+        List<String> indexKeys = topology.expiryIndexKeys();
+        IndexPosition start = from.key() < indexKeys.size() ? from : IndexPosition.START;
+        List<String> batch = indexKeys.subList(start.key(), Math.min(indexKeys.size(), start.key() + AUDIT_KEYS));
+        byte[] prefix = utf8(keys.prefix());
+        byte[] members = ascii(Integer.toString(AUDIT_MEMBERS));
+        List<Object> replies = redis.call("audit", jedis -> {
+            List<Response<Object>> responses = new ArrayList<>(batch.size());
+            try (AbstractPipeline pipeline = jedis.pipelined()) {
+                for (int i = 0; i < batch.size(); i++) {
+                    long rank = i == 0 ? start.rank() : 0;
+                    responses.add(SessionScript.AUDIT.script().queue(pipeline, List.of(utf8(batch.get(i))),
+                            List.of(prefix, ascii(Long.toString(rank)), members), true));
+                }
+                pipeline.sync();
+            }
+            List<Object> values = new ArrayList<>(responses.size());
+            for (Response<Object> response : responses) {
+                try {
+                    values.add(response.get());
+                } catch (JedisDataException e) {
+                    // An index key of another type: nothing to audit there, and no reason to stop at it.
+                    LOG.debug("Expiry index key not audited: " + e.getMessage());
+                    values.add(null);
+                }
+            }
+            return values;
+        });
+        for (int i = 0; i < replies.size(); i++) {
+            List<Object> reply = replies.get(i) instanceof List<?> list ? (List<Object>) list : List.of();
+            if (reply.size() > 1 && reply.get(1) instanceof Long removed && removed > 0) {
+                LOG.debug("Removed " + removed + " expiry index entries of sessions that no longer exist");
+            }
+            if (!reply.isEmpty() && reply.get(0) instanceof Long next && next > 0) {
+                return new IndexPosition(start.key() + i, next);
+            }
+        }
+        int nextKey = start.key() + batch.size();
+        return nextKey < indexKeys.size() ? new IndexPosition(nextKey, 0) : IndexPosition.START;
+    }
+
+    /** A position in the expiry index: the index key's number ({@link Topology#expiryIndexKeys}) and a rank in it. */
+    public record IndexPosition(int key, long rank) {
+        public static final IndexPosition START = new IndexPosition(0, 0);
     }
 
     /** Ids of sessions in Redis (without route), at most {@code limit}, from the expiry index. */

@@ -23,7 +23,8 @@ import java.util.TreeSet;
  *   meta:authType               the authentication type, UTF-8 (only when set)
  *   meta:activationListeners    names of attributes that are HttpSessionActivationListeners, one per line
  *   meta:dataKeys               names of the session-scoped structures, one per line
- *   meta:version                incremented by every save; a node's copy is current when it matches
+ *   meta:version                incremented by every save; a node's copy is current when it matches;
+ *                               a corrupt value restarts at Redis' clock (ms)
  *   meta:id                     the id as clients know it (with the route of the node that created the
  *                               session or changed its id), for listings such as the Manager webapp's
  *   attr:&lt;name&gt;                 one attribute, serialized by the configured serializer
@@ -33,8 +34,13 @@ import java.util.TreeSet;
  * and kept.
  *
  * <p>The deadline of a session, in the expiry index, is {@code meta:lastAccessedTime +
- * meta:maxInactiveInterval * 1000} ({@code +inf} when it never expires), computed by the save
- * script from the hash as it stands after the write.
+ * meta:maxInactiveInterval * 1000}, computed by the save script from the hash as it stands after
+ * the write; a session that never expires is indexed at the end of its key's TTL instead (the
+ * claim script moves the entry on while the hash exists). A save of an existing hash is accepted
+ * even past its deadline (only a request that loaded the session live can make one); a session
+ * that was invalidated or claimed by the expiry sweep (its hash moved away) is never revived.
+ * {@code meta:version} is validated before any write: a value that is not a non-negative integer
+ * restarts at Redis' clock in milliseconds (never a version that a node's copy holds).
  */
 public final class SessionHashFormat {
 

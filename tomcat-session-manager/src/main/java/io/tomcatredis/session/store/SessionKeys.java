@@ -11,7 +11,8 @@ import java.nio.charset.StandardCharsets;
  *   &lt;keyPrefix&gt;{&lt;id&gt;}:data:&lt;name&gt;    any type    a session-scoped structure of the application
  *   &lt;keyPrefix&gt;{&lt;id&gt;}:claimed         hash        for at most 60 s: a session being invalidated or
  *                                             expired, until its one claimant has run the listeners
- *   &lt;keyPrefix&gt;expirations           sorted set  expiry index: member = &lt;id&gt;, score = deadline
+ *   &lt;keyPrefix&gt;expirations           sorted set  expiry index: member = &lt;id&gt;, score = deadline (or, for a
+ *                                             session that never expires, the end of its key's TTL)
  *   &lt;keyPrefix&gt;expirations:{&lt;tag&gt;}   sorted set  with Redis Cluster: one index per slot (see
  *                                             {@link Topology})
  * </pre>

@@ -23,7 +23,9 @@ enum SessionScript {
     EXPORT("export.lua"),
     IMPORT("import.lua"),
     /** data_write.lua: a write to a session-scoped structure, bound to the session. */
-    DATA_WRITE("data_write.lua");
+    DATA_WRITE("data_write.lua"),
+    /** audit.lua: removes expiry index entries whose session hash no longer exists. */
+    AUDIT("audit.lua");
 
     private final String resource;
     private final LuaScript script;

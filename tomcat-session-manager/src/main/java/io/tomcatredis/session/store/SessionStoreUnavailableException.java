@@ -1,5 +1,7 @@
 package io.tomcatredis.session.store;
 
+import redis.clients.jedis.exceptions.JedisDataException;
+
 /**
  * Redis did not answer in time or refused the connection. Unchecked on purpose: Tomcat treats an
  * {@link java.io.IOException} from {@code findSession} as "no session" and would hand the user an
@@ -11,5 +13,14 @@ public class SessionStoreUnavailableException extends RuntimeException {
 
     public SessionStoreUnavailableException(String message, Throwable cause) {
         super(message, cause);
+    }
+
+    /**
+     * Whether Redis answered, with an error about this one call ({@code WRONGTYPE} or a script
+     * error on corrupt data, {@code OOM}, {@code NOREPLICAS}): Redis is reachable and calls about
+     * other keys may succeed. False when it did not answer (timeout, connection refused or broken).
+     */
+    public boolean redisAnswered() {
+        return getCause() instanceof JedisDataException;
     }
 }

@@ -5,15 +5,25 @@
 -- KEYS[3]  the claim key (<hash>:claimed), where the winner finds the claimed session
 -- ARGV[1]  the index member; ARGV[2] the claim token of the caller
 -- ARGV[3]  '1': claim only when the deadline passed by Redis' clock (expiry); '0': always (invalidation)
+-- ARGV[4]  with ARGV[3] '1': TTL in ms of a session that never expires
 -- The session's structures and index entry are deleted; the hash moves to the claim key for 60 s,
 -- which the winner deletes once its listeners have run.
+-- A session that never expires (maxInactiveInterval 0 or negative) is indexed at the end of its
+-- key's TTL: while its hash exists an expiry claim only moves its entry to the hash's new TTL end.
+-- A claim key of another type than hash is not ours as the layout says (corrupt or foreign data
+-- under our name): it is deleted, so one such key never stops the sweep at its session.
 -- Returns false to every caller but the winner; to the winner 1 (ARGV[3] '0') or the session's
 -- fields as HGETALL does (ARGV[3] '1').
 local function won()
   if ARGV[3] == '1' then return redis.call('HGETALL', KEYS[3]) end
   return 1
 end
-if redis.call('HGET', KEYS[3], 'claim:token') == ARGV[2] then return won() end
+local claimType = redis.call('TYPE', KEYS[3]).ok
+if claimType == 'hash' then
+  if redis.call('HGET', KEYS[3], 'claim:token') == ARGV[2] then return won() end
+elseif claimType ~= 'none' then
+  redis.call('DEL', KEYS[3])
+end
 -- Gone, or a key of another type (foreign or corrupt data, never ours to delete): no session to
 -- claim, and no index entry that would stop the sweep at it on every run.
 if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then
@@ -23,13 +33,17 @@ end
 if ARGV[3] == '1' then
   local f = redis.call('HMGET', KEYS[1], 'meta:lastAccessedTime', 'meta:maxInactiveInterval')
   local max = tonumber(f[2]) or 0
+  local t = redis.call('TIME')
+  local now = t[1] * 1000 + math.floor(t[2] / 1000)
   if max <= 0 then
-    redis.call('ZADD', KEYS[2], '+inf', ARGV[1])
+    local ttl = redis.call('PTTL', KEYS[1])
+    -- A hash without a TTL (made persistent by hand) is looked at again after ARGV[4] ms.
+    if ttl < 0 then ttl = tonumber(ARGV[4]) end
+    redis.call('ZADD', KEYS[2], string.format('%.0f', now + ttl), ARGV[1])
     return false
   end
   local deadline = (tonumber(f[1]) or 0) + max * 1000
-  local t = redis.call('TIME')
-  if deadline > t[1] * 1000 + math.floor(t[2] / 1000) then
+  if deadline > now then
     redis.call('ZADD', KEYS[2], string.format('%.0f', deadline), ARGV[1])
     return false
   end

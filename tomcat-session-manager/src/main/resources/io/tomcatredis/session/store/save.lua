@@ -2,7 +2,8 @@
 -- KEYS[1]  the session hash
 -- KEYS[2]  the expiry index
 -- ARGV[1]  '1': the session must already exist (a save never resurrects a session that another
---          node removed); '0': a new session, written afresh
+--          node invalidated, or that an expiry claimed: a claim moves the hash away); '0': a new
+--          session, written afresh
 -- ARGV[2]  the index member (the session id without its route)
 -- ARGV[3]  grace period in ms that keys outlive the deadline; ARGV[4] TTL in ms of a session that
 --          never expires
@@ -10,37 +11,61 @@
 -- ARGV[6]  n, the number of field/value pairs that follow; after them, the fields to delete
 -- meta:lastAccessedTime is set to Redis' clock, never moved back. The deadline and the TTLs follow
 -- from the hash as it stands after the write, so a save from a copy that did not change
--- meta:maxInactiveInterval never undoes another node's change to it.
--- Returns the new meta:version, or -1 when ARGV[1] is '1' and the session does not exist or its
--- deadline passed (it then awaits its expiry claim).
-local f = redis.call('HMGET', KEYS[1], 'meta:lastAccessedTime', 'meta:maxInactiveInterval')
+-- meta:maxInactiveInterval never undoes another node's change to it. A save of an existing hash
+-- is accepted even past its deadline: loads refuse a session past its deadline, so only a request
+-- that found the session live saves it late, and Tomcat never expires a session in use.
+-- A session that never expires is indexed at the end of its key's TTL, so that its entry is swept
+-- (and rescheduled by claim.lua while the hash exists) rather than kept for ever.
+-- Everything that could fail is checked before the first write: a corrupt meta:version (not an
+-- integer) restarts at Redis' clock in ms, so the session heals instead of failing every save
+-- half-way; an expiry index of another type fails the save (WRONGTYPE) with nothing written.
+-- Returns the new meta:version, or -1 when ARGV[1] is '1' and the session does not exist; nothing
+-- is written then.
+local f = redis.call('HMGET', KEYS[1], 'meta:lastAccessedTime', 'meta:maxInactiveInterval', 'meta:version')
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
+-- An index key of another type (corrupt or foreign data) would fail the ZADD after the writes:
+-- fail before them instead, as any command on it does.
+local indexType = redis.call('TYPE', KEYS[2]).ok
+if indexType ~= 'zset' and indexType ~= 'none' then
+  return redis.error_reply('WRONGTYPE the expiry index holds a ' .. indexType)
+end
 if ARGV[1] == '1' then
-  if not f[2] and not f[1] and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-  -- Past its deadline the session belongs to the expiry claim: a late save never revives it.
-  local stored = tonumber(f[2]) or 0
-  if stored > 0 and (tonumber(f[1]) or 0) + stored * 1000 <= now then return -1 end
+  if not f[1] and not f[2] and not f[3] and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 else
   redis.call('DEL', KEYS[1])
-  f = {false, false}
+  f = {false, false, false}
 end
+-- A stored number that is missing, not a number, infinite or NaN counts as 0.
+local function stored(value)
+  local n = tonumber(value)
+  if not n or n ~= n or n == math.huge or n == -math.huge then return 0 end
+  return n
+end
+-- A corrupt version restarts at Redis' clock: never one that a node's copy of the session holds.
+local version = 0
+if f[3] then
+  version = tonumber(f[3])
+  if not version or version ~= version or version ~= math.floor(version) or version < 0 or version >= 2^53 then
+    version = now
+  end
+end
+version = version + 1
 -- Bounded as Java reads it (an int), so a corrupt stored value never makes PEXPIRE fail.
-local max = math.min(tonumber(ARGV[5] ~= '' and ARGV[5] or f[2]) or 0, 2147483647)
-local last = math.max(tonumber(f[1]) or 0, now)
+local max = math.min(stored(ARGV[5] ~= '' and ARGV[5] or f[2]), 2147483647)
+local last = math.max(stored(f[1]), now)
 local n = tonumber(ARGV[6])
 local pairsEnd = 6 + 2 * n
 redis.call('HSET', KEYS[1], 'meta:lastAccessedTime', string.format('%.0f', last),
-           unpack(ARGV, 7, math.min(pairsEnd, 7 + 997)))
-for i = 7 + 998, pairsEnd, 1000 do
+           'meta:version', string.format('%.0f', version), unpack(ARGV, 7, math.min(pairsEnd, 7 + 995)))
+for i = 7 + 996, pairsEnd, 1000 do
   redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 999, pairsEnd)))
 end
 for i = pairsEnd + 1, #ARGV, 1000 do
   redis.call('HDEL', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
 end
-local version = redis.call('HINCRBY', KEYS[1], 'meta:version', 1)
 local ttl = tonumber(ARGV[4])
-local deadline = '+inf'
+local deadline = string.format('%.0f', now + ttl)
 if max > 0 then
   ttl = max * 1000 + tonumber(ARGV[3])
   deadline = string.format('%.0f', last + max * 1000)

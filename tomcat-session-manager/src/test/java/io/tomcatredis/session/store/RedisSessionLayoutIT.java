@@ -105,6 +105,40 @@ class RedisSessionLayoutIT {
         assertThat(jedis.exists(HASH)).isFalse();
     }
 
+    /** Tomcat never expires a session in use: only a claim (which moves the hash away) ends it. */
+    @Test
+    void saveOfAnExistingSessionPastItsDeadlineIsKeptButAClaimedSessionNeverRevives() {
+        store.save(ID, SessionChanges.created(1_000, 600));
+        // A request loaded it live; its deadline passed while it ran.
+        jedis.hset(HASH, "meta:lastAccessedTime", Long.toString(redisMillis() - 601_000));
+
+        assertThat(store.save(ID, SessionChanges.update().setAttribute("late", bytes("1")))).isEqualTo(2);
+        long last = Long.parseLong(jedis.hget(HASH, "meta:lastAccessedTime"));
+        assertThat(last).as("renewed by Redis' clock").isGreaterThan(redisMillis() - 5000);
+        assertThat(jedis.zscore(INDEX, ID)).isEqualTo(last + 600_000.0);
+        assertThat(jedis.hget(HASH, "attr:late")).isEqualTo("1");
+
+        jedis.hset(HASH, "meta:lastAccessedTime", Long.toString(redisMillis() - 601_000));
+        assertThat(store.claimIfExpired(ID)).isNotNull();
+        assertThat(store.save(ID, SessionChanges.update().setAttribute("later", bytes("1")))).isEqualTo(-1);
+        assertThat(jedis.keys("*")).as("nothing revived").isEmpty();
+    }
+
+    @Test
+    void saveOverACorruptVersionStartsItAfreshWithoutWritingHalfOfItsChanges() {
+        store.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")));
+        for (String corrupt : List.of("not-a-number", "1.5", "-3", "99999999999999999999", "inf", "nan", "")) {
+            jedis.hset(HASH, "meta:version", corrupt);
+
+            long version = store.save(ID, SessionChanges.update().setAttribute("a", bytes(corrupt)));
+
+            assertThat(version).as("restarted at Redis' clock, never a version a copy holds: " + corrupt)
+                    .isBetween(redisMillis() - 5000, redisMillis() + 1);
+            assertThat(jedis.hget(HASH, "meta:version")).isEqualTo(Long.toString(version));
+            assertThat(jedis.hget(HASH, "attr:a")).isEqualTo(corrupt);
+        }
+    }
+
     @Test
     void saveOfFourThousandAttributesSucceedsAtomically() {
         SessionChanges changes = SessionChanges.created(1_000, 600);
@@ -215,10 +249,76 @@ class RedisSessionLayoutIT {
     }
 
     @Test
+    void saveWithAnExpiryIndexOfAnotherTypeFailsBeforeWritingAnything() {
+        store.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")));
+        jedis.del(INDEX);
+        jedis.set(INDEX, "not an index");
+        Map<String, String> before = jedis.hgetAll(HASH);
+
+        assertThatThrownBy(() -> store.save(ID, SessionChanges.update().setAttribute("a", bytes("2"))))
+                .isInstanceOf(SessionStoreUnavailableException.class).hasMessageContaining("WRONGTYPE");
+
+        assertThat(jedis.hgetAll(HASH)).isEqualTo(before);
+    }
+
+    @Test
+    void sessionThatNeverExpiresIsIndexedAtTheEndOfItsKeysTtlAndRescheduledWhileItsHashExists() {
+        store.save(ID, SessionChanges.created(1_000, 0));
+        long saved = redisMillis();
+        long ttlEnd = SessionKeys.NEVER_EXPIRES_TTL_SECONDS * 1000;
+        assertThat(jedis.zscore(INDEX, ID).longValue()).isBetween(saved - 5000 + ttlEnd, saved + ttlEnd);
+        assertThat(jedis.pttl(HASH)).isBetween(ttlEnd - 5000, ttlEnd);
+
+        // Its entry came due while the hash still exists: moved to the hash's TTL end, never claimed.
+        jedis.zadd(INDEX, 1, ID);
+        jedis.pexpire(HASH, 120_000);
+        assertThat(store.claimIfExpired(ID)).isNull();
+        assertThat(jedis.zscore(INDEX, ID).longValue()).isBetween(redisMillis() + 110_000, redisMillis() + 120_000);
+
+        // Its key's TTL ended: the entry goes when it comes due.
+        jedis.del(HASH);
+        assertThat(store.claimIfExpired(ID)).isNull();
+        assertThat(jedis.exists(INDEX)).isFalse();
+    }
+
+    @Test
+    void indexAuditRemovesEntriesOfSessionsWhoseKeyVanishedAndKeepsTheOthers() {
+        String gone = "FEDCBA9876543210FEDCBA9876543210";
+        store.save(ID, SessionChanges.created(1_000, 0));
+        store.save(gone, SessionChanges.created(1_000, 0));
+        store.save("AAAABBBBCCCCDDDDAAAABBBBCCCCDDDD", SessionChanges.created(1_000, 600));
+        jedis.del(PREFIX + "{" + gone + "}");
+
+        RedisSessionStore.IndexPosition next = store.auditIndex(RedisSessionStore.IndexPosition.START);
+
+        assertThat(next).as("the whole index was seen").isEqualTo(RedisSessionStore.IndexPosition.START);
+        assertThat(jedis.zrange(INDEX, 0, -1)).containsExactlyInAnyOrder(ID, "AAAABBBBCCCCDDDDAAAABBBBCCCCDDDD");
+        assertThat(store.count()).isEqualTo(2);
+    }
+
+    @Test
+    void indexAuditGoesPastAnIndexKeyOfAnotherType() {
+        jedis.set(INDEX, "not an index");
+
+        assertThat(store.auditIndex(RedisSessionStore.IndexPosition.START)).isEqualTo(RedisSessionStore.IndexPosition.START);
+    }
+
+    @Test
+    void claimKeyOfAnotherTypeIsReplacedSoTheSessionIsStillClaimed() {
+        store.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")));
+        jedis.set(HASH + ":claimed", "not a claim");
+        jedis.hset(HASH, "meta:lastAccessedTime", Long.toString(redisMillis() - 601_000));
+
+        assertThat(store.claimIfExpired(ID)).isNotNull().satisfies(claimed ->
+                assertThat(claimed.attributes()).containsOnlyKeys("a"));
+        assertThat(jedis.keys("*")).isEmpty();
+    }
+
+    @Test
     void invalidateDeletesHashStructuresIndexEntryAndLeavesNoKey() {
         store.save(ID, SessionChanges.created(1_000, -1));
         store.writeData(ID, "cart", "RPUSH", List.of("x"));
-        assertThat(jedis.zscore(INDEX, ID)).isEqualTo(Double.POSITIVE_INFINITY);
+        assertThat(jedis.zscore(INDEX, ID)).isNotNull();
 
         assertThat(store.invalidate(ID + ".node2")).isTrue();
         assertThat(store.invalidate(ID)).isFalse();
