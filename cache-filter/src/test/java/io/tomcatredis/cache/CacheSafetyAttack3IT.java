@@ -73,6 +73,7 @@ class CacheSafetyAttack3IT {
     static volatile CountDownLatch together = new CountDownLatch(0);
     static volatile String price = "10";
     static volatile boolean unavailable;
+    static final AtomicInteger NONCES = new AtomicInteger();
 
     /**
      * Headers that authenticating proxies and platforms put the signed-in user in: Azure App
@@ -298,6 +299,31 @@ class CacheSafetyAttack3IT {
         assertThat(second.header("Location")).isNotEqualTo(first.header("Location"));
     }
 
+    // --- What the response says, and what a filter ahead put on it.
+
+    @Test
+    void aResponseTellingSurrogatesNotToStoreItIsNeverStored() {
+        // Edge Architecture's Surrogate-Control targets a reverse proxy at the origin, which this
+        // filter is; Varnish's builtin.vcl, the model of the phases, never stores such a response.
+        Http.Reply first = Http.get(one.url("/catalog/a/surrogate"));
+        Http.Reply second = Http.get(two.url("/catalog/a/surrogate"));
+
+        assertThat(first.header("Surrogate-Control")).contains("no-store");
+        assertThat(second.cache()).isNotEqualTo("HIT");
+        assertThat(second.text()).startsWith("surrogate #2");
+    }
+
+    @Test
+    void aPageReadingAHeaderAFilterAheadSetForThisRequestIsNotServedWithAnotherRequestsValue() {
+        // A filter ahead sets a per-request CSP nonce; the page reads it back from the response for its scripts.
+        Http.get(one.url("/catalog/a/nonce?nonce"));
+        Http.Reply hit = Http.get(two.url("/catalog/a/nonce?nonce"));
+
+        String header = hit.header("Content-Security-Policy").orElseThrow();
+        String nonce = header.substring(header.indexOf("nonce-") + 6, header.lastIndexOf('\''));
+        assertThat(hit.text()).as("X-Cache %s, %s", hit.cache(), header).contains("<script nonce=\"" + nonce + "\">");
+    }
+
     // --- Byte identity.
 
     @Test
@@ -511,6 +537,10 @@ class CacheSafetyAttack3IT {
             if (country != null) {
                 response.setLocale(country.equals("DE") ? Locale.GERMANY : Locale.FRANCE);
             }
+            // A content security policy with a fresh nonce for every response.
+            if (request.getParameter("nonce") != null) {
+                response.setHeader("Content-Security-Policy", "script-src 'nonce-n" + NONCES.incrementAndGet() + "'");
+            }
             // An anti-JSON-hijacking prefix written before the page.
             String prefix = request.getParameter("prefix");
             if ("stream".equals(prefix)) {
@@ -595,6 +625,16 @@ class CacheSafetyAttack3IT {
                         response.setStatus(HttpServletResponse.SC_SERVICE_UNAVAILABLE);
                     }
                     text(response, (unavailable ? "try again" : "products") + " #" + render);
+                }
+                case "/surrogate" -> {
+                    response.setHeader("Surrogate-Control", "no-store");
+                    response.setHeader("Cache-Control", "max-age=60");
+                    text(response, "surrogate #" + render);
+                }
+                case "/nonce" -> {
+                    String csp = response.getHeader("Content-Security-Policy");
+                    String nonce = csp.substring(csp.indexOf("nonce-") + 6, csp.lastIndexOf('\''));
+                    text(response, "<script nonce=\"" + nonce + "\">app()</script> #" + render);
                 }
                 case "/long" -> text(response, "<ul>" + "<li>product</li>".repeat(30) + "</ul>");
                 case "/price" -> {
