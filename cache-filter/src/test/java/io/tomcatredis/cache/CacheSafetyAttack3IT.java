@@ -13,6 +13,7 @@ import jakarta.servlet.ServletResponse;
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -196,6 +197,18 @@ class CacheSafetyAttack3IT {
                 .startsWith("prices for staff #");
     }
 
+    @Test
+    void credentialsAFilterAheadHidesFromTheRequestAfterUsingThemStillMakeItCredentialed() {
+        // A token filter ahead keeps the bearer token from everything downstream (logs, the
+        // application) by wrapping the request without its Authorization header; the container's
+        // request still carries it.
+        Http.Reply alice = Http.get(one.url("/catalog/a/who?hidden"), "Authorization", "Bearer alice");
+        Http.Reply anonymous = Http.get(two.url("/catalog/a/who?hidden"));
+
+        assertThat(alice.text()).startsWith("Hello alice #");
+        assertThat(anonymous.text()).as("X-Cache %s: handed alice's page", anonymous.cache()).startsWith("Hello guest");
+    }
+
     /** Pin (passes): the page a filter ahead made from the forwarded address is never stored. */
     @Test
     void aPageReadingWhatAFilterAheadFoundFromTheForwardedAddressIsNeverStored() {
@@ -322,6 +335,33 @@ class CacheSafetyAttack3IT {
         String header = hit.header("Content-Security-Policy").orElseThrow();
         String nonce = header.substring(header.indexOf("nonce-") + 6, header.lastIndexOf('\''));
         assertThat(hit.text()).as("X-Cache %s, %s", hit.cache(), header).contains("<script nonce=\"" + nonce + "\">");
+    }
+
+    @Test
+    void aPageBuiltFromAValidatorHeaderOfTheRequestIsNotServedToRequestsWithoutIt() {
+        // A feed answering "what changed since If-Modified-Since" with a 200: the header is read,
+        // is not named in Vary, and a request carrying it is not passed.
+        Http.Reply since = Http.get(one.url("/catalog/a/since"), "If-Modified-Since", "Sun, 01 Nov 2026 00:00:00 GMT");
+        Http.Reply everything = Http.get(two.url("/catalog/a/since"));
+
+        assertThat(since.text()).startsWith("items since Sun, 01 Nov 2026 00:00:00 GMT #");
+        assertThat(everything.text()).as("X-Cache %s", everything.cache()).startsWith("items since the beginning #");
+    }
+
+    /**
+     * Pin (passes): a request wrapper ahead that moves the context path under a proxy's prefix
+     * (Spring's ForwardedHeaderFilter and {@code X-Forwarded-Prefix}) is passed, never keyed as the plain URL.
+     */
+    @Test
+    void aForwardedPrefixAWrapperAheadAppliesIsNeverServedToOthers() {
+        Http.Reply prefixed = Http.get(one.url("/catalog/a/context"), "X-Forwarded-Prefix", "/evil");
+        Http.Reply plain = Http.get(two.url("/catalog/a/context"));
+        Http.Reply plainAgain = Http.get(one.url("/catalog/a/context"));
+
+        assertThat(prefixed.text()).startsWith("context /evil #");
+        assertThat(prefixed.cache()).isEqualTo("BYPASS");
+        assertThat(plain.text()).startsWith("context /shop #");
+        assertThat(plainAgain.cache()).isEqualTo("HIT");
     }
 
     // --- Byte identity.
@@ -548,9 +588,43 @@ class CacheSafetyAttack3IT {
             } else if ("writer".equals(prefix)) {
                 response.getWriter().write(")]}',\n");
             }
+            String authorization = request.getHeader("Authorization");
+            if (authorization != null && authorization.startsWith("Bearer ")) {
+                user = authorization.substring("Bearer ".length());
+                request = new HttpServletRequestWrapper(request) {
+                    @Override
+                    public String getHeader(String name) {
+                        return name.equalsIgnoreCase("Authorization") ? null : super.getHeader(name);
+                    }
+
+                    @Override
+                    public java.util.Enumeration<String> getHeaders(String name) {
+                        return name.equalsIgnoreCase("Authorization") ? java.util.Collections.emptyEnumeration()
+                                : super.getHeaders(name);
+                    }
+
+                    @Override
+                    public java.util.Enumeration<String> getHeaderNames() {
+                        return java.util.Collections.enumeration(java.util.Collections.list(super.getHeaderNames())
+                                .stream().filter(n -> !n.equalsIgnoreCase("Authorization")).toList());
+                    }
+                };
+            }
             USER.set(user);
+            String forwardedPrefix = request.getHeader("X-Forwarded-Prefix");
+            HttpServletRequest next = forwardedPrefix == null ? request : new HttpServletRequestWrapper(request) {
+                @Override
+                public String getContextPath() {
+                    return forwardedPrefix;
+                }
+
+                @Override
+                public String getRequestURI() {
+                    return forwardedPrefix + super.getRequestURI().substring(super.getContextPath().length());
+                }
+            };
             try {
-                chain.doFilter(request, response);
+                chain.doFilter(next, response);
             } finally {
                 USER.remove();
             }
@@ -636,6 +710,11 @@ class CacheSafetyAttack3IT {
                     String nonce = csp.substring(csp.indexOf("nonce-") + 6, csp.lastIndexOf('\''));
                     text(response, "<script nonce=\"" + nonce + "\">app()</script> #" + render);
                 }
+                case "/since" -> {
+                    String since = request.getHeader("If-Modified-Since");
+                    text(response, "items since " + (since == null ? "the beginning" : since) + " #" + render);
+                }
+                case "/context" -> text(response, "context " + request.getContextPath() + " #" + render);
                 case "/long" -> text(response, "<ul>" + "<li>product</li>".repeat(30) + "</ul>");
                 case "/price" -> {
                     String current = price;
