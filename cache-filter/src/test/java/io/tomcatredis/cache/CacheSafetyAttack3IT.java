@@ -245,6 +245,33 @@ class CacheSafetyAttack3IT {
         assertThat(anonymous.text()).as("X-Cache %s: handed alice's page", anonymous.cache()).startsWith("Hello guest");
     }
 
+    /**
+     * Pin (passes): more raw forms of an excluded path than the earlier passes sent; whatever the
+     * container routes under {@code /p/private/} is never served from the cache.
+     */
+    @Test
+    void moreRawFormsOfAnExcludedPathNeverReachTheCache() {
+        List<String> served = new ArrayList<>();
+        List<String> routed = new ArrayList<>();
+        for (String raw : new String[] {"/shop//p/private/data", "/shop/p/private//data", "/shop/p/private/data/.",
+                "/shop/p/private/%2e/data", "/shop/p/private/data;", "/shop/p/private/data;a=b",
+                "/shop/p/%2e%2e/p/private/data", "/shop/p/private/data%3B", "/shop/p/private/%64ata",
+                "/shop/p/private/data%2f", "/shop/./p/private/data", "/shop/p/private/data?x=1",
+                "/shop/p/q/%2e%2e;/private/data", "/shop/p/private/data/%2e%2e/data"}) {
+            for (CacheNode node : new CacheNode[] {one, two, one}) {
+                String reply = Http.rawGet(node.port(), raw, "127.0.0.1");
+                if (node == two && reply.contains("page /p/private/")) {
+                    routed.add(raw + " -> " + reply.substring(reply.indexOf("page /p/private/")));
+                }
+                if (reply.contains("page /p/private/") && reply.contains("X-Cache: HIT")) {
+                    served.add(raw);
+                }
+            }
+        }
+        assertThat(routed).as("the forms the container routes under /p/private/").hasSizeGreaterThan(8);
+        assertThat(served).as("routed: %s", routed).isEmpty();
+    }
+
     // --- Locale.
 
     @Test
