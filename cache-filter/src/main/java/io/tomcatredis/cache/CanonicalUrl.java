@@ -55,6 +55,31 @@ final class CanonicalUrl {
         return lines == null ? url : url + "\nlanguages=" + lines;
     }
 
+    /**
+     * The key of {@code key} for what a filter ahead of this one put on the request and the
+     * response: unchanged when neither, else followed by {@code "\nlocale="} and the language tag
+     * of the locale it set on the response, and by {@code "\nattributes="} and the names of the
+     * request attributes it set, sorted and URL-encoded (so no name can hold a line feed or a
+     * comma). A page rendered without an attribute that reads it finds null; another request
+     * carrying it has another key, so it is never served that page. A page reading the value of
+     * one is not stored at all ({@link ObservedRequest}).
+     *
+     * @param locale the locale set ahead, or null
+     * @param attributeNames the names of the request attributes set ahead
+     */
+    static String withAhead(String key, Locale locale, java.util.Set<String> attributeNames) {
+        StringBuilder out = new StringBuilder(key);
+        if (locale != null) {
+            out.append("\nlocale=").append(locale.toLanguageTag());
+        }
+        if (!attributeNames.isEmpty()) {
+            out.append("\nattributes=").append(attributeNames.stream().sorted()
+                    .map(name -> java.net.URLEncoder.encode(name, StandardCharsets.UTF_8))
+                    .collect(java.util.stream.Collectors.joining(",")));
+        }
+        return out.toString();
+    }
+
     /** The key of the variant of {@code base} for the request headers {@code varyNames} (lower case, comma-separated). */
     static String variant(String base, String varyNames, HttpServletRequest request) {
         StringBuilder key = new StringBuilder(base).append("\nvary");

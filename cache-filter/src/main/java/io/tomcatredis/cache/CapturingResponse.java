@@ -21,6 +21,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -48,13 +49,15 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     /** Response headers the storability decision reads, also from the real response (set ahead of the filter). */
     private static final List<String> DECISIVE = List.of("Cache-Control", "Set-Cookie", "Vary", "Content-Encoding",
-            "Expires");
+            "Expires", "Surrogate-Control");
     /** IMF-fixdate (RFC 9110 5.6.7), two-digit day, as the container formats {@code setDateHeader}. */
     private static final DateTimeFormatter HTTP_DATE = DateTimeFormatter.ofPattern("EEE, dd MMM yyyy HH:mm:ss 'GMT'",
             Locale.US).withZone(ZoneOffset.UTC);
 
     private final HttpServletResponse real;
     private final int maxBytes;
+    /** Whether an include is in progress: the container ignores what the included resource sets on the response. */
+    private final BooleanSupplier including;
     private final ResponseHeaders headers = new ResponseHeaders();
     /** The application's header and cookie calls, in order: replayed as they were when the response is not stored. */
     private final List<Call> calls = new ArrayList<>();
@@ -64,6 +67,11 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     private String contentLanguage;
     private ServletOutputStream stream;
     private PrintWriter writer;
+    /** Whether the application obtained the output stream (not through the writer): the writer is then refused. */
+    private boolean streamObtained;
+    private java.io.OutputStream throughBody;
+    /** Whether the application read back a response header a filter ahead set and it had not replaced. */
+    private boolean aheadHeaderRead;
     private BypassReason throughReason;
     private boolean sessionEncoded;
     private boolean trailers;
@@ -82,9 +90,19 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     }
 
     CapturingResponse(HttpServletResponse real, int maxBytes) {
+        this(real, maxBytes, () -> false);
+    }
+
+    /**
+     * @param including whether an include is in progress ({@code jakarta.servlet.include.request_uri}
+     *     set on the request): then status, header, cookie, content type and locale calls are
+     *     ignored, as the container ignores them
+     */
+    CapturingResponse(HttpServletResponse real, int maxBytes, BooleanSupplier including) {
         super(real);
         this.real = real;
         this.maxBytes = maxBytes;
+        this.including = including;
         // A status a filter ahead set counts as the application's, as without the cache.
         this.status = real.getStatus() > 0 ? real.getStatus() : SC_OK;
     }
@@ -104,11 +122,21 @@ final class CapturingResponse extends HttpServletResponseWrapper {
      * @param sessionEncoded whether {@code encodeURL}/{@code encodeRedirectURL} put a session id into a URL
      * @param trailers whether the application set trailer fields
      * @param locale the language tag of the locale the application set, or null
+     * @param aheadHeaderRead whether the application read back ({@code getHeader}, {@code getHeaders},
+     *     {@code containsHeader}, {@code getHeaderNames}) a header a filter ahead set on the response
+     *     and it had not replaced: set for this request (a CSP nonce), it differs on the next one
      */
     record Rendered(int status, List<CachedResponse.Header> headers, Set<String> replaced, Set<String> removed,
             List<CachedResponse.Header> onResponse,
             String contentType, BypassReason through, boolean setsCookie, boolean sessionEncoded, boolean trailers,
-            byte[] body, String locale) {
+            byte[] body, String locale, boolean aheadHeaderRead) {
+
+        Rendered(int status, List<CachedResponse.Header> headers, Set<String> replaced, Set<String> removed,
+                List<CachedResponse.Header> onResponse, String contentType, BypassReason through, boolean setsCookie,
+                boolean sessionEncoded, boolean trailers, byte[] body, String locale) {
+            this(status, headers, replaced, removed, onResponse, contentType, through, setsCookie, sessionEncoded,
+                    trailers, body, locale, false);
+        }
 
         /** A header's values as the client gets them: those set ahead unless the application replaced them, then its own. */
         List<String> values(String name) {
@@ -138,8 +166,8 @@ final class CapturingResponse extends HttpServletResponseWrapper {
             }
         }
         return new Rendered(status, headers.lines(), headers.replaced(), headers.removed(), List.copyOf(ahead),
-                real.getContentType(), throughReason, setsCookie || containsHeader("Set-Cookie"), sessionEncoded,
-                trailers, body.toByteArray(), contentLanguage);
+                real.getContentType(), throughReason, setsCookie || !headers.values("Set-Cookie", List.of()).isEmpty(),
+                sessionEncoded, trailers, body.toByteArray(), contentLanguage, aheadHeaderRead);
     }
 
     /** Why the response went through to the client unstored, or null while it is held back. */
@@ -165,7 +193,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         throughReason = reason;
         sendHeadersTo(real);
         if (body.size() > 0) {
-            real.getOutputStream().write(body.toByteArray());
+            throughBody().write(body.toByteArray());
             body.reset();
         }
     }
@@ -199,6 +227,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void setStatus(int sc) {
+        if (including.getAsBoolean()) {
+            return;
+        }
         if (throughReason != null) {
             real.setStatus(sc);
         }
@@ -212,6 +243,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void sendError(int sc) throws IOException {
+        if (including.getAsBoolean()) {
+            return;
+        }
         status = sc;
         goThrough(BypassReason.SEND_ERROR);
         real.sendError(sc);
@@ -219,6 +253,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void sendError(int sc, String msg) throws IOException {
+        if (including.getAsBoolean()) {
+            return;
+        }
         status = sc;
         goThrough(BypassReason.SEND_ERROR);
         real.sendError(sc, msg);
@@ -226,6 +263,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void sendRedirect(String location) throws IOException {
+        if (including.getAsBoolean()) {
+            return;
+        }
         status = SC_FOUND;
         goThrough(BypassReason.SEND_REDIRECT);
         real.sendRedirect(location);
@@ -233,6 +273,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void sendRedirect(String location, boolean clearBuffer) throws IOException {
+        if (including.getAsBoolean()) {
+            return;
+        }
         status = SC_FOUND;
         goThrough(BypassReason.SEND_REDIRECT);
         real.sendRedirect(location, clearBuffer);
@@ -240,6 +283,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void sendRedirect(String location, int sc) throws IOException {
+        if (including.getAsBoolean()) {
+            return;
+        }
         status = sc;
         goThrough(BypassReason.SEND_REDIRECT);
         real.sendRedirect(location, sc);
@@ -247,6 +293,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void sendRedirect(String location, int sc, boolean clearBuffer) throws IOException {
+        if (including.getAsBoolean()) {
+            return;
+        }
         status = sc;
         goThrough(BypassReason.SEND_REDIRECT);
         real.sendRedirect(location, sc, clearBuffer);
@@ -272,7 +321,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void setHeader(String name, String value) {
-        if (name == null) {
+        if (including.getAsBoolean() || name == null) {
             return;
         }
         if (name.equalsIgnoreCase("Content-Type")) {
@@ -294,7 +343,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void addHeader(String name, String value) {
-        if (name == null || value == null) {
+        if (including.getAsBoolean() || name == null || value == null) {
             return;
         }
         if (name.equalsIgnoreCase("Content-Type")) {
@@ -336,6 +385,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void addCookie(Cookie cookie) {
+        if (including.getAsBoolean()) {
+            return;
+        }
         setsCookie = true;
         if (throughReason != null) {
             real.addCookie(cookie);
@@ -377,7 +429,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         if (throughReason != null) {
             return List.copyOf(real.getHeaders(name));
         }
-        return headers.values(name, real.getHeaders(name));
+        List<String> values = headers.values(name, real.getHeaders(name));
+        aheadHeaderRead |= values.size() != headers.values(name, List.of()).size();
+        return values;
     }
 
     @Override
@@ -385,7 +439,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         if (throughReason != null) {
             return real.getHeaderNames();
         }
-        return headers.names(real.getHeaderNames());
+        Collection<String> names = headers.names(real.getHeaderNames());
+        aheadHeaderRead |= names.size() != headers.names(List.of()).size();
+        return names;
     }
 
     @Override
@@ -398,6 +454,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void setContentType(String type) {
+        if (including.getAsBoolean()) {
+            return;
+        }
         if (writer != null && type != null) {
             // As the container does: the charset is fixed once the writer is obtained.
             int semicolon = type.indexOf(';');
@@ -411,7 +470,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void setCharacterEncoding(String charset) {
-        if (writer == null) {
+        if (writer == null && !including.getAsBoolean()) {
             real.setCharacterEncoding(charset);
         }
     }
@@ -423,6 +482,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void setLocale(Locale locale) {
+        if (including.getAsBoolean()) {
+            return;
+        }
         String charset = real.getCharacterEncoding();
         real.setLocale(locale);
         if (writer != null) {
@@ -461,6 +523,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void reset() {
+        if (including.getAsBoolean()) {
+            return;
+        }
         if (throughReason != null) {
             real.reset();
             return;
@@ -477,6 +542,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         contentLanguage = null;
         sessionEncoded = false;
         writer = null;
+        streamObtained = false;
         body.reset();
         real.reset();
     }
@@ -493,6 +559,23 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public ServletOutputStream getOutputStream() {
+        if (writer != null) {
+            // As the container does: a page falling back to the writer keeps its body order.
+            throw new IllegalStateException("getWriter() has already been called for this response");
+        }
+        streamObtained = true;
+        return holdingStream();
+    }
+
+    /** The real response's body, through its writer when a filter ahead already took that (one adapter for all writes). */
+    private java.io.OutputStream throughBody() throws IOException {
+        if (throughBody == null) {
+            throughBody = Delivery.bodyOf(real);
+        }
+        return throughBody;
+    }
+
+    private ServletOutputStream holdingStream() {
         if (stream == null) {
             stream = new HoldingStream();
         }
@@ -502,6 +585,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     @Override
     public PrintWriter getWriter() {
         if (writer == null) {
+            if (streamObtained) {
+                throw new IllegalStateException("getOutputStream() has already been called for this response");
+            }
             // As the container does when the writer is obtained: the charset is fixed now.
             String encoding = real.getCharacterEncoding();
             real.setCharacterEncoding(encoding);
@@ -511,7 +597,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
             } catch (RuntimeException e) {
                 charset = StandardCharsets.ISO_8859_1;
             }
-            writer = new PrintWriter(new OutputStreamWriter(getOutputStream(), charset), false);
+            writer = new PrintWriter(new OutputStreamWriter(holdingStream(), charset), false);
         }
         return writer;
     }
@@ -526,7 +612,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         @Override
         public void write(byte[] bytes, int offset, int length) throws IOException {
             if (throughReason != null) {
-                real.getOutputStream().write(bytes, offset, length);
+                throughBody().write(bytes, offset, length);
                 return;
             }
             body.write(bytes, offset, length);
@@ -538,7 +624,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         @Override
         public void flush() throws IOException {
             if (throughReason != null) {
-                real.getOutputStream().flush();
+                throughBody().flush();
             }
         }
 

@@ -4,7 +4,15 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.Charset;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,8 +20,11 @@ import java.util.Locale;
 import java.util.zip.GZIPInputStream;
 
 /**
- * Phase 6: writes to the client an entry (conditional answers, HEAD, content coding, exact
- * length) or a rendered response that was not stored, with {@code X-Cache} saying which.
+ * Phase 6: writes to the client an entry (conditional answers, HEAD) or a rendered response that
+ * was not stored, with {@code X-Cache} saying which. The body goes out as the application wrote
+ * it, whatever the entry's storage: the container frames it ({@code Content-Length} or chunks,
+ * its own compression) as it frames the uncached response, counting what a filter ahead of this
+ * one already wrote; a GET never gets a length of ours.
  */
 final class Delivery {
 
@@ -46,29 +57,48 @@ final class Delivery {
         if (entry.header("ETag") == null) {
             response.setHeader("ETag", entry.etag());
         }
-        if (entry.gzipped()) {
-            response.addHeader("Vary", "Accept-Encoding");
-        }
         if (entry.status() == 200 && HttpCaching.notModified(request, entry.etag(), entry.header("Last-Modified"))) {
             response.setStatus(HttpServletResponse.SC_NOT_MODIFIED);
             response.setContentType(null);
             return;
         }
         response.setStatus(entry.status());
-        byte[] body = entry.body();
-        if (entry.gzipped()) {
-            if (HttpCaching.acceptsGzip(request)) {
-                response.setHeader("Content-Encoding", "gzip");
-            } else {
-                body = gunzip(body);
-            }
-        }
         if (entry.status() == HttpServletResponse.SC_NO_CONTENT) {
             return;
         }
-        response.setContentLength(body.length);
-        if (!request.getMethod().equals("HEAD")) {
-            response.getOutputStream().write(body);
+        // Stored gzipped to save memory; sent as written (byte identity with the uncached page).
+        byte[] body = entry.gzipped() ? gunzip(entry.body()) : entry.body();
+        send(body, request, response);
+    }
+
+    /** A HEAD gets the length of the GET's body; a GET's is left to the container, as without the cache. */
+    private static void send(byte[] body, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        if (request.getMethod().equals("HEAD")) {
+            response.setContentLength(body.length);
+            return;
+        }
+        // Not flushed: the container commits at the end, so it can still compute the length.
+        bodyOf(response).write(body);
+    }
+
+    /**
+     * The body of {@code response} as bytes: its output stream or, when a filter ahead of this one
+     * took its writer (the container then refuses the stream, {@code IllegalStateException}), the
+     * writer, decoding in the response's charset: what the application wrote through its own
+     * writer in that charset comes out unchanged.
+     */
+    static OutputStream bodyOf(HttpServletResponse response) throws IOException {
+        try {
+            return response.getOutputStream();
+        } catch (IllegalStateException e) {
+            Charset charset;
+            try {
+                charset = Charset.forName(response.getCharacterEncoding());
+            } catch (RuntimeException unknown) {
+                charset = StandardCharsets.ISO_8859_1;
+            }
+            return new DecodingStream(response.getWriter(), charset);
         }
     }
 
@@ -77,9 +107,40 @@ final class Delivery {
             HttpServletRequest request, HttpServletResponse response) throws IOException {
         response.setHeader("X-Cache", "MISS");
         capture.sendHeadersTo(response);
-        response.setContentLength(rendered.body().length);
-        if (!request.getMethod().equals("HEAD")) {
-            response.getOutputStream().write(rendered.body());
+        send(rendered.body(), request, response);
+    }
+
+    /** Bytes to a writer, decoded with a charset; a character split across writes is kept until it is whole. */
+    private static final class DecodingStream extends OutputStream {
+        private final Writer writer;
+        private final CharsetDecoder decoder;
+        private ByteBuffer pending = ByteBuffer.allocate(0);
+
+        DecodingStream(Writer writer, Charset charset) {
+            this.writer = writer;
+            this.decoder = charset.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
+                    .onUnmappableCharacter(CodingErrorAction.REPLACE);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+            ByteBuffer in = ByteBuffer.allocate(pending.remaining() + length);
+            in.put(pending).put(bytes, offset, length).flip();
+            CharBuffer out = CharBuffer.allocate((int) (in.remaining() * (double) decoder.maxCharsPerByte()) + 4);
+            decoder.decode(in, out, false);
+            out.flip();
+            writer.append(out);
+            pending = in.slice();
+        }
+
+        @Override
+        public void flush() throws IOException {
+            writer.flush();
         }
     }
 

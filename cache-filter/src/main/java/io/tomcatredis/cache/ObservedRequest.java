@@ -1,5 +1,6 @@
 package io.tomcatredis.cache;
 
+import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.ServletConnection;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletInputStream;
@@ -70,13 +71,21 @@ final class ObservedRequest extends HttpServletRequestWrapper {
 
     /**
      * Headers the application may read without making the response depend on anything outside
-     * the key: the cache answers validators and content codings itself, a request carrying a body,
-     * a range or a precondition is passed (classification), so their absence is the same for every
-     * request an entry is served to, and the lines of {@code Accept-Language} are part of the key.
+     * the key: a request carrying a body, a range or a precondition is passed (classification), so
+     * their absence is the same for every request an entry is served to, and the lines of
+     * {@code Accept-Language} are part of the key.
      */
-    private static final Set<String> NEUTRAL = Set.of("accept-encoding", "if-none-match", "if-modified-since",
-            "content-type", "content-length", "transfer-encoding", "range", "if-range", "if-match",
-            "if-unmodified-since", "accept-language");
+    private static final Set<String> NEUTRAL = Set.of("content-type", "content-length", "transfer-encoding",
+            "range", "if-range", "if-match", "if-unmodified-since", "accept-language");
+
+    /**
+     * Headers the cache answers itself (validators, content codings): reading them is neutral
+     * while the request does not carry them; a page built from one it carries (a feed of what
+     * changed since {@code If-Modified-Since}) is not served to requests without it, so it is
+     * not stored unless it varies on it.
+     */
+    private static final Set<String> NEUTRAL_WHEN_ABSENT = Set.of("accept-encoding", "if-none-match",
+            "if-modified-since");
 
     private final CacheRequest cacheRequest;
     private final CacheSettings settings;
@@ -109,6 +118,14 @@ final class ObservedRequest extends HttpServletRequestWrapper {
         }
     }
 
+    /**
+     * Whether an include is in progress: the container puts {@code jakarta.servlet.include.request_uri}
+     * on the request it inserts below this wrapper for the include's duration. Not an observed read.
+     */
+    boolean including() {
+        return getRequest().getAttribute(RequestDispatcher.INCLUDE_REQUEST_URI) != null;
+    }
+
     private void read(BypassReason reason) {
         reads.add(reason);
     }
@@ -136,7 +153,8 @@ final class ObservedRequest extends HttpServletRequestWrapper {
             case "authorization", "proxy-authorization" ->
                     identity(super.getHeader(name) != null, BypassReason.PERSONAL_AUTHORIZATION);
             default -> {
-                if (!NEUTRAL.contains(lower)) {
+                if (!NEUTRAL.contains(lower)
+                        && !(NEUTRAL_WHEN_ABSENT.contains(lower) && super.getHeader(name) == null)) {
                     headersRead.add(lower);
                 }
             }

@@ -266,7 +266,7 @@ final class PageCache {
         inFlight.put(slot.key(), flight);
         try {
             ObservedRequest observed = new ObservedRequest(request, cacheRequest, settings);
-            CapturingResponse capture = new CapturingResponse(response, settings.maxEntryBytes());
+            CapturingResponse capture = new CapturingResponse(response, settings.maxEntryBytes(), observed::including);
             statistics.rendered();
             chain.doFilter(observed, capture);
             if (request.isAsyncStarted()) {
@@ -292,7 +292,7 @@ final class PageCache {
         try {
             response.flushBuffer();
             ObservedRequest observed = new ObservedRequest(request, cacheRequest, settings);
-            CapturingResponse capture = new CapturingResponse(detached, settings.maxEntryBytes());
+            CapturingResponse capture = new CapturingResponse(detached, settings.maxEntryBytes(), observed::including);
             statistics.rendered();
             chain.doFilter(observed, capture);
             capture.finishWriting();

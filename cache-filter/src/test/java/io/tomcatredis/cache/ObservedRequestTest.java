@@ -42,6 +42,21 @@ class ObservedRequestTest {
     }
 
     @Test
+    void validatorsAndCodingsTheCacheAnswersAreNeutralOnlyWhileTheRequestDoesNotCarryThem() {
+        observed.getHeader("If-Modified-Since");
+        observed.getHeader("If-None-Match");
+        observed.getDateHeader("Accept-Encoding");
+        assertThat(observed.observation().headersRead()).isEmpty();
+
+        when(real.getHeader("If-Modified-Since")).thenReturn("Sun, 01 Nov 2026 00:00:00 GMT");
+        when(real.getHeader("accept-encoding")).thenReturn("gzip");
+        observed.getDateHeader("If-Modified-Since");
+        observed.getHeaders("accept-encoding");
+        assertThat(observed.observation().headersRead()).containsExactlyInAnyOrder("if-modified-since",
+                "accept-encoding");
+    }
+
+    @Test
     void attributesSetAheadOfTheFilterAreObservedThoseSetDuringTheRenderAreNot() {
         when(real.getAttribute("user")).thenReturn("alice");
         when(real.getAttribute("model")).thenReturn("m");
