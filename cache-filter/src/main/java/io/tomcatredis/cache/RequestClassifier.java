@@ -97,8 +97,9 @@ final class RequestClassifier {
                 request.getQueryString());
         String aheadVary = HttpCaching.varyNames(response.getHeaders("Vary"));
         Set<String> aheadAttributes = aheadAttributes(request);
+        // What a filter ahead set for this request, which the page may be built from: part of the key.
         String languages = CanonicalUrl.withAhead(CanonicalUrl.withLanguages(url, request), localeAhead(response),
-                aheadAttributes);
+                response.getHeaders("Content-Language"), response.getContentType(), aheadAttributes);
         String baseKey = aheadVary.isEmpty() ? languages : CanonicalUrl.variant(languages, aheadVary, request);
         return new Classification(false, null, new CacheRequest(method.equals("HEAD"), url, baseKey, aheadVary,
                 ruleTtl, credentialed(request), aheadAttributes));
@@ -176,14 +177,17 @@ final class RequestClassifier {
      * Whether the request belongs to someone: a cookie not in {@code ignoredCookies} (or a malformed
      * one), {@code Authorization}, a client certificate, or a header that is neither neutral nor in
      * {@code ignoredHeaders}. Every request of the wrapper chain counts, down to the container's
-     * own: a wrapper ahead may hide credentials it used from what comes after it.
+     * own: a wrapper ahead may hide credentials it used (or a session id, a user) from what comes
+     * after it.
      */
     private boolean credentialed(HttpServletRequest request) {
-        if (request.getAttribute(CERTIFICATES) != null) {
-            return true;
-        }
         for (ServletRequest layer = request; layer != null; ) {
-            if (layer instanceof HttpServletRequest http && credentialedHeaders(http)) {
+            if (layer.getAttribute(CERTIFICATES) != null) {
+                return true;
+            }
+            if (layer instanceof HttpServletRequest http && (credentialedHeaders(http)
+                    || layer != request && (http.getRequestedSessionId() != null || http.getRemoteUser() != null))) {
+                // Below the request the filter was given: a session or user a wrapper ahead hides.
                 return true;
             }
             layer = layer instanceof ServletRequestWrapper wrapper ? wrapper.getRequest() : null;

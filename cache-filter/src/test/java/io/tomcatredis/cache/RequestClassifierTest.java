@@ -174,6 +174,15 @@ class RequestClassifierTest {
                 .isEqualTo(plain.baseKey() + "\nlocale=" + other.toLanguageTag());
     }
 
+    @Test
+    void aContentLanguageOrContentTypeAFilterAheadSetIsPartOfTheKey() {
+        CacheRequest plain = classify("GET", "/shop/p/data", "/p/data").request();
+        responseHeaders.put("content-language", List.of("de-CH\r\nX: y"));
+        when(response.getContentType()).thenReturn("application/json;charset=UTF-8");
+        assertThat(classify("GET", "/shop/p/data", "/p/data").request().baseKey()).isEqualTo(plain.baseKey()
+                + "\ncontent-language=de-CH%0D%0AX%3A+y\ncontent-type=application%2Fjson%3Bcharset%3DUTF-8");
+    }
+
     /** Header sets of real clients (captured from browsers' developer tools, curl -v, and CDNs' docs). */
     @Test
     void whatBrowsersCurlAndCdnsSendOnAnAnonymousRequestIsNotCredentials() {
@@ -268,10 +277,18 @@ class RequestClassifierTest {
             public java.util.Enumeration<String> getHeaderNames() {
                 return Collections.emptyEnumeration();
             }
+
+            @Override
+            public String getRemoteUser() {
+                return null;
+            }
         };
         assertThat(new RequestClassifier(SETTINGS).classify(hiding, response).request().credentialed()).isTrue();
         headers.clear();
         assertThat(new RequestClassifier(SETTINGS).classify(hiding, response).request().credentialed()).isFalse();
+        when(request.getRemoteUser()).thenReturn("alice");
+        assertThat(new RequestClassifier(SETTINGS).classify(hiding, response).request().credentialed())
+                .as("a user below the wrapper").isTrue();
     }
 
     @Test
