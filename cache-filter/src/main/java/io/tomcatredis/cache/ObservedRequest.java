@@ -266,7 +266,11 @@ final class ObservedRequest extends HttpServletRequestWrapper {
     @Override
     public Cookie[] getCookies() {
         Cookie[] cookies = super.getCookies();
+        // The container drops a malformed cookie; a parser elsewhere may read a session in it.
         boolean personal = false;
+        for (Enumeration<String> values = super.getHeaders("Cookie"); values != null && values.hasMoreElements(); ) {
+            personal |= settings.personalCookie(values.nextElement());
+        }
         if (cookies != null) {
             for (Cookie cookie : cookies) {
                 personal |= !settings.cookieIgnored(cookie.getName());

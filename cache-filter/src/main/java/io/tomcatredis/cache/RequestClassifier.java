@@ -160,8 +160,13 @@ final class RequestClassifier {
             // Proxies and load balancers: addresses, scheme and host (RemoteIpValve's inputs), request ids.
             "forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port",
             "x-forwarded-server", "x-real-ip", "true-client-ip", "cf-connecting-ip", "cf-ray", "cf-visitor",
-            "cdn-loop", "x-request-id", "x-correlation-id", "x-amzn-trace-id", "x-cloud-trace-context",
-            "traceparent", "tracestate", "b3");
+            "cdn-loop", "x-forwarded-scheme", "x-forwarded-ssl", "front-end-https", "fastly-client-ip",
+            "fastly-ff", "fastly-ssl", "akamai-origin-hop", "x-amz-cf-id", "cloudfront-forwarded-proto",
+            "x-azure-ref", "x-azure-clientip", "x-azure-socketip", "x-azure-fdid", "x-request-start",
+            "x-request-id", "x-correlation-id", "x-amzn-trace-id", "x-cloud-trace-context", "traceparent",
+            "tracestate", "b3",
+            // Service workers' navigation preload.
+            "service-worker", "service-worker-navigation-preload");
 
     /** Prefixes of neutral request headers: fetch metadata and client hints, validators, B3 tracing. */
     static final List<String> NEUTRAL_PREFIXES = List.of("sec-", "if-", "x-b3-");

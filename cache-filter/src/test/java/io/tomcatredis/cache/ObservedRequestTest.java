@@ -91,6 +91,20 @@ class ObservedRequestTest {
     }
 
     @Test
+    void aCookieHeaderHidingASessionBehindAnIgnoredCookieIsPersonalWhateverTheContainerParsed() {
+        // Tomcat drops the malformed cookie; a parser splitting on commas reads SESSION=alice.
+        when(real.getCookies()).thenReturn(null);
+        when(real.getHeaders("Cookie")).thenAnswer(i -> Collections.enumeration(List.of("_ga=GA1.2.3, SESSION=alice")));
+        when(real.getHeaders("cookie")).thenAnswer(i -> Collections.enumeration(List.of("_ga=GA1.2.3, SESSION=alice")));
+        observed.getCookies();
+        assertThat(observed.observation().reads()).containsExactly(BypassReason.PERSONAL_COOKIE);
+
+        ObservedRequest byHeader = new ObservedRequest(real, REQUEST, SETTINGS);
+        byHeader.getHeader("cookie");
+        assertThat(byHeader.observation().reads()).containsExactly(BypassReason.PERSONAL_COOKIE);
+    }
+
+    @Test
     void lookingForASessionThatIsNotThereIsAskingNotPersonal() {
         observed.getSession(false);
         observed.getRemoteUser();
