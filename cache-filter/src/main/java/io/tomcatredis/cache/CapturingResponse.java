@@ -558,10 +558,15 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     }
 
     @Override
-    public ServletOutputStream getOutputStream() {
+    public ServletOutputStream getOutputStream() throws IOException {
         if (writer != null) {
             // As the container does: a page falling back to the writer keeps its body order.
             throw new IllegalStateException("getWriter() has already been called for this response");
+        }
+        if (!streamObtained && throughReason == null) {
+            // The real stream, unused: the container refuses it (IllegalStateException) when a
+            // filter ahead took the writer, and so does this wrapper; else delivery writes to it.
+            real.getOutputStream();
         }
         streamObtained = true;
         return holdingStream();

@@ -95,6 +95,14 @@ class CapturingResponseTest {
     }
 
     @Test
+    void theStreamIsRefusedAsByTheContainerWhenAFilterAheadTookTheWriter() throws IOException {
+        when(real.getOutputStream()).thenThrow(new IllegalStateException("getWriter() has already been called"));
+        assertThatThrownBy(capture::getOutputStream).isInstanceOf(IllegalStateException.class);
+        capture.getWriter().write("fallback");
+        assertThat(capture.rendered().body()).isEqualTo("fallback".getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
     void whatAnIncludedResourceSetsOnTheResponseIsIgnoredAsByTheContainer() throws IOException {
         java.util.concurrent.atomic.AtomicBoolean including = new java.util.concurrent.atomic.AtomicBoolean();
         CapturingResponse page = new CapturingResponse(real, 100, including::get);
