@@ -393,11 +393,13 @@ final class ObservedRequest extends HttpServletRequestWrapper {
     public Object getAttribute(String name) {
         Object value = super.getAttribute(name);
         if (value != null && name != null && !setDuringRender.contains(name)) {
-            if (cacheRequest.aheadAttributes().contains(name)) {
-                read(BypassReason.AHEAD_ATTRIBUTE);
-            } else if (name.startsWith("jakarta.servlet.request.") || name.startsWith("org.apache.tomcat.util.net.")) {
+            if (name.startsWith("jakarta.servlet.request.") || name.startsWith("org.apache.tomcat.util.net.")) {
                 // TLS session, cipher, client certificate.
                 read(BypassReason.CONNECTION);
+            } else if (cacheRequest.aheadAttributes().contains(name) || !name.startsWith("jakarta.servlet.")
+                    && !name.startsWith("org.apache.catalina.") && !name.startsWith("org.apache.tomcat.")) {
+                // Set ahead, or answered by a wrapper ahead that does not list it in getAttributeNames().
+                read(BypassReason.AHEAD_ATTRIBUTE);
             }
         }
         return value;

@@ -70,6 +70,18 @@ class ObservedRequestTest {
     }
 
     @Test
+    void anAttributeAWrapperAheadAnswersWithoutListingItCountsAsSetAhead() {
+        when(real.getAttribute("staff")).thenReturn(Boolean.TRUE);
+        when(real.getAttribute("jakarta.servlet.forward.request_uri")).thenReturn("/a");
+        when(real.getAttribute("org.apache.catalina.jsp_file")).thenReturn("/a.jsp");
+        observed.getAttribute("jakarta.servlet.forward.request_uri");
+        observed.getAttribute("org.apache.catalina.jsp_file");
+        assertThat(observed.observation().reads()).as("the container's own").isEmpty();
+        observed.getAttribute("staff");
+        assertThat(observed.observation().reads()).containsExactly(BypassReason.AHEAD_ATTRIBUTE);
+    }
+
+    @Test
     void tlsAttributesAndAddressesAreTheConnections() {
         when(real.getAttribute("jakarta.servlet.request.X509Certificate")).thenReturn(new Object());
         observed.getAttribute("jakarta.servlet.request.X509Certificate");
