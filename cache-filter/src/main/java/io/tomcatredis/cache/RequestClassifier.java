@@ -171,9 +171,12 @@ final class RequestClassifier {
     /** Prefixes of neutral request headers: fetch metadata and client hints, validators, B3 tracing. */
     static final List<String> NEUTRAL_PREFIXES = List.of("sec-", "if-", "x-b3-");
 
-    /** Headers that carry a user, whatever {@code ignoredHeaders} says. */
+    /**
+     * Headers that carry a user, whatever {@code ignoredHeaders} says; {@code Sec-WebSocket-Protocol}
+     * is where browser clients put a bearer token (a WebSocket handshake cannot set Authorization).
+     */
     static final Set<String> IDENTIFYING_HEADERS = Set.of("cookie", "cookie2", "authorization",
-            "proxy-authorization");
+            "proxy-authorization", "sec-websocket-protocol");
 
     /** The attribute of the client certificate chain (TLS client authentication, or Tomcat's SSLValve). */
     private static final String CERTIFICATES = "jakarta.servlet.request.X509Certificate";

@@ -233,7 +233,7 @@ class RequestClassifierTest {
         for (String name : List.of("X-MS-CLIENT-PRINCIPAL-NAME", "X-MS-CLIENT-PRINCIPAL", "X-Forwarded-Email",
                 "X-Forwarded-Preferred-Username", "X-Consumer-Username", "X-Userinfo", "X-Forwarded-Client-Cert",
                 "X-SSL-Client-S-DN", "ssl_client_cert", "X-Goog-Authenticated-User-Email", "Remote-User", "X-Whoever",
-                "CF-IPCountry", "Cookie2")) {
+                "CF-IPCountry", "Cookie2", "Sec-WebSocket-Protocol")) {
             headers.clear();
             header(name, "alice");
             assertThat(classify("GET", "/shop/p/data", "/p/data").request().credentialed()).as(name).isTrue();
