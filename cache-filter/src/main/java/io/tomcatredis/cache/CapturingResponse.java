@@ -7,6 +7,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.Charset;
@@ -32,8 +33,10 @@ import java.util.function.Supplier;
  * {@code <response-character-encoding>}, a locale's charset) apply exactly as without the cache.
  * The response goes "through" to the client unchanged, and is never stored, when the body passes
  * {@code maxEntryBytes}, when the application flushes, sends an error or a redirect, or goes
- * async. {@value #TAGS_HEADER} is recorded but never reaches the client. Every method of
- * {@code HttpServletResponse} is captured here or listed in {@link #HARMLESS}.
+ * async. {@value #TAGS_HEADER} is recorded but never reaches the client. As the container does,
+ * the output stream and the writer exclude each other, and what an included resource sets on the
+ * response is ignored. Every method of {@code HttpServletResponse} is captured here or listed in
+ * {@link #HARMLESS}.
  */
 final class CapturingResponse extends HttpServletResponseWrapper {
 
@@ -69,7 +72,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     private PrintWriter writer;
     /** Whether the application obtained the output stream (not through the writer): the writer is then refused. */
     private boolean streamObtained;
-    private java.io.OutputStream throughBody;
+    private OutputStream throughBody;
     /** Whether the application read back a response header a filter ahead set and it had not replaced. */
     private boolean aheadHeaderRead;
     private BypassReason throughReason;
@@ -573,7 +576,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     }
 
     /** The real response's body, through its writer when a filter ahead already took that (one adapter for all writes). */
-    private java.io.OutputStream throughBody() throws IOException {
+    private OutputStream throughBody() throws IOException {
         if (throughBody == null) {
             throughBody = Delivery.bodyOf(real);
         }

@@ -224,7 +224,7 @@ final class RequestClassifier {
     }
 
     /** Whether a request header (lower case) never identifies a user: built in, or in {@code ignoredHeaders}. */
-    boolean neutral(String name) {
+    private boolean neutral(String name) {
         if (IDENTIFYING_HEADERS.contains(name)) {
             return false;
         }
