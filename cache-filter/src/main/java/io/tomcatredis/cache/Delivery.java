@@ -102,6 +102,19 @@ final class Delivery {
         }
     }
 
+    /**
+     * Ends {@code response} now, framed by the container ({@code Content-Length} computed from
+     * what was written, as at the end of a request), so the client has all of it while this
+     * thread goes on (refreshing a stale entry).
+     */
+    static void complete(HttpServletResponse response) throws IOException {
+        try {
+            response.getOutputStream().close();
+        } catch (IllegalStateException writerTaken) {
+            response.getWriter().close();
+        }
+    }
+
     /** A rendered response that was held back and not stored, as a MISS. */
     static void deliverUnstored(CapturingResponse capture, CapturingResponse.Rendered rendered,
             HttpServletRequest request, HttpServletResponse response) throws IOException {

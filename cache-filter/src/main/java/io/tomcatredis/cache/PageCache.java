@@ -290,7 +290,7 @@ final class PageCache {
     private void refreshInBackground(Slot slot, CacheRequest cacheRequest, String token, HttpServletRequest request,
             HttpServletResponse response, FilterChain chain, DetachedResponse detached) {
         try {
-            response.flushBuffer();
+            Delivery.complete(response);
             ObservedRequest observed = new ObservedRequest(request, cacheRequest, settings);
             CapturingResponse capture = new CapturingResponse(detached, settings.maxEntryBytes(), observed::including);
             statistics.rendered();

@@ -2,6 +2,7 @@ package io.tomcatredis.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tomcatredis.testsupport.Await;
 import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.StandaloneRedis;
 import jakarta.servlet.Filter;
@@ -17,12 +18,15 @@ import jakarta.servlet.http.HttpServletRequestWrapper;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Collections;
 import java.util.Enumeration;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.catalina.Context;
 import org.apache.catalina.startup.Tomcat;
@@ -51,6 +55,9 @@ class CacheSafetyKinds13IT {
 
     static final ThreadLocal<String> USER = new ThreadLocal<>();
     static final Map<String, AtomicInteger> RENDERS = new ConcurrentHashMap<>();
+    /** Holds a refresh of {@code /k/stale} until released; counts the renders inside it. */
+    static volatile CountDownLatch refreshGate = new CountDownLatch(0);
+    static final AtomicInteger HELD = new AtomicInteger();
 
     private CacheNode one;
     private CacheNode two;
@@ -58,7 +65,7 @@ class CacheSafetyKinds13IT {
     @BeforeAll
     void start() {
         Map<String, String> params = Map.of("redisUri", REDIS.get().uri(), "include", "/k/* 60",
-                "allowedHosts", "127.0.0.1", "ignoredHeaders", "CF-IPCountry", "timeoutMillis", "300");
+                "allowedHosts", "127.0.0.1", "ignoredHeaders", "CF-IPCountry", "timeoutMillis", "300", "staleSeconds", "60");
         one = CacheNode.start("kinds13a", params, CacheSafetyKinds13IT::application);
         two = CacheNode.start("kinds13b", params, CacheSafetyKinds13IT::application);
     }
@@ -89,6 +96,26 @@ class CacheSafetyKinds13IT {
     void empty() {
         REDIS.get().flushAll();
         RENDERS.clear();
+    }
+
+    @Test
+    void aStaleCopyReachesTheClientWholeWhileItsRefreshIsStillRendering() {
+        // Bodies are framed by the container now: the stale answer must be complete before the refresh ends.
+        Http.get(one.url("/k/stale"));
+        refreshGate = new CountDownLatch(1);
+        try {
+            Await.until(Duration.ofSeconds(20), "a stale copy", () -> {
+                Http.Reply reply = Http.get(two.url("/k/stale"));
+                if (!reply.cache().equals("STALE")) {
+                    return false;
+                }
+                assertThat(reply.text()).isEqualTo("stale #1");
+                assertThat(HELD.get()).as("the refresh still renders when the client has its answer").isEqualTo(1);
+                return true;
+            });
+        } finally {
+            refreshGate.countDown();
+        }
     }
 
     @Test
@@ -300,6 +327,20 @@ class CacheSafetyKinds13IT {
                 case "/tag" -> {
                     String tag = request.getHeader("If-None-Match");
                     text(response, "changes after " + (tag == null ? "nothing" : tag) + " #" + render);
+                }
+                case "/stale" -> {
+                    response.setHeader("Cache-Control", "max-age=1");
+                    if (render > 1) {
+                        HELD.incrementAndGet();
+                        try {
+                            refreshGate.await(20, TimeUnit.SECONDS);
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        } finally {
+                            HELD.decrementAndGet();
+                        }
+                    }
+                    text(response, "stale #" + render);
                 }
                 default -> text(response, "plain " + path + " #" + render);
             }

@@ -105,6 +105,21 @@ class DeliveryTest {
     }
 
     @Test
+    void completingAResponseClosesTheBodyItWasWrittenTo() throws IOException {
+        ServletOutputStream stream = mock(ServletOutputStream.class);
+        when(response.getOutputStream()).thenReturn(stream);
+        Delivery.complete(response);
+        verify(stream).close();
+
+        HttpServletResponse writerTaken = mock(HttpServletResponse.class);
+        PrintWriter writer = mock(PrintWriter.class);
+        when(writerTaken.getOutputStream()).thenThrow(new IllegalStateException("getWriter() has already been called"));
+        when(writerTaken.getWriter()).thenReturn(writer);
+        Delivery.complete(writerTaken);
+        verify(writer).close();
+    }
+
+    @Test
     void aCharacterSplitAcrossWritesThroughTheWriterArrivesWhole() throws IOException {
         when(response.getOutputStream()).thenThrow(new IllegalStateException("getWriter() has already been called"));
         StringWriter text = new StringWriter();
