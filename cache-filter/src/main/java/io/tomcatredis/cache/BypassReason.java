@@ -35,6 +35,7 @@ enum BypassReason {
     ENCODED("encoded", true),
     TRAILERS("trailers", true),
     SESSION_IN_URL("session-in-url", false),
+    AHEAD_HEADER("ahead-header", false),
     PERSONAL_SESSION("personal:session", false),
     PERSONAL_USER("personal:user", false),
     PERSONAL_COOKIE("personal:cookie", false),

@@ -18,8 +18,8 @@ import java.util.stream.Collectors;
 record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<UrlRule> include,
         List<UrlRule> exclude, Set<String> allowedHosts, int maxEntryBytes, long maxCacheBytes,
         int lockTimeoutMillis, int staleSeconds, boolean earlyRefresh, int circuitBreakerMillis,
-        List<String> ignoredCookies, boolean cacheStatus, String cacheStatusName, boolean xCache,
-        String forwardTagsHeader) {
+        List<String> ignoredCookies, List<String> ignoredHeaders, boolean cacheStatus, String cacheStatusName,
+        boolean xCache, String forwardTagsHeader) {
 
     static final String KEY_PREFIX = "keyPrefix";
     static final String INCLUDE = "include";
@@ -32,6 +32,7 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
     static final String EARLY_REFRESH = "earlyRefresh";
     static final String CIRCUIT_BREAKER_MILLIS = "circuitBreakerMillis";
     static final String IGNORED_COOKIES = "ignoredCookies";
+    static final String IGNORED_HEADERS = "ignoredHeaders";
     static final String CACHE_STATUS = "cacheStatus";
     static final String CACHE_STATUS_NAME = "cacheStatusName";
     static final String X_CACHE = "xCache";
@@ -68,6 +69,7 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
         boolean earlyRefresh = settings.bool(EARLY_REFRESH, false);
         int circuitBreakerMillis = settings.integer(CIRCUIT_BREAKER_MILLIS, 10_000, 0, 3_600_000);
         List<String> ignoredCookies = ignoredCookies(settings.string(IGNORED_COOKIES, ""));
+        List<String> ignoredHeaders = ignoredHeaders(settings.string(IGNORED_HEADERS, ""));
         boolean cacheStatus = settings.bool(CACHE_STATUS, true);
         String cacheStatusName = settings.string(CACHE_STATUS_NAME, "tomcat-redis");
         if (!TOKEN.matcher(cacheStatusName).matches()) {
@@ -81,8 +83,41 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
                     + " name, e.g. Surrogate-Key, Cache-Tag or Cache-Groups");
         }
         return new CacheSettings(connection, keyPrefix, include, exclude, allowedHosts, maxEntryBytes, maxCacheBytes,
-                lockTimeoutMillis, staleSeconds, earlyRefresh, circuitBreakerMillis, ignoredCookies, cacheStatus,
-                cacheStatusName, xCache, forwardTagsHeader.isEmpty() ? null : forwardTagsHeader);
+                lockTimeoutMillis, staleSeconds, earlyRefresh, circuitBreakerMillis, ignoredCookies, ignoredHeaders,
+                cacheStatus, cacheStatusName, xCache, forwardTagsHeader.isEmpty() ? null : forwardTagsHeader);
+    }
+
+    /**
+     * Request header names (lower case, exact, or a prefix ending in {@code *}) that never identify
+     * a user, beyond the built-in list of {@link RequestClassifier#NEUTRAL_HEADERS}.
+     */
+    private static List<String> ignoredHeaders(String raw) {
+        List<String> names = Arrays.stream(raw.split(",")).map(String::trim).filter(n -> !n.isEmpty())
+                .map(n -> n.toLowerCase(Locale.ROOT)).toList();
+        for (String name : names) {
+            int star = name.indexOf('*');
+            if (star >= 0 && (star != name.length() - 1 || star == 0)) {
+                throw new InvalidSettingException(IGNORED_HEADERS, "\"" + name + "\" may only end with * (a prefix of"
+                        + " at least one character) or have no * (an exact header name)");
+            }
+            if (RequestClassifier.IDENTIFYING_HEADERS.contains(name.endsWith("*") ? name.substring(0, star) : name)) {
+                throw new InvalidSettingException(IGNORED_HEADERS, "\"" + name + "\" names a header that carries"
+                        + " credentials or cookies: a request carrying it belongs to a user");
+            }
+        }
+        return names;
+    }
+
+    /** Whether the request header {@code name} is one of {@code ignoredHeaders} (case-insensitive). */
+    boolean headerIgnored(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        for (String ignored : ignoredHeaders) {
+            if (ignored.endsWith("*") ? lower.startsWith(ignored.substring(0, ignored.length() - 1))
+                    : lower.equals(ignored)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Cookie names (exact, or a prefix ending in {@code *}) that never personalize a page. */
@@ -128,18 +163,39 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
         return -1;
     }
 
-    /** Whether a {@code Cookie} header value carries a cookie that is not ignored (a malformed one counts). */
+    /**
+     * Whether a {@code Cookie} header value carries a cookie that is not ignored, or is malformed:
+     * a pair without {@code =}, or a value outside RFC 6265's cookie-octets (section 4.1.1: no
+     * space, comma, double quote but around the value, backslash, semicolon or control character).
+     * Parsers that split on commas, as RFC 2965 did, read {@code _ga=1, SESSION=alice} as two
+     * cookies, one of them personal; in doubt, the header is personal.
+     */
     boolean personalCookie(String header) {
         for (String pair : header.split(";")) {
-            String trimmed = pair.trim();
+            // Only spaces and tabs around a pair are optional whitespace; trim() would drop control characters.
+            String trimmed = pair.replaceAll("^[ \t]+|[ \t]+$", "");
             if (trimmed.isEmpty()) {
                 continue;
             }
             int equals = trimmed.indexOf('=');
-            if (!cookieIgnored((equals < 0 ? trimmed : trimmed.substring(0, equals)).trim())) {
+            if (equals < 0 || !cookieIgnored(trimmed.substring(0, equals).trim())
+                    || !cookieOctets(trimmed.substring(equals + 1))) {
                 return true;
             }
         }
         return false;
+    }
+
+    /** RFC 6265 4.1.1 {@code cookie-value}: cookie-octets, optionally inside one pair of double quotes. */
+    private static boolean cookieOctets(String value) {
+        String bare = value.length() >= 2 && value.startsWith("\"") && value.endsWith("\"")
+                ? value.substring(1, value.length() - 1) : value;
+        for (int i = 0; i < bare.length(); i++) {
+            char c = bare.charAt(i);
+            if (c <= 0x20 || c >= 0x7f || c == '"' || c == ',' || c == ';' || c == '\\') {
+                return false;
+            }
+        }
+        return true;
     }
 }

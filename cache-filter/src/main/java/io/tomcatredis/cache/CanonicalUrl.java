@@ -55,6 +55,44 @@ final class CanonicalUrl {
         return lines == null ? url : url + "\nlanguages=" + lines;
     }
 
+    /**
+     * The key of {@code key} for what a filter ahead of this one put on the response and the
+     * request, each part only when present, values URL-encoded (no line feed or comma of theirs
+     * can forge another part): {@code "\nlocale="} and the language tag of the locale it set on
+     * the response; {@code "\ncontent-language="} and the {@code Content-Language} lines it set;
+     * {@code "\ncontent-type="} and the content type it set; {@code "\nattributes="} and the names
+     * of the request attributes it set, sorted. A page rendered without an attribute that looks it
+     * up finds null; another request carrying it has another key, so it is never served that page.
+     * A page reading the value of one is not stored at all ({@link ObservedRequest}).
+     *
+     * @param locale the locale set ahead, or null
+     * @param contentLanguage the {@code Content-Language} lines set ahead (none: empty)
+     * @param contentType the content type set ahead, or null
+     * @param attributeNames the names of the request attributes set ahead
+     */
+    static String withAhead(String key, Locale locale, java.util.Collection<String> contentLanguage,
+            String contentType, java.util.Set<String> attributeNames) {
+        StringBuilder out = new StringBuilder(key);
+        if (locale != null) {
+            out.append("\nlocale=").append(locale.toLanguageTag());
+        }
+        if (!contentLanguage.isEmpty()) {
+            out.append("\ncontent-language=").append(encoded(contentLanguage.stream()));
+        }
+        if (contentType != null) {
+            out.append("\ncontent-type=").append(encoded(java.util.stream.Stream.of(contentType)));
+        }
+        if (!attributeNames.isEmpty()) {
+            out.append("\nattributes=").append(encoded(attributeNames.stream().sorted()));
+        }
+        return out.toString();
+    }
+
+    private static String encoded(java.util.stream.Stream<String> values) {
+        return values.map(value -> java.net.URLEncoder.encode(value, StandardCharsets.UTF_8))
+                .collect(java.util.stream.Collectors.joining(","));
+    }
+
     /** The key of the variant of {@code base} for the request headers {@code varyNames} (lower case, comma-separated). */
     static String variant(String base, String varyNames, HttpServletRequest request) {
         StringBuilder key = new StringBuilder(base).append("\nvary");

@@ -7,6 +7,7 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
 import java.nio.charset.Charset;
@@ -21,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.ObjIntConsumer;
 import java.util.function.Supplier;
 
@@ -32,7 +34,9 @@ import java.util.function.Supplier;
  * {@code <response-character-encoding>}, a locale's charset) apply exactly as without the cache.
  * The response goes "through" to the client unchanged, and is never stored, when the body passes
  * {@code maxEntryBytes}, when the application flushes, sends an error or a redirect, or goes
- * async. {@value #TAGS_HEADER} and the other headers of {@link CacheTags} are recorded but never reach the client. Every method of
+ * async. {@value #TAGS_HEADER} and the other headers of {@link CacheTags} are recorded but never
+ * reach the client. As the container does, the output stream and the writer exclude each other,
+ * and what an included resource sets on the response is ignored. Every method of
  * {@code HttpServletResponse} is captured here or listed in {@link #HARMLESS}.
  */
 final class CapturingResponse extends HttpServletResponseWrapper {
@@ -57,6 +61,8 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     private final HttpServletResponse real;
     private final int maxBytes;
     private final ObjIntConsumer<BypassReason> onThrough;
+    /** Whether an include is in progress: the container ignores what the included resource sets on the response. */
+    private final BooleanSupplier including;
     private final ResponseHeaders headers = new ResponseHeaders();
     /** The application's header and cookie calls, in order: replayed as they were when the response is not stored. */
     private final List<Call> calls = new ArrayList<>();
@@ -66,6 +72,11 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     private String contentLanguage;
     private ServletOutputStream stream;
     private PrintWriter writer;
+    /** Whether the application obtained the output stream (not through the writer): the writer is then refused. */
+    private boolean streamObtained;
+    private OutputStream throughBody;
+    /** Whether the application read back a response header a filter ahead set and it had not replaced. */
+    private boolean aheadHeaderRead;
     private BypassReason throughReason;
     private boolean sessionEncoded;
     private boolean trailers;
@@ -84,19 +95,23 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     }
 
     CapturingResponse(HttpServletResponse real, int maxBytes) {
-        this(real, maxBytes, (reason, status) -> { });
+        this(real, maxBytes, () -> false, (reason, status) -> { });
     }
 
     /**
+     * @param including whether an include is in progress ({@code jakarta.servlet.include.request_uri}
+     *     set on the request): then status, header, cookie, content type and locale calls are
+     *     ignored, as the container ignores them
      * @param onThrough told, with the reason and the status, when the response goes through to the
      *     client, before its headers are sent: the filter's own headers go with them
      */
-    CapturingResponse(HttpServletResponse real, int maxBytes,
+    CapturingResponse(HttpServletResponse real, int maxBytes, BooleanSupplier including,
             ObjIntConsumer<BypassReason> onThrough) {
         super(real);
         this.real = real;
         this.maxBytes = maxBytes;
         this.onThrough = onThrough;
+        this.including = including;
         // A status a filter ahead set counts as the application's, as without the cache.
         this.status = real.getStatus() > 0 ? real.getStatus() : SC_OK;
     }
@@ -116,11 +131,21 @@ final class CapturingResponse extends HttpServletResponseWrapper {
      * @param sessionEncoded whether {@code encodeURL}/{@code encodeRedirectURL} put a session id into a URL
      * @param trailers whether the application set trailer fields
      * @param locale the language tag of the locale the application set, or null
+     * @param aheadHeaderRead whether the application read back ({@code getHeader}, {@code getHeaders},
+     *     {@code containsHeader}, {@code getHeaderNames}) a header a filter ahead set on the response
+     *     and it had not replaced: set for this request (a CSP nonce), it differs on the next one
      */
     record Rendered(int status, List<CachedResponse.Header> headers, Set<String> replaced, Set<String> removed,
             List<CachedResponse.Header> onResponse,
             String contentType, BypassReason through, boolean setsCookie, boolean sessionEncoded, boolean trailers,
-            byte[] body, String locale) {
+            byte[] body, String locale, boolean aheadHeaderRead) {
+
+        Rendered(int status, List<CachedResponse.Header> headers, Set<String> replaced, Set<String> removed,
+                List<CachedResponse.Header> onResponse, String contentType, BypassReason through, boolean setsCookie,
+                boolean sessionEncoded, boolean trailers, byte[] body, String locale) {
+            this(status, headers, replaced, removed, onResponse, contentType, through, setsCookie, sessionEncoded,
+                    trailers, body, locale, false);
+        }
 
         /** A header's values as the client gets them: those set ahead unless the application replaced them, then its own. */
         List<String> values(String name) {
@@ -150,8 +175,8 @@ final class CapturingResponse extends HttpServletResponseWrapper {
             }
         }
         return new Rendered(status, headers.lines(), headers.replaced(), headers.removed(), List.copyOf(ahead),
-                real.getContentType(), throughReason, setsCookie || containsHeader("Set-Cookie"), sessionEncoded,
-                trailers, body.toByteArray(), contentLanguage);
+                real.getContentType(), throughReason, setsCookie || !headers.values("Set-Cookie", List.of()).isEmpty(),
+                sessionEncoded, trailers, body.toByteArray(), contentLanguage, aheadHeaderRead);
     }
 
     /** Why the response went through to the client unstored, or null while it is held back. */
@@ -178,7 +203,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         onThrough.accept(reason, status);
         sendHeadersTo(real);
         if (body.size() > 0) {
-            real.getOutputStream().write(body.toByteArray());
+            throughBody().write(body.toByteArray());
             body.reset();
         }
     }
@@ -212,6 +237,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void setStatus(int sc) {
+        if (including.getAsBoolean()) {
+            return;
+        }
         if (throughReason != null) {
             real.setStatus(sc);
         }
@@ -225,6 +253,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void sendError(int sc) throws IOException {
+        if (including.getAsBoolean()) {
+            return;
+        }
         status = sc;
         goThrough(BypassReason.SEND_ERROR);
         real.sendError(sc);
@@ -232,6 +263,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void sendError(int sc, String msg) throws IOException {
+        if (including.getAsBoolean()) {
+            return;
+        }
         status = sc;
         goThrough(BypassReason.SEND_ERROR);
         real.sendError(sc, msg);
@@ -239,6 +273,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void sendRedirect(String location) throws IOException {
+        if (including.getAsBoolean()) {
+            return;
+        }
         status = SC_FOUND;
         goThrough(BypassReason.SEND_REDIRECT);
         real.sendRedirect(location);
@@ -246,6 +283,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void sendRedirect(String location, boolean clearBuffer) throws IOException {
+        if (including.getAsBoolean()) {
+            return;
+        }
         status = SC_FOUND;
         goThrough(BypassReason.SEND_REDIRECT);
         real.sendRedirect(location, clearBuffer);
@@ -253,6 +293,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void sendRedirect(String location, int sc) throws IOException {
+        if (including.getAsBoolean()) {
+            return;
+        }
         status = sc;
         goThrough(BypassReason.SEND_REDIRECT);
         real.sendRedirect(location, sc);
@@ -260,6 +303,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void sendRedirect(String location, int sc, boolean clearBuffer) throws IOException {
+        if (including.getAsBoolean()) {
+            return;
+        }
         status = sc;
         goThrough(BypassReason.SEND_REDIRECT);
         real.sendRedirect(location, sc, clearBuffer);
@@ -285,7 +331,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void setHeader(String name, String value) {
-        if (name == null) {
+        if (including.getAsBoolean() || name == null) {
             return;
         }
         if (name.equalsIgnoreCase("Content-Type")) {
@@ -307,7 +353,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void addHeader(String name, String value) {
-        if (name == null || value == null) {
+        if (including.getAsBoolean() || name == null || value == null) {
             return;
         }
         if (name.equalsIgnoreCase("Content-Type")) {
@@ -349,6 +395,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void addCookie(Cookie cookie) {
+        if (including.getAsBoolean()) {
+            return;
+        }
         setsCookie = true;
         if (throughReason != null) {
             real.addCookie(cookie);
@@ -390,7 +439,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         if (throughReason != null) {
             return List.copyOf(real.getHeaders(name));
         }
-        return headers.values(name, real.getHeaders(name));
+        List<String> values = headers.values(name, real.getHeaders(name));
+        aheadHeaderRead |= values.size() != headers.values(name, List.of()).size();
+        return values;
     }
 
     @Override
@@ -398,7 +449,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         if (throughReason != null) {
             return real.getHeaderNames();
         }
-        return headers.names(real.getHeaderNames());
+        Collection<String> names = headers.names(real.getHeaderNames());
+        aheadHeaderRead |= names.size() != headers.names(List.of()).size();
+        return names;
     }
 
     @Override
@@ -411,6 +464,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void setContentType(String type) {
+        if (including.getAsBoolean()) {
+            return;
+        }
         if (writer != null && type != null) {
             // As the container does: the charset is fixed once the writer is obtained.
             int semicolon = type.indexOf(';');
@@ -424,7 +480,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void setCharacterEncoding(String charset) {
-        if (writer == null) {
+        if (writer == null && !including.getAsBoolean()) {
             real.setCharacterEncoding(charset);
         }
     }
@@ -436,6 +492,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void setLocale(Locale locale) {
+        if (including.getAsBoolean()) {
+            return;
+        }
         String charset = real.getCharacterEncoding();
         real.setLocale(locale);
         if (writer != null) {
@@ -474,6 +533,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void reset() {
+        if (including.getAsBoolean()) {
+            return;
+        }
         if (throughReason != null) {
             real.reset();
             return;
@@ -490,6 +552,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         contentLanguage = null;
         sessionEncoded = false;
         writer = null;
+        streamObtained = false;
         body.reset();
         real.reset();
     }
@@ -505,7 +568,29 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     }
 
     @Override
-    public ServletOutputStream getOutputStream() {
+    public ServletOutputStream getOutputStream() throws IOException {
+        if (writer != null) {
+            // As the container does: a page falling back to the writer keeps its body order.
+            throw new IllegalStateException("getWriter() has already been called for this response");
+        }
+        if (!streamObtained && throughReason == null) {
+            // The real stream, unused: the container refuses it (IllegalStateException) when a
+            // filter ahead took the writer, and so does this wrapper; else delivery writes to it.
+            real.getOutputStream();
+        }
+        streamObtained = true;
+        return holdingStream();
+    }
+
+    /** The real response's body, through its writer when a filter ahead already took that (one adapter for all writes). */
+    private OutputStream throughBody() throws IOException {
+        if (throughBody == null) {
+            throughBody = Delivery.bodyOf(real);
+        }
+        return throughBody;
+    }
+
+    private ServletOutputStream holdingStream() {
         if (stream == null) {
             stream = new HoldingStream();
         }
@@ -515,6 +600,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     @Override
     public PrintWriter getWriter() {
         if (writer == null) {
+            if (streamObtained) {
+                throw new IllegalStateException("getOutputStream() has already been called for this response");
+            }
             // As the container does when the writer is obtained: the charset is fixed now.
             String encoding = real.getCharacterEncoding();
             real.setCharacterEncoding(encoding);
@@ -524,7 +612,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
             } catch (RuntimeException e) {
                 charset = StandardCharsets.ISO_8859_1;
             }
-            writer = new PrintWriter(new OutputStreamWriter(getOutputStream(), charset), false);
+            writer = new PrintWriter(new OutputStreamWriter(holdingStream(), charset), false);
         }
         return writer;
     }
@@ -539,7 +627,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         @Override
         public void write(byte[] bytes, int offset, int length) throws IOException {
             if (throughReason != null) {
-                real.getOutputStream().write(bytes, offset, length);
+                throughBody().write(bytes, offset, length);
                 return;
             }
             body.write(bytes, offset, length);
@@ -551,7 +639,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         @Override
         public void flush() throws IOException {
             if (throughReason != null) {
-                real.getOutputStream().flush();
+                throughBody().flush();
             }
         }
 

@@ -4,7 +4,15 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.Charset;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -14,10 +22,13 @@ import java.util.TreeSet;
 import java.util.zip.GZIPInputStream;
 
 /**
- * Phase 6: writes to the client an entry (conditional answers, HEAD, content coding, exact
- * length) or a rendered response that was not stored, with {@link CacheStatus} saying which. Both
- * answer the client's preconditions ({@link Preconditions}: 304, 412) and a single byte range
- * ({@link ByteRanges}: 206, 416), which the application never saw.
+ * Phase 6: writes to the client an entry (conditional answers, HEAD) or a rendered response that
+ * was not stored, with {@link CacheStatus} saying which. Both answer the client's preconditions
+ * ({@link Preconditions}: 304, 412) and a single byte range ({@link ByteRanges}: 206, 416), which
+ * the application never saw. The full body goes out as the application wrote it, whatever the
+ * entry's storage: the container frames it ({@code Content-Length} or chunks, its own
+ * compression) as it frames the uncached response, counting what a filter ahead of this one
+ * already wrote; a full GET never gets a length of ours (a HEAD, a 206 and a 416 do).
  */
 final class Delivery {
 
@@ -66,29 +77,52 @@ final class Delivery {
         if (entry.header("ETag") == null) {
             response.setHeader("ETag", entry.etag());
         }
-        if (entry.gzipped()) {
-            response.addHeader("Vary", "Accept-Encoding");
-        }
         String lastModified = entry.header("Last-Modified");
         if (precluded(request, response, entry.status(), entry.etag(), lastModified)) {
             return;
         }
         response.setStatus(entry.status());
-        byte[] body = entry.body();
-        boolean ranged = ranged(request, entry.status(), entry.etag(), lastModified);
-        if (entry.gzipped()) {
-            if (HttpCaching.acceptsGzip(request) && !ranged) {
-                response.setHeader("Content-Encoding", "gzip");
-            } else {
-                // A range counts bytes of the identity representation.
-                body = gunzip(body);
-            }
-        }
         if (entry.status() == HttpServletResponse.SC_NO_CONTENT) {
             return;
         }
-        write(ranged ? ByteRanges.select(request.getHeader("Range"), body.length) : ByteRanges.Selection.FULL, body,
+        // Stored gzipped to save memory; sent as written (byte identity with the uncached page).
+        byte[] body = entry.gzipped() ? gunzip(entry.body()) : entry.body();
+        write(ranged(request, entry.status(), entry.etag(), lastModified)
+                ? ByteRanges.select(request.getHeader("Range"), body.length) : ByteRanges.Selection.FULL, body,
                 request, response);
+    }
+
+    /**
+     * The body of {@code response} as bytes: its output stream or, when a filter ahead of this one
+     * took its writer (the container then refuses the stream, {@code IllegalStateException}), the
+     * writer, decoding in the response's charset: what the application wrote through its own
+     * writer in that charset comes out unchanged.
+     */
+    static OutputStream bodyOf(HttpServletResponse response) throws IOException {
+        try {
+            return response.getOutputStream();
+        } catch (IllegalStateException e) {
+            Charset charset;
+            try {
+                charset = Charset.forName(response.getCharacterEncoding());
+            } catch (RuntimeException unknown) {
+                charset = StandardCharsets.ISO_8859_1;
+            }
+            return new DecodingStream(response.getWriter(), charset);
+        }
+    }
+
+    /**
+     * Ends {@code response} now, framed by the container ({@code Content-Length} computed from
+     * what was written, as at the end of a request), so the client has all of it while this
+     * thread goes on (refreshing a stale entry).
+     */
+    static void complete(HttpServletResponse response) throws IOException {
+        try {
+            response.getOutputStream().close();
+        } catch (IllegalStateException writerTaken) {
+            response.getWriter().close();
+        }
     }
 
     /** A rendered response that was held back and not stored, as a MISS, answering the request's conditions. */
@@ -140,22 +174,20 @@ final class Delivery {
                 && request.getHeader("Range") != null && Preconditions.rangeApplies(request, etag, lastModified);
     }
 
-    /** The body, one part of it (206), or a 416, with the exact {@code Content-Length}; no body for HEAD. */
+    /**
+     * The body, one part of it (206, with {@code Content-Range} and the part's length, RFC 9110
+     * 14.4), or a 416 ({@code Content-Range} of the full length, 15.5.17).
+     */
     private static void write(ByteRanges.Selection range, byte[] body, HttpServletRequest request,
             HttpServletResponse response) throws IOException {
         switch (range.kind()) {
-            case FULL -> {
-                response.setContentLength(body.length);
-                if (!request.getMethod().equals("HEAD")) {
-                    response.getOutputStream().write(body);
-                }
-            }
+            case FULL -> send(body, request, response);
             case PARTIAL -> {
                 response.setStatus(HttpServletResponse.SC_PARTIAL_CONTENT);
                 response.setHeader("Content-Range", "bytes " + range.first() + "-" + range.last() + "/" + body.length);
                 int length = range.last() - range.first() + 1;
                 response.setContentLength(length);
-                response.getOutputStream().write(body, range.first(), length);
+                bodyOf(response).write(body, range.first(), length);
             }
             case UNSATISFIABLE -> {
                 response.setStatus(HttpServletResponse.SC_REQUESTED_RANGE_NOT_SATISFIABLE);
@@ -163,6 +195,51 @@ final class Delivery {
                 response.setContentType(null);
                 response.setContentLength(0);
             }
+        }
+    }
+
+    /** A HEAD gets the length of the GET's body; a GET's is left to the container, as without the cache. */
+    private static void send(byte[] body, HttpServletRequest request, HttpServletResponse response)
+            throws IOException {
+        if (request.getMethod().equals("HEAD")) {
+            response.setContentLength(body.length);
+            return;
+        }
+        // Not flushed: the container commits at the end, so it can still compute the length.
+        bodyOf(response).write(body);
+    }
+
+    /** Bytes to a writer, decoded with a charset; a character split across writes is kept until it is whole. */
+    private static final class DecodingStream extends OutputStream {
+        private final Writer writer;
+        private final CharsetDecoder decoder;
+        private ByteBuffer pending = ByteBuffer.allocate(0);
+
+        DecodingStream(Writer writer, Charset charset) {
+            this.writer = writer;
+            this.decoder = charset.newDecoder().onMalformedInput(CodingErrorAction.REPLACE)
+                    .onUnmappableCharacter(CodingErrorAction.REPLACE);
+        }
+
+        @Override
+        public void write(int b) throws IOException {
+            write(new byte[] {(byte) b}, 0, 1);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+            ByteBuffer in = ByteBuffer.allocate(pending.remaining() + length);
+            in.put(pending).put(bytes, offset, length).flip();
+            CharBuffer out = CharBuffer.allocate((int) (in.remaining() * (double) decoder.maxCharsPerByte()) + 4);
+            decoder.decode(in, out, false);
+            out.flip();
+            writer.append(out);
+            pending = in.slice();
+        }
+
+        @Override
+        public void flush() throws IOException {
+            writer.flush();
         }
     }
 

@@ -49,7 +49,9 @@ final class EntryFactory {
                 }
             }
         }
-        boolean gzip = raw.length >= GZIP_MIN_BYTES && HttpCaching.compressible(rendered.contentType());
+        // Gzip is storage only (delivery sends the body as written); no-transform keeps even that away.
+        boolean gzip = raw.length >= GZIP_MIN_BYTES && HttpCaching.compressible(rendered.contentType())
+                && !decision.control().containsKey("no-transform");
         long now = clock.millis();
         long fresh = now + decision.ttlSeconds() * 1000;
         long staleWindow = Math.max(staleSeconds, Math.max(HttpCaching.seconds(decision.control(),

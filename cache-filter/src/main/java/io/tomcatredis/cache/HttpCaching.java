@@ -126,6 +126,30 @@ final class HttpCaching {
                 || directives.containsKey("no-cache");
     }
 
+    /**
+     * Whether {@code Surrogate-Control} lines (W3C Edge Architecture 1.0) forbid storage by this
+     * filter, a surrogate at the origin: {@code no-store} or {@code no-store-remote}, for every
+     * surrogate or targeted at one ({@code no-store;varnish}). Varnish's {@code builtin.vcl}, the
+     * model of the phases, never stores such a response; neither does this filter, whoever the target.
+     */
+    static boolean surrogateForbidsStorage(Collection<String> surrogateControl) {
+        for (String line : surrogateControl) {
+            for (String part : line.split(",")) {
+                String directive = part.trim().toLowerCase(Locale.ROOT);
+                int end = directive.length();
+                for (char stop : new char[] {'=', ';', ' '}) {
+                    int at = directive.indexOf(stop);
+                    end = at >= 0 ? Math.min(end, at) : end;
+                }
+                String name = directive.substring(0, end);
+                if (name.equals("no-store") || name.equals("no-store-remote")) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** {@code public} or {@code s-maxage}: the response says a shared cache may keep it for anyone (RFC 9111 3.5). */
     static boolean explicitlyShared(Map<String, String> directives) {
         return directives.containsKey("public") || directives.containsKey("s-maxage");
@@ -168,37 +192,6 @@ final class HttpCaching {
         }
     }
 
-    /** Whether the client accepts gzip: a positive q for gzip, x-gzip or *, unless gzip has q=0. */
-    static boolean acceptsGzip(HttpServletRequest request) {
-        String header = request.getHeader("Accept-Encoding");
-        if (header == null) {
-            return false;
-        }
-        double gzip = -1;
-        double any = -1;
-        for (String part : header.split(",")) {
-            String[] fields = part.trim().split(";");
-            String coding = fields[0].trim().toLowerCase(Locale.ROOT);
-            double q = 1;
-            for (int i = 1; i < fields.length; i++) {
-                String param = fields[i].trim();
-                if (param.startsWith("q=")) {
-                    try {
-                        q = Double.parseDouble(param.substring(2));
-                    } catch (NumberFormatException e) {
-                        q = 0;
-                    }
-                }
-            }
-            if (coding.equals("gzip") || coding.equals("x-gzip")) {
-                gzip = Math.max(gzip, q);
-            } else if (coding.equals("*")) {
-                any = q;
-            }
-        }
-        return gzip > 0 || gzip < 0 && any > 0;
-    }
-
     /** Text-like content worth gzipping once for every client. */
     static boolean compressible(String contentType) {
         if (contentType == null) {
@@ -209,7 +202,10 @@ final class HttpCaching {
                 || type.contains("xml") || type.startsWith("image/svg");
     }
 
-    /** Lower-case header names of Vary values, without Accept-Encoding (the cache's own), sorted, comma-separated. */
+    /**
+     * Lower-case header names of Vary values, without Accept-Encoding (the cache stores and sends
+     * only bodies the application did not encode, right for every client), sorted, comma-separated.
+     */
     static String varyNames(Collection<String> varyHeaders) {
         TreeSet<String> names = new TreeSet<>();
         for (String header : varyHeaders) {

@@ -1,5 +1,6 @@
 package io.tomcatredis.cache;
 
+import jakarta.servlet.RequestDispatcher;
 import jakarta.servlet.ServletConnection;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletInputStream;
@@ -70,14 +71,22 @@ final class ObservedRequest extends HttpServletRequestWrapper {
 
     /**
      * Headers the application may read without making the response depend on anything outside
-     * the key: the cache answers validators, ranges and content codings itself (the render sees
-     * no conditional or range header: {@link NeutralRequest}), a request carrying a body is passed
-     * (classification), so their absence is the same for every request an entry is served to, and
-     * the lines of {@code Accept-Language} are part of the key.
+     * the key: the cache answers validators and ranges itself (the render sees no conditional or
+     * range header: {@link NeutralRequest}), a request carrying a body is passed (classification),
+     * so their absence is the same for every request an entry is served to, and the lines of
+     * {@code Accept-Language} are part of the key.
      */
-    private static final Set<String> NEUTRAL = Set.of("accept-encoding", "if-none-match", "if-modified-since",
-            "content-type", "content-length", "transfer-encoding", "range", "if-range", "if-match",
-            "if-unmodified-since", "accept-language");
+    private static final Set<String> NEUTRAL = Set.of("content-type", "content-length", "transfer-encoding",
+            "range", "if-range", "if-match", "if-unmodified-since", "accept-language");
+
+    /**
+     * Headers the cache answers itself (validators, content codings): reading them is neutral
+     * while the request does not carry them; a page built from one it carries (a feed of what
+     * changed since {@code If-Modified-Since}) is not served to requests without it, so it is
+     * not stored unless it varies on it.
+     */
+    private static final Set<String> NEUTRAL_WHEN_ABSENT = Set.of("accept-encoding", "if-none-match",
+            "if-modified-since");
 
     private final CacheRequest cacheRequest;
     private final CacheSettings settings;
@@ -110,6 +119,14 @@ final class ObservedRequest extends HttpServletRequestWrapper {
         }
     }
 
+    /**
+     * Whether an include is in progress: the container puts {@code jakarta.servlet.include.request_uri}
+     * on the request it inserts below this wrapper for the include's duration. Not an observed read.
+     */
+    boolean including() {
+        return getRequest().getAttribute(RequestDispatcher.INCLUDE_REQUEST_URI) != null;
+    }
+
     private void read(BypassReason reason) {
         reads.add(reason);
     }
@@ -137,7 +154,8 @@ final class ObservedRequest extends HttpServletRequestWrapper {
             case "authorization", "proxy-authorization" ->
                     identity(super.getHeader(name) != null, BypassReason.PERSONAL_AUTHORIZATION);
             default -> {
-                if (!NEUTRAL.contains(lower)) {
+                if (!NEUTRAL.contains(lower)
+                        && !(NEUTRAL_WHEN_ABSENT.contains(lower) && super.getHeader(name) == null)) {
                     headersRead.add(lower);
                 }
             }
@@ -249,7 +267,11 @@ final class ObservedRequest extends HttpServletRequestWrapper {
     @Override
     public Cookie[] getCookies() {
         Cookie[] cookies = super.getCookies();
+        // The container drops a malformed cookie; a parser elsewhere may read a session in it.
         boolean personal = false;
+        for (Enumeration<String> values = super.getHeaders("Cookie"); values != null && values.hasMoreElements(); ) {
+            personal |= settings.personalCookie(values.nextElement());
+        }
         if (cookies != null) {
             for (Cookie cookie : cookies) {
                 personal |= !settings.cookieIgnored(cookie.getName());
@@ -372,11 +394,13 @@ final class ObservedRequest extends HttpServletRequestWrapper {
     public Object getAttribute(String name) {
         Object value = super.getAttribute(name);
         if (value != null && name != null && !setDuringRender.contains(name)) {
-            if (cacheRequest.aheadAttributes().contains(name)) {
-                read(BypassReason.AHEAD_ATTRIBUTE);
-            } else if (name.startsWith("jakarta.servlet.request.") || name.startsWith("org.apache.tomcat.util.net.")) {
+            if (name.startsWith("jakarta.servlet.request.") || name.startsWith("org.apache.tomcat.util.net.")) {
                 // TLS session, cipher, client certificate.
                 read(BypassReason.CONNECTION);
+            } else if (cacheRequest.aheadAttributes().contains(name) || !name.startsWith("jakarta.servlet.")
+                    && !name.startsWith("org.apache.catalina.") && !name.startsWith("org.apache.tomcat.")) {
+                // Set ahead, or answered by a wrapper ahead that does not list it in getAttributeNames().
+                read(BypassReason.AHEAD_ATTRIBUTE);
             }
         }
         return value;

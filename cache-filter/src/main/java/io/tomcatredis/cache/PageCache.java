@@ -331,7 +331,7 @@ final class PageCache {
         inFlight.put(slot.key(), flight);
         try {
             ObservedRequest observed = new ObservedRequest(new NeutralRequest(request), cacheRequest, settings);
-            CapturingResponse capture = new CapturingResponse(response, settings.maxEntryBytes(),
+            CapturingResponse capture = new CapturingResponse(response, settings.maxEntryBytes(), observed::including,
                     (reason, code) -> status.write(CacheStatus.Outcome.rendered(slot.fwd(), code, reason), response));
             statistics.rendered();
             chain.doFilter(observed, capture);
@@ -357,9 +357,10 @@ final class PageCache {
     private void refreshInBackground(Slot slot, CacheRequest cacheRequest, String token, HttpServletRequest request,
             HttpServletResponse response, FilterChain chain, DetachedResponse detached) {
         try {
-            response.flushBuffer();
+            Delivery.complete(response);
             ObservedRequest observed = new ObservedRequest(new NeutralRequest(request), cacheRequest, settings);
-            CapturingResponse capture = new CapturingResponse(detached, settings.maxEntryBytes());
+            CapturingResponse capture = new CapturingResponse(detached, settings.maxEntryBytes(), observed::including,
+                    (reason, code) -> { });
             statistics.rendered();
             chain.doFilter(observed, capture);
             capture.finishWriting();

@@ -34,7 +34,8 @@ import javax.management.ObjectName;
  * }</pre>
  *
  * Nothing personal is ever stored, and in doubt a request passes: requests with cookies (other
- * than {@code ignoredCookies}) or credentials, a session id or an authenticated user share nothing
+ * than {@code ignoredCookies}) or credentials, headers outside an allow-list of ones that never
+ * identify a user (extended by {@code ignoredHeaders}), a session id or an authenticated user share nothing
  * unless the response says {@code public}; a response is kept only when the application read
  * nothing personal or outside the key to build it, set no cookie, and did not mark it private.
  * The decision is a pipeline of named phases ({@link PageCache}); README lists them.

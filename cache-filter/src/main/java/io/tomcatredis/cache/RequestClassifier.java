@@ -1,6 +1,8 @@
 package io.tomcatredis.cache;
 
 import jakarta.servlet.DispatcherType;
+import jakarta.servlet.ServletRequest;
+import jakarta.servlet.ServletRequestWrapper;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.util.Collections;
@@ -24,7 +26,11 @@ final class RequestClassifier {
 
     private static final Set<String> UNSAFE_METHODS = Set.of("POST", "PUT", "PATCH", "DELETE");
     /** Prefixes of the request attributes Tomcat sets for its own use (dispatching, sendfile), whatever the request. */
-    private static final List<String> CONTAINER_ATTRIBUTES = List.of("org.apache.catalina.", "org.apache.tomcat.");
+    private static final List<String> CONTAINER_ATTRIBUTES = List.of("org.apache.catalina.", "org.apache.tomcat.",
+            // The TLS connection (cipher, session id, key size), set by the container or SSLValve:
+            // a page reading them is not stored (render phase); a client certificate makes the
+            // request credentialed (classification).
+            "jakarta.servlet.request.");
 
     private final CacheSettings settings;
 
@@ -83,10 +89,13 @@ final class RequestClassifier {
         String url = CanonicalUrl.of(request.getScheme(), host, contextPath + containerPath,
                 request.getQueryString());
         String aheadVary = HttpCaching.varyNames(response.getHeaders("Vary"));
-        String languages = CanonicalUrl.withLanguages(url, request);
+        Set<String> aheadAttributes = aheadAttributes(request);
+        // What a filter ahead set for this request, which the page may be built from: part of the key.
+        String languages = CanonicalUrl.withAhead(CanonicalUrl.withLanguages(url, request), localeAhead(response),
+                response.getHeaders("Content-Language"), response.getContentType(), aheadAttributes);
         String baseKey = aheadVary.isEmpty() ? languages : CanonicalUrl.variant(languages, aheadVary, request);
         return new Classification(false, null, new CacheRequest(method.equals("HEAD"), url, baseKey, aheadVary,
-                ruleTtl, credentialed(request), aheadAttributes(request)));
+                ruleTtl, credentialed(request), aheadAttributes));
     }
 
     /** Whether the Host is one of {@code allowedHosts}; also for evicting after an unsafe method. */
@@ -113,13 +122,15 @@ final class RequestClassifier {
 
     /**
      * What a filter ahead of this one already put on the response counts as the application's:
-     * a cookie, {@code Cache-Control: private/no-store/no-cache}, {@code Vary: *}.
+     * a cookie, {@code Cache-Control: private/no-store/no-cache}, {@code Surrogate-Control: no-store},
+     * {@code Vary: *}.
      */
     private static BypassReason responseAhead(HttpServletResponse response) {
         if (!response.getHeaders("Set-Cookie").isEmpty()) {
             return BypassReason.SET_COOKIE;
         }
-        if (HttpCaching.forbidsSharedStorage(HttpCaching.cacheControl(response.getHeaders("Cache-Control")))) {
+        if (HttpCaching.forbidsSharedStorage(HttpCaching.cacheControl(response.getHeaders("Cache-Control")))
+                || HttpCaching.surrogateForbidsStorage(response.getHeaders("Surrogate-Control"))) {
             return BypassReason.CACHE_CONTROL;
         }
         if (HttpCaching.varyNames(response.getHeaders("Vary")).contains("*")) {
@@ -129,23 +140,76 @@ final class RequestClassifier {
     }
 
     /**
-     * Names of request headers that carry credentials in the wild: bearer tokens, API keys, session
-     * tokens, identities set by an SSO proxy ({@code X-Auth-Token}, {@code X-Api-Key},
-     * {@code X-Forwarded-User}, {@code X-Amzn-Oidc-Data}, ...). A filter ahead of this one may turn
-     * any of them into a signed-in user the filter cannot see (a {@code ThreadLocal}).
+     * Request headers that never identify a user, lower case: what browsers, HTTP clients, proxies
+     * and CDNs send on every anonymous request (RFC 9110 fields, fetch metadata and client hints
+     * under {@code Sec-*} and {@link #NEUTRAL_PREFIXES}, forwarding and tracing headers). Any other
+     * header may be what a filter ahead of this one turns into a user (an authenticating proxy's
+     * {@code X-Forwarded-Email}, a platform's {@code X-MS-CLIENT-PRINCIPAL-NAME}, a forwarded client
+     * certificate): in doubt, the request is credentialed. {@code ignoredHeaders} extends the list.
      */
-    private static final java.util.regex.Pattern CREDENTIAL_HEADER = java.util.regex.Pattern.compile(
-            "(?i).*(auth|token|session|api-?key|jwt|sso|oidc|saml|credential|remote-user|forwarded-user|"
-                    + "[-_]user$|^user$|[-_]user[-_]).*");
+    static final Set<String> NEUTRAL_HEADERS = Set.of(
+            // RFC 9110/9111/9112 request fields and their long-standing companions.
+            "host", "connection", "keep-alive", "proxy-connection", "te", "upgrade", "http2-settings", "via",
+            "max-forwards", "expect", "accept", "accept-charset", "accept-encoding", "accept-language",
+            "accept-datetime", "user-agent", "referer", "origin", "cache-control", "pragma", "range",
+            "content-length", "content-type", "transfer-encoding", "priority", "early-data", "alt-used",
+            // Browsers: privacy, prefetch, data saving, client hints of the legacy form.
+            "dnt", "upgrade-insecure-requests", "purpose", "x-purpose", "x-moz", "save-data", "x-requested-with",
+            "device-memory", "downlink", "ect", "rtt", "dpr", "width", "viewport-width",
+            // Proxies and load balancers: addresses, scheme and host (RemoteIpValve's inputs), request ids.
+            "forwarded", "x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "x-forwarded-port",
+            "x-forwarded-server", "x-real-ip", "true-client-ip", "cf-connecting-ip", "cf-ray", "cf-visitor",
+            "cdn-loop", "x-forwarded-scheme", "x-forwarded-ssl", "front-end-https", "fastly-client-ip",
+            "fastly-ff", "fastly-ssl", "akamai-origin-hop", "x-amz-cf-id", "cloudfront-forwarded-proto",
+            "x-azure-ref", "x-azure-clientip", "x-azure-socketip", "x-azure-fdid", "x-request-start",
+            "x-request-id", "x-correlation-id", "x-amzn-trace-id", "x-cloud-trace-context", "traceparent",
+            "tracestate", "b3",
+            // Service workers' navigation preload.
+            "service-worker", "service-worker-navigation-preload");
 
-    /** A cookie not listed in {@code ignoredCookies}, or credentials. */
+    /** Prefixes of neutral request headers: fetch metadata and client hints, validators, B3 tracing. */
+    static final List<String> NEUTRAL_PREFIXES = List.of("sec-", "if-", "x-b3-");
+
+    /**
+     * Headers that carry a user, whatever {@code ignoredHeaders} says; {@code Sec-WebSocket-Protocol}
+     * is where browser clients put a bearer token (a WebSocket handshake cannot set Authorization).
+     */
+    static final Set<String> IDENTIFYING_HEADERS = Set.of("cookie", "cookie2", "authorization",
+            "proxy-authorization", "sec-websocket-protocol");
+
+    /** The attribute of the client certificate chain (TLS client authentication, or Tomcat's SSLValve). */
+    private static final String CERTIFICATES = "jakarta.servlet.request.X509Certificate";
+
+    /**
+     * Whether the request belongs to someone: a cookie not in {@code ignoredCookies} (or a malformed
+     * one), {@code Authorization}, a client certificate, or a header that is neither neutral nor in
+     * {@code ignoredHeaders}. Every request of the wrapper chain counts, down to the container's
+     * own: a wrapper ahead may hide credentials it used (or a session id, a user) from what comes
+     * after it.
+     */
     private boolean credentialed(HttpServletRequest request) {
+        for (ServletRequest layer = request; layer != null; ) {
+            if (layer.getAttribute(CERTIFICATES) != null) {
+                return true;
+            }
+            if (layer instanceof HttpServletRequest http && (credentialedHeaders(http)
+                    || layer != request && (http.getRequestedSessionId() != null || http.getRemoteUser() != null))) {
+                // Below the request the filter was given: a session or user a wrapper ahead hides.
+                return true;
+            }
+            layer = layer instanceof ServletRequestWrapper wrapper ? wrapper.getRequest() : null;
+        }
+        return false;
+    }
+
+    private boolean credentialedHeaders(HttpServletRequest request) {
         if (request.getHeader("Authorization") != null || request.getHeader("Proxy-Authorization") != null) {
             return true;
         }
         Enumeration<String> names = request.getHeaderNames();
         while (names != null && names.hasMoreElements()) {
-            if (CREDENTIAL_HEADER.matcher(names.nextElement()).matches()) {
+            String name = names.nextElement().toLowerCase(Locale.ROOT);
+            if (!name.equals("cookie") && !neutral(name)) {
                 return true;
             }
         }
@@ -156,6 +220,25 @@ final class RequestClassifier {
             }
         }
         return false;
+    }
+
+    /** Whether a request header (lower case) never identifies a user: built in, or in {@code ignoredHeaders}. */
+    private boolean neutral(String name) {
+        if (IDENTIFYING_HEADERS.contains(name)) {
+            return false;
+        }
+        return NEUTRAL_HEADERS.contains(name) || NEUTRAL_PREFIXES.stream().anyMatch(name::startsWith)
+                || settings.headerIgnored(name);
+    }
+
+    /**
+     * The locale a filter ahead set on the response (from a country header, a cookie, a user's
+     * profile), or null when it is still the container's default: a page built from it
+     * ({@code response.getLocale()}, {@code Content-Language}) differs with it, so it is part of the key.
+     */
+    private static Locale localeAhead(HttpServletResponse response) {
+        Locale locale = response.getLocale();
+        return locale == null || locale.equals(Locale.getDefault()) ? null : locale;
     }
 
     private static Set<String> aheadAttributes(HttpServletRequest request) {

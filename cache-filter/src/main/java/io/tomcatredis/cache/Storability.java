@@ -75,7 +75,8 @@ final class Storability {
         if (rendered.setsCookie() || !rendered.values("Set-Cookie").isEmpty()) {
             return BypassReason.SET_COOKIE;
         }
-        if (HttpCaching.forbidsSharedStorage(control)) {
+        if (HttpCaching.forbidsSharedStorage(control)
+                || HttpCaching.surrogateForbidsStorage(rendered.values("Surrogate-Control"))) {
             return BypassReason.CACHE_CONTROL;
         }
         if (vary.contains("*")) {
@@ -89,6 +90,10 @@ final class Storability {
         }
         if (rendered.sessionEncoded()) {
             return BypassReason.SESSION_IN_URL;
+        }
+        if (rendered.aheadHeaderRead()) {
+            // A value a filter ahead set for this request (a CSP nonce) that the page built on.
+            return BypassReason.AHEAD_HEADER;
         }
         for (BypassReason read : BypassReason.values()) {
             if (observed.reads().contains(read)) {

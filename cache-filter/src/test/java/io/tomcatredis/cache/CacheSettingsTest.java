@@ -74,4 +74,27 @@ class CacheSettingsTest {
         assertThatThrownBy(() -> parse("cacheStatusName", "my cache")).isInstanceOf(InvalidSettingException.class)
                 .hasMessageContaining("'cacheStatusName'").hasMessageContaining("token");
     }
+
+    @Test
+    void aCookieHeaderAParserCouldSplitOtherwiseThanTheContainerIsPersonal() {
+        CacheSettings settings = parse("ignoredCookies", "_ga*, consent");
+        assertThat(settings.personalCookie("_ga=GA1.2.3; consent=\"yes\"")).isFalse();
+        for (String header : new String[] {"_ga=GA1.2.3, SESSION=alice", "_ga=a b", "_ga=\"a,b\"", "_ga=a\\b",
+                "_ga=a\"b", "_ga=\"", "_ga=caf\u00e9", "_ga", "consent=yes;_ga=1\u0001"}) {
+            assertThat(settings.personalCookie(header)).as(header).isTrue();
+        }
+    }
+
+    @Test
+    void ignoredHeadersAreNamesOrPrefixesAndNeverCredentials() {
+        CacheSettings settings = parse("ignoredHeaders", "CF-IPCountry, X-Edge-*");
+        assertThat(settings.headerIgnored("cf-ipcountry")).isTrue();
+        assertThat(settings.headerIgnored("X-Edge-Location")).isTrue();
+        assertThat(settings.headerIgnored("X-Edge")).isFalse();
+        assertThat(parse().headerIgnored("CF-IPCountry")).as("none by default").isFalse();
+        assertThatThrownBy(() -> parse("ignoredHeaders", "*")).hasMessageContaining("'ignoredHeaders'");
+        assertThatThrownBy(() -> parse("ignoredHeaders", "X-*-Id")).hasMessageContaining("'ignoredHeaders'");
+        assertThatThrownBy(() -> parse("ignoredHeaders", "Authorization")).hasMessageContaining("credentials");
+        assertThatThrownBy(() -> parse("ignoredHeaders", "Cookie")).hasMessageContaining("credentials");
+    }
 }

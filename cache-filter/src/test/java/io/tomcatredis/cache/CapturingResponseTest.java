@@ -1,6 +1,7 @@
 package io.tomcatredis.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.mockito.Mockito.inOrder;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
@@ -66,11 +67,90 @@ class CapturingResponseTest {
         PrintWriter writer = capture.getWriter();
         writer.write("abcdef");
         writer.flush();
-        capture.getOutputStream().write("ghijkl".getBytes(StandardCharsets.UTF_8));
-        capture.getOutputStream().write("mn".getBytes(StandardCharsets.UTF_8));
+        writer.write("ghijkl");
+        writer.flush();
+        writer.write("mn");
+        writer.flush();
 
         assertThat(capture.throughReason()).isEqualTo(BypassReason.OVERSIZED);
         assertThat(sent.toString(StandardCharsets.UTF_8)).isEqualTo("abcdefghijklmn");
+    }
+
+    @Test
+    void theWriterAndTheStreamExcludeEachOtherAsInTheContainerUntilAReset() throws IOException {
+        capture.getWriter().write("head ");
+        assertThatThrownBy(capture::getOutputStream).isInstanceOf(IllegalStateException.class)
+                .hasMessage("getWriter() has already been called for this response");
+        capture.getWriter().write("tail");
+        assertThat(capture.rendered().body()).isEqualTo("head tail".getBytes(StandardCharsets.UTF_8));
+
+        CapturingResponse other = new CapturingResponse(real, 100);
+        other.getOutputStream().write('x');
+        assertThatThrownBy(other::getWriter).isInstanceOf(IllegalStateException.class)
+                .hasMessage("getOutputStream() has already been called for this response");
+        when(real.getHeaderNames()).thenReturn(List.of());
+        other.reset();
+        other.getWriter().write("y");
+        assertThat(other.rendered().body()).isEqualTo("y".getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void theStreamIsRefusedAsByTheContainerWhenAFilterAheadTookTheWriter() throws IOException {
+        when(real.getOutputStream()).thenThrow(new IllegalStateException("getWriter() has already been called"));
+        assertThatThrownBy(capture::getOutputStream).isInstanceOf(IllegalStateException.class);
+        capture.getWriter().write("fallback");
+        assertThat(capture.rendered().body()).isEqualTo("fallback".getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void whatAnIncludedResourceSetsOnTheResponseIsIgnoredAsByTheContainer() throws IOException {
+        java.util.concurrent.atomic.AtomicBoolean including = new java.util.concurrent.atomic.AtomicBoolean();
+        CapturingResponse page = new CapturingResponse(real, 100, including::get, (reason, status) -> { });
+        page.setContentType("text/html;charset=UTF-8");
+        page.getOutputStream().write("<p>".getBytes(StandardCharsets.UTF_8));
+        including.set(true);
+        page.setStatus(404);
+        page.setContentType("text/plain");
+        page.setHeader("ETag", "\"f\"");
+        page.addHeader("Last-Modified", "Sun, 01 Nov 2026 08:05:09 GMT");
+        page.addCookie(new jakarta.servlet.http.Cookie("a", "1"));
+        page.setLocale(java.util.Locale.GERMANY);
+        page.sendError(500);
+        page.reset();
+        page.getOutputStream().write("snippet".getBytes(StandardCharsets.UTF_8));
+        including.set(false);
+
+        CapturingResponse.Rendered rendered = page.rendered();
+        assertThat(rendered.status()).isEqualTo(200);
+        assertThat(rendered.headers()).isEmpty();
+        assertThat(rendered.setsCookie()).isFalse();
+        assertThat(rendered.locale()).isNull();
+        assertThat(rendered.through()).isNull();
+        assertThat(rendered.body()).isEqualTo("<p>snippet".getBytes(StandardCharsets.UTF_8));
+        verify(real).setContentType("text/html;charset=UTF-8");
+        verify(real, never()).setContentType("text/plain");
+        verify(real, never()).setLocale(java.util.Locale.GERMANY);
+        verify(real, never()).reset();
+    }
+
+    @Test
+    void readingBackAHeaderSetAheadThatTheApplicationDidNotReplaceIsNoticed() {
+        when(real.getHeaders("Content-Security-Policy")).thenReturn(List.of("script-src 'nonce-n1'"));
+        when(real.getHeaders("X-Frame-Options")).thenReturn(List.of("DENY"));
+        when(real.getHeaderNames()).thenReturn(List.of("Content-Security-Policy", "X-Frame-Options"));
+        capture.setHeader("X-Frame-Options", "SAMEORIGIN");
+        assertThat(capture.getHeader("X-Frame-Options")).isEqualTo("SAMEORIGIN");
+        assertThat(capture.containsHeader("X-Other")).isFalse();
+        assertThat(capture.rendered().aheadHeaderRead()).as("replaced, or absent").isFalse();
+
+        for (Runnable read : List.<Runnable>of(() -> capture.getHeader("Content-Security-Policy"),
+                () -> capture.getHeaders("Content-Security-Policy"),
+                () -> capture.containsHeader("Content-Security-Policy"), () -> capture.getHeaderNames())) {
+            capture = new CapturingResponse(real, 10);
+            capture.setHeader("X-Frame-Options", "SAMEORIGIN");
+            read.run();
+            assertThat(capture.rendered().aheadHeaderRead()).isTrue();
+        }
     }
 
     @Test

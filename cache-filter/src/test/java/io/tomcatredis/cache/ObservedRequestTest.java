@@ -42,6 +42,21 @@ class ObservedRequestTest {
     }
 
     @Test
+    void validatorsAndCodingsTheCacheAnswersAreNeutralOnlyWhileTheRequestDoesNotCarryThem() {
+        observed.getHeader("If-Modified-Since");
+        observed.getHeader("If-None-Match");
+        observed.getDateHeader("Accept-Encoding");
+        assertThat(observed.observation().headersRead()).isEmpty();
+
+        when(real.getHeader("If-Modified-Since")).thenReturn("Sun, 01 Nov 2026 00:00:00 GMT");
+        when(real.getHeader("accept-encoding")).thenReturn("gzip");
+        observed.getDateHeader("If-Modified-Since");
+        observed.getHeaders("accept-encoding");
+        assertThat(observed.observation().headersRead()).containsExactlyInAnyOrder("if-modified-since",
+                "accept-encoding");
+    }
+
+    @Test
     void attributesSetAheadOfTheFilterAreObservedThoseSetDuringTheRenderAreNot() {
         when(real.getAttribute("user")).thenReturn("alice");
         when(real.getAttribute("model")).thenReturn("m");
@@ -51,6 +66,18 @@ class ObservedRequestTest {
         assertThat(observed.observation().reads()).isEmpty();
 
         observed.getAttribute("user");
+        assertThat(observed.observation().reads()).containsExactly(BypassReason.AHEAD_ATTRIBUTE);
+    }
+
+    @Test
+    void anAttributeAWrapperAheadAnswersWithoutListingItCountsAsSetAhead() {
+        when(real.getAttribute("staff")).thenReturn(Boolean.TRUE);
+        when(real.getAttribute("jakarta.servlet.forward.request_uri")).thenReturn("/a");
+        when(real.getAttribute("org.apache.catalina.jsp_file")).thenReturn("/a.jsp");
+        observed.getAttribute("jakarta.servlet.forward.request_uri");
+        observed.getAttribute("org.apache.catalina.jsp_file");
+        assertThat(observed.observation().reads()).as("the container's own").isEmpty();
+        observed.getAttribute("staff");
         assertThat(observed.observation().reads()).containsExactly(BypassReason.AHEAD_ATTRIBUTE);
     }
 
@@ -73,6 +100,20 @@ class ObservedRequestTest {
         when(real.getCookies()).thenReturn(new Cookie[] {new Cookie("_ga", "1"), new Cookie("sid", "2")});
         observed.getCookies();
         assertThat(observed.observation().reads()).containsExactly(BypassReason.PERSONAL_COOKIE);
+    }
+
+    @Test
+    void aCookieHeaderHidingASessionBehindAnIgnoredCookieIsPersonalWhateverTheContainerParsed() {
+        // Tomcat drops the malformed cookie; a parser splitting on commas reads SESSION=alice.
+        when(real.getCookies()).thenReturn(null);
+        when(real.getHeaders("Cookie")).thenAnswer(i -> Collections.enumeration(List.of("_ga=GA1.2.3, SESSION=alice")));
+        when(real.getHeaders("cookie")).thenAnswer(i -> Collections.enumeration(List.of("_ga=GA1.2.3, SESSION=alice")));
+        observed.getCookies();
+        assertThat(observed.observation().reads()).containsExactly(BypassReason.PERSONAL_COOKIE);
+
+        ObservedRequest byHeader = new ObservedRequest(real, REQUEST, SETTINGS);
+        byHeader.getHeader("cookie");
+        assertThat(byHeader.observation().reads()).containsExactly(BypassReason.PERSONAL_COOKIE);
     }
 
     @Test

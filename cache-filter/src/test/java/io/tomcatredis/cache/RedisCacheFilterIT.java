@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tomcatredis.testsupport.Await;
 import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.StandaloneRedis;
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Duration;
@@ -17,7 +16,6 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.zip.GZIPInputStream;
 import javax.management.ObjectName;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -215,20 +213,17 @@ class RedisCacheFilterIT {
     }
 
     @Test
-    void compressibleBodyIsStoredGzippedOnceAndServedGzippedOrPlainWithExactLength() throws IOException {
+    void compressibleBodyIsServedAsTheApplicationWroteItToEveryClient() throws IOException {
+        // Byte identity (README, "Serving and stampedes"): the container, not the cache, compresses.
         Http.Reply plainMiss = Http.get(one.url("/static/app.css"));
-        Http.Reply gzipped = Http.get(two.url("/static/app.css"), "Accept-Encoding", "br;q=1, gzip;q=0.5");
+        Http.Reply accepting = Http.get(two.url("/static/app.css"), "Accept-Encoding", "br;q=1, gzip;q=0.5");
         Http.Reply refused = Http.get(two.url("/static/app.css"), "Accept-Encoding", "gzip;q=0, identity");
         Http.Reply plain = Http.get(one.url("/static/app.css"));
 
-        assertThat(gzipped.header("Content-Encoding")).hasValue("gzip");
-        assertThat(gzipped.header("Vary")).hasValueSatisfying(v -> assertThat(v).contains("Accept-Encoding"));
-        assertThat(gzipped.header("Content-Length")).hasValue(Integer.toString(gzipped.body().length));
-        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(gzipped.body()))) {
-            assertThat(new String(in.readAllBytes())).isEqualTo(plainMiss.text());
-        }
-        for (Http.Reply reply : List.of(plainMiss, refused, plain)) {
+        assertThat(accepting.cache()).isEqualTo("HIT");
+        for (Http.Reply reply : List.of(plainMiss, accepting, refused, plain)) {
             assertThat(reply.header("Content-Encoding")).isEmpty();
+            assertThat(reply.header("Vary")).isEmpty();
             assertThat(reply.header("Content-Length")).hasValue(Integer.toString(reply.body().length));
             assertThat(reply.text()).isEqualTo(plainMiss.text());
         }

@@ -46,6 +46,7 @@ class RequestClassifierTest {
         when(request.getContentLengthLong()).thenReturn(-1L);
         when(request.getAttributeNames()).thenReturn(Collections.emptyEnumeration());
         when(request.getHeader(anyString())).thenAnswer(i -> first(headers, i.getArgument(0)));
+        when(request.getHeaderNames()).thenAnswer(i -> Collections.enumeration(List.copyOf(headers.keySet())));
         when(request.getHeaders(anyString())).thenAnswer(i -> Collections.enumeration(
                 headers.getOrDefault(((String) i.getArgument(0)).toLowerCase(), List.of())));
         when(response.getHeaders(anyString())).thenAnswer(i -> responseHeaders.getOrDefault(
@@ -147,9 +148,151 @@ class RequestClassifierTest {
     void attributesSetAheadAreRememberedButNotTheContainersOwn() {
         classify("GET", "/shop/p/data", "/p/data");
         when(request.getAttributeNames()).thenReturn(Collections.enumeration(List.of("user",
-                "org.apache.tomcat.sendfile.support", "org.apache.catalina.core.DISPATCHER_TYPE")));
+                "org.apache.tomcat.sendfile.support", "org.apache.catalina.core.DISPATCHER_TYPE",
+                "jakarta.servlet.request.cipher_suite")));
         assertThat(new RequestClassifier(SETTINGS).classify(request, response).request().aheadAttributes())
                 .containsExactly("user");
+    }
+
+    @Test
+    void theNamesOfAttributesSetAheadArePartOfTheKey() {
+        CacheRequest plain = classify("GET", "/shop/p/data", "/p/data").request();
+        // A filter ahead marks staff by their address: a page rendered without the mark found null.
+        when(request.getAttributeNames()).thenReturn(Collections.enumeration(List.of("staff", "a,b\nc")));
+        CacheRequest staff = new RequestClassifier(SETTINGS).classify(request, response).request();
+        assertThat(staff.baseKey()).isNotEqualTo(plain.baseKey())
+                .isEqualTo("https://shop.example.com/shop/p/data\nattributes=a%2Cb%0Ac,staff");
+        assertThat(staff.credentialed()).isFalse();
+    }
+
+    @Test
+    void aLocaleAFilterAheadSetOnTheResponseIsPartOfTheKey() {
+        CacheRequest plain = classify("GET", "/shop/p/data", "/p/data").request();
+        when(response.getLocale()).thenReturn(java.util.Locale.getDefault());
+        assertThat(classify("GET", "/shop/p/data", "/p/data").request().baseKey()).as("the container's default")
+                .isEqualTo(plain.baseKey());
+        java.util.Locale other = java.util.Locale.getDefault().equals(java.util.Locale.GERMANY)
+                ? java.util.Locale.FRANCE : java.util.Locale.GERMANY;
+        when(response.getLocale()).thenReturn(other);
+        assertThat(classify("GET", "/shop/p/data", "/p/data").request().baseKey())
+                .isEqualTo(plain.baseKey() + "\nlocale=" + other.toLanguageTag());
+    }
+
+    @Test
+    void aContentLanguageOrContentTypeAFilterAheadSetIsPartOfTheKey() {
+        CacheRequest plain = classify("GET", "/shop/p/data", "/p/data").request();
+        responseHeaders.put("content-language", List.of("de-CH\r\nX: y"));
+        when(response.getContentType()).thenReturn("application/json;charset=UTF-8");
+        assertThat(classify("GET", "/shop/p/data", "/p/data").request().baseKey()).isEqualTo(plain.baseKey()
+                + "\ncontent-language=de-CH%0D%0AX%3A+y\ncontent-type=application%2Fjson%3Bcharset%3DUTF-8");
+    }
+
+    /** Header sets of real clients (captured from browsers' developer tools, curl -v, and CDNs' docs). */
+    @Test
+    void whatBrowsersCurlAndCdnsSendOnAnAnonymousRequestIsNotCredentials() {
+        String[][] clients = {
+            {"Host", "shop.example.com", "Connection", "keep-alive", "sec-ch-ua",
+                "\"Chromium\";v=\"130\", \"Google Chrome\";v=\"130\", \"Not?A_Brand\";v=\"99\"",
+                "sec-ch-ua-mobile", "?0", "sec-ch-ua-platform", "\"Windows\"", "Upgrade-Insecure-Requests", "1",
+                "User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/130.0.0.0 Safari/537.36",
+                "Accept", "text/html,application/xhtml+xml,*/*;q=0.8", "Sec-Fetch-Site", "none",
+                "Sec-Fetch-Mode", "navigate", "Sec-Fetch-User", "?1", "Sec-Fetch-Dest", "document",
+                "Accept-Encoding", "gzip, deflate, br, zstd", "Accept-Language", "en-US,en;q=0.9",
+                "Priority", "u=0, i", "Cookie", "_ga=GA1.1.123.456; consent=yes", "If-None-Match", "\"x\"",
+                "Cache-Control", "max-age=0", "Referer", "https://www.google.com/", "Sec-GPC", "1", "DNT", "1",
+                "Sec-Purpose", "prefetch;prerender", "Save-Data", "on", "Viewport-Width", "1280"},
+            {"Host", "shop.example.com", "User-Agent", "Mozilla/5.0 (X11; Linux x86_64; rv:132.0) Firefox/132.0",
+                "Accept", "text/html", "Accept-Language", "de,en-US;q=0.7", "Accept-Encoding", "gzip, deflate, br",
+                "Connection", "keep-alive", "Upgrade-Insecure-Requests", "1", "Sec-Fetch-Dest", "document",
+                "Sec-Fetch-Mode", "navigate", "Sec-Fetch-Site", "same-origin", "If-Modified-Since",
+                "Sun, 01 Nov 2026 00:00:00 GMT", "Pragma", "no-cache", "TE", "trailers", "Alt-Used", "shop.example.com"},
+            {"Host", "shop.example.com", "Origin", "https://shop.example.com", "X-Requested-With", "XMLHttpRequest",
+                "Accept", "application/json", "User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0) Safari/604.1"},
+            {"Host", "shop.example.com", "User-Agent", "curl/8.5.0", "Accept", "*/*"},
+            {"Host", "shop.example.com", "User-Agent", "Java-http-client/17", "Connection", "Upgrade, HTTP2-Settings",
+                "Upgrade", "h2c", "HTTP2-Settings", "AAEAAEAAAAIAAAABAAMAAABkAAQBAAAAAAUAAEAA"},
+            {"Host", "shop.example.com", "CF-Connecting-IP", "203.0.113.7", "CF-Ray", "8d1-FRA", "CF-Visitor",
+                "{\"scheme\":\"https\"}", "CDN-Loop", "cloudflare", "X-Forwarded-For", "203.0.113.7, 10.0.0.1",
+                "X-Forwarded-Proto", "https", "X-Forwarded-Host", "shop.example.com", "X-Forwarded-Port", "443",
+                "X-Real-IP", "203.0.113.7", "Forwarded", "for=203.0.113.7;proto=https", "Via", "1.1 varnish",
+                "X-Request-Id", "r-1", "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                "tracestate", "congo=t61rcWkgMzE", "X-Amzn-Trace-Id", "Root=1-67891233-abcdef012345678912345678",
+                "X-B3-TraceId", "80f198ee56343ba864fe8b2a57d3eff7", "True-Client-IP", "203.0.113.7"}};
+        for (String[] client : clients) {
+            headers.clear();
+            for (int i = 0; i < client.length; i += 2) {
+                if (!client[i].equalsIgnoreCase("Pragma") && !client[i].equalsIgnoreCase("Host")) {
+                    header(client[i], client[i + 1]);
+                }
+            }
+            RequestClassifier.Classification classification = classify("GET", "/shop/p/data", "/p/data");
+            assertThat(classification.pass()).as(client[client.length - 1]).isNull();
+            assertThat(classification.request().credentialed()).as(String.join(", ", client)).isFalse();
+        }
+    }
+
+    /** Azure App Service, oauth2-proxy, Kong, Envoy/Istio, nginx with client certificates, and any unknown header. */
+    @Test
+    void aHeaderOutsideTheNeutralOnesMakesARequestCredentialedUnlessConfiguredAsIgnored() {
+        for (String name : List.of("X-MS-CLIENT-PRINCIPAL-NAME", "X-MS-CLIENT-PRINCIPAL", "X-Forwarded-Email",
+                "X-Forwarded-Preferred-Username", "X-Consumer-Username", "X-Userinfo", "X-Forwarded-Client-Cert",
+                "X-SSL-Client-S-DN", "ssl_client_cert", "X-Goog-Authenticated-User-Email", "Remote-User", "X-Whoever",
+                "CF-IPCountry", "Cookie2", "Sec-WebSocket-Protocol")) {
+            headers.clear();
+            header(name, "alice");
+            assertThat(classify("GET", "/shop/p/data", "/p/data").request().credentialed()).as(name).isTrue();
+        }
+        CacheSettings extended = CacheSettings.parse(Map.of("include", "/p/*", "allowedHosts", "shop.example.com",
+                "ignoredHeaders", "CF-IPCountry, X-Edge-*")::get, "/shop");
+        headers.clear();
+        header("CF-IPCountry", "DE");
+        header("x-edge-location", "FRA");
+        classify("GET", "/shop/p/data", "/p/data");
+        assertThat(new RequestClassifier(extended).classify(request, response).request().credentialed()).isFalse();
+        header("X-Forwarded-Email", "alice@example.com");
+        assertThat(new RequestClassifier(extended).classify(request, response).request().credentialed()).isTrue();
+    }
+
+    @Test
+    void aClientCertificateMakesARequestCredentialed() {
+        assertThat(classify("GET", "/shop/p/data", "/p/data").request().credentialed()).isFalse();
+        when(request.getAttribute("jakarta.servlet.request.X509Certificate"))
+                .thenReturn(new java.security.cert.X509Certificate[0]);
+        assertThat(classify("GET", "/shop/p/data", "/p/data").request().credentialed()).isTrue();
+    }
+
+    @Test
+    void credentialsAWrapperAheadHidesAreFoundOnTheContainersRequest() {
+        header("Authorization", "Bearer alice");
+        header("Cookie", "SESSION=alice");
+        classify("GET", "/shop/p/data", "/p/data");
+        HttpServletRequest hiding = new jakarta.servlet.http.HttpServletRequestWrapper(request) {
+            @Override
+            public String getHeader(String name) {
+                return null;
+            }
+
+            @Override
+            public java.util.Enumeration<String> getHeaders(String name) {
+                return Collections.emptyEnumeration();
+            }
+
+            @Override
+            public java.util.Enumeration<String> getHeaderNames() {
+                return Collections.emptyEnumeration();
+            }
+
+            @Override
+            public String getRemoteUser() {
+                return null;
+            }
+        };
+        assertThat(new RequestClassifier(SETTINGS).classify(hiding, response).request().credentialed()).isTrue();
+        headers.clear();
+        assertThat(new RequestClassifier(SETTINGS).classify(hiding, response).request().credentialed()).isFalse();
+        when(request.getRemoteUser()).thenReturn("alice");
+        assertThat(new RequestClassifier(SETTINGS).classify(hiding, response).request().credentialed())
+                .as("a user below the wrapper").isTrue();
     }
 
     @Test

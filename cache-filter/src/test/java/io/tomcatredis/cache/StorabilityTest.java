@@ -75,6 +75,25 @@ class StorabilityTest {
     }
 
     @Test
+    void surrogateControlNoStoreForbidsStorageFromTheApplicationOrAhead() {
+        for (String value : new String[] {"no-store", "max-age=60, no-store", "no-store;varnish", "No-Store-Remote"}) {
+            assertThat(reason(ANONYMOUS, NOTHING, rendered(200, "Surrogate-Control", value))).as(value)
+                    .isEqualTo(BypassReason.CACHE_CONTROL);
+        }
+        assertThat(reason(ANONYMOUS, NOTHING, rendered(200, List.of(new CachedResponse.Header("Surrogate-Control",
+                "no-store")), "Cache-Control", "max-age=60"))).isEqualTo(BypassReason.CACHE_CONTROL);
+        assertThat(reason(ANONYMOUS, NOTHING, rendered(200, "Surrogate-Control", "max-age=60, content=\"ESI/1.0\"")))
+                .isNull();
+    }
+
+    @Test
+    void aPageThatReadBackAHeaderSetAheadIsNotStored() {
+        CapturingResponse.Rendered nonce = new CapturingResponse.Rendered(200, List.of(), Set.of(), Set.of(),
+                List.of(), "text/html", null, false, false, false, new byte[0], null, true);
+        assertThat(reason(ANONYMOUS, NOTHING, nonce)).isEqualTo(BypassReason.AHEAD_HEADER);
+    }
+
+    @Test
     void headersOnTheResponseAheadOfTheFilterCountAsTheApplications() {
         List<CachedResponse.Header> ahead = List.of(new CachedResponse.Header("Cache-Control", "no-store"));
         assertThat(reason(ANONYMOUS, NOTHING, rendered(200, ahead))).isEqualTo(BypassReason.CACHE_CONTROL);
