@@ -63,7 +63,7 @@ class CacheSemanticsAttackIT {
     void start() {
         Map<String, String> params = Map.of("redisUri", REDIS.get().uri(), "include",
                 "/static/* 86400, /catalog/* 60", "allowedHosts", "127.0.0.1, localhost", "lockTimeoutMillis",
-                "3000", "staleSeconds", "60", "maxEntryBytes", Integer.toString(MAX_ENTRY_BYTES),
+                "1000", "staleSeconds", "60", "maxEntryBytes", Integer.toString(MAX_ENTRY_BYTES),
                 // A failure caused by corrupt data must show on the next request, not hide behind the breaker.
                 "circuitBreakerMillis", "0");
         one = CacheNode.start("attack1", params, CacheSemanticsAttackIT::withStaticFiles);
@@ -214,7 +214,7 @@ class CacheSemanticsAttackIT {
      */
     @Test
     void corruptBookkeepingKeysAreRepairedAndNeverSwitchTheCacheOff() {
-        String page = "/catalog/page?id=bookkeeping";
+        String page = "/catalog/tagged?tags=bk";
         Http.get(one.url(page));
         String entry = keys("e").iterator().next();
         String prefix = entry.substring(0, entry.indexOf("{cache}") + "{cache}".length());
@@ -225,6 +225,8 @@ class CacheSemanticsAttackIT {
         corruptions.put("bytes not a number", jedis -> jedis.set(prefix + "bytes", "garbage"));
         corruptions.put("pass mark a hash", jedis -> jedis.hset(prefix + "p:" + hash, "x", "1"));
         corruptions.put("eviction time not a number", jedis -> jedis.set(prefix + "x:" + hash, "garbage"));
+        corruptions.put("tag set a string", jedis -> jedis.set(prefix + "t:bk", "garbage"));
+        corruptions.put("tag eviction time not a number", jedis -> jedis.set(prefix + "xt:bk", "garbage"));
         SoftAssertions softly = new SoftAssertions();
         for (var corruption : corruptions.entrySet()) {
             REDIS.get().flushAll();
@@ -263,6 +265,28 @@ class CacheSemanticsAttackIT {
         assertThat(refused.header("Cache-Status")).hasValue(
                 "tomcat-redis; fwd=uri-miss; fwd-status=200; detail=redis-unavailable");
         assertThat(keys("l")).as("the lease of a render that has ended").isEmpty();
+    }
+
+    /**
+     * FINDING. An entry without its {@code etag} field is read as an entry with the validator "",
+     * and {@code Delivery.serve} sends {@code ETag:} with an empty value, which is not an
+     * entity-tag (RFC 9110 8.8.3); clients and CDNs then revalidate with garbage. Expected: an
+     * entry missing a field it always has is unreadable (a miss, rendered and stored afresh).
+     */
+    @Test
+    void anEntryMissingItsValidatorIsUnreadableNotServedWithAnEmptyEtag() {
+        String page = "/catalog/page?id=no-etag";
+        Http.get(one.url(page));
+        try (Jedis jedis = REDIS.get().node().client()) {
+            for (String key : jedis.keys("*{cache}e:*")) {
+                jedis.hdel(key, "etag");
+            }
+        }
+        Http.Reply served = Http.get(two.url(page));
+
+        assertThat(served.status()).isEqualTo(200);
+        assertThat(served.header("ETag")).as("served %s", served.header("Cache-Status"))
+                .hasValueSatisfying(etag -> assertThat(etag).matches("(W/)?\"[^\"]*\""));
     }
 
     // Finding: a render too large to store ignores the client's preconditions and range.
@@ -372,6 +396,32 @@ class CacheSemanticsAttackIT {
         }
 
         assertThat(keys("x")).as("eviction times of URLs never cached").isEmpty();
+    }
+
+    // Finding: tag headers reach the client on the paths that bypass the capture.
+
+    /**
+     * FINDING. Tags are stripped only where the response goes through {@code CapturingResponse}
+     * (a render) or {@code Delivery} (an entry). Where the filter hands the real response to the
+     * application ({@code PageCache.bypass} and {@code uncached}: a request with
+     * {@code Cache-Control: no-cache}, a HEAD of a cold URL, a URL marked pass, a lock timeout,
+     * Redis down), {@code Surrogate-Key}, {@code Cache-Tag}, {@code xkey} and {@code Cache-Groups}
+     * reach the client, and a CDN in front purges or groups by tags the operator asked to strip.
+     * Expected (issue 14: "tags stripped by default"): none of them on any response of an included URL.
+     */
+    @Test
+    void tagHeadersNeverReachTheClientOnResponsesThatBypassTheCache() {
+        Http.Reply noCache = Http.get(one.url("/catalog/cdn-tagged"), "Cache-Control", "no-cache");
+        Http.Reply coldHead = Http.send("HEAD", two.url("/catalog/cdn-tagged"));
+
+        SoftAssertions softly = new SoftAssertions();
+        for (Http.Reply reply : new Http.Reply[] {noCache, coldHead}) {
+            for (String header : new String[] {"Surrogate-Key", "Cache-Tag", "xkey", "Cache-Groups"}) {
+                softly.assertThat(reply.header(header)).as(header + " on " + reply.header("Cache-Status").orElse(""))
+                        .isEmpty();
+            }
+        }
+        softly.assertAll();
     }
 
     // Pin (passes): the budget with many tags per entry.
