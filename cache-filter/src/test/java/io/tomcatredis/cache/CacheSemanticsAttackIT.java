@@ -450,6 +450,26 @@ class CacheSemanticsAttackIT {
         }
     }
 
+    /**
+     * Pin (passes): small pages with {@code Vary} (a marker and a {@code v:} set per URL besides
+     * the variant) are still counted within 20 % of their MEMORY USAGE.
+     */
+    @Test
+    void varyingPagesAreCountedWithinTwentyPercentOfRealMemory() {
+        for (int i = 0; i < 300; i++) {
+            assertThat(Http.get((i % 2 == 0 ? one : two).url("/catalog/lines?cc=public&cc=max-age=60&n=" + i),
+                    "X-Theme", "dark").status()).isEqualTo(200);
+        }
+        try (Jedis jedis = REDIS.get().node().client()) {
+            String bytesKey = keys("e").iterator().next().replaceAll("\\{cache}e:.*", "{cache}bytes");
+            long counted = Long.parseLong(jedis.get(bytesKey));
+            long used = memoryUsage(jedis);
+
+            assertThat(keys("e")).as("a marker and a variant per URL").hasSize(600);
+            assertThat((double) counted / used).as("counted %d, MEMORY USAGE %d", counted, used).isBetween(0.8, 1.2);
+        }
+    }
+
     private static long memoryUsage(Jedis jedis) {
         long total = 0;
         String cursor = ScanParams.SCAN_POINTER_START;
@@ -462,6 +482,28 @@ class CacheSemanticsAttackIT {
             cursor = page.getCursor();
         } while (!cursor.equals(ScanParams.SCAN_POINTER_START));
         return total;
+    }
+
+    // Pin (passes): RFC 9875 Cache-Group-Invalidation racing a render on the other node.
+
+    @Test
+    void cacheGroupInvalidationOfAPostOnOneNodeWinsOverARenderOnTheOther() throws Exception {
+        String page = "/catalog/gated?id=group&tags=product-9";
+        PageServlet.gate = new CompletableFuture<>();
+        CompletableFuture<Http.Reply> slow = CompletableFuture.supplyAsync(() -> Http.get(one.url(page)));
+        try {
+            io.tomcatredis.testsupport.Await.until(java.time.Duration.ofSeconds(10), "the render to begin",
+                    () -> PageServlet.renders(page) == 1);
+            assertThat(Http.send("POST", two.url("/catalog/cart?invalidate=%22product-9%22")).status()).isEqualTo(200);
+        } finally {
+            PageServlet.gate.complete(null);
+        }
+        assertThat(slow.get(30, java.util.concurrent.TimeUnit.SECONDS).text()).isEqualTo("gated #1");
+        Http.Reply after = Http.get(two.url(page));
+
+        assertThat(after.cache()).isEqualTo("MISS");
+        assertThat(after.text()).isEqualTo("gated #2");
+        assertThat(Http.get(one.url(page)).cache()).isEqualTo("HIT");
     }
 
     // Pins (pass): ranges in odd forms.
