@@ -82,6 +82,26 @@ class CacheSemanticsAttackIT {
         }
         Tomcat.addServlet(context, "static", new DefaultServlet());
         context.addServletMappingDecoded("/static/*", "static", false);
+        Tomcat.addServlet(context, "surrogate", new SurrogateServlet());
+        context.addServletMappingDecoded("/catalog/surrogate", "surrogate", false);
+    }
+
+    /** A page whose Surrogate-Control ({@code sc}) and Cache-Control ({@code cc}) come from its query. */
+    static final class SurrogateServlet extends jakarta.servlet.http.HttpServlet {
+        static final java.util.concurrent.atomic.AtomicInteger RENDERS = new java.util.concurrent.atomic.AtomicInteger();
+
+        @Override
+        protected void doGet(jakarta.servlet.http.HttpServletRequest request,
+                jakarta.servlet.http.HttpServletResponse response) throws IOException {
+            if (request.getParameter("sc") != null) {
+                response.setHeader("Surrogate-Control", request.getParameter("sc"));
+            }
+            if (request.getParameter("cc") != null) {
+                response.setHeader("Cache-Control", request.getParameter("cc"));
+            }
+            response.setContentType("text/plain;charset=UTF-8");
+            response.getWriter().write("surrogate #" + RENDERS.incrementAndGet());
+        }
     }
 
     private static byte[] css() {
@@ -376,6 +396,30 @@ class CacheSemanticsAttackIT {
                     .isNotEqualTo("STALE");
         }
         softly.assertAll();
+    }
+
+    // Finding: the Edge Architecture form of Surrogate-Control's max-age is read as stale.
+
+    /**
+     * FINDING. Surrogate-Control (Edge Architecture Specification 1.0, the form Akamai and Fastly
+     * read) defines {@code max-age=delta[+delta]}: a freshness lifetime and an optional stale
+     * window. {@code HttpCaching.seconds} rejects {@code 60+30} as "not an integer", which counts as
+     * stale: a response the application said to keep 60 s (and whose Cache-Control allows it) is
+     * never stored ({@code detail=ttl}). Expected: a TTL of 60 s (and 30 s more of stale window),
+     * a HIT on the other node.
+     */
+    @Test
+    void surrogateControlMaxAgeWithItsStaleExtensionIsAFreshnessLifetime() {
+        String page = "/catalog/surrogate?sc=max-age%3D60%2B30";
+        Http.Reply first = Http.get(one.url(page));
+        Http.Reply second = Http.get(two.url(page));
+        String plain = "/catalog/surrogate?sc=max-age%3D60";
+        Http.get(one.url(plain));
+
+        assertThat(Http.get(two.url(plain)).cache()).as("the plain form is honoured").isEqualTo("HIT");
+        assertThat(second.cache()).as("first %s, then %s", first.header("Cache-Status"), second.header("Cache-Status"))
+                .isEqualTo("HIT");
+        assertThat(second.header("Cache-Status")).hasValueSatisfying(v -> assertThat(v).matches(".*hit; ttl=(59|60)"));
     }
 
     // Finding: any client can grow Redis outside the budget with POSTs.
