@@ -550,6 +550,31 @@ class CacheSemanticsAttackIT {
         assertThat(Http.get(one.url(page)).cache()).isEqualTo("HIT");
     }
 
+    // Pin (passes): an eviction on one node wins over the background refresh of a stale entry on the other.
+
+    @Test
+    void evictUrlOnOneNodeWinsOverTheBackgroundRefreshOfAStaleEntryOnTheOther() throws Exception {
+        String page = "/catalog/gated?id=stale-refresh";
+        assertThat(Http.get(one.url(page)).text()).isEqualTo("gated #1");
+        expireEveryEntry();
+        PageServlet.gate = new CompletableFuture<>();
+        try {
+            Http.Reply stale = Http.get(one.url(page));
+            assertThat(stale.cache()).isEqualTo("STALE");
+            io.tomcatredis.testsupport.Await.until(java.time.Duration.ofSeconds(10), "the refresh to begin",
+                    () -> PageServlet.renders(page) == 2);
+            assertThat(two.cache().evictUrl("http://127.0.0.1/shop" + page)).isEqualTo(1);
+        } finally {
+            PageServlet.gate.complete(null);
+        }
+        io.tomcatredis.testsupport.Await.until(java.time.Duration.ofSeconds(10), "the refresh to end",
+                () -> keys("l").isEmpty());
+        Http.Reply after = Http.get(two.url(page));
+
+        assertThat(after.cache()).isEqualTo("MISS");
+        assertThat(after.text()).isEqualTo("gated #3");
+    }
+
     // Pins (pass): ranges in odd forms.
 
     @Test
