@@ -2,14 +2,19 @@ package io.tomcatredis.cache;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tomcatredis.testsupport.Await;
 import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.StandaloneRedis;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -19,6 +24,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.zip.GZIPInputStream;
 import org.apache.catalina.Context;
@@ -87,12 +94,12 @@ class CacheSemanticsAttackIT {
     }
 
     /** A page whose Surrogate-Control ({@code sc}) and Cache-Control ({@code cc}) come from its query. */
-    static final class SurrogateServlet extends jakarta.servlet.http.HttpServlet {
-        static final java.util.concurrent.atomic.AtomicInteger RENDERS = new java.util.concurrent.atomic.AtomicInteger();
+    static final class SurrogateServlet extends HttpServlet {
+        static final AtomicInteger RENDERS = new AtomicInteger();
 
         @Override
-        protected void doGet(jakarta.servlet.http.HttpServletRequest request,
-                jakarta.servlet.http.HttpServletResponse response) throws IOException {
+        protected void doGet(HttpServletRequest request,
+                HttpServletResponse response) throws IOException {
             if (request.getParameter("sc") != null) {
                 response.setHeader("Surrogate-Control", request.getParameter("sc"));
             }
@@ -536,13 +543,13 @@ class CacheSemanticsAttackIT {
         PageServlet.gate = new CompletableFuture<>();
         CompletableFuture<Http.Reply> slow = CompletableFuture.supplyAsync(() -> Http.get(one.url(page)));
         try {
-            io.tomcatredis.testsupport.Await.until(java.time.Duration.ofSeconds(10), "the render to begin",
+            Await.until(Duration.ofSeconds(10), "the render to begin",
                     () -> PageServlet.renders(page) == 1);
             assertThat(Http.send("POST", two.url("/catalog/cart?invalidate=%22product-9%22")).status()).isEqualTo(200);
         } finally {
             PageServlet.gate.complete(null);
         }
-        assertThat(slow.get(30, java.util.concurrent.TimeUnit.SECONDS).text()).isEqualTo("gated #1");
+        assertThat(slow.get(30, TimeUnit.SECONDS).text()).isEqualTo("gated #1");
         Http.Reply after = Http.get(two.url(page));
 
         assertThat(after.cache()).isEqualTo("MISS");
@@ -561,13 +568,13 @@ class CacheSemanticsAttackIT {
         try {
             Http.Reply stale = Http.get(one.url(page));
             assertThat(stale.cache()).isEqualTo("STALE");
-            io.tomcatredis.testsupport.Await.until(java.time.Duration.ofSeconds(10), "the refresh to begin",
+            Await.until(Duration.ofSeconds(10), "the refresh to begin",
                     () -> PageServlet.renders(page) == 2);
             assertThat(two.cache().evictUrl("http://127.0.0.1/shop" + page)).isEqualTo(1);
         } finally {
             PageServlet.gate.complete(null);
         }
-        io.tomcatredis.testsupport.Await.until(java.time.Duration.ofSeconds(10), "the refresh to end",
+        Await.until(Duration.ofSeconds(10), "the refresh to end",
                 () -> keys("l").isEmpty());
         Http.Reply after = Http.get(two.url(page));
 
