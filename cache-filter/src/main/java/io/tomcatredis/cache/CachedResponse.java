@@ -1,5 +1,7 @@
 package io.tomcatredis.cache;
 
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -9,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.zip.GZIPInputStream;
 
 /**
  * A stored response: status, the headers worth replaying (values verbatim, CR and LF included:
@@ -29,7 +32,8 @@ import java.util.TreeSet;
  * names the application set with {@code setHeader}, one a line, escaped as header names: on replay the
  * first line of each is sent with {@code setHeader}, so that it replaces what a filter ahead of the
  * cache set under that name, as it did without the cache), {@code removed} (likewise, the names it set
- * to nothing: removed on replay before the lines are sent). Format 2 (without these) is no longer
+ * to nothing: removed on replay before the lines are sent). An entry read back holds its body
+ * decoded ({@code gzipped} false): the gzip member was inflated and checked as it was read. Format 2 (without these) is no longer
  * read: its entries are rendered again.
  */
 record CachedResponse(String key, int status, List<Header> headers, byte[] body, boolean gzipped, int length,
@@ -93,10 +97,11 @@ record CachedResponse(String key, int status, List<Header> headers, byte[] body,
             int status = Integer.parseInt(text(hash, "status"));
             boolean gzipped = "1".equals(text(hash, "gzip"));
             int length = Integer.parseInt(text(hash, "length"));
-            if (status < 100 || status > 599 || !bodyIntact(hash.get("body"), gzipped, length)) {
+            byte[] body = content(hash.get("body"), gzipped, length);
+            if (status < 100 || status > 599 || body == null) {
                 return null;
             }
-            return new CachedResponse(text(hash, "key"), status, headers, hash.get("body"), gzipped, length,
+            return new CachedResponse(text(hash, "key"), status, headers, body, false, length,
                     text(hash, "etag"), Long.parseLong(text(hash, "stored")), Long.parseLong(text(hash, "fresh")),
                     Long.parseLong(text(hash, "stale")), tags.isEmpty() ? Set.of() : Set.of(tags.split(" ")),
                     !"0".equals(text(hash, "anonymous")), "1".equals(text(hash, "shared")),
@@ -108,24 +113,29 @@ record CachedResponse(String key, int status, List<Header> headers, byte[] body,
     }
 
     /**
-     * Whether a body is as stored: {@code length} bytes, or, gzipped, a gzip member (RFC 1952: magic
-     * {@code 1f 8b}) whose trailer gives {@code length} as the size of its input (ISIZE, modulo
-     * 2^32). A body cut short or a flag that lies is then an unreadable entry, not a broken reply.
+     * The content of a stored body, or null when it is not as stored: {@code length} bytes, or,
+     * gzipped, one gzip member (RFC 1952) that inflates to {@code length} bytes with its CRC-32 and
+     * ISIZE right. A body cut short, corrupt, or a flag that lies is then an unreadable entry (a
+     * miss, rendered and stored afresh), never a failing reply; at most {@code length + 1} bytes
+     * are inflated, whatever the stored bytes claim.
      */
-    private static boolean bodyIntact(byte[] body, boolean gzipped, int length) {
+    private static byte[] content(byte[] body, boolean gzipped, int length) {
         if (length < 0) {
-            return false;
+            return null;
         }
         if (!gzipped) {
-            return body.length == length;
+            return body.length == length ? body : null;
         }
-        int n = body.length;
-        if (n < 18 || (body[0] & 0xff) != 0x1f || (body[1] & 0xff) != 0x8b) {
-            return false;
+        if (body.length < 18 || (body[0] & 0xff) != 0x1f || (body[1] & 0xff) != 0x8b) {
+            return null;
         }
-        long size = (body[n - 4] & 0xffL) | (body[n - 3] & 0xffL) << 8 | (body[n - 2] & 0xffL) << 16
-                | (body[n - 1] & 0xffL) << 24;
-        return size == (length & 0xffffffffL);
+        try (GZIPInputStream in = new GZIPInputStream(new ByteArrayInputStream(body))) {
+            byte[] content = in.readNBytes(length);
+            // Reading on to the end of the member checks its CRC-32 and ISIZE (an IOException if wrong).
+            return content.length == length && in.read() < 0 ? content : null;
+        } catch (IOException e) {
+            return null;
+        }
     }
 
     /** For a Vary marker: the header names, or null when {@code flat} is an entry. */

@@ -3,6 +3,7 @@ package io.tomcatredis.cache;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
 import jakarta.servlet.http.Cookie;
+import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpServletResponseWrapper;
 import java.io.ByteArrayOutputStream;
@@ -78,6 +79,12 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     /** Whether the application read back a response header a filter ahead set and it had not replaced. */
     private boolean aheadHeaderRead;
     private BypassReason throughReason;
+    /** The client's request, whose conditional and range headers the application did not see; or null (no client). */
+    private final HttpServletRequest client;
+    /** The {@code Content-Length} the application declared, or -1. */
+    private long declaredLength = -1;
+    /** What the client is sent once the response goes through ({@link ThroughAnswer}). */
+    private ThroughAnswer.Answer answer = ThroughAnswer.Answer.PROCEED;
     private boolean sessionEncoded;
     private boolean trailers;
 
@@ -95,20 +102,24 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     }
 
     CapturingResponse(HttpServletResponse real, int maxBytes) {
-        this(real, maxBytes, () -> false, (reason, status) -> { });
+        this(real, maxBytes, null, () -> false, (reason, status) -> { });
     }
 
     /**
+     * @param client the client's request: its conditional and range headers, which the
+     *     application renders without ({@link NeutralRequest}), are answered when the response goes
+     *     through ({@link ThroughAnswer}); null when no client waits (a background refresh)
      * @param including whether an include is in progress ({@code jakarta.servlet.include.request_uri}
      *     set on the request): then status, header, cookie, content type and locale calls are
      *     ignored, as the container ignores them
      * @param onThrough told, with the reason and the status, when the response goes through to the
      *     client, before its headers are sent: the filter's own headers go with them
      */
-    CapturingResponse(HttpServletResponse real, int maxBytes, BooleanSupplier including,
+    CapturingResponse(HttpServletResponse real, int maxBytes, HttpServletRequest client, BooleanSupplier including,
             ObjIntConsumer<BypassReason> onThrough) {
         super(real);
         this.real = real;
+        this.client = client;
         this.maxBytes = maxBytes;
         this.onThrough = onThrough;
         this.including = including;
@@ -202,6 +213,9 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         throughReason = reason;
         onThrough.accept(reason, status);
         sendHeadersTo(real);
+        if (client != null) {
+            answer = ThroughAnswer.answer(client, real, status, declaredLength);
+        }
         if (body.size() > 0) {
             throughBody().write(body.toByteArray());
             body.reset();
@@ -240,7 +254,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         if (including.getAsBoolean()) {
             return;
         }
-        if (throughReason != null) {
+        if (throughReason != null && answer.status() == 0) {
             real.setStatus(sc);
         }
         status = sc;
@@ -339,6 +353,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
             return;
         }
         if (name.equalsIgnoreCase("Content-Length")) {
+            declare(value);
             return;
         }
         headers.set(name, value);
@@ -361,6 +376,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
             return;
         }
         if (name.equalsIgnoreCase("Content-Length")) {
+            declare(value);
             return;
         }
         headers.add(name, value);
@@ -507,12 +523,23 @@ final class CapturingResponse extends HttpServletResponseWrapper {
 
     @Override
     public void setContentLength(int len) {
-        // The filter sets the exact length of what it sends.
+        setContentLengthLong(len);
     }
 
+    /** Recorded, not sent: the filter sets the exact length of what it sends; a range of a response that goes through is cut by it. */
     @Override
     public void setContentLengthLong(long len) {
-        // The filter sets the exact length of what it sends.
+        if (!including.getAsBoolean()) {
+            declaredLength = len;
+        }
+    }
+
+    private void declare(String contentLength) {
+        try {
+            setContentLengthLong(contentLength == null ? -1 : Long.parseLong(contentLength.trim()));
+        } catch (NumberFormatException e) {
+            setContentLengthLong(-1);
+        }
     }
 
     @Override
@@ -548,6 +575,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
             calls.add(new Call(name, null, true, null));
         }
         setsCookie = false;
+        declaredLength = -1;
         status = SC_OK;
         contentLanguage = null;
         sessionEncoded = false;
@@ -585,7 +613,7 @@ final class CapturingResponse extends HttpServletResponseWrapper {
     /** The real response's body, through its writer when a filter ahead already took that (one adapter for all writes). */
     private OutputStream throughBody() throws IOException {
         if (throughBody == null) {
-            throughBody = Delivery.bodyOf(real);
+            throughBody = answer.last() < 0 ? OutputStream.nullOutputStream() : answer.cut(Delivery.bodyOf(real));
         }
         return throughBody;
     }

@@ -11,6 +11,7 @@ import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.zip.GZIPOutputStream;
 
@@ -54,12 +55,29 @@ final class EntryFactory {
                 && !decision.control().containsKey("no-transform");
         long now = clock.millis();
         long fresh = now + decision.ttlSeconds() * 1000;
-        long staleWindow = Math.max(staleSeconds, Math.max(HttpCaching.seconds(decision.control(),
-                "stale-while-revalidate"), HttpCaching.seconds(decision.control(), "stale-if-error")));
+        long staleWindow = staleWindow(decision);
         return new CachedResponse(key, rendered.status(), headers, gzip ? gzip(raw) : raw, gzip, raw.length,
                 etag != null ? etag : strongEtag(raw), now, fresh, fresh + Math.max(0, staleWindow) * 1000, tags,
                 anonymousOnly, decision.shared(), rendered.locale(), replayed(rendered.replaced()),
                 replayed(rendered.removed()));
+    }
+
+    /**
+     * The seconds an entry may be served stale after it expires: the longest of the configured
+     * window and the response's own {@code stale-while-revalidate} and {@code stale-if-error}
+     * (RFC 5861, in Cache-Control or the targeted field); only the response's own when it says
+     * {@code must-revalidate}, {@code proxy-revalidate} or {@code s-maxage} in either (RFC 9111
+     * 5.2.2.2, 5.2.2.8, 5.2.2.10: never stale without an explicit grant), 0 if it grants none.
+     */
+    private long staleWindow(Storability.Decision decision) {
+        long granted = -1;
+        boolean forbidden = false;
+        for (Map<String, String> directives : List.of(decision.control(), decision.targeted())) {
+            granted = Math.max(granted, Math.max(HttpCaching.seconds(directives, "stale-while-revalidate"),
+                    HttpCaching.seconds(directives, "stale-if-error")));
+            forbidden |= HttpCaching.forbidsServingStale(directives);
+        }
+        return forbidden ? Math.max(0, granted) : Math.max(staleSeconds, granted);
     }
 
     /** The names (lower case) of headers a replay sends. */

@@ -1,8 +1,13 @@
 package io.tomcatredis.cache;
 
 import jakarta.servlet.http.HttpServletRequest;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeFormatterBuilder;
+import java.time.format.TextStyle;
+import java.time.temporal.ChronoField;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -106,7 +111,9 @@ final class HttpCaching {
      * The directives this cache takes from a targeted cache-control field (RFC 9213): those of
      * {@code CDN-Cache-Control} when it has any, else those of {@code Surrogate-Control} (Edge
      * Architecture 1.0) not targeted at a named surrogate ({@code max-age=60;edge1}); empty when
-     * neither applies.
+     * neither applies. Surrogate-Control's {@code max-age=60+30} (a freshness lifetime and the
+     * time a surrogate may serve the object stale after it) is read as {@code max-age=60} and
+     * {@code stale-if-error=30}.
      */
     static Map<String, String> targetedControl(Collection<String> cdnCacheControl,
             Collection<String> surrogateControl) {
@@ -117,6 +124,14 @@ final class HttpCaching {
         Map<String, String> surrogate = cacheControl(surrogateControl);
         surrogate.values().removeIf(argument -> argument.contains(";"));
         surrogate.keySet().removeIf(name -> name.contains(";"));
+        String maxAge = surrogate.get("max-age");
+        int plus = maxAge == null ? -1 : maxAge.indexOf('+');
+        if (plus > 0) {
+            // An invalid part stays invalid, read as 0 (stale, no extension) like any delta-seconds.
+            long extension = seconds(Map.of("extension", maxAge.substring(plus + 1)), "extension");
+            surrogate.put("max-age", maxAge.substring(0, plus));
+            surrogate.put("stale-if-error", Long.toString(Math.max(seconds(surrogate, "stale-if-error"), extension)));
+        }
         return surrogate;
     }
 
@@ -150,6 +165,17 @@ final class HttpCaching {
         return false;
     }
 
+    /**
+     * {@code must-revalidate}, {@code proxy-revalidate} or {@code s-maxage} (which implies
+     * proxy-revalidate): a shared cache must not serve the response stale once it has expired
+     * (RFC 9111 5.2.2.2, 5.2.2.8, 5.2.2.10), unless the response also grants a stale window of its
+     * own ({@code stale-while-revalidate}, {@code stale-if-error}: RFC 5861).
+     */
+    static boolean forbidsServingStale(Map<String, String> directives) {
+        return directives.containsKey("must-revalidate") || directives.containsKey("proxy-revalidate")
+                || directives.containsKey("s-maxage");
+    }
+
     /** {@code public} or {@code s-maxage}: the response says a shared cache may keep it for anyone (RFC 9111 3.5). */
     static boolean explicitlyShared(Map<String, String> directives) {
         return directives.containsKey("public") || directives.containsKey("s-maxage");
@@ -180,16 +206,58 @@ final class HttpCaching {
         return value.length() > 10 ? MAX_DELTA_SECONDS : Math.min(MAX_DELTA_SECONDS, Long.parseLong(value));
     }
 
-    /** Epoch ms of an HTTP date, or -1. */
-    static long httpDate(String value) {
+    /** The obsolete RFC 850 form, its two-digit year read from 2000 (then moved back, see {@link #httpDate}). */
+    private static final DateTimeFormatter RFC_850 = new DateTimeFormatterBuilder()
+            .appendPattern("dd-MMM-").appendValueReduced(ChronoField.YEAR, 2, 2, 2000)
+            .appendPattern(" HH:mm:ss 'GMT'").toFormatter(Locale.US).withZone(ZoneOffset.UTC);
+
+    /** The obsolete asctime form, in GMT; runs of spaces (the padded day) are made one before parsing. */
+    private static final DateTimeFormatter ASCTIME = DateTimeFormatter.ofPattern("EEE MMM d HH:mm:ss yyyy", Locale.US)
+            .withZone(ZoneOffset.UTC);
+
+    /**
+     * Epoch ms of an HTTP-date (RFC 9110 5.6.7), or -1 when {@code value} is null or none of its
+     * three forms: the IMF-fixdate ({@code Sun, 06 Nov 1994 08:49:37 GMT}) and the obsolete forms
+     * a recipient MUST also accept, RFC 850 ({@code Sunday, 06-Nov-94 08:49:37 GMT}, a two-digit
+     * year more than 50 years ahead of {@code now} meaning the most recent past year with those
+     * digits) and asctime ({@code Sun Nov  6 08:49:37 1994}). A day name that does not match the
+     * date makes the value invalid.
+     *
+     * @param now epoch ms the two-digit year of the RFC 850 form is read against
+     */
+    static long httpDate(String value, long now) {
         if (value == null) {
             return -1;
         }
+        String text = value.trim();
         try {
-            return ZonedDateTime.parse(value.trim(), DateTimeFormatter.RFC_1123_DATE_TIME).toInstant().toEpochMilli();
-        } catch (RuntimeException e) {
+            return ZonedDateTime.parse(text, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant().toEpochMilli();
+        } catch (RuntimeException notImf) {
+            // One of the obsolete forms, or invalid.
+        }
+        try {
+            // The day name is checked once the century is known.
+            int comma = text.indexOf(", ");
+            ZonedDateTime date = ZonedDateTime.parse(text.substring(comma + 2), RFC_850);
+            if (date.getYear() > Instant.ofEpochMilli(now).atZone(ZoneOffset.UTC).getYear() + 50) {
+                date = date.minusYears(100);
+            }
+            if (text.substring(0, comma).equals(date.getDayOfWeek().getDisplayName(TextStyle.FULL, Locale.US))) {
+                return date.toInstant().toEpochMilli();
+            }
+        } catch (RuntimeException notRfc850) {
+            // asctime, or invalid.
+        }
+        try {
+            return ZonedDateTime.parse(text.replaceAll(" +", " "), ASCTIME).toInstant().toEpochMilli();
+        } catch (RuntimeException invalid) {
             return -1;
         }
+    }
+
+    /** {@link #httpDate(String, long)} read against the system clock's year. */
+    static long httpDate(String value) {
+        return httpDate(value, System.currentTimeMillis());
     }
 
     /** Text-like content worth gzipping once for every client. */

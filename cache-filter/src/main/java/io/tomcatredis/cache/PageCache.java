@@ -331,7 +331,8 @@ final class PageCache {
         inFlight.put(slot.key(), flight);
         try {
             ObservedRequest observed = new ObservedRequest(new NeutralRequest(request), cacheRequest, settings);
-            CapturingResponse capture = new CapturingResponse(response, settings.maxEntryBytes(), observed::including,
+            CapturingResponse capture = new CapturingResponse(response, settings.maxEntryBytes(), request,
+                    observed::including,
                     (reason, code) -> status.write(CacheStatus.Outcome.rendered(slot.fwd(), code, reason), response));
             statistics.rendered();
             chain.doFilter(observed, capture);
@@ -359,7 +360,8 @@ final class PageCache {
         try {
             Delivery.complete(response);
             ObservedRequest observed = new ObservedRequest(new NeutralRequest(request), cacheRequest, settings);
-            CapturingResponse capture = new CapturingResponse(detached, settings.maxEntryBytes(), observed::including,
+            CapturingResponse capture = new CapturingResponse(detached, settings.maxEntryBytes(), null,
+                    observed::including,
                     (reason, code) -> { });
             statistics.rendered();
             chain.doFilter(observed, capture);

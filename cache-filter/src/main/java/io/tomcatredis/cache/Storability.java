@@ -23,8 +23,11 @@ final class Storability {
      * @param control its Cache-Control directives
      * @param vary the request headers it varies on beyond those of the request's base key, lower
      *     case, comma-separated ("" for none)
+     * @param targeted the directives of its targeted field ({@link HttpCaching#targetedControl}),
+     *     empty when it has none
      */
-    record Decision(BypassReason reason, long ttlSeconds, Map<String, String> control, String vary) {
+    record Decision(BypassReason reason, long ttlSeconds, Map<String, String> control, String vary,
+            Map<String, String> targeted) {
 
         boolean storable() {
             return reason == null;
@@ -57,7 +60,7 @@ final class Storability {
         if (reason == null && ttl <= 0) {
             reason = BypassReason.TTL;
         }
-        return new Decision(reason, ttl, control, varyText);
+        return new Decision(reason, ttl, control, varyText, targeted);
     }
 
     private static BypassReason reason(CacheRequest request, ObservedRequest.Observation observed,
@@ -135,7 +138,7 @@ final class Storability {
         }
         List<String> expires = rendered.values("Expires");
         if (!expires.isEmpty()) {
-            long at = HttpCaching.httpDate(expires.get(0));
+            long at = HttpCaching.httpDate(expires.get(0), clock.millis());
             return at < 0 ? 0 : Math.max(0, (at - clock.millis()) / 1000);
         }
         return ruleTtl;

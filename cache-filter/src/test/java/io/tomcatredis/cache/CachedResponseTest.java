@@ -86,7 +86,16 @@ class CachedResponseTest {
         Map<String, byte[]> gzip = entry(List.of()).toHash();
         gzip.put("gzip", "1".getBytes(StandardCharsets.UTF_8));
         gzip.put("body", gzipped.toByteArray());
-        assertThat(CachedResponse.fromFlatHash(flat(gzip))).as("an intact gzip member").isNotNull();
+        assertThat(CachedResponse.fromFlatHash(flat(gzip))).as("an intact gzip member, read decoded")
+                .satisfies(read -> assertThat(read.body()).isEqualTo("body".getBytes(StandardCharsets.UTF_8)))
+                .satisfies(read -> assertThat(read.gzipped()).isFalse());
+        for (int fromEnd : new int[] {8, 10}) {
+            // The CRC-32 (8 bytes from the end) and the deflate data before it: ISIZE still right.
+            byte[] corrupt = gzipped.toByteArray();
+            corrupt[corrupt.length - fromEnd] ^= 0x5a;
+            gzip.put("body", corrupt);
+            assertThat(CachedResponse.fromFlatHash(flat(gzip))).as("corrupt %d bytes before the end", fromEnd).isNull();
+        }
         gzip.put("body", java.util.Arrays.copyOf(gzipped.toByteArray(), gzipped.size() - 3));
         assertThat(CachedResponse.fromFlatHash(flat(gzip))).as("cut short").isNull();
 

@@ -105,7 +105,7 @@ class CapturingResponseTest {
     @Test
     void whatAnIncludedResourceSetsOnTheResponseIsIgnoredAsByTheContainer() throws IOException {
         java.util.concurrent.atomic.AtomicBoolean including = new java.util.concurrent.atomic.AtomicBoolean();
-        CapturingResponse page = new CapturingResponse(real, 100, including::get, (reason, status) -> { });
+        CapturingResponse page = new CapturingResponse(real, 100, null, including::get, (reason, status) -> { });
         page.setContentType("text/html;charset=UTF-8");
         page.getOutputStream().write("<p>".getBytes(StandardCharsets.UTF_8));
         including.set(true);
@@ -272,5 +272,65 @@ class CapturingResponseTest {
         capture.getOutputStream().setWriteListener(mock(WriteListener.class));
         assertThat(capture.throughReason()).isEqualTo(BypassReason.ASYNC);
         assertThat(sent.size()).isZero();
+    }
+
+    /** A GET of the client, with the request headers the application rendered without. */
+    private static jakarta.servlet.http.HttpServletRequest client(String... headers) {
+        jakarta.servlet.http.HttpServletRequest request = mock(jakarta.servlet.http.HttpServletRequest.class);
+        when(request.getMethod()).thenReturn("GET");
+        for (int i = 0; i < headers.length; i += 2) {
+            when(request.getHeader(headers[i])).thenReturn(headers[i + 1]);
+            when(request.getHeaders(headers[i])).thenReturn(java.util.Collections.enumeration(List.of(headers[i + 1])));
+        }
+        when(request.getHeaders(org.mockito.ArgumentMatchers.argThat(name -> !List.of(headers).contains(name))))
+                .thenAnswer(invocation -> java.util.Collections.emptyEnumeration());
+        return request;
+    }
+
+    private String goThroughOversized(jakarta.servlet.http.HttpServletRequest client, long declaredLength)
+            throws IOException {
+        CapturingResponse page = new CapturingResponse(real, 10, client, () -> false, (reason, status) -> { });
+        when(real.getHeader("ETag")).thenReturn("\"v1\"");
+        page.setHeader("ETag", "\"v1\"");
+        if (declaredLength >= 0) {
+            page.setContentLengthLong(declaredLength);
+        }
+        ServletOutputStream out = page.getOutputStream();
+        out.write("abcdefgh".getBytes(StandardCharsets.UTF_8));
+        out.write("ijklmn".getBytes(StandardCharsets.UTF_8));
+        assertThat(page.throughReason()).isEqualTo(BypassReason.OVERSIZED);
+        page.setStatus(HttpServletResponse.SC_OK);
+        return sent.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void aRangeOfAResponseGoingThroughIsAnsweredFromItsDeclaredLength() throws IOException {
+        assertThat(goThroughOversized(client("Range", "bytes=2-11"), 14)).isEqualTo("cdefghijkl");
+        verify(real).setStatus(HttpServletResponse.SC_PARTIAL_CONTENT);
+        verify(real).setHeader("Content-Range", "bytes 2-11/14");
+        verify(real).setContentLength(10);
+    }
+
+    @Test
+    void aRangeNoByteSatisfiesIs416AndWithoutADeclaredLengthTheFullBody() throws IOException {
+        assertThat(goThroughOversized(client("Range", "bytes=20-"), 14)).isEmpty();
+        verify(real).setStatus(HttpServletResponse.SC_REQUESTED_RANGE_NOT_SATISFIABLE);
+        verify(real).setHeader("Content-Range", "bytes */14");
+
+        sent.reset();
+        assertThat(goThroughOversized(client("Range", "bytes=2-4"), -1)).isEqualTo("abcdefghijklmn");
+    }
+
+    @Test
+    void preconditionsOfAResponseGoingThroughAre304Or412WithNoBodyAndTheStatusStays() throws IOException {
+        assertThat(goThroughOversized(client("If-None-Match", "W/\"v1\""), 14)).isEmpty();
+        verify(real).setStatus(HttpServletResponse.SC_NOT_MODIFIED);
+
+        assertThat(goThroughOversized(client("If-Match", "\"v2\""), 14)).isEmpty();
+        verify(real).setStatus(HttpServletResponse.SC_PRECONDITION_FAILED);
+        verify(real, org.mockito.Mockito.times(2)).setStatus(HttpServletResponse.SC_OK);
+
+        assertThat(goThroughOversized(client("If-Match", "\"v1\""), 14)).as("a precondition that holds")
+                .isEqualTo("abcdefghijklmn");
     }
 }

@@ -18,7 +18,7 @@ class EntryFactoryTest {
         CapturingResponse.Rendered rendered = new CapturingResponse.Rendered(200, List.of(), Set.of(), Set.of(),
                 List.of(), "text/html;charset=UTF-8", null, false, false, false, PAGE, null);
         return new EntryFactory(0, CLOCK).build("https://h/p", rendered, new Storability.Decision(null, 60, control,
-                ""), false);
+                "", Map.of()), false);
     }
 
     @Test
@@ -30,5 +30,27 @@ class EntryFactoryTest {
         CachedResponse untouched = build(Map.of("no-transform", ""));
         assertThat(untouched.gzipped()).isFalse();
         assertThat(untouched.body()).isEqualTo(PAGE);
+    }
+
+    private static long staleWindowSeconds(Map<String, String> control, Map<String, String> targeted) {
+        CapturingResponse.Rendered rendered = new CapturingResponse.Rendered(200, List.of(), Set.of(), Set.of(),
+                List.of(), "text/plain", null, false, false, false, PAGE, null);
+        CachedResponse entry = new EntryFactory(60, CLOCK).build("https://h/p", rendered,
+                new Storability.Decision(null, 10, control, "", targeted), false);
+        return (entry.staleUntil() - entry.freshUntil()) / 1000;
+    }
+
+    @Test
+    void mustRevalidateProxyRevalidateAndSMaxageAllowOnlyTheStaleWindowTheResponseGrants() {
+        assertThat(staleWindowSeconds(Map.of("max-age", "10"), Map.of())).as("the configured window").isEqualTo(60);
+        assertThat(staleWindowSeconds(Map.of("stale-while-revalidate", "90"), Map.of())).isEqualTo(90);
+        for (String revalidate : new String[] {"must-revalidate", "proxy-revalidate", "s-maxage"}) {
+            assertThat(staleWindowSeconds(Map.of(revalidate, "10"), Map.of())).as(revalidate).isZero();
+            assertThat(staleWindowSeconds(Map.of(), Map.of(revalidate, "10"))).as("targeted " + revalidate).isZero();
+            assertThat(staleWindowSeconds(Map.of(revalidate, "10", "stale-while-revalidate", "5"), Map.of()))
+                    .as(revalidate + " with its own grant").isEqualTo(5);
+            assertThat(staleWindowSeconds(Map.of(revalidate, "10"), Map.of("stale-if-error", "7")))
+                    .as(revalidate + " with a targeted grant").isEqualTo(7);
+        }
     }
 }
