@@ -122,6 +122,7 @@ final class CacheKeys {
               end
             end
             local function budget(lru, sizes, bytes)
+              local lost = kind(sizes) ~= 'hash' and kind(sizes) ~= 'none'
               expect(sizes, 'hash')
               if kind(lru) ~= 'zset' and kind(lru) ~= 'none' then
                 redis.call('DEL', lru)
@@ -130,7 +131,9 @@ final class CacheKeys {
                 local ttl = redis.call('PTTL', sizes)
                 if ttl > 0 then redis.call('PEXPIRE', lru, ttl) end
               end
-              if kind(bytes) ~= 'string' and kind(bytes) ~= 'none' or not tonumber(redis.call('GET', bytes) or '0') then
+              -- The total follows the sizes: with them lost, the entries they counted are not counted
+              -- (they still go at their TTL) rather than counted for ever.
+              if lost or kind(bytes) ~= 'string' and kind(bytes) ~= 'none' or not tonumber(redis.call('GET', bytes) or '0') then
                 local total = 0
                 local all = redis.call('HGETALL', sizes)
                 for i = 2, #all, 2 do total = total + (tonumber(all[i]) or 0) end
