@@ -20,11 +20,13 @@ import java.util.HexFormat;
  *                                  without waiting for another's, and store if storable
  *   &lt;keyPrefix&gt;{cache}v:&lt;hash&gt;   set         the variant entries of a URL (responses with Vary)
  *   &lt;keyPrefix&gt;{cache}t:&lt;tag&gt;    set         the entries carrying a tag
- *   &lt;keyPrefix&gt;{cache}x:&lt;hash&gt;   string      when the URL was last evicted (Redis TIME, ms), for 10 minutes
+ *   &lt;keyPrefix&gt;{cache}x:&lt;hash&gt;   string      when the URL was last evicted (Redis TIME, ms), for 10 minutes;
+ *                                  written only when the URL had an entry, variant, mark or lease
  *   &lt;keyPrefix&gt;{cache}xt:&lt;tag&gt;   string      when the tag was last evicted (Redis TIME, ms), for 10 minutes
  *   &lt;keyPrefix&gt;{cache}lru         sorted set  entry key by last use, for the byte budget
  *   &lt;keyPrefix&gt;{cache}sizes       hash        entry key to its size in bytes: its MEMORY USAGE plus
- *                                  an estimate of its bookkeeping (the members and fields below)
+ *                                  an estimate of its bookkeeping (the members and fields below),
+ *                                  plus the MEMORY USAGE of each tag set it created
  *   &lt;keyPrefix&gt;{cache}bytes       string      total size of the entries (the budget of maxCacheBytes)
  * </pre>
  * Every key has a TTL: an entry lives until its stale window ends; the bookkeeping keys live as
