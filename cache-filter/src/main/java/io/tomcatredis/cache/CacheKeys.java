@@ -295,8 +295,13 @@ final class CacheKeys {
             return {evicted, repaired}
             """);
 
-    /** Writes the Vary marker of a URL. KEYS: marker entry. ARGV: ttl ms, header names. */
+    /**
+     * Writes the Vary marker of a URL (a key of another type there is not ours to keep: replaced).
+     * KEYS: marker entry. ARGV: ttl ms, header names.
+     */
     static final LuaScript MARK_VARY = new LuaScript("""
+            local kind = redis.call('TYPE', KEYS[1])['ok']
+            if kind ~= 'hash' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
             redis.call('HSET', KEYS[1], 'vary', ARGV[2])
             if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
             return 1
@@ -307,7 +312,9 @@ final class CacheKeys {
      * by nature, or "hit for miss" ("m"). KEYS: lease, pass. ARGV: token, mark ms (0: no mark), mark.
      */
     static final LuaScript RELEASE = new LuaScript("""
-            if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+            if redis.call('TYPE', KEYS[1])['ok'] == 'string' and redis.call('GET', KEYS[1]) == ARGV[1] then
+              redis.call('DEL', KEYS[1])
+            end
             if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2]) end
             return 1
             """);
@@ -318,7 +325,10 @@ final class CacheKeys {
      * back-off ms.
      */
     static final LuaScript BACK_OFF = new LuaScript("""
-            if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+            if redis.call('TYPE', KEYS[1])['ok'] == 'string' and redis.call('GET', KEYS[1]) == ARGV[1] then
+              redis.call('PEXPIRE', KEYS[1], ARGV[2])
+              return 1
+            end
             return 0
             """);
 
