@@ -20,11 +20,13 @@ import java.util.HexFormat;
  *                                  without waiting for another's, and store if storable
  *   &lt;keyPrefix&gt;{cache}v:&lt;hash&gt;   set         the variant entries of a URL (responses with Vary)
  *   &lt;keyPrefix&gt;{cache}t:&lt;tag&gt;    set         the entries carrying a tag
- *   &lt;keyPrefix&gt;{cache}x:&lt;hash&gt;   string      when the URL was last evicted (Redis TIME, ms), for 10 minutes
+ *   &lt;keyPrefix&gt;{cache}x:&lt;hash&gt;   string      when the URL was last evicted (Redis TIME, ms), for 10 minutes;
+ *                                  written only when the URL had an entry, variant, mark or lease
  *   &lt;keyPrefix&gt;{cache}xt:&lt;tag&gt;   string      when the tag was last evicted (Redis TIME, ms), for 10 minutes
  *   &lt;keyPrefix&gt;{cache}lru         sorted set  entry key by last use, for the byte budget
  *   &lt;keyPrefix&gt;{cache}sizes       hash        entry key to its size in bytes: its MEMORY USAGE plus
- *                                  an estimate of its bookkeeping (the members and fields below)
+ *                                  an estimate of its bookkeeping (the members and fields below),
+ *                                  plus the MEMORY USAGE of each tag set it created
  *   &lt;keyPrefix&gt;{cache}bytes       string      total size of the entries (the budget of maxCacheBytes)
  * </pre>
  * Every key has a TTL: an entry lives until its stale window ends; the bookkeeping keys live as
@@ -105,10 +107,71 @@ final class CacheKeys {
             local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
             """;
 
-    /** Lua: deletes entry KEYS-relative victim and accounts for its size. Needs sizes, bytes, lru. */
+    /**
+     * Lua: checks before any write. Every key of the layout is ours: one of another type, or a
+     * string that is not what it should hold (written by something else, or cut by a crash), is
+     * deleted or rebuilt, and named in {@code repaired}, which the script returns so that Java logs
+     * a warning. The writes come after the checks, so no script stops half-way on our own data.
+     */
+    private static final String REPAIR = """
+            local repaired = {}
+            local function kind(key) return redis.call('TYPE', key)['ok'] end
+            local function expect(key, wanted)
+              local found = kind(key)
+              if found ~= wanted and found ~= 'none' then
+                redis.call('DEL', key)
+                table.insert(repaired, key)
+              end
+            end
+            local function budget(lru, sizes, bytes)
+              local lost = kind(sizes) ~= 'hash' and kind(sizes) ~= 'none'
+              expect(sizes, 'hash')
+              if kind(lru) ~= 'zset' and kind(lru) ~= 'none' then
+                redis.call('DEL', lru)
+                table.insert(repaired, lru)
+                for _, entry in ipairs(redis.call('HKEYS', sizes)) do redis.call('ZADD', lru, 0, entry) end
+                local ttl = redis.call('PTTL', sizes)
+                if ttl > 0 then redis.call('PEXPIRE', lru, ttl) end
+              end
+              -- The total follows the sizes: with them lost, the entries they counted are not counted
+              -- (they still go at their TTL) rather than counted for ever.
+              if lost or kind(bytes) ~= 'string' and kind(bytes) ~= 'none' or not tonumber(redis.call('GET', bytes) or '0') then
+                local total = 0
+                local all = redis.call('HGETALL', sizes)
+                for i = 2, #all, 2 do total = total + (tonumber(all[i]) or 0) end
+                redis.call('DEL', bytes)
+                redis.call('SET', bytes, total)
+                local ttl = redis.call('PTTL', sizes)
+                if ttl > 0 then redis.call('PEXPIRE', bytes, ttl) end
+                table.insert(repaired, bytes)
+              end
+            end
+            local function evictedAt(key)
+              expect(key, 'string')
+              local value = redis.call('GET', key)
+              if value and not tonumber(value) then
+                table.insert(repaired, key)
+                return false
+              end
+              return value and tonumber(value)
+            end
+            """;
+
+    /**
+     * Lua: deletes entry victim, takes it out of its tag sets (a set left empty goes: its cost was
+     * counted in the size of the entry that created it) and accounts for its size. Needs sizes,
+     * bytes, lru (whose name, less "lru", is the base of every key of the layout).
+     */
     private static final String FORGET = """
             local function forget(victim, sizes, bytes, lru)
-              local size = redis.call('HGET', sizes, victim)
+              local size = tonumber(redis.call('HGET', sizes, victim))
+              if redis.call('TYPE', victim)['ok'] == 'hash' then
+                local base = string.sub(lru, 1, -4)
+                for tag in string.gmatch(redis.call('HGET', victim, 'tags') or '', '%S+') do
+                  local set = base .. 't:' .. tag
+                  if redis.call('TYPE', set)['ok'] == 'set' then redis.call('SREM', set, victim) end
+                end
+              end
               redis.call('DEL', victim)
               redis.call('ZREM', lru, victim)
               redis.call('HDEL', sizes, victim)
@@ -118,70 +181,106 @@ final class CacheKeys {
 
     /**
      * Looks an entry up and, when there is none or it is stale, takes the lease to render it (only
-     * when asked: never for a HEAD). A key of another type than a hash is not an entry: deleted. KEYS: entry, pass,
-     * lease, lru. ARGV: lease token, lease ms, now ms, "1" to ask for a lease. Returns {"HIT", hash},
-     * {"STALE", hash, 1 if the refresh lease was taken}, {"PASS"}, {"MISS"}, {"LEASE"} or {"WAIT"},
-     * each followed by Redis' time in ms (the start of a render that follows, for {@link #STORE}).
+     * when asked: never for a HEAD). A key of another type than a hash is not an entry: deleted; a
+     * lease or mark of another type, of another value, or without a TTL is deleted too (both are
+     * always written with one). KEYS: entry, pass, lease, lru. ARGV: lease token, lease ms, now ms,
+     * "1" to ask for a lease. Returns {"HIT", now, repaired, hash}, {"STALE", now, repaired, hash,
+     * 1 if the refresh lease was taken}, {"PASS", ...}, {"MISS", ...}, {"LEASE", ...} or {"WAIT",
+     * ...}: now is Redis' time in ms (the start of a render that follows, for {@link #STORE}),
+     * repaired the keys repaired ({@code REPAIR}).
      */
-    static final LuaScript LOOKUP = new LuaScript(NOW + """
-            local kind = redis.call('TYPE', KEYS[1])['ok']
-            if kind ~= 'hash' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
+    static final LuaScript LOOKUP = new LuaScript(REPAIR + NOW + """
+            expect(KEYS[1], 'hash')
+            expect(KEYS[2], 'string')
+            expect(KEYS[3], 'string')
+            local mark = redis.call('GET', KEYS[2])
+            if mark and (mark ~= '1' and mark ~= 'm' or redis.call('PTTL', KEYS[2]) < 0) then
+              redis.call('DEL', KEYS[2])
+              table.insert(repaired, KEYS[2])
+              mark = nil
+            end
+            if redis.call('EXISTS', KEYS[3]) == 1 and redis.call('PTTL', KEYS[3]) < 0 then
+              redis.call('DEL', KEYS[3])
+              table.insert(repaired, KEYS[3])
+            end
             local e = redis.call('HGETALL', KEYS[1])
             if #e > 0 then
-              redis.call('ZADD', KEYS[4], 'XX', ARGV[3], KEYS[1])
+              if kind(KEYS[4]) == 'zset' then redis.call('ZADD', KEYS[4], 'XX', ARGV[3], KEYS[1]) end
               local fresh = tonumber(redis.call('HGET', KEYS[1], 'fresh'))
               if fresh and fresh <= tonumber(ARGV[3]) then
                 local got = ARGV[4] == '1' and redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
-                return {'STALE', now, e, got}
+                return {'STALE', now, repaired, e, got}
               end
-              return {'HIT', now, e}
+              return {'HIT', now, repaired, e}
             end
-            local mark = redis.call('GET', KEYS[2])
-            if mark == 'm' then return {'MISS', now} end
-            if mark then return {'PASS', now} end
-            if ARGV[4] == '1' and redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then return {'LEASE', now} end
-            return {'WAIT', now}
+            if mark == 'm' then return {'MISS', now, repaired} end
+            if mark then return {'PASS', now, repaired} end
+            if ARGV[4] == '1' and redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then
+              return {'LEASE', now, repaired}
+            end
+            return {'WAIT', now, repaired}
             """);
 
     /**
      * Stores an entry, keeps the cache within its byte budget (least recently used first) and
      * releases the lease; discards it instead when its URL or one of its tags was evicted since
-     * its render began (an eviction always wins). KEYS: entry, lease, lru, sizes, bytes, variants
-     * (or the entry again), the URL's eviction time. ARGV: lease token, ttl ms, now ms, max bytes,
-     * bookkeeping bytes (added to the entry's own {@code MEMORY USAGE}), number of tags n, render start (Redis ms, from {@link #LOOKUP}), eviction memory ms, n
-     * tag keys, n tag eviction-time keys, then field/value pairs. Returns the number of entries
-     * evicted, or -1 when the entry was discarded.
+     * its render began (an eviction always wins). Every key is checked ({@code REPAIR}) before the
+     * first write; an eviction time that is not a number is taken as an eviction just before this
+     * render began (renders that began earlier are discarded) and rewritten so. A tag set this store
+     * creates is counted, with its {@code MEMORY USAGE}, in the entry's size.
+     * KEYS: entry, lease, lru, sizes, bytes, variants (or the entry again), the URL's eviction
+     * time. ARGV: lease token, ttl ms, now ms, max bytes, bookkeeping bytes (added to the entry's
+     * own {@code MEMORY USAGE}), number of tags n, render start (Redis ms, from {@link #LOOKUP}),
+     * eviction memory ms, bytes of a member of an existing tag set, n tag keys, n tag eviction-time
+     * keys, then field/value pairs. Returns {the number of entries evicted, or -1 when the entry was
+     * discarded; the keys repaired}.
      */
-    static final LuaScript STORE = new LuaScript(FORGET + NOW + """
+    static final LuaScript STORE = new LuaScript(REPAIR + FORGET + NOW + """
             local n = tonumber(ARGV[6])
             local started = tonumber(ARGV[7])
             local discard = now - started > tonumber(ARGV[8])
-            local evicted = redis.call('GET', KEYS[7])
-            if evicted and tonumber(evicted) >= started then discard = true end
-            for i = 9 + n, 8 + 2 * n do
-              evicted = redis.call('GET', ARGV[i])
-              if evicted and tonumber(evicted) >= started then discard = true end
+            local function check(key)
+              local at = evictedAt(key)
+              if at == false then
+                redis.call('SET', key, started - 1, 'PX', ARGV[8])
+              elseif at and at >= started then
+                discard = true
+              end
             end
+            check(KEYS[7])
+            for i = 10 + n, 9 + 2 * n do check(ARGV[i]) end
+            expect(KEYS[1], 'hash')
+            expect(KEYS[2], 'string')
+            budget(KEYS[3], KEYS[4], KEYS[5])
+            if KEYS[6] ~= KEYS[1] then expect(KEYS[6], 'set') end
+            for i = 10, 9 + n do expect(ARGV[i], 'set') end
             if discard then
               if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-              return -1
+              return {-1, repaired}
             end
             if redis.call('HEXISTS', KEYS[4], KEYS[1]) == 1 then forget(KEYS[1], KEYS[4], KEYS[5], KEYS[3]) end
-            redis.call('HSET', KEYS[1], unpack(ARGV, 9 + 2 * n))
+            redis.call('HSET', KEYS[1], unpack(ARGV, 10 + 2 * n))
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
             redis.call('ZADD', KEYS[3], ARGV[3], KEYS[1])
-            local size = redis.call('MEMORY', 'USAGE', KEYS[1], 'SAMPLES', '0') + tonumber(ARGV[5])
-            redis.call('HSET', KEYS[4], KEYS[1], size)
-            local total = redis.call('INCRBY', KEYS[5], size)
-            for i = 9, 8 + n do
+            local tagBytes = 0
+            for i = 10, 9 + n do
+              local created = redis.call('EXISTS', ARGV[i]) == 0
               redis.call('SADD', ARGV[i], KEYS[1])
               if redis.call('PTTL', ARGV[i]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', ARGV[i], ARGV[2]) end
+              if created then
+                tagBytes = tagBytes + redis.call('MEMORY', 'USAGE', ARGV[i], 'SAMPLES', '0')
+              else
+                tagBytes = tagBytes + tonumber(ARGV[9])
+              end
             end
             if KEYS[6] ~= KEYS[1] then
               redis.call('SADD', KEYS[6], KEYS[1])
               if redis.call('PTTL', KEYS[6]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[6], ARGV[2]) end
             end
-            evicted = 0
+            local size = redis.call('MEMORY', 'USAGE', KEYS[1], 'SAMPLES', '0') + tonumber(ARGV[5]) + tagBytes
+            redis.call('HSET', KEYS[4], KEYS[1], size)
+            local total = redis.call('INCRBY', KEYS[5], size)
+            local evicted = 0
             while total > tonumber(ARGV[4]) do
               local victim = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
               if not victim or victim == KEYS[1] then break end
@@ -193,11 +292,16 @@ final class CacheKeys {
               if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
             end
             if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
-            return evicted
+            return {evicted, repaired}
             """);
 
-    /** Writes the Vary marker of a URL. KEYS: marker entry. ARGV: ttl ms, header names. */
+    /**
+     * Writes the Vary marker of a URL (a key of another type there is not ours to keep: replaced).
+     * KEYS: marker entry. ARGV: ttl ms, header names.
+     */
     static final LuaScript MARK_VARY = new LuaScript("""
+            local kind = redis.call('TYPE', KEYS[1])['ok']
+            if kind ~= 'hash' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
             redis.call('HSET', KEYS[1], 'vary', ARGV[2])
             if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
             return 1
@@ -208,7 +312,9 @@ final class CacheKeys {
      * by nature, or "hit for miss" ("m"). KEYS: lease, pass. ARGV: token, mark ms (0: no mark), mark.
      */
     static final LuaScript RELEASE = new LuaScript("""
-            if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+            if redis.call('TYPE', KEYS[1])['ok'] == 'string' and redis.call('GET', KEYS[1]) == ARGV[1] then
+              redis.call('DEL', KEYS[1])
+            end
             if tonumber(ARGV[2]) > 0 then redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2]) end
             return 1
             """);
@@ -219,33 +325,49 @@ final class CacheKeys {
      * back-off ms.
      */
     static final LuaScript BACK_OFF = new LuaScript("""
-            if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) return 1 end
+            if redis.call('TYPE', KEYS[1])['ok'] == 'string' and redis.call('GET', KEYS[1]) == ARGV[1] then
+              redis.call('PEXPIRE', KEYS[1], ARGV[2])
+              return 1
+            end
             return 0
             """);
 
     /**
-     * Evicts a URL: its entry or Vary marker, every variant, its pass mark, and remembers when.
-     * KEYS: entry, variants, pass, lru, sizes, bytes, the URL's eviction time. ARGV: memory ms.
+     * Evicts a URL: its entry or Vary marker, every variant, its pass mark, and remembers when,
+     * but only when there was something (an entry, a variant, a mark, or a lease: every render in
+     * flight holds one), so that unsafe requests to URLs never cached leave nothing in Redis.
+     * KEYS: entry, variants, pass, lru, sizes, bytes, the URL's eviction time, lease. ARGV: memory
+     * ms. Returns {entries evicted, the keys repaired}.
      */
-    static final LuaScript EVICT_URL = new LuaScript(FORGET + NOW + """
+    static final LuaScript EVICT_URL = new LuaScript(REPAIR + FORGET + NOW + """
+            budget(KEYS[4], KEYS[5], KEYS[6])
+            expect(KEYS[2], 'set')
+            expect(KEYS[7], 'string')
+            if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3], KEYS[8]) == 0 then
+              return {0, repaired}
+            end
             redis.call('SET', KEYS[7], now, 'PX', ARGV[1])
             local count = 0
             for _, variant in ipairs(redis.call('SMEMBERS', KEYS[2])) do forget(variant, KEYS[5], KEYS[6], KEYS[4]) count = count + 1 end
             if redis.call('EXISTS', KEYS[1]) == 1 then count = count + 1 end
             forget(KEYS[1], KEYS[5], KEYS[6], KEYS[4])
             redis.call('DEL', KEYS[2], KEYS[3])
-            return count
+            return {count, repaired}
             """);
 
     /**
-     * Evicts every entry carrying a tag, and remembers when. KEYS: tag set, lru, sizes, bytes, the
-     * tag's eviction time. ARGV: memory ms.
+     * Evicts every entry carrying a tag, and remembers when (always: a render in flight that will
+     * carry the tag holds no key of it). KEYS: tag set, lru, sizes, bytes, the tag's eviction time.
+     * ARGV: memory ms. Returns {entries evicted, the keys repaired}.
      */
-    static final LuaScript EVICT_TAG = new LuaScript(FORGET + NOW + """
+    static final LuaScript EVICT_TAG = new LuaScript(REPAIR + FORGET + NOW + """
+            budget(KEYS[2], KEYS[3], KEYS[4])
+            expect(KEYS[1], 'set')
+            expect(KEYS[5], 'string')
             redis.call('SET', KEYS[5], now, 'PX', ARGV[1])
             local members = redis.call('SMEMBERS', KEYS[1])
             for _, entry in ipairs(members) do forget(entry, KEYS[3], KEYS[4], KEYS[2]) end
             redis.call('DEL', KEYS[1])
-            return #members
+            return {#members, repaired}
             """);
 }

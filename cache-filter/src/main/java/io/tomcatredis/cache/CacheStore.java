@@ -103,10 +103,11 @@ final class CacheStore {
         List<Object> reply = (List<Object>) result;
         Outcome outcome = Outcome.valueOf(new String((byte[]) reply.get(0), StandardCharsets.UTF_8));
         long since = (Long) reply.get(1);
+        warnRepaired(reply.get(2));
         if (outcome != Outcome.HIT && outcome != Outcome.STALE) {
             return new Lookup(outcome, null, null, false, since);
         }
-        List<byte[]> flat = (List<byte[]>) reply.get(2);
+        List<byte[]> flat = (List<byte[]>) reply.get(3);
         String vary = CachedResponse.varyMarker(flat);
         if (vary != null) {
             return new Lookup(Outcome.HIT, null, vary, false, since);
@@ -115,7 +116,7 @@ final class CacheStore {
         if (entry == null || !entry.key().equals(canonical)) {
             return null;
         }
-        boolean refresh = outcome == Outcome.STALE && reply.size() > 3 && Long.valueOf(1).equals(reply.get(3));
+        boolean refresh = outcome == Outcome.STALE && reply.size() > 4 && Long.valueOf(1).equals(reply.get(4));
         return new Lookup(outcome, entry, null, refresh, since);
     }
 
@@ -134,10 +135,13 @@ final class CacheStore {
         long ttl = Math.max(1, entry.staleUntil() - now);
         Map<String, byte[]> hash = entry.toHash();
         String entryKey = keys.entry(entry.key());
-        long bookkeeping = bookkeepingBytes(entryKey.length(), entry.tags().size() + (variantsOf == null ? 0 : 1));
+        // Tag memberships are counted by the script: a set it creates with its MEMORY USAGE, a member
+        // of an existing one with membershipBytes.
+        long bookkeeping = bookkeepingBytes(entryKey.length(), variantsOf == null ? 0 : 1);
         args.addAll(bytes(token, Long.toString(ttl), Long.toString(now),
                 Long.toString(maxCacheBytes), Long.toString(bookkeeping), Integer.toString(entry.tags().size()),
-                Long.toString(renderSince), Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS)));
+                Long.toString(renderSince), Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS),
+                Long.toString(membershipBytes(entryKey.length()))));
         List<String> tags = List.copyOf(entry.tags());
         for (String tag : tags) {
             args.add(utf8(keys.tag(tag)));
@@ -149,10 +153,10 @@ final class CacheStore {
             args.add(utf8(field.getKey()));
             args.add(field.getValue());
         }
-        Object evicted = run(CacheKeys.STORE, bytes(entryKey, keys.lease(leaseCanonical), keys.lru(),
+        Object reply = run(CacheKeys.STORE, bytes(entryKey, keys.lease(leaseCanonical), keys.lru(),
                 keys.sizes(), keys.bytes(), variantsOf == null ? entryKey : keys.variants(variantsOf),
                 keys.urlEvicted(url)), args);
-        return evicted instanceof Long count ? count : 0;
+        return countOf(reply);
     }
 
     /**
@@ -163,8 +167,39 @@ final class CacheStore {
      * (see CacheMemoryBudgetIT).
      */
     static long bookkeepingBytes(int entryKeyLength, int memberships) {
-        long name = entryKeyLength + 16L;
-        return 96 + (2 * name + 140) + memberships * (name + 40);
+        return 96 + (2 * (entryKeyLength + 16L) + 140) + memberships * membershipBytes(entryKeyLength);
+    }
+
+    /** What an entry's member of an existing set (a tag's, a URL's variants) costs Redis, in bytes. */
+    static long membershipBytes(int entryKeyLength) {
+        return entryKeyLength + 16L + 40;
+    }
+
+    /**
+     * The count a script returns first ({@link CacheKeys#STORE}, {@link CacheKeys#EVICT_URL},
+     * {@link CacheKeys#EVICT_TAG}), after logging the keys it repaired.
+     */
+    @SuppressWarnings("unchecked")
+    private static long countOf(Object reply) {
+        if (!(reply instanceof List<?> list) || list.isEmpty()) {
+            return 0;
+        }
+        if (list.size() > 1) {
+            warnRepaired(list.get(1));
+        }
+        return list.get(0) instanceof Long count ? count : 0;
+    }
+
+    /** Logs the keys a script found corrupt (of another type or value than the layout's) and repaired. */
+    private static void warnRepaired(Object repaired) {
+        if (repaired instanceof List<?> keys && !keys.isEmpty()) {
+            List<String> names = new ArrayList<>();
+            for (Object key : keys) {
+                names.add(key instanceof byte[] raw ? new String(raw, StandardCharsets.UTF_8) : String.valueOf(key));
+            }
+            LOG.warning("Corrupt cache bookkeeping in Redis (of another type or value than the cache writes there,"
+                    + " see the layout in README.md): " + names + " deleted or rebuilt");
+        }
     }
 
     /** Writes the Vary marker of {@code canonical}, living until {@code staleUntil} (epoch ms). */
@@ -200,10 +235,9 @@ final class CacheStore {
      * {@link CacheKeys#EVICTION_MEMORY_MILLIS} (EVALSHA of {@link CacheKeys#EVICT_URL}); returns how many entries went.
      */
     long evictUrl(String canonical) {
-        Object count = run(CacheKeys.EVICT_URL, bytes(keys.entry(canonical), keys.variants(canonical),
-                keys.pass(canonical), keys.lru(), keys.sizes(), keys.bytes(), keys.urlEvicted(canonical)),
-                bytes(Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS)));
-        return count instanceof Long n ? n : 0;
+        return countOf(run(CacheKeys.EVICT_URL, bytes(keys.entry(canonical), keys.variants(canonical),
+                keys.pass(canonical), keys.lru(), keys.sizes(), keys.bytes(), keys.urlEvicted(canonical),
+                keys.lease(canonical)), bytes(Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS))));
     }
 
     /**
@@ -211,15 +245,19 @@ final class CacheStore {
      * {@link CacheKeys#EVICTION_MEMORY_MILLIS} (EVALSHA of {@link CacheKeys#EVICT_TAG}); returns how many entries went.
      */
     long evictTag(String tag) {
-        Object count = run(CacheKeys.EVICT_TAG, bytes(keys.tag(tag), keys.lru(), keys.sizes(), keys.bytes(),
-                keys.tagEvicted(tag)), bytes(Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS)));
-        return count instanceof Long n ? n : 0;
+        return countOf(run(CacheKeys.EVICT_TAG, bytes(keys.tag(tag), keys.lru(), keys.sizes(), keys.bytes(),
+                keys.tagEvicted(tag)), bytes(Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS))));
     }
 
     /** Total bytes of the entries, as the budget counts them. */
     long bytesStored() {
         String value = call("GET", jedis -> jedis.get(keys.bytes()));
-        return value == null ? 0 : Long.parseLong(value);
+        try {
+            return value == null ? 0 : Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            // Corrupt: the next store or eviction rebuilds it from the sizes hash.
+            return 0;
+        }
     }
 
     private Object run(LuaScript script, List<byte[]> keyList, List<byte[]> args) {

@@ -33,14 +33,21 @@ import java.util.zip.GZIPInputStream;
  * first line of each is sent with {@code setHeader}, so that it replaces what a filter ahead of the
  * cache set under that name, as it did without the cache), {@code removed} (likewise, the names it set
  * to nothing: removed on replay before the lines are sent). An entry read back holds its body
- * decoded ({@code gzipped} false): the gzip member was inflated and checked as it was read. Format 2 (without these) is no longer
- * read: its entries are rendered again.
+ * decoded ({@code gzipped} false): the gzip member was inflated and checked as it was read. Format 2
+ * (without these) is no longer read: its entries are rendered again. An entry missing any of these
+ * fields, or holding a value that is not of its form (an empty {@code key} or {@code etag}, a flag
+ * other than "0"/"1", a time that is not a number, {@code stale} before {@code fresh}), is
+ * unreadable: deleted and rendered anew.
  */
 record CachedResponse(String key, int status, List<Header> headers, byte[] body, boolean gzipped, int length,
         String etag, long storedAt, long freshUntil, long staleUntil, Set<String> tags, boolean anonymousOnly,
         boolean shared, String locale, Set<String> replaced, Set<String> removed) {
 
     static final String FORMAT = "3";
+
+    /** The fields every entry of {@link #FORMAT} has: one missing makes the entry unreadable. */
+    private static final Set<String> FIELDS = Set.of("format", "key", "status", "headers", "body", "gzip", "length",
+            "etag", "stored", "fresh", "stale", "tags", "anonymous", "shared", "locale", "replaced", "removed");
 
     record Header(String name, String value) {
     }
@@ -78,7 +85,8 @@ record CachedResponse(String key, int status, List<Header> headers, byte[] body,
         for (int i = 0; i + 1 < flat.size(); i += 2) {
             hash.put(new String(flat.get(i), StandardCharsets.UTF_8), flat.get(i + 1));
         }
-        if (!hash.containsKey("status") || !hash.containsKey("body") || !FORMAT.equals(text(hash, "format"))) {
+        if (!hash.keySet().containsAll(FIELDS) || !FORMAT.equals(text(hash, "format"))) {
+            // A field it always has is missing: never guessed (an empty validator is not an entity-tag).
             return null;
         }
         try {
@@ -97,14 +105,18 @@ record CachedResponse(String key, int status, List<Header> headers, byte[] body,
             int status = Integer.parseInt(text(hash, "status"));
             boolean gzipped = "1".equals(text(hash, "gzip"));
             int length = Integer.parseInt(text(hash, "length"));
+            long stored = Long.parseLong(text(hash, "stored"));
+            long fresh = Long.parseLong(text(hash, "fresh"));
+            long stale = Long.parseLong(text(hash, "stale"));
             byte[] body = content(hash.get("body"), gzipped, length);
-            if (status < 100 || status > 599 || body == null) {
+            if (status < 100 || status > 599 || body == null
+                    || text(hash, "key").isEmpty() || text(hash, "etag").isEmpty() || !flag(hash, "gzip")
+                    || !flag(hash, "anonymous") || !flag(hash, "shared") || stored < 0 || fresh < 0 || stale < fresh) {
                 return null;
             }
             return new CachedResponse(text(hash, "key"), status, headers, body, false, length,
-                    text(hash, "etag"), Long.parseLong(text(hash, "stored")), Long.parseLong(text(hash, "fresh")),
-                    Long.parseLong(text(hash, "stale")), tags.isEmpty() ? Set.of() : Set.of(tags.split(" ")),
-                    !"0".equals(text(hash, "anonymous")), "1".equals(text(hash, "shared")),
+                    text(hash, "etag"), stored, fresh, stale, tags.isEmpty() ? Set.of() : Set.of(tags.split(" ")),
+                    "1".equals(text(hash, "anonymous")), "1".equals(text(hash, "shared")),
                     text(hash, "locale").isEmpty() ? null : text(hash, "locale"), names(text(hash, "replaced")),
                     names(text(hash, "removed")));
         } catch (RuntimeException e) {
@@ -207,6 +219,12 @@ record CachedResponse(String key, int status, List<Header> headers, byte[] body,
             });
         }
         return out.toString();
+    }
+
+    /** Whether a "0"/"1" field holds one of those. */
+    private static boolean flag(Map<String, byte[]> hash, String field) {
+        String value = text(hash, field);
+        return value.equals("0") || value.equals("1");
     }
 
     private static String text(Map<String, byte[]> hash, String field) {

@@ -85,7 +85,7 @@ final class PageCache {
         RequestClassifier.Classification classification = classifier.classify(request, response);
         if (classification.unsafe()) {
             status.write(CacheStatus.Outcome.bypassed(BypassReason.METHOD), response);
-            chain.doFilter(request, response);
+            chain.doFilter(request, new TagStrippingResponse(response, settings.forwardTagsHeader()));
             if (response.getStatus() < 400 && classifier.hostAllowed(request)) {
                 evictAfterUnsafe(CanonicalUrl.of(request.getScheme(), request.getServerName(),
                         request.getServletContext().getContextPath() + CanonicalUrl.containerPath(request),
@@ -244,7 +244,7 @@ final class PageCache {
             // A dispatch is part of a request whose own pass through the filter says what happened.
             status.write(CacheStatus.Outcome.bypassed(reason), response);
         }
-        chain.doFilter(request, response);
+        chain.doFilter(request, new TagStrippingResponse(response, settings.forwardTagsHeader()));
     }
 
     /** To the application uncached, after the lookup: a HEAD, a "pass" mark, a lock timeout. */
@@ -252,7 +252,7 @@ final class PageCache {
             FilterChain chain) throws IOException, ServletException {
         statistics.miss();
         status.write(CacheStatus.Outcome.uncached(why), response);
-        chain.doFilter(request, response);
+        chain.doFilter(request, new TagStrippingResponse(response, settings.forwardTagsHeader()));
     }
 
     /** Waits for the render of another request (this node's, or another node's via Redis). */
@@ -430,6 +430,9 @@ final class PageCache {
         } catch (CacheUnavailableException e) {
             redisFailed(e);
             notStored = BypassReason.REDIS_UNAVAILABLE;
+            // The store may have failed before it released the lease (a script error, a timeout):
+            // nobody must wait lockTimeoutMillis for a render that has ended. Best effort.
+            releaseQuietly(slot.key(), token, CacheStore.Mark.NONE);
         }
         if (response != null) {
             delivery.serve(entry, CacheStatus.Outcome.rendered(slot.fwd(), entry.status(), notStored),

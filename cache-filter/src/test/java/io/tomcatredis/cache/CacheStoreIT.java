@@ -105,6 +105,79 @@ class CacheStoreIT {
         return Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
     }
 
+    /** Regression (issue 14, attack finding 8): every POST left an eviction time, even for URLs never cached. */
+    @Test
+    void anEvictionOfAUrlWithNothingCachedOrRenderingWritesNothing() {
+        try (RedisClientHolder redis = open(REDIS.get().uri()); Jedis jedis = REDIS.get().node().client()) {
+            CacheStore store = new CacheStore(redis, KEYS, clock);
+            assertThat(store.evictUrl("http://h/never")).isZero();
+            assertThat(jedis.keys("*")).isEmpty();
+
+            store.lookup("http://h/rendering", "a", 5000, true);
+            store.evictUrl("http://h/rendering");
+            assertThat(jedis.exists(KEYS.urlEvicted("http://h/rendering"))).as("a render in flight holds a lease")
+                    .isTrue();
+        }
+    }
+
+    /**
+     * Regression (issue 14, attack finding 3): corrupt bookkeeping made every script fail (the
+     * cache off) or stop half-way. Each is repaired before the first write, and the store goes on.
+     */
+    @Test
+    void corruptBookkeepingIsRepairedBeforeAnyWrite() {
+        try (RedisClientHolder redis = open(REDIS.get().uri()); Jedis jedis = REDIS.get().node().client()) {
+            CacheStore store = new CacheStore(redis, KEYS, clock);
+            store.store(entry("http://h/old", "t1"), "http://h/old", "http://h/old", "o", 1 << 20,
+                    store.lookup("http://h/old", "o", 5000, true).since());
+            long oldSize = Long.parseLong(jedis.hget(KEYS.sizes(), KEYS.entry("http://h/old")));
+            jedis.set(KEYS.lru(), "garbage");
+            jedis.set(KEYS.bytes(), "garbage");
+            jedis.set(KEYS.tag("t2"), "garbage");
+            jedis.set(KEYS.tagEvicted("t2"), "garbage");
+            jedis.hset(KEYS.pass("http://h/a"), "x", "1");
+            jedis.set(KEYS.lease("http://h/b"), "no ttl");
+
+            CacheStore.Lookup a = store.lookup("http://h/a", "a", 5000, true);
+            assertThat(a.outcome()).as("a mark of another type").isEqualTo(CacheStore.Outcome.LEASE);
+            assertThat(store.lookup("http://h/b", "b", 5000, true).outcome()).as("a lease without a TTL")
+                    .isEqualTo(CacheStore.Outcome.LEASE);
+            assertThat(store.store(entry("http://h/a", "t1", "t2"), "http://h/a", "http://h/a", "a", 1 << 20,
+                    a.since())).isZero();
+
+            assertThat(jedis.exists(KEYS.entry("http://h/a"))).isTrue();
+            assertThat(jedis.zrange(KEYS.lru(), 0, -1)).as("rebuilt from the sizes")
+                    .containsExactly(KEYS.entry("http://h/old"), KEYS.entry("http://h/a"));
+            long newSize = Long.parseLong(jedis.hget(KEYS.sizes(), KEYS.entry("http://h/a")));
+            assertThat(store.bytesStored()).isEqualTo(oldSize + newSize);
+            assertThat(jedis.smembers(KEYS.tag("t2"))).containsExactly(KEYS.entry("http://h/a"));
+            assertThat(Long.parseLong(jedis.get(KEYS.tagEvicted("t2")))).as("an eviction just before the render")
+                    .isLessThan(a.since());
+
+            jedis.set(KEYS.sizes(), "garbage");
+            store.evictUrl("http://h/a");
+            assertThat(jedis.type(KEYS.sizes())).isIn("none", "hash");
+            assertThat(store.bytesStored()).isZero();
+        }
+    }
+
+    /** Regression (issue 14, attack finding 9): a tag set a store creates is counted, and goes with its entries. */
+    @Test
+    void aTagSetAStoreCreatesIsCountedAndGoesWithItsLastEntry() {
+        try (RedisClientHolder redis = open(REDIS.get().uri()); Jedis jedis = REDIS.get().node().client()) {
+            CacheStore store = new CacheStore(redis, KEYS, clock);
+            store.store(entry("http://h/a", "own"), "http://h/a", "http://h/a", "a", 1 << 20,
+                    store.lookup("http://h/a", "a", 5000, true).since());
+            long size = Long.parseLong(jedis.hget(KEYS.sizes(), KEYS.entry("http://h/a")));
+            assertThat(size).isGreaterThanOrEqualTo(jedis.memoryUsage(KEYS.entry("http://h/a"), 0)
+                    + jedis.memoryUsage(KEYS.tag("own"), 0));
+
+            store.evictUrl("http://h/a");
+            assertThat(jedis.exists(KEYS.tag("own"))).isFalse();
+            assertThat(store.bytesStored()).isZero();
+        }
+    }
+
     @Test
     void redisFailuresSurfaceAsCacheUnavailable() throws Exception {
         int closedPort;

@@ -105,4 +105,21 @@ class CachedResponseTest {
             assertThat(CachedResponse.fromFlatHash(flat(odd))).as(status).isNull();
         }
     }
+
+    /** Regression (issue 14, attack finding 11): a missing etag was read as "" and served as {@code ETag:}. */
+    @Test
+    void anEntryMissingAFieldItAlwaysHasOrHoldingAValueNotOfItsFormIsNotRead() {
+        for (String field : entry(List.of()).toHash().keySet()) {
+            Map<String, byte[]> missing = entry(List.of()).toHash();
+            missing.remove(field);
+            assertThat(CachedResponse.fromFlatHash(flat(missing))).as("without " + field).isNull();
+        }
+        Map<String, String> malformed = Map.of("etag", "", "key", "", "gzip", "yes", "anonymous", "", "shared", "2",
+                "stored", "soon", "fresh", "", "stale", "0");
+        malformed.forEach((field, value) -> {
+            Map<String, byte[]> odd = entry(List.of()).toHash();
+            odd.put(field, value.getBytes(StandardCharsets.UTF_8));
+            assertThat(CachedResponse.fromFlatHash(flat(odd))).as(field + " = '" + value + "'").isNull();
+        });
+    }
 }
