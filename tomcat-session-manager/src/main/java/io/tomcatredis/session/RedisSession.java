@@ -37,6 +37,12 @@ public class RedisSession extends RestoredSession {
     private final transient ReentrantLock saveLock = new ReentrantLock();
     private transient volatile boolean persisted;
     private transient volatile long version;
+    /**
+     * {@code meta:lastAccessedTime} and {@code meta:touchInterval} as loaded; touchInterval 0 once
+     * this object saved (Redis then holds a time this object does not know).
+     */
+    private transient volatile long storedLastAccessedTime;
+    private transient volatile long storedTouchInterval;
     /** Set when this node already won the claim on the session in Redis. */
     private transient volatile boolean claimed;
     /** Set when Redis no longer has the session: the object is dead, without events. */
@@ -56,6 +62,8 @@ public class RedisSession extends RestoredSession {
         undecoded.putAll(stored.attributes());
         changes.loaded(stored.attributes(), stored.activationListeners());
         version = stored.version();
+        storedLastAccessedTime = stored.lastAccessedTime();
+        storedTouchInterval = stored.touchInterval();
         persisted = true;
         // Activation listeners must hear of the load, so they cannot wait for a lazy getAttribute.
         stored.activationListeners().forEach(this::materialize);
@@ -109,9 +117,18 @@ public class RedisSession extends RestoredSession {
         return isValid && !dropped;
     }
 
+    long storedLastAccessedTime() {
+        return storedLastAccessedTime;
+    }
+
+    long storedTouchInterval() {
+        return storedTouchInterval;
+    }
+
     /** Redis saved this object's changes as {@code newVersion}. */
     void savedAs(long newVersion) {
         version = newVersion;
+        storedTouchInterval = 0;
         persisted = true;
     }
 

@@ -55,10 +55,12 @@ final class SessionBackend implements AutoCloseable {
         RedisClientHolder redis = RedisConnector.connect(settings.connection(), "tomcat-redis-session");
         boolean cluster = settings.connection().topology() == RedisConnectionSettings.Topology.CLUSTER;
         RedisSessionStore store = new RedisSessionStore(redis, new SessionKeys(settings.keyPrefix()), cluster,
-                settings.connection().timeoutMillis(), settings.waitReplicas(), settings.waitTimeoutMillis());
+                settings.connection().timeoutMillis(), settings.waitReplicas(), settings.waitTimeoutMillis(),
+                settings.touchIntervalMillis());
         log.info("Sessions of " + contextName + " are stored in " + settings.connection() + " under keyPrefix \""
                 + settings.keyPrefix() + "\", serializer " + settings.serializer() + ", serialFilter "
-                + settings.serialFilter() + (settings.waitReplicas() > 0 ? ", WAIT for " + settings.waitReplicas()
+                + settings.serialFilter() + ", touchInterval " + settings.touchIntervalMillis() + " ms"
+                + (settings.waitReplicas() > 0 ? ", WAIT for " + settings.waitReplicas()
                 + " replicas up to " + settings.waitTimeoutMillis() + " ms after each save" : ""));
         return new SessionBackend(redis, store, codec, principalCodec, contextName);
     }

@@ -5,6 +5,7 @@ import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.connection.Settings;
 import io.tomcatredis.connection.TlsSettings;
 import io.tomcatredis.session.codec.ClassFilter;
+import io.tomcatredis.session.store.SessionHashFormat;
 import io.tomcatredis.session.store.SessionKeys;
 import java.util.Set;
 import java.util.function.Function;
@@ -15,16 +16,19 @@ import java.util.function.Function;
  * {@link RedisConnectionSettings}, shared with the cache filter.
  */
 record SessionManagerSettings(RedisConnectionSettings connection, String keyPrefix, String serializer,
-        ClassFilter serialFilter, int waitReplicas, int waitTimeoutMillis) {
+        ClassFilter serialFilter, int waitReplicas, int waitTimeoutMillis, int touchIntervalMillis) {
 
     static final String KEY_PREFIX = "keyPrefix";
     static final String SERIALIZER = "serializer";
     static final String SERIAL_FILTER = "serialFilter";
     static final String WAIT_REPLICAS = "waitReplicas";
     static final String WAIT_TIMEOUT_MILLIS = "waitTimeoutMillis";
+    static final String TOUCH_INTERVAL = "touchInterval";
+    /** Default {@code touchInterval}, ms: a few seconds, as Tomcat's own expiry runs once a minute. */
+    static final int DEFAULT_TOUCH_INTERVAL_MILLIS = 5_000;
 
     /** Every attribute name this configuration understands, connection attributes included. */
-    static final Set<String> NAMES = Set.of(KEY_PREFIX, SERIALIZER, SERIAL_FILTER, WAIT_REPLICAS, WAIT_TIMEOUT_MILLIS,
+    static final Set<String> NAMES = Set.of(KEY_PREFIX, SERIALIZER, SERIAL_FILTER, WAIT_REPLICAS, WAIT_TIMEOUT_MILLIS, TOUCH_INTERVAL,
             RedisConnectionSettings.REDIS_URI, RedisConnectionSettings.TIMEOUT_MILLIS,
             RedisConnectionSettings.MAX_CONNECTIONS, RedisConnectionSettings.SENTINEL_MASTER,
             RedisConnectionSettings.SENTINELS, RedisConnectionSettings.SENTINEL_PASSWORD,
@@ -57,6 +61,9 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
             throw new InvalidSettingException(WAIT_TIMEOUT_MILLIS, waitTimeoutMillis + " must be below timeoutMillis ("
                     + connection.timeoutMillis() + "), or the connection times out before WAIT answers");
         }
-        return new SessionManagerSettings(connection, keyPrefix, serializer, filter, waitReplicas, waitTimeoutMillis);
+        int touchIntervalMillis = settings.integer(TOUCH_INTERVAL, DEFAULT_TOUCH_INTERVAL_MILLIS, 0,
+                (int) SessionHashFormat.MAX_TOUCH_INTERVAL_MILLIS);
+        return new SessionManagerSettings(connection, keyPrefix, serializer, filter, waitReplicas, waitTimeoutMillis,
+                touchIntervalMillis);
     }
 }

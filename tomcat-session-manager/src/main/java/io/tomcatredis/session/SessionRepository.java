@@ -202,7 +202,9 @@ final class SessionRepository {
      * Saves what changed in {@code session}. Saves of one object are serialized.
      *
      * @param skipIfOnlyAccessed true to send nothing when only the access time would be renewed
-     *                           (the session was saved earlier in the same request)
+     *                           (the session was saved earlier in the same request); without it, an
+     *                           access-only save is still skipped while Redis' access time is
+     *                           recent ({@link RedisSessionStore#isAccessRecorded})
      * @throws io.tomcatredis.session.store.SessionStoreUnavailableException when Redis fails; the
      *         changes count as unsaved then, for the next save to retry
      */
@@ -213,7 +215,8 @@ final class SessionRepository {
                 return;
             }
             SessionChanges changes = session.changes().drain(session.snapshot(), this::encode);
-            if (skipIfOnlyAccessed && changes.isAccessOnly()) {
+            if (changes.isAccessOnly() && (skipIfOnlyAccessed
+                    || store.isAccessRecorded(session.storedLastAccessedTime(), session.storedTouchInterval()))) {
                 return;
             }
             long version;

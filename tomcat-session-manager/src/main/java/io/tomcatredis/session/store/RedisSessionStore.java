@@ -45,20 +45,24 @@ public final class RedisSessionStore {
     private final SessionStoreStatistics statistics = new SessionStoreStatistics();
     private final LongSupplier ticker;
     private final RedisClock clock;
+    private final byte[] touchIntervalMillis;
 
     /**
      * @param cluster           true for Redis Cluster (see {@link Topology})
      * @param waitReplicas      after each save, WAIT for this many replicas (0: do not wait)
      * @param waitTimeoutMillis how long WAIT may block
+     * @param touchIntervalMillis how long (ms) {@code meta:lastAccessedTime} may lag behind the last
+     *        request, at most a tenth of a session's interval (see {@link #isAccessRecorded}); 0: never
      */
     public RedisSessionStore(RedisClientHolder redis, SessionKeys keys, boolean cluster, int timeoutMillis,
-            int waitReplicas, int waitTimeoutMillis) {
-        this(redis, keys, cluster, timeoutMillis, waitReplicas, waitTimeoutMillis, System::nanoTime);
+            int waitReplicas, int waitTimeoutMillis, int touchIntervalMillis) {
+        this(redis, keys, cluster, timeoutMillis, waitReplicas, waitTimeoutMillis, touchIntervalMillis, System::nanoTime);
     }
 
     /** @param ticker monotonic nanoseconds for {@link RedisClock} */
     RedisSessionStore(RedisClientHolder redis, SessionKeys keys, boolean cluster, int timeoutMillis,
-            int waitReplicas, int waitTimeoutMillis, LongSupplier ticker) {
+            int waitReplicas, int waitTimeoutMillis, int touchIntervalMillis, LongSupplier ticker) {
+        this.touchIntervalMillis = ascii(Integer.toString(touchIntervalMillis));
         this.ticker = ticker;
         this.clock = new RedisClock(ticker);
         this.keys = keys;
@@ -143,8 +147,7 @@ public final class RedisSessionStore {
         if (stored == null) {
             return noCreationTime(sessionId);
         }
-        if (stored.maxInactiveInterval() > 0
-                && !clock.certainlyBefore(stored.lastAccessedTime() + stored.maxInactiveInterval() * 1000L)) {
+        if (stored.maxInactiveInterval() > 0 && !clock.certainlyBefore(stored.deadline())) {
             return null;
         }
         statistics.load(System.nanoTime() - start, stored.sizeInBytes());
@@ -215,6 +218,19 @@ public final class RedisSessionStore {
     }
 
     /**
+     * Whether a request that changed nothing in a session may leave its access time alone: its
+     * {@code meta:lastAccessedTime} is certainly less than its {@code meta:touchInterval} old by
+     * Redis' clock, so the deadline in Redis already covers this access. Without a recent sample of
+     * Redis' clock the answer is false (the access is written).
+     *
+     * @param lastAccessedTime {@code meta:lastAccessedTime} as loaded, epoch ms
+     * @param touchInterval    {@code meta:touchInterval} as loaded, ms (0: every access is written)
+     */
+    public boolean isAccessRecorded(long lastAccessedTime, long touchInterval) {
+        return touchInterval > 0 && clock.certainlyBefore(lastAccessedTime + touchInterval);
+    }
+
+    /**
      * Saves changes atomically.
      *
      * @return the new {@code meta:version}, or -1 when the session must already exist but another
@@ -223,13 +239,14 @@ public final class RedisSessionStore {
     public long save(String sessionId, SessionChanges changes) {
         long start = System.nanoTime();
         SessionHashFormat.Write write = SessionHashFormat.write(changes);
-        List<byte[]> args = new ArrayList<>(6 + write.pairs().size() + write.deletions().size());
+        List<byte[]> args = new ArrayList<>(7 + write.pairs().size() + write.deletions().size());
         args.add(changes.created() ? CREATE : MUST_EXIST);
         args.add(utf8(SessionKeys.baseId(sessionId)));
         args.add(GRACE_MILLIS);
         args.add(NEVER_EXPIRES_MILLIS);
         args.add(changes.maxInactiveInterval().isPresent()
                 ? ascii(Integer.toString(changes.maxInactiveInterval().getAsInt())) : new byte[0]);
+        args.add(touchIntervalMillis);
         args.add(ascii(Integer.toString(write.pairs().size() / 2)));
         args.addAll(write.pairs());
         args.addAll(write.deletions());

@@ -17,7 +17,11 @@ import java.util.TreeSet;
  * <pre>
  *   meta:creationTime           creation time, epoch milliseconds, decimal
  *   meta:lastAccessedTime       end of the last request that used the session, epoch ms by Redis'
- *                               clock (TIME), decimal; never moves back
+ *                               clock (TIME), decimal; never moves back; a request that changed
+ *                               nothing leaves it alone while it is less than meta:touchInterval old
+ *   meta:touchInterval          ms, decimal: how far meta:lastAccessedTime may lag behind the last
+ *                               request (the smaller of the manager's touchInterval and a tenth of
+ *                               the session's interval; written by every save; missing: 0)
  *   meta:maxInactiveInterval    seconds, decimal; 0 or negative: never expires
  *   meta:principal              the authenticated principal, serialized (only when set)
  *   meta:authType               the authentication type, UTF-8 (only when set)
@@ -34,7 +38,8 @@ import java.util.TreeSet;
  * and kept.
  *
  * <p>The deadline of a session, in the expiry index, is {@code meta:lastAccessedTime +
- * meta:maxInactiveInterval * 1000}, computed by the save script from the hash as it stands after
+ * meta:maxInactiveInterval * 1000 + meta:touchInterval}, so that no session expires before its last
+ * request plus its interval, computed by the save script from the hash as it stands after
  * the write; a session that never expires is indexed at the end of its key's TTL instead (the
  * claim script moves the entry on while the hash exists). A save of an existing hash is accepted
  * even past its deadline (only a request that loaded the session live can make one); a session
@@ -54,6 +59,9 @@ public final class SessionHashFormat {
     public static final String DATA_KEYS = "meta:dataKeys";
     public static final String VERSION = "meta:version";
     public static final String ID = "meta:id";
+    public static final String TOUCH_INTERVAL = "meta:touchInterval";
+    /** The largest {@code meta:touchInterval} a deadline counts (ms): a corrupt value costs at most this. */
+    public static final long MAX_TOUCH_INTERVAL_MILLIS = 3_600_000;
 
     private SessionHashFormat() {
     }
@@ -74,6 +82,7 @@ public final class SessionHashFormat {
         long lastAccessedTime = 0;
         int maxInactiveInterval = 0;
         long version = 0;
+        long touchInterval = 0;
         byte[] principal = null;
         String authType = null;
         Set<String> activationListeners = Set.of();
@@ -94,6 +103,7 @@ public final class SessionHashFormat {
                 case MAX_INACTIVE_INTERVAL -> maxInactiveInterval = (int) Math.max(Integer.MIN_VALUE,
                         Math.min(Integer.MAX_VALUE, number(value)));
                 case VERSION -> version = number(value);
+                case TOUCH_INTERVAL -> touchInterval = Math.max(0, Math.min(MAX_TOUCH_INTERVAL_MILLIS, number(value)));
                 case ID -> id = new String(value, StandardCharsets.UTF_8);
                 case PRINCIPAL -> principal = value;
                 case AUTH_TYPE -> authType = new String(value, StandardCharsets.UTF_8);
@@ -107,7 +117,8 @@ public final class SessionHashFormat {
         if (creationTime <= 0) {
             return null;
         }
-        return new StoredSession(id, creationTime, lastAccessedTime, maxInactiveInterval, version, principal, authType,
+        return new StoredSession(id, creationTime, lastAccessedTime, maxInactiveInterval, touchInterval, version,
+                principal, authType,
                 attributes, activationListeners, dataKeys, size);
     }
 

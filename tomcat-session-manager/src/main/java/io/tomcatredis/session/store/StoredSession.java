@@ -6,6 +6,8 @@ import java.util.Set;
 /**
  * A session as read from Redis: metadata decoded, attribute values still serialized.
  *
+ * @param touchInterval how far (ms) {@code lastAccessedTime} may lag behind the last request; the
+ *                   deadline is {@code lastAccessedTime + maxInactiveInterval * 1000 + touchInterval}
  * @param principal  serialized principal, or null
  * @param authType   authentication type, or null
  * @param attributes attribute name to serialized value
@@ -14,7 +16,16 @@ import java.util.Set;
  * @param id          the session id as its clients know it (with the route of the node that created it
  *                    or changed it last), or null when the hash does not say
  */
-public record StoredSession(String id, long creationTime, long lastAccessedTime, int maxInactiveInterval, long version,
+public record StoredSession(String id, long creationTime, long lastAccessedTime, int maxInactiveInterval,
+        long touchInterval, long version,
         byte[] principal, String authType, Map<String, byte[]> attributes, Set<String> activationListeners,
         Set<String> dataKeys, long sizeInBytes) {
+
+    /**
+     * When the session expires, epoch ms by Redis' clock: {@code lastAccessedTime +
+     * maxInactiveInterval * 1000 + touchInterval}; meaningless when {@code maxInactiveInterval <= 0}.
+     */
+    public long deadline() {
+        return lastAccessedTime + maxInactiveInterval * 1000L + touchInterval;
+    }
 }

@@ -14,6 +14,12 @@
 -- under our name): it is deleted, so one such key never stops the sweep at its session.
 -- Returns false to every caller but the winner; to the winner 1 (ARGV[3] '0') or the session's
 -- fields as HGETALL does (ARGV[3] '1').
+-- meta:touchInterval as the deadline counts it: a missing or corrupt value is 0, at most an hour.
+local function touchSlack(value)
+  local n = tonumber(value)
+  if not n or n ~= n then return 0 end
+  return math.min(math.max(n, 0), 3600000)
+end
 local function won()
   if ARGV[3] == '1' then return redis.call('HGETALL', KEYS[3]) end
   return 1
@@ -31,7 +37,7 @@ if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then
   return false
 end
 if ARGV[3] == '1' then
-  local f = redis.call('HMGET', KEYS[1], 'meta:lastAccessedTime', 'meta:maxInactiveInterval')
+  local f = redis.call('HMGET', KEYS[1], 'meta:lastAccessedTime', 'meta:maxInactiveInterval', 'meta:touchInterval')
   local max = tonumber(f[2]) or 0
   local t = redis.call('TIME')
   local now = t[1] * 1000 + math.floor(t[2] / 1000)
@@ -42,7 +48,8 @@ if ARGV[3] == '1' then
     redis.call('ZADD', KEYS[2], string.format('%.0f', now + ttl), ARGV[1])
     return false
   end
-  local deadline = (tonumber(f[1]) or 0) + max * 1000
+  -- The deadline as save.lua computes it: meta:lastAccessedTime may lag by meta:touchInterval.
+  local deadline = (tonumber(f[1]) or 0) + max * 1000 + touchSlack(f[3])
   if deadline > now then
     redis.call('ZADD', KEYS[2], string.format('%.0f', deadline), ARGV[1])
     return false

@@ -8,8 +8,14 @@
 -- ARGV[3]  grace period in ms that keys outlive the deadline; ARGV[4] TTL in ms of a session that
 --          never expires
 -- ARGV[5]  meta:maxInactiveInterval when this save writes it, else ''
--- ARGV[6]  n, the number of field/value pairs that follow; after them, the fields to delete
--- meta:lastAccessedTime is set to Redis' clock, never moved back. The deadline and the TTLs follow
+-- ARGV[6]  the node's touch interval in ms (touchInterval): meta:touchInterval becomes the smaller
+--          of it and a tenth of the session's interval
+-- ARGV[7]  n, the number of field/value pairs that follow; after them, the fields to delete
+-- meta:lastAccessedTime is set to Redis' clock, never moved back. A request that changed nothing
+-- may leave it alone while it is less than meta:touchInterval ms old (RedisSessionStore), so the
+-- deadline allows for that lag: meta:lastAccessedTime + meta:maxInactiveInterval * 1000 +
+-- meta:touchInterval, where this save counts the larger of the stored and the new touch interval
+-- (a node that skipped a write relied on the stored one). The deadline and the TTLs follow
 -- from the hash as it stands after the write, so a save from a copy that did not change
 -- meta:maxInactiveInterval never undoes another node's change to it. A save of an existing hash
 -- is accepted even past its deadline: loads refuse a session past its deadline, so only a request
@@ -21,20 +27,14 @@
 -- half-way; an expiry index of another type fails the save (WRONGTYPE) with nothing written.
 -- Returns the new meta:version, or -1 when ARGV[1] is '1' and the session does not exist; nothing
 -- is written then.
-local f = redis.call('HMGET', KEYS[1], 'meta:lastAccessedTime', 'meta:maxInactiveInterval', 'meta:version')
+local f = redis.call('HMGET', KEYS[1], 'meta:lastAccessedTime', 'meta:maxInactiveInterval', 'meta:version',
+                     'meta:touchInterval', 'meta:dataKeys')
 local t = redis.call('TIME')
 local now = t[1] * 1000 + math.floor(t[2] / 1000)
--- An index key of another type (corrupt or foreign data) would fail the ZADD after the writes:
--- fail before them instead, as any command on it does.
-local indexType = redis.call('TYPE', KEYS[2]).ok
-if indexType ~= 'zset' and indexType ~= 'none' then
-  return redis.error_reply('WRONGTYPE the expiry index holds a ' .. indexType)
-end
 if ARGV[1] == '1' then
   if not f[1] and not f[2] and not f[3] and redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
 else
-  redis.call('DEL', KEYS[1])
-  f = {false, false, false}
+  f = {false, false, false, false, false}
 end
 -- A stored number that is missing, not a number, infinite or NaN counts as 0.
 local function stored(value)
@@ -54,27 +54,33 @@ version = version + 1
 -- Bounded as Java reads it (an int), so a corrupt stored value never makes PEXPIRE fail.
 local max = math.min(stored(ARGV[5] ~= '' and ARGV[5] or f[2]), 2147483647)
 local last = math.max(stored(f[1]), now)
-local n = tonumber(ARGV[6])
-local pairsEnd = 6 + 2 * n
+local touch = math.max(0, math.min(stored(ARGV[6]), max * 100))
+local slack = math.max(touch, math.min(stored(f[4]), 3600000))
+local ttl = tonumber(ARGV[4])
+local deadline = string.format('%.0f', now + ttl)
+if max > 0 then
+  ttl = max * 1000 + slack + tonumber(ARGV[3])
+  deadline = string.format('%.0f', last + max * 1000 + slack)
+end
+-- The first write: an index key of another type (corrupt or foreign data) fails it (WRONGTYPE)
+-- with nothing written.
+redis.call('ZADD', KEYS[2], deadline, ARGV[2])
+if ARGV[1] ~= '1' then redis.call('DEL', KEYS[1]) end
+local n = tonumber(ARGV[7])
+local pairsEnd = 7 + 2 * n
 redis.call('HSET', KEYS[1], 'meta:lastAccessedTime', string.format('%.0f', last),
-           'meta:version', string.format('%.0f', version), unpack(ARGV, 7, math.min(pairsEnd, 7 + 995)))
-for i = 7 + 996, pairsEnd, 1000 do
+           'meta:version', string.format('%.0f', version), 'meta:touchInterval', string.format('%.0f', touch),
+           unpack(ARGV, 8, math.min(pairsEnd, 8 + 993)))
+for i = 8 + 994, pairsEnd, 1000 do
   redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 999, pairsEnd)))
 end
 for i = pairsEnd + 1, #ARGV, 1000 do
   redis.call('HDEL', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
 end
-local ttl = tonumber(ARGV[4])
-local deadline = string.format('%.0f', now + ttl)
-if max > 0 then
-  ttl = max * 1000 + tonumber(ARGV[3])
-  deadline = string.format('%.0f', last + max * 1000)
-end
 redis.call('PEXPIRE', KEYS[1], ttl)
-local names = redis.call('HGET', KEYS[1], 'meta:dataKeys')
-if names then
-  for name in string.gmatch(names, '[^\n]+') do redis.call('PEXPIRE', KEYS[1] .. ':data:' .. name, ttl) end
+-- Saves never write meta:dataKeys (data_write.lua does), so the value read first is current.
+if f[5] then
+  for name in string.gmatch(f[5], '[^\n]+') do redis.call('PEXPIRE', KEYS[1] .. ':data:' .. name, ttl) end
 end
-redis.call('ZADD', KEYS[2], deadline, ARGV[2])
 if redis.call('PTTL', KEYS[2]) < ttl then redis.call('PEXPIRE', KEYS[2], ttl) end
 return version

@@ -33,7 +33,7 @@ class ClusterIndexAuditIT {
                 .build();
         UnifiedJedis client = jedis;
         store = new RedisSessionStore(new RedisClientHolder(() -> client, RedisClientHolder.Reopen.NEVER, 2000, 100,
-                "test"), new SessionKeys(PREFIX), true, 2000, 0, 0);
+                "test"), new SessionKeys(PREFIX), true, 2000, 0, 0, 0);
     }
 
     @AfterEach

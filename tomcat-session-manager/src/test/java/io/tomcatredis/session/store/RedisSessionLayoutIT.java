@@ -14,6 +14,8 @@ import java.util.function.LongSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.UnifiedJedis;
@@ -43,7 +45,7 @@ class RedisSessionLayoutIT {
                 .clientConfig(REDIS.get().clientConfig()).build();
         UnifiedJedis client = jedis;
         store = new RedisSessionStore(new RedisClientHolder(() -> client, RedisClientHolder.Reopen.NEVER, 2000, 100,
-                "test"), new SessionKeys(PREFIX), false, 2000, 0, 0);
+                "test"), new SessionKeys(PREFIX), false, 2000, 0, 0, 0);
     }
 
     @AfterEach
@@ -60,7 +62,8 @@ class RedisSessionLayoutIT {
         assertThat(jedis.keys("*")).containsExactlyInAnyOrder(HASH, INDEX);
         Map<String, String> hash = jedis.hgetAll(HASH);
         assertThat(hash).containsOnlyKeys("meta:creationTime", "meta:lastAccessedTime", "meta:maxInactiveInterval",
-                "meta:version", "meta:id", "attr:color");
+                "meta:version", "meta:touchInterval", "meta:id", "attr:color");
+        assertThat(hash).as("this store writes every access").containsEntry("meta:touchInterval", "0");
         assertThat(hash).containsEntry("meta:id", ID + ".node1");
         assertThat(hash).containsEntry("meta:creationTime", "1000").containsEntry("meta:maxInactiveInterval", "600")
                 .containsEntry("meta:version", "1").containsEntry("attr:color", "blue");
@@ -146,14 +149,14 @@ class RedisSessionLayoutIT {
             changes.setAttribute("attribute-" + i, bytes("value-" + i));
         }
         assertThat(store.save(ID, changes)).isEqualTo(1);
-        assertThat(jedis.hlen(HASH)).isEqualTo(4000 + 4);
+        assertThat(jedis.hlen(HASH)).as("with 5 meta: fields").isEqualTo(4000 + 5);
 
         SessionChanges removals = SessionChanges.update();
         for (int i = 0; i < 4000; i++) {
             removals.removeAttribute("attribute-" + i);
         }
         assertThat(store.save(ID, removals)).isEqualTo(2);
-        assertThat(jedis.hlen(HASH)).isEqualTo(4);
+        assertThat(jedis.hlen(HASH)).isEqualTo(5);
     }
 
     @Test
@@ -208,6 +211,87 @@ class RedisSessionLayoutIT {
         jedis.hset(HASH, "meta:lastAccessedTime", Long.toString(redisMillis() - 601_000));
 
         assertThat(store.load(ID, 0)).isInstanceOf(LoadResult.Expired.class);
+    }
+
+    @Test
+    void touchIntervalIsTheNodesCappedAtATenthOfTheIntervalAndTheDeadlineAllowsForIt() {
+        RedisSessionStore touching = storeWithTouchInterval(5_000, System::nanoTime);
+        touching.save(ID, SessionChanges.created(1_000, 600));
+
+        assertThat(jedis.hget(HASH, "meta:touchInterval")).isEqualTo("5000");
+        long last = Long.parseLong(jedis.hget(HASH, "meta:lastAccessedTime"));
+        assertThat(jedis.zscore(INDEX, ID)).isEqualTo(last + 600_000.0 + 5_000);
+        assertThat(jedis.pttl(HASH)).isBetween(600_000L, (600 + SessionKeys.TTL_GRACE_SECONDS) * 1000 + 5_000);
+
+        // A tenth of a 20 s interval; this save's deadline still counts the stored 5 s, on which a
+        // node that left the access time alone relied.
+        touching.save(ID, SessionChanges.update().maxInactiveInterval(20));
+        assertThat(jedis.hget(HASH, "meta:touchInterval")).isEqualTo("2000");
+        last = Long.parseLong(jedis.hget(HASH, "meta:lastAccessedTime"));
+        assertThat(jedis.zscore(INDEX, ID)).isEqualTo(last + 20_000.0 + 5_000);
+
+        touching.save(ID, SessionChanges.update());
+        last = Long.parseLong(jedis.hget(HASH, "meta:lastAccessedTime"));
+        assertThat(jedis.zscore(INDEX, ID)).isEqualTo(last + 20_000.0 + 2_000);
+
+        // A node that writes every access writes 0; the deadline of its save still counts the 2 s.
+        store.save(ID, SessionChanges.update());
+        assertThat(jedis.hget(HASH, "meta:touchInterval")).isEqualTo("0");
+        last = Long.parseLong(jedis.hget(HASH, "meta:lastAccessedTime"));
+        assertThat(jedis.zscore(INDEX, ID)).isEqualTo(last + 20_000.0 + 2_000);
+    }
+
+    @Test
+    void loadAndClaimCountTheTouchIntervalInTheDeadline() {
+        store.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")));
+        jedis.hset(HASH, Map.of("meta:lastAccessedTime", Long.toString(redisMillis() - 610_000),
+                "meta:touchInterval", "60000"));
+
+        assertThat(store.load(ID, 0)).isInstanceOf(LoadResult.Loaded.class);
+        assertThat(store.claimIfExpired(ID)).isNull();
+        long last = Long.parseLong(jedis.hget(HASH, "meta:lastAccessedTime"));
+        assertThat(jedis.zscore(INDEX, ID)).isEqualTo(last + 600_000.0 + 60_000);
+
+        jedis.hset(HASH, "meta:touchInterval", "5000");
+        assertThat(store.load(ID, 0)).isInstanceOf(LoadResult.Expired.class);
+        assertThat(store.claimIfExpired(ID)).isNotNull();
+    }
+
+    /** A corrupt meta:touchInterval never makes a session immortal: it counts as 0, at most an hour. */
+    @ParameterizedTest
+    @ValueSource(strings = {"nan", "-nan", "inf", "-inf", "1e300", "-5", "abc", "", "12.5"})
+    void corruptTouchIntervalCountsAsAtMostAnHourAndASaveHealsIt(String corrupt) {
+        RedisSessionStore sampled = storeWithTouchInterval(5_000, System::nanoTime);
+        sampled.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")));
+        sampled.sampleClock();
+        jedis.hset(HASH, "meta:touchInterval", corrupt);
+
+        assertThat(sampled.load(ID, 0)).as("live").isInstanceOf(LoadResult.Loaded.class);
+        assertThat(sampled.save(ID, SessionChanges.update())).isEqualTo(2);
+        assertThat(jedis.hget(HASH, "meta:touchInterval")).as("healed").isEqualTo("5000");
+
+        jedis.hset(HASH, Map.of("meta:lastAccessedTime", Long.toString(redisMillis() - 600_000 - 3_600_001),
+                "meta:touchInterval", corrupt));
+        assertThat(sampled.load(ID, 0)).isInstanceOf(LoadResult.Expired.class);
+        assertThat(sampled.claimIfExpired(ID)).isNotNull();
+    }
+
+    @Test
+    void accessIsRecordedWhileTheStoredAccessTimeIsYoungerThanItsTouchIntervalByRedisClock() {
+        AtomicLong nanos = new AtomicLong(System.nanoTime());
+        RedisSessionStore touching = storeWithTouchInterval(5_000, nanos::get);
+        touching.save(ID, SessionChanges.created(1_000, 600));
+        long last = Long.parseLong(jedis.hget(HASH, "meta:lastAccessedTime"));
+
+        assertThat(touching.isAccessRecorded(last, 5_000)).as("no sample of Redis' clock yet").isFalse();
+        touching.sampleClock();
+        assertThat(touching.isAccessRecorded(last, 5_000)).isTrue();
+        assertThat(touching.isAccessRecorded(last, 0)).as("every access written").isFalse();
+        assertThat(touching.isAccessRecorded(last, RedisClock.MARGIN_MILLIS)).as("within the clock's margin").isFalse();
+
+        nanos.addAndGet(5_000_000_000L - RedisClock.MARGIN_MILLIS * 1_000_000);
+        assertThat(touching.isAccessRecorded(last, 5_000)).as("the interval (less the margin) passed").isFalse();
+        assertThat(touching.isAccessRecorded(last + 3_000, 5_000)).as("a newer access time").isTrue();
     }
 
     @Test
@@ -346,10 +430,16 @@ class RedisSessionLayoutIT {
                 PREFIX + "{FEDCBA9876543210FEDCBA9876543210}:data:seen", INDEX);
     }
 
+    private RedisSessionStore storeWithTouchInterval(int touchIntervalMillis, LongSupplier ticker) {
+        UnifiedJedis client = jedis;
+        return new RedisSessionStore(new RedisClientHolder(() -> client, RedisClientHolder.Reopen.NEVER, 2000, 100,
+                "test"), new SessionKeys(PREFIX), false, 2000, 0, 0, touchIntervalMillis, ticker);
+    }
+
     private RedisSessionStore storeWithTicker(LongSupplier ticker) {
         UnifiedJedis client = jedis;
         return new RedisSessionStore(new RedisClientHolder(() -> client, RedisClientHolder.Reopen.NEVER, 2000, 100,
-                "test"), new SessionKeys(PREFIX), false, 2000, 0, 0, ticker);
+                "test"), new SessionKeys(PREFIX), false, 2000, 0, 0, 0, ticker);
     }
 
     /** Calls per command since the last CONFIG RESETSTAT (INFO commandstats). */
