@@ -32,6 +32,18 @@ public final class ClassFilter {
     /** Tomcat's sessionAttributeValueClassNameFilter, or null. */
     private final Pattern allowedClassNames;
 
+    /**
+     * The verdicts of {@link #checkKryoClass} of this filter, kept with each class (Kryo names a
+     * class again in every value): they depend on the class and this filter only, and a
+     * {@code Boolean} pins no class loader.
+     */
+    private final ClassValue<Boolean> kryoClassAllowed = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            return kryoRejection(type) == null;
+        }
+    };
+
     private ClassFilter(ObjectInputFilter filter, String pattern, Pattern allowedClassNames) {
         this.filter = filter;
         this.pattern = pattern;
@@ -87,16 +99,24 @@ public final class ClassFilter {
      * @throws RejectedClassException when the class is refused
      */
     void checkKryoClass(Class<?> type) {
+        if (!kryoClassAllowed.get(type)) {
+            throw kryoRejection(type);
+        }
+    }
+
+    /** Why {@link #checkKryoClass} refuses {@code type}, or null when it allows it. */
+    private RejectedClassException kryoRejection(Class<?> type) {
         if (type.getModule().isNamed() && !type.isArray() && !type.isPrimitive() && !type.isEnum()
                 && !Serializable.class.isAssignableFrom(type)) {
-            throw new RejectedClassException(type, "is a JDK class that is not Serializable: no session value holds one");
+            return new RejectedClassException(type, "is a JDK class that is not Serializable: no session value holds one");
         }
         for (Class<?> c = type; c != null && (c == type || Serializable.class.isAssignableFrom(c));
                 c = c.getSuperclass()) {
             if (!allows(c)) {
-                throw new RejectedClassException(c, this);
+                return new RejectedClassException(c, this);
             }
         }
+        return null;
     }
 
     /** The same rule for {@link java.io.ObjectInputStream}. */

@@ -39,6 +39,19 @@ final class CollectionExpansion {
 
     private static final Object KEY = CollectionExpansion.class;
 
+    /**
+     * Whether instances of a class are measured: the JDK's collections and maps (named modules).
+     * Kept with each class, as the interface checks cost more than the rest of a measure of a
+     * set of strings.
+     */
+    private static final ClassValue<Boolean> MEASURED = new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+            return (Collection.class.isAssignableFrom(type) || Map.class.isAssignableFrom(type))
+                    && type.getModule().isNamed();
+        }
+    };
+
     private final IdentityHashMap<Object, Long> expandedSizes = new IdentityHashMap<>();
     private long elementsRead;
 
@@ -61,8 +74,19 @@ final class CollectionExpansion {
     long beforeBuilding(Class<?> type, Object[] elements) {
         elementsRead += elements.length;
         long size = 1;
+        // Elements are mostly of one class (a set of ids, a list of line items): the class of the
+        // last element found not measured counts 1 without another look-up, as does null.
+        Class<?> unmeasured = null;
         for (Object element : elements) {
-            size = saturatedAdd(size, expandedSize(element));
+            Class<?> elementType = element == null ? null : element.getClass();
+            if (elementType == unmeasured || elementType == null) {
+                size = saturatedAdd(size, 1);
+            } else if (MEASURED.get(elementType)) {
+                size = saturatedAdd(size, expandedSize(element));
+            } else {
+                unmeasured = elementType;
+                size = saturatedAdd(size, 1);
+            }
         }
         check(type, size);
         return size;
@@ -119,7 +143,7 @@ final class CollectionExpansion {
     }
 
     private static boolean isMeasured(Object object) {
-        return (object instanceof Collection<?> || object instanceof Map<?, ?>) && object.getClass().getModule().isNamed();
+        return object != null && MEASURED.get(object.getClass());
     }
 
     private void check(Class<?> type, long expandedSize) {

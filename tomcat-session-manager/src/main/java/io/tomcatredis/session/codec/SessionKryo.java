@@ -42,6 +42,11 @@ import org.objenesis.strategy.StdInstantiatorStrategy;
 final class SessionKryo extends Kryo {
 
     private static final StdInstantiatorStrategy NO_CONSTRUCTOR = new StdInstantiatorStrategy();
+    /** Bytes of the output buffer at first, enough for a small value. */
+    private static final int BUFFER_SIZE = 256;
+    /** Bytes beyond which a grown output buffer is dropped after the value, not kept in the pool. */
+    private static final int KEPT_BUFFER_SIZE = 16 * 1024;
+    private static final byte[] NO_BYTES = {};
 
     private final SerializationPolicy policy;
     private final int generation;
@@ -52,6 +57,9 @@ final class SessionKryo extends Kryo {
     /** The unmodifiable wrappers being written, whose wrapped collection Kryo is writing. */
     private final IdentityHashMap<Object, Boolean> wrappersInProgress = new IdentityHashMap<>();
     private final Resolver references;
+    /** The streams of each value written and read, reused: the written bytes are copied out. */
+    private final Output output = new Output(BUFFER_SIZE, -1);
+    private final Input input = new Input(NO_BYTES);
     /** This instance's copy of the policy's decisions: true for Kryo. */
     private final IdentityHashMap<Class<?>, Boolean> writesWithKryo = new IdentityHashMap<>();
 
@@ -158,17 +166,23 @@ final class SessionKryo extends Kryo {
     byte[] write(Object value, boolean lastAttempt) {
         this.lastAttempt = lastAttempt;
         freshKryoClasses.clear();
-        try (Output output = new Output(256, -1)) {
-            output.writeByte(KryoCodec.FORMAT_2);
-            writeClassAndObject(output, value);
-            return output.toBytes();
+        output.reset();
+        output.writeByte(KryoCodec.FORMAT_2);
+        writeClassAndObject(output, value);
+        byte[] bytes = output.toBytes();
+        if (output.getBuffer().length > KEPT_BUFFER_SIZE) {
+            output.setBuffer(new byte[BUFFER_SIZE], -1);
         }
+        return bytes;
     }
 
     /** Reads a value of format 2; {@code bytes[0]} is the format byte. */
     Object read(byte[] bytes) {
-        try (Input input = new Input(bytes, 1, bytes.length - 1)) {
+        input.setBuffer(bytes, 1, bytes.length - 1);
+        try {
             return readClassAndObject(input);
+        } finally {
+            input.setBuffer(NO_BYTES); // a pooled instance keeps no value's bytes
         }
     }
 
@@ -215,7 +229,9 @@ final class SessionKryo extends Kryo {
     public void reset() {
         super.reset();
         writtenByJava = null;
-        wrappersInProgress.clear();
+        if (!wrappersInProgress.isEmpty()) { // only after a failure; clear() would wipe the whole table
+            wrappersInProgress.clear();
+        }
     }
 
     /** Kryo's reference map, which also refuses an object already written by Java serialization. */

@@ -90,12 +90,14 @@ final class UnmodifiableWrapperSerializer extends Serializer<Object> {
 
     /**
      * Finds the object that Java serialization writes as a wrapper's state: writes the wrapper to
-     * nowhere and stops at the first object after it. (That object is the result of its
-     * {@code writeReplace}, if it has one; such a class is never written by Kryo, so the caller
-     * then falls back to Java serialization of the whole wrapper.) One per Kryo instance.
+     * nowhere and takes the first object after it, writing null in its place and in place of
+     * every object after it, so that nothing but the wrapper is serialized. (That object is the
+     * result of its {@code writeReplace}, if it has one; such a class is never written by Kryo,
+     * so the caller then falls back to Java serialization of the whole wrapper.) The write ends
+     * normally rather than by an exception, which would cost more than the rest of it, unwinding
+     * the stream's frames. One per Kryo instance.
      */
     static final class InnerCapture extends ObjectOutputStream {
-        private Object root;
         private Object inner;
         private int seen;
 
@@ -106,37 +108,29 @@ final class UnmodifiableWrapperSerializer extends Serializer<Object> {
 
         /** The wrapped object, or null when it could not be found. */
         Object wrappedBy(Object wrapper) {
-            root = wrapper;
             inner = null;
             seen = 0;
             try {
                 reset();
                 writeObject(wrapper);
-            } catch (Found found) {
-                return inner;
             } catch (IOException | RuntimeException e) {
                 return null;
-            } finally {
-                root = null;
             }
-            return null;
+            Object found = inner;
+            inner = null;
+            return found;
         }
 
         @Override
         protected Object replaceObject(Object object) {
-            if (root != null && ++seen == 2) { // the first is the wrapper (or its writeReplace result)
-                inner = object;
-                throw Found.INSTANCE;
+            seen++;
+            if (seen == 1) {
+                return object; // the wrapper (or its writeReplace result)
             }
-            return object;
-        }
-    }
-
-    private static final class Found extends RuntimeException {
-        static final Found INSTANCE = new Found();
-
-        private Found() {
-            super(null, null, false, false);
+            if (seen == 2) {
+                inner = object;
+            }
+            return null;
         }
     }
 }

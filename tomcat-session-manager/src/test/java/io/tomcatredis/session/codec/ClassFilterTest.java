@@ -103,6 +103,25 @@ class ClassFilterTest {
         assertThat(strict.allows(String.class)).isTrue();
     }
 
+    /** Each filter keeps its own verdicts per class, and a refused class stays refused at every read. */
+    @Test
+    void verdictsAreKeptPerFilter() throws Exception {
+        ClassFilter strict = ClassFilter.parse("!" + Profile.class.getName());
+        AttributeCodec permissiveCodec = AttributeCodec.create("kryo", getClass().getClassLoader(),
+                ClassFilter.DENY_LIST_ONLY);
+        AttributeCodec strictCodec = AttributeCodec.create("kryo", getClass().getClassLoader(), strict);
+        byte[] bytes = permissiveCodec.encode(new Profile("ann"));
+
+        assertThat(permissiveCodec.decode(bytes)).isEqualTo(new Profile("ann"));
+        for (int read = 0; read < 2; read++) {
+            assertThatThrownBy(() -> strictCodec.decode(bytes)).isInstanceOf(SerializationException.class)
+                    .hasMessageContaining(Profile.class.getName());
+        }
+        assertThat(permissiveCodec.decode(bytes)).isEqualTo(new Profile("ann"));
+        ClassFilter.DENY_LIST_ONLY.checkKryoClass(Profile.class);
+        assertThatThrownBy(() -> strict.checkKryoClass(Profile.class)).isInstanceOf(RejectedClassException.class);
+    }
+
     /** Counts its deserializations. */
     static final class Canary implements Serializable {
         private static final long serialVersionUID = 1L;

@@ -137,6 +137,48 @@ class CollectionExpansionTest {
         assertThat(codec.decode(codec.encode(nested))).isEqualTo(nested);
     }
 
+    /** Elements of one class are counted by that class's verdict once: a collection after them is still measured. */
+    @Test
+    void collectionAfterElementsOfAnotherClassIsMeasured() {
+        List<String> list = new ArrayList<>(List.of("x", "y", "z"));
+        Object[] elements = {"a", "b", null, list, "c", null, list, 7L, new HashSet<>(Set.of(list))};
+
+        long expandedSize = new CollectionExpansion().beforeBuilding(ArrayList.class, elements);
+
+        assertThat(expandedSize).as("1 + 4 plain elements + 2 nulls + twice the list (4) + the set (5)")
+                .isEqualTo(1 + 4 + 2 + 2 * 4 + 5);
+    }
+
+    /** The nested sets of a bomb, each behind plain elements and nulls (the sets keep their order). */
+    @ParameterizedTest
+    @ValueSource(strings = {"kryo", "java"})
+    void bombBehindPlainElementsIsRefused(String serializer) throws Exception {
+        AttributeCodec codec = "kryo".equals(serializer) ? kryo : java;
+        Set<Object> root = new LinkedHashSet<>();
+        Set<Object> s1 = root;
+        Set<Object> s2 = new LinkedHashSet<>();
+        for (int i = 0; i < BOMB_DEPTH; i++) {
+            Set<Object> t1 = new LinkedHashSet<>();
+            Set<Object> t2 = new LinkedHashSet<>();
+            t1.add(null);
+            t1.add("foo");
+            t1.add("bar");
+            t2.add("baz");
+            for (Set<Object> parent : List.of(s1, s2)) {
+                parent.add(t1);
+                parent.add(t2);
+            }
+            s1 = t1;
+            s2 = t2;
+        }
+        List<Object> value = new ArrayList<>(List.of("a", "b", "c"));
+        value.add(root);
+        byte[] bytes = "kryo".equals(serializer) ? codec.encode(value) : javaSerialized(value);
+
+        assertThatThrownBy(() -> codec.decode(bytes)).isInstanceOf(SerializationException.class)
+                .hasMessageContaining("expands to ");
+    }
+
     record Item(String name, List<String> tags) implements Serializable {
     }
 

@@ -202,6 +202,27 @@ class KryoCodecTest {
                 .isInstanceOf(SerializationException.class);
     }
 
+    /** Each pooled Kryo reuses its buffers: what it wrote or read before never shows in the next value. */
+    @ParameterizedTest
+    @ValueSource(ints = {10, 5_000})
+    void bytesDoNotDependOnTheValuesBefore(int strings) throws Exception {
+        List<String> before = new ArrayList<>();
+        for (int i = 0; i < strings; i++) {
+            before.add("value-" + i);
+        }
+        Map<String, Object> value = new TreeMap<>(Map.of("ids", new ArrayList<>(List.of(1L, 2L)), "name", "ann"));
+        byte[] fresh = kryo().encode(value);
+        AttributeCodec codec = kryo();
+
+        byte[] beforeBytes = codec.encode(before);
+        byte[] bytes = codec.encode(value);
+
+        assertThat(bytes).isEqualTo(fresh);
+        assertThat(codec.decode(beforeBytes)).isEqualTo(before);
+        assertThat(codec.decode(bytes)).isEqualTo(value);
+        assertThat(codec.encode(value)).isEqualTo(fresh);
+    }
+
     private static AttributeCodec kryo() {
         return AttributeCodec.create("kryo", KryoCodecTest.class.getClassLoader(), ClassFilter.DENY_LIST_ONLY);
     }
