@@ -193,9 +193,17 @@ public class RedisSession extends RestoredSession {
         return Collections.enumeration(names);
     }
 
+    /**
+     * Decoded and undecoded names. Tomcat calls this on every activation and passivation (each
+     * request's load and end), where a session whose attributes were all decoded needs no copy.
+     */
     @Override
     protected String[] keys() {
-        Set<String> names = new HashSet<>(java.util.Arrays.asList(super.keys()));
+        String[] decoded = super.keys();
+        if (undecoded.isEmpty()) {
+            return decoded;
+        }
+        Set<String> names = new HashSet<>(java.util.Arrays.asList(decoded));
         names.addAll(undecoded.keySet());
         return names.toArray(new String[0]);
     }

@@ -28,7 +28,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * merely are big, or share a collection among many elements, are read as before. The timeout
  * only turns a regression (hours of hashing) into a failure.
  */
-@Timeout(120)
+// In its own thread: a broken bound hashes for hours, which a timeout in the test thread cannot stop.
+@Timeout(value = 120, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
 class CollectionExpansionTest {
 
     private static final int BOMB_DEPTH = 40;
