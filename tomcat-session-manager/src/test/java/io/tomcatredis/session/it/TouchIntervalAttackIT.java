@@ -54,6 +54,8 @@ class TouchIntervalAttackIT {
     private RedisUnderTest redis;
     private TomcatNode nodeA;
     private TomcatNode nodeB;
+    /** Configured as node A (the default touchInterval), as the README asks of every node. */
+    private TomcatNode nodeC;
 
     @BeforeAll
     void startNodes() {
@@ -63,6 +65,7 @@ class TouchIntervalAttackIT {
             redis.configure(m);
             m.setProperty("touchInterval", "0");
         }, TouchIntervalAttackIT::coreScenarios);
+        nodeC = TomcatNode.start("nodeC", redis::configure, TouchIntervalAttackIT::coreScenarios);
     }
 
     @AfterAll
@@ -72,6 +75,9 @@ class TouchIntervalAttackIT {
         }
         if (nodeB != null) {
             nodeB.close();
+        }
+        if (nodeC != null) {
+            nodeC.close();
         }
         if (redis != null) {
             redis.close();
@@ -87,7 +93,7 @@ class TouchIntervalAttackIT {
     void openEveryGate() {
         CoreScenarioServlet.GATES.values().forEach(Gate::open);
         CoreScenarioServlet.GATES.clear();
-        for (TomcatNode node : new TomcatNode[] {nodeA, nodeB}) {
+        for (TomcatNode node : new TomcatNode[] {nodeA, nodeB, nodeC}) {
             Await.until(Duration.ofSeconds(30), node.name() + " to finish the requests of the test",
                     () -> node.manager().getLocalSessionCount() == 0);
         }
@@ -398,6 +404,38 @@ class TouchIntervalAttackIT {
         assertThat(indexScore(browser.sessionId())).as("index score").isGreaterThanOrEqualTo((double) releasedAt + 20_000);
         assertThat(loadDeadline(key)).as("load deadline, " + jedis().hgetAll(key).keySet())
                 .isGreaterThanOrEqualTo(releasedAt + 20_000);
+    }
+
+    /**
+     * As above with every node configured alike (the default 5 s): node C shortens the interval to
+     * 20 s during A's read-only request, so its save writes meta:touchInterval 2000 (a tenth of 20
+     * s) while A skipped relying on the 5000 it loaded. Expected: the load deadline at or after A's
+     * request + 20 s. Actual: C's save + 22 s, earlier when A's request ended more than 2 s after
+     * C's save (A still skips up to 4 s after the access time it loaded).
+     */
+    @Test
+    void sessionNeverExpiresBeforeAReadOnlyRequestPlusItsIntervalWhenAnotherNodeWithTheSameTouchIntervalShortensTheInterval()
+            throws Exception {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(nodeA.url("set?name=color&value=blue"));
+        String key = redis.sessionKey(browser.sessionId());
+        Gate gate = CoreScenarioServlet.gate("read-only-while-shortened-by-c");
+        HttpSessionClient tab = new HttpSessionClient();
+        tab.sessionId(browser.sessionId());
+        CompletableFuture<HttpSessionClient.Reply> readOnly = CompletableFuture.supplyAsync(
+                () -> tab.get(core(nodeA, "hold?gate=read-only-while-shortened-by-c")));
+        gate.awaitEntered();
+
+        browser.ok(nodeC.url("max-inactive?value=20"));
+        assertThat(jedis().hget(key, "meta:touchInterval")).isEqualTo("2000");
+        long saved = Long.parseLong(jedis().hget(key, "meta:lastAccessedTime"));
+        awaitRedisClockPast(saved + 2_500);
+        long releasedAt = redisMillis();
+        gate.open();
+        assertThat(readOnly.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
+
+        assertThat(loadDeadline(key)).as("load deadline").isGreaterThanOrEqualTo(releasedAt + 20_000);
+        assertThat(indexScore(browser.sessionId())).as("index score").isGreaterThanOrEqualTo((double) releasedAt + 20_000);
     }
 
     /**
