@@ -7,6 +7,11 @@ import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.testsupport.Await;
 import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.StandaloneRedis;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpSession;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -102,6 +107,34 @@ class TouchIntervalAttackIT {
     static void coreScenarios(Context context) {
         Tomcat.addServlet(context, "core", new CoreScenarioServlet()).setAsyncSupported(true);
         context.addServletMappingDecoded("/core/*", "core");
+        Tomcat.addServlet(context, "read", new ReadServlet());
+        context.addServletMappingDecoded("/read/*", "read");
+    }
+
+    /**
+     * Read-only pages whose response is committed before the servlet returns: {@code /read/big}
+     * (a body larger than the response buffer, as most HTML pages), {@code /read/flush}
+     * (flushBuffer, as a streaming page). Both only read attribute {@code color}.
+     */
+    static final class ReadServlet extends HttpServlet {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected void doGet(HttpServletRequest request, HttpServletResponse response) throws IOException {
+            response.setContentType("text/plain;charset=UTF-8");
+            HttpSession session = request.getSession(false);
+            String color = session == null ? "no session" : String.valueOf(session.getAttribute("color"));
+            response.getWriter().write(color);
+            if ("/big".equals(request.getPathInfo())) {
+                response.getWriter().write(" " + "x".repeat(64 * 1024));
+            } else {
+                response.flushBuffer();
+            }
+        }
+    }
+
+    private static String read(TomcatNode node, String page) {
+        return node.url("").replace("/app/s/", "/app/read/") + page;
     }
 
     private static String core(TomcatNode node, String pathAndQuery) {
@@ -235,6 +268,30 @@ class TouchIntervalAttackIT {
 
         assertThat(browser.ok(nodeA.url("get?name=color"))).isEqualTo("blue");
 
+        assertThat(keyExpiresAt(key)).as("when the hash's TTL ends").isGreaterThanOrEqualTo(requestAt + INTERVAL_MILLIS);
+    }
+
+    /**
+     * A read-only page whose response is committed before the servlet returns (a body larger than
+     * the buffer, or flushBuffer): the scope's save before commit skips an access-only save, and
+     * the save at the end then skips it again as "saved earlier in the same request", so the access
+     * time is never written, however old it is. Expected: the TTL (and deadline) renewed to at
+     * least the request + interval. Actual: left as the last writing request set it, so a user
+     * who only reads such pages loses the session an interval after the last change.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"big", "flush"})
+    void sessionNeverExpiresBeforeAReadOnlyRequestPlusItsIntervalWhenTheResponseIsCommittedEarly(String page) {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(nodeA.url("set?name=color&value=blue"));
+        String key = redis.sessionKey(browser.sessionId());
+        agedBy(browser.sessionId(), 306_000);
+        long requestAt = redisMillis();
+
+        assertThat(browser.ok(read(nodeA, page))).startsWith("blue");
+
+        assertThat(Long.parseLong(jedis().hget(key, "meta:lastAccessedTime"))).as("access time written")
+                .isGreaterThanOrEqualTo(requestAt);
         assertThat(keyExpiresAt(key)).as("when the hash's TTL ends").isGreaterThanOrEqualTo(requestAt + INTERVAL_MILLIS);
     }
 
