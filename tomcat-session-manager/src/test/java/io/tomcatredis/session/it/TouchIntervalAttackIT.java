@@ -11,7 +11,12 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpSession;
+import jakarta.servlet.http.HttpSessionEvent;
+import jakarta.servlet.http.HttpSessionListener;
 import java.io.IOException;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -92,6 +97,7 @@ class TouchIntervalAttackIT {
     @BeforeEach
     void emptyRedis() {
         redis.flushAll();
+        DESTROYED.clear();
     }
 
     @AfterEach
@@ -109,7 +115,18 @@ class TouchIntervalAttackIT {
         context.addServletMappingDecoded("/core/*", "core");
         Tomcat.addServlet(context, "read", new ReadServlet());
         context.addServletMappingDecoded("/read/*", "read");
+        context.addServletContainerInitializer((classes, servletContext) -> servletContext.addListener(
+                new HttpSessionListener() {
+                    @Override
+                    public void sessionDestroyed(HttpSessionEvent se) {
+                        DESTROYED.computeIfAbsent(SessionKeys.baseId(se.getSession().getId()), k -> new AtomicInteger())
+                                .incrementAndGet();
+                    }
+                }), null);
     }
+
+    /** sessionDestroyed calls per session id without route, across the three nodes. */
+    static final Map<String, AtomicInteger> DESTROYED = new ConcurrentHashMap<>();
 
     /**
      * Read-only pages whose response is committed before the servlet returns: {@code /read/big}
@@ -368,6 +385,66 @@ class TouchIntervalAttackIT {
         String key = redis.sessionKey(browser.sessionId());
         awaitRedisClockPast(loadDeadline(key));
         assertThat(browser.ok(nodeB.url("get?name=color"))).isEqualTo("no session");
+    }
+
+    /**
+     * A 2 s session (touch interval 200 ms) read on A: the sweep of every node before the deadline
+     * (last access + 2 s + 200 ms) expires nothing; once Redis' clock passed it, the sweeps of all
+     * three nodes, run together, expire it once: sessionDestroyed fires once.
+     */
+    @Test
+    void shortSessionIsSweptOnceAfterItsDeadlineAndNeverBefore() throws Exception {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(nodeA.url("set?name=color&value=blue"));
+        browser.ok(nodeA.url("max-inactive?value=2"));
+        assertThat(browser.ok(nodeA.url("get?name=color"))).isEqualTo("blue");
+        String key = redis.sessionKey(browser.sessionId());
+        String baseId = SessionKeys.baseId(browser.sessionId());
+
+        for (TomcatNode node : new TomcatNode[] {nodeA, nodeB, nodeC}) {
+            node.manager().processExpires();
+        }
+        long sweptAt = redisMillis();
+        if (sweptAt < loadDeadline(key)) {
+            assertThat(DESTROYED).as("swept before the deadline").doesNotContainKey(baseId);
+            assertThat(jedis().exists(key)).isTrue();
+        }
+
+        awaitRedisClockPast(loadDeadline(key));
+        List<CompletableFuture<Void>> sweeps = java.util.stream.Stream.of(nodeA, nodeB, nodeC)
+                .map(node -> CompletableFuture.runAsync(() -> node.manager().processExpires())).toList();
+        for (CompletableFuture<Void> sweep : sweeps) {
+            sweep.get(30, TimeUnit.SECONDS);
+        }
+        assertThat(DESTROYED.get(baseId)).as("sessionDestroyed calls").hasValue(1);
+        assertThat(jedis().exists(key)).isFalse();
+        assertThat(browser.ok(nodeB.url("get?name=color"))).isEqualTo("no session");
+    }
+
+    /**
+     * Redis frozen while a read-only request whose access time is recent is in flight: the request
+     * needs no write, so it answers 200 at once rather than 503 (its deadline already covers it).
+     */
+    @Test
+    void readOnlyRequestWithARecentAccessTimeCompletesWhileRedisIsFrozen() throws Exception {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(nodeA.url("set?name=color&value=blue"));
+        Gate gate = CoreScenarioServlet.gate("read-only-while-frozen");
+        HttpSessionClient tab = new HttpSessionClient();
+        tab.sessionId(browser.sessionId());
+        CompletableFuture<HttpSessionClient.Reply> readOnly = CompletableFuture.supplyAsync(
+                () -> tab.get(core(nodeA, "hold?gate=read-only-while-frozen")));
+        gate.awaitEntered();
+        redis.pauseMasters();
+        try {
+            gate.open();
+            HttpSessionClient.Reply reply = readOnly.get(30, TimeUnit.SECONDS);
+            assertThat(reply.status()).isEqualTo(200);
+            assertThat(reply.body()).isEqualTo("held");
+        } finally {
+            redis.resumeMasters();
+        }
+        assertThat(browser.ok(nodeB.url("get?name=color"))).isEqualTo("blue");
     }
 
     /** Node A skips writes for a recent access; node B (touchInterval 0) writes every access it judges. */
