@@ -135,6 +135,7 @@ final class RequestScope {
      */
     void saveBeforeCommit() {
         List<RedisSession> toSave;
+        Set<RedisSession> savedBefore = new HashSet<>(2);
         synchronized (this) {
             if (completed) {
                 return;
@@ -145,13 +146,18 @@ final class RequestScope {
                 if (!savedEarly.contains(session) || session.changes().hasRecordedChanges()) {
                     toSave.add(session);
                 }
+                if (savedEarly.contains(session)) {
+                    savedBefore.add(session);
+                }
             }
             savedEarly.addAll(toSave);
         }
         for (RedisSession session : toSave) {
             if (session.isLive()) {
                 throwIfAnyUnavailable();
-                save(session, true);
+                // The first save of the request writes the access time too (unless Redis' is recent):
+                // the save at the end skips an access-only save of a session saved here.
+                save(session, savedBefore.contains(session));
             }
         }
     }

@@ -47,12 +47,25 @@ class RequestScopeTest {
 
     @Test
     void aSaveThatFailedBeforeTheCommitIsNotSentAgainAtTheEnd() {
-        doThrow(timeout).when(repository).save(session, true);
+        doThrow(timeout).when(repository).save(session, false);
 
         assertThatThrownBy(scope::saveBeforeCommit).isSameAs(timeout);
         assertThatThrownBy(scope::complete).isSameAs(timeout);
 
+        verify(repository).save(session, false);
+        verify(repository, never()).save(session, true);
+    }
+
+    /**
+     * The first save before commit is a full one (an old access time is written); the end of the
+     * request then skips an access-only save of that session.
+     */
+    @Test
+    void theFirstSaveBeforeCommitIsAFullSaveAndTheEndSkipsAnAccessOnlySave() {
+        scope.saveBeforeCommit();
+        scope.complete();
+
+        verify(repository).save(session, false);
         verify(repository).save(session, true);
-        verify(repository, never()).save(session, false);
     }
 }

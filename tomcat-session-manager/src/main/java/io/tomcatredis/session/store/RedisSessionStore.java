@@ -223,11 +223,18 @@ public final class RedisSessionStore {
      * Redis' clock, so the deadline in Redis already covers this access. Without a recent sample of
      * Redis' clock the answer is false (the access is written).
      *
+     * <p>The keys' TTL, set by the last save, covers a skipped write only for what that save
+     * counted: its own touch interval and the {@link SessionKeys#TTL_GRACE_SECONDS grace}. So an
+     * access time certainly in the future (corrupt, or Redis' clock stepped back) is written, and
+     * a stored touch interval counts at most the grace (a corrupt, larger one costs writes, never
+     * the session).
+     *
      * @param lastAccessedTime {@code meta:lastAccessedTime} as loaded, epoch ms
      * @param touchInterval    {@code meta:touchInterval} as loaded, ms (0: every access is written)
      */
     public boolean isAccessRecorded(long lastAccessedTime, long touchInterval) {
-        return touchInterval > 0 && clock.certainlyBefore(lastAccessedTime + touchInterval);
+        long window = Math.min(touchInterval, SessionKeys.TTL_GRACE_SECONDS * 1000);
+        return window > 0 && !clock.certainlyBefore(lastAccessedTime) && clock.certainlyBefore(lastAccessedTime + window);
     }
 
     /**

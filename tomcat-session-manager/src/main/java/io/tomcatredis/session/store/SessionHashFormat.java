@@ -21,7 +21,10 @@ import java.util.TreeSet;
  *                               nothing leaves it alone while it is less than meta:touchInterval old
  *   meta:touchInterval          ms, decimal: how far meta:lastAccessedTime may lag behind the last
  *                               request (the smaller of the manager's touchInterval and a tenth of
- *                               the session's interval; written by every save; missing: 0)
+ *                               the session's interval, or what remains of the stored value's window
+ *                               past the new access time, counted up to the keys' grace, when that is
+ *                               longer: a node that skipped a write relied on it; written by every
+ *                               save; missing: 0)
  *   meta:maxInactiveInterval    seconds, decimal; 0 or negative: never expires
  *   meta:principal              the authenticated principal, serialized (only when set)
  *   meta:authType               the authentication type, UTF-8 (only when set)

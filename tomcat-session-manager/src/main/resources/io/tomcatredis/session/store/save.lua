@@ -9,13 +9,14 @@
 --          never expires
 -- ARGV[5]  meta:maxInactiveInterval when this save writes it, else ''
 -- ARGV[6]  the node's touch interval in ms (touchInterval): meta:touchInterval becomes the smaller
---          of it and a tenth of the session's interval
+--          of it and a tenth of the session's interval, or what remains of the stored window
+--          (meta:lastAccessedTime + meta:touchInterval as stored) past the new access time if longer
 -- ARGV[7]  n, the number of field/value pairs that follow; after them, the fields to delete
 -- meta:lastAccessedTime is set to Redis' clock, never moved back. A request that changed nothing
 -- may leave it alone while it is less than meta:touchInterval ms old (RedisSessionStore), so the
 -- deadline allows for that lag: meta:lastAccessedTime + meta:maxInactiveInterval * 1000 +
--- meta:touchInterval, where this save counts the larger of the stored and the new touch interval
--- (a node that skipped a write relied on the stored one). The deadline and the TTLs follow
+-- meta:touchInterval, where this save keeps what remains of the stored window (a node that skipped
+-- a write relied on it) when it is longer than the new touch interval. The deadline and the TTLs follow
 -- from the hash as it stands after the write, so a save from a copy that did not change
 -- meta:maxInactiveInterval never undoes another node's change to it. A save of an existing hash
 -- is accepted even past its deadline: loads refuse a session past its deadline, so only a request
@@ -55,7 +56,11 @@ version = version + 1
 local max = math.min(stored(ARGV[5] ~= '' and ARGV[5] or f[2]), 2147483647)
 local last = math.max(stored(f[1]), now)
 local touch = math.max(0, math.min(stored(ARGV[6]), max * 100))
-local slack = math.max(touch, math.min(stored(f[4]), 3600000))
+-- A node that skipped its write relied on the stored access time + the stored touch interval:
+-- what remains of that window past this save's access time stays in the deadline and in
+-- meta:touchInterval, so that later saves, load.lua and claim.lua still count it. A node relies on
+-- at most the grace (ARGV[3]) of a stored touch interval, so no more is kept of a corrupt one.
+local slack = math.max(touch, stored(f[1]) + math.min(math.max(stored(f[4]), 0), tonumber(ARGV[3])) - last)
 local ttl = tonumber(ARGV[4])
 local deadline = string.format('%.0f', now + ttl)
 if max > 0 then
@@ -69,7 +74,7 @@ if ARGV[1] ~= '1' then redis.call('DEL', KEYS[1]) end
 local n = tonumber(ARGV[7])
 local pairsEnd = 7 + 2 * n
 redis.call('HSET', KEYS[1], 'meta:lastAccessedTime', string.format('%.0f', last),
-           'meta:version', string.format('%.0f', version), 'meta:touchInterval', string.format('%.0f', touch),
+           'meta:version', string.format('%.0f', version), 'meta:touchInterval', string.format('%.0f', slack),
            unpack(ARGV, 8, math.min(pairsEnd, 8 + 993)))
 for i = 8 + 994, pairsEnd, 1000 do
   redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 999, pairsEnd)))

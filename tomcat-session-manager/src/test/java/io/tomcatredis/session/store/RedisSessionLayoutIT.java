@@ -223,22 +223,30 @@ class RedisSessionLayoutIT {
         assertThat(jedis.zscore(INDEX, ID)).isEqualTo(last + 600_000.0 + 5_000);
         assertThat(jedis.pttl(HASH)).isBetween(600_000L, (600 + SessionKeys.TTL_GRACE_SECONDS) * 1000 + 5_000);
 
-        // A tenth of a 20 s interval; this save's deadline still counts the stored 5 s, on which a
-        // node that left the access time alone relied.
+        // A tenth of a 20 s interval is 2 s; this save keeps what remains of the stored 5 s window,
+        // on which a node that left the access time alone relied, in meta:touchInterval too, so that
+        // later saves and load.lua count it.
+        long window = last + 5_000;
         touching.save(ID, SessionChanges.update().maxInactiveInterval(20));
-        assertThat(jedis.hget(HASH, "meta:touchInterval")).isEqualTo("2000");
-        last = Long.parseLong(jedis.hget(HASH, "meta:lastAccessedTime"));
-        assertThat(jedis.zscore(INDEX, ID)).isEqualTo(last + 20_000.0 + 5_000);
+        assertWindowKept(window, 20, 2_000);
 
         touching.save(ID, SessionChanges.update());
-        last = Long.parseLong(jedis.hget(HASH, "meta:lastAccessedTime"));
-        assertThat(jedis.zscore(INDEX, ID)).isEqualTo(last + 20_000.0 + 2_000);
+        assertWindowKept(window, 20, 2_000);
 
-        // A node that writes every access writes 0; the deadline of its save still counts the 2 s.
+        // A node that writes every access: its own touch interval is 0, the window is still kept.
         store.save(ID, SessionChanges.update());
-        assertThat(jedis.hget(HASH, "meta:touchInterval")).isEqualTo("0");
-        last = Long.parseLong(jedis.hget(HASH, "meta:lastAccessedTime"));
-        assertThat(jedis.zscore(INDEX, ID)).isEqualTo(last + 20_000.0 + 2_000);
+        assertWindowKept(window, 20, 0);
+    }
+
+    /**
+     * meta:touchInterval is the larger of the saving node's own ({@code own}) and what remains of
+     * {@code window}, and the index score is the deadline load.lua computes from the hash.
+     */
+    private void assertWindowKept(long window, int interval, long own) {
+        long last = Long.parseLong(jedis.hget(HASH, "meta:lastAccessedTime"));
+        long touch = Long.parseLong(jedis.hget(HASH, "meta:touchInterval"));
+        assertThat(touch).isEqualTo(Math.max(own, window - last));
+        assertThat(jedis.zscore(INDEX, ID)).isEqualTo((double) last + interval * 1000L + touch);
     }
 
     @Test
@@ -268,7 +276,8 @@ class RedisSessionLayoutIT {
 
         assertThat(sampled.load(ID, 0)).as("live").isInstanceOf(LoadResult.Loaded.class);
         assertThat(sampled.save(ID, SessionChanges.update())).isEqualTo(2);
-        assertThat(jedis.hget(HASH, "meta:touchInterval")).as("healed").isEqualTo("5000");
+        assertThat(Long.parseLong(jedis.hget(HASH, "meta:touchInterval"))).as("healed, or what remains of its window,"
+                + " counted up to the grace").isBetween(5_000L, SessionKeys.TTL_GRACE_SECONDS * 1000);
 
         jedis.hset(HASH, Map.of("meta:lastAccessedTime", Long.toString(redisMillis() - 600_000 - 3_600_001),
                 "meta:touchInterval", corrupt));
