@@ -129,6 +129,9 @@ public final class RedisConnector {
         pool.setTestWhileIdle(true);
         pool.setTimeBetweenEvictionRuns(Duration.ofSeconds(5));
         pool.setJmxEnabled(false);
+        // Idle, wait and active time statistics: nobody reads them, and they cost a clock read and
+        // a ring-buffer write on every borrow and return.
+        pool.setCollectDetailedStatistics(false);
         return pool;
     }
 }
