@@ -32,6 +32,7 @@ import java.util.concurrent.atomic.LongAdder;
 import org.apache.catalina.Context;
 import org.apache.catalina.connector.Connector;
 import org.apache.catalina.startup.Tomcat;
+import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.UnifiedJedis;
@@ -58,13 +59,15 @@ import redis.clients.jedis.resps.Slowlog;
  * session here: a profile object, a set of 100 ids and a cart of 3 line items, Kryo-encoded by the
  * project's codec (about 0.8 kB of attributes).
  *
- * <p>Run (not part of any test run; about 5 minutes, 3 GB of Redis memory):
+ * <p>Run (not part of any test run; about 5 minutes, 5 GB of Redis memory):
  * <pre>
  * mvn -B -ntp -pl benchmarks -am package -DskipTests
  * java -Xmx2g -cp benchmarks/target/benchmarks.jar io.tomcatredis.benchmarks.MillionSessions
  * </pre>
- * System properties: {@code sessions} (1000000), {@code small} (1000), {@code ops} per measurement
- * (20000), {@code ticks} of the sweep to run (10).
+ * System properties: {@code sessions} (1000000), {@code small} (1000), {@code rounds} (5) of
+ * {@code ops} loads and {@code ops} saves per server (10000), {@code ticks} of the sweep to run (10).
+ * The two sizes live in two redis-servers side by side, measured alternately; the sweep then runs
+ * on the large one with {@code sessions} more, due, sessions added.
  */
 public final class MillionSessions {
 
@@ -79,7 +82,7 @@ public final class MillionSessions {
 
     private final int large = Integer.getInteger("sessions", 1_000_000);
     private final int small = Integer.getInteger("small", 1_000);
-    private final int ops = Integer.getInteger("ops", 20_000);
+    private final int ops = Integer.getInteger("ops", 10_000);
     private final int ticks = Integer.getInteger("ticks", 10);
 
     private StandaloneRedis redis;
@@ -97,26 +100,52 @@ public final class MillionSessions {
         System.out.printf("MillionSessions %s, %s %s, %d cores, load average %.2f%n", Instant.now(),
                 System.getProperty("java.vm.name"), System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-        redis = StandaloneRedis.start(RedisOptions.DEFAULTS.withConfig("slowlog-log-slower-than 10000",
-                "slowlog-max-len 1024"));
+        Target smallTarget = Target.start();
+        Target largeTarget = Target.start();
         try {
-            try (Jedis admin = redis.node().client()) {
+            use(smallTarget);
+            try (Jedis admin = admin()) {
                 System.out.println("redis " + admin.info("server").lines()
                         .filter(line -> line.startsWith("redis_version")).findFirst().orElse("?"));
             }
-            client = RedisClient.builder().hostAndPort(redis.node().hostAndPort()).clientConfig(redis.clientConfig()).build();
-            store = new RedisSessionStore(new RedisClientHolder(() -> client, RedisClientHolder.Reopen.NEVER, 5000, 100,
-                    "bench"), new SessionKeys(PREFIX), false, 5000, 0, 0, TOUCH_INTERVAL_MILLIS);
             fillScript = resource("fill.lua");
             makeTemplate();
-            latencyAndMemory();
+            latencyAndMemory(smallTarget, largeTarget);
+            listpackMemory();
+            smallTarget.close();
+            use(largeTarget);
             sweep();
         } finally {
-            if (client != null) {
-                client.close();
-            }
-            redis.close();
+            smallTarget.close();
+            largeTarget.close();
         }
+    }
+
+    /** One redis-server with the store's client; the harness works on one at a time ({@link #use}). */
+    private record Target(StandaloneRedis redis, UnifiedJedis client, RedisSessionStore store) {
+        static Target start() {
+            StandaloneRedis redis = StandaloneRedis.start(RedisOptions.DEFAULTS.withConfig("slowlog-log-slower-than 10000",
+                    "slowlog-max-len 1024"));
+            UnifiedJedis client = RedisClient.builder().hostAndPort(redis.node().hostAndPort())
+                    .clientConfig(redis.clientConfig()).build();
+            RedisSessionStore store = new RedisSessionStore(new RedisClientHolder(() -> client,
+                    RedisClientHolder.Reopen.NEVER, 5000, 100, "bench"), new SessionKeys(PREFIX), false, 5000, 0, 0,
+                    TOUCH_INTERVAL_MILLIS);
+            return new Target(redis, client, store);
+        }
+
+        void close() {
+            if (redis.node().isRunning()) {
+                client.close();
+                redis.close();
+            }
+        }
+    }
+
+    private void use(Target target) {
+        redis = target.redis();
+        client = target.client();
+        store = target.store();
     }
 
     // ------------------------------------------------------------------ the typical session, the layout
@@ -193,33 +222,78 @@ public final class MillionSessions {
 
     // ------------------------------------------------------------------ load and save latency, memory
 
-    private void latencyAndMemory() throws InterruptedException {
+    /**
+     * Two Redis servers in one sitting, one holding {@code small} sessions and one {@code large},
+     * measured alternately in {@code rounds} rounds, so that the machine's drift (other work on
+     * its two cores) falls on both alike.
+     */
+    private void latencyAndMemory(Target smallTarget, Target largeTarget) {
+        use(smallTarget);
         fill(LIVE, 0, small, 0);
         checkLayout(LIVE, small - 1);
-        Map<String, Object> loadedOnce = loadOnce(LIVE, 7);
-        System.out.println("a filled session loads through the store: " + loadedOnce);
-        measure("warm-up", LIVE, small);
+        System.out.println("a filled session loads through the store: " + loadOnce(LIVE, 7));
         long usedSmall = usedMemory();
-        Latency a1 = measure("N=" + small, LIVE, small);
-        fill(LIVE, small, large, 0);
+        use(largeTarget);
+        fill(LIVE, 0, large, 0);
         checkLayout(LIVE, large - 1);
         long usedLarge = usedMemory();
-        measure("warm-up", LIVE, large);
-        Latency b = measure("N=" + large, LIVE, large);
         memory(usedSmall, usedLarge);
-        long flushStart = System.nanoTime();
-        client.flushAll();
-        System.out.printf("FLUSHALL of %,d sessions: %.1f s%n", large, (System.nanoTime() - flushStart) / 1e9);
-        fill(LIVE, 0, small, 0);
-        measure("warm-up", LIVE, small);
-        Latency a2 = measure("N=" + small + " again", LIVE, small);
-        System.out.println();
-        System.out.println("ratio N=" + large + " / N=" + small + " (first; second; mean of both small runs):");
-        ratio("load median", b.loadMedian, a1.loadMedian, a2.loadMedian);
-        ratio("load p99   ", b.loadP99, a1.loadP99, a2.loadP99);
-        ratio("save median", b.saveMedian, a1.saveMedian, a2.saveMedian);
-        ratio("save p99   ", b.saveP99, a1.saveP99, a2.saveP99);
-        client.flushAll();
+        use(smallTarget);
+        measure(LIVE, small);
+        use(largeTarget);
+        measure(LIVE, large);
+        System.out.println("(warm-up done)");
+        for (Target target : List.of(smallTarget, largeTarget)) {
+            use(target);
+            try (Jedis admin = admin()) {
+                admin.configResetStat();
+            }
+        }
+        int rounds = Integer.getInteger("rounds", 5);
+        List<Latency> smallRounds = new ArrayList<>();
+        List<Latency> largeRounds = new ArrayList<>();
+        for (int round = 1; round <= rounds; round++) {
+            use(smallTarget);
+            Latency a = measure(LIVE, small);
+            use(largeTarget);
+            Latency b = measure(LIVE, large);
+            smallRounds.add(a);
+            largeRounds.add(b);
+            System.out.printf("round %d, %,d loads + %,d saves on random ids per server (µs): N=%,d load median %.1f p99 %.1f,"
+                    + " save median %.1f p99 %.1f | N=%,d load median %.1f p99 %.1f, save median %.1f p99 %.1f%n", round,
+                    ops, ops, small, a.loadMedian, a.loadP99, a.saveMedian, a.saveP99, large, b.loadMedian, b.loadP99,
+                    b.saveMedian, b.saveP99);
+        }
+        for (Target target : List.of(smallTarget, largeTarget)) {
+            use(target);
+            try (Jedis admin = admin()) {
+                System.out.printf("Redis-side time per command over all rounds, DBSIZE %,d: %s%n", admin.dbSize(),
+                        commandCalls());
+            }
+        }
+        System.out.println("median of the rounds, N=" + large + " / N=" + small + ":");
+        ratio("load median", largeRounds, smallRounds, Latency::loadMedian);
+        ratio("load p99   ", largeRounds, smallRounds, Latency::loadP99);
+        ratio("save median", largeRounds, smallRounds, Latency::saveMedian);
+        ratio("save p99   ", largeRounds, smallRounds, Latency::saveP99);
+    }
+
+    /**
+     * Not our layout's default: what one session hash would take if Redis kept it as a listpack
+     * ({@code hash-max-listpack-value} above its largest value, 64 bytes by default).
+     */
+    private void listpackMemory() {
+        try (Jedis admin = admin()) {
+            String id = id(LIVE, 3);
+            long asHashtable = admin.memoryUsage(key(id), 0);
+            String encoding = admin.objectEncoding(key(id));
+            admin.configSet("hash-max-listpack-value", "1024");
+            admin.restore(key(id + "X"), 0, admin.dump(key(id)));
+            System.out.printf("one session hash: %,d bytes as %s (default hash-max-listpack-value 64);"
+                    + " %,d bytes as %s with hash-max-listpack-value 1024 (DUMP/RESTORE of the same hash)%n", asHashtable,
+                    encoding, admin.memoryUsage(key(id + "X"), 0), admin.objectEncoding(key(id + "X")));
+            admin.configSet("hash-max-listpack-value", "64");
+        }
     }
 
     private Map<String, Object> loadOnce(String idPrefix, int number) {
@@ -236,11 +310,8 @@ public final class MillionSessions {
     }
 
     /** {@code ops} loads, then {@code ops} saves, of random sessions among the first {@code n}; µs. */
-    private Latency measure(String label, String idPrefix, int n) {
-        SplittableRandom random = new SplittableRandom(42);
-        try (Jedis admin = redis.node().client()) {
-            admin.configResetStat();
-        }
+    private Latency measure(String idPrefix, int n) {
+        SplittableRandom random = new SplittableRandom(n);
         long[] loads = new long[ops];
         long[] saves = new long[ops];
         store.sampleClock();
@@ -256,7 +327,6 @@ public final class MillionSessions {
                 store.sampleClock();
             }
         }
-        String loadCommands = commandCalls();
         for (int i = 0; i < ops; i++) {
             String id = id(idPrefix, random.nextInt(n));
             long start = System.nanoTime();
@@ -264,34 +334,37 @@ public final class MillionSessions {
             saves[i] = System.nanoTime() - start;
             require(version > 0, "save of " + id);
         }
-        Latency latency = new Latency(percentile(loads, 50), percentile(loads, 99), percentile(saves, 50),
-                percentile(saves, 99));
-        if (!label.startsWith("warm-up")) {
-            System.out.printf("%-14s %,d sessions in Redis (DBSIZE %,d), %,d loads + %,d saves on random ids:"
-                    + " load median %.1f µs p99 %.1f µs; save median %.1f µs p99 %.1f µs%n", label, n, client.dbSize(),
-                    ops, ops, latency.loadMedian, latency.loadP99, latency.saveMedian, latency.saveP99);
-            System.out.println("               Redis commands of the loads: " + loadCommands);
-        }
-        return latency;
+        return new Latency(percentile(loads, 50), percentile(loads, 99), percentile(saves, 50), percentile(saves, 99));
     }
 
     /** Calls per command since the last CONFIG RESETSTAT, from INFO commandstats. */
     private String commandCalls() {
-        try (Jedis admin = redis.node().client()) {
+        try (Jedis admin = admin()) {
             return admin.info("commandstats").lines().filter(line -> line.startsWith("cmdstat_"))
                     .filter(line -> !line.startsWith("cmdstat_config") && !line.startsWith("cmdstat_time")
                             && !line.startsWith("cmdstat_info"))
-                    .map(line -> line.substring("cmdstat_".length(), line.indexOf(',')))
+                    .map(line -> line.substring("cmdstat_".length()).replaceAll(",usec=[0-9]+", "")
+                            .replaceAll(",rejected_calls=.*", ""))
                     .reduce((a, b) -> a + " " + b).orElse("none");
         }
     }
 
-    private static void ratio(String name, double large, double small1, double small2) {
-        System.out.printf("  %s %.3f; %.3f; %.3f%n", name, large / small1, large / small2, large / ((small1 + small2) / 2));
+    private static void ratio(String name, List<Latency> large, List<Latency> small,
+            java.util.function.ToDoubleFunction<Latency> figure) {
+        double l = median(large.stream().mapToDouble(figure).toArray());
+        double m = median(small.stream().mapToDouble(figure).toArray());
+        System.out.printf("  %s %.1f µs / %.1f µs = %.3f%n", name, l, m, l / m);
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted.length % 2 == 1 ? sorted[sorted.length / 2]
+                : (sorted[sorted.length / 2 - 1] + sorted[sorted.length / 2]) / 2;
     }
 
     private void memory(long usedSmall, long usedLarge) {
-        try (Jedis admin = redis.node().client()) {
+        try (Jedis admin = admin()) {
             String someKey = key(id(LIVE, large / 2));
             long hash = admin.memoryUsage(someKey, 0);
             long hashLength = admin.hlen(someKey);
@@ -331,7 +404,6 @@ public final class MillionSessions {
     }
 
     private void sweep() throws Exception {
-        client.flushAll();
         // Every session's deadline passed 1 to 1000 ms before the fill.
         fill(DUE, 0, large, MAX_INACTIVE_SECONDS * 1000L + TOUCH_INTERVAL_MILLIS + 1);
         checkLayout(DUE, large - 1);
@@ -352,9 +424,10 @@ public final class MillionSessions {
         context.setManager(manager);
         context.addApplicationListener(ExpiryListener.class.getName());
         tomcat.start();
-        try (Jedis admin = redis.node().client()) {
-            System.out.printf("%nexpiry sweep: %,d sessions due in the index (ZCARD), manager %s, processExpiresFrequency %d,"
-                    + " engine backgroundProcessorDelay by default 10 s%n", admin.zcard(INDEX), manager.getClass().getSimpleName(),
+        try (Jedis admin = admin()) {
+            System.out.printf("%nexpiry sweep: %,d sessions in the index (ZCARD), %,d of them due (ZCOUNT to now), manager %s,"
+                    + " processExpiresFrequency %d, engine backgroundProcessorDelay by default 10 s%n", admin.zcard(INDEX),
+                    admin.zcount(INDEX, "-inf", Long.toString(redisMillis())), manager.getClass().getSimpleName(),
                     manager.getProcessExpiresFrequency());
             admin.configResetStat();
             admin.slowlogReset();
@@ -422,9 +495,14 @@ public final class MillionSessions {
         return PREFIX + "{" + id + "}";
     }
 
+    /** An admin connection that waits as long as a FLUSHALL of a million hashes takes. */
+    private Jedis admin() {
+        return new Jedis(redis.node().hostAndPort(), DefaultJedisClientConfig.builder().timeoutMillis(600_000).build());
+    }
+
     private long redisMillis() {
         List<String> time;
-        try (Jedis admin = redis.node().client()) {
+        try (Jedis admin = admin()) {
             time = admin.time();
         }
         return Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
