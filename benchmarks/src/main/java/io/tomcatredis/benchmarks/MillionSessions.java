@@ -65,7 +65,8 @@ import redis.clients.jedis.resps.Slowlog;
  * java -Xmx2g -cp benchmarks/target/benchmarks.jar io.tomcatredis.benchmarks.MillionSessions
  * </pre>
  * System properties: {@code sessions} (1000000), {@code small} (1000), {@code rounds} (5) of
- * {@code ops} loads and {@code ops} saves per server (10000), {@code ticks} of the sweep to run (10).
+ * {@code ops} loads and {@code ops} saves per server (10000), {@code ticks} of the sweep to run (10),
+ * {@code hashMaxListpackValue} (unset: Redis' default, 64) to see the session hashes as listpacks.
  * The two sizes live in two redis-servers side by side, measured alternately; the sweep then runs
  * on the large one with {@code sessions} more, due, sessions added.
  */
@@ -106,7 +107,8 @@ public final class MillionSessions {
             use(smallTarget);
             try (Jedis admin = admin()) {
                 System.out.println("redis " + admin.info("server").lines()
-                        .filter(line -> line.startsWith("redis_version")).findFirst().orElse("?"));
+                        .filter(line -> line.startsWith("redis_version")).findFirst().orElse("?")
+                        + ", hash-max-listpack-value " + admin.configGet("hash-max-listpack-value"));
             }
             fillScript = resource("fill.lua");
             makeTemplate();
@@ -124,8 +126,12 @@ public final class MillionSessions {
     /** One redis-server with the store's client; the harness works on one at a time ({@link #use}). */
     private record Target(StandaloneRedis redis, UnifiedJedis client, RedisSessionStore store) {
         static Target start() {
-            StandaloneRedis redis = StandaloneRedis.start(RedisOptions.DEFAULTS.withConfig("slowlog-log-slower-than 10000",
-                    "slowlog-max-len 1024"));
+            RedisOptions options = RedisOptions.DEFAULTS.withConfig("slowlog-log-slower-than 10000", "slowlog-max-len 1024");
+            String listpackValue = System.getProperty("hashMaxListpackValue");
+            if (listpackValue != null) {
+                options = options.withConfig("hash-max-listpack-value " + listpackValue);
+            }
+            StandaloneRedis redis = StandaloneRedis.start(options);
             UnifiedJedis client = RedisClient.builder().hostAndPort(redis.node().hostAndPort())
                     .clientConfig(redis.clientConfig()).build();
             RedisSessionStore store = new RedisSessionStore(new RedisClientHolder(() -> client,
@@ -287,12 +293,13 @@ public final class MillionSessions {
             String id = id(LIVE, 3);
             long asHashtable = admin.memoryUsage(key(id), 0);
             String encoding = admin.objectEncoding(key(id));
+            String configured = admin.configGet("hash-max-listpack-value").values().iterator().next();
             admin.configSet("hash-max-listpack-value", "1024");
             admin.restore(key(id + "X"), 0, admin.dump(key(id)));
-            System.out.printf("one session hash: %,d bytes as %s (default hash-max-listpack-value 64);"
+            System.out.printf("one session hash: %,d bytes as %s (hash-max-listpack-value %s);"
                     + " %,d bytes as %s with hash-max-listpack-value 1024 (DUMP/RESTORE of the same hash)%n", asHashtable,
-                    encoding, admin.memoryUsage(key(id + "X"), 0), admin.objectEncoding(key(id + "X")));
-            admin.configSet("hash-max-listpack-value", "64");
+                    encoding, configured, admin.memoryUsage(key(id + "X"), 0), admin.objectEncoding(key(id + "X")));
+            admin.configSet("hash-max-listpack-value", configured);
         }
     }
 
@@ -448,7 +455,8 @@ public final class MillionSessions {
             double total = (System.nanoTime() - sweepStart) / 1e9;
             System.out.printf("%d ticks back to back: %.1f s (incl. a GC per tick for the heap figure), %,d sessions expired,"
                     + " %,d still due; heap after GC %,d kB before, %,d kB after%n", ticks, total,
-                    ExpiryListener.DESTROYED.sum(), admin.zcard(INDEX), heapBefore / 1024, usedHeapAfterGc() / 1024);
+                    ExpiryListener.DESTROYED.sum(), admin.zcount(INDEX, "-inf", Long.toString(redisMillis())),
+                    heapBefore / 1024, usedHeapAfterGc() / 1024);
             System.out.println("INFO commandstats during the ticks:");
             admin.info("commandstats").lines().filter(line -> line.startsWith("cmdstat_")).forEach(line -> System.out.println("  " + line));
             List<Slowlog> slow = admin.slowlogGet(20);
