@@ -59,7 +59,7 @@ import redis.clients.jedis.resps.Slowlog;
  * session here: a profile object, a set of 100 ids and a cart of 3 line items, Kryo-encoded by the
  * project's codec (about 0.8 kB of attributes).
  *
- * <p>Run (not part of any test run; about 5 minutes, 5 GB of Redis memory):
+ * <p>Run (not part of any test run; 2 to 5 minutes, up to 5 GB of Redis memory):
  * <pre>
  * mvn -B -ntp -pl benchmarks -am package -DskipTests
  * java -Xmx2g -cp benchmarks/target/benchmarks.jar io.tomcatredis.benchmarks.MillionSessions
