@@ -62,11 +62,7 @@ public final class TypicalSession {
     public static Map<String, Object> attributes(boolean withSecurityContext) {
         Map<String, Object> attributes = new LinkedHashMap<>();
         attributes.put("profile", profile());
-        Set<Long> ids = new HashSet<>();
-        for (long i = 0; i < 100; i++) {
-            ids.add(1_000_000L + i * 37);
-        }
-        attributes.put("recentlyViewed", ids);
+        attributes.put("recentlyViewed", recentlyViewed());
         attributes.put("cart", cart());
         if (withSecurityContext) {
             attributes.put("SPRING_SECURITY_CONTEXT", securityContext());
@@ -74,7 +70,17 @@ public final class TypicalSession {
         return attributes;
     }
 
-    static Profile profile() {
+    /** The set of 100 ids of the typical session. */
+    public static Set<Long> recentlyViewed() {
+        Set<Long> ids = new HashSet<>();
+        for (long i = 0; i < 100; i++) {
+            ids.add(1_000_000L + i * 37);
+        }
+        return ids;
+    }
+
+    /** The profile object of the typical session. */
+    public static Profile profile() {
         Profile profile = new Profile();
         profile.id = 4242;
         profile.name = "Ann Example";
@@ -88,12 +94,17 @@ public final class TypicalSession {
     }
 
     static Cart cart() {
+        return cart(20);
+    }
+
+    /** A cart of {@code items} line items (the typical session's has 20). */
+    public static Cart cart(int items) {
         Cart cart = new Cart();
         cart.id = "cart-7f3a";
         cart.currency = "EUR";
         cart.updatedAt = Instant.parse("2026-11-28T10:15:30Z");
         cart.items = new ArrayList<>();
-        for (int i = 0; i < 20; i++) {
+        for (int i = 0; i < items; i++) {
             LineItem item = new LineItem();
             item.sku = "SKU-" + (10_000 + i);
             item.name = "Product number " + i;

@@ -20,6 +20,10 @@ import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.logging.Handler;
+import java.util.logging.Level;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.exceptions.JedisConnectionException;
@@ -55,6 +59,58 @@ class ExpirySweeperTest {
 
         assertThat(seen).isEqualTo(ExpirySweeper.BATCH_SIZE * ExpirySweeper.MAX_BATCHES);
         verify(store, times(ExpirySweeper.MAX_BATCHES)).dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE);
+    }
+
+    /** Benchmark MillionSessions: past the bound, sessions wait a period and may lose their listeners. */
+    @Test
+    void aRunThatEndsAtItsBoundWithMoreDueWarns() {
+        List<String> full = IntStream.range(0, ExpirySweeper.BATCH_SIZE).mapToObj(i -> "id" + i).toList();
+        when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE)).thenReturn(full);
+
+        List<LogRecord> warnings = warningsDuring(() -> new ExpirySweeper(repository, clock).sweep());
+
+        assertThat(warnings).singleElement().satisfies(record -> assertThat(record.getMessage())
+                .contains("stopped at its bound of " + ExpirySweeper.BATCH_SIZE * ExpirySweeper.MAX_BATCHES)
+                .contains("without its listeners"));
+    }
+
+    @Test
+    void aRunThatClaimsEverythingDueDoesNotWarn() {
+        List<String> full = IntStream.range(0, ExpirySweeper.BATCH_SIZE).mapToObj(i -> "id" + i).toList();
+        when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE)).thenReturn(full, full, List.of("last"));
+
+        List<LogRecord> warnings = warningsDuring(() -> new ExpirySweeper(repository, clock).sweep());
+
+        assertThat(warnings).isEmpty();
+        verify(repository).expire("last");
+    }
+
+    private static List<LogRecord> warningsDuring(Runnable run) {
+        Logger logger = Logger.getLogger(RedisSessionManager.class.getName());
+        List<LogRecord> warnings = new ArrayList<>();
+        Handler handler = new Handler() {
+            @Override
+            public void publish(LogRecord record) {
+                if (record.getLevel().intValue() >= Level.WARNING.intValue()) {
+                    warnings.add(record);
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(handler);
+        try {
+            run.run();
+        } finally {
+            logger.removeHandler(handler);
+        }
+        return warnings;
     }
 
     @Test
