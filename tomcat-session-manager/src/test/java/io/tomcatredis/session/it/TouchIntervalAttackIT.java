@@ -154,6 +154,17 @@ class TouchIntervalAttackIT {
         return node.url("").replace("/app/s/", "/app/read/") + page;
     }
 
+    /** A read-only request of {@code browser}'s session on node A, held in the servlet at {@code gate} until it opens. */
+    private CompletableFuture<HttpSessionClient.Reply> heldOnNodeA(HttpSessionClient browser, String gateName,
+            Gate gate) throws InterruptedException {
+        HttpSessionClient tab = new HttpSessionClient();
+        tab.sessionId(browser.sessionId());
+        CompletableFuture<HttpSessionClient.Reply> readOnly = CompletableFuture.supplyAsync(
+                () -> tab.get(core(nodeA, "hold?gate=" + gateName)));
+        gate.awaitEntered();
+        return readOnly;
+    }
+
     private static String core(TomcatNode node, String pathAndQuery) {
         return node.url("").replace("/app/s/", "/app/core/") + pathAndQuery;
     }
@@ -223,11 +234,7 @@ class TouchIntervalAttackIT {
         assertThat(jedis().hget(key, "meta:touchInterval")).isEqualTo("5000");
 
         Gate gate = CoreScenarioServlet.gate("read-only-on-A");
-        HttpSessionClient tab = new HttpSessionClient();
-        tab.sessionId(browser.sessionId());
-        CompletableFuture<HttpSessionClient.Reply> readOnly = CompletableFuture.supplyAsync(
-                () -> tab.get(core(nodeA, "hold?gate=read-only-on-A")));
-        gate.awaitEntered();
+        CompletableFuture<HttpSessionClient.Reply> readOnly = heldOnNodeA(browser, "read-only-on-A", gate);
 
         long versionBefore = Long.parseLong(jedis().hget(key, "meta:version"));
         browser.ok(nodeB.url("set?name=color&value=red"));
@@ -430,11 +437,7 @@ class TouchIntervalAttackIT {
         HttpSessionClient browser = new HttpSessionClient();
         browser.ok(nodeA.url("set?name=color&value=blue"));
         Gate gate = CoreScenarioServlet.gate("read-only-while-frozen");
-        HttpSessionClient tab = new HttpSessionClient();
-        tab.sessionId(browser.sessionId());
-        CompletableFuture<HttpSessionClient.Reply> readOnly = CompletableFuture.supplyAsync(
-                () -> tab.get(core(nodeA, "hold?gate=read-only-while-frozen")));
-        gate.awaitEntered();
+        CompletableFuture<HttpSessionClient.Reply> readOnly = heldOnNodeA(browser, "read-only-while-frozen", gate);
         redis.pauseMasters();
         try {
             gate.open();
@@ -522,11 +525,7 @@ class TouchIntervalAttackIT {
         browser.ok(nodeA.url("set?name=color&value=blue"));
         String key = redis.sessionKey(browser.sessionId());
         Gate gate = CoreScenarioServlet.gate("read-only-while-shortened");
-        HttpSessionClient tab = new HttpSessionClient();
-        tab.sessionId(browser.sessionId());
-        CompletableFuture<HttpSessionClient.Reply> readOnly = CompletableFuture.supplyAsync(
-                () -> tab.get(core(nodeA, "hold?gate=read-only-while-shortened")));
-        gate.awaitEntered();
+        CompletableFuture<HttpSessionClient.Reply> readOnly = heldOnNodeA(browser, "read-only-while-shortened", gate);
 
         browser.ok(nodeB.url("max-inactive?value=20"));
         long saved = Long.parseLong(jedis().hget(key, "meta:lastAccessedTime"));
@@ -555,11 +554,7 @@ class TouchIntervalAttackIT {
         browser.ok(nodeA.url("set?name=color&value=blue"));
         String key = redis.sessionKey(browser.sessionId());
         Gate gate = CoreScenarioServlet.gate("read-only-while-shortened-by-c");
-        HttpSessionClient tab = new HttpSessionClient();
-        tab.sessionId(browser.sessionId());
-        CompletableFuture<HttpSessionClient.Reply> readOnly = CompletableFuture.supplyAsync(
-                () -> tab.get(core(nodeA, "hold?gate=read-only-while-shortened-by-c")));
-        gate.awaitEntered();
+        CompletableFuture<HttpSessionClient.Reply> readOnly = heldOnNodeA(browser, "read-only-while-shortened-by-c", gate);
 
         browser.ok(nodeC.url("max-inactive?value=20"));
         long saved = Long.parseLong(jedis().hget(key, "meta:lastAccessedTime"));
@@ -584,11 +579,7 @@ class TouchIntervalAttackIT {
         browser.ok(nodeA.url("set?name=color&value=blue"));
         String key = redis.sessionKey(browser.sessionId());
         Gate gate = CoreScenarioServlet.gate("read-only-while-shortened-here");
-        HttpSessionClient tab = new HttpSessionClient();
-        tab.sessionId(browser.sessionId());
-        CompletableFuture<HttpSessionClient.Reply> readOnly = CompletableFuture.supplyAsync(
-                () -> tab.get(core(nodeA, "hold?gate=read-only-while-shortened-here")));
-        gate.awaitEntered();
+        CompletableFuture<HttpSessionClient.Reply> readOnly = heldOnNodeA(browser, "read-only-while-shortened-here", gate);
 
         browser.ok(nodeA.url("max-inactive?value=20"));
         long saved = Long.parseLong(jedis().hget(key, "meta:lastAccessedTime"));
@@ -609,11 +600,7 @@ class TouchIntervalAttackIT {
         browser.ok(nodeA.url("set?name=color&value=blue"));
         String key = redis.sessionKey(browser.sessionId());
         Gate gate = CoreScenarioServlet.gate("read-only-while-unlimited");
-        HttpSessionClient tab = new HttpSessionClient();
-        tab.sessionId(browser.sessionId());
-        CompletableFuture<HttpSessionClient.Reply> readOnly = CompletableFuture.supplyAsync(
-                () -> tab.get(core(nodeA, "hold?gate=read-only-while-unlimited")));
-        gate.awaitEntered();
+        CompletableFuture<HttpSessionClient.Reply> readOnly = heldOnNodeA(browser, "read-only-while-unlimited", gate);
 
         browser.ok(nodeB.url("max-inactive?value=-1"));
         gate.open();
