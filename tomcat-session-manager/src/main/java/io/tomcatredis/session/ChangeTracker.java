@@ -42,6 +42,8 @@ final class ChangeTracker {
     private final Map<String, byte[]> storedBytes = new HashMap<>();
     private Set<String> storedActivationListeners = Set.of();
     private long changesSinceDrain;
+    /** Whether the last drain left a value unwritten: one that could not be (or may not be) serialized. */
+    private boolean incomplete;
 
     /** Records what Redis holds, as loaded. */
     synchronized void loaded(Map<String, byte[]> attributes, Set<String> activationListeners) {
@@ -81,6 +83,19 @@ final class ChangeTracker {
         return changesSinceDrain > 0;
     }
 
+    /**
+     * Whether this copy holds something Redis does not: a change recorded since the last drain, or
+     * a value the last drain could not serialize (or Tomcat's filters kept from Redis).
+     */
+    synchronized boolean hasUnsavedValues() {
+        return changesSinceDrain > 0 || incomplete;
+    }
+
+    /** The bytes Redis holds for attribute {@code name} as far as this copy knows, or null. */
+    synchronized byte[] storedBytes(String name) {
+        return storedBytes.get(name);
+    }
+
     /** Whether Redis holds bytes for attribute {@code name}, as far as this copy knows. */
     synchronized boolean isStored(String name) {
         return storedBytes.containsKey(name);
@@ -102,6 +117,7 @@ final class ChangeTracker {
         maxInactiveIntervalChanged = false;
         authenticationChanged = false;
         changesSinceDrain = 0;
+        incomplete = false;
 
         SessionChanges out = state.created()
                 ? SessionChanges.created(state.creationTime(), state.maxInactiveInterval())
@@ -118,6 +134,7 @@ final class ChangeTracker {
                 out.authentication(principal, state.authType());
             } else {
                 authenticationChanged = true;
+                incomplete = true;
             }
         }
         if (!state.activationListeners().equals(storedActivationListeners)) {
@@ -132,6 +149,7 @@ final class ChangeTracker {
             byte[] bytes = encoder.encode(name, entry.getValue());
             if (bytes == null) {
                 // Keep the last good bytes in Redis; an explicitly set value is tried again next save.
+                incomplete = true;
                 if (set) {
                     written.add(name);
                 }

@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -33,6 +34,13 @@ public class RedisSession extends RestoredSession {
     private final transient ChangeTracker changes = new ChangeTracker();
     /** Requests on this node using this object; -1 once it left the node's session table. */
     private final transient AtomicInteger users = new AtomicInteger();
+    /** How many times a request acquired this object; see {@link #isInSync}. */
+    private final transient AtomicLong acquisitions = new AtomicLong();
+    /**
+     * {@link #acquisitions} when a save found this object's whole state written (or nothing to
+     * write) while one request used it; -1 before any such save.
+     */
+    private transient volatile long syncedAt = -1;
     /** Serializes the saves of this object, so they reach Redis in the order of the changes. */
     private final transient ReentrantLock saveLock = new ReentrantLock();
     private transient volatile boolean persisted;
@@ -56,10 +64,22 @@ public class RedisSession extends RestoredSession {
         return ((RedisSessionManager) manager).repository();
     }
 
-    /** Fills this empty session from what Redis holds, without firing any event. */
-    void restore(String sessionId, StoredSession stored) {
+    /**
+     * Fills this empty session from what Redis holds, without firing any event. An attribute whose
+     * stored bytes a kept value was read from or written as takes that value instead of being
+     * deserialized again.
+     */
+    void restore(String sessionId, StoredSession stored, Map<String, NearCache.Decoded> kept) {
         restoreMetadata(sessionId, stored, repository().principalDecoder(sessionId));
-        undecoded.putAll(stored.attributes());
+        stored.attributes().forEach((name, bytes) -> {
+            NearCache.Decoded decoded = kept.get(name);
+            if (decoded != null && decoded.matches(bytes)) {
+                // Put directly: loading a value is not setting it, so no listener fires.
+                attributes.put(name, decoded.value());
+            } else {
+                undecoded.put(name, bytes);
+            }
+        });
         changes.loaded(stored.attributes(), stored.activationListeners());
         version = stored.version();
         storedLastAccessedTime = stored.lastAccessedTime();
@@ -72,8 +92,13 @@ public class RedisSession extends RestoredSession {
     // ------------------------------------------------------------------ use on this node
 
     boolean tryAcquire() {
-        return users.getAndUpdate(u -> u < 0 ? u : u + 1) >= 0;
+        if (users.getAndUpdate(u -> u < 0 ? u : u + 1) < 0) {
+            return false;
+        }
+        acquisitions.incrementAndGet();
+        return true;
     }
+
 
     /** @return true when this was the last user: the object leaves the table and is detached */
     boolean release() {
@@ -130,6 +155,45 @@ public class RedisSession extends RestoredSession {
         version = newVersion;
         storedTouchInterval = 0;
         persisted = true;
+    }
+
+    /**
+     * Records that a save just found nothing left to write: Redis holds this object's whole state,
+     * mutations in place included. Counts only while the calling request is the only user, so that
+     * no other request can have changed the object after the save looked at it.
+     *
+     * @param acquisitionsBefore {@link #acquisitions()} read before the save looked at the state
+     */
+    void markInSync(long acquisitionsBefore) {
+        if (isLastUser()) {
+            syncedAt = acquisitionsBefore;
+        }
+    }
+
+    long acquisitions() {
+        return acquisitions.get();
+    }
+
+    /** The deserialized values with the bytes Redis holds for them, for the {@link NearCache}. */
+    Map<String, NearCache.Decoded> decodedValues() {
+        Map<String, NearCache.Decoded> values = new HashMap<>();
+        attributes.forEach((name, value) -> {
+            byte[] bytes = changes.storedBytes(name);
+            if (bytes != null) {
+                values.put(name, new NearCache.Decoded(bytes, value));
+            }
+        });
+        return values;
+    }
+
+    /**
+     * Whether Redis holds exactly this object's state as of its version: the last save looked at it
+     * while one request used it, and no request acquired it since. Only such an object may be kept
+     * for a later load ({@link NearCache}); one whose request failed before saving, or that
+     * another request used after the save, is not.
+     */
+    boolean isInSync() {
+        return syncedAt == acquisitions.get();
     }
 
     /**

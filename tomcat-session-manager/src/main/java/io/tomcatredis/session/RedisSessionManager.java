@@ -63,6 +63,7 @@ public class RedisSessionManager extends ManagerBase {
 
     private volatile SessionBackend backend;
     private volatile SessionRepository repository;
+    private volatile NearCache nearCache = new NearCache(0);
     private volatile ExpirySweeper sweeper;
     private volatile ActiveSessionCount activeSessions;
     private volatile String activeKeyPrefix;
@@ -124,7 +125,7 @@ public class RedisSessionManager extends ManagerBase {
      * Sets any other attribute by name, for {@code context.xml}: {@code sentinelMaster},
      * {@code sentinels}, {@code sentinelPassword}, {@code clusterNodes}, the TLS attributes
      * ({@code truststore}, {@code keystore}, ... see {@link io.tomcatredis.connection.TlsSettings}),
-     * {@code waitReplicas}, {@code waitTimeoutMillis}.
+     * {@code waitReplicas}, {@code waitTimeoutMillis}, {@code touchInterval}, {@code nearCacheSize}.
      *
      * @return false for a name this class does not know, which Tomcat logs as a warning
      */
@@ -170,7 +171,8 @@ public class RedisSessionManager extends ManagerBase {
         }
         backend = SessionBackend.open(settings, webappClassLoader(), getContext().getName(),
                 getSessionAttributeValueClassNamePattern());
-        repository = new SessionRepository(backend, table, () -> (RedisSession) createEmptySession(),
+        nearCache = new NearCache(settings.nearCacheSize());
+        repository = new SessionRepository(backend, table, nearCache, () -> (RedisSession) createEmptySession(),
                 getSessionIdGenerator().getSessionIdLength() * 2, this::willAttributeDistribute);
         sweeper = new ExpirySweeper(repository, clock);
         activeSessions = new ActiveSessionCount(backend.store());
@@ -194,6 +196,7 @@ public class RedisSessionManager extends ManagerBase {
         getContext().getServletContext().removeAttribute(RedisSessions.CONTEXT_ATTRIBUTE);
         // Sessions live on in Redis: nothing is expired or written here.
         table.clear();
+        nearCache.clear();
         SessionBackend closing = backend;
         backend = null;
         repository = null;
@@ -427,9 +430,18 @@ public class RedisSessionManager extends ManagerBase {
         return current == null ? 0 : (int) Math.min(Integer.MAX_VALUE, current.get());
     }
 
-    /** Session objects this node holds in memory: those of requests in flight. */
+    /** Session objects this node holds in memory for requests in flight. */
     public int getLocalSessionCount() {
         return table.size();
+    }
+
+    /**
+     * Sessions whose deserialized attribute values this node keeps for their next load, at most
+     * {@code nearCacheSize}; a kept value is used only where Redis holds exactly the bytes it was
+     * read from or written as.
+     */
+    public int getNearCacheCount() {
+        return nearCache.size();
     }
 
     /** Called by a session that got its id: requests in flight find it under that id. */

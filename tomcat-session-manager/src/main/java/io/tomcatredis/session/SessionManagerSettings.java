@@ -16,7 +16,7 @@ import java.util.function.Function;
  * {@link RedisConnectionSettings}, shared with the cache filter.
  */
 record SessionManagerSettings(RedisConnectionSettings connection, String keyPrefix, String serializer,
-        ClassFilter serialFilter, int waitReplicas, int waitTimeoutMillis, int touchIntervalMillis) {
+        ClassFilter serialFilter, int waitReplicas, int waitTimeoutMillis, int touchIntervalMillis, int nearCacheSize) {
 
     static final String KEY_PREFIX = "keyPrefix";
     static final String SERIALIZER = "serializer";
@@ -26,9 +26,15 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
     static final String TOUCH_INTERVAL = "touchInterval";
     /** Default {@code touchInterval}, ms: a few seconds, as Tomcat's own expiry runs once a minute. */
     static final int DEFAULT_TOUCH_INTERVAL_MILLIS = 5_000;
+    static final String NEAR_CACHE_SIZE = "nearCacheSize";
+    /** Default {@code nearCacheSize}, sessions: the working set of a node serving a few hundred users at a time. */
+    static final int DEFAULT_NEAR_CACHE_SIZE = 1_000;
+    /** Largest {@code nearCacheSize}: kept sessions cost heap, and a larger set rarely gets a second request in time. */
+    static final int MAX_NEAR_CACHE_SIZE = 1_000_000;
 
     /** Every attribute name this configuration understands, connection attributes included. */
     static final Set<String> NAMES = Set.of(KEY_PREFIX, SERIALIZER, SERIAL_FILTER, WAIT_REPLICAS, WAIT_TIMEOUT_MILLIS, TOUCH_INTERVAL,
+            NEAR_CACHE_SIZE,
             RedisConnectionSettings.REDIS_URI, RedisConnectionSettings.TIMEOUT_MILLIS,
             RedisConnectionSettings.MAX_CONNECTIONS, RedisConnectionSettings.SENTINEL_MASTER,
             RedisConnectionSettings.SENTINELS, RedisConnectionSettings.SENTINEL_PASSWORD,
@@ -63,7 +69,8 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
         }
         int touchIntervalMillis = settings.integer(TOUCH_INTERVAL, DEFAULT_TOUCH_INTERVAL_MILLIS, 0,
                 (int) SessionHashFormat.MAX_TOUCH_INTERVAL_MILLIS);
+        int nearCacheSize = settings.integer(NEAR_CACHE_SIZE, DEFAULT_NEAR_CACHE_SIZE, 0, MAX_NEAR_CACHE_SIZE);
         return new SessionManagerSettings(connection, keyPrefix, serializer, filter, waitReplicas, waitTimeoutMillis,
-                touchIntervalMillis);
+                touchIntervalMillis, nearCacheSize);
     }
 }

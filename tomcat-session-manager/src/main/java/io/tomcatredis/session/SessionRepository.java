@@ -5,6 +5,7 @@ import io.tomcatredis.session.store.RedisSessionStore;
 import io.tomcatredis.session.store.SessionChanges;
 import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.StoredSession;
+import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -21,7 +22,9 @@ import org.apache.juli.logging.LogFactory;
  *     {@code meta:version}; a newer version is loaded afresh, a session Redis no longer has is
  *     dropped (no listener fires again: the node that removed it fired them);</li>
  * <li>saves of one object are serialized, so they reach Redis in the order of the changes;</li>
- * <li>a save that finds the session gone drops the object.</li>
+ * <li>a save that finds the session gone drops the object;</li>
+ * <li>a load reuses a value deserialized earlier on this node ({@link NearCache}) only for bytes
+ *     that Redis holds unchanged.</li>
  * </ul>
  */
 final class SessionRepository {
@@ -31,6 +34,7 @@ final class SessionRepository {
     private final RedisSessionStore store;
     private final SessionBackend backend;
     private final SessionTable table;
+    private final NearCache nearCache;
     private final Supplier<RedisSession> factory;
     private final int idHexLength;
     private final AttributeFilter attributeFilter;
@@ -45,11 +49,12 @@ final class SessionRepository {
         boolean willDistribute(String name, Object value);
     }
 
-    SessionRepository(SessionBackend backend, SessionTable table, Supplier<RedisSession> factory, int idHexLength,
-            AttributeFilter attributeFilter) {
+    SessionRepository(SessionBackend backend, SessionTable table, NearCache nearCache, Supplier<RedisSession> factory,
+            int idHexLength, AttributeFilter attributeFilter) {
         this.store = backend.store();
         this.backend = backend;
         this.table = table;
+        this.nearCache = nearCache;
         this.factory = factory;
         this.idHexLength = idHexLength;
         this.attributeFilter = attributeFilter;
@@ -110,7 +115,7 @@ final class SessionRepository {
                 result = store.load(id, 0);
             }
             if (result instanceof LoadResult.Loaded loaded) {
-                RedisSession fresh = restore(id, loaded.session());
+                RedisSession fresh = restore(id, loaded.session(), nearCache.take(id));
                 fresh.tryAcquire();
                 RedisSession installed = table.install(fresh, inUse);
                 if (installed == fresh) {
@@ -125,6 +130,7 @@ final class SessionRepository {
     }
 
     private RedisSession absentOrExpired(String id, LoadResult result) {
+        nearCache.take(id);
         if (result instanceof LoadResult.Expired) {
             expire(id);
         }
@@ -165,7 +171,7 @@ final class SessionRepository {
         }
         LoadResult result = store.load(id, 0);
         if (result instanceof LoadResult.Loaded loaded) {
-            RedisSession copy = restore(id, loaded.session());
+            RedisSession copy = restore(id, loaded.session(), Map.of());
             copy.detach();
             return copy;
         }
@@ -186,16 +192,22 @@ final class SessionRepository {
         }
         if (store.load(baseId, 0) instanceof LoadResult.Loaded loaded) {
             String id = loaded.session().id() != null ? loaded.session().id() : baseId;
-            RedisSession copy = restore(id, loaded.session());
+            RedisSession copy = restore(id, loaded.session(), Map.of());
             copy.detach();
             return copy;
         }
         return null;
     }
 
-    /** One request is done with {@code session}. */
+    /**
+     * One request is done with {@code session}. When it was the last one, the object leaves the
+     * table, and its deserialized values are kept for the session's next load if Redis holds
+     * exactly its state.
+     */
     void release(RedisSession session) {
-        table.release(session);
+        if (table.release(session) && session.isLive() && session.isPersisted() && session.isInSync()) {
+            nearCache.keep(session.getIdInternal(), session.decodedValues());
+        }
     }
 
     /**
@@ -214,9 +226,13 @@ final class SessionRepository {
             if (!session.isLive()) {
                 return;
             }
+            long acquisitions = session.acquisitions();
             SessionChanges changes = session.changes().drain(session.snapshot(), this::encode);
             if (changes.isAccessOnly() && (skipIfOnlyAccessed
                     || store.isAccessRecorded(session.storedLastAccessedTime(), session.storedTouchInterval()))) {
+                if (!session.changes().hasUnsavedValues()) {
+                    session.markInSync(acquisitions);
+                }
                 return;
             }
             long version;
@@ -236,6 +252,9 @@ final class SessionRepository {
             }
             session.changes().saved(changes);
             session.savedAs(version);
+            if (!session.changes().hasUnsavedValues()) {
+                session.markInSync(acquisitions);
+            }
         } finally {
             session.saveLock().unlock();
         }
@@ -247,7 +266,7 @@ final class SessionRepository {
      * @return true when this node won it (or the session was never stored): listeners fire here
      */
     boolean invalidate(RedisSession session) {
-        if (!session.isPersisted()) {
+        if (!session.isPersisted() && session.isInSync()) {
             return true;
         }
         return store.invalidate(session.getIdInternal());
@@ -259,6 +278,7 @@ final class SessionRepository {
      */
     void expire(String id) {
         StoredSession stored = store.claimIfExpired(id);
+        nearCache.take(id);
         RedisSession inUse = table.peek(id);
         if (inUse != null && stored != null) {
             drop(inUse);
@@ -266,7 +286,7 @@ final class SessionRepository {
         if (stored == null) {
             return;
         }
-        RedisSession expiring = restore(id, stored);
+        RedisSession expiring = restore(id, stored, Map.of());
         expiring.detach();
         expiring.activate();
         expiring.expireClaimed();
@@ -295,9 +315,9 @@ final class SessionRepository {
         return bytes -> backend.decodeOrWarn(sessionId, "(principal)", bytes);
     }
 
-    private RedisSession restore(String id, StoredSession stored) {
+    private RedisSession restore(String id, StoredSession stored, Map<String, NearCache.Decoded> kept) {
         RedisSession session = factory.get();
-        session.restore(id, stored);
+        session.restore(id, stored, kept);
         return session;
     }
 

@@ -98,11 +98,17 @@ final class SessionTable {
         }
     }
 
-    /** One request is done with {@code session}; the last one takes it out of the table. */
-    void release(RedisSession session) {
+    /**
+     * One request is done with {@code session}; the last one takes it out of the table.
+     *
+     * @return true when it left the table (detached)
+     */
+    boolean release(RedisSession session) {
         if (session.release()) {
             remove(session);
+            return true;
         }
+        return false;
     }
 
     /** Takes exactly this object out of the table (another object for its id may be in use). */

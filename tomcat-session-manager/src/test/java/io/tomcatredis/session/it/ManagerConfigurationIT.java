@@ -52,6 +52,19 @@ class ManagerConfigurationIT {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"-1", "1000001", "many", "1.5"})
+    void badNearCacheSizeStopsTheContextWithAMessageNamingIt(String value) {
+        try (CapturedLog log = CapturedLog.of("")) {
+            assertThatThrownBy(() -> TomcatNode.start("bad-near", m -> {
+                m.setRedisUri(REDIS.get().uri());
+                m.setProperty("nearCacheSize", value);
+            })).isInstanceOf(IllegalStateException.class);
+
+            assertThat(log.text()).contains("Invalid value for attribute 'nearCacheSize': ");
+        }
+    }
+
     @Test
     void touchIntervalZeroWritesEveryAccess() {
         try (TomcatNode node = TomcatNode.start("touch0", m -> {
