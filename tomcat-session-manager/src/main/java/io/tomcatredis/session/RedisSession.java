@@ -31,6 +31,11 @@ public class RedisSession extends RestoredSession {
 
     /** Attributes loaded from Redis but not yet deserialized. */
     private final transient Map<String, byte[]> undecoded = new ConcurrentHashMap<>();
+    /**
+     * For each value deserialized here (or taken from the {@link NearCache} in its place) and not
+     * set or removed since: the very byte array it was read from.
+     */
+    private final transient Map<String, byte[]> readFrom = new ConcurrentHashMap<>();
     private final transient ChangeTracker changes = new ChangeTracker();
     /** Requests on this node using this object; -1 once it left the node's session table. */
     private final transient AtomicInteger users = new AtomicInteger();
@@ -76,6 +81,7 @@ public class RedisSession extends RestoredSession {
             if (decoded != null && decoded.matches(bytes)) {
                 // Put directly: loading a value is not setting it, so no listener fires.
                 attributes.put(name, decoded.value());
+                readFrom.put(name, bytes);
             } else {
                 undecoded.put(name, bytes);
             }
@@ -98,7 +104,6 @@ public class RedisSession extends RestoredSession {
         acquisitions.incrementAndGet();
         return true;
     }
-
 
     /** @return true when this was the last user: the object leaves the table and is detached */
     boolean release() {
@@ -174,12 +179,18 @@ public class RedisSession extends RestoredSession {
         return acquisitions.get();
     }
 
-    /** The deserialized values with the bytes Redis holds for them, for the {@link NearCache}. */
+    /**
+     * The values that are what deserializing the bytes Redis holds would give, for the
+     * {@link NearCache}: each was read from exactly those bytes, and neither set nor rewritten
+     * since (a value this node wrote may be one it cannot read back: a class the filter rejects,
+     * a graph too deep). Call only when {@link #isInSync}, so that none changed in place.
+     */
     Map<String, NearCache.Decoded> decodedValues() {
         Map<String, NearCache.Decoded> values = new HashMap<>();
-        attributes.forEach((name, value) -> {
-            byte[] bytes = changes.storedBytes(name);
-            if (bytes != null) {
+        readFrom.forEach((name, bytes) -> {
+            Object value = attributes.get(name);
+            // The same array: a save that rewrote the value replaced the tracker's bytes.
+            if (value != null && bytes == changes.storedBytes(name)) {
                 values.put(name, new NearCache.Decoded(bytes, value));
             }
         });
@@ -280,6 +291,7 @@ public class RedisSession extends RestoredSession {
         }
         super.setAttribute(name, value, notify);
         if (name != null && value != null) {
+            readFrom.remove(name);
             changes.set(name);
             writeThroughIfDetached();
         }
@@ -293,6 +305,7 @@ public class RedisSession extends RestoredSession {
         materialize(name);
         boolean existed = attributes.containsKey(name) || changes.isStored(name);
         super.removeAttributeInternal(name, notify);
+        readFrom.remove(name);
         if (existed && !expiring) {
             changes.remove(name);
             writeThroughIfDetached();
@@ -357,6 +370,7 @@ public class RedisSession extends RestoredSession {
             if (value != null) {
                 // Put directly: loading a value is not setting it, so no listener fires.
                 attributes.put(name, value);
+                readFrom.put(name, bytes);
             }
             undecoded.remove(name);
         }
