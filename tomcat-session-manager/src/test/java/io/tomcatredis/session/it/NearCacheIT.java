@@ -129,6 +129,10 @@ class NearCacheIT {
             }
             @SuppressWarnings("unchecked")
             List<String> list = (List<String>) session.getAttribute("list");
+            if (op.equals("show-and-count")) {
+                Integer count = (Integer) session.getAttribute("count");
+                session.setAttribute("count", count == null ? 1 : count + 1);
+            }
             if (op.equals("append")) {
                 list.add(request.getParameter("value"));
                 if (request.getParameter("gate") != null) {
@@ -173,6 +177,20 @@ class NearCacheIT {
         assertThat(calls.getOrDefault("hgetall", 0L)).as("Redis is read as ever: " + calls).isEqualTo(1);
         assertThat(nodeA.manager().getNearCacheCount()).isPositive();
         assertThat(nodeA.manager().getLocalSessionCount()).as("no session object in use").isZero();
+    }
+
+    @Test
+    void aWritingRequestKeepsTheValuesItOnlyRead() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(list(nodeA, "new"));
+        String first = browser.ok(list(nodeA, "show-and-count"));
+
+        String second = browser.ok(list(nodeA, "show-and-count"));
+        String third = browser.ok(list(nodeA, "show-and-count"));
+
+        assertThat(identityOf(second)).isEqualTo(identityOf(first));
+        assertThat(identityOf(third)).isEqualTo(identityOf(first));
+        assertThat(browser.ok(nodeB.url("get?name=count"))).isEqualTo("3");
     }
 
     @Test
