@@ -32,6 +32,12 @@ public class RedisSession extends RestoredSession {
     /** Attributes loaded from Redis but not yet deserialized. */
     private final transient Map<String, byte[]> undecoded = new ConcurrentHashMap<>();
     /**
+     * Values the {@link NearCache} holds for undecoded attributes, exactly what deserializing their
+     * bytes gives: taken instead on first use, so an attribute no request uses is neither
+     * deserialized nor, at the save, serialized again.
+     */
+    private final transient Map<String, Object> reusable = new ConcurrentHashMap<>();
+    /**
      * For each value deserialized here (or taken from the {@link NearCache} in its place) and not
      * set or removed since: the very byte array it was read from.
      */
@@ -76,14 +82,10 @@ public class RedisSession extends RestoredSession {
      */
     void restore(String sessionId, StoredSession stored, Map<String, NearCache.Decoded> kept) {
         restoreMetadata(sessionId, stored, repository().principalDecoder(sessionId));
-        stored.attributes().forEach((name, bytes) -> {
-            NearCache.Decoded decoded = kept.get(name);
-            if (decoded != null && decoded.matches(bytes)) {
-                // Put directly: loading a value is not setting it, so no listener fires.
-                attributes.put(name, decoded.value());
-                readFrom.put(name, bytes);
-            } else {
-                undecoded.put(name, bytes);
+        undecoded.putAll(stored.attributes());
+        kept.forEach((name, decoded) -> {
+            if (decoded.matches(stored.attributes().get(name))) {
+                reusable.put(name, decoded.value());
             }
         });
         changes.loaded(stored.attributes(), stored.activationListeners());
@@ -191,6 +193,12 @@ public class RedisSession extends RestoredSession {
             Object value = attributes.get(name);
             // The same array: a save that rewrote the value replaced the tracker's bytes.
             if (value != null && bytes == changes.storedBytes(name)) {
+                values.put(name, new NearCache.Decoded(bytes, value));
+            }
+        });
+        reusable.forEach((name, value) -> {
+            byte[] bytes = undecoded.get(name);
+            if (bytes != null) {
                 values.put(name, new NearCache.Decoded(bytes, value));
             }
         });
@@ -366,7 +374,8 @@ public class RedisSession extends RestoredSession {
             if (bytes == null) {
                 return;
             }
-            Object value = repository().decode(getIdInternal(), name, bytes);
+            Object kept = reusable.remove(name);
+            Object value = kept != null ? kept : repository().decode(getIdInternal(), name, bytes);
             if (value != null) {
                 // Put directly: loading a value is not setting it, so no listener fires.
                 attributes.put(name, value);
