@@ -177,6 +177,11 @@ public class RedisSession extends RestoredSession {
         }
     }
 
+    /** Forgets that a save found this object in sync: a later save must find it so again. */
+    void markOutOfSync() {
+        syncedAt = -1;
+    }
+
     long acquisitions() {
         return acquisitions.get();
     }
@@ -375,6 +380,9 @@ public class RedisSession extends RestoredSession {
                 return;
             }
             Object kept = reusable.remove(name);
+            if (kept != null) {
+                kept = repository().stillEncodesTo(kept, bytes);
+            }
             Object value = kept != null ? kept : repository().decode(getIdInternal(), name, bytes);
             if (value != null) {
                 // Put directly: loading a value is not setting it, so no listener fires.

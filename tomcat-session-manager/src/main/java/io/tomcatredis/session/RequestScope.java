@@ -197,6 +197,9 @@ final class RequestScope {
                         // The session's data leaves this node: tell activation listeners first.
                         session.passivate();
                     }
+                    // Only this last save may find the object in sync with Redis: one before the
+                    // commit did not see what the request changed after it.
+                    session.markOutOfSync();
                     throwIfAnyUnavailable();
                     save(session, early.contains(session));
                 }

@@ -8,6 +8,7 @@ import io.tomcatredis.session.codec.SerializationException;
 import io.tomcatredis.session.store.RedisSessionStore;
 import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.SessionKeys;
+import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
@@ -82,6 +83,19 @@ final class SessionBackend implements AutoCloseable {
                         + " last stored value, if any, is kept): " + (e instanceof Error ? e.toString() : e.getMessage()));
             }
             return null;
+        }
+    }
+
+    /**
+     * Whether serializing {@code value} now gives exactly {@code bytes}: a kept value that code
+     * outside any request changed in place does not, nor one the serializer fails on (no WARN:
+     * the caller deserializes the bytes instead).
+     */
+    boolean encodesTo(Object value, byte[] bytes) {
+        try {
+            return Arrays.equals(codec.encode(value), bytes);
+        } catch (SerializationException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            return false;
         }
     }
 

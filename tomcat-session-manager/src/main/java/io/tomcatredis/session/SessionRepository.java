@@ -266,7 +266,7 @@ final class SessionRepository {
      * @return true when this node won it (or the session was never stored): listeners fire here
      */
     boolean invalidate(RedisSession session) {
-        if (!session.isPersisted() && session.isInSync()) {
+        if (!session.isPersisted()) {
             return true;
         }
         return store.invalidate(session.getIdInternal());
@@ -309,6 +309,14 @@ final class SessionRepository {
             return null;
         }
         return value;
+    }
+
+    /**
+     * A value the {@link NearCache} kept for {@code bytes}, if serializing it still gives exactly
+     * those bytes (nothing changed it in place since), else null.
+     */
+    Object stillEncodesTo(Object kept, byte[] bytes) {
+        return backend.encodesTo(kept, bytes) ? kept : null;
     }
 
     Function<byte[], Object> principalDecoder(String sessionId) {
