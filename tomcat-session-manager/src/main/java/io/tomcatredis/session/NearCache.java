@@ -24,7 +24,8 @@ final class NearCache {
 
         /** Whether {@code stored} is exactly what this value was read from or written as. */
         boolean matches(byte[] stored) {
-            return Arrays.equals(bytes, stored);
+            // Never Arrays.equals with null: Jazzer's hook on it (the fuzzers) crashes the JVM then.
+            return stored != null && Arrays.equals(bytes, stored);
         }
     }
 

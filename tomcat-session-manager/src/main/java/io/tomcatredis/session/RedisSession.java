@@ -77,8 +77,8 @@ public class RedisSession extends RestoredSession {
 
     /**
      * Fills this empty session from what Redis holds, without firing any event. An attribute whose
-     * stored bytes a kept value was read from or written as takes that value instead of being
-     * deserialized again.
+     * stored bytes a kept value was read from takes that value on first use instead of being
+     * deserialized again, if the value still serializes to those bytes.
      */
     void restore(String sessionId, StoredSession stored, Map<String, NearCache.Decoded> kept) {
         restoreMetadata(sessionId, stored, repository().principalDecoder(sessionId));

@@ -93,7 +93,9 @@ final class SessionBackend implements AutoCloseable {
      */
     boolean encodesTo(Object value, byte[] bytes) {
         try {
-            return Arrays.equals(codec.encode(value), bytes);
+            byte[] now = codec.encode(value);
+            // Never Arrays.equals with null: Jazzer's hook on it (the fuzzers) crashes the JVM then.
+            return now != null && Arrays.equals(now, bytes);
         } catch (SerializationException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
             return false;
         }
