@@ -38,6 +38,11 @@ final class NearCache {
         this.idle = new LinkedHashMap<>(16, 0.75f, true);
     }
 
+    /** Whether this cache keeps anything ({@code nearCacheSize} above 0). */
+    boolean isEnabled() {
+        return capacity > 0;
+    }
+
     /** Keeps the values of session {@code sessionId}, in place of any kept for it before. */
     void keep(String sessionId, Map<String, Decoded> values) {
         if (capacity == 0 || values.isEmpty()) {

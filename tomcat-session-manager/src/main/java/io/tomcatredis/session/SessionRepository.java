@@ -130,9 +130,10 @@ final class SessionRepository {
     }
 
     private RedisSession absentOrExpired(String id, LoadResult result) {
-        nearCache.take(id);
         if (result instanceof LoadResult.Expired) {
             expire(id);
+        } else {
+            nearCache.take(id);
         }
         return null;
     }
@@ -205,7 +206,8 @@ final class SessionRepository {
      * exactly its state.
      */
     void release(RedisSession session) {
-        if (table.release(session) && session.isLive() && session.isPersisted() && session.isInSync()) {
+        if (table.release(session) && nearCache.isEnabled() && session.isLive() && session.isPersisted()
+                && session.isInSync()) {
             nearCache.keep(session.getIdInternal(), session.decodedValues());
         }
     }

@@ -31,6 +31,8 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Attacks on the near cache ({@code nearCacheSize}). Node A keeps values (the default), node C
@@ -78,11 +80,7 @@ class NearCacheAttackIT {
 
     @AfterAll
     void stopNodes() {
-        for (TomcatNode node : new TomcatNode[] {nodeA, nodeC, nodeE, nodeF}) {
-            if (node != null) {
-                node.close();
-            }
-        }
+        TomcatNode.closeAll(nodeA, nodeC, nodeE, nodeF);
         if (redis != null) {
             redis.close();
         }
@@ -346,31 +344,17 @@ class NearCacheAttackIT {
 
     // ------------------------------------------------------------------ requests that fail
 
-    @Test
-    void aRequestThatThrowsAfterAnInPlaceChangeBehavesAsWithoutTheCache() {
+    /** {@code append-throw}: the servlet throws (500); {@code append-send-error}: it calls sendError(500). */
+    @ParameterizedTest
+    @ValueSource(strings = {"append-throw?value=thrown", "append-send-error?value=err"})
+    void aRequestThatFailsAfterAnInPlaceChangeBehavesAsWithoutTheCache(String failing) {
         Map<String, String> seen = new TreeMap<>();
         for (TomcatNode node : new TomcatNode[] {nodeC, nodeA}) {
             HttpSessionClient browser = new HttpSessionClient();
             browser.ok(atk(node, "new"));
             browser.ok(atk(node, "append?value=saved"));
             browser.ok(atk(node, "show"));
-            assertThat(browser.get(atk(node, "append-throw?value=thrown")).status()).isEqualTo(500);
-            String shown = browser.ok(atk(node, "show"));
-            assertThat(shown).as("what Redis holds").isEqualTo(truth(browser));
-            seen.put(node.manager().getJvmRoute(), shown);
-        }
-        assertThat(seen.get("atkA")).isEqualTo(seen.get("atkC"));
-    }
-
-    @Test
-    void aRequestThatSendsAnErrorAfterAnInPlaceChangeBehavesAsWithoutTheCache() {
-        Map<String, String> seen = new TreeMap<>();
-        for (TomcatNode node : new TomcatNode[] {nodeC, nodeA}) {
-            HttpSessionClient browser = new HttpSessionClient();
-            browser.ok(atk(node, "new"));
-            browser.ok(atk(node, "append?value=saved"));
-            browser.ok(atk(node, "show"));
-            assertThat(browser.get(atk(node, "append-send-error?value=err")).status()).isEqualTo(500);
+            assertThat(browser.get(atk(node, failing)).status()).isEqualTo(500);
             String shown = browser.ok(atk(node, "show"));
             assertThat(shown).as("what Redis holds").isEqualTo(truth(browser));
             seen.put(node.manager().getJvmRoute(), shown);

@@ -10,16 +10,12 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpSession;
-import jakarta.servlet.http.HttpSessionEvent;
-import jakarta.servlet.http.HttpSessionListener;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.catalina.Context;
 import org.apache.catalina.startup.Tomcat;
 import org.junit.jupiter.api.AfterAll;
@@ -47,7 +43,7 @@ class NearCacheIT {
     static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone();
 
     /** sessionDestroyed calls per session id without route, across the nodes. */
-    static final Map<String, AtomicInteger> DESTROYED = new ConcurrentHashMap<>();
+    static final DestroyedSessions DESTROYED = new DestroyedSessions();
 
     private RedisUnderTest redis;
     private RedisCommands commands;
@@ -75,11 +71,7 @@ class NearCacheIT {
 
     @AfterAll
     void stopNodes() {
-        for (TomcatNode node : new TomcatNode[] {nodeA, nodeB, nodeC, nodeD}) {
-            if (node != null) {
-                node.close();
-            }
-        }
+        TomcatNode.closeAll(nodeA, nodeB, nodeC, nodeD);
         if (redis != null) {
             redis.close();
         }
@@ -94,14 +86,7 @@ class NearCacheIT {
     static void pages(Context context) {
         Tomcat.addServlet(context, "list", new ListServlet());
         context.addServletMappingDecoded("/list/*", "list");
-        context.addServletContainerInitializer((classes, servletContext) -> servletContext.addListener(
-                new HttpSessionListener() {
-                    @Override
-                    public void sessionDestroyed(HttpSessionEvent se) {
-                        DESTROYED.computeIfAbsent(SessionKeys.baseId(se.getSession().getId()), k -> new AtomicInteger())
-                                .incrementAndGet();
-                    }
-                }), null);
+        DESTROYED.register(context);
     }
 
     /**
@@ -258,7 +243,7 @@ class NearCacheIT {
         browser.ok(nodeB.url("invalidate"));
 
         assertThat(browser.ok(nodeA.url("get?name=color"))).isEqualTo("no session");
-        assertThat(DESTROYED.get(id)).as("sessionDestroyed, once, on node B").hasValue(1);
+        assertThat(DESTROYED.calls().get(id)).as("sessionDestroyed, once, on node B").hasValue(1);
         assertThat(nodeA.manager().getNearCacheCount()).as("nothing kept of a session Redis no longer has")
                 .isEqualTo(kept - 1);
     }
@@ -325,6 +310,6 @@ class NearCacheIT {
         }
 
         assertThat(browser.ok(nodeA.url("get?name=color"))).isEqualTo("no session");
-        assertThat(DESTROYED.get(id)).as("sessionDestroyed once, by the claim").hasValue(1);
+        assertThat(DESTROYED.calls().get(id)).as("sessionDestroyed once, by the claim").hasValue(1);
     }
 }

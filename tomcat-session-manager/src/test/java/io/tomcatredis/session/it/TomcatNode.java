@@ -210,4 +210,13 @@ final class TomcatNode implements AutoCloseable {
     public void close() {
         stopTomcat();
     }
+
+    /** Stops every node a test class started; one that failed to start (null) is skipped. */
+    static void closeAll(TomcatNode... nodes) {
+        for (TomcatNode node : nodes) {
+            if (node != null) {
+                node.close();
+            }
+        }
+    }
 }

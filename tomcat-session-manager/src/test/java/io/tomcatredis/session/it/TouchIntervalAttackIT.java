@@ -11,12 +11,7 @@ import jakarta.servlet.http.HttpServlet;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpSession;
-import jakarta.servlet.http.HttpSessionEvent;
-import jakarta.servlet.http.HttpSessionListener;
 import java.io.IOException;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -80,15 +75,7 @@ class TouchIntervalAttackIT {
 
     @AfterAll
     void stopNodes() {
-        if (nodeA != null) {
-            nodeA.close();
-        }
-        if (nodeB != null) {
-            nodeB.close();
-        }
-        if (nodeC != null) {
-            nodeC.close();
-        }
+        TomcatNode.closeAll(nodeA, nodeB, nodeC);
         if (redis != null) {
             redis.close();
         }
@@ -115,18 +102,11 @@ class TouchIntervalAttackIT {
         context.addServletMappingDecoded("/core/*", "core");
         Tomcat.addServlet(context, "read", new ReadServlet());
         context.addServletMappingDecoded("/read/*", "read");
-        context.addServletContainerInitializer((classes, servletContext) -> servletContext.addListener(
-                new HttpSessionListener() {
-                    @Override
-                    public void sessionDestroyed(HttpSessionEvent se) {
-                        DESTROYED.computeIfAbsent(SessionKeys.baseId(se.getSession().getId()), k -> new AtomicInteger())
-                                .incrementAndGet();
-                    }
-                }), null);
+        DESTROYED.register(context);
     }
 
     /** sessionDestroyed calls per session id without route, across the three nodes. */
-    static final Map<String, AtomicInteger> DESTROYED = new ConcurrentHashMap<>();
+    static final DestroyedSessions DESTROYED = new DestroyedSessions();
 
     /**
      * Read-only pages whose response is committed before the servlet returns: {@code /read/big}
@@ -413,7 +393,7 @@ class TouchIntervalAttackIT {
         }
         long sweptAt = redisMillis();
         if (sweptAt < loadDeadline(key)) {
-            assertThat(DESTROYED).as("swept before the deadline").doesNotContainKey(baseId);
+            assertThat(DESTROYED.calls()).as("swept before the deadline").doesNotContainKey(baseId);
             assertThat(jedis().exists(key)).isTrue();
         }
 
@@ -423,7 +403,7 @@ class TouchIntervalAttackIT {
         for (CompletableFuture<Void> sweep : sweeps) {
             sweep.get(30, TimeUnit.SECONDS);
         }
-        assertThat(DESTROYED.get(baseId)).as("sessionDestroyed calls").hasValue(1);
+        assertThat(DESTROYED.calls().get(baseId)).as("sessionDestroyed calls").hasValue(1);
         assertThat(jedis().exists(key)).isFalse();
         assertThat(browser.ok(nodeB.url("get?name=color"))).isEqualTo("no session");
     }
