@@ -9,6 +9,7 @@ import redis.clients.jedis.HostAndPort;
 import redis.clients.jedis.JedisClientConfig;
 import redis.clients.jedis.RedisClient;
 import redis.clients.jedis.RedisClusterClient;
+import redis.clients.jedis.RedisProtocol;
 import redis.clients.jedis.RedisSentinelClient;
 import redis.clients.jedis.SslOptions;
 import redis.clients.jedis.SslVerifyMode;
@@ -71,12 +72,25 @@ public final class RedisConnector {
     }
 
     static JedisClientConfig clientConfig(RedisConnectionSettings settings, String clientName) {
+        return dataNodeConfig(settings, clientName).build();
+    }
+
+    /**
+     * A data node connection speaking RESP2, where Redis sends tracking invalidations as pub/sub
+     * messages ({@link KeyInvalidations}); with RESP3, Jedis 8 consumes the {@code invalidate}
+     * pushes itself and never returns them.
+     */
+    static JedisClientConfig resp2Config(RedisConnectionSettings settings, String clientName) {
+        return dataNodeConfig(settings, clientName).protocol(RedisProtocol.RESP2).build();
+    }
+
+    private static DefaultJedisClientConfig.Builder dataNodeConfig(RedisConnectionSettings settings, String clientName) {
         DefaultJedisClientConfig.Builder builder = base(settings, clientName)
                 .database(settings.database());
         if (settings.password() != null) {
             builder.user(settings.user()).password(settings.password());
         }
-        return builder.build();
+        return builder;
     }
 
     private static JedisClientConfig sentinelConfig(RedisConnectionSettings settings, String clientName) {
