@@ -62,6 +62,12 @@ public class RedisSession extends RestoredSession {
      */
     private transient volatile long storedLastAccessedTime;
     private transient volatile long storedTouchInterval;
+    /**
+     * The hash this object was loaded from while Redis holds it unchanged by this object (null
+     * once it saved or changed its id), and the {@link NearCache.Lookup#token} of that load.
+     */
+    private transient volatile StoredSession loadedFrom;
+    private transient volatile long loadToken = NearCache.NO_TOKEN;
     /** Set when this node already won the claim on the session in Redis. */
     private transient volatile boolean claimed;
     /** Set when Redis no longer has the session: the object is dead, without events. */
@@ -90,6 +96,7 @@ public class RedisSession extends RestoredSession {
         });
         changes.loaded(stored.attributes(), stored.activationListeners());
         version = stored.version();
+        loadedFrom = stored;
         storedLastAccessedTime = stored.lastAccessedTime();
         storedTouchInterval = stored.touchInterval();
         persisted = true;
@@ -160,6 +167,7 @@ public class RedisSession extends RestoredSession {
     /** Redis saved this object's changes as {@code newVersion}. */
     void savedAs(long newVersion) {
         version = newVersion;
+        loadedFrom = null;
         storedTouchInterval = 0;
         persisted = true;
     }
@@ -184,6 +192,20 @@ public class RedisSession extends RestoredSession {
 
     long acquisitions() {
         return acquisitions.get();
+    }
+
+    /** @param token the {@link NearCache.Lookup#token} of the load that filled this object */
+    void loadedWith(long token) {
+        loadToken = token;
+    }
+
+    long loadToken() {
+        return loadToken;
+    }
+
+    /** The hash this object was loaded from if it wrote nothing to Redis since, else null. */
+    StoredSession loadedFromUnchanged() {
+        return loadedFrom;
     }
 
     /**
@@ -248,6 +270,7 @@ public class RedisSession extends RestoredSession {
         boolean changing = this.id != null && !this.id.equals(id);
         super.setId(id, notify);
         if (changing) {
+            loadedFrom = null;
             changes.idChanged();
         }
     }

@@ -1,6 +1,7 @@
 package io.tomcatredis.session;
 
 import io.tomcatredis.connection.InvalidSettingException;
+import io.tomcatredis.connection.KeyInvalidations;
 import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.session.store.SessionStoreStatistics;
@@ -64,6 +65,8 @@ public class RedisSessionManager extends ManagerBase {
     private volatile SessionBackend backend;
     private volatile SessionRepository repository;
     private volatile NearCache nearCache = new NearCache(0);
+    /** Redis' invalidation messages, when loads may be answered from the near cache alone; else null. */
+    private volatile KeyInvalidations invalidations;
     private volatile ExpirySweeper sweeper;
     private volatile ActiveSessionCount activeSessions;
     private volatile String activeKeyPrefix;
@@ -172,8 +175,11 @@ public class RedisSessionManager extends ManagerBase {
         backend = SessionBackend.open(settings, webappClassLoader(), getContext().getName(),
                 getSessionAttributeValueClassNamePattern());
         nearCache = new NearCache(settings.nearCacheSize());
+        invalidations = settings.nearCacheStalenessMillis() > 0
+                ? backend.trackInvalidations(settings, nearCacheInvalidations(nearCache, backend.store().keys())) : null;
         repository = new SessionRepository(backend, table, nearCache, () -> (RedisSession) createEmptySession(),
-                getSessionIdGenerator().getSessionIdLength() * 2, this::willAttributeDistribute);
+                getSessionIdGenerator().getSessionIdLength() * 2, this::willAttributeDistribute,
+                invalidations == null ? null : invalidations::isCurrent);
         sweeper = new ExpirySweeper(repository, clock);
         activeSessions = new ActiveSessionCount(backend.store());
         backend.store().preloadScripts();
@@ -195,6 +201,11 @@ public class RedisSessionManager extends ManagerBase {
         }
         getContext().getServletContext().removeAttribute(RedisSessions.CONTEXT_ATTRIBUTE);
         // Sessions live on in Redis: nothing is expired or written here.
+        KeyInvalidations tracking = invalidations;
+        invalidations = null;
+        if (tracking != null) {
+            tracking.close();
+        }
         table.clear();
         nearCache.clear();
         SessionBackend closing = backend;
@@ -442,6 +453,40 @@ public class RedisSessionManager extends ManagerBase {
      */
     public int getNearCacheCount() {
         return nearCache.size();
+    }
+
+    /**
+     * Loads answered from the near cache with no Redis round trip since start
+     * ({@code nearCacheStalenessMillis} above 0; otherwise always 0).
+     */
+    public long getNearCacheHitCount() {
+        return nearCache.answeredCount();
+    }
+
+    /**
+     * Whether loads may be answered from the near cache now: {@code nearCacheStalenessMillis} is
+     * above 0 and Redis' invalidation messages were confirmed complete within that many ms.
+     */
+    public boolean isNearCacheTrackingCurrent() {
+        KeyInvalidations tracking = invalidations;
+        return tracking != null && tracking.isCurrent();
+    }
+
+    private static KeyInvalidations.Listener nearCacheInvalidations(NearCache cache, SessionKeys keys) {
+        return new KeyInvalidations.Listener() {
+            @Override
+            public void invalidated(String key) {
+                String id = keys.sessionIdOfKey(key);
+                if (id != null) {
+                    cache.invalidated(id);
+                }
+            }
+
+            @Override
+            public void invalidatedAll() {
+                cache.invalidatedAll();
+            }
+        };
     }
 
     /** Called by a session that got its id: requests in flight find it under that id. */

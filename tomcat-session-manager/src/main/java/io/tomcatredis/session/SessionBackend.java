@@ -1,5 +1,6 @@
 package io.tomcatredis.session;
 
+import io.tomcatredis.connection.KeyInvalidations;
 import io.tomcatredis.connection.RedisClientHolder;
 import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.connection.RedisConnector;
@@ -68,6 +69,15 @@ final class SessionBackend implements AutoCloseable {
 
     RedisSessionStore store() {
         return store;
+    }
+
+    /**
+     * Starts hearing of every change Redis makes to this webapp's session keys, for loads answered
+     * from the near cache ({@code nearCacheStalenessMillis} above 0).
+     */
+    KeyInvalidations trackInvalidations(SessionManagerSettings settings, KeyInvalidations.Listener listener) {
+        return KeyInvalidations.start(settings.connection(), redis, "tomcat-redis-session-invalidations",
+                store.keys().prefix(), settings.nearCacheStalenessMillis(), listener);
     }
 
     /**

@@ -16,7 +16,8 @@ import java.util.function.Function;
  * {@link RedisConnectionSettings}, shared with the cache filter.
  */
 record SessionManagerSettings(RedisConnectionSettings connection, String keyPrefix, String serializer,
-        ClassFilter serialFilter, int waitReplicas, int waitTimeoutMillis, int touchIntervalMillis, int nearCacheSize) {
+        ClassFilter serialFilter, int waitReplicas, int waitTimeoutMillis, int touchIntervalMillis, int nearCacheSize,
+        int nearCacheStalenessMillis) {
 
     static final String KEY_PREFIX = "keyPrefix";
     static final String SERIALIZER = "serializer";
@@ -32,9 +33,13 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
     /** Largest {@code nearCacheSize}: kept sessions cost heap, and a larger set rarely gets a second request in time. */
     static final int MAX_NEAR_CACHE_SIZE = 1_000_000;
 
+    static final String NEAR_CACHE_STALENESS_MILLIS = "nearCacheStalenessMillis";
+    /** Largest {@code nearCacheStalenessMillis}: beyond a minute, a stale answer is a defect, not a bound. */
+    static final int MAX_NEAR_CACHE_STALENESS_MILLIS = 60_000;
+
     /** Every attribute name this configuration understands, connection attributes included. */
     static final Set<String> NAMES = Set.of(KEY_PREFIX, SERIALIZER, SERIAL_FILTER, WAIT_REPLICAS, WAIT_TIMEOUT_MILLIS, TOUCH_INTERVAL,
-            NEAR_CACHE_SIZE,
+            NEAR_CACHE_SIZE, NEAR_CACHE_STALENESS_MILLIS,
             RedisConnectionSettings.REDIS_URI, RedisConnectionSettings.TIMEOUT_MILLIS,
             RedisConnectionSettings.MAX_CONNECTIONS, RedisConnectionSettings.SENTINEL_MASTER,
             RedisConnectionSettings.SENTINELS, RedisConnectionSettings.SENTINEL_PASSWORD,
@@ -70,7 +75,17 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
         int touchIntervalMillis = settings.integer(TOUCH_INTERVAL, DEFAULT_TOUCH_INTERVAL_MILLIS, 0,
                 (int) SessionHashFormat.MAX_TOUCH_INTERVAL_MILLIS);
         int nearCacheSize = settings.integer(NEAR_CACHE_SIZE, DEFAULT_NEAR_CACHE_SIZE, 0, MAX_NEAR_CACHE_SIZE);
+        int nearCacheStalenessMillis = settings.integer(NEAR_CACHE_STALENESS_MILLIS, 0, 0,
+                MAX_NEAR_CACHE_STALENESS_MILLIS);
+        if (nearCacheStalenessMillis > 0 && nearCacheSize == 0) {
+            throw new InvalidSettingException(NEAR_CACHE_STALENESS_MILLIS, nearCacheStalenessMillis
+                    + " needs a near cache: nearCacheSize is 0");
+        }
+        if (nearCacheStalenessMillis > 0 && connection.topology() == RedisConnectionSettings.Topology.CLUSTER) {
+            throw new InvalidSettingException(NEAR_CACHE_STALENESS_MILLIS, nearCacheStalenessMillis
+                    + " is not supported on Redis Cluster (clusterNodes): each master tracks only its own keys; use 0");
+        }
         return new SessionManagerSettings(connection, keyPrefix, serializer, filter, waitReplicas, waitTimeoutMillis,
-                touchIntervalMillis, nearCacheSize);
+                touchIntervalMillis, nearCacheSize, nearCacheStalenessMillis);
     }
 }

@@ -4,9 +4,11 @@ import io.tomcatredis.session.store.LoadResult;
 import io.tomcatredis.session.store.RedisSessionStore;
 import io.tomcatredis.session.store.SessionChanges;
 import io.tomcatredis.session.store.SessionIds;
+import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.session.store.StoredSession;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.apache.juli.logging.Log;
@@ -38,6 +40,9 @@ final class SessionRepository {
     private final Supplier<RedisSession> factory;
     private final int idHexLength;
     private final AttributeFilter attributeFilter;
+    /** Whether Redis' invalidation messages are current now; always false unless {@code nearCacheStalenessMillis}. */
+    private final BooleanSupplier invalidationsCurrent;
+    private final boolean answersWithoutRedis;
 
     /**
      * Tomcat's own session attribute filters ({@code sessionAttributeNameFilter},
@@ -49,8 +54,14 @@ final class SessionRepository {
         boolean willDistribute(String name, Object value);
     }
 
+    /**
+     * @param invalidationsCurrent whether Redis' invalidation messages are current now, or null
+     *        when loads are never answered from the {@link NearCache} alone
+     */
     SessionRepository(SessionBackend backend, SessionTable table, NearCache nearCache, Supplier<RedisSession> factory,
-            int idHexLength, AttributeFilter attributeFilter) {
+            int idHexLength, AttributeFilter attributeFilter, BooleanSupplier invalidationsCurrent) {
+        this.answersWithoutRedis = invalidationsCurrent != null;
+        this.invalidationsCurrent = answersWithoutRedis ? invalidationsCurrent : () -> false;
         this.store = backend.store();
         this.backend = backend;
         this.table = table;
@@ -94,6 +105,7 @@ final class SessionRepository {
         }
         ReentrantLock loading = table.loadingLock(id);
         LoadResult result;
+        NearCache.Lookup kept = null;
         loading.lock();
         try {
             RedisSession current = table.acquire(id);
@@ -112,10 +124,21 @@ final class SessionRepository {
                 if (current != null) {
                     release(current);
                 }
-                result = store.load(id, 0);
+                // Taken before Redis is read: a change heard from now on keeps this load's hash out of the cache.
+                kept = nearCache.take(id, invalidationsCurrent.getAsBoolean());
+                result = kept.stored() == null ? null : store.loadedFromCopy(kept.stored());
+                if (result != null) {
+                    nearCache.answered();
+                } else {
+                    result = store.load(id, 0);
+                }
             }
             if (result instanceof LoadResult.Loaded loaded) {
-                RedisSession fresh = restore(id, loaded.session(), nearCache.take(id));
+                if (kept == null) {
+                    kept = nearCache.take(id, false);
+                }
+                RedisSession fresh = restore(id, loaded.session(), kept.values());
+                fresh.loadedWith(kept.token());
                 fresh.tryAcquire();
                 RedisSession installed = table.install(fresh, inUse);
                 if (installed == fresh) {
@@ -133,7 +156,7 @@ final class SessionRepository {
         if (result instanceof LoadResult.Expired) {
             expire(id);
         } else {
-            nearCache.take(id);
+            nearCache.take(id, false);
         }
         return null;
     }
@@ -208,7 +231,8 @@ final class SessionRepository {
     void release(RedisSession session) {
         if (table.release(session) && nearCache.isEnabled() && session.isLive() && session.isPersisted()
                 && session.isInSync()) {
-            nearCache.keep(session.getIdInternal(), session.decodedValues());
+            nearCache.keep(session.getIdInternal(), session.decodedValues(), session.loadedFromUnchanged(),
+                    session.loadToken());
         }
     }
 
@@ -239,6 +263,7 @@ final class SessionRepository {
             }
             long version;
             try {
+                forgetCopy(session.getIdInternal());
                 version = store.save(session.getIdInternal(), changes);
             } catch (RuntimeException e) {
                 session.changes().failed(changes);
@@ -271,6 +296,7 @@ final class SessionRepository {
         if (!session.isPersisted()) {
             return true;
         }
+        forgetCopy(session.getIdInternal());
         return store.invalidate(session.getIdInternal());
     }
 
@@ -279,8 +305,9 @@ final class SessionRepository {
      * fire here, on a copy holding what Redis held. An object in use here for it is dropped.
      */
     void expire(String id) {
+        forgetCopy(id);
         StoredSession stored = store.claimIfExpired(id);
-        nearCache.take(id);
+        nearCache.take(id, false);
         RedisSession inUse = table.peek(id);
         if (inUse != null && stored != null) {
             drop(inUse);
@@ -292,6 +319,17 @@ final class SessionRepository {
         expiring.detach();
         expiring.activate();
         expiring.expireClaimed();
+    }
+
+    /**
+     * This node is about to change session {@code id} in Redis: no hash kept of it may answer a
+     * load, even before Redis' own message of the change arrives (a write of a detached object, a
+     * JMX operation, an invalidation).
+     */
+    private void forgetCopy(String id) {
+        if (answersWithoutRedis) {
+            nearCache.invalidated(SessionKeys.baseId(id));
+        }
     }
 
     /** Serializes an attribute value Tomcat's filters let through, or returns null. */

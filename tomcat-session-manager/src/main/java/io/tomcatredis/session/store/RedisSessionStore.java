@@ -130,6 +130,18 @@ public final class RedisSessionStore {
         return loadByScript(sessionId, knownVersion, start);
     }
 
+    /**
+     * A load answered with no round trip, from the hash this node read earlier and heard no change
+     * of since ({@code nearCacheStalenessMillis}): the session, when its deadline is certainly ahead
+     * by {@link RedisClock}; null when Redis must judge it ({@link #load}).
+     */
+    public LoadResult.Loaded loadedFromCopy(StoredSession stored) {
+        if (stored.maxInactiveInterval() > 0 && !clock.certainlyBefore(stored.deadline())) {
+            return null;
+        }
+        return new LoadResult.Loaded(stored);
+    }
+
     /** One HGETALL; null when the verdict needs Redis' clock. */
     private LoadResult loadWithoutScript(String sessionId, long start) {
         byte[] key = keys.sessionKeyBytes(sessionId);

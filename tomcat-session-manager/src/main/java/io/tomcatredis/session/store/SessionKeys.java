@@ -77,6 +77,19 @@ public final class SessionKeys {
         return utf8(sessionKey(sessionId) + CLAIMED_SUFFIX);
     }
 
+    /**
+     * The session id (without route) a key of this layout belongs to: the session hash, its claim,
+     * a session-scoped structure; null for the expiry index and keys of other layouts.
+     */
+    public String sessionIdOfKey(String key) {
+        int open = prefix.length();
+        if (!key.startsWith(prefix) || key.length() <= open || key.charAt(open) != '{') {
+            return null;
+        }
+        int close = key.indexOf('}', open + 1);
+        return close < 0 ? null : key.substring(open + 1, close);
+    }
+
     /** The session id without its {@code .jvmRoute} suffix: the id as Redis knows it. */
     public static String baseId(String sessionId) {
         int dot = sessionId.indexOf('.');

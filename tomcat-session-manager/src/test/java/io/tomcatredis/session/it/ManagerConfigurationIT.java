@@ -65,6 +65,47 @@ class ManagerConfigurationIT {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"-1", "60001", "soon", "0.5"})
+    void badNearCacheStalenessStopsTheContextWithAMessageNamingIt(String value) {
+        try (CapturedLog log = CapturedLog.of("")) {
+            assertThatThrownBy(() -> TomcatNode.start("bad-stale", m -> {
+                m.setRedisUri(REDIS.get().uri());
+                m.setProperty("nearCacheStalenessMillis", value);
+            })).isInstanceOf(IllegalStateException.class);
+
+            assertThat(log.text()).contains("Invalid value for attribute 'nearCacheStalenessMillis': ");
+        }
+    }
+
+    @Test
+    void nearCacheStalenessWithoutANearCacheIsRefused() {
+        try (CapturedLog log = CapturedLog.of("")) {
+            assertThatThrownBy(() -> TomcatNode.start("stale-no-cache", m -> {
+                m.setRedisUri(REDIS.get().uri());
+                m.setProperty("nearCacheSize", "0");
+                m.setProperty("nearCacheStalenessMillis", "100");
+            })).isInstanceOf(IllegalStateException.class);
+
+            assertThat(log.text()).contains("Invalid value for attribute 'nearCacheStalenessMillis': 100 needs a near"
+                    + " cache: nearCacheSize is 0");
+        }
+    }
+
+    @Test
+    void nearCacheStalenessOnRedisClusterIsRefused() {
+        try (CapturedLog log = CapturedLog.of("")) {
+            assertThatThrownBy(() -> TomcatNode.start("stale-cluster", m -> {
+                m.setRedisUri(REDIS.get().uri());
+                m.setProperty("clusterNodes", REDIS.get().node().host() + ":" + REDIS.get().node().port());
+                m.setProperty("nearCacheStalenessMillis", "100");
+            })).isInstanceOf(IllegalStateException.class);
+
+            assertThat(log.text()).contains("Invalid value for attribute 'nearCacheStalenessMillis': 100 is not"
+                    + " supported on Redis Cluster");
+        }
+    }
+
     @Test
     void touchIntervalZeroWritesEveryAccess() {
         try (TomcatNode node = TomcatNode.start("touch0", m -> {
