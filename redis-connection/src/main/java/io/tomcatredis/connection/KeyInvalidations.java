@@ -20,6 +20,7 @@ import redis.clients.jedis.RedisSentinelClient;
  * Hears of every change Redis makes to the keys under a prefix, by Redis' client-side caching
  * protocol in broadcasting mode, on one dedicated connection to the master (RESP2):
  * <pre>
+ *   ROLE                                                       → master (else: closed, opened again later)
  *   CLIENT ID                                                  → &lt;id&gt;
  *   CLIENT TRACKING ON REDIRECT &lt;id&gt; BCAST PREFIX &lt;prefix&gt;
  *   SUBSCRIBE __redis__:invalidate &lt;prefix&gt;heartbeat:&lt;uuid&gt;
@@ -155,6 +156,14 @@ public final class KeyInvalidations implements AutoCloseable {
                         return;
                     }
                     opened = connection;
+                }
+                // A replica emits a replicated write's invalidation after a heartbeat applied in the same
+                // batch: only a master's order holds the promise of isCurrent.
+                connection.sendCommand(Protocol.Command.ROLE);
+                Object role = connection.getOne();
+                if (!(role instanceof List<?> parts) || parts.isEmpty() || !(parts.get(0) instanceof byte[] name)
+                        || !"master".equals(utf8(name))) {
+                    throw new IllegalStateException("not a master: " + master());
                 }
                 connection.sendCommand(Protocol.Command.CLIENT, "ID");
                 long id = connection.getIntegerReply();
