@@ -28,6 +28,8 @@ import java.util.HexFormat;
  *                                  an estimate of its bookkeeping (the members and fields below),
  *                                  plus the MEMORY USAGE of each tag set it created
  *   &lt;keyPrefix&gt;{cache}bytes       string      total size of the entries (the budget of maxCacheBytes)
+ *   &lt;keyPrefix&gt;{cache}invalidations  Pub/Sub channel (no key): the e: key name of every entry or marker
+ *                                  a script removed or replaced, for the nodes' local tiers
  * </pre>
  * Every key has a TTL: an entry lives until its stale window ends; the bookkeeping keys live as
  * long as their longest-lived entry. {@code <hash>} is a SHA-256 of the canonical key ({@link CanonicalUrl}): scheme, host, the
@@ -85,6 +87,17 @@ final class CacheKeys {
     String bytes() {
         return base + "bytes";
     }
+
+    /**
+     * The Pub/Sub channel on which every script that removes or replaces an entry or a Vary marker
+     * publishes its key name ({@code PUBLISH <keyPrefix>{cache}invalidations <entry key>}), for the
+     * nodes' {@link LocalTier}s. Not a key: nothing is stored under it.
+     */
+    String invalidations() {
+        return base + INVALIDATIONS;
+    }
+
+    private static final String INVALIDATIONS = "invalidations";
 
     static String hash(String canonical) {
         try {
@@ -158,7 +171,8 @@ final class CacheKeys {
             """;
 
     /**
-     * Lua: deletes entry victim, takes it out of its tag sets (a set left empty goes: its cost was
+     * Lua: deletes entry victim, announces it on the invalidation channel ({@link #invalidations()}),
+     * takes it out of its tag sets (a set left empty goes: its cost was
      * counted in the size of the entry that created it) and accounts for its size. Needs sizes,
      * bytes, lru (whose name, less "lru", is the base of every key of the layout).
      */
@@ -173,6 +187,7 @@ final class CacheKeys {
                 end
               end
               redis.call('DEL', victim)
+              redis.call('PUBLISH', string.sub(lru, 1, -4) .. 'invalidations', victim)
               redis.call('ZREM', lru, victim)
               redis.call('HDEL', sizes, victim)
               if size then redis.call('DECRBY', bytes, size) end
@@ -184,7 +199,8 @@ final class CacheKeys {
      * when asked: never for a HEAD). A key of another type than a hash is not an entry: deleted; a
      * lease or mark of another type, of another value, or without a TTL is deleted too (both are
      * always written with one). KEYS: entry, pass, lease, lru. ARGV: lease token, lease ms, now ms,
-     * "1" to ask for a lease. Returns {"HIT", now, repaired, hash}, {"STALE", now, repaired, hash,
+     * "1" to ask for a lease, "1" to have a hit's PTTL (for the local tier). Returns {"HIT", now,
+     * repaired, hash[, PTTL ms]}, {"STALE", now, repaired, hash,
      * 1 if the refresh lease was taken}, {"PASS", ...}, {"MISS", ...}, {"LEASE", ...} or {"WAIT",
      * ...}: now is Redis' time in ms (the start of a render that follows, for {@link #STORE}),
      * repaired the keys repaired ({@code REPAIR}).
@@ -211,6 +227,7 @@ final class CacheKeys {
                 local got = ARGV[4] == '1' and redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
                 return {'STALE', now, repaired, e, got}
               end
+              if ARGV[5] == '1' then return {'HIT', now, repaired, e, redis.call('PTTL', KEYS[1])} end
               return {'HIT', now, repaired, e}
             end
             if mark == 'm' then return {'MISS', now, repaired} end
@@ -223,7 +240,8 @@ final class CacheKeys {
 
     /**
      * Stores an entry, keeps the cache within its byte budget (least recently used first) and
-     * releases the lease; discards it instead when its URL or one of its tags was evicted since
+     * releases the lease; the entry it replaces and every entry it evicts are published on the
+     * invalidation channel; discards it instead when its URL or one of its tags was evicted since
      * its render began (an eviction always wins). Every key is checked ({@code REPAIR}) before the
      * first write; an eviction time that is not a number is taken as an eviction just before this
      * render began (renders that began earlier are discarded) and rewritten so. A tag set this store
@@ -258,7 +276,12 @@ final class CacheKeys {
               if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
               return {-1, repaired}
             end
-            if redis.call('HEXISTS', KEYS[4], KEYS[1]) == 1 then forget(KEYS[1], KEYS[4], KEYS[5], KEYS[3]) end
+            if redis.call('HEXISTS', KEYS[4], KEYS[1]) == 1 then
+              forget(KEYS[1], KEYS[4], KEYS[5], KEYS[3])
+            elseif redis.call('EXISTS', KEYS[1]) == 1 then
+              -- Not counted, so not forgotten (a Vary marker, an entry whose sizes were lost): replaced all the same.
+              redis.call('PUBLISH', string.sub(KEYS[3], 1, -4) .. 'invalidations', KEYS[1])
+            end
             redis.call('HSET', KEYS[1], unpack(ARGV, 10 + 2 * n))
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
             redis.call('ZADD', KEYS[3], ARGV[3], KEYS[1])
@@ -296,12 +319,14 @@ final class CacheKeys {
             """);
 
     /**
-     * Writes the Vary marker of a URL (a key of another type there is not ours to keep: replaced).
-     * KEYS: marker entry. ARGV: ttl ms, header names.
+     * Writes the Vary marker of a URL (a key of another type there is not ours to keep: replaced),
+     * published on the invalidation channel when it names other headers than before.
+     * KEYS: marker entry. ARGV: ttl ms, header names, the invalidation channel.
      */
     static final LuaScript MARK_VARY = new LuaScript("""
             local kind = redis.call('TYPE', KEYS[1])['ok']
             if kind ~= 'hash' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
+            if redis.call('HGET', KEYS[1], 'vary') ~= ARGV[2] then redis.call('PUBLISH', ARGV[3], KEYS[1]) end
             redis.call('HSET', KEYS[1], 'vary', ARGV[2])
             if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
             return 1

@@ -1,0 +1,223 @@
+package io.tomcatredis.cache;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.Ticker;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Predicate;
+
+/**
+ * The opt-in local tier ({@code localTierBytes}): copies of hot entries, and of the Vary markers
+ * that lead to them, in this node's heap (Caffeine, bounded by an estimate of their bytes), so
+ * that a hit costs no round trip. It holds only what a Redis lookup returned (what the shared
+ * store would serve to anyone who may be served it), under the entry's Redis key name.
+ *
+ * <p>Redis stays the truth. Every script that removes or replaces an entry publishes its key name
+ * on the invalidation channel ({@link CacheKeys#invalidations()}), which {@link
+ * InvalidationSubscriber} delivers to {@link #invalidate}. The tier serves only while that
+ * subscription is known to be alive: confirmed, and the last PING sent on the subscribed
+ * connection that came back (PONG) was sent less than {@code maxLagMillis} ago. A PONG comes after
+ * every message published before its PING, so a copy served at time t reflects every change
+ * published before t - maxLagMillis. Whenever the gate closes (subscription not confirmed yet,
+ * broken, reconnecting, or its PONG late), the whole tier is dropped.
+ *
+ * <p>A copy read from Redis before a change and put after the change's message arrived would
+ * outlive it: every message and every change of the gate advances a generation, and a put whose
+ * lookup began in an earlier generation is refused ({@link #put}).
+ */
+final class LocalTier {
+
+    /**
+     * A copy: an entry, or a Vary marker (the header names), with the URL it was looked up for
+     * (what eviction by URL finds) and when it stops being used (epoch ms of the filter's clock).
+     */
+    record Copy(CachedResponse entry, String varyHeaders, String url, long until) {
+
+        /** Estimated heap bytes: the body, header and key text (UTF-16), and the objects around them. */
+        int weight() {
+            long bytes = 256 + 2L * url.length();
+            if (entry != null) {
+                bytes += entry.body().length + 2L * entry.key().length();
+                for (CachedResponse.Header header : entry.headers()) {
+                    bytes += 48 + 2L * (header.name().length() + header.value().length());
+                }
+                for (String tag : entry.tags()) {
+                    bytes += 48 + 2L * tag.length();
+                }
+            } else {
+                bytes += 2L * varyHeaders.length();
+            }
+            return (int) Math.min(Integer.MAX_VALUE, bytes);
+        }
+    }
+
+    private final CacheKeys keys;
+    private final Clock clock;
+    private final Ticker ticker;
+    private final long maxBytes;
+    private final long maxLagNanos;
+    /** Null when the tier is off ({@code localTierBytes} 0): nothing is kept, nothing is served. */
+    private final Cache<String, Copy> copies;
+    private final AtomicLong generation = new AtomicLong();
+    private volatile boolean subscribed;
+    /** {@link Ticker#read()} when the PING of the last PONG was sent; valid while {@link #subscribed}. */
+    private volatile long lastPongSent;
+
+    /**
+     * @param maxBytes the bound of the copies' estimated bytes; 0: the tier is off
+     * @param maxLagMillis how old the PING of the last PONG may be while copies are served, ms
+     * @param ticker the monotonic time of the heartbeat and of Caffeine, in ns
+     */
+    LocalTier(CacheKeys keys, long maxBytes, long maxLagMillis, Clock clock, Ticker ticker) {
+        this.keys = keys;
+        this.clock = clock;
+        this.ticker = ticker;
+        this.maxBytes = maxBytes;
+        this.maxLagNanos = TimeUnit.MILLISECONDS.toNanos(maxLagMillis);
+        this.copies = maxBytes == 0 ? null : Caffeine.newBuilder()
+                .maximumWeight(maxBytes)
+                .weigher((String key, Copy copy) -> copy.weight())
+                .expireAfter(new Expiry<String, Copy>() {
+                    @Override
+                    public long expireAfterCreate(String key, Copy copy, long currentTime) {
+                        return TimeUnit.MILLISECONDS.toNanos(Math.max(0, copy.until() - clock.millis()));
+                    }
+
+                    @Override
+                    public long expireAfterUpdate(String key, Copy copy, long currentTime, long currentDuration) {
+                        return expireAfterCreate(key, copy, currentTime);
+                    }
+
+                    @Override
+                    public long expireAfterRead(String key, Copy copy, long currentTime, long currentDuration) {
+                        return currentDuration;
+                    }
+                })
+                .ticker(ticker)
+                // Maintenance (eviction to the bound) in the writing thread: the bound holds after each put.
+                .executor(Runnable::run)
+                .build();
+    }
+
+    /** The generation to pass to {@link #put}: read it before the Redis lookup whose result is put. */
+    long generation() {
+        return generation.get();
+    }
+
+    /**
+     * The copy of {@code canonical} (an entry or a marker), or null: none, expired, or the gate is
+     * closed (then every copy is dropped).
+     */
+    Copy get(String canonical) {
+        if (copies == null) {
+            return null;
+        }
+        if (!serving()) {
+            dropAll();
+            return null;
+        }
+        return copies.getIfPresent(keys.entry(canonical));
+    }
+
+    /**
+     * Keeps a copy of what a Redis lookup of {@code canonical} returned, unless the lookup began
+     * before the current {@code generation}, the gate is closed, or it would fill the tier alone.
+     */
+    void put(String canonical, Copy copy, long lookupGeneration) {
+        if (copies == null || generation.get() != lookupGeneration || !serving() || copy.weight() > maxBytes
+                || copy.until() <= clock.millis()) {
+            return;
+        }
+        String key = keys.entry(canonical);
+        copies.put(key, copy);
+        if (generation.get() != lookupGeneration) {
+            // A message (or a change of the gate) came in between: it may have been for this key.
+            copies.invalidate(key);
+        }
+    }
+
+    /** A message of the invalidation channel: the Redis key name of an entry or marker that changed. */
+    void invalidate(byte[] entryKey) {
+        generation.incrementAndGet();
+        if (copies != null) {
+            copies.invalidate(new String(entryKey, StandardCharsets.UTF_8));
+        }
+    }
+
+    /** After this node evicted a URL: its copies go at once, before its own message comes back. */
+    void evictedUrl(String url) {
+        drop(copy -> copy.url().equals(url));
+    }
+
+    /** After this node evicted a tag: the copies carrying it go at once. */
+    void evictedTag(String tag) {
+        drop(copy -> copy.entry() != null && copy.entry().tags().contains(tag));
+    }
+
+    private void drop(Predicate<Copy> which) {
+        generation.incrementAndGet();
+        if (copies != null) {
+            copies.asMap().values().removeIf(which);
+        }
+    }
+
+    /** The subscription is confirmed: copies may be kept once the first PONG is back. */
+    void subscribed() {
+        generation.incrementAndGet();
+        lastPongSent = ticker.read() - maxLagNanos - 1;
+        subscribed = true;
+    }
+
+    /** The subscription broke, or is being reopened: nothing is served until it is confirmed again. */
+    void unsubscribed() {
+        subscribed = false;
+        dropAll();
+    }
+
+    /** A PONG arrived for the PING sent at {@code sentNanos} ({@link Ticker#read()}). */
+    void pong(long sentNanos) {
+        if (sentNanos - lastPongSent > 0) {
+            lastPongSent = sentNanos;
+        }
+    }
+
+    /** Drops every copy when the gate has closed; called by the heartbeat, so that a closed gate frees the heap. */
+    void checkGate() {
+        if (copies != null && !serving() && copies.estimatedSize() > 0) {
+            dropAll();
+        }
+    }
+
+    /** Whether copies are served: subscribed, and the PING of the last PONG sent less than maxLagMillis ago. */
+    boolean serving() {
+        return subscribed && ticker.read() - lastPongSent < maxLagNanos;
+    }
+
+    void dropAll() {
+        generation.incrementAndGet();
+        if (copies != null) {
+            copies.invalidateAll();
+        }
+    }
+
+    /** Estimated bytes of the copies held, at most {@code localTierBytes}. */
+    long bytes() {
+        if (copies == null) {
+            return 0;
+        }
+        copies.cleanUp();
+        return copies.policy().eviction().map(eviction -> eviction.weightedSize().orElse(0)).orElse(0L);
+    }
+
+    long count() {
+        if (copies == null) {
+            return 0;
+        }
+        copies.cleanUp();
+        return copies.estimatedSize();
+    }
+}
