@@ -40,8 +40,8 @@ public interface CacheStatisticsMBean {
     long getLocalTierCount();
 
     /**
-     * Whether the local tier serves: its invalidation channel is subscribed and its last heartbeat
-     * PONG is younger than {@code localTierMaxLagMillis} (false when off).
+     * Whether the local tier serves: its invalidation channel is subscribed and the last heartbeat
+     * it received was sent less than {@code localTierMaxLagMillis} ago (false when off).
      */
     boolean isLocalTierServing();
 

@@ -2,7 +2,10 @@ package io.tomcatredis.cache;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.UUID;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -12,23 +15,32 @@ import redis.clients.jedis.UnifiedJedis;
 
 /**
  * Keeps this node's {@link LocalTier} subscribed to the invalidation channel: {@code SUBSCRIBE
- * <keyPrefix>{cache}invalidations} on a client of its own, a {@code PING <ns>} on the subscribed
- * connection every heartbeat (its PONG, ordered after every message published before it, tells
- * the tier how recent its view is), and a new subscription after {@code reconnectMillis} when the
- * connection breaks. The tier is told of every loss before anything else happens.
+ * <keyPrefix>{cache}invalidations} on a client of its own, a heartbeat every {@code
+ * heartbeatMillis} ({@code PUBLISH <channel> "heartbeat <node id> <ns>"} on another connection of
+ * that client: Redis delivers it to the subscribed connection after every message published
+ * before it, so its arrival tells the tier how recent its view is), and a new subscription after
+ * {@code reconnectMillis} when the connection breaks. The tier is told of every loss before
+ * anything else happens.
  *
- * <p>A connection that hangs without breaking (Redis paused, a silent network partition) gets no
- * PONG: the tier stops serving after {@code localTierMaxLagMillis} and drops its copies; the
- * subscription resumes when Redis answers again, or is reopened once TCP gives the connection up.
+ * <p>Why not {@code PING} on the subscribed connection: with RESP3 (Jedis 8's default) its reply
+ * is a plain string, which Jedis' reader may take before {@code JedisPubSub.ping} registered its
+ * handler, and then ends the subscription ("Unexpected message").
+ *
+ * <p>A connection that hangs without breaking (Redis paused, a silent network partition) delivers
+ * no heartbeat: the tier stops serving after {@code localTierMaxLagMillis} and drops its copies;
+ * the subscription resumes when Redis answers again, or is reopened once TCP gives the connection up.
  */
 final class InvalidationSubscriber implements AutoCloseable {
 
     private static final Logger LOG = Logger.getLogger(InvalidationSubscriber.class.getName());
+    /** Starts every heartbeat message; never the start of a key name, which is the keyPrefix's. */
+    static final String HEARTBEAT = "heartbeat ";
 
     private final Supplier<UnifiedJedis> opener;
     private final byte[] channel;
     private final LocalTier tier;
     private final Ticker ticker;
+    private final byte[] heartbeatPrefix;
     private final long reconnectMillis;
     private final Thread reader;
     private final ScheduledExecutorService heartbeat;
@@ -39,7 +51,7 @@ final class InvalidationSubscriber implements AutoCloseable {
 
     /**
      * @param opener opens a client of its own for the subscription (never the filter's pool)
-     * @param heartbeatMillis the period of the PINGs, ms
+     * @param heartbeatMillis the period of the heartbeats, ms
      * @param reconnectMillis the pause before a new subscription after a failure, ms
      */
     InvalidationSubscriber(Supplier<UnifiedJedis> opener, String channel, LocalTier tier, Ticker ticker,
@@ -48,6 +60,7 @@ final class InvalidationSubscriber implements AutoCloseable {
         this.channel = channel.getBytes(StandardCharsets.UTF_8);
         this.tier = tier;
         this.ticker = ticker;
+        this.heartbeatPrefix = (HEARTBEAT + UUID.randomUUID() + " ").getBytes(StandardCharsets.US_ASCII);
         this.reconnectMillis = reconnectMillis;
         this.reader = new Thread(this::subscribeUntilClosed, "tomcat-redis-cache-invalidations " + name);
         this.reader.setDaemon(true);
@@ -112,18 +125,29 @@ final class InvalidationSubscriber implements AutoCloseable {
         }
     }
 
-    /** A PING on the subscribed connection, and the gate checked (a closed gate drops the copies). */
+    /** A heartbeat published, and the gate checked (a closed gate drops the copies). */
     private void beat() {
         Listener current = listener;
-        if (current != null && current.confirmed) {
-            try {
-                current.ping(Long.toString(ticker.read()).getBytes(StandardCharsets.US_ASCII));
-            } catch (RuntimeException e) {
-                // The reader sees the broken connection too, and subscribes again.
-                LOG.fine("Heartbeat PING of the invalidation channel failed: " + e);
-            }
+        UnifiedJedis opened;
+        synchronized (lock) {
+            opened = client;
+        }
+        if (current != null && current.confirmed && opened != null) {
+            publishHeartbeat(opened);
         }
         tier.checkGate();
+    }
+
+    private void publishHeartbeat(UnifiedJedis opened) {
+        byte[] time = Long.toString(ticker.read()).getBytes(StandardCharsets.US_ASCII);
+        byte[] message = Arrays.copyOf(heartbeatPrefix, heartbeatPrefix.length + time.length);
+        System.arraycopy(time, 0, message, heartbeatPrefix.length, time.length);
+        try {
+            opened.publish(channel, message);
+        } catch (RuntimeException e) {
+            // Redis does not answer: no heartbeat arrives, and the gate closes by itself.
+            LOG.fine("Heartbeat of the invalidation channel failed: " + e);
+        }
     }
 
     @Override
@@ -157,6 +181,12 @@ final class InvalidationSubscriber implements AutoCloseable {
         tier.unsubscribed();
     }
 
+    private static final byte[] HEARTBEAT_BYTES = HEARTBEAT.getBytes(StandardCharsets.US_ASCII);
+
+    private static boolean startsWith(byte[] message, byte[] prefix) {
+        return message.length >= prefix.length && Arrays.equals(message, 0, prefix.length, prefix, 0, prefix.length);
+    }
+
     private static void closeQuietly(UnifiedJedis opened) {
         try {
             opened.close();
@@ -173,21 +203,27 @@ final class InvalidationSubscriber implements AutoCloseable {
         public void onSubscribe(byte[] subscribed, int count) {
             tier.subscribed();
             confirmed = true;
-            ping(Long.toString(ticker.read()).getBytes(StandardCharsets.US_ASCII));
-        }
-
-        @Override
-        public void onMessage(byte[] from, byte[] entryKey) {
-            tier.invalidate(entryKey);
-        }
-
-        @Override
-        public void onPong(byte[] sent) {
+            // The first heartbeat at once: the tier serves as soon as it is back.
             try {
-                tier.pong(Long.parseLong(new String(sent, StandardCharsets.US_ASCII)));
-            } catch (NumberFormatException e) {
-                LOG.fine("A PONG this node did not ask for: " + e);
+                heartbeat.execute(InvalidationSubscriber.this::beat);
+            } catch (RejectedExecutionException e) {
+                // Closing.
             }
+        }
+
+        @Override
+        public void onMessage(byte[] from, byte[] message) {
+            if (!startsWith(message, HEARTBEAT_BYTES)) {
+                tier.invalidate(message);
+            } else if (startsWith(message, heartbeatPrefix)) {
+                try {
+                    tier.pong(Long.parseLong(new String(message, heartbeatPrefix.length,
+                            message.length - heartbeatPrefix.length, StandardCharsets.US_ASCII)));
+                } catch (NumberFormatException e) {
+                    LOG.fine("A heartbeat of this node that is not its own: " + e);
+                }
+            }
+            // Another node's heartbeat: nothing changed.
         }
     }
 }

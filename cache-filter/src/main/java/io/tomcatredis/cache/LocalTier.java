@@ -19,11 +19,11 @@ import java.util.function.Predicate;
  * <p>Redis stays the truth. Every script that removes or replaces an entry publishes its key name
  * on the invalidation channel ({@link CacheKeys#invalidations()}), which {@link
  * InvalidationSubscriber} delivers to {@link #invalidate}. The tier serves only while that
- * subscription is known to be alive: confirmed, and the last PING sent on the subscribed
- * connection that came back (PONG) was sent less than {@code maxLagMillis} ago. A PONG comes after
- * every message published before its PING, so a copy served at time t reflects every change
+ * subscription is known to be alive: confirmed, and the last heartbeat this node published on
+ * the channel and received back was sent less than {@code maxLagMillis} ago. A heartbeat arrives
+ * after every message published before it, so a copy served at time t reflects every change
  * published before t - maxLagMillis. Whenever the gate closes (subscription not confirmed yet,
- * broken, reconnecting, or its PONG late), the whole tier is dropped.
+ * broken, reconnecting, or its heartbeat late), the whole tier is dropped.
  *
  * <p>A copy read from Redis before a change and put after the change's message arrived would
  * outlive it: every message and every change of the gate advances a generation, and a put whose
@@ -64,12 +64,12 @@ final class LocalTier {
     private final Cache<String, Copy> copies;
     private final AtomicLong generation = new AtomicLong();
     private volatile boolean subscribed;
-    /** {@link Ticker#read()} when the PING of the last PONG was sent; valid while {@link #subscribed}. */
+    /** {@link Ticker#read()} when the last heartbeat received was sent; valid while {@link #subscribed}. */
     private volatile long lastPongSent;
 
     /**
      * @param maxBytes the bound of the copies' estimated bytes; 0: the tier is off
-     * @param maxLagMillis how old the PING of the last PONG may be while copies are served, ms
+     * @param maxLagMillis how old the last heartbeat received may be while copies are served, ms
      * @param ticker the monotonic time of the heartbeat and of Caffeine, in ns
      */
     LocalTier(CacheKeys keys, long maxBytes, long maxLagMillis, Clock clock, Ticker ticker) {
@@ -165,7 +165,7 @@ final class LocalTier {
         }
     }
 
-    /** The subscription is confirmed: copies may be kept once the first PONG is back. */
+    /** The subscription is confirmed: copies may be kept once the first heartbeat is back. */
     void subscribed() {
         generation.incrementAndGet();
         lastPongSent = ticker.read() - maxLagNanos - 1;
@@ -178,7 +178,7 @@ final class LocalTier {
         dropAll();
     }
 
-    /** A PONG arrived for the PING sent at {@code sentNanos} ({@link Ticker#read()}). */
+    /** This node's heartbeat sent at {@code sentNanos} ({@link Ticker#read()}) arrived on the subscription. */
     void pong(long sentNanos) {
         if (sentNanos - lastPongSent > 0) {
             lastPongSent = sentNanos;
@@ -192,7 +192,7 @@ final class LocalTier {
         }
     }
 
-    /** Whether copies are served: subscribed, and the PING of the last PONG sent less than maxLagMillis ago. */
+    /** Whether copies are served: subscribed, and the last heartbeat received sent less than maxLagMillis ago. */
     boolean serving() {
         return subscribed && ticker.read() - lastPongSent < maxLagNanos;
     }
