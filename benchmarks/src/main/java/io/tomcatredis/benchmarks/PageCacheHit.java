@@ -42,7 +42,7 @@ import org.apache.tomcat.util.descriptor.web.FilterMap;
  */
 public final class PageCacheHit {
 
-    private static final List<String> VARIANTS = List.of("plain", "redis", "local");
+    private static final List<String> VARIANTS = List.of(System.getProperty("variants", "plain,redis,local").split(","));
 
     private PageCacheHit() {
     }
@@ -104,25 +104,33 @@ public final class PageCacheHit {
             }
             Map<String, List<Double>> rates = new LinkedHashMap<>();
             Map<String, List<String>> latencies = new LinkedHashMap<>();
-            System.out.println("round\tvariant\treq/s\tp50\tp99\tX-Cache check");
+            System.out.println("round\tvariant\treq/s\tp50\tp99\tJVM CPU us/req\tRedis CPU us/req\tstatistics");
+            com.sun.management.OperatingSystemMXBean os = (com.sun.management.OperatingSystemMXBean)
+                    java.lang.management.ManagementFactory.getOperatingSystemMXBean();
             for (int round = 1; round <= rounds; round++) {
                 for (String variant : VARIANTS) {
+                    long jvmBefore = os.getProcessCpuTime();
+                    double redisBefore = redisCpuSeconds(redis);
                     String out = wrk(url(port, variant), 2, connections, seconds);
+                    double redisCpu = redisCpuSeconds(redis) - redisBefore;
+                    long jvmCpu = os.getProcessCpuTime() - jvmBefore;
                     double rate = Double.parseDouble(find(out, "Requests/sec:\\s+([0-9.]+)"));
+                    double requests = Double.parseDouble(find(out, "(\\d+) requests in"));
                     rates.computeIfAbsent(variant, v -> new ArrayList<>()).add(rate);
-                    String p50 = find(out, "50%\\s+(\\S+)");
-                    String p99 = find(out, "99%\\s+(\\S+)");
+                    String p50 = find(out, "(?m)^\\s+50%\\s+(\\S+)");
+                    String p99 = find(out, "(?m)^\\s+99%\\s+(\\S+)");
                     latencies.computeIfAbsent(variant, v -> new ArrayList<>()).add(p50 + "/" + p99);
-                    System.out.printf("%d\t%s\t%.0f\t%s\t%s\t%s%n", round, variant, rate, p50, p99,
+                    System.out.printf("%d\t%s\t%.0f\t%s\t%s\t%.1f\t%.1f\t%s%n", round, variant, rate, p50, p99,
+                            jvmCpu / 1000.0 / requests, redisCpu * 1e6 / requests,
                             variant.equals("plain") ? "-" : statistics(contexts.get(variant)));
                 }
             }
-            double plain = median(rates.get("plain"));
+            double plain = median(rates.getOrDefault("plain", rates.get(VARIANTS.get(0))));
             System.out.println("variant\tmedian req/s\tratio to plain\tper-round ratios");
             for (String variant : VARIANTS) {
                 List<String> perRound = new ArrayList<>();
                 for (int i = 0; i < rounds; i++) {
-                    perRound.add(String.format("%.3f", rates.get(variant).get(i) / rates.get("plain").get(i)));
+                    perRound.add(String.format("%.3f", rates.get(variant).get(i) / rates.getOrDefault("plain", rates.get(VARIANTS.get(0))).get(i)));
                 }
                 System.out.printf("%s\t%.0f\t%.3f\t%s%n", variant, median(rates.get(variant)),
                         median(rates.get(variant)) / plain, perRound);
@@ -130,6 +138,15 @@ public final class PageCacheHit {
             System.out.println("load after: " + loadAverage());
             tomcat.stop();
             tomcat.destroy();
+        }
+    }
+
+    /** used_cpu_sys + used_cpu_user of redis-server (INFO cpu), in seconds. */
+    private static double redisCpuSeconds(StandaloneRedis redis) {
+        try (redis.clients.jedis.Jedis jedis = redis.node().client()) {
+            String info = jedis.info("cpu");
+            return Double.parseDouble(find(info, "used_cpu_sys:([0-9.]+)"))
+                    + Double.parseDouble(find(info, "used_cpu_user:([0-9.]+)"));
         }
     }
 
