@@ -3,9 +3,12 @@ package io.tomcatredis.cache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.Expiry;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Predicate;
@@ -14,7 +17,8 @@ import java.util.function.Predicate;
  * The opt-in local tier ({@code localTierBytes}): copies of hot entries, and of the Vary markers
  * that lead to them, in this node's heap (Caffeine, bounded by an estimate of their bytes), so
  * that a hit costs no round trip. It holds only what a Redis lookup returned (what the shared
- * store would serve to anyone who may be served it), under the entry's Redis key name.
+ * store would serve to anyone who may be served it), under the entry's canonical key, with an
+ * index from its Redis key name (what the invalidation messages name).
  *
  * <p>Redis stays the truth. Every script that removes or replaces an entry publishes its key name
  * on the invalidation channel ({@link CacheKeys#invalidations()}), which {@link
@@ -60,8 +64,29 @@ final class LocalTier {
     private final Ticker ticker;
     private final long maxBytes;
     private final long maxLagNanos;
-    /** Null when the tier is off ({@code localTierBytes} 0): nothing is kept, nothing is served. */
-    private final Cache<String, Copy> copies;
+    /**
+     * The copies by canonical key (no SHA-256 on a local hit); null when the tier is off
+     * ({@code localTierBytes} 0): nothing is kept, nothing is served.
+     */
+    private final Cache<String, Held> copies;
+    /**
+     * Redis key name of each copy's entry to the copy, for the channel's messages. A copy's
+     * removal takes out its own mapping only (an identity, not an equal copy kept since).
+     */
+    private final Map<String, Held> byKeyName = new ConcurrentHashMap<>();
+
+    /** A copy as held: identity matters ({@link #byKeyName}), so no record. */
+    private static final class Held {
+        private final String canonical;
+        private final String keyName;
+        private final Copy copy;
+
+        private Held(String canonical, String keyName, Copy copy) {
+            this.canonical = canonical;
+            this.keyName = keyName;
+            this.copy = copy;
+        }
+    }
     private final AtomicLong generation = new AtomicLong();
     private volatile boolean subscribed;
     /** {@link Ticker#read()} when the last heartbeat received was sent; valid while {@link #subscribed}. */
@@ -80,24 +105,29 @@ final class LocalTier {
         this.maxLagNanos = TimeUnit.MILLISECONDS.toNanos(maxLagMillis);
         this.copies = maxBytes == 0 ? null : Caffeine.newBuilder()
                 .maximumWeight(maxBytes)
-                .weigher((String key, Copy copy) -> copy.weight())
-                .expireAfter(new Expiry<String, Copy>() {
+                .weigher((String key, Held held) -> held.copy.weight())
+                .expireAfter(new Expiry<String, Held>() {
                     @Override
-                    public long expireAfterCreate(String key, Copy copy, long currentTime) {
-                        return TimeUnit.MILLISECONDS.toNanos(Math.max(0, copy.until() - clock.millis()));
+                    public long expireAfterCreate(String key, Held held, long currentTime) {
+                        return TimeUnit.MILLISECONDS.toNanos(Math.max(0, held.copy.until() - clock.millis()));
                     }
 
                     @Override
-                    public long expireAfterUpdate(String key, Copy copy, long currentTime, long currentDuration) {
-                        return expireAfterCreate(key, copy, currentTime);
+                    public long expireAfterUpdate(String key, Held held, long currentTime, long currentDuration) {
+                        return expireAfterCreate(key, held, currentTime);
                     }
 
                     @Override
-                    public long expireAfterRead(String key, Copy copy, long currentTime, long currentDuration) {
+                    public long expireAfterRead(String key, Held held, long currentTime, long currentDuration) {
                         return currentDuration;
                     }
                 })
                 .ticker(ticker)
+                .removalListener((String canonical, Held held, RemovalCause cause) -> {
+                    if (held != null) {
+                        byKeyName.remove(held.keyName, held);
+                    }
+                })
                 // Maintenance (eviction to the bound) in the writing thread: the bound holds after each put.
                 .executor(Runnable::run)
                 .build();
@@ -120,7 +150,8 @@ final class LocalTier {
             dropAll();
             return null;
         }
-        return copies.getIfPresent(keys.entry(canonical));
+        Held held = copies.getIfPresent(canonical);
+        return held == null ? null : held.copy;
     }
 
     /**
@@ -132,33 +163,36 @@ final class LocalTier {
                 || copy.until() <= clock.millis()) {
             return;
         }
-        String key = keys.entry(canonical);
-        copies.put(key, copy);
+        Held held = new Held(canonical, keys.entry(canonical), copy);
+        // The copy first: a message that finds no mapping yet has advanced the generation, checked below.
+        copies.put(canonical, held);
+        byKeyName.put(held.keyName, held);
         if (generation.get() != lookupGeneration) {
             // A message (or a change of the gate) came in between: it may have been for this key.
-            copies.invalidate(key);
+            copies.invalidate(canonical);
         }
     }
 
     /** A message of the invalidation channel: the Redis key name of an entry or marker that changed. */
     void invalidate(byte[] entryKey) {
         generation.incrementAndGet();
-        if (copies != null) {
-            copies.invalidate(new String(entryKey, StandardCharsets.UTF_8));
+        Held held = byKeyName.remove(new String(entryKey, StandardCharsets.UTF_8));
+        if (copies != null && held != null) {
+            copies.invalidate(held.canonical);
         }
     }
 
     /** After this node evicted a URL: its copies go at once, before its own message comes back. */
     void evictedUrl(String url) {
-        drop(copy -> copy.url().equals(url));
+        drop(held -> held.copy.url().equals(url));
     }
 
     /** After this node evicted a tag: the copies carrying it go at once. */
     void evictedTag(String tag) {
-        drop(copy -> copy.entry() != null && copy.entry().tags().contains(tag));
+        drop(held -> held.copy.entry() != null && held.copy.entry().tags().contains(tag));
     }
 
-    private void drop(Predicate<Copy> which) {
+    private void drop(Predicate<Held> which) {
         generation.incrementAndGet();
         if (copies != null) {
             copies.asMap().values().removeIf(which);
