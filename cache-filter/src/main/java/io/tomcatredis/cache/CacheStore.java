@@ -221,7 +221,7 @@ final class CacheStore {
     /** Writes the Vary marker of {@code canonical}, living until {@code staleUntil} (epoch ms). */
     void markVary(String canonical, String headerNames, long staleUntil) {
         run(CacheKeys.MARK_VARY, bytes(keys.entry(canonical)),
-                bytes(Long.toString(Math.max(1, staleUntil - clock.millis())), headerNames, keys.invalidations()));
+                bytes(Long.toString(Math.max(1, staleUntil - clock.millis())), headerNames, keys.lru()));
     }
 
     /** Releases this request's lease without storing (EVALSHA of {@link CacheKeys#RELEASE}). */

@@ -3,6 +3,7 @@ package io.tomcatredis.cache;
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -16,9 +17,11 @@ import redis.clients.jedis.UnifiedJedis;
 /**
  * Keeps this node's {@link LocalTier} subscribed to the invalidation channel: {@code SUBSCRIBE
  * <keyPrefix>{cache}invalidations} on a client of its own, a heartbeat every {@code
- * heartbeatMillis} ({@code PUBLISH <channel> "heartbeat <node id> <ns>"} on another connection of
- * that client: Redis delivers it to the subscribed connection after every message published
- * before it, so its arrival tells the tier how recent its view is), and a new subscription after
+ * heartbeatMillis} ({@link CacheKeys#HEARTBEAT} on another connection of that client: it keeps
+ * {@code <keyPrefix>{cache}listeners}, without which the scripts publish nothing, and publishes
+ * {@code "heartbeat <node id> <ns>"}, which Redis delivers to the subscribed connection after every
+ * message published before it, so its arrival tells the tier how recent its view is), and a new
+ * subscription after
  * {@code reconnectMillis} when the connection breaks. The tier is told of every loss before
  * anything else happens.
  *
@@ -35,9 +38,12 @@ final class InvalidationSubscriber implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(InvalidationSubscriber.class.getName());
     /** Starts every heartbeat message; never the start of a key name, which is the keyPrefix's. */
     static final String HEARTBEAT = "heartbeat ";
+    private static final long MAX_PAUSE_MILLIS = 2000;
 
     private final Supplier<UnifiedJedis> opener;
     private final byte[] channel;
+    private final List<byte[]> listeners;
+    private final byte[] listenMillis;
     private final LocalTier tier;
     private final Ticker ticker;
     private final byte[] heartbeatPrefix;
@@ -51,13 +57,19 @@ final class InvalidationSubscriber implements AutoCloseable {
 
     /**
      * @param opener opens a client of its own for the subscription (never the filter's pool)
+     * @param listenersKey {@link CacheKeys#listeners()}
+     * @param listenMillis how long a heartbeat keeps {@code listenersKey}, ms: longer than the tier
+     *     serves after its last heartbeat
      * @param heartbeatMillis the period of the heartbeats, ms
-     * @param reconnectMillis the pause before a new subscription after a failure, ms
+     * @param reconnectMillis the pause before a new subscription after a failure, ms; doubled after
+     *     each attempt that was not confirmed, up to 2 s
      */
-    InvalidationSubscriber(Supplier<UnifiedJedis> opener, String channel, LocalTier tier, Ticker ticker,
-            long heartbeatMillis, long reconnectMillis, String name) {
+    InvalidationSubscriber(Supplier<UnifiedJedis> opener, String channel, String listenersKey, long listenMillis,
+            LocalTier tier, Ticker ticker, long heartbeatMillis, long reconnectMillis, String name) {
         this.opener = opener;
         this.channel = channel.getBytes(StandardCharsets.UTF_8);
+        this.listeners = List.of(listenersKey.getBytes(StandardCharsets.UTF_8));
+        this.listenMillis = Long.toString(listenMillis).getBytes(StandardCharsets.US_ASCII);
         this.tier = tier;
         this.ticker = ticker;
         this.heartbeatPrefix = (HEARTBEAT + UUID.randomUUID() + " ").getBytes(StandardCharsets.US_ASCII);
@@ -75,6 +87,7 @@ final class InvalidationSubscriber implements AutoCloseable {
 
     private void subscribeUntilClosed() {
         boolean warned = false;
+        long pauseMillis = reconnectMillis;
         while (!closed) {
             Listener current = new Listener();
             UnifiedJedis opened = null;
@@ -105,14 +118,18 @@ final class InvalidationSubscriber implements AutoCloseable {
             }
             if (current.confirmed) {
                 warned = false;
+                pauseMillis = reconnectMillis;
+            } else {
+                // Refused again and again (Redis away, no Pub/Sub rights): back off, up to 2 s.
+                pauseMillis = Math.min(Math.max(MAX_PAUSE_MILLIS, reconnectMillis), pauseMillis * 2);
             }
-            pauseBeforeReconnect();
+            pauseBeforeReconnect(pauseMillis);
         }
     }
 
-    private void pauseBeforeReconnect() {
+    private void pauseBeforeReconnect(long pauseMillis) {
         synchronized (lock) {
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(reconnectMillis);
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(pauseMillis);
             long left;
             while (!closed && (left = deadline - System.nanoTime()) > 0) {
                 try {
@@ -143,7 +160,7 @@ final class InvalidationSubscriber implements AutoCloseable {
         byte[] message = Arrays.copyOf(heartbeatPrefix, heartbeatPrefix.length + time.length);
         System.arraycopy(time, 0, message, heartbeatPrefix.length, time.length);
         try {
-            opened.publish(channel, message);
+            CacheKeys.HEARTBEAT.run(opened, listeners, List.of(listenMillis, channel, message));
         } catch (RuntimeException e) {
             // Redis does not answer: no heartbeat arrives, and the gate closes by itself.
             LOG.fine("Heartbeat of the invalidation channel failed: " + e);

@@ -215,7 +215,12 @@ final class LocalTier {
     /** This node's heartbeat sent at {@code sentNanos} ({@link Ticker#read()}) arrived on the subscription. */
     void pong(long sentNanos) {
         if (sentNanos - lastPongSent > 0) {
+            boolean was = serving();
             lastPongSent = sentNanos;
+            if (!was) {
+                // Lookups before the gate opened may predate the scripts' announcing (the listeners key).
+                generation.incrementAndGet();
+            }
         }
     }
 

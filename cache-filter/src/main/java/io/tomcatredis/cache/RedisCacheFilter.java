@@ -70,7 +70,8 @@ public class RedisCacheFilter implements Filter {
         if (localTierOn) {
             // A client of its own: a subscribed connection serves nothing else.
             invalidations = new InvalidationSubscriber(() -> RedisConnector.open(settings.connection(),
-                    "tomcat-redis-cache-invalidations"), keys.invalidations(), localTier, Ticker.systemTicker(),
+                    "tomcat-redis-cache-invalidations"), keys.invalidations(), keys.listeners(),
+                    3L * settings.localTierMaxLagMillis(), localTier, Ticker.systemTicker(),
                     Math.max(1, settings.localTierMaxLagMillis() / 5), RedisConnector.RECONNECT_MILLIS,
                     config.getServletContext().getContextPath() + " " + config.getFilterName());
             statistics.localTier(localTier);

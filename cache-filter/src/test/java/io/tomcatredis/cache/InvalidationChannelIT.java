@@ -66,6 +66,10 @@ class InvalidationChannelIT {
         redis = RedisConnector.connect(RedisConnectionSettings.parse(Map.of("redisUri", REDIS.get().uri())::get),
                 "invalidation-channel-test");
         store = new CacheStore(redis, KEYS, clock, true);
+        try (Jedis jedis = REDIS.get().node().client()) {
+            // What a listening local tier's heartbeat keeps.
+            jedis.set(KEYS.listeners(), "1");
+        }
     }
 
     @AfterEach
@@ -133,6 +137,20 @@ class InvalidationChannelIT {
         assertThat(publishedBy(() -> store.markVary("http://h/v", "accept-language", NOW + 60_000))).isEmpty();
         assertThat(publishedBy(() -> store.markVary("http://h/v", "accept-language,x-theme", NOW + 60_000)))
                 .containsExactly(KEYS.entry("http://h/v"));
+    }
+
+    @Test
+    void withNoLocalTierListeningNothingIsPublished() throws InterruptedException {
+        store("http://h/a", "red");
+        try (Jedis jedis = REDIS.get().node().client()) {
+            jedis.del(KEYS.listeners());
+        }
+        assertThat(publishedBy(() -> {
+            store("http://h/a", "red");
+            store.markVary("http://h/v", "accept-language", NOW + 60_000);
+            store.evictTag("red");
+            store.evictUrl("http://h/v");
+        })).isEmpty();
     }
 
     @Test
