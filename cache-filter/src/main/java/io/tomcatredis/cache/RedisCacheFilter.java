@@ -39,7 +39,9 @@ import javax.management.ObjectName;
  * identify a user (extended by {@code ignoredHeaders}), a session id or an authenticated user share nothing
  * unless the response says {@code public}; a response is kept only when the application read
  * nothing personal or outside the key to build it, set no cookie, and did not mark it private.
- * The decision is a pipeline of named phases ({@link PageCache}); README lists them.
+ * The decision is a pipeline of named phases ({@link PageCache}); README lists them. With
+ * {@code localTierBytes} set, hot entries are also kept in this node's heap ({@link LocalTier}),
+ * dropped when any node changes them in Redis ({@link InvalidationSubscriber}).
  */
 public class RedisCacheFilter implements Filter {
 
