@@ -28,6 +28,10 @@ import java.util.HexFormat;
  *                                  an estimate of its bookkeeping (the members and fields below),
  *                                  plus the MEMORY USAGE of each tag set it created
  *   &lt;keyPrefix&gt;{cache}bytes       string      total size of the entries (the budget of maxCacheBytes)
+ *   &lt;keyPrefix&gt;{cache}listeners   string      "1" while a node's local tier listens (its heartbeats keep it,
+ *                                  3 x localTierMaxLagMillis); only then do scripts publish:
+ *   &lt;keyPrefix&gt;{cache}invalidations  Pub/Sub channel (no key): the e: key name of every entry or marker
+ *                                  a script removed or replaced, for the nodes' local tiers
  * </pre>
  * Every key has a TTL: an entry lives until its stale window ends; the bookkeeping keys live as
  * long as their longest-lived entry. {@code <hash>} is a SHA-256 of the canonical key ({@link CanonicalUrl}): scheme, host, the
@@ -84,6 +88,25 @@ final class CacheKeys {
 
     String bytes() {
         return base + "bytes";
+    }
+
+    /**
+     * The Pub/Sub channel on which every script that removes or replaces an entry or a Vary marker
+     * publishes its key name ({@code PUBLISH <keyPrefix>{cache}invalidations <entry key>}), for the
+     * nodes' {@link LocalTier}s, while {@link #listeners()} exists. Not a key: nothing is stored under it.
+     */
+    String invalidations() {
+        return base + "invalidations";
+    }
+
+    /**
+     * Exists while some node's local tier listens on {@link #invalidations()}: kept by its
+     * heartbeats ({@link #HEARTBEAT}). Without it the scripts publish nothing: a Redis user without
+     * Pub/Sub rights (the documented ACL's {@code resetchannels}) never sees a refused PUBLISH, and
+     * a cache without local tiers sends no messages.
+     */
+    String listeners() {
+        return base + "listeners";
     }
 
     static String hash(String canonical) {
@@ -158,7 +181,21 @@ final class CacheKeys {
             """;
 
     /**
-     * Lua: deletes entry victim, takes it out of its tag sets (a set left empty goes: its cost was
+     * Lua: {@code announce(base, key)} publishes an entry key on the invalidation channel when a
+     * local tier listens ({@link #listeners()}, looked up once per script); base is the layout's
+     * {@code <keyPrefix>{cache}}.
+     */
+    private static final String ANNOUNCE = """
+            local announcing
+            local function announce(base, key)
+              if announcing == nil then announcing = redis.call('EXISTS', base .. 'listeners') == 1 end
+              if announcing then redis.call('PUBLISH', base .. 'invalidations', key) end
+            end
+            """;
+
+    /**
+     * Lua: deletes entry victim, announces it on the invalidation channel ({@link #invalidations()}),
+     * takes it out of its tag sets (a set left empty goes: its cost was
      * counted in the size of the entry that created it) and accounts for its size. Needs sizes,
      * bytes, lru (whose name, less "lru", is the base of every key of the layout).
      */
@@ -173,6 +210,7 @@ final class CacheKeys {
                 end
               end
               redis.call('DEL', victim)
+              announce(string.sub(lru, 1, -4), victim)
               redis.call('ZREM', lru, victim)
               redis.call('HDEL', sizes, victim)
               if size then redis.call('DECRBY', bytes, size) end
@@ -184,7 +222,8 @@ final class CacheKeys {
      * when asked: never for a HEAD). A key of another type than a hash is not an entry: deleted; a
      * lease or mark of another type, of another value, or without a TTL is deleted too (both are
      * always written with one). KEYS: entry, pass, lease, lru. ARGV: lease token, lease ms, now ms,
-     * "1" to ask for a lease. Returns {"HIT", now, repaired, hash}, {"STALE", now, repaired, hash,
+     * "1" to ask for a lease, "1" to have a hit's PTTL (for the local tier). Returns {"HIT", now,
+     * repaired, hash[, PTTL ms]}, {"STALE", now, repaired, hash,
      * 1 if the refresh lease was taken}, {"PASS", ...}, {"MISS", ...}, {"LEASE", ...} or {"WAIT",
      * ...}: now is Redis' time in ms (the start of a render that follows, for {@link #STORE}),
      * repaired the keys repaired ({@code REPAIR}).
@@ -211,6 +250,7 @@ final class CacheKeys {
                 local got = ARGV[4] == '1' and redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
                 return {'STALE', now, repaired, e, got}
               end
+              if ARGV[5] == '1' then return {'HIT', now, repaired, e, redis.call('PTTL', KEYS[1])} end
               return {'HIT', now, repaired, e}
             end
             if mark == 'm' then return {'MISS', now, repaired} end
@@ -223,7 +263,8 @@ final class CacheKeys {
 
     /**
      * Stores an entry, keeps the cache within its byte budget (least recently used first) and
-     * releases the lease; discards it instead when its URL or one of its tags was evicted since
+     * releases the lease; the entry it replaces and every entry it evicts are published on the
+     * invalidation channel; discards it instead when its URL or one of its tags was evicted since
      * its render began (an eviction always wins). Every key is checked ({@code REPAIR}) before the
      * first write; an eviction time that is not a number is taken as an eviction just before this
      * render began (renders that began earlier are discarded) and rewritten so. A tag set this store
@@ -235,7 +276,7 @@ final class CacheKeys {
      * keys, then field/value pairs. Returns {the number of entries evicted, or -1 when the entry was
      * discarded; the keys repaired}.
      */
-    static final LuaScript STORE = new LuaScript(REPAIR + FORGET + NOW + """
+    static final LuaScript STORE = new LuaScript(REPAIR + ANNOUNCE + FORGET + NOW + """
             local n = tonumber(ARGV[6])
             local started = tonumber(ARGV[7])
             local discard = now - started > tonumber(ARGV[8])
@@ -258,7 +299,12 @@ final class CacheKeys {
               if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
               return {-1, repaired}
             end
-            if redis.call('HEXISTS', KEYS[4], KEYS[1]) == 1 then forget(KEYS[1], KEYS[4], KEYS[5], KEYS[3]) end
+            if redis.call('HEXISTS', KEYS[4], KEYS[1]) == 1 then
+              forget(KEYS[1], KEYS[4], KEYS[5], KEYS[3])
+            elseif redis.call('EXISTS', KEYS[1]) == 1 then
+              -- Not counted, so not forgotten (a Vary marker, an entry whose sizes were lost): replaced all the same.
+              announce(string.sub(KEYS[3], 1, -4), KEYS[1])
+            end
             redis.call('HSET', KEYS[1], unpack(ARGV, 10 + 2 * n))
             redis.call('PEXPIRE', KEYS[1], ARGV[2])
             redis.call('ZADD', KEYS[3], ARGV[3], KEYS[1])
@@ -296,12 +342,14 @@ final class CacheKeys {
             """);
 
     /**
-     * Writes the Vary marker of a URL (a key of another type there is not ours to keep: replaced).
-     * KEYS: marker entry. ARGV: ttl ms, header names.
+     * Writes the Vary marker of a URL (a key of another type there is not ours to keep: replaced),
+     * published on the invalidation channel when it names other headers than before.
+     * KEYS: marker entry. ARGV: ttl ms, header names, the lru key (whose name, less "lru", is the base).
      */
-    static final LuaScript MARK_VARY = new LuaScript("""
+    static final LuaScript MARK_VARY = new LuaScript(ANNOUNCE + """
             local kind = redis.call('TYPE', KEYS[1])['ok']
             if kind ~= 'hash' and kind ~= 'none' then redis.call('DEL', KEYS[1]) end
+            if redis.call('HGET', KEYS[1], 'vary') ~= ARGV[2] then announce(string.sub(ARGV[3], 1, -4), KEYS[1]) end
             redis.call('HSET', KEYS[1], 'vary', ARGV[2])
             if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
             return 1
@@ -339,7 +387,7 @@ final class CacheKeys {
      * KEYS: entry, variants, pass, lru, sizes, bytes, the URL's eviction time, lease. ARGV: memory
      * ms. Returns {entries evicted, the keys repaired}.
      */
-    static final LuaScript EVICT_URL = new LuaScript(REPAIR + FORGET + NOW + """
+    static final LuaScript EVICT_URL = new LuaScript(REPAIR + ANNOUNCE + FORGET + NOW + """
             budget(KEYS[4], KEYS[5], KEYS[6])
             expect(KEYS[2], 'set')
             expect(KEYS[7], 'string')
@@ -360,7 +408,7 @@ final class CacheKeys {
      * carry the tag holds no key of it). KEYS: tag set, lru, sizes, bytes, the tag's eviction time.
      * ARGV: memory ms. Returns {entries evicted, the keys repaired}.
      */
-    static final LuaScript EVICT_TAG = new LuaScript(REPAIR + FORGET + NOW + """
+    static final LuaScript EVICT_TAG = new LuaScript(REPAIR + ANNOUNCE + FORGET + NOW + """
             budget(KEYS[2], KEYS[3], KEYS[4])
             expect(KEYS[1], 'set')
             expect(KEYS[5], 'string')
@@ -369,5 +417,16 @@ final class CacheKeys {
             for _, entry in ipairs(members) do forget(entry, KEYS[3], KEYS[4], KEYS[2]) end
             redis.call('DEL', KEYS[1])
             return {#members, repaired}
+            """);
+
+    /**
+     * A local tier's heartbeat: keeps {@link #listeners()} for at least {@code ttl} ms (never
+     * shortens another node's longer one), then publishes the heartbeat on the channel, in that
+     * order, so that a node that receives its heartbeat knows every script since announces.
+     * KEYS: listeners. ARGV: ttl ms, channel, message.
+     */
+    static final LuaScript HEARTBEAT = new LuaScript("""
+            if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
+            return redis.call('PUBLISH', ARGV[2], ARGV[3])
             """);
 }

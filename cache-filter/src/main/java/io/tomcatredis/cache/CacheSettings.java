@@ -19,7 +19,7 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
         List<UrlRule> exclude, Set<String> allowedHosts, int maxEntryBytes, long maxCacheBytes,
         int lockTimeoutMillis, int staleSeconds, boolean earlyRefresh, int circuitBreakerMillis,
         List<String> ignoredCookies, List<String> ignoredHeaders, boolean cacheStatus, String cacheStatusName,
-        boolean xCache, String forwardTagsHeader) {
+        boolean xCache, String forwardTagsHeader, long localTierBytes, int localTierMaxLagMillis) {
 
     static final String KEY_PREFIX = "keyPrefix";
     static final String INCLUDE = "include";
@@ -37,6 +37,8 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
     static final String CACHE_STATUS_NAME = "cacheStatusName";
     static final String X_CACHE = "xCache";
     static final String FORWARD_TAGS_HEADER = "forwardTagsHeader";
+    static final String LOCAL_TIER_BYTES = "localTierBytes";
+    static final String LOCAL_TIER_MAX_LAG_MILLIS = "localTierMaxLagMillis";
     /** An RFC 8941 token, as RFC 9211 wants the cache's name. */
     private static final Pattern TOKEN = Pattern.compile(
             "[A-Za-z*][A-Za-z0-9!#$%&'*+.^_`|~:/-]*");
@@ -82,9 +84,13 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
             throw new InvalidSettingException(FORWARD_TAGS_HEADER, "\"" + forwardTagsHeader + "\" is not a header"
                     + " name, e.g. Surrogate-Key, Cache-Tag or Cache-Groups");
         }
+        // Off by default: copies in the heap are served up to localTierMaxLagMillis after another node's purge.
+        long localTierBytes = settings.integer(LOCAL_TIER_BYTES, 0, 0, Integer.MAX_VALUE);
+        int localTierMaxLagMillis = settings.integer(LOCAL_TIER_MAX_LAG_MILLIS, 1000, 100, 60_000);
         return new CacheSettings(connection, keyPrefix, include, exclude, allowedHosts, maxEntryBytes, maxCacheBytes,
                 lockTimeoutMillis, staleSeconds, earlyRefresh, circuitBreakerMillis, ignoredCookies, ignoredHeaders,
-                cacheStatus, cacheStatusName, xCache, forwardTagsHeader.isEmpty() ? null : forwardTagsHeader);
+                cacheStatus, cacheStatusName, xCache, forwardTagsHeader.isEmpty() ? null : forwardTagsHeader,
+                localTierBytes, localTierMaxLagMillis);
     }
 
     /**

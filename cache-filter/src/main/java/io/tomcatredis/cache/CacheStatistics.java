@@ -17,14 +17,27 @@ public final class CacheStatistics implements CacheStatisticsMBean {
     private final LongAdder evictions = new LongAdder();
     private final LongAdder renders = new LongAdder();
     private final Map<String, LongAdder> bypasses = new ConcurrentHashMap<>();
+    private final LongAdder localHits = new LongAdder();
     private final LongSupplier bytesStored;
+    private volatile LocalTier localTier;
 
     CacheStatistics(LongSupplier bytesStored) {
         this.bytesStored = bytesStored;
     }
 
+    /** The local tier whose size is reported ({@code localTierBytes} &gt; 0). */
+    void localTier(LocalTier tier) {
+        this.localTier = tier;
+    }
+
     void hit() {
         hits.increment();
+    }
+
+    /** A hit answered from the local tier (counted in {@link #getHits()} as well). */
+    void localHit() {
+        hits.increment();
+        localHits.increment();
     }
 
     void miss() {
@@ -100,6 +113,29 @@ public final class CacheStatistics implements CacheStatisticsMBean {
         Map<String, Long> sorted = new TreeMap<>();
         bypasses.forEach((reason, count) -> sorted.put(reason, count.sum()));
         return sorted.toString();
+    }
+
+    @Override
+    public long getLocalHits() {
+        return localHits.sum();
+    }
+
+    @Override
+    public long getLocalTierBytes() {
+        LocalTier tier = localTier;
+        return tier == null ? 0 : tier.bytes();
+    }
+
+    @Override
+    public long getLocalTierCount() {
+        LocalTier tier = localTier;
+        return tier == null ? 0 : tier.count();
+    }
+
+    @Override
+    public boolean isLocalTierServing() {
+        LocalTier tier = localTier;
+        return tier != null && tier.serving();
     }
 
     @Override

@@ -30,6 +30,21 @@ public interface CacheStatisticsMBean {
     /** Bypasses by reason, e.g. {personal:session=3, set-cookie=1}. */
     String getBypassesByReason();
 
+    /** Hits answered from this node's local tier, without a round trip (also counted in {@link #getHits()}). */
+    long getLocalHits();
+
+    /** Estimated heap bytes of the local tier's copies, at most {@code localTierBytes} (0 when off). */
+    long getLocalTierBytes();
+
+    /** Copies (entries and Vary markers) in the local tier. */
+    long getLocalTierCount();
+
+    /**
+     * Whether the local tier serves: its invalidation channel is subscribed and the last heartbeat
+     * it received was sent less than {@code localTierMaxLagMillis} ago (false when off).
+     */
+    boolean isLocalTierServing();
+
     /** Bytes of the entries in Redis, as the budget counts them. */
     long getBytesStored();
 }

@@ -43,8 +43,15 @@ final class CacheStore {
      *
      * @param since Redis' time of the lookup, in ms: a render that follows it began then, and its
      *     store is discarded if its URL or a tag of it was evicted since
+     * @param ttlMillis of a HIT (an entry or a Vary marker), the key's {@code PTTL} when the store
+     *     was asked for it (the local tier), else -1
      */
-    record Lookup(Outcome outcome, CachedResponse entry, String varyHeaders, boolean refreshLease, long since) {
+    record Lookup(Outcome outcome, CachedResponse entry, String varyHeaders, boolean refreshLease, long since,
+            long ttlMillis) {
+
+        Lookup(Outcome outcome, CachedResponse entry, String varyHeaders, boolean refreshLease, long since) {
+            this(outcome, entry, varyHeaders, refreshLease, since, -1);
+        }
     }
 
     private static final Logger LOG = Logger.getLogger(CacheStore.class.getName());
@@ -52,11 +59,18 @@ final class CacheStore {
     private final RedisClientHolder redis;
     private final CacheKeys keys;
     private final Clock clock;
+    private final boolean hitTtls;
 
     CacheStore(RedisClientHolder redis, CacheKeys keys, Clock clock) {
+        this(redis, keys, clock, false);
+    }
+
+    /** @param hitTtls whether a HIT's lookup returns the key's {@code PTTL} ({@link Lookup#ttlMillis()}) */
+    CacheStore(RedisClientHolder redis, CacheKeys keys, Clock clock, boolean hitTtls) {
         this.redis = redis;
         this.keys = keys;
         this.clock = clock;
+        this.hitTtls = hitTtls;
     }
 
     /**
@@ -99,7 +113,8 @@ final class CacheStore {
     private Lookup lookupOnce(String canonical, String token, long leaseMillis, boolean wantLease) {
         Object result = run(CacheKeys.LOOKUP,
                 bytes(keys.entry(canonical), keys.pass(canonical), keys.lease(canonical), keys.lru()),
-                bytes(token, Long.toString(leaseMillis), Long.toString(clock.millis()), wantLease ? "1" : "0"));
+                bytes(token, Long.toString(leaseMillis), Long.toString(clock.millis()), wantLease ? "1" : "0",
+                        hitTtls ? "1" : "0"));
         List<Object> reply = (List<Object>) result;
         Outcome outcome = Outcome.valueOf(new String((byte[]) reply.get(0), StandardCharsets.UTF_8));
         long since = (Long) reply.get(1);
@@ -108,16 +123,17 @@ final class CacheStore {
             return new Lookup(outcome, null, null, false, since);
         }
         List<byte[]> flat = (List<byte[]>) reply.get(3);
+        long ttl = outcome == Outcome.HIT && reply.size() > 4 && reply.get(4) instanceof Long pttl ? pttl : -1;
         String vary = CachedResponse.varyMarker(flat);
         if (vary != null) {
-            return new Lookup(Outcome.HIT, null, vary, false, since);
+            return new Lookup(Outcome.HIT, null, vary, false, since, ttl);
         }
         CachedResponse entry = CachedResponse.fromFlatHash(flat);
         if (entry == null || !entry.key().equals(canonical)) {
             return null;
         }
         boolean refresh = outcome == Outcome.STALE && reply.size() > 4 && Long.valueOf(1).equals(reply.get(4));
-        return new Lookup(outcome, entry, null, refresh, since);
+        return new Lookup(outcome, entry, null, refresh, since, ttl);
     }
 
     /**
@@ -205,7 +221,7 @@ final class CacheStore {
     /** Writes the Vary marker of {@code canonical}, living until {@code staleUntil} (epoch ms). */
     void markVary(String canonical, String headerNames, long staleUntil) {
         run(CacheKeys.MARK_VARY, bytes(keys.entry(canonical)),
-                bytes(Long.toString(Math.max(1, staleUntil - clock.millis())), headerNames));
+                bytes(Long.toString(Math.max(1, staleUntil - clock.millis())), headerNames, keys.lru()));
     }
 
     /** Releases this request's lease without storing (EVALSHA of {@link CacheKeys#RELEASE}). */

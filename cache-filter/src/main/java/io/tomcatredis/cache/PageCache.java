@@ -1,5 +1,6 @@
 package io.tomcatredis.cache;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.http.HttpServletRequest;
@@ -25,7 +26,8 @@ import java.util.logging.Logger;
  * {@link CacheRequest} and its key), lookup ({@link CacheStore}: hit, stale, hit-for-pass, lease
  * or wait), render with observation ({@link ObservedRequest}, {@link CapturingResponse}), the
  * {@link Storability storability decision}, store, and {@link Delivery delivery}. A cold URL is
- * rendered once across all nodes: an in-process single flight plus a lease in Redis.
+ * rendered once across all nodes: an in-process single flight plus a lease in Redis. With the
+ * {@link LocalTier local tier} on, a fresh copy of a hit held by this node answers before the lookup.
  */
 final class PageCache {
 
@@ -66,9 +68,17 @@ final class PageCache {
     private final CacheStatus status;
     private final Delivery delivery;
     private final Clock clock;
+    private final LocalTier localTier;
     private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
+    /** Without a local tier. */
     PageCache(CacheSettings settings, CacheStore store, CacheStatistics statistics, Clock clock) {
+        this(settings, store, statistics, clock, new LocalTier(new CacheKeys(settings.keyPrefix()), 0,
+                settings.localTierMaxLagMillis(), clock, Ticker.systemTicker()));
+    }
+
+    PageCache(CacheSettings settings, CacheStore store, CacheStatistics statistics, Clock clock, LocalTier localTier) {
+        this.localTier = localTier;
         this.settings = settings;
         this.store = store;
         this.statistics = statistics;
@@ -102,18 +112,31 @@ final class PageCache {
             return;
         }
         CacheRequest cacheRequest = classification.request();
-        String token = UUID.randomUUID().toString();
         boolean wantLease = !cacheRequest.head() && !cacheRequest.credentialed();
+        CachedResponse local = fromLocalTier(cacheRequest, request, wantLease);
+        if (local != null) {
+            statistics.localHit();
+            delivery.serve(local, CacheStatus.Outcome.served("HIT", local, clock.millis()), request, response);
+            return;
+        }
+        String token = UUID.randomUUID().toString();
         Slot slot = new Slot(cacheRequest.baseKey(), null);
         CacheStore.Lookup found;
+        // Before the lookup: a copy of its result is kept only if no invalidation came in since.
+        long generation = localTier.generation();
+        long lookedUpAt = clock.millis();
         try {
             found = store.lookup(slot.key(), token, settings.lockTimeoutMillis(), wantLease);
             if (found.varyHeaders() != null) {
+                keepCopy(slot.key(), found, cacheRequest.url(), lookedUpAt, generation);
                 slot = new Slot(CanonicalUrl.variant(cacheRequest.baseKey(), found.varyHeaders(), request),
                         found.varyHeaders());
                 found = store.lookupEntry(slot.key(), token, settings.lockTimeoutMillis(), wantLease);
             }
             slot = slot.lookedUp(found);
+            if (found.entry() != null) {
+                keepCopy(slot.key(), found, cacheRequest.url(), lookedUpAt, generation);
+            }
         } catch (CacheUnavailableException e) {
             redisFailed(e);
             bypass(BypassReason.REDIS_UNAVAILABLE, request, response, chain);
@@ -183,6 +206,44 @@ final class PageCache {
     }
 
     /**
+     * The local tier's phase: a copy of an entry this node found in Redis, answered as a Redis hit
+     * would be, or null (then Redis is asked). Only a copy that is fresh (the rule of {@link
+     * CacheKeys#LOOKUP}: {@code freshUntil} after now) and may be served to this request; one due
+     * for an early refresh, or stale, goes to Redis, where the refresh lease is.
+     */
+    private CachedResponse fromLocalTier(CacheRequest cacheRequest, HttpServletRequest request, boolean wantLease) {
+        LocalTier.Copy copy = localTier.get(cacheRequest.baseKey());
+        if (copy != null && copy.varyHeaders() != null) {
+            copy = localTier.get(CanonicalUrl.variant(cacheRequest.baseKey(), copy.varyHeaders(), request));
+        }
+        if (copy == null || copy.entry() == null) {
+            return null;
+        }
+        CachedResponse entry = copy.entry();
+        if (entry.freshUntil() <= clock.millis() || !cacheRequest.mayBeServed(entry)
+                || settings.earlyRefresh() && wantLease && refreshEarly(entry)) {
+            return null;
+        }
+        return entry;
+    }
+
+    /**
+     * Keeps a copy of a hit (an entry or a Vary marker) in the local tier, used until it stops being
+     * fresh or until its key's TTL in Redis ends, counted from before the lookup.
+     */
+    private void keepCopy(String key, CacheStore.Lookup found, String url, long lookedUpAt, long generation) {
+        if (found.outcome() != CacheStore.Outcome.HIT || found.ttlMillis() < 0) {
+            // A stale entry (Redis holds its refresh lease), or the tier is off (no TTL asked for).
+            return;
+        }
+        long until = lookedUpAt + found.ttlMillis();
+        if (found.entry() != null) {
+            until = Math.min(until, found.entry().freshUntil());
+        }
+        localTier.put(key, new LocalTier.Copy(found.entry(), found.varyHeaders(), url, until), generation);
+    }
+
+    /**
      * After a successful unsafe request: evicts its URL and the groups its response names in
      * {@code Cache-Group-Invalidation} (RFC 9875), unless the circuit is open (Redis is then
      * skipped, as for every other request, and the eviction is logged as lost); a failure opens it.
@@ -220,6 +281,9 @@ final class PageCache {
         } catch (CacheUnavailableException e) {
             redisFailed(e);
             throw e;
+        } finally {
+            // This node's copies go at once; other nodes' when the script's messages reach them.
+            localTier.evictedUrl(url);
         }
     }
 
@@ -234,6 +298,8 @@ final class PageCache {
         } catch (CacheUnavailableException e) {
             redisFailed(e);
             throw e;
+        } finally {
+            localTier.evictedTag(tag);
         }
     }
 
@@ -476,6 +542,8 @@ final class PageCache {
 
     private void redisFailed(CacheUnavailableException e) {
         circuit.trip();
+        // Redis failing for this node may fail its invalidation channel too: the safe side.
+        localTier.dropAll();
         LOG.warning("Redis failed, the page cache is bypassed for " + settings.circuitBreakerMillis() + " ms: "
                 + e.getMessage());
     }

@@ -47,7 +47,6 @@ final class Preconditions {
         if (status < 200 || status > 299) {
             return Result.PROCEED;
         }
-        long modified = HttpCaching.httpDate(lastModified);
         String ifMatch = joined(request, "If-Match");
         if (ifMatch != null) {
             if (!ifMatch.trim().equals("*") && !anyMatches(ifMatch, etag, true)) {
@@ -55,6 +54,7 @@ final class Preconditions {
             }
         } else {
             long unmodifiedSince = HttpCaching.httpDate(request.getHeader("If-Unmodified-Since"));
+            long modified = unmodifiedSince < 0 ? -1 : HttpCaching.httpDate(lastModified);
             if (unmodifiedSince >= 0 && modified >= 0 && modified > unmodifiedSince) {
                 return Result.PRECONDITION_FAILED;
             }
@@ -67,6 +67,8 @@ final class Preconditions {
             }
         } else if (safe) {
             long modifiedSince = HttpCaching.httpDate(request.getHeader("If-Modified-Since"));
+            // Last-Modified is parsed only for a request that asks (a hit without validators parses no date).
+            long modified = modifiedSince < 0 ? -1 : HttpCaching.httpDate(lastModified);
             if (modifiedSince >= 0 && modified >= 0 && modified <= modifiedSince) {
                 return Result.NOT_MODIFIED;
             }

@@ -1,5 +1,6 @@
 package io.tomcatredis.cache;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import io.tomcatredis.connection.InvalidSettingException;
 import io.tomcatredis.connection.RedisClientHolder;
 import io.tomcatredis.connection.RedisConnector;
@@ -38,7 +39,9 @@ import javax.management.ObjectName;
  * identify a user (extended by {@code ignoredHeaders}), a session id or an authenticated user share nothing
  * unless the response says {@code public}; a response is kept only when the application read
  * nothing personal or outside the key to build it, set no cookie, and did not mark it private.
- * The decision is a pipeline of named phases ({@link PageCache}); README lists them.
+ * The decision is a pipeline of named phases ({@link PageCache}); README lists them. With
+ * {@code localTierBytes} set, hot entries are also kept in this node's heap ({@link LocalTier}),
+ * dropped when any node changes them in Redis ({@link InvalidationSubscriber}).
  */
 public class RedisCacheFilter implements Filter {
 
@@ -46,6 +49,7 @@ public class RedisCacheFilter implements Filter {
 
     private RedisClientHolder redis;
     private PageCache cache;
+    private InvalidationSubscriber invalidations;
     private ObjectName mbeanName;
 
     @Override
@@ -59,14 +63,29 @@ public class RedisCacheFilter implements Filter {
         // Never fails for an unreachable Redis: requests pass through to the application until it answers.
         redis = RedisConnector.connect(settings.connection(), "tomcat-redis-cache");
         Clock clock = Clock.systemUTC();
-        CacheStore store = new CacheStore(redis, new CacheKeys(settings.keyPrefix()), clock);
+        CacheKeys keys = new CacheKeys(settings.keyPrefix());
+        boolean localTierOn = settings.localTierBytes() > 0;
+        CacheStore store = new CacheStore(redis, keys, clock, localTierOn);
         CacheStatistics statistics = new CacheStatistics(store::bytesStored);
-        cache = new PageCache(settings, store, statistics, clock);
+        LocalTier localTier = new LocalTier(keys, settings.localTierBytes(), settings.localTierMaxLagMillis(), clock,
+                Ticker.systemTicker());
+        if (localTierOn) {
+            // A client of its own: a subscribed connection serves nothing else.
+            invalidations = new InvalidationSubscriber(() -> RedisConnector.open(settings.connection(),
+                    "tomcat-redis-cache-invalidations"), keys.invalidations(), keys.listeners(),
+                    3L * settings.localTierMaxLagMillis(), localTier, Ticker.systemTicker(),
+                    Math.max(1, settings.localTierMaxLagMillis() / 5), RedisConnector.RECONNECT_MILLIS,
+                    config.getServletContext().getContextPath() + " " + config.getFilterName());
+            statistics.localTier(localTier);
+        }
+        cache = new PageCache(settings, store, statistics, clock, localTier);
         config.getServletContext().setAttribute(RedisCache.CONTEXT_ATTRIBUTE, new RedisCache(cache, statistics));
         mbeanName = register(statistics, config);
         LOG.info("Page cache of " + config.getServletContext().getContextPath() + " in " + settings.connection()
                 + " under keyPrefix \"" + settings.keyPrefix() + "\" for " + settings.include() + ", hosts "
-                + settings.allowedHosts());
+                + settings.allowedHosts() + (localTierOn ? ", local tier of " + settings.localTierBytes()
+                + " bytes served while its invalidations lag less than " + settings.localTierMaxLagMillis() + " ms"
+                : ""));
     }
 
     @Override
@@ -87,6 +106,9 @@ public class RedisCacheFilter implements Filter {
             } catch (JMException e) {
                 LOG.fine("MBean " + mbeanName + " was already gone: " + e);
             }
+        }
+        if (invalidations != null) {
+            invalidations.close();
         }
         if (redis != null) {
             redis.close();

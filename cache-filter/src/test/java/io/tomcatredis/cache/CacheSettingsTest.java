@@ -97,4 +97,19 @@ class CacheSettingsTest {
         assertThatThrownBy(() -> parse("ignoredHeaders", "Authorization")).hasMessageContaining("credentials");
         assertThatThrownBy(() -> parse("ignoredHeaders", "Cookie")).hasMessageContaining("credentials");
     }
+
+    @Test
+    void localTierIsOffByDefaultAndItsBoundsAreCheckedWithTheMessagesOfTheOtherParams() {
+        assertThat(parse().localTierBytes()).isZero();
+        assertThat(parse().localTierMaxLagMillis()).isEqualTo(1000);
+        assertThat(parse("localTierBytes", "16777216", "localTierMaxLagMillis", "250"))
+                .extracting(CacheSettings::localTierBytes, CacheSettings::localTierMaxLagMillis)
+                .containsExactly(16_777_216L, 250);
+        assertThatThrownBy(() -> parse("localTierBytes", "-1")).isInstanceOf(InvalidSettingException.class)
+                .hasMessage("Invalid value for attribute 'localTierBytes': -1 is outside the allowed range 0..2147483647");
+        assertThatThrownBy(() -> parse("localTierBytes", "16m"))
+                .hasMessage("Invalid value for attribute 'localTierBytes': \"16m\" is not a whole number");
+        assertThatThrownBy(() -> parse("localTierMaxLagMillis", "99"))
+                .hasMessage("Invalid value for attribute 'localTierMaxLagMillis': 99 is outside the allowed range 100..60000");
+    }
 }
