@@ -78,6 +78,20 @@ final class NearCache {
     }
 
     /**
+     * Whether no change of session {@code sessionId} was heard since the load that took
+     * {@code token}, and none can have been missed.
+     */
+    boolean unchangedSince(String sessionId, long token) {
+        synchronized (idle) {
+            return isUnchanged(SessionKeys.baseId(sessionId), token);
+        }
+    }
+
+    private boolean isUnchanged(String baseId, long token) {
+        return token != NO_TOKEN && token >= watermark && heard.getOrDefault(baseId, watermark) <= token;
+    }
+
+    /**
      * Keeps what session {@code sessionId} holds, in place of anything kept for it before.
      *
      * @param stored the hash the session was loaded from, to answer its next load, or null
@@ -90,8 +104,7 @@ final class NearCache {
         }
         String baseId = SessionKeys.baseId(sessionId);
         synchronized (idle) {
-            StoredSession unchanged = stored != null && token != NO_TOKEN && token >= watermark
-                    && heard.getOrDefault(baseId, watermark) <= token ? stored : null;
+            StoredSession unchanged = stored != null && isUnchanged(baseId, token) ? stored : null;
             if (values.isEmpty() && unchanged == null) {
                 idle.remove(baseId);
                 return;

@@ -92,6 +92,10 @@ final class SessionRepository {
         }
         RedisSession inUse = table.acquire(id);
         if (inUse != null) {
+            if (isCurrentWithoutRedis(inUse)) {
+                nearCache.answered();
+                return inUse;
+            }
             LoadResult checked = loadOrRelease(id, inUse);
             if (checked instanceof LoadResult.Unchanged) {
                 return inUse;
@@ -159,6 +163,17 @@ final class SessionRepository {
             nearCache.take(id, false);
         }
         return null;
+    }
+
+    /**
+     * Whether the object in use here still is what Redis holds, by the invalidations heard alone
+     * ({@code nearCacheStalenessMillis}): it wrote nothing since its load, and no change of its
+     * session was heard since.
+     */
+    private boolean isCurrentWithoutRedis(RedisSession inUse) {
+        return answersWithoutRedis && inUse.loadedFromUnchanged() != null && invalidationsCurrent.getAsBoolean()
+                && nearCache.unchangedSince(inUse.getIdInternal(), inUse.loadToken())
+                && store.loadedFromCopy(inUse.loadedFromUnchanged()) != null;
     }
 
     /**

@@ -9,6 +9,8 @@ import io.tomcatredis.testsupport.StandaloneRedis;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import org.apache.catalina.Context;
 import org.apache.catalina.startup.Tomcat;
@@ -62,6 +64,8 @@ class NearCacheTrackingIT {
     static void pages(Context context) {
         Tomcat.addServlet(context, "list", new NearCacheIT.ListServlet());
         context.addServletMappingDecoded("/list/*", "list");
+        Tomcat.addServlet(context, "core", new CoreScenarioServlet()).setAsyncSupported(true);
+        context.addServletMappingDecoded("/core/*", "core");
         DESTROYED.register(context);
     }
 
@@ -84,6 +88,10 @@ class NearCacheTrackingIT {
 
     private static String list(TomcatNode node, String pathAndQuery) {
         return node.url("").replace("/app/s/", "/app/list/") + pathAndQuery;
+    }
+
+    private static String core(TomcatNode node, String pathAndQuery) {
+        return node.url("").replace("/app/s/", "/app/core/") + pathAndQuery;
     }
 
     private static String listOf(String shown) {
@@ -205,6 +213,36 @@ class NearCacheTrackingIT {
 
         seenWithinTheBound(browser, nodeA.url("get?name=color"), changed, "no session"::equals);
         assertThat(DESTROYED.calls().get(id)).as("sessionDestroyed, once, on node B").hasValue(1);
+    }
+
+    @Test
+    void aSecondRequestOfASessionInFlightSharesItsObjectWithoutRedis() throws Exception {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(nodeA.url("set?name=color&value=red"));
+        answeredWithoutRedis(browser, nodeA.url("get?name=color"));
+        CoreScenarioServlet.Gate gate = CoreScenarioServlet.gate("track-inflight");
+        CompletableFuture<HttpSessionClient.Reply> held = CompletableFuture.supplyAsync(
+                () -> browser.get(core(nodeA, "hold?gate=track-inflight")));
+        try {
+            gate.awaitEntered();
+            String[] shown = new String[1];
+            Await.until(WAIT, "a request of the session in flight answered without Redis", () -> {
+                commands.reset();
+                shown[0] = browser.ok(nodeA.url("get?name=color"));
+                Map<String, Long> calls = commands.calls();
+                return calls.getOrDefault("hgetall", 0L) + calls.getOrDefault("evalsha", 0L) == 0;
+            });
+            assertThat(shown[0]).isEqualTo("red");
+
+            browser.ok(nodeB.url("set?name=color&value=blue"));
+            long changed = System.nanoTime();
+            seenWithinTheBound(browser, nodeA.url("get?name=color"), changed, "blue"::equals);
+        } finally {
+            gate.open();
+            CoreScenarioServlet.GATES.remove("track-inflight");
+        }
+        assertThat(held.get(60, TimeUnit.SECONDS).status()).isEqualTo(200);
+        assertThat(browser.ok(nodeB.url("get?name=color"))).isEqualTo("blue");
     }
 
     @Test
