@@ -4,6 +4,7 @@ import io.tomcatredis.connection.InvalidSettingException;
 import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.connection.Settings;
 import io.tomcatredis.connection.TlsSettings;
+import io.tomcatredis.session.codec.AttributeCodec;
 import io.tomcatredis.session.codec.ClassFilter;
 import io.tomcatredis.session.store.SessionHashFormat;
 import io.tomcatredis.session.store.SessionKeys;
@@ -16,7 +17,8 @@ import java.util.function.Function;
  * {@link RedisConnectionSettings}, shared with the cache filter.
  */
 record SessionManagerSettings(RedisConnectionSettings connection, String keyPrefix, String serializer,
-        ClassFilter serialFilter, int waitReplicas, int waitTimeoutMillis, int touchIntervalMillis, int nearCacheSize) {
+        ClassFilter serialFilter, int waitReplicas, int waitTimeoutMillis, int touchIntervalMillis, int nearCacheSize,
+        int compressionThreshold) {
 
     static final String KEY_PREFIX = "keyPrefix";
     static final String SERIALIZER = "serializer";
@@ -31,10 +33,16 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
     static final int DEFAULT_NEAR_CACHE_SIZE = 1_000;
     /** Largest {@code nearCacheSize}: kept sessions cost heap, and a larger set rarely gets a second request in time. */
     static final int MAX_NEAR_CACHE_SIZE = 1_000_000;
+    static final String COMPRESSION_THRESHOLD = "compressionThreshold";
+    /**
+     * Default {@code compressionThreshold}, bytes: below it LZ4 saves a few bytes at most, and a
+     * session's small values (ids, counters, flags) are not worth the CPU (benchmarks/RESULTS.md).
+     */
+    static final int DEFAULT_COMPRESSION_THRESHOLD = 256;
 
     /** Every attribute name this configuration understands, connection attributes included. */
     static final Set<String> NAMES = Set.of(KEY_PREFIX, SERIALIZER, SERIAL_FILTER, WAIT_REPLICAS, WAIT_TIMEOUT_MILLIS, TOUCH_INTERVAL,
-            NEAR_CACHE_SIZE,
+            NEAR_CACHE_SIZE, COMPRESSION_THRESHOLD,
             RedisConnectionSettings.REDIS_URI, RedisConnectionSettings.TIMEOUT_MILLIS,
             RedisConnectionSettings.MAX_CONNECTIONS, RedisConnectionSettings.SENTINEL_MASTER,
             RedisConnectionSettings.SENTINELS, RedisConnectionSettings.SENTINEL_PASSWORD,
@@ -70,7 +78,10 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
         int touchIntervalMillis = settings.integer(TOUCH_INTERVAL, DEFAULT_TOUCH_INTERVAL_MILLIS, 0,
                 (int) SessionHashFormat.MAX_TOUCH_INTERVAL_MILLIS);
         int nearCacheSize = settings.integer(NEAR_CACHE_SIZE, DEFAULT_NEAR_CACHE_SIZE, 0, MAX_NEAR_CACHE_SIZE);
+        // 0 or any negative value: off; above the longest value compressed, nothing would be
+        int compressionThreshold = settings.integer(COMPRESSION_THRESHOLD, DEFAULT_COMPRESSION_THRESHOLD,
+                Integer.MIN_VALUE, AttributeCodec.MAX_COMPRESSION_THRESHOLD);
         return new SessionManagerSettings(connection, keyPrefix, serializer, filter, waitReplicas, waitTimeoutMillis,
-                touchIntervalMillis, nearCacheSize);
+                touchIntervalMillis, nearCacheSize, compressionThreshold);
     }
 }
