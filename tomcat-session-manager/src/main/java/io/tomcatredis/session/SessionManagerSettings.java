@@ -35,10 +35,10 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
     static final int MAX_NEAR_CACHE_SIZE = 1_000_000;
     static final String COMPRESSION_THRESHOLD = "compressionThreshold";
     /**
-     * Default {@code compressionThreshold}, bytes: below it LZ4 saves a few bytes at most, and a
-     * session's small values (ids, counters, flags) are not worth the CPU (benchmarks/RESULTS.md).
+     * Default {@code compressionThreshold}, bytes: an LZ4 compression costs about 2.5 µs however
+     * short the value, and below this the typical session's values save little (benchmarks/RESULTS.md).
      */
-    static final int DEFAULT_COMPRESSION_THRESHOLD = 256;
+    static final int DEFAULT_COMPRESSION_THRESHOLD = 512;
 
     /** Every attribute name this configuration understands, connection attributes included. */
     static final Set<String> NAMES = Set.of(KEY_PREFIX, SERIALIZER, SERIAL_FILTER, WAIT_REPLICAS, WAIT_TIMEOUT_MILLIS, TOUCH_INTERVAL,

@@ -48,8 +48,8 @@ class StoredSessionFuzzer {
             "set?name=n&value=1", "incr", "cart-add?value=z", "times", "id", "invalidate", "max-inactive?value=60",
             "secure/whoami");
     private static final String INTACT_VALUE = "alpha";
-    /** Above the default compressionThreshold (256 bytes): stored compressed. */
-    private static final String INTACT_COMPRESSED_VALUE = "compressible-".repeat(30);
+    /** Above the default compressionThreshold (512 bytes): stored compressed. */
+    private static final String INTACT_COMPRESSED_VALUE = "compressible-".repeat(60);
 
     private static StandaloneRedis redisServer;
     private static RedisUnderTest redis;
