@@ -41,4 +41,34 @@ class ShadedJarIT {
             assertThat(logger.getClass().getName()).isEqualTo("io.tomcatredis.shaded.slf4j.jul.JDK14LoggerAdapter");
         }
     }
+
+    /**
+     * compressionThreshold's LZ4 is relocated with the class names its factory builds from
+     * strings, and ships no native library: the pure-Java instance works from the JAR alone.
+     */
+    @Test
+    void lz4InsideIsRelocatedAndWorksWithoutNativeLibraries() throws Exception {
+        try (JarFile jar = new JarFile(JAR)) {
+            assertThat(jar.stream().map(JarEntry::getName))
+                    .contains("io/tomcatredis/shaded/jpountz/lz4/LZ4Factory.class")
+                    .noneMatch(n -> n.endsWith(".so") || n.endsWith(".dll") || n.endsWith(".dylib"));
+        }
+        try (URLClassLoader loader = new URLClassLoader(new URL[] {new java.io.File(JAR).toURI().toURL()},
+                ClassLoader.getPlatformClassLoader())) {
+            Class<?> factoryClass = loader.loadClass("io.tomcatredis.shaded.jpountz.lz4.LZ4Factory");
+            Object factory = factoryClass.getMethod("safeInstance").invoke(null);
+            Object compressor = factoryClass.getMethod("fastCompressor").invoke(factory);
+            Object decompressor = factoryClass.getMethod("safeDecompressor").invoke(factory);
+            byte[] value = "prod-100000 prod-100001 prod-100002 prod-100003 prod-100004".repeat(10)
+                    .getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+            byte[] compressed = (byte[]) compressor.getClass().getMethod("compress", byte[].class)
+                    .invoke(compressor, value);
+            byte[] back = (byte[]) decompressor.getClass().getMethod("decompress", byte[].class, int.class)
+                    .invoke(decompressor, compressed, value.length);
+
+            assertThat(compressed.length).isLessThan(value.length / 4);
+            assertThat(back).isEqualTo(value);
+        }
+    }
 }

@@ -23,10 +23,14 @@ import java.util.Set;
  */
 final class ChangeTracker {
 
-    /** Serializes one value; null when it cannot be (the encoder reports why). */
+    /**
+     * Serializes one value; null when it cannot be (the encoder reports why). Given the bytes
+     * Redis holds for it ({@code stored}, or null), returns them (the same array or equal bytes)
+     * when the value still serializes to them: the encoder may compare without compressing.
+     */
     @FunctionalInterface
     interface Encoder {
-        byte[] encode(String attributeName, Object value);
+        byte[] encode(String attributeName, Object value, byte[] stored);
     }
 
     /** The state a save is computed from. */
@@ -129,7 +133,7 @@ final class ChangeTracker {
             out.maxInactiveInterval(state.maxInactiveInterval());
         }
         if (state.created() || authenticationNow) {
-            byte[] principal = state.principal() == null ? null : encoder.encode("(principal)", state.principal());
+            byte[] principal = state.principal() == null ? null : encoder.encode("(principal)", state.principal(), null);
             if (state.principal() == null || principal != null) {
                 out.authentication(principal, state.authType());
             } else {
@@ -146,7 +150,8 @@ final class ChangeTracker {
             if (!set && ImmutableValues.isImmutable(entry.getValue())) {
                 continue;
             }
-            byte[] bytes = encoder.encode(name, entry.getValue());
+            byte[] stored = storedBytes.get(name);
+            byte[] bytes = encoder.encode(name, entry.getValue(), stored);
             if (bytes == null) {
                 // Keep the last good bytes in Redis; an explicitly set value is tried again next save.
                 incomplete = true;
@@ -155,7 +160,6 @@ final class ChangeTracker {
                 }
             } else {
                 // Never Arrays.equals with null: Jazzer's hook on it (the fuzzers) crashes the JVM then.
-                byte[] stored = storedBytes.get(name);
                 if (stored == null || !Arrays.equals(bytes, stored)) {
                     out.setAttribute(name, bytes);
                 }

@@ -128,7 +128,8 @@ public class RedisSessionManager extends ManagerBase {
      * Sets any other attribute by name, for {@code context.xml}: {@code sentinelMaster},
      * {@code sentinels}, {@code sentinelPassword}, {@code clusterNodes}, the TLS attributes
      * ({@code truststore}, {@code keystore}, ... see {@link io.tomcatredis.connection.TlsSettings}),
-     * {@code waitReplicas}, {@code waitTimeoutMillis}, {@code touchInterval}, {@code nearCacheSize}.
+     * {@code waitReplicas}, {@code waitTimeoutMillis}, {@code touchInterval}, {@code nearCacheSize},
+     * {@code compressionThreshold}.
      *
      * @return false for a name this class does not know, which Tomcat logs as a warning
      */

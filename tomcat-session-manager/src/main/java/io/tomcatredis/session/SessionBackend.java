@@ -9,7 +9,6 @@ import io.tomcatredis.session.codec.SerializationException;
 import io.tomcatredis.session.store.RedisSessionStore;
 import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.SessionKeys;
-import java.util.Arrays;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
@@ -51,9 +50,9 @@ final class SessionBackend implements AutoCloseable {
     static SessionBackend open(SessionManagerSettings settings, ClassLoader classLoader, String contextName,
             Pattern valueClassNames) {
         AttributeCodec principalCodec = AttributeCodec.create(settings.serializer(), classLoader,
-                settings.serialFilter());
+                settings.serialFilter(), settings.compressionThreshold());
         AttributeCodec codec = valueClassNames == null ? principalCodec : AttributeCodec.create(settings.serializer(),
-                classLoader, settings.serialFilter().allowingOnly(valueClassNames));
+                classLoader, settings.serialFilter().allowingOnly(valueClassNames), settings.compressionThreshold());
         RedisClientHolder redis = RedisConnector.connect(settings.connection(), "tomcat-redis-session");
         boolean cluster = settings.connection().topology() == RedisConnectionSettings.Topology.CLUSTER;
         RedisSessionStore store = new RedisSessionStore(redis, new SessionKeys(settings.keyPrefix()), cluster,
@@ -61,7 +60,8 @@ final class SessionBackend implements AutoCloseable {
                 settings.touchIntervalMillis());
         log.info("Sessions of " + contextName + " are stored in " + settings.connection() + " under keyPrefix \""
                 + settings.keyPrefix() + "\", serializer " + settings.serializer() + ", serialFilter "
-                + settings.serialFilter() + ", touchInterval " + settings.touchIntervalMillis() + " ms"
+                + settings.serialFilter() + ", touchInterval " + settings.touchIntervalMillis() + " ms, compressionThreshold "
+                + (settings.compressionThreshold() > 0 ? settings.compressionThreshold() + " bytes" : "off")
                 + (settings.waitReplicas() > 0 ? ", WAIT for " + settings.waitReplicas()
                 + " replicas up to " + settings.waitTimeoutMillis() + " ms after each save" : ""));
         return new SessionBackend(redis, store, codec, principalCodec, contextName);
@@ -69,6 +69,11 @@ final class SessionBackend implements AutoCloseable {
 
     RedisSessionStore store() {
         return store;
+    }
+
+    /** {@link #encodeOrWarn(String, Object, byte[])} of a value Redis holds nothing for. */
+    byte[] encodeOrWarn(String attributeName, Object value) {
+        return encodeOrWarn(attributeName, value, null);
     }
 
     /**
@@ -83,10 +88,13 @@ final class SessionBackend implements AutoCloseable {
     /**
      * Serializes a value, or logs one WARN per attribute name and returns null. The codec already
      * retries a value another thread modifies while it is written.
+     *
+     * @param stored the bytes Redis holds for the attribute, or null: returned themselves (the same
+     *        array) when the value still serializes to them ({@link AttributeCodec#encode(Object, byte[])})
      */
-    byte[] encodeOrWarn(String attributeName, Object value) {
+    byte[] encodeOrWarn(String attributeName, Object value, byte[] stored) {
         try {
-            return codec.encode(value);
+            return codec.encode(value, stored);
         } catch (SerializationException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
             if (warnedAttributes.add(attributeName)) {
                 log.warn("Session attribute '" + attributeName + "' of " + contextName + " is not stored in Redis (its"
@@ -103,9 +111,8 @@ final class SessionBackend implements AutoCloseable {
      */
     boolean encodesTo(Object value, byte[] bytes) {
         try {
-            byte[] now = codec.encode(value);
-            // Never Arrays.equals with null: Jazzer's hook on it (the fuzzers) crashes the JVM then.
-            return now != null && Arrays.equals(now, bytes);
+            // compares uncompressed bytes: an unchanged value is not compressed again
+            return bytes != null && codec.encode(value, bytes) == bytes;
         } catch (SerializationException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
             return false;
         }

@@ -4,6 +4,7 @@ import io.tomcatredis.connection.InvalidSettingException;
 import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.connection.Settings;
 import io.tomcatredis.connection.TlsSettings;
+import io.tomcatredis.session.codec.AttributeCodec;
 import io.tomcatredis.session.codec.ClassFilter;
 import io.tomcatredis.session.store.SessionHashFormat;
 import io.tomcatredis.session.store.SessionKeys;
@@ -17,7 +18,7 @@ import java.util.function.Function;
  */
 record SessionManagerSettings(RedisConnectionSettings connection, String keyPrefix, String serializer,
         ClassFilter serialFilter, int waitReplicas, int waitTimeoutMillis, int touchIntervalMillis, int nearCacheSize,
-        int nearCacheStalenessMillis) {
+        int nearCacheStalenessMillis, int compressionThreshold) {
 
     static final String KEY_PREFIX = "keyPrefix";
     static final String SERIALIZER = "serializer";
@@ -32,6 +33,12 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
     static final int DEFAULT_NEAR_CACHE_SIZE = 1_000;
     /** Largest {@code nearCacheSize}: kept sessions cost heap, and a larger set rarely gets a second request in time. */
     static final int MAX_NEAR_CACHE_SIZE = 1_000_000;
+    static final String COMPRESSION_THRESHOLD = "compressionThreshold";
+    /**
+     * Default {@code compressionThreshold}, bytes: an LZ4 compression costs about 2.5 µs however
+     * short the value, and below this the typical session's values save little (benchmarks/RESULTS.md).
+     */
+    static final int DEFAULT_COMPRESSION_THRESHOLD = 512;
 
     static final String NEAR_CACHE_STALENESS_MILLIS = "nearCacheStalenessMillis";
     /** Largest {@code nearCacheStalenessMillis}: beyond a minute, a stale answer is a defect, not a bound. */
@@ -39,7 +46,7 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
 
     /** Every attribute name this configuration understands, connection attributes included. */
     static final Set<String> NAMES = Set.of(KEY_PREFIX, SERIALIZER, SERIAL_FILTER, WAIT_REPLICAS, WAIT_TIMEOUT_MILLIS, TOUCH_INTERVAL,
-            NEAR_CACHE_SIZE, NEAR_CACHE_STALENESS_MILLIS,
+            NEAR_CACHE_SIZE, NEAR_CACHE_STALENESS_MILLIS, COMPRESSION_THRESHOLD,
             RedisConnectionSettings.REDIS_URI, RedisConnectionSettings.TIMEOUT_MILLIS,
             RedisConnectionSettings.MAX_CONNECTIONS, RedisConnectionSettings.SENTINEL_MASTER,
             RedisConnectionSettings.SENTINELS, RedisConnectionSettings.SENTINEL_PASSWORD,
@@ -85,7 +92,10 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
             throw new InvalidSettingException(NEAR_CACHE_STALENESS_MILLIS, nearCacheStalenessMillis
                     + " is not supported on Redis Cluster (clusterNodes): each master tracks only its own keys; use 0");
         }
+        // 0 or any negative value: off; above the longest value compressed, nothing would be
+        int compressionThreshold = settings.integer(COMPRESSION_THRESHOLD, DEFAULT_COMPRESSION_THRESHOLD,
+                Integer.MIN_VALUE, AttributeCodec.MAX_COMPRESSION_THRESHOLD);
         return new SessionManagerSettings(connection, keyPrefix, serializer, filter, waitReplicas, waitTimeoutMillis,
-                touchIntervalMillis, nearCacheSize, nearCacheStalenessMillis);
+                touchIntervalMillis, nearCacheSize, nearCacheStalenessMillis, compressionThreshold);
     }
 }

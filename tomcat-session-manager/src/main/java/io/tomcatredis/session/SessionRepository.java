@@ -348,12 +348,12 @@ final class SessionRepository {
     }
 
     /** Serializes an attribute value Tomcat's filters let through, or returns null. */
-    private byte[] encode(String name, Object value) {
+    private byte[] encode(String name, Object value, byte[] stored) {
         if (!"(principal)".equals(name) && !attributeFilter.willDistribute(name, value)) {
             backend.warnFiltered(name, value);
             return null;
         }
-        return backend.encodeOrWarn(name, value);
+        return backend.encodeOrWarn(name, value, stored);
     }
 
     /** Deserializes an attribute value Tomcat's filters let through, or logs why not and returns null. */

@@ -1,10 +1,15 @@
 package io.tomcatredis.session.codec;
 
+import java.util.Arrays;
+
 /**
  * Turns session attribute values into bytes and back. An instance is bound to one webapp's class
  * loader and {@link ClassFilter}, and is safe for concurrent use.
  */
 public interface AttributeCodec {
+
+    /** The largest {@code compressionThreshold}, bytes: longer serialized values are stored uncompressed (16 MiB). */
+    int MAX_COMPRESSION_THRESHOLD = 16 << 20;
 
     /**
      * Never throws anything but {@link SerializationException}, whatever the value does while it
@@ -19,8 +24,23 @@ public interface AttributeCodec {
     byte[] encode(Object value) throws SerializationException;
 
     /**
-     * Reads what either codec wrote, in any release, so that switching {@code serializer} keeps
-     * sessions readable.
+     * The bytes to store for {@code value} where Redis holds {@code stored}: {@code stored} itself
+     * (the same array) when {@code value} still serializes to what {@code stored} holds, else
+     * {@link #encode(Object)}. For change detection: an unchanged value is recognised without the
+     * cost of compressing it again ({@link CompressingCodec}).
+     *
+     * @param stored the bytes Redis holds for the attribute, or null
+     * @throws SerializationException as {@link #encode(Object)}
+     */
+    default byte[] encode(Object value, byte[] stored) throws SerializationException {
+        byte[] bytes = encode(value);
+        // Never Arrays.equals with null: Jazzer's hook on it (the fuzzers) crashes the JVM then.
+        return stored != null && Arrays.equals(bytes, stored) ? stored : bytes;
+    }
+
+    /**
+     * Reads what either codec wrote, in any release, compressed or not, so that switching
+     * {@code serializer} or {@code compressionThreshold} keeps sessions readable.
      *
      * @throws SerializationException when the bytes are null, empty or corrupt, name a class that no
      *         longer exists (or whose field changed type), or a class that the {@link ClassFilter}
@@ -31,13 +51,26 @@ public interface AttributeCodec {
     /**
      * The codec selected by the {@code serializer} attribute: {@code kryo} (Kryo where it keeps
      * everything Java serialization keeps, Java serialization per class elsewhere; see
-     * {@link KryoCodec}) or {@code java}.
+     * {@link KryoCodec}) or {@code java}; compressing nothing, reading compressed values.
      */
     static AttributeCodec create(String serializer, ClassLoader classLoader, ClassFilter filter) {
-        return switch (serializer) {
+        return create(serializer, classLoader, filter, 0);
+    }
+
+    /**
+     * The codec selected by the {@code serializer} attribute, compressing with LZ4 the serialized
+     * values of at least {@code compressionThreshold} bytes ({@link CompressingCodec}).
+     *
+     * @param compressionThreshold bytes; 0 or negative: nothing is compressed, compressed values
+     *        are still read
+     */
+    static AttributeCodec create(String serializer, ClassLoader classLoader, ClassFilter filter,
+            int compressionThreshold) {
+        AttributeCodec codec = switch (serializer) {
             case "kryo" -> new KryoCodec(classLoader, filter);
             case "java" -> new JdkCodec(classLoader, filter);
             default -> throw new IllegalArgumentException("Unknown serializer " + serializer);
         };
+        return new CompressingCodec(codec, compressionThreshold);
     }
 }

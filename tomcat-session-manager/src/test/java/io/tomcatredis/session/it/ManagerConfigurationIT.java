@@ -106,6 +106,60 @@ class ManagerConfigurationIT {
         }
     }
 
+    @ParameterizedTest
+    @ValueSource(strings = {"16777217", "big", "1.5", "256B"})
+    void badCompressionThresholdStopsTheContextWithAMessageNamingIt(String value) {
+        try (CapturedLog log = CapturedLog.of("")) {
+            assertThatThrownBy(() -> TomcatNode.start("bad-lz4", m -> {
+                m.setRedisUri(REDIS.get().uri());
+                m.setProperty("compressionThreshold", value);
+            })).isInstanceOf(IllegalStateException.class);
+
+            assertThat(log.text()).contains("Invalid value for attribute 'compressionThreshold': ");
+        }
+    }
+
+    /**
+     * Values at or above compressionThreshold are stored LZ4-compressed (first byte 0xC4); a node
+     * with compression off reads them and writes uncompressed; an unchanged value is not rewritten
+     * by a node with the other setting; an in-place change of a compressed value is kept.
+     */
+    @Test
+    void compressionThresholdCanDifferBetweenNodesAndDeploys() {
+        try (TomcatNode on = TomcatNode.start("lz4on", m -> {
+                m.setRedisUri(REDIS.get().uri());
+                m.setProperty("compressionThreshold", "64");
+            });
+            TomcatNode off = TomcatNode.start("lz4off", m -> {
+                m.setRedisUri(REDIS.get().uri());
+                m.setProperty("compressionThreshold", "-1");
+            });
+            redis.clients.jedis.Jedis jedis = REDIS.get().node().client()) {
+            HttpSessionClient browser = new HttpSessionClient();
+            StringBuilder cart = new StringBuilder();
+            for (int i = 0; i < 8; i++) {
+                String item = "product-" + (100_000 + i) + "-blue-cotton-shirt";
+                cart.append(cart.length() == 0 ? "" : ", ").append(item);
+                browser.ok(on.url("cart-add?value=" + item));
+            }
+            byte[] key = (RedisUnderTest.PREFIX + "{" + SessionKeys.baseId(browser.sessionId()) + "}")
+                    .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] field = "attr:cart".getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            byte[] compressed = jedis.hget(key, field);
+            assertThat(compressed[0]).as("LZ4-flagged").isEqualTo((byte) 0xC4);
+
+            assertThat(browser.ok(off.url("get?name=cart"))).isEqualTo("[" + cart + "]");
+            assertThat(jedis.hget(key, field)).as("an unchanged value is not rewritten").isEqualTo(compressed);
+
+            browser.ok(off.url("cart-add?value=last"));
+            byte[] plain = jedis.hget(key, field);
+            assertThat(plain[0]).as("written by the node with compression off").isEqualTo((byte) 0xF2);
+
+            assertThat(browser.ok(on.url("get?name=cart"))).isEqualTo("[" + cart + ", last]");
+            assertThat(jedis.hget(key, field)).as("an unchanged value is not rewritten").isEqualTo(plain);
+        }
+    }
+
     @Test
     void touchIntervalZeroWritesEveryAccess() {
         try (TomcatNode node = TomcatNode.start("touch0", m -> {

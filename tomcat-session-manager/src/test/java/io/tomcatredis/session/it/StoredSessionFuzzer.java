@@ -24,8 +24,9 @@ import redis.clients.jedis.StreamEntryID;
 
 /**
  * Fuzzes what Redis hands back (issue 11): random, truncated or flipped bytes in any {@code meta:*}
- * and {@code attr:*} field of a real session hash, missing and unknown fields, multi-megabyte
- * fields, and a key of the wrong type; then one request of the session's owner on either node.
+ * and {@code attr:*} field of a real session hash (one of them stored LZ4-compressed), missing and
+ * unknown fields, multi-megabyte fields, LZ4-flagged fields of fuzzed header and block, and a key
+ * of the wrong type; then one request of the session's owner on either node.
  * Properties of every request:
  * <ul>
  * <li>no server error (5xx other than a deliberate 503) and no hang;</li>
@@ -41,10 +42,14 @@ import redis.clients.jedis.StreamEntryID;
 class StoredSessionFuzzer {
 
     private static final int REQUEST_TIMEOUT_MILLIS = 10_000;
-    private static final List<String> OPERATIONS = List.of("get?name=a", "get?name=p", "names", "count",
+    /** First byte of an LZ4-compressed value (README, "Serialization"). */
+    private static final byte LZ4 = (byte) 0xC4;
+    private static final List<String> OPERATIONS = List.of("get?name=a", "get?name=big", "get?name=p", "names", "count",
             "set?name=n&value=1", "incr", "cart-add?value=z", "times", "id", "invalidate", "max-inactive?value=60",
             "secure/whoami");
     private static final String INTACT_VALUE = "alpha";
+    /** Above the default compressionThreshold (512 bytes): stored compressed. */
+    private static final String INTACT_COMPRESSED_VALUE = "compressible-".repeat(60);
 
     private static StandaloneRedis redisServer;
     private static RedisUnderTest redis;
@@ -73,6 +78,7 @@ class StoredSessionFuzzer {
         victim.ok(node2.url("value-object?name=p&value=ann"));
         victim.ok(node1.url("cart-add?value=book"));
         victim.ok(node2.url("incr"));
+        victim.ok(node1.url("set?name=big&value=" + INTACT_COMPRESSED_VALUE));
         victimId = victim.sessionId();
         String base = SessionKeys.baseId(victimId);
         victimKey = redis.sessionKey(base).getBytes(StandardCharsets.UTF_8);
@@ -83,6 +89,8 @@ class StoredSessionFuzzer {
         expectedKeys = Set.of(redis.sessionKey(base), redis.sessionKey(base) + ":claimed",
                 redis.sessionKey(other.sessionId()), redis.indexKey(base));
         assertThat(victimFields).contains(SessionHashFormat.attributeField("a"), SessionHashFormat.CREATION_TIME);
+        assertThat(victimHash.get(SessionHashFormat.attributeField("big").getBytes(StandardCharsets.UTF_8))[0])
+                .as("stored LZ4-compressed").isEqualTo(LZ4);
     }
 
     @AfterAll
@@ -115,7 +123,7 @@ class StoredSessionFuzzer {
             String field = victimFields.get(data.consumeInt(0, victimFields.size() - 1));
             byte[] value = hash.getOrDefault(field, new byte[0]);
             touched.add(field);
-            switch (data.consumeInt(0, 7)) {
+            switch (data.consumeInt(0, 8)) {
                 case 0 -> hash.put(field, data.consumeBytes(data.consumeInt(0, 64)));
                 case 1 -> hash.put(field, Arrays.copyOf(value, data.consumeInt(0, value.length)));
                 case 2 -> hash.remove(field);
@@ -133,6 +141,14 @@ class StoredSessionFuzzer {
                         flipped[data.consumeInt(0, value.length - 1)] ^= (byte) data.consumeInt(1, 255);
                         hash.put(field, flipped);
                     }
+                }
+                case 7 -> {
+                    // the compressed format's flag, then a fuzzed length header and LZ4 block
+                    byte[] fuzzed = data.consumeBytes(data.consumeInt(0, 300));
+                    byte[] flagged = new byte[fuzzed.length + 1];
+                    flagged[0] = LZ4;
+                    System.arraycopy(fuzzed, 0, flagged, 1, fuzzed.length);
+                    hash.put(field, flagged);
                 }
                 default -> hash.put(field, data.pickValue(List.of("-1", "0", "1e400", "9223372036854775807",
                         "-9223372036854775808", "99999999999999999999", "nan", "inf", "0x10", " 1", "")).getBytes(
@@ -154,6 +170,11 @@ class StoredSessionFuzzer {
         if (operation.equals("get?name=a") && reply.status() == 200 && !reply.body().equals("no session")
                 && !touched.contains(SessionHashFormat.attributeField("a"))) {
             assertThat(reply.body()).as("intact attribute after %s", request).isEqualTo(INTACT_VALUE);
+        }
+        if (operation.equals("get?name=big") && reply.status() == 200 && !reply.body().equals("no session")
+                && !touched.contains(SessionHashFormat.attributeField("big"))) {
+            assertThat(reply.body()).as("intact compressed attribute after %s", request)
+                    .isEqualTo(INTACT_COMPRESSED_VALUE);
         }
         Set<String> allowed = new HashSet<>(expectedKeys);
         for (String issued : reply.issuedSessionIds()) {
