@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Manager attributes as a context.xml sets them: validation, logging, serializers, JMX. */
 @Tag("tomcat")
@@ -40,41 +40,31 @@ class ManagerConfigurationIT {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"-1", "3600001", "5s", "1.5"})
-    void badTouchIntervalStopsTheContextWithAMessageNamingIt(String value) {
+    @CsvSource({
+            "touchInterval, -1",
+            "touchInterval, 3600001",
+            "touchInterval, 5s",
+            "touchInterval, 1.5",
+            "nearCacheSize, -1",
+            "nearCacheSize, 1000001",
+            "nearCacheSize, many",
+            "nearCacheSize, 1.5",
+            "nearCacheStalenessMillis, -1",
+            "nearCacheStalenessMillis, 60001",
+            "nearCacheStalenessMillis, soon",
+            "nearCacheStalenessMillis, 0.5",
+            "compressionThreshold, 16777217",
+            "compressionThreshold, big",
+            "compressionThreshold, 1.5",
+            "compressionThreshold, 256B"})
+    void aBadValueStopsTheContextWithAMessageNamingTheAttribute(String attribute, String value) {
         try (CapturedLog log = CapturedLog.of("")) {
-            assertThatThrownBy(() -> TomcatNode.start("bad-touch", m -> {
+            assertThatThrownBy(() -> TomcatNode.start("bad-" + attribute, m -> {
                 m.setRedisUri(REDIS.get().uri());
-                m.setProperty("touchInterval", value);
+                m.setProperty(attribute, value);
             })).isInstanceOf(IllegalStateException.class);
 
-            assertThat(log.text()).contains("Invalid value for attribute 'touchInterval': ");
-        }
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"-1", "1000001", "many", "1.5"})
-    void badNearCacheSizeStopsTheContextWithAMessageNamingIt(String value) {
-        try (CapturedLog log = CapturedLog.of("")) {
-            assertThatThrownBy(() -> TomcatNode.start("bad-near", m -> {
-                m.setRedisUri(REDIS.get().uri());
-                m.setProperty("nearCacheSize", value);
-            })).isInstanceOf(IllegalStateException.class);
-
-            assertThat(log.text()).contains("Invalid value for attribute 'nearCacheSize': ");
-        }
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"-1", "60001", "soon", "0.5"})
-    void badNearCacheStalenessStopsTheContextWithAMessageNamingIt(String value) {
-        try (CapturedLog log = CapturedLog.of("")) {
-            assertThatThrownBy(() -> TomcatNode.start("bad-stale", m -> {
-                m.setRedisUri(REDIS.get().uri());
-                m.setProperty("nearCacheStalenessMillis", value);
-            })).isInstanceOf(IllegalStateException.class);
-
-            assertThat(log.text()).contains("Invalid value for attribute 'nearCacheStalenessMillis': ");
+            assertThat(log.text()).contains("Invalid value for attribute '" + attribute + "': ");
         }
     }
 
@@ -103,19 +93,6 @@ class ManagerConfigurationIT {
 
             assertThat(log.text()).contains("Invalid value for attribute 'nearCacheStalenessMillis': 100 is not"
                     + " supported on Redis Cluster");
-        }
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"16777217", "big", "1.5", "256B"})
-    void badCompressionThresholdStopsTheContextWithAMessageNamingIt(String value) {
-        try (CapturedLog log = CapturedLog.of("")) {
-            assertThatThrownBy(() -> TomcatNode.start("bad-lz4", m -> {
-                m.setRedisUri(REDIS.get().uri());
-                m.setProperty("compressionThreshold", value);
-            })).isInstanceOf(IllegalStateException.class);
-
-            assertThat(log.text()).contains("Invalid value for attribute 'compressionThreshold': ");
         }
     }
 
