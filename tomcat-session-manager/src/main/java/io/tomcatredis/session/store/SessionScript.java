@@ -25,7 +25,9 @@ enum SessionScript {
     /** data_write.lua: a write to a session-scoped structure, bound to the session. */
     DATA_WRITE("data_write.lua"),
     /** audit.lua: removes expiry index entries whose session hash no longer exists. */
-    AUDIT("audit.lua");
+    AUDIT("audit.lua"),
+    /** due.lua: due entries of one expiry index, from one of the first windows of the due range. */
+    DUE("due.lua");
 
     private final String resource;
     private final LuaScript script;
