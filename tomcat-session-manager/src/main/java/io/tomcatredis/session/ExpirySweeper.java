@@ -27,7 +27,11 @@ import org.apache.juli.logging.LogFactory;
  * after batch of {@value #BATCH_SIZE} due sessions while any are due, until its budget is spent: a
  * {@value #BUDGET_DIVISOR}th of that expiry period (15 s by default; the period counts as
  * {@value #DEFAULT_PERIOD_MILLIS} ms when no background thread runs the manager), so Tomcat's
- * background thread, which serves every context of the host in turn, is never held for long. The
+ * background thread, which serves every context of the host in turn, is never held for long. While
+ * the sweep is behind by more than a period (the most overdue session it sees is more than a
+ * period past its deadline) the budget is the whole period: sessions not claimed within
+ * {@link SessionKeys#TTL_GRACE_SECONDS} of their deadline lose their listeners, and that matters
+ * more than the timeliness of the host's other background work (the slower safe thing). The
  * budget is checked before each batch: a run always claims at least one batch, and may overrun its
  * budget by one batch. Then it audits one window of the index ({@link RedisSessionStore#auditIndex}),
  * which removes entries of sessions whose key vanished before their deadline (so the index, and
@@ -97,10 +101,15 @@ final class ExpirySweeper {
         this.window = window;
     }
 
-    /** A run's budget, ms: a {@value #BUDGET_DIVISOR}th of the expiry period. */
-    long budgetMillis() {
-        long period = periodMillis.getAsLong();
-        return (period > 0 ? period : DEFAULT_PERIOD_MILLIS) / BUDGET_DIVISOR;
+    /**
+     * A run's budget, ms: a {@value #BUDGET_DIVISOR}th of the expiry period, or the whole period
+     * while the sweep is behind by more than a period.
+     *
+     * @param behindMillis how long past its deadline the most overdue session this run saw is, ms
+     */
+    long budgetMillis(long behindMillis) {
+        long period = periodMillis.getAsLong() > 0 ? periodMillis.getAsLong() : DEFAULT_PERIOD_MILLIS;
+        return behindMillis > period ? period : period / BUDGET_DIVISOR;
     }
 
     /**
@@ -110,8 +119,8 @@ final class ExpirySweeper {
      * @throws SessionStoreUnavailableException when Redis does not answer
      */
     int sweep() {
-        long budgetMillis = budgetMillis();
         long start = ticker.getAsLong();
+        long behindMillis = 0;
         Set<String> failed = new HashSet<>();
         List<String> release = List.of();
         int seen = 0;
@@ -121,7 +130,7 @@ final class ExpirySweeper {
         boolean lastLeftSome = false;
         DueSessions due = DueSessions.NONE;
         while (failed.size() < BATCH_SIZE) {
-            if (seen > 0 && (ticker.getAsLong() - start) / 1_000_000 >= budgetMillis) {
+            if (seen > 0 && (ticker.getAsLong() - start) / 1_000_000 >= budgetMillis(behindMillis)) {
                 moreDue = lastLeftSome;
                 break;
             }
@@ -139,11 +148,18 @@ final class ExpirySweeper {
                 continue;
             }
             headOnly = false;
+            if (due.mostOverdueDeadline() >= 0) {
+                behindMillis = Math.max(behindMillis, clock.millis() - due.mostOverdueDeadline());
+            }
             List<ExpiryClaim> claims = store.claimExpired(ids, release);
             List<String> won = new ArrayList<>();
             for (ExpiryClaim claim : claims) {
                 if (claim instanceof ExpiryClaim.Won w) {
                     won.add(w.id());
+                    if (w.session().maxInactiveInterval() > 0) {
+                        // Where the index read cannot tell (Redis Cluster), the sessions claimed do.
+                        behindMillis = Math.max(behindMillis, clock.millis() - w.session().deadline());
+                    }
                     fireListeners(w);
                 } else if (claim instanceof ExpiryClaim.Lapsed) {
                     lapsed++;
@@ -166,7 +182,7 @@ final class ExpirySweeper {
                     + " removed their keys; the sweep does not keep up with the expiry rate");
         }
         if (moreDue) {
-            warnBacklog(seen, budgetMillis, due);
+            warnBacklog(seen, budgetMillis(behindMillis), due);
         }
         auditFrom = store.auditIndex(auditFrom);
         return seen;
@@ -186,7 +202,8 @@ final class ExpirySweeper {
         String oldest = due.mostOverdueDeadline() < 0 ? ""
                 : ", the most overdue " + Math.max(0, clock.millis() - due.mostOverdueDeadline()) / 1000 + " s past its deadline";
         log.warn("The expiry sweep spent its budget of " + budgetMillis + " ms (a " + BUDGET_DIVISOR
-                + "th of the expiry period) on " + seen + " sessions; " + count + " still due" + oldest
+                + "th of the expiry period, the whole period while more than a period behind) on " + seen
+                + " sessions; " + count + " still due" + oldest
                 + "; they wait for the next run, most overdue first, and one not claimed within "
                 + SessionKeys.TTL_GRACE_SECONDS + " s of its deadline expires without its listeners");
     }

@@ -132,8 +132,30 @@ class ExpirySweeperTest {
 
     @Test
     void theBudgetIsAQuarterOfTheExpiryPeriodOrOfTomcatsDefaultWithoutABackgroundThread() {
-        assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 4_000).budgetMillis()).isEqualTo(1_000);
-        assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 0).budgetMillis()).isEqualTo(15_000);
+        assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 4_000).budgetMillis(0)).isEqualTo(1_000);
+        assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 0).budgetMillis(0)).isEqualTo(15_000);
+        assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 4_000).budgetMillis(4_000)).isEqualTo(1_000);
+        assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 4_000).budgetMillis(4_001)).isEqualTo(4_000);
+    }
+
+    /**
+     * Benchmark MillionSessions: a million due at once, a quarter-period budget, a run every period:
+     * the last ones would be claimed after their keys' grace. More than a period behind, a run
+     * goes on for the whole period.
+     */
+    @Test
+    void aRunMoreThanAPeriodBehindGoesOnForTheWholePeriod() {
+        List<String> full = ids("id", ExpirySweeper.BATCH_SIZE);
+        when(store.dueForExpiry(NOW, ExpirySweeper.BATCH_SIZE, 0, ExpirySweeper.WINDOWS))
+                .thenReturn(new DueSessions(full, 1_000_000, NOW - PERIOD_MILLIS - 1));
+        when(store.claimExpired(anyList(), anyList())).thenAnswer(invocation -> {
+            nanos.addAndGet(BUDGET_NANOS / 10);
+            return List.<ExpiryClaim>of();
+        });
+
+        int seen = sweeper().sweep();
+
+        assertThat(seen).isEqualTo(ExpirySweeper.BUDGET_DIVISOR * 10 * ExpirySweeper.BATCH_SIZE);
     }
 
     @Test
