@@ -50,9 +50,12 @@ import org.apache.juli.logging.LogFactory;
  *
  * <p><b>A backlog is never lost silently.</b> Sessions are claimed most overdue first. A run that
  * spends its budget with more due logs a WARN with how many are due and how late the most overdue
- * is. A session's keys live {@link SessionKeys#TTL_GRACE_SECONDS} past its deadline; one that no
- * sweep reached within that grace has no state left to fire listeners with: its claim removes its
- * index entry, and the run logs a WARN with how many such sessions expired without their listeners.
+ * is, and keeps the keys of every session still due alive ({@link RedisSessionStore#keepDueAlive}:
+ * their TTL follows the backlog, at least {@link #keepAliveMillis} more), since a session's keys
+ * otherwise live only {@link SessionKeys#TTL_GRACE_SECONDS} past its deadline. One that no sweep
+ * reached while its keys lived (no node ran a sweep for that long, or Redis evicted the keys) has
+ * no state left to fire listeners with: its claim removes its index entry, and the run logs a WARN
+ * with how many such sessions expired without their listeners.
  *
  * <p>The index is read with this node's clock; each claim checks the deadline with Redis' clock,
  * so a node whose clock runs ahead never expires a session early. A session whose claim Redis
@@ -183,9 +186,21 @@ final class ExpirySweeper {
         }
         if (moreDue) {
             warnBacklog(seen, budgetMillis(behindMillis), due);
+            // What is still due keeps its keys until the next run has had its whole budget at it.
+            store.keepDueAlive(clock.millis(), keepAliveMillis(), due.count());
         }
         auditFrom = store.auditIndex(auditFrom);
         return seen;
+    }
+
+    /**
+     * How long the keys of sessions left due at the end of a run are kept at least, ms: until the
+     * next run (a period away) has had a whole period at them, plus the
+     * {@link SessionKeys#TTL_GRACE_SECONDS grace}. Each run that ends behind extends them again.
+     */
+    long keepAliveMillis() {
+        long period = periodMillis.getAsLong() > 0 ? periodMillis.getAsLong() : DEFAULT_PERIOD_MILLIS;
+        return 2 * period + SessionKeys.TTL_GRACE_SECONDS * 1000;
     }
 
     /** Restores the won session and fires its listeners; a defect there must not stop the others. */

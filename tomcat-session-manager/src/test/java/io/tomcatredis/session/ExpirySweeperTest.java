@@ -128,6 +128,7 @@ class ExpirySweeperTest {
         assertThat(warnings).singleElement().satisfies(record -> assertThat(record.getMessage())
                 .contains("spent its budget of 15000 ms").contains("on 100 sessions").contains("5000 are still due")
                 .contains("the most overdue 42 s past its deadline").contains("without its listeners"));
+        verify(store).keepDueAlive(NOW, 2 * PERIOD_MILLIS + 300_000, 5_000);
     }
 
     @Test
@@ -167,6 +168,7 @@ class ExpirySweeperTest {
 
         assertThat(warnings).isEmpty();
         verify(repository).expired("last", stored);
+        verify(store, never()).keepDueAlive(anyLong(), anyLong(), anyLong());
     }
 
     @Test

@@ -30,6 +30,8 @@ public final class RedisSessionStore {
     private static final int INDEX_BATCH = 1024;
     private static final int AUDIT_KEYS = 128;
     private static final int AUDIT_MEMBERS = 1000;
+    private static final int EXTEND_CHUNK = 1000;
+    private static final int EXTEND_CALLS = 100;
     private static final byte[] MUST_EXIST = ascii("1");
     private static final byte[] CREATE = ascii("0");
     private static final byte[] ONLY_IF_EXPIRED = ascii("1");
@@ -461,6 +463,73 @@ public final class RedisSessionStore {
             });
         } catch (SessionStoreUnavailableException e) {
             LOG.debug(ids.size() + " claim keys are left to their 60 s TTL", e);
+        }
+    }
+
+    /**
+     * Keeps the keys of every due session alive for at least {@code ttlMillis} more ({@code
+     * extend.lua}: {@code PEXPIRE <keyPrefix>{<id>} ttlMillis GT} for each due entry), so that a
+     * sweep that fell behind still finds them, and fires their listeners, when it reaches them.
+     * With one index key, {@code extend.lua} on chunks of {@value #EXTEND_CHUNK} due entries,
+     * {@value #EXTEND_CALLS} per pipelined round trip; with Redis Cluster, one call per index key
+     * (up to {@value #EXTEND_CHUNK} entries each) in pipelines of {@value #INDEX_BATCH}. Each call
+     * holds Redis about a millisecond.
+     *
+     * @param now       epoch ms: entries scored at or before it are due
+     * @param ttlMillis the TTL each due session's hash gets at least, ms
+     * @param due       how many entries are due, as the last read said ({@link DueSessions#count}); -1 when unknown
+     * @throws SessionStoreUnavailableException when Redis fails
+     */
+    public void keepDueAlive(long now, long ttlMillis, long due) {
+        List<String> indexKeys = topology.expiryIndexKeys();
+        byte[] prefix = utf8(keys.prefix());
+        byte[] nowArg = ascii(Long.toString(now));
+        byte[] ttl = ascii(Long.toString(ttlMillis));
+        byte[] chunk = ascii(Integer.toString(EXTEND_CHUNK));
+        List<byte[]> indexKeyArgs = new ArrayList<>();
+        List<Long> starts = new ArrayList<>();
+        if (indexKeys.size() == 1) {
+            for (long start = 0; start < Math.max(due, 1); start += EXTEND_CHUNK) {
+                indexKeyArgs.add(utf8(indexKeys.get(0)));
+                starts.add(start);
+            }
+        } else {
+            indexKeys.forEach(key -> {
+                indexKeyArgs.add(utf8(key));
+                starts.add(0L);
+            });
+        }
+        int perRoundTrip = indexKeys.size() == 1 ? EXTEND_CALLS : INDEX_BATCH;
+        for (int from = 0; from < indexKeyArgs.size(); from += perRoundTrip) {
+            int to = Math.min(indexKeyArgs.size(), from + perRoundTrip);
+            int first = from;
+            redis.call("keepDueAlive", jedis -> {
+                for (boolean full : new boolean[] {false, true}) {
+                    List<Response<Object>> responses = new ArrayList<>(to - first);
+                    try (AbstractPipeline pipeline = jedis.pipelined()) {
+                        for (int i = first; i < to; i++) {
+                            responses.add(SessionScript.EXTEND.script().queue(pipeline, List.of(indexKeyArgs.get(i)),
+                                    List.of(prefix, nowArg, ttl, ascii(Long.toString(starts.get(i))), chunk), full));
+                        }
+                        pipeline.sync();
+                    }
+                    boolean unknownScript = false;
+                    for (Response<Object> response : responses) {
+                        try {
+                            response.get();
+                        } catch (JedisNoScriptException e) {
+                            unknownScript = true;
+                        } catch (JedisDataException e) {
+                            // An index key of another type: nothing to keep there.
+                            LOG.debug("Expiry index key not extended: " + e.getMessage());
+                        }
+                    }
+                    if (!unknownScript) {
+                        break;
+                    }
+                }
+                return null;
+            });
         }
     }
 

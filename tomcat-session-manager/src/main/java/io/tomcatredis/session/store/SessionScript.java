@@ -27,7 +27,9 @@ enum SessionScript {
     /** audit.lua: removes expiry index entries whose session hash no longer exists. */
     AUDIT("audit.lua"),
     /** due.lua: due entries of one expiry index, from one of the first windows of the due range. */
-    DUE("due.lua");
+    DUE("due.lua"),
+    /** extend.lua: keeps the keys of due sessions the sweep has not reached yet. */
+    EXTEND("extend.lua");
 
     private final String resource;
     private final LuaScript script;

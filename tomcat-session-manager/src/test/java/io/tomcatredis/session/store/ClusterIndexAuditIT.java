@@ -72,7 +72,8 @@ class ClusterIndexAuditIT {
     }
     /**
      * The sweep's read from any window finds due sessions of every slot (the keys wrap around),
-     * and one pipelined batch claims sessions of different slots on their own masters.
+     * their keys are kept alive slot by slot, and one pipelined batch claims sessions of different
+     * slots on their own masters.
      */
     @Test
     void aBatchOfExpiryClaimsAcrossSlotsIsClaimedFromAnyWindow() {
@@ -87,6 +88,9 @@ class ClusterIndexAuditIT {
             assertThat(store.dueForExpiry(now, 100, window, 16).ids()).as("window " + window)
                     .containsExactlyInAnyOrder(KEPT, GONE);
         }
+        store.keepDueAlive(now, 100_000_000, -1);
+        assertThat(jedis.pttl(PREFIX + "{" + KEPT + "}")).as("kept alive in its slot").isGreaterThan(90_000_000L);
+        assertThat(jedis.pttl(PREFIX + "{" + GONE + "}")).as("kept alive in its slot").isGreaterThan(90_000_000L);
         List<ExpiryClaim> claims = store.claimExpired(List.of(KEPT, GONE), List.of());
 
         assertThat(claims).allSatisfy(claim -> assertThat(claim).isInstanceOf(ExpiryClaim.Won.class));

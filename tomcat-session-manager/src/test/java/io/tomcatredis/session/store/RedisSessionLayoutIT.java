@@ -397,6 +397,38 @@ class RedisSessionLayoutIT {
     }
 
     /**
+     * extend.lua: when a sweep ends behind, every due session's keys live on (PEXPIRE ... GT), so
+     * the next run still finds them and fires their listeners; nothing else changes.
+     */
+    @Test
+    void keepDueAliveExtendsTheKeysOfEveryDueSessionAndNothingElse() {
+        long now = redisMillis();
+        for (int i = 0; i < 2_500; i++) {
+            String id = String.format("K%031d", i);
+            jedis.hset(PREFIX + "{" + id + "}", "meta:lastAccessedTime", "1000");
+            jedis.pexpire(PREFIX + "{" + id + "}", 60_000);
+            jedis.zadd(INDEX, now - 1_000_000 + i, id);
+        }
+        jedis.hset(PREFIX + "{LIVE}", "meta:lastAccessedTime", "1000");
+        jedis.pexpire(PREFIX + "{LIVE}", 60_000);
+        jedis.zadd(INDEX, now + 600_000, "LIVE");
+        jedis.hset(PREFIX + "{LONGER}", "meta:lastAccessedTime", "1000");
+        jedis.pexpire(PREFIX + "{LONGER}", 9_000_000);
+        jedis.zadd(INDEX, now - 5_000, "LONGER");
+        jedis.zadd(INDEX, now - 5_000, "GONE");
+
+        store.keepDueAlive(now, 1_000_000, 2_502);
+
+        for (int i = 0; i < 2_500; i += 499) {
+            assertThat(jedis.pttl(PREFIX + "{" + String.format("K%031d", i) + "}")).as("due " + i)
+                    .isGreaterThan(900_000L);
+        }
+        assertThat(jedis.pttl(PREFIX + "{LIVE}")).as("not due").isLessThanOrEqualTo(60_000L);
+        assertThat(jedis.pttl(PREFIX + "{LONGER}")).as("never shortened").isGreaterThan(8_000_000L);
+        assertThat(jedis.exists(PREFIX + "{GONE}")).as("never created").isFalse();
+    }
+
+    /**
      * due.lua: window w of n among the first min(ceil(due / n), windows) of the due range, most
      * overdue first, with the count of due entries and the most overdue deadline.
      */
