@@ -416,8 +416,15 @@ class RedisSessionLayoutIT {
         jedis.pexpire(PREFIX + "{LONGER}", 9_000_000);
         jedis.zadd(INDEX, now - 5_000, "LONGER");
         jedis.zadd(INDEX, now - 5_000, "GONE");
+        jedis.hset(PREFIX + "{" + String.format("K%031d", 7) + "}", "meta:dataKeys", "cart\nseen");
+        jedis.set(PREFIX + "{" + String.format("K%031d", 7) + "}:data:cart", "x");
+        jedis.pexpire(PREFIX + "{" + String.format("K%031d", 7) + "}:data:cart", 60_000);
 
         store.keepDueAlive(now, 1_000_000, 2_502);
+
+        assertThat(jedis.pttl(PREFIX + "{" + String.format("K%031d", 7) + "}:data:cart")).as("its structures too")
+                .isGreaterThan(900_000L);
+        assertThat(jedis.exists(PREFIX + "{" + String.format("K%031d", 7) + "}:data:seen")).isFalse();
 
         for (int i = 0; i < 2_500; i += 499) {
             assertThat(jedis.pttl(PREFIX + "{" + String.format("K%031d", i) + "}")).as("due " + i)
