@@ -31,7 +31,7 @@ public final class RedisSessionStore {
     private static final int AUDIT_KEYS = 128;
     private static final int AUDIT_MEMBERS = 1000;
     private static final int EXTEND_CHUNK = 1000;
-    private static final int EXTEND_CALLS = 100;
+    private static final int EXTEND_CALLS = 10;
     private static final byte[] MUST_EXIST = ascii("1");
     private static final byte[] CREATE = ascii("0");
     private static final byte[] ONLY_IF_EXPIRED = ascii("1");
@@ -472,8 +472,10 @@ public final class RedisSessionStore {
      * sweep that fell behind still finds them, and fires their listeners, when it reaches them.
      * With one index key, {@code extend.lua} on chunks of {@value #EXTEND_CHUNK} due entries,
      * {@value #EXTEND_CALLS} per pipelined round trip; with Redis Cluster, one call per index key
-     * (up to {@value #EXTEND_CHUNK} entries each) in pipelines of {@value #INDEX_BATCH}. Each call
-     * holds Redis about a millisecond.
+     * (up to {@value #EXTEND_CHUNK} entries each) in pipelines of {@value #AUDIT_KEYS}. Each call
+     * holds Redis a few milliseconds (a {@code PEXPIRE} and an {@code HGET} per entry), a round
+     * trip some tens, far from {@code timeoutMillis} (a pipeline of 100 calls timed out on a
+     * loaded machine: benchmarks/RESULTS.md).
      *
      * @param now       epoch ms: entries scored at or before it are due
      * @param ttlMillis the TTL each due session's hash gets at least, ms
@@ -499,7 +501,7 @@ public final class RedisSessionStore {
                 starts.add(0L);
             });
         }
-        int perRoundTrip = indexKeys.size() == 1 ? EXTEND_CALLS : INDEX_BATCH;
+        int perRoundTrip = indexKeys.size() == 1 ? EXTEND_CALLS : AUDIT_KEYS;
         for (int from = 0; from < indexKeyArgs.size(); from += perRoundTrip) {
             int to = Math.min(indexKeyArgs.size(), from + perRoundTrip);
             int first = from;
