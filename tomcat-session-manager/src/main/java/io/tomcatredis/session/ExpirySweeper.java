@@ -50,9 +50,10 @@ import org.apache.juli.logging.LogFactory;
  *
  * <p><b>A backlog is never lost silently.</b> Sessions are claimed most overdue first. A run that
  * spends its budget with more due logs a WARN with how many are due and how late the most overdue
- * is, and keeps the keys of every session still due alive ({@link RedisSessionStore#keepDueAlive}:
- * their TTL follows the backlog, at least {@link #keepAliveMillis} more), since a session's keys
- * otherwise live only {@link SessionKeys#TTL_GRACE_SECONDS} past its deadline. One that no sweep
+ * is, and keeps the keys of the sessions still due that would otherwise lose them before the next
+ * run has ended ({@link RedisSessionStore#keepDueAlive}, see {@link #keepAliveHorizonMillis}): the
+ * TTL follows the backlog, since a session's keys otherwise live only
+ * {@link SessionKeys#TTL_GRACE_SECONDS} past its deadline. One that no sweep
  * reached while its keys lived (no node ran a sweep for that long, or Redis evicted the keys) has
  * no state left to fire listeners with: its claim removes its index entry, and the run logs a WARN
  * with how many such sessions expired without their listeners.
@@ -72,6 +73,8 @@ final class ExpirySweeper {
     static final int BUDGET_DIVISOR = 4;
     /** The expiry period assumed when no background thread runs the manager (Tomcat's default: 6 x 10 s). */
     static final long DEFAULT_PERIOD_MILLIS = 60_000;
+    /** The shortest time ahead for which a run that ends behind keeps the keys of what is due. */
+    static final long MIN_HORIZON_MILLIS = 120_000;
     /** How many windows of the due range nodes spread their reads over. */
     static final int WINDOWS = 16;
 
@@ -186,21 +189,27 @@ final class ExpirySweeper {
         }
         if (moreDue) {
             warnBacklog(seen, budgetMillis(behindMillis), due);
-            // What is still due keeps its keys until the next run has had its whole budget at it.
-            store.keepDueAlive(clock.millis(), keepAliveMillis(), due.count());
+            // What is due and would lose its keys before the next run has surely ended keeps them until then.
+            long horizon = keepAliveHorizonMillis();
+            long now = clock.millis();
+            store.keepDueAlive(Math.min(now, now + horizon - SessionKeys.TTL_GRACE_SECONDS * 1000),
+                    horizon + SessionKeys.TTL_GRACE_SECONDS * 1000, due.count());
         }
         auditFrom = store.auditIndex(auditFrom);
         return seen;
     }
 
     /**
-     * How long the keys of sessions left due at the end of a run are kept at least, ms: until the
-     * next run (a period away) has had a whole period at them, plus the
-     * {@link SessionKeys#TTL_GRACE_SECONDS grace}. Each run that ends behind extends them again.
+     * How far ahead a run that ends behind keeps keys, ms: until the next run (a period away, up to
+     * a period long, and overrunning by a batch and this keeping) has surely ended: three periods,
+     * at least {@value #MIN_HORIZON_MILLIS} ms. Sessions due whose keys would end within that
+     * ({@code deadline + grace < now + horizon}: the index score tells, no key is read) get
+     * {@code horizon + grace} more; the others are left alone, so a backlog costs this work only
+     * for what is at risk, and each run that ends behind looks again.
      */
-    long keepAliveMillis() {
+    long keepAliveHorizonMillis() {
         long period = periodMillis.getAsLong() > 0 ? periodMillis.getAsLong() : DEFAULT_PERIOD_MILLIS;
-        return 2 * period + SessionKeys.TTL_GRACE_SECONDS * 1000;
+        return Math.max(3 * period, MIN_HORIZON_MILLIS);
     }
 
     /** Restores the won session and fires its listeners; a defect there must not stop the others. */

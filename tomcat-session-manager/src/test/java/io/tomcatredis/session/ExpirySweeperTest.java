@@ -128,7 +128,8 @@ class ExpirySweeperTest {
         assertThat(warnings).singleElement().satisfies(record -> assertThat(record.getMessage())
                 .contains("spent its budget of 15000 ms").contains("on 100 sessions").contains("5000 are still due")
                 .contains("the most overdue 42 s past its deadline").contains("without its listeners"));
-        verify(store).keepDueAlive(NOW, 2 * PERIOD_MILLIS + 300_000, 5_000);
+        // Due more than 3 periods - grace (2 min) ago: the keys would end before the next run surely has.
+        verify(store).keepDueAlive(NOW - 120_000, 3 * PERIOD_MILLIS + 300_000, 5_000);
     }
 
     @Test
@@ -137,6 +138,12 @@ class ExpirySweeperTest {
         assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 0).budgetMillis(0)).isEqualTo(15_000);
         assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 4_000).budgetMillis(4_000)).isEqualTo(1_000);
         assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 4_000).budgetMillis(4_001)).isEqualTo(4_000);
+    }
+
+    @Test
+    void keysAreKeptForThreePeriodsAtLeastTwoMinutes() {
+        assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 60_000).keepAliveHorizonMillis()).isEqualTo(180_000);
+        assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 10_000).keepAliveHorizonMillis()).isEqualTo(120_000);
     }
 
     /**

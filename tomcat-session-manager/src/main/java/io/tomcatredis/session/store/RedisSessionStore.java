@@ -467,9 +467,10 @@ public final class RedisSessionStore {
     }
 
     /**
-     * Keeps the keys of every due session alive for at least {@code ttlMillis} more ({@code
-     * extend.lua}: {@code PEXPIRE <keyPrefix>{<id>} ttlMillis GT} for each due entry), so that a
-     * sweep that fell behind still finds them, and fires their listeners, when it reaches them.
+     * Keeps the keys of the sessions due since {@code scoredBefore} alive for at least {@code
+     * ttlMillis} more ({@code extend.lua}: {@code PEXPIRE <keyPrefix>{<id>} ttlMillis GT} for each
+     * such entry, and for its structures), so that a sweep that fell behind still finds them, and
+     * fires their listeners, when it reaches them.
      * With one index key, {@code extend.lua} on chunks of {@value #EXTEND_CHUNK} due entries,
      * {@value #EXTEND_CALLS} per pipelined round trip; with Redis Cluster, one call per index key
      * (up to {@value #EXTEND_CHUNK} entries each) in pipelines of {@value #AUDIT_KEYS}. Each call
@@ -477,15 +478,16 @@ public final class RedisSessionStore {
      * trip some tens, far from {@code timeoutMillis} (a pipeline of 100 calls timed out on a
      * loaded machine: benchmarks/RESULTS.md).
      *
-     * @param now       epoch ms: entries scored at or before it are due
-     * @param ttlMillis the TTL each due session's hash gets at least, ms
-     * @param due       how many entries are due, as the last read said ({@link DueSessions#count}); -1 when unknown
+     * @param scoredBefore epoch ms: the entries scored (deadline) at or before it are kept
+     * @param ttlMillis    the TTL each such session's hash gets at least, ms
+     * @param due          at most how many entries that is ({@link DueSessions#count} of a read
+     *                     at a later time); -1 when unknown
      * @throws SessionStoreUnavailableException when Redis fails
      */
-    public void keepDueAlive(long now, long ttlMillis, long due) {
+    public void keepDueAlive(long scoredBefore, long ttlMillis, long due) {
         List<String> indexKeys = topology.expiryIndexKeys();
         byte[] prefix = utf8(keys.prefix());
-        byte[] nowArg = ascii(Long.toString(now));
+        byte[] nowArg = ascii(Long.toString(scoredBefore));
         byte[] ttl = ascii(Long.toString(ttlMillis));
         byte[] chunk = ascii(Integer.toString(EXTEND_CHUNK));
         List<byte[]> indexKeyArgs = new ArrayList<>();
