@@ -74,9 +74,11 @@ import redis.clients.jedis.resps.Slowlog;
  * until none is due or {@code ticks} runs) or a steady expiry rate ({@code -Dpart=steady}: deadlines
  * coming due at {@code rate} per second (555: a million sessions with a 30 min interval) for
  * {@code periods} (4) periods of {@code periodSeconds} (60), a run every period), each on one
- * redis-server, with {@code nodes} (1) managers in embedded Tomcats whose runs start together:
+ * redis-server, with {@code nodes} (1) managers in embedded Tomcats whose runs start together
+ * ({@code -Dpaced=true}: the burst's runs {@code periodSeconds} apart, as at Tomcat's cadence):
  * <pre>
  * java -Xmx2g -Dpart=burst -Dticks=200 -cp benchmarks/target/benchmarks.jar io.tomcatredis.benchmarks.MillionSessions
+ * java -Xmx2g -Dpart=burst -Dticks=200 -Dpaced=true -cp benchmarks/target/benchmarks.jar io.tomcatredis.benchmarks.MillionSessions
  * java -Xmx2g -Dpart=burst -Dticks=200 -Dnodes=2 -cp benchmarks/target/benchmarks.jar io.tomcatredis.benchmarks.MillionSessions
  * java -Xmx2g -Dpart=steady -cp benchmarks/target/benchmarks.jar io.tomcatredis.benchmarks.MillionSessions
  * </pre>
@@ -104,6 +106,8 @@ public final class MillionSessions {
     private final int rate = Integer.getInteger("rate", 555);
     private final int periods = Integer.getInteger("periods", 4);
     private final int periodSeconds = Integer.getInteger("periodSeconds", 60);
+    /** burst: a run every {@code periodSeconds} (from the end of one to the start of the next), not back to back. */
+    private final boolean paced = Boolean.getBoolean("paced");
 
     private StandaloneRedis redis;
     private UnifiedJedis client;
@@ -572,6 +576,10 @@ public final class MillionSessions {
             long sweepStart = System.nanoTime();
             int tick = 0;
             while (tick < ticks && admin.zcount(INDEX, "-inf", Long.toString(redisMillis())) > 0) {
+                if (paced && tick > 0) {
+                    // Tomcat's background thread: processExpiresFrequency sleeps of backgroundProcessorDelay after a run.
+                    Thread.sleep(periodSeconds * 1000L);
+                }
                 tick++;
                 long destroyedBefore = ExpiryListener.DESTROYED.sum();
                 long indexBefore = admin.zcard(INDEX);
@@ -586,7 +594,7 @@ public final class MillionSessions {
                         ExpiryListener.MIN_LATE.get(), ExpiryListener.MAX_LATE.get(), usedHeapAfterGc() / 1024);
             }
             double total = (System.nanoTime() - sweepStart) / 1e9;
-            System.out.printf("%d ticks back to back: %.1f s (incl. a GC per tick for the heap figure), %,d sessions expired,"
+            System.out.printf("%d ticks" + (paced ? " " + periodSeconds + " s apart" : " back to back") + ": %.1f s (incl. a GC per tick for the heap figure), %,d sessions expired,"
                     + " %,d still due, latest %,d ms after its deadline; heap after GC %,d kB before, %,d kB after%n", tick, total,
                     ExpiryListener.DESTROYED.sum(), admin.zcount(INDEX, "-inf", Long.toString(redisMillis())),
                     ExpiryListener.MAX_LATE_EVER.get(), heapBefore / 1024, usedHeapAfterGc() / 1024);
