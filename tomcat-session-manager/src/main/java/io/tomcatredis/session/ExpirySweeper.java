@@ -228,7 +228,7 @@ final class ExpirySweeper {
         log.warn("The expiry sweep spent its budget of " + budgetMillis + " ms (a " + BUDGET_DIVISOR
                 + "th of the expiry period, the whole period while more than a period behind) on " + seen
                 + " sessions; " + count + " still due" + oldest
-                + "; they wait for the next run, most overdue first, and one not claimed within "
-                + SessionKeys.TTL_GRACE_SECONDS + " s of its deadline expires without its listeners");
+                + "; they wait for the next run, most overdue first, their listeners late (the keys of those that"
+                + " would end before it are kept); add nodes or sweep more often if this persists");
     }
 }

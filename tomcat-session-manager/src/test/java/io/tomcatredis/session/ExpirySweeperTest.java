@@ -127,7 +127,7 @@ class ExpirySweeperTest {
 
         assertThat(warnings).singleElement().satisfies(record -> assertThat(record.getMessage())
                 .contains("spent its budget of 15000 ms").contains("on 100 sessions").contains("5000 are still due")
-                .contains("the most overdue 42 s past its deadline").contains("without its listeners"));
+                .contains("the most overdue 42 s past its deadline").contains("their listeners late"));
         // Due more than 3 periods - grace (2 min) ago: the keys would end before the next run surely has.
         verify(store).keepDueAlive(NOW - 120_000, 3 * PERIOD_MILLIS + 300_000, 5_000);
     }
