@@ -69,6 +69,19 @@ import redis.clients.jedis.resps.Slowlog;
  * {@code hashMaxListpackValue} (unset: Redis' default, 64) to see the session hashes as listpacks.
  * The two sizes live in two redis-servers side by side, measured alternately; the sweep then runs
  * on the large one with {@code sessions} more, due, sessions added.
+ *
+ * <p>The expiry sweep alone ({@code -Dpart=burst}: {@code sessions} due at once, runs back to back
+ * until none is due or {@code ticks} runs) or a steady expiry rate ({@code -Dpart=steady}: deadlines
+ * coming due at {@code rate} per second (555: a million sessions with a 30 min interval) for
+ * {@code periods} (4) periods of {@code periodSeconds} (60), a run every period), each on one
+ * redis-server, with {@code nodes} (1) managers in embedded Tomcats whose runs start together
+ * ({@code -Dpaced=true}: the burst's runs {@code periodSeconds} apart, as at Tomcat's cadence):
+ * <pre>
+ * java -Xmx2g -Dpart=burst -Dticks=200 -cp benchmarks/target/benchmarks.jar io.tomcatredis.benchmarks.MillionSessions
+ * java -Xmx2g -Dpart=burst -Dticks=200 -Dpaced=true -cp benchmarks/target/benchmarks.jar io.tomcatredis.benchmarks.MillionSessions
+ * java -Xmx2g -Dpart=burst -Dticks=200 -Dnodes=2 -cp benchmarks/target/benchmarks.jar io.tomcatredis.benchmarks.MillionSessions
+ * java -Xmx2g -Dpart=steady -cp benchmarks/target/benchmarks.jar io.tomcatredis.benchmarks.MillionSessions
+ * </pre>
  */
 public final class MillionSessions {
 
@@ -85,6 +98,16 @@ public final class MillionSessions {
     private final int small = Integer.getInteger("small", 1_000);
     private final int ops = Integer.getInteger("ops", 10_000);
     private final int ticks = Integer.getInteger("ticks", 10);
+    /** all (the default), burst (only the sweep of {@code sessions} due at once) or steady. */
+    private final String part = System.getProperty("part", "all");
+    /** Managers (each its own embedded Tomcat, as nodes) sweeping the one index, their runs at the same time. */
+    private final int nodes = Integer.getInteger("nodes", 1);
+    /** steady: deadlines coming due at {@code rate} per second for {@code periods} expiry periods of {@code periodSeconds}. */
+    private final int rate = Integer.getInteger("rate", 555);
+    private final int periods = Integer.getInteger("periods", 4);
+    private final int periodSeconds = Integer.getInteger("periodSeconds", 60);
+    /** burst: a run every {@code periodSeconds} (from the end of one to the start of the next), not back to back. */
+    private final boolean paced = Boolean.getBoolean("paced");
 
     private StandaloneRedis redis;
     private UnifiedJedis client;
@@ -101,6 +124,22 @@ public final class MillionSessions {
         System.out.printf("MillionSessions %s, %s %s, %d cores, load average %.2f%n", Instant.now(),
                 System.getProperty("java.vm.name"), System.getProperty("java.version"),
                 Runtime.getRuntime().availableProcessors(), ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        if (!part.equals("all")) {
+            Target target = Target.start();
+            try {
+                use(target);
+                fillScript = resource("fill.lua");
+                makeTemplate();
+                if (part.equals("steady")) {
+                    steady();
+                } else {
+                    sweep();
+                }
+            } finally {
+                target.close();
+            }
+            return;
+        }
         Target smallTarget = Target.start();
         Target largeTarget = Target.start();
         try {
@@ -398,6 +437,8 @@ public final class MillionSessions {
         static final LongAdder DESTROYED = new LongAdder();
         static final AtomicLong MAX_LATE = new AtomicLong();
         static final AtomicLong MIN_LATE = new AtomicLong(Long.MAX_VALUE);
+        /** The latest of all ticks. */
+        static final AtomicLong MAX_LATE_EVER = new AtomicLong();
 
         @Override
         public void sessionDestroyed(HttpSessionEvent event) {
@@ -406,45 +447,145 @@ public final class MillionSessions {
             long late = System.currentTimeMillis() - deadline;
             MAX_LATE.accumulateAndGet(late, Math::max);
             MIN_LATE.accumulateAndGet(late, Math::min);
+            MAX_LATE_EVER.accumulateAndGet(late, Math::max);
             DESTROYED.increment();
         }
+
+        /** Lateness from here on counts for the next tick only. */
+        static void nextTick() {
+            MAX_LATE.set(Long.MIN_VALUE);
+            MIN_LATE.set(Long.MAX_VALUE);
+        }
+    }
+
+    /** {@code nodes} embedded Tomcats, each a context with a RedisSessionManager on the one Redis; no background thread. */
+    private final class Nodes implements AutoCloseable {
+        final List<Tomcat> tomcats = new ArrayList<>();
+        final List<RedisSessionManager> managers = new ArrayList<>();
+
+        Nodes(int count) throws Exception {
+            for (int n = 1; n <= count; n++) {
+                Path base = Files.createTempDirectory("million-sessions-tomcat");
+                Tomcat tomcat = new Tomcat();
+                tomcat.setBaseDir(base.toString());
+                Connector connector = new Connector();
+                connector.setPort(0);
+                connector.setProperty("address", "127.0.0.1");
+                tomcat.setConnector(connector);
+                tomcat.getEngine().setName("node" + n);
+                tomcat.getEngine().setJvmRoute("node" + n);
+                // No background thread: processExpires() runs only when this harness calls it.
+                tomcat.getEngine().setBackgroundProcessorDelay(-1);
+                Path docBase = Files.createDirectories(base.resolve("app"));
+                Context context = tomcat.addContext("/app", docBase.toString());
+                RedisSessionManager manager = new RedisSessionManager();
+                manager.setRedisUri(redis.uri());
+                manager.setKeyPrefix(PREFIX);
+                context.setManager(manager);
+                context.addApplicationListener(ExpiryListener.class.getName());
+                tomcat.start();
+                tomcats.add(tomcat);
+                managers.add(manager);
+            }
+        }
+
+        /** One processExpires() on every node, started together; returns when all are done. */
+        void tick() throws Exception {
+            List<java.util.concurrent.CompletableFuture<Void>> runs = new ArrayList<>();
+            for (RedisSessionManager manager : managers) {
+                runs.add(java.util.concurrent.CompletableFuture.runAsync(manager::processExpires));
+            }
+            for (java.util.concurrent.CompletableFuture<Void> run : runs) {
+                run.get();
+            }
+        }
+
+        @Override
+        public void close() throws Exception {
+            for (Tomcat tomcat : tomcats) {
+                tomcat.stop();
+                tomcat.destroy();
+            }
+        }
+    }
+
+    /**
+     * Deadlines coming due at {@code rate} per second, {@code periods} expiry periods long: the
+     * sessions are filled with deadlines from now on, second by second, and every node runs
+     * {@code processExpires()} once per {@code periodSeconds}, as Tomcat's background thread would
+     * (default cadence: 6 x 10 s), for one period more than the deadlines span.
+     */
+    private void steady() throws Exception {
+        int seconds = periods * periodSeconds;
+        long fillStart = System.nanoTime();
+        for (int second = 1; second <= seconds; second++) {
+            // fill.lua: deadline = now - ago - (i mod 1000) + max * 1000 + touch, so this second's
+            // sessions come due between (second - 1) and second seconds from now.
+            fillQuietly(DUE, (second - 1) * rate, second * rate,
+                    MAX_INACTIVE_SECONDS * 1000L + TOUCH_INTERVAL_MILLIS - second * 1000L);
+        }
+        long filledAt = System.nanoTime();
+        System.out.printf("filled %,d sessions coming due at %,d per second over %,d s, in %.1f s%n", seconds * rate, rate,
+                seconds, (filledAt - fillStart) / 1e9);
+        try (Nodes cluster = new Nodes(nodes); Jedis admin = admin()) {
+            System.out.printf("%nsteady expiry: %,d due per second, %d node(s), a run every %d s%n", rate, nodes, periodSeconds);
+            for (int tick = 1; tick <= periods + 1; tick++) {
+                long wait = filledAt + tick * periodSeconds * 1_000_000_000L - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000);
+                }
+                long destroyedBefore = ExpiryListener.DESTROYED.sum();
+                ExpiryListener.nextTick();
+                long start = System.nanoTime();
+                cluster.tick();
+                double runSeconds = (System.nanoTime() - start) / 1e9;
+                long destroyed = ExpiryListener.DESTROYED.sum() - destroyedBefore;
+                System.out.printf("tick %2d at %4d s: run %.2f s, %,d sessionDestroyed, lateness %,d..%,d ms, %,d still due after%n",
+                        tick, tick * periodSeconds, runSeconds, destroyed, ExpiryListener.MIN_LATE.get(),
+                        ExpiryListener.MAX_LATE.get(), admin.zcount(INDEX, "-inf", Long.toString(redisMillis())));
+            }
+            System.out.printf("steady: %,d of %,d sessions expired, latest %,d ms after its deadline%n",
+                    ExpiryListener.DESTROYED.sum(), (long) seconds * rate, ExpiryListener.MAX_LATE_EVER.get());
+        }
+    }
+
+    private void fillQuietly(String idPrefix, int from, int to, long agoMillis) {
+        List<byte[]> args = new ArrayList<>();
+        for (String arg : List.of(PREFIX, INDEX, Integer.toString(from), Integer.toString(to), idPrefix,
+                Long.toString(agoMillis), Integer.toString(MAX_INACTIVE_SECONDS), Integer.toString(TOUCH_INTERVAL_MILLIS),
+                Long.toString(GRACE_MILLIS))) {
+            args.add(arg.getBytes(StandardCharsets.UTF_8));
+        }
+        args.addAll(template);
+        client.eval(fillScript, List.of(), args);
     }
 
     private void sweep() throws Exception {
         // Every session's deadline passed 1 to 1000 ms before the fill.
         fill(DUE, 0, large, MAX_INACTIVE_SECONDS * 1000L + TOUCH_INTERVAL_MILLIS + 1);
         checkLayout(DUE, large - 1);
-        Path base = Files.createTempDirectory("million-sessions-tomcat");
-        Tomcat tomcat = new Tomcat();
-        tomcat.setBaseDir(base.toString());
-        Connector connector = new Connector();
-        connector.setPort(0);
-        connector.setProperty("address", "127.0.0.1");
-        tomcat.setConnector(connector);
-        // No background thread: processExpires() runs only when this harness calls it.
-        tomcat.getEngine().setBackgroundProcessorDelay(-1);
-        Path docBase = Files.createDirectories(base.resolve("app"));
-        Context context = tomcat.addContext("/app", docBase.toString());
-        RedisSessionManager manager = new RedisSessionManager();
-        manager.setRedisUri(redis.uri());
-        manager.setKeyPrefix(PREFIX);
-        context.setManager(manager);
-        context.addApplicationListener(ExpiryListener.class.getName());
-        tomcat.start();
-        try (Jedis admin = admin()) {
-            System.out.printf("%nexpiry sweep: %,d sessions in the index (ZCARD), %,d of them due (ZCOUNT to now), manager %s,"
+        try (Nodes cluster = new Nodes(nodes); Jedis admin = admin()) {
+            RedisSessionManager manager = cluster.managers.get(0);
+            System.out.printf("%nexpiry sweep: %,d sessions in the index (ZCARD), %,d of them due (ZCOUNT to now), %d node(s), manager %s,"
                     + " processExpiresFrequency %d, engine backgroundProcessorDelay by default 10 s%n", admin.zcard(INDEX),
-                    admin.zcount(INDEX, "-inf", Long.toString(redisMillis())), manager.getClass().getSimpleName(),
+                    admin.zcount(INDEX, "-inf", Long.toString(redisMillis())), nodes, manager.getClass().getSimpleName(),
                     manager.getProcessExpiresFrequency());
             admin.configResetStat();
             admin.slowlogReset();
             long heapBefore = usedHeapAfterGc();
             long sweepStart = System.nanoTime();
-            for (int tick = 1; tick <= ticks; tick++) {
+            int tick = 0;
+            while (tick < ticks && admin.zcount(INDEX, "-inf", Long.toString(redisMillis())) > 0) {
+                if (paced && tick > 0) {
+                    // Tomcat's background thread: processExpiresFrequency sleeps of backgroundProcessorDelay after a run.
+                    Thread.sleep(periodSeconds * 1000L);
+                }
+                tick++;
                 long destroyedBefore = ExpiryListener.DESTROYED.sum();
                 long indexBefore = admin.zcard(INDEX);
+                ExpiryListener.nextTick();
                 long start = System.nanoTime();
-                manager.processExpires();
+                cluster.tick();
                 double seconds = (System.nanoTime() - start) / 1e9;
                 long destroyed = ExpiryListener.DESTROYED.sum() - destroyedBefore;
                 long removed = indexBefore - admin.zcard(INDEX);
@@ -453,10 +594,10 @@ public final class MillionSessions {
                         ExpiryListener.MIN_LATE.get(), ExpiryListener.MAX_LATE.get(), usedHeapAfterGc() / 1024);
             }
             double total = (System.nanoTime() - sweepStart) / 1e9;
-            System.out.printf("%d ticks back to back: %.1f s (incl. a GC per tick for the heap figure), %,d sessions expired,"
-                    + " %,d still due; heap after GC %,d kB before, %,d kB after%n", ticks, total,
+            System.out.printf("%d ticks" + (paced ? " " + periodSeconds + " s apart" : " back to back") + ": %.1f s (incl. a GC per tick for the heap figure), %,d sessions expired,"
+                    + " %,d still due, latest %,d ms after its deadline; heap after GC %,d kB before, %,d kB after%n", tick, total,
                     ExpiryListener.DESTROYED.sum(), admin.zcount(INDEX, "-inf", Long.toString(redisMillis())),
-                    heapBefore / 1024, usedHeapAfterGc() / 1024);
+                    ExpiryListener.MAX_LATE_EVER.get(), heapBefore / 1024, usedHeapAfterGc() / 1024);
             System.out.println("INFO commandstats during the ticks:");
             admin.info("commandstats").lines().filter(line -> line.startsWith("cmdstat_")).forEach(line -> System.out.println("  " + line));
             List<Slowlog> slow = admin.slowlogGet(20);
@@ -481,9 +622,6 @@ public final class MillionSessions {
             manager.processExpires();
             System.out.printf("tick with the first %,d due hashes gone by TTL: %,d index entries removed, %,d sessionDestroyed%n",
                     next.size(), indexBefore - admin.zcard(INDEX), ExpiryListener.DESTROYED.sum() - destroyedBefore);
-        } finally {
-            tomcat.stop();
-            tomcat.destroy();
         }
     }
 

@@ -10,7 +10,9 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import org.apache.catalina.Container;
 import org.apache.catalina.Context;
 import org.apache.catalina.LifecycleException;
 import org.apache.catalina.LifecycleState;
@@ -61,6 +63,7 @@ public class RedisSessionManager extends ManagerBase {
     private final RequestScopeValve scopeValve = new RequestScopeValve(this);
     private final LongAdder requests = new LongAdder();
     private volatile Clock clock = Clock.systemUTC();
+    private volatile LongSupplier ticker = System::nanoTime;
 
     private volatile SessionBackend backend;
     private volatile SessionRepository repository;
@@ -142,6 +145,14 @@ public class RedisSessionManager extends ManagerBase {
         this.clock = clock;
     }
 
+    /**
+     * The monotonic nanoseconds (as {@link System#nanoTime}) that time a run of the expiry sweep
+     * against its budget; {@code System::nanoTime} unless a test sets another before start.
+     */
+    public void setTicker(LongSupplier ticker) {
+        this.ticker = ticker;
+    }
+
     @Override
     public String getName() {
         return NAME;
@@ -181,7 +192,7 @@ public class RedisSessionManager extends ManagerBase {
         repository = new SessionRepository(backend, table, nearCache, () -> (RedisSession) createEmptySession(),
                 getSessionIdGenerator().getSessionIdLength() * 2, this::willAttributeDistribute,
                 invalidations == null ? null : invalidations::isCurrent);
-        sweeper = new ExpirySweeper(repository, clock);
+        sweeper = new ExpirySweeper(repository, clock, ticker, this::expiryPeriodMillis);
         activeSessions = new ActiveSessionCount(backend.store());
         backend.store().preloadScripts();
         backend.store().sampleClock();
@@ -544,6 +555,20 @@ public class RedisSessionManager extends ManagerBase {
         } finally {
             processingTime += System.currentTimeMillis() - start;
         }
+    }
+
+    /**
+     * How often Tomcat runs {@link #processExpires}, ms: {@code processExpiresFrequency} x the
+     * {@code backgroundProcessorDelay} of the nearest container that has one (the engine's, 10 s,
+     * by default); 0 when no container runs a background thread.
+     */
+    private long expiryPeriodMillis() {
+        for (Container container = getContext(); container != null; container = container.getParent()) {
+            if (container.getBackgroundProcessorDelay() > 0) {
+                return container.getBackgroundProcessorDelay() * 1000L * Math.max(1, getProcessExpiresFrequency());
+            }
+        }
+        return 0;
     }
 
     /** Best effort: the count stays as it was until the next sweep. */

@@ -321,7 +321,18 @@ final class SessionRepository {
      */
     void expire(String id) {
         forgetCopy(id);
-        StoredSession stored = store.claimIfExpired(id);
+        expired(id, store.claimIfExpired(id));
+    }
+
+    /**
+     * Ends a session whose expiry claim this node made ({@link RedisSessionStore#claimExpired}):
+     * with {@code stored} (this node won) the listeners fire here, on a copy holding what Redis
+     * held; either way no copy of the session stays on this node.
+     *
+     * @param stored what the claim returned, or null when this node did not win it
+     */
+    void expired(String id, StoredSession stored) {
+        forgetCopy(id);
         nearCache.take(id, false);
         RedisSession inUse = table.peek(id);
         if (inUse != null && stored != null) {

@@ -6,13 +6,19 @@ import static org.mockito.ArgumentMatchers.anyInt;
 import static org.mockito.ArgumentMatchers.anyLong;
 import static org.mockito.Mockito.doThrow;
 import static org.mockito.Mockito.never;
+import static org.mockito.ArgumentMatchers.any;
+import static org.mockito.ArgumentMatchers.anyList;
 import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.times;
 import static org.mockito.Mockito.verify;
 import static org.mockito.Mockito.when;
 
+import io.tomcatredis.session.store.DueSessions;
+import io.tomcatredis.session.store.ExpiryClaim;
 import io.tomcatredis.session.store.RedisSessionStore;
+import io.tomcatredis.session.store.StoredSession;
 import io.tomcatredis.session.store.SessionStoreUnavailableException;
 import java.time.Clock;
 import java.time.Instant;
@@ -24,65 +30,188 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.exceptions.JedisConnectionException;
-import redis.clients.jedis.exceptions.JedisDataException;
 
 class ExpirySweeperTest {
 
+    private static final long NOW = 5_000_000;
+    private static final long PERIOD_MILLIS = 60_000;
+    private static final long BUDGET_NANOS = PERIOD_MILLIS / ExpirySweeper.BUDGET_DIVISOR * 1_000_000;
+
     private final RedisSessionStore store = mock(RedisSessionStore.class);
     private final SessionRepository repository = mock(SessionRepository.class);
-    private final Clock clock = Clock.fixed(Instant.ofEpochMilli(5_000_000), ZoneOffset.UTC);
+    private final Clock clock = Clock.fixed(Instant.ofEpochMilli(NOW), ZoneOffset.UTC);
+    /** Monotonic time as the sweeper reads it; a test moves it. */
+    private final AtomicLong nanos = new AtomicLong();
+    private final StoredSession stored = mock(StoredSession.class);
 
     ExpirySweeperTest() {
         when(repository.store()).thenReturn(store);
+        when(store.dueForExpiry(anyLong(), anyInt(), anyInt(), anyInt())).thenReturn(DueSessions.NONE);
+        when(store.claimExpired(anyList(), anyList())).thenAnswer(invocation -> {
+            List<String> ids = invocation.getArgument(0);
+            return ids.stream().map(id -> (ExpiryClaim) new ExpiryClaim.Won(id, stored)).toList();
+        });
+    }
+
+    private ExpirySweeper sweeper() {
+        return new ExpirySweeper(repository, clock, nanos::get, () -> PERIOD_MILLIS, () -> 0);
+    }
+
+    private static List<String> ids(String prefix, int count) {
+        return IntStream.range(0, count).mapToObj(i -> prefix + i).toList();
+    }
+
+    private void due(int limit, List<String>... batches) {
+        var stubbing = when(store.dueForExpiry(NOW, limit, 0, ExpirySweeper.WINDOWS));
+        for (List<String> batch : batches) {
+            stubbing = stubbing.thenReturn(new DueSessions(batch, batch.size() * 10L, NOW - 1000));
+        }
+        stubbing.thenReturn(DueSessions.NONE);
     }
 
     @Test
     void claimsWhatTheIndexHasDueByTheInjectedClock() {
-        when(store.dueForExpiry(5_000_000, ExpirySweeper.BATCH_SIZE)).thenReturn(List.of("A", "B"));
+        due(ExpirySweeper.BATCH_SIZE, List.of("A", "B"));
 
-        int seen = new ExpirySweeper(repository, clock).sweep();
+        int seen = sweeper().sweep();
 
         assertThat(seen).isEqualTo(2);
-        verify(repository).expire("A");
-        verify(repository).expire("B");
+        verify(repository).expired("A", stored);
+        verify(repository).expired("B", stored);
     }
 
     @Test
-    void oneRunIsBounded() {
-        List<String> full = IntStream.range(0, ExpirySweeper.BATCH_SIZE).mapToObj(i -> "id" + i).toList();
-        when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE)).thenReturn(full);
+    void aRunIsBoundedByTimeNotByCount() {
+        List<String> full = ids("id", ExpirySweeper.BATCH_SIZE);
+        when(store.dueForExpiry(NOW, ExpirySweeper.BATCH_SIZE, 0, ExpirySweeper.WINDOWS))
+                .thenReturn(new DueSessions(full, 1_000_000, NOW - 1000));
+        // Each batch's claims take a tenth of the budget.
+        when(store.claimExpired(anyList(), anyList())).thenAnswer(invocation -> {
+            nanos.addAndGet(BUDGET_NANOS / 10);
+            return List.<ExpiryClaim>of();
+        });
 
-        int seen = new ExpirySweeper(repository, clock).sweep();
+        int seen = sweeper().sweep();
 
-        assertThat(seen).isEqualTo(ExpirySweeper.BATCH_SIZE * ExpirySweeper.MAX_BATCHES);
-        verify(store, times(ExpirySweeper.MAX_BATCHES)).dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE);
+        assertThat(seen).isEqualTo(10 * ExpirySweeper.BATCH_SIZE);
     }
 
-    /** Benchmark MillionSessions: past the bound, sessions wait a period and may lose their listeners. */
+    /** Benchmark MillionSessions: the old bound of 100 batches of 100 let a burst wait for 100 runs. */
     @Test
-    void aRunThatEndsAtItsBoundWithMoreDueWarns() {
-        List<String> full = IntStream.range(0, ExpirySweeper.BATCH_SIZE).mapToObj(i -> "id" + i).toList();
-        when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE)).thenReturn(full);
+    void moreThanTheOldCountBoundAreClaimedInOneRunWhileTheBudgetLasts() {
+        List<String> full = ids("id", ExpirySweeper.BATCH_SIZE);
+        List<String>[] batches = new List[150];
+        java.util.Arrays.fill(batches, full);
+        due(ExpirySweeper.BATCH_SIZE, batches);
 
-        List<LogRecord> warnings = warningsDuring(() -> new ExpirySweeper(repository, clock).sweep());
+        List<LogRecord> warnings = warningsDuring(() -> assertThat(sweeper().sweep()).isEqualTo(15_000));
+
+        assertThat(warnings).isEmpty();
+    }
+
+    @Test
+    void aRunThatSpendsItsBudgetWithMoreDueWarnsWithTheCounts() {
+        List<String> full = ids("id", ExpirySweeper.BATCH_SIZE);
+        when(store.dueForExpiry(NOW, ExpirySweeper.BATCH_SIZE, 0, ExpirySweeper.WINDOWS))
+                .thenReturn(new DueSessions(full, 5_000, NOW - 42_000));
+        when(store.claimExpired(anyList(), anyList())).thenAnswer(invocation -> {
+            nanos.addAndGet(BUDGET_NANOS);
+            return List.<ExpiryClaim>of();
+        });
+
+        List<LogRecord> warnings = warningsDuring(() -> sweeper().sweep());
 
         assertThat(warnings).singleElement().satisfies(record -> assertThat(record.getMessage())
-                .contains("stopped at its bound of " + ExpirySweeper.BATCH_SIZE * ExpirySweeper.MAX_BATCHES)
-                .contains("without its listeners"));
+                .contains("spent its budget of 15000 ms").contains("on 100 sessions").contains("5000 are still due")
+                .contains("the most overdue 42 s past its deadline").contains("their listeners late"));
+        // Due more than 3 periods - grace (2 min) ago: the keys would end before the next run surely has.
+        verify(store).keepDueAlive(NOW - 120_000, 3 * PERIOD_MILLIS + 300_000, 5_000);
+    }
+
+    @Test
+    void theBudgetIsAQuarterOfTheExpiryPeriodOrOfTomcatsDefaultWithoutABackgroundThread() {
+        assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 4_000).budgetMillis(0)).isEqualTo(1_000);
+        assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 0).budgetMillis(0)).isEqualTo(15_000);
+        assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 4_000).budgetMillis(4_000)).isEqualTo(1_000);
+        assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 4_000).budgetMillis(4_001)).isEqualTo(4_000);
+    }
+
+    @Test
+    void keysAreKeptForThreePeriodsAtLeastTwoMinutes() {
+        assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 60_000).keepAliveHorizonMillis()).isEqualTo(180_000);
+        assertThat(new ExpirySweeper(repository, clock, nanos::get, () -> 10_000).keepAliveHorizonMillis()).isEqualTo(120_000);
+    }
+
+    /**
+     * Benchmark MillionSessions: a million due at once, a quarter-period budget, a run every period:
+     * the last ones would be claimed after their keys' grace. More than a period behind, a run
+     * goes on for the whole period.
+     */
+    @Test
+    void aRunMoreThanAPeriodBehindGoesOnForTheWholePeriod() {
+        List<String> full = ids("id", ExpirySweeper.BATCH_SIZE);
+        when(store.dueForExpiry(NOW, ExpirySweeper.BATCH_SIZE, 0, ExpirySweeper.WINDOWS))
+                .thenReturn(new DueSessions(full, 1_000_000, NOW - PERIOD_MILLIS - 1));
+        when(store.claimExpired(anyList(), anyList())).thenAnswer(invocation -> {
+            nanos.addAndGet(BUDGET_NANOS / 10);
+            return List.<ExpiryClaim>of();
+        });
+
+        int seen = sweeper().sweep();
+
+        assertThat(seen).isEqualTo(ExpirySweeper.BUDGET_DIVISOR * 10 * ExpirySweeper.BATCH_SIZE);
     }
 
     @Test
     void aRunThatClaimsEverythingDueDoesNotWarn() {
-        List<String> full = IntStream.range(0, ExpirySweeper.BATCH_SIZE).mapToObj(i -> "id" + i).toList();
-        when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE)).thenReturn(full, full, List.of("last"));
+        List<String> full = ids("id", ExpirySweeper.BATCH_SIZE);
+        due(ExpirySweeper.BATCH_SIZE, full, full, List.of("last"));
 
-        List<LogRecord> warnings = warningsDuring(() -> new ExpirySweeper(repository, clock).sweep());
+        List<LogRecord> warnings = warningsDuring(() -> sweeper().sweep());
 
         assertThat(warnings).isEmpty();
-        verify(repository).expire("last");
+        verify(repository).expired("last", stored);
+        verify(store, never()).keepDueAlive(anyLong(), anyLong(), anyLong());
+    }
+
+    @Test
+    void claimKeysOfABatchAreReleasedWithTheNextBatchAndAtTheEnd() {
+        due(ExpirySweeper.BATCH_SIZE, List.of("A"), List.of("B"));
+
+        sweeper().sweep();
+
+        verify(store).claimExpired(List.of("A"), List.of());
+        verify(store).claimExpired(List.of("B"), List.of("A"));
+        verify(store).releaseClaims(List.of("B"));
+    }
+
+    @Test
+    void eachBatchReadsTheWindowItDraws() {
+        int[] draws = {3, 7};
+        int[] next = {0};
+        when(store.dueForExpiry(NOW, ExpirySweeper.BATCH_SIZE, 3, ExpirySweeper.WINDOWS))
+                .thenReturn(new DueSessions(List.of("A"), 2, NOW));
+        new ExpirySweeper(repository, clock, nanos::get, () -> PERIOD_MILLIS, () -> draws[next[0]++ % 2]).sweep();
+
+        verify(store).dueForExpiry(NOW, ExpirySweeper.BATCH_SIZE, 3, ExpirySweeper.WINDOWS);
+        verify(store).dueForExpiry(NOW, ExpirySweeper.BATCH_SIZE, 7, ExpirySweeper.WINDOWS);
+    }
+
+    @Test
+    void sessionsWhoseKeysEndedBeforeAnyClaimAreCountedAndLoggedNotLostSilently() {
+        due(ExpirySweeper.BATCH_SIZE, List.of("A", "B", "C"));
+        when(store.claimExpired(eq(List.of("A", "B", "C")), anyList())).thenReturn(List.of(
+                new ExpiryClaim.Lapsed("A"), new ExpiryClaim.Lapsed("B"), new ExpiryClaim.Won("C", stored)));
+
+        List<LogRecord> warnings = warningsDuring(() -> sweeper().sweep());
+
+        assertThat(warnings).singleElement().satisfies(record -> assertThat(record.getMessage())
+                .startsWith("2 sessions expired without their listeners").contains("300 s"));
+        verify(repository).expired("C", stored);
     }
 
     private static List<LogRecord> warningsDuring(Runnable run) {
@@ -115,69 +244,87 @@ class ExpirySweeperTest {
 
     @Test
     void nothingDueClaimsNothing() {
-        when(store.dueForExpiry(anyLong(), anyInt())).thenReturn(Collections.emptyList());
-        assertThat(new ExpirySweeper(repository, clock).sweep()).isZero();
-        verify(repository, times(0)).expire(anyString());
+        assertThat(sweeper().sweep()).isZero();
+        verify(store, never()).claimExpired(anyList(), anyList());
+        verify(repository, never()).expired(anyString(), any());
     }
 
     @Test
     void aSessionWhoseClaimRedisRefusesIsSkippedAndTheSweepGoesOn() {
-        when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE)).thenReturn(List.of("A", "B"));
-        doThrow(new SessionStoreUnavailableException("claim failed", new JedisDataException("WRONGTYPE")))
-                .when(repository).expire("A");
+        due(ExpirySweeper.BATCH_SIZE, List.of("A", "B"));
+        when(store.claimExpired(eq(List.of("A", "B")), anyList())).thenReturn(List.of(
+                new ExpiryClaim.Refused("A", "WRONGTYPE"), new ExpiryClaim.Won("B", stored)));
 
-        int seen = new ExpirySweeper(repository, clock).sweep();
+        int seen = sweeper().sweep();
 
         assertThat(seen).isEqualTo(2);
-        verify(repository).expire("B");
+        verify(repository).expired("B", stored);
     }
 
     @Test
     void sessionsWhoseClaimFailsAreAskedPastSoTheRestIsStillExpired() {
-        List<String> failing = IntStream.range(0, 10).mapToObj(i -> "bad" + i).toList();
+        List<String> failing = ids("bad", 10);
         List<String> first = new ArrayList<>(failing);
-        first.addAll(IntStream.range(0, ExpirySweeper.BATCH_SIZE - 10).mapToObj(i -> "ok" + i).toList());
+        first.addAll(ids("ok", ExpirySweeper.BATCH_SIZE - 10));
         List<String> second = new ArrayList<>(failing);
         second.add("last");
-        when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE)).thenReturn(first);
-        when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE + 10)).thenReturn(second);
-        failing.forEach(id -> doThrow(new SessionStoreUnavailableException("claim failed",
-                new JedisDataException("ERR script"))).when(repository).expire(id));
+        due(ExpirySweeper.BATCH_SIZE, first);
+        due(ExpirySweeper.BATCH_SIZE + 10, second);
+        when(store.claimExpired(eq(first), anyList())).thenAnswer(invocation -> first.stream()
+                .map(id -> id.startsWith("bad") ? new ExpiryClaim.Refused(id, "ERR script")
+                        : (ExpiryClaim) new ExpiryClaim.Won(id, stored)).toList());
 
-        new ExpirySweeper(repository, clock).sweep();
+        sweeper().sweep();
 
-        verify(repository).expire("last");
-        failing.forEach(id -> verify(repository).expire(id));
+        verify(store).claimExpired(eq(List.of("last")), anyList());
+        verify(repository).expired("last", stored);
+    }
+
+    @Test
+    void aWindowOfOnlyFailedSessionsFallsBackToTheHeadOfTheDueRange() {
+        List<String> failing = ids("bad", 10);
+        when(store.dueForExpiry(NOW, ExpirySweeper.BATCH_SIZE, 5, ExpirySweeper.WINDOWS))
+                .thenReturn(new DueSessions(failing, 500, NOW));
+        when(store.dueForExpiry(NOW, ExpirySweeper.BATCH_SIZE + 10, 5, ExpirySweeper.WINDOWS))
+                .thenReturn(new DueSessions(failing, 500, NOW));
+        when(store.dueForExpiry(NOW, ExpirySweeper.BATCH_SIZE + 10, 0, ExpirySweeper.WINDOWS))
+                .thenReturn(new DueSessions(List.of("head"), 500, NOW), DueSessions.NONE);
+        when(store.claimExpired(eq(failing), anyList()))
+                .thenReturn(failing.stream().map(id -> (ExpiryClaim) new ExpiryClaim.Refused(id, "ERR")).toList());
+
+        new ExpirySweeper(repository, clock, nanos::get, () -> PERIOD_MILLIS, () -> 5).sweep();
+
+        verify(repository).expired("head", stored);
     }
 
     @Test
     void aSessionWhoseRestoreFailsIsSkippedAndTheSweepGoesOn() {
-        when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE)).thenReturn(List.of("A", "B"));
-        doThrow(new IllegalStateException("a defect")).when(repository).expire("A");
+        due(ExpirySweeper.BATCH_SIZE, List.of("A", "B"));
+        doThrow(new IllegalStateException("a defect")).when(repository).expired("A", stored);
 
-        new ExpirySweeper(repository, clock).sweep();
+        sweeper().sweep();
 
-        verify(repository).expire("B");
+        verify(repository).expired("B", stored);
     }
 
     @Test
     void redisNotAnsweringEndsTheRun() {
-        when(store.dueForExpiry(5_000_000L, ExpirySweeper.BATCH_SIZE)).thenReturn(List.of("A", "B"));
+        due(ExpirySweeper.BATCH_SIZE, List.of("A", "B"));
         SessionStoreUnavailableException timeout = new SessionStoreUnavailableException("claim failed",
                 new JedisConnectionException("Read timed out"));
-        doThrow(timeout).when(repository).expire("A");
+        when(store.claimExpired(anyList(), anyList())).thenThrow(timeout);
 
-        assertThatThrownBy(() -> new ExpirySweeper(repository, clock).sweep()).isSameAs(timeout);
-        verify(repository, never()).expire("B");
+        assertThatThrownBy(() -> sweeper().sweep()).isSameAs(timeout);
+        verify(repository, never()).expired(anyString(), any());
+        verify(store, never()).auditIndex(any());
     }
 
     @Test
     void eachRunAuditsTheNextWindowOfTheIndex() {
-        when(store.dueForExpiry(anyLong(), anyInt())).thenReturn(Collections.emptyList());
         RedisSessionStore.IndexPosition next = new RedisSessionStore.IndexPosition(0, 1000);
         when(store.auditIndex(RedisSessionStore.IndexPosition.START)).thenReturn(next);
         when(store.auditIndex(next)).thenReturn(RedisSessionStore.IndexPosition.START);
-        ExpirySweeper sweeper = new ExpirySweeper(repository, clock);
+        ExpirySweeper sweeper = sweeper();
 
         sweeper.sweep();
         sweeper.sweep();

@@ -3,6 +3,7 @@ package io.tomcatredis.session.store;
 import io.tomcatredis.connection.RedisClientHolder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -29,11 +30,15 @@ public final class RedisSessionStore {
     private static final int INDEX_BATCH = 1024;
     private static final int AUDIT_KEYS = 128;
     private static final int AUDIT_MEMBERS = 1000;
+    private static final int EXTEND_CHUNK = 1000;
+    private static final int EXTEND_CALLS = 10;
     private static final byte[] MUST_EXIST = ascii("1");
     private static final byte[] CREATE = ascii("0");
     private static final byte[] ONLY_IF_EXPIRED = ascii("1");
     private static final byte[] ALWAYS = ascii("0");
     private static final byte[] GRACE_MILLIS = ascii(Long.toString(SessionKeys.TTL_GRACE_SECONDS * 1000));
+    /** claim.lua's reply to an expiry claim of a session whose keys ended by their TTL before any claim. */
+    private static final Long LAPSED = 0L;
     private static final byte[] NEVER_EXPIRES_MILLIS = ascii(Long.toString(SessionKeys.NEVER_EXPIRES_TTL_SECONDS * 1000));
 
     private final SessionKeys keys;
@@ -342,7 +347,7 @@ public final class RedisSessionStore {
     private Object claim(String sessionId, boolean onlyIfExpired) {
         Object claimed = runClaim(sessionId, onlyIfExpired, UUID.randomUUID().toString());
         statistics.delete();
-        if (claimed == null) {
+        if (claimed == null || LAPSED.equals(claimed)) {
             return null;
         }
         try {
@@ -355,18 +360,245 @@ public final class RedisSessionStore {
 
     /** One run of claim.lua: its reply, null when this token did not win. */
     Object runClaim(String sessionId, boolean onlyIfExpired, String token) {
-        return redis.script("claim", SessionScript.CLAIM, List.of(keys.sessionKeyBytes(sessionId),
-                utf8(topology.expiryIndexKey(sessionId)), keys.claimKeyBytes(sessionId)),
-                List.of(utf8(SessionKeys.baseId(sessionId)), ascii(token), onlyIfExpired ? ONLY_IF_EXPIRED : ALWAYS,
-                        NEVER_EXPIRES_MILLIS));
+        return redis.script("claim", SessionScript.CLAIM, claimKeys(sessionId), claimArgs(sessionId, onlyIfExpired, token));
     }
 
-    /** Ids (index members) whose deadline is at or before {@code now}, at most {@code limit}. */
+    private List<byte[]> claimKeys(String sessionId) {
+        return List.of(keys.sessionKeyBytes(sessionId), utf8(topology.expiryIndexKey(sessionId)),
+                keys.claimKeyBytes(sessionId));
+    }
+
+    private static List<byte[]> claimArgs(String sessionId, boolean onlyIfExpired, String token) {
+        return onlyIfExpired
+                ? List.of(utf8(SessionKeys.baseId(sessionId)), ascii(token), ONLY_IF_EXPIRED, NEVER_EXPIRES_MILLIS, GRACE_MILLIS)
+                : List.of(utf8(SessionKeys.baseId(sessionId)), ascii(token), ALWAYS, NEVER_EXPIRES_MILLIS);
+    }
+
+    /**
+     * Claims the expiry of a batch of sessions in one pipelined round trip: {@code claim.lua} per
+     * session (each script touches the keys of one session and its index key, so one slot; Redis
+     * Cluster's pipeline sends each to its master), preceded in the same pipeline by a {@code DEL}
+     * of each claim key in {@code release} (claims won by an earlier batch whose listeners have
+     * run). A connection that failed fast is retried once with the same claim tokens, so a claim
+     * won by the lost reply is still this node's ({@link RedisCalls}). Scripts Redis does not know
+     * (NOSCRIPT) are sent again in full in a second pipeline.
+     *
+     * @param ids     index members, each claimed only if its deadline passed by Redis' clock
+     * @param release ids whose claim keys ({@code <hash>:claimed}) to delete; may be empty
+     * @return one outcome per id, in order
+     * @throws SessionStoreUnavailableException when Redis fails or does not answer in time; claims
+     *         won in Redis whose replies were lost fire no listener (their claim keys end in 60 s)
+     */
+    @SuppressWarnings("unchecked")
+    public List<ExpiryClaim> claimExpired(List<String> ids, List<String> release) {
+        List<List<byte[]>> args = new ArrayList<>(ids.size());
+        for (String id : ids) {
+            args.add(claimArgs(id, true, UUID.randomUUID().toString()));
+        }
+        List<Object> replies = redis.call("expire", jedis -> {
+            Object[] values = new Object[ids.size()];
+            List<Integer> pending = new ArrayList<>(ids.size());
+            for (int i = 0; i < ids.size(); i++) {
+                pending.add(i);
+            }
+            boolean full = false;
+            while (!pending.isEmpty()) {
+                List<Response<Object>> responses = new ArrayList<>(pending.size());
+                try (AbstractPipeline pipeline = jedis.pipelined()) {
+                    if (!full) {
+                        for (String id : release) {
+                            pipeline.del(keys.claimKeyBytes(id));
+                        }
+                    }
+                    for (int i : pending) {
+                        responses.add(SessionScript.CLAIM.script().queue(pipeline, claimKeys(ids.get(i)), args.get(i), full));
+                    }
+                    pipeline.sync();
+                }
+                List<Integer> unknownScript = new ArrayList<>();
+                for (int r = 0; r < responses.size(); r++) {
+                    int i = pending.get(r);
+                    try {
+                        values[i] = responses.get(r).get();
+                    } catch (JedisNoScriptException e) {
+                        if (full) {
+                            throw e;
+                        }
+                        unknownScript.add(i);
+                    } catch (JedisDataException e) {
+                        values[i] = e;
+                    }
+                }
+                pending = unknownScript;
+                full = true;
+            }
+            return Arrays.asList(values);
+        });
+        List<ExpiryClaim> claims = new ArrayList<>(ids.size());
+        for (int i = 0; i < ids.size(); i++) {
+            String id = ids.get(i);
+            Object reply = replies.get(i);
+            statistics.delete();
+            if (reply instanceof JedisDataException refused) {
+                statistics.failure();
+                claims.add(new ExpiryClaim.Refused(id, refused.getMessage()));
+            } else if (LAPSED.equals(reply)) {
+                claims.add(new ExpiryClaim.Lapsed(id));
+            } else if (reply instanceof List<?> flat) {
+                StoredSession stored = SessionHashFormat.read((List<byte[]>) flat, 0);
+                claims.add(stored == null ? new ExpiryClaim.Refused(id, "claimed hash has no valid "
+                        + SessionHashFormat.CREATION_TIME) : new ExpiryClaim.Won(id, stored));
+            } else {
+                claims.add(new ExpiryClaim.NotClaimed(id));
+            }
+        }
+        return claims;
+    }
+
+    /**
+     * Deletes the claim keys of sessions whose expiry this node won and whose listeners have run,
+     * in one pipelined round trip. Best effort: a claim key left behind ends by its 60 s TTL.
+     */
+    public void releaseClaims(List<String> ids) {
+        if (ids.isEmpty()) {
+            return;
+        }
+        try {
+            redis.call("expire", jedis -> {
+                try (AbstractPipeline pipeline = jedis.pipelined()) {
+                    for (String id : ids) {
+                        pipeline.del(keys.claimKeyBytes(id));
+                    }
+                    pipeline.sync();
+                }
+                return null;
+            });
+        } catch (SessionStoreUnavailableException e) {
+            LOG.debug(ids.size() + " claim keys are left to their 60 s TTL", e);
+        }
+    }
+
+    /**
+     * Keeps the keys of the sessions due since {@code scoredBefore} alive for at least {@code
+     * ttlMillis} more ({@code extend.lua}: {@code PEXPIRE <keyPrefix>{<id>} ttlMillis GT} for each
+     * such entry, and for its structures), so that a sweep that fell behind still finds them, and
+     * fires their listeners, when it reaches them.
+     * With one index key, {@code extend.lua} on chunks of {@value #EXTEND_CHUNK} due entries,
+     * {@value #EXTEND_CALLS} per pipelined round trip; with Redis Cluster, one call per index key
+     * (up to {@value #EXTEND_CHUNK} entries each) in pipelines of {@value #AUDIT_KEYS}. Each call
+     * holds Redis a few milliseconds (a {@code PEXPIRE} and an {@code HGET} per entry), a round
+     * trip some tens, far from {@code timeoutMillis} (a pipeline of 100 calls timed out on a
+     * loaded machine: benchmarks/RESULTS.md).
+     *
+     * @param scoredBefore epoch ms: the entries scored (deadline) at or before it are kept
+     * @param ttlMillis    the TTL each such session's hash gets at least, ms
+     * @param due          at most how many entries that is ({@link DueSessions#count} of a read
+     *                     at a later time); -1 when unknown
+     * @throws SessionStoreUnavailableException when Redis fails
+     */
+    public void keepDueAlive(long scoredBefore, long ttlMillis, long due) {
+        List<String> indexKeys = topology.expiryIndexKeys();
+        byte[] prefix = utf8(keys.prefix());
+        byte[] nowArg = ascii(Long.toString(scoredBefore));
+        byte[] ttl = ascii(Long.toString(ttlMillis));
+        byte[] chunk = ascii(Integer.toString(EXTEND_CHUNK));
+        List<byte[]> indexKeyArgs = new ArrayList<>();
+        List<Long> starts = new ArrayList<>();
+        if (indexKeys.size() == 1) {
+            for (long start = 0; start < Math.max(due, 1); start += EXTEND_CHUNK) {
+                indexKeyArgs.add(utf8(indexKeys.get(0)));
+                starts.add(start);
+            }
+        } else {
+            indexKeys.forEach(key -> {
+                indexKeyArgs.add(utf8(key));
+                starts.add(0L);
+            });
+        }
+        int perRoundTrip = indexKeys.size() == 1 ? EXTEND_CALLS : AUDIT_KEYS;
+        for (int from = 0; from < indexKeyArgs.size(); from += perRoundTrip) {
+            int to = Math.min(indexKeyArgs.size(), from + perRoundTrip);
+            int first = from;
+            redis.call("keepDueAlive", jedis -> {
+                for (boolean full : new boolean[] {false, true}) {
+                    List<Response<Object>> responses = new ArrayList<>(to - first);
+                    try (AbstractPipeline pipeline = jedis.pipelined()) {
+                        for (int i = first; i < to; i++) {
+                            responses.add(SessionScript.EXTEND.script().queue(pipeline, List.of(indexKeyArgs.get(i)),
+                                    List.of(prefix, nowArg, ttl, ascii(Long.toString(starts.get(i))), chunk), full));
+                        }
+                        pipeline.sync();
+                    }
+                    boolean unknownScript = false;
+                    for (Response<Object> response : responses) {
+                        try {
+                            response.get();
+                        } catch (JedisNoScriptException e) {
+                            unknownScript = true;
+                        } catch (JedisDataException e) {
+                            // An index key of another type: nothing to keep there.
+                            LOG.debug("Expiry index key not extended: " + e.getMessage());
+                        }
+                    }
+                    if (!unknownScript) {
+                        break;
+                    }
+                }
+                return null;
+            });
+        }
+    }
+
+    /** Ids (index members) whose deadline is at or before {@code now}, at most {@code limit}, most overdue first. */
     public List<String> dueForExpiry(long now, int limit) {
         String max = Long.toString(now);
-        return fromEveryIndex("dueForExpiry", limit,
+        return fromEveryIndex("dueForExpiry", limit, 0,
                 (pipeline, key) -> pipeline.zrangeByScore(key, "-inf", max, 0, limit),
                 (ids, due) -> ids.addAll(due));
+    }
+
+    /**
+     * Due index entries for one batch of a sweep, from window {@code window} of the due range, so
+     * that nodes sweeping at the same time, each drawing its windows at random, mostly claim
+     * different sessions. With one index key (standalone Redis, Sentinel) one {@code due.lua}:
+     * window {@code w} of {@code limit} entries among the first {@code min(ceil(due / limit),
+     * windows)} of the due range, most overdue first (so every node works on the most overdue
+     * {@code windows * limit} sessions), with the count of due entries and the most overdue
+     * deadline. With Redis Cluster, {@code ZRANGEBYSCORE index -inf now LIMIT 0 limit} on the
+     * index keys from number {@code (w mod windows) * 16384 / windows} on, wrapping around; the
+     * count is then unknown (-1).
+     *
+     * @param now     epoch ms by this node's clock (each claim checks the deadline by Redis' clock)
+     * @param limit   at most this many ids, 1 or more
+     * @param window  the window drawn, 0 or more
+     * @param windows how many windows to spread over, 1 or more
+     * @throws SessionStoreUnavailableException when Redis fails
+     */
+    @SuppressWarnings("unchecked")
+    public DueSessions dueForExpiry(long now, int limit, int window, int windows) {
+        List<String> indexKeys = topology.expiryIndexKeys();
+        if (indexKeys.size() > 1) {
+            int first = (int) ((long) (window % windows) * indexKeys.size() / windows);
+            String max = Long.toString(now);
+            List<String> ids = fromEveryIndex("dueForExpiry", limit, first,
+                    (pipeline, key) -> pipeline.zrangeByScore(key, "-inf", max, 0, limit),
+                    (found, due) -> found.addAll(due));
+            return ids.isEmpty() ? DueSessions.NONE : new DueSessions(ids, -1, -1);
+        }
+        Object reply = redis.script("dueForExpiry", SessionScript.DUE, List.of(utf8(indexKeys.get(0))),
+                List.of(ascii(Long.toString(now)), ascii(Integer.toString(limit)), ascii(Integer.toString(window)),
+                        ascii(Integer.toString(windows))));
+        List<Object> parts = reply instanceof List<?> list ? (List<Object>) list : List.of();
+        if (parts.size() < 2 || !(parts.get(0) instanceof Long count) || count == 0) {
+            return DueSessions.NONE;
+        }
+        long mostOverdue = parts.get(1) instanceof byte[] score ? (long) Double.parseDouble(
+                new String(score, StandardCharsets.US_ASCII)) : -1;
+        List<String> ids = new ArrayList<>(parts.size() - 2);
+        for (Object member : parts.subList(2, parts.size())) {
+            ids.add(new String((byte[]) member, StandardCharsets.UTF_8));
+        }
+        return new DueSessions(ids, count, mostOverdue);
     }
 
     /**
@@ -376,7 +608,7 @@ public final class RedisSessionStore {
      */
     public long count() {
         long[] total = new long[1];
-        fromEveryIndex("count", Integer.MAX_VALUE, (pipeline, key) -> pipeline.zcard(key),
+        fromEveryIndex("count", Integer.MAX_VALUE, 0, (pipeline, key) -> pipeline.zcard(key),
                 (ids, size) -> total[0] += size);
         return total[0];
     }
@@ -446,18 +678,24 @@ public final class RedisSessionStore {
 
     /** Ids of sessions in Redis (without route), at most {@code limit}, from the expiry index. */
     public List<String> sessionIds(int limit) {
-        return fromEveryIndex("list", limit, (pipeline, key) -> pipeline.zrange(key, 0, limit - 1L),
+        return fromEveryIndex("list", limit, 0, (pipeline, key) -> pipeline.zrange(key, 0, limit - 1L),
                 (ids, members) -> ids.addAll(members));
     }
 
     /**
      * Runs one read on every expiry index key (one, or one per Cluster slot), in pipelines of
-     * {@value #INDEX_BATCH} keys, until {@code limit} ids are collected.
+     * {@value #INDEX_BATCH} keys, from key number {@code firstKey} on (wrapping around), until
+     * {@code limit} ids are collected.
      */
-    private <R> List<String> fromEveryIndex(String operation, int limit,
+    private <R> List<String> fromEveryIndex(String operation, int limit, int firstKey,
             BiFunction<AbstractPipeline, String, Response<R>> read, BiConsumer<List<String>, R> collect) {
         List<String> ids = new ArrayList<>();
-        List<String> indexKeys = topology.expiryIndexKeys();
+        List<String> allKeys = topology.expiryIndexKeys();
+        List<String> indexKeys = firstKey == 0 ? allKeys : new ArrayList<>(allKeys.size());
+        if (firstKey != 0) {
+            indexKeys.addAll(allKeys.subList(firstKey, allKeys.size()));
+            indexKeys.addAll(allKeys.subList(0, firstKey));
+        }
         for (int from = 0; from < indexKeys.size() && ids.size() < limit; from += INDEX_BATCH) {
             List<String> batch = indexKeys.subList(from, Math.min(indexKeys.size(), from + INDEX_BATCH));
             List<R> results = redis.call(operation, jedis -> {

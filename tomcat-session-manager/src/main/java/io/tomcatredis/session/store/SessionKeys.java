@@ -24,7 +24,9 @@ import java.nio.charset.StandardCharsets;
  *
  * <p>Every key has a TTL: a session's keys live {@code maxInactiveInterval} plus
  * {@link #TTL_GRACE_SECONDS}, renewed by every save ({@link #NEVER_EXPIRES_TTL_SECONDS} when the
- * session never expires); the index lives as long as its longest-lived session. Keys are written
+ * session never expires); the hash of a session still due when an expiry sweep ends behind lives
+ * longer ({@link RedisSessionStore#keepDueAlive}); the index lives as long as its longest-lived
+ * session. Keys are written
  * only by saves of sessions that exist: a request with an unknown or expired id never creates one.
  */
 public final class SessionKeys {

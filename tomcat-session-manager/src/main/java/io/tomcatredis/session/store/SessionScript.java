@@ -25,7 +25,11 @@ enum SessionScript {
     /** data_write.lua: a write to a session-scoped structure, bound to the session. */
     DATA_WRITE("data_write.lua"),
     /** audit.lua: removes expiry index entries whose session hash no longer exists. */
-    AUDIT("audit.lua");
+    AUDIT("audit.lua"),
+    /** due.lua: due entries of one expiry index, from one of the first windows of the due range. */
+    DUE("due.lua"),
+    /** extend.lua: keeps the keys of due sessions the sweep has not reached yet. */
+    EXTEND("extend.lua");
 
     private final String resource;
     private final LuaScript script;

@@ -6,6 +6,7 @@
 -- ARGV[1]  the index member; ARGV[2] the claim token of the caller
 -- ARGV[3]  '1': claim only when the deadline passed by Redis' clock (expiry); '0': always (invalidation)
 -- ARGV[4]  with ARGV[3] '1': TTL in ms of a session that never expires
+-- ARGV[5]  with ARGV[3] '1', optional: the keys' grace in ms past the deadline (SessionKeys.TTL_GRACE_SECONDS)
 -- The session's structures and index entry are deleted; the hash moves to the claim key for 60 s,
 -- which the winner deletes once its listeners have run.
 -- A session that never expires (maxInactiveInterval 0 or negative) is indexed at the end of its
@@ -13,7 +14,10 @@
 -- A claim key of another type than hash is not ours as the layout says (corrupt or foreign data
 -- under our name): it is deleted, so one such key never stops the sweep at its session.
 -- Returns false to every caller but the winner; to the winner 1 (ARGV[3] '0') or the session's
--- fields as HGETALL does (ARGV[3] '1').
+-- fields as HGETALL does (ARGV[3] '1'). With ARGV[5], an expiry claim that finds neither the hash
+-- nor a claim key while the index entry's deadline is more than ARGV[5] ms past (the keys ended
+-- by their TTL before any sweep reached them: their listeners can no longer fire) returns 0, so
+-- the sweeper can count and report such sessions instead of losing them silently.
 -- meta:touchInterval as the deadline counts it: a missing or corrupt value is 0, at most an hour.
 local function touchSlack(value)
   local n = tonumber(value)
@@ -32,8 +36,16 @@ elseif claimType ~= 'none' then
 end
 -- Gone, or a key of another type (foreign or corrupt data, never ours to delete): no session to
 -- claim, and no index entry that would stop the sweep at it on every run.
-if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then
+local sessionType = redis.call('TYPE', KEYS[1]).ok
+if sessionType ~= 'hash' then
+  local lapsed = false
+  if ARGV[3] == '1' and ARGV[5] and sessionType == 'none' and claimType == 'none' then
+    local score = tonumber(redis.call('ZSCORE', KEYS[2], ARGV[1]))
+    local t = redis.call('TIME')
+    lapsed = score ~= nil and score + tonumber(ARGV[5]) <= t[1] * 1000 + math.floor(t[2] / 1000)
+  end
   redis.call('ZREM', KEYS[2], ARGV[1])
+  if lapsed then return 0 end
   return false
 end
 if ARGV[3] == '1' then

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tomcatredis.connection.RedisClientHolder;
 import io.tomcatredis.testsupport.ClusterRedis;
 import io.tomcatredis.testsupport.RedisExtension;
+import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -13,7 +14,10 @@ import redis.clients.jedis.RedisClusterClient;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
-/** The expiry index audit and the never-expiring scores on Redis Cluster, one index key per slot. */
+/**
+ * The expiry index audit, the never-expiring scores and the sweep's batch claim on Redis Cluster,
+ * one index key per slot.
+ */
 class ClusterIndexAuditIT {
 
     @RegisterExtension
@@ -65,5 +69,34 @@ class ClusterIndexAuditIT {
         } while (!position.equals(RedisSessionStore.IndexPosition.START) && calls < 1000);
 
         assertThat(calls).as("audits of 128 index keys each, over 16,384 slots").isEqualTo(128);
+    }
+    /**
+     * The sweep's read from any window finds due sessions of every slot (the keys wrap around),
+     * their keys are kept alive slot by slot, and one pipelined batch claims sessions of different
+     * slots on their own masters.
+     */
+    @Test
+    void aBatchOfExpiryClaimsAcrossSlotsIsClaimedFromAnyWindow() {
+        for (String id : List.of(KEPT, GONE)) {
+            store.save(id, SessionChanges.created(1_000, 600));
+            jedis.hset(PREFIX + "{" + id + "}", "meta:lastAccessedTime", "1000");
+            jedis.zadd(store.topology().expiryIndexKey(id), 1_000, id);
+        }
+        long now = System.currentTimeMillis();
+
+        for (int window = 0; window < 16; window++) {
+            assertThat(store.dueForExpiry(now, 100, window, 16).ids()).as("window " + window)
+                    .containsExactlyInAnyOrder(KEPT, GONE);
+        }
+        store.keepDueAlive(now, 100_000_000, -1);
+        assertThat(jedis.pttl(PREFIX + "{" + KEPT + "}")).as("kept alive in its slot").isGreaterThan(90_000_000L);
+        assertThat(jedis.pttl(PREFIX + "{" + GONE + "}")).as("kept alive in its slot").isGreaterThan(90_000_000L);
+        List<ExpiryClaim> claims = store.claimExpired(List.of(KEPT, GONE), List.of());
+
+        assertThat(claims).allSatisfy(claim -> assertThat(claim).isInstanceOf(ExpiryClaim.Won.class));
+        assertThat(store.count()).isZero();
+        store.releaseClaims(List.of(KEPT, GONE));
+        assertThat(jedis.exists(PREFIX + "{" + KEPT + "}:claimed")).isFalse();
+        assertThat(jedis.exists(PREFIX + "{" + GONE + "}:claimed")).isFalse();
     }
 }

@@ -329,6 +329,137 @@ class RedisSessionLayoutIT {
         assertThat(jedis.pttl(HASH + ":claimed")).as("the claim key lives at most 60 s").isBetween(1L, 60_000L);
     }
 
+    /**
+     * One pipelined round trip claims a batch: a due session is won with its fields, a live one
+     * is left (its index entry corrected), one whose keys ended by their TTL more than the grace
+     * past its deadline is reported lapsed, and one deleted early (within its grace) is just not
+     * claimed; the claim keys of the batch before are deleted in the same round trip.
+     */
+    @Test
+    void aBatchOfExpiryClaimsIsOneRoundTripWithAnOutcomePerSession() {
+        String due = "D0000000000000000000000000000001";
+        String live = "D0000000000000000000000000000002";
+        String lapsed = "D0000000000000000000000000000003";
+        String deleted = "D0000000000000000000000000000004";
+        String previous = "D0000000000000000000000000000005";
+        for (String id : List.of(due, live)) {
+            store.save(id, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")));
+        }
+        long now = redisMillis();
+        jedis.hset(PREFIX + "{" + due + "}", "meta:lastAccessedTime", Long.toString(now - 601_000));
+        jedis.zadd(INDEX, now - SessionKeys.TTL_GRACE_SECONDS * 1000 - 1_000, lapsed);
+        jedis.zadd(INDEX, now - 1_000, deleted);
+        jedis.hset(PREFIX + "{" + previous + "}:claimed", "claim:token", "t");
+        long roundTrips = store.statistics().roundTrips();
+
+        List<ExpiryClaim> claims = store.claimExpired(List.of(due, live, lapsed, deleted), List.of(previous));
+
+        assertThat(store.statistics().roundTrips() - roundTrips).isEqualTo(1);
+        assertThat(claims.get(0)).isInstanceOfSatisfying(ExpiryClaim.Won.class,
+                won -> assertThat(won.session().attributes()).containsOnlyKeys("a"));
+        assertThat(claims.subList(1, 4)).extracting(Object::getClass).containsExactly(ExpiryClaim.NotClaimed.class,
+                ExpiryClaim.Lapsed.class, ExpiryClaim.NotClaimed.class);
+        assertThat(jedis.zrange(INDEX, 0, -1)).containsExactly(live);
+        assertThat(jedis.exists(PREFIX + "{" + previous + "}:claimed")).as("released with the batch").isFalse();
+        assertThat(jedis.exists(PREFIX + "{" + due + "}:claimed")).as("kept until the listeners ran").isTrue();
+
+        store.releaseClaims(List.of(due));
+        assertThat(jedis.exists(PREFIX + "{" + due + "}:claimed")).isFalse();
+    }
+
+    /** Foreign data under a session's key: its entry leaves the index, the batch goes on. */
+    @Test
+    void aCorruptEntryInABatchIsDroppedWithoutFailingTheOthers() {
+        String corrupt = "C0000000000000000000000000000001";
+        String due = "C0000000000000000000000000000002";
+        store.save(due, SessionChanges.created(1_000, 600));
+        long now = redisMillis();
+        jedis.hset(PREFIX + "{" + due + "}", "meta:lastAccessedTime", Long.toString(now - 601_000));
+        jedis.set(PREFIX + "{" + corrupt + "}", "not a hash");
+        jedis.zadd(INDEX, now - 1_000, corrupt);
+
+        List<ExpiryClaim> claims = store.claimExpired(List.of(corrupt, due), List.of());
+
+        assertThat(claims.get(0)).isInstanceOf(ExpiryClaim.NotClaimed.class);
+        assertThat(claims.get(1)).isInstanceOf(ExpiryClaim.Won.class);
+        assertThat(jedis.zcard(INDEX)).isZero();
+        assertThat(jedis.get(PREFIX + "{" + corrupt + "}")).as("never ours to delete").isEqualTo("not a hash");
+    }
+
+    @Test
+    void scriptsRedisForgotAreSentAgainInFullWithinTheBatch() {
+        String due = "E0000000000000000000000000000001";
+        store.save(due, SessionChanges.created(1_000, 600));
+        jedis.hset(PREFIX + "{" + due + "}", "meta:lastAccessedTime", Long.toString(redisMillis() - 601_000));
+        jedis.scriptFlush();
+
+        assertThat(store.claimExpired(List.of(due), List.of())).singleElement().isInstanceOf(ExpiryClaim.Won.class);
+    }
+
+    /**
+     * extend.lua: when a sweep ends behind, every due session's keys live on (PEXPIRE ... GT), so
+     * the next run still finds them and fires their listeners; nothing else changes.
+     */
+    @Test
+    void keepDueAliveExtendsTheKeysOfEveryDueSessionAndNothingElse() {
+        long now = redisMillis();
+        for (int i = 0; i < 2_500; i++) {
+            String id = String.format("K%031d", i);
+            jedis.hset(PREFIX + "{" + id + "}", "meta:lastAccessedTime", "1000");
+            jedis.pexpire(PREFIX + "{" + id + "}", 60_000);
+            jedis.zadd(INDEX, now - 1_000_000 + i, id);
+        }
+        jedis.hset(PREFIX + "{LIVE}", "meta:lastAccessedTime", "1000");
+        jedis.pexpire(PREFIX + "{LIVE}", 60_000);
+        jedis.zadd(INDEX, now + 600_000, "LIVE");
+        jedis.hset(PREFIX + "{LONGER}", "meta:lastAccessedTime", "1000");
+        jedis.pexpire(PREFIX + "{LONGER}", 9_000_000);
+        jedis.zadd(INDEX, now - 5_000, "LONGER");
+        jedis.zadd(INDEX, now - 5_000, "GONE");
+        jedis.hset(PREFIX + "{" + String.format("K%031d", 7) + "}", "meta:dataKeys", "cart\nseen");
+        jedis.set(PREFIX + "{" + String.format("K%031d", 7) + "}:data:cart", "x");
+        jedis.pexpire(PREFIX + "{" + String.format("K%031d", 7) + "}:data:cart", 60_000);
+
+        store.keepDueAlive(now, 1_000_000, 2_502);
+
+        assertThat(jedis.pttl(PREFIX + "{" + String.format("K%031d", 7) + "}:data:cart")).as("its structures too")
+                .isGreaterThan(900_000L);
+        assertThat(jedis.exists(PREFIX + "{" + String.format("K%031d", 7) + "}:data:seen")).isFalse();
+
+        for (int i = 0; i < 2_500; i += 499) {
+            assertThat(jedis.pttl(PREFIX + "{" + String.format("K%031d", i) + "}")).as("due " + i)
+                    .isGreaterThan(900_000L);
+        }
+        assertThat(jedis.pttl(PREFIX + "{LIVE}")).as("not due").isLessThanOrEqualTo(60_000L);
+        assertThat(jedis.pttl(PREFIX + "{LONGER}")).as("never shortened").isGreaterThan(8_000_000L);
+        assertThat(jedis.exists(PREFIX + "{GONE}")).as("never created").isFalse();
+    }
+
+    /**
+     * due.lua: window w of n among the first min(ceil(due / n), windows) of the due range, most
+     * overdue first, with the count of due entries and the most overdue deadline.
+     */
+    @Test
+    void dueReadsTheWindowDrawnAmongTheFirstWindowsOfTheDueRange() {
+        for (int i = 0; i < 25; i++) {
+            jedis.zadd(INDEX, 1_000 + i, String.format("S%031d", i));
+        }
+        jedis.zadd(INDEX, 9_000_000, "NOT-DUE");
+
+        DueSessions first = store.dueForExpiry(5_000, 10, 0, 16);
+        DueSessions third = store.dueForExpiry(5_000, 10, 2, 16);
+        DueSessions wrapped = store.dueForExpiry(5_000, 10, 4, 16);
+        DueSessions spreadOverTwo = store.dueForExpiry(5_000, 10, 3, 2);
+
+        assertThat(first.count()).isEqualTo(25);
+        assertThat(first.mostOverdueDeadline()).isEqualTo(1_000);
+        assertThat(first.ids()).hasSize(10).startsWith(String.format("S%031d", 0));
+        assertThat(third.ids()).hasSize(5).startsWith(String.format("S%031d", 20)).doesNotContain("NOT-DUE");
+        assertThat(wrapped.ids()).as("window 4 of 3").startsWith(String.format("S%031d", 10));
+        assertThat(spreadOverTwo.ids()).as("window 3 of 2").startsWith(String.format("S%031d", 10));
+        assertThat(store.dueForExpiry(500, 10, 0, 16)).isEqualTo(DueSessions.NONE);
+    }
+
     @Test
     void claimIfExpiredLeavesALiveSessionAndCorrectsItsIndexEntry() {
         store.save(ID, SessionChanges.created(1_000, 600));
