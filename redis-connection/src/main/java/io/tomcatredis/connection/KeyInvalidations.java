@@ -39,7 +39,8 @@ import redis.clients.jedis.RedisSentinelClient;
  *
  * <p>Whenever the connection is not known to deliver everything (not yet subscribed, broken, no
  * heartbeat within {@code max(boundMillis, timeoutMillis)}, Redis flushed), the listener hears
- * {@link Listener#invalidatedAll}; the connection is then opened again, at most every 100 ms. On
+ * {@link Listener#invalidatedAll}; the connection is then opened again after 100 ms, doubled after each
+ * attempt that was not confirmed, up to 5 s. On
  * Redis Sentinel the connection goes to the current master (a failover closes it: Sentinel kills
  * the old master's clients). Redis Cluster is not supported (each master tracks only its own keys).
  * Thread-safe; the listener is called on this object's own thread.
@@ -49,6 +50,8 @@ public final class KeyInvalidations implements AutoCloseable {
     private static final Logger LOG = Logger.getLogger(KeyInvalidations.class.getName());
     static final String CHANNEL = "__redis__:invalidate";
     private static final long RETRY_MILLIS = 100;
+    /** The longest pause between attempts: a subscription Redis keeps refusing (NOPERM) costs one attempt per 5 s. */
+    private static final long MAX_RETRY_MILLIS = 5_000;
     private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(30);
     private static final long NEVER = Long.MIN_VALUE;
 
@@ -80,6 +83,8 @@ public final class KeyInvalidations implements AutoCloseable {
     private Connection subscribed;
     private Connection opened;
     private long nextHeartbeat;
+    /** The pause before the next attempt: doubled after each attempt that was not confirmed; guarded by {@link #lock}. */
+    private long retryMillis = RETRY_MILLIS;
     private boolean closed;
     /** When the last heartbeat that came back was published ({@link #nanoTime}), or {@link #NEVER}. */
     private volatile long confirmedSentAt = NEVER;
@@ -187,7 +192,8 @@ public final class KeyInvalidations implements AutoCloseable {
             synchronized (lock) {
                 try {
                     if (!closed) {
-                        lock.wait(RETRY_MILLIS);
+                        lock.wait(retryMillis);
+                        retryMillis = Math.min(MAX_RETRY_MILLIS, retryMillis * 2);
                     }
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
@@ -211,6 +217,7 @@ public final class KeyInvalidations implements AutoCloseable {
                 if (parts.size() == 3 && parts.get(2) instanceof Long count && count == 2) {
                     synchronized (lock) {
                         subscribed = connection;
+                        retryMillis = RETRY_MILLIS;
                     }
                 }
             }

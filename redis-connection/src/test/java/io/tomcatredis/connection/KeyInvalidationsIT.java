@@ -103,6 +103,50 @@ class KeyInvalidationsIT {
     }
 
     @Test
+    void aUserWithoutTheChannelsIsRefusedWithAWarningAndNeverCurrent() {
+        try (Jedis admin = REDIS.get().node().client()) {
+            admin.aclSetUser("nochannels", "on", ">pw-nochannels", "~p:*", "resetchannels", "+@all");
+        }
+        RedisConnectionSettings limited = RedisConnectionSettings.parse(Map.of(RedisConnectionSettings.REDIS_URI,
+                REDIS.get().uri().replace("redis://", "redis://nochannels:pw-nochannels@"))::get);
+        List<String> warnings = new CopyOnWriteArrayList<>();
+        java.util.logging.Logger logger = java.util.logging.Logger.getLogger(KeyInvalidations.class.getName());
+        java.util.logging.Handler handler = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                if (record.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+                    warnings.add(record.getMessage());
+                }
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        logger.addHandler(handler);
+        try (RedisClientHolder limitedHolder = RedisConnector.connect(limited, "limited");
+             KeyInvalidations refused = KeyInvalidations.start(limited, limitedHolder, "limited-invalidations", "p:", 200,
+                     new KeyInvalidations.Listener() {
+                         @Override
+                         public void invalidated(String key) {
+                         }
+
+                         @Override
+                         public void invalidatedAll() {
+                         }
+                     })) {
+            Await.until(WAIT, "a warning naming the refusal", () -> warnings.stream().anyMatch(w -> w.contains("NOPERM")));
+            assertThat(refused.isCurrent()).isFalse();
+        } finally {
+            logger.removeHandler(handler);
+        }
+    }
+
+    @Test
     void redisClusterIsRefused() {
         RedisConnectionSettings cluster = RedisConnectionSettings.parse(Map.of(RedisConnectionSettings.REDIS_URI,
                 REDIS.get().uri(), RedisConnectionSettings.CLUSTER_NODES, "127.0.0.1:7000")::get);
