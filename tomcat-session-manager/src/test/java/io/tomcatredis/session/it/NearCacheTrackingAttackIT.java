@@ -1,0 +1,243 @@
+package io.tomcatredis.session.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.testsupport.Await;
+import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.args.ClientType;
+import redis.clients.jedis.params.ClientKillParams;
+
+/**
+ * Attacks on loads answered from the near cache with no round trip
+ * ({@code nearCacheStalenessMillis}). Node A answers from its copies with a long bound, node B
+ * keeps nothing and always reads Redis. A stale answer on A within the bound is allowed by the
+ * promise; to get one deterministically, A's invalidation reader is held (suspended) while B
+ * changes the session, exactly as a slow or descheduled reader thread would. What a request
+ * answered from such a copy then writes must never overwrite or resurrect what B wrote.
+ */
+@Tag("tomcat")
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class NearCacheTrackingAttackIT {
+
+    /** Long: while A's reader is held, its last confirmation stays within the bound. */
+    static final int BOUND_MILLIS = 20_000;
+    private static final Duration WAIT = Duration.ofSeconds(30);
+    private static final String READER = "tomcat-redis-invalidations " + RedisUnderTest.PREFIX;
+
+    @RegisterExtension
+    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone();
+
+    static final DestroyedSessions DESTROYED = new DestroyedSessions();
+
+    private RedisUnderTest redis;
+    private RedisCommands commands;
+    private TomcatNode nodeA;
+    private TomcatNode nodeB;
+
+    @BeforeAll
+    void startNodes() {
+        redis = RedisUnderTest.standalone(REDIS.get());
+        commands = new RedisCommands(() -> List.of(REDIS.get().node()));
+        nodeA = TomcatNode.start("tatkA", m -> {
+            redis.configure(m);
+            m.setProperty("nearCacheStalenessMillis", Integer.toString(BOUND_MILLIS));
+        }, DESTROYED::register);
+        nodeB = TomcatNode.start("tatkB", m -> {
+            redis.configure(m);
+            m.setProperty("nearCacheSize", "0");
+        }, DESTROYED::register);
+    }
+
+    @AfterAll
+    void stopNodes() {
+        TomcatNode.closeAll(nodeA, nodeB);
+        if (redis != null) {
+            redis.close();
+        }
+    }
+
+    @BeforeEach
+    void emptyRedis() {
+        REDIS.get().node().resume();
+        redis.flushAll();
+        DESTROYED.clear();
+        Await.until(WAIT, "invalidations current on node A", () -> nodeA.manager().isNearCacheTrackingCurrent());
+    }
+
+    /** Repeats {@code url} until a request of it needs no Redis command; returns that answer. */
+    private String answeredWithoutRedis(HttpSessionClient browser, String url) {
+        String[] answer = new String[1];
+        Await.until(WAIT, "a request answered without Redis", () -> {
+            commands.reset();
+            answer[0] = browser.ok(url);
+            Map<String, Long> calls = commands.calls();
+            return calls.getOrDefault("hgetall", 0L) + calls.getOrDefault("evalsha", 0L) == 0;
+        });
+        return answer[0];
+    }
+
+    /**
+     * Runs {@code whileHeld} while node A's invalidation reader thread is suspended (as a
+     * descheduled thread would be), then lets it go and waits until it heard everything sent so far.
+     */
+    @SuppressWarnings({"deprecation", "removal"})
+    private void withReaderHeld(Runnable whileHeld) {
+        Thread reader = Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().equals(READER))
+                .findFirst().orElseThrow();
+        // Suspend only while it waits on its socket, never while it holds a lock of the near cache.
+        Await.until(WAIT, "the reader suspended while reading its socket", () -> {
+            reader.suspend();
+            for (StackTraceElement frame : reader.getStackTrace()) {
+                if (frame.getClassName().contains("NearCache") || frame.getClassName().contains("RedisSessionManager")
+                        || frame.getMethodName().equals("heard")) {
+                    reader.resume();
+                    return false;
+                }
+            }
+            return true;
+        });
+        try {
+            whileHeld.run();
+        } finally {
+            reader.resume();
+        }
+    }
+
+    /** What node A answers once its reader heard what Redis sent (a stale answer is allowed until then). */
+    private void eventuallyOnA(HttpSessionClient browser, String path, String expected) {
+        Await.until(WAIT, "node A answering " + expected, () -> browser.ok(nodeA.url(path)).equals(expected));
+    }
+
+    private String hashKey(HttpSessionClient browser) {
+        return RedisUnderTest.PREFIX + "{" + SessionKeys.baseId(browser.sessionId()) + "}";
+    }
+
+    @Test
+    void aSaveFromAStaleCopyDoesNotOverwriteTheSameAttributeAnotherNodeSaved() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(nodeA.url("cart-add?value=a"));
+        answeredWithoutRedis(browser, nodeA.url("get?name=cart"));
+        String[] onA = new String[1];
+
+        withReaderHeld(() -> {
+            assertThat(browser.ok(nodeB.url("cart-add?value=b"))).isEqualTo("[a, b]");
+            onA[0] = browser.ok(nodeA.url("cart-add?value=c"));
+        });
+
+        String cart = browser.ok(nodeB.url("get?name=cart"));
+        assertThat(cart).as("node A answered %s from its copy; Redis now holds", onA[0]).contains("b");
+    }
+
+    @Test
+    void aSaveFromAStaleCopyKeepsADifferentAttributeAnotherNodeSaved() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(nodeA.url("set?name=color&value=red"));
+        answeredWithoutRedis(browser, nodeA.url("get?name=color"));
+
+        withReaderHeld(() -> {
+            browser.ok(nodeB.url("set?name=size&value=L"));
+            browser.ok(nodeA.url("set?name=color&value=blue"));
+        });
+
+        assertThat(browser.ok(nodeB.url("get?name=size"))).isEqualTo("L");
+        eventuallyOnA(browser, "get?name=size", "L");
+        assertThat(browser.ok(nodeB.url("get?name=color"))).isEqualTo("blue");
+    }
+
+    @Test
+    void aSaveFromAStaleCopyDoesNotResurrectAnAttributeAnotherNodeRemoved() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(nodeA.url("cart-add?value=a"));
+        answeredWithoutRedis(browser, nodeA.url("get?name=cart"));
+        String[] onA = new String[1];
+
+        withReaderHeld(() -> {
+            browser.ok(nodeB.url("remove?name=cart"));
+            onA[0] = browser.ok(nodeA.url("cart-add?value=c"));
+        });
+
+        assertThat(browser.ok(nodeB.url("get?name=cart"))).as("node A answered %s from its copy", onA[0])
+                .doesNotContain("a");
+    }
+
+    @Test
+    void aSessionInvalidatedOnAnotherNodeIsNotRecreatedByAWriteFromAStaleCopy() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(nodeA.url("set?name=color&value=red"));
+        answeredWithoutRedis(browser, nodeA.url("get?name=color"));
+        String id = SessionKeys.baseId(browser.sessionId());
+        String key = hashKey(browser);
+
+        withReaderHeld(() -> {
+            browser.ok(nodeB.url("invalidate"));
+            browser.get(nodeA.url("set?name=color&value=blue"));
+        });
+
+        try (Jedis jedis = REDIS.get().node().client()) {
+            assertThat(jedis.exists(key)).as("the invalidated session's hash").isFalse();
+        }
+        browser.sessionId(id);
+        eventuallyOnA(browser, "get?name=color", "no session");
+        assertThat(DESTROYED.calls().get(id)).as("sessionDestroyed, once").hasValue(1);
+    }
+
+    @Test
+    void theOldIdOfASessionWhoseIdChangedOnAnotherNodeIsNotAnsweredOnceHeard() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(nodeA.url("set?name=color&value=red"));
+        answeredWithoutRedis(browser, nodeA.url("get?name=color"));
+        String oldId = browser.sessionId();
+        String[] newId = new String[1];
+
+        withReaderHeld(() -> newId[0] = browser.ok(nodeB.url("change-id")));
+
+        HttpSessionClient attacker = new HttpSessionClient();
+        attacker.sessionId(oldId);
+        eventuallyOnA(attacker, "get?name=color", "no session");
+        browser.sessionId(newId[0]);
+        assertThat(browser.ok(nodeA.url("get?name=color"))).isEqualTo("red");
+    }
+
+    @Test
+    void aChangeMadeWhileThePubsubConnectionWasKilledIsSeen() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(nodeA.url("set?name=color&value=red"));
+        answeredWithoutRedis(browser, nodeA.url("get?name=color"));
+
+        withReaderHeld(() -> {
+            try (Jedis jedis = REDIS.get().node().client()) {
+                jedis.clientKill(new ClientKillParams()
+                        .type(ClientType.PUBSUB));
+            }
+            browser.ok(nodeB.url("set?name=color&value=green"));
+        });
+
+        eventuallyOnA(browser, "get?name=color", "green");
+    }
+
+    @Test
+    void aRedisRestartThatLostTheDataIsSeen() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(nodeA.url("set?name=color&value=red"));
+        answeredWithoutRedis(browser, nodeA.url("get?name=color"));
+
+        // No persistence in the harness: the restarted Redis holds nothing, and sends no flush message.
+        REDIS.get().node().restart();
+        Await.until(WAIT, "node A current again", () -> nodeA.manager().isNearCacheTrackingCurrent());
+
+        assertThat(browser.ok(nodeA.url("get?name=color"))).isEqualTo("no session");
+    }
+}
