@@ -6,7 +6,9 @@ import io.tomcatredis.session.store.SessionChanges;
 import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.session.store.StoredSession;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -106,6 +108,7 @@ final class SessionRepository {
         ReentrantLock loading = table.loadingLock(id);
         LoadResult result;
         NearCache.Lookup kept = null;
+        StoredSession answeredFrom = null;
         loading.lock();
         try {
             RedisSession current = table.acquire(id);
@@ -129,6 +132,7 @@ final class SessionRepository {
                 result = kept.stored() == null ? null : store.loadedFromCopy(kept.stored());
                 if (result != null) {
                     nearCache.answered();
+                    answeredFrom = kept.stored();
                 } else {
                     result = store.load(id, 0);
                 }
@@ -139,6 +143,7 @@ final class SessionRepository {
                 }
                 RedisSession fresh = restore(id, loaded.session(), kept.values());
                 fresh.loadedWith(kept.token());
+                fresh.answeredFromCopy(answeredFrom);
                 fresh.tryAcquire();
                 RedisSession installed = table.install(fresh, inUse);
                 if (installed == fresh) {
@@ -263,6 +268,13 @@ final class SessionRepository {
             }
             long version;
             try {
+                if (!copyStillCurrent(session)) {
+                    log.warn("Changes to session " + SessionIds.redact(session.getIdInternal()) + " were not saved:"
+                            + " the request was answered from this node's copy (nearCacheStalenessMillis), and another"
+                            + " node changed, invalidated or expired the session after that copy was read");
+                    drop(session);
+                    return;
+                }
                 forgetCopy(session.getIdInternal());
                 version = store.save(session.getIdInternal(), changes);
             } catch (RuntimeException e) {
@@ -285,6 +297,54 @@ final class SessionRepository {
         } finally {
             session.saveLock().unlock();
         }
+    }
+
+    /**
+     * Whether a session answered from the near cache's copy with no round trip may write its
+     * changes: only when Redis still holds, for every attribute the request read, set or removed,
+     * the bytes the copy held, and no attribute the request set was added meanwhile. Otherwise the
+     * request computed its changes from values another node has since replaced, and writing them
+     * would overwrite, or bring back, what that node wrote. Changes to attributes the request did
+     * not use do not matter: a save writes only what the request changed. One {@code load.lua}
+     * round trip, before the first write only. The window between this check and the write is the
+     * one any two concurrent requests of a session on two nodes have without the near cache.
+     */
+    private boolean copyStillCurrent(RedisSession session) {
+        StoredSession copy = session.unconfirmedCopy();
+        if (copy == null) {
+            return true;
+        }
+        LoadResult current = store.load(session.getIdInternal(), copy.version());
+        boolean same = current instanceof LoadResult.Unchanged
+                || current instanceof LoadResult.Loaded loaded && sameUsedState(session, copy, loaded.session());
+        if (same) {
+            session.copyConfirmed();
+        }
+        return same;
+    }
+
+    /** Whether {@code now} holds what {@code copy} held of everything {@code session} used. */
+    private static boolean sameUsedState(RedisSession session, StoredSession copy, StoredSession now) {
+        if (!Objects.equals(copy.id(), now.id()) || copy.creationTime() != now.creationTime()) {
+            return false;
+        }
+        for (Map.Entry<String, byte[]> attribute : copy.attributes().entrySet()) {
+            if (session.usedAttribute(attribute.getKey())
+                    && !sameBytes(attribute.getValue(), now.attributes().get(attribute.getKey()))) {
+                return false;
+            }
+        }
+        for (String name : now.attributes().keySet()) {
+            if (!copy.attributes().containsKey(name) && session.holdsValue(name)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean sameBytes(byte[] a, byte[] b) {
+        // Never Arrays.equals with null: Jazzer's hook on it (the fuzzers) crashes the JVM then.
+        return a == null || b == null ? a == b : Arrays.equals(a, b);
     }
 
     /**
