@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.args.ClientPauseMode;
 import redis.clients.jedis.args.ClientType;
 import redis.clients.jedis.params.ClientKillParams;
 
@@ -240,5 +241,43 @@ class NearCacheTrackingAttackIT {
         Await.until(WAIT, "node A current again", () -> nodeA.manager().isNearCacheTrackingCurrent());
 
         assertThat(browser.ok(nodeA.url("get?name=color"))).isEqualTo("no session");
+    }
+
+    /**
+     * This node's own write outside any request (a detached HttpSession) while one of its requests
+     * reads the session: the request read Redis before the write landed and must not keep that
+     * hash, or the next request answers it from the copy without the write.
+     */
+    @Test
+    void aWriteOfThisNodeIsSeenAtOnceAlsoWhenARequestReadTheSessionWhileItWasInFlight() throws Exception {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(nodeA.url("set?name=color&value=red"));
+        answeredWithoutRedis(browser, nodeA.url("get?name=color"));
+        jakarta.servlet.http.HttpSession detached =
+                ((org.apache.catalina.Session) nodeA.manager().findSession(browser.sessionId())).getSession();
+        Thread writer = new Thread(() -> detached.setAttribute("color", "blue"), "detached-writer");
+        try (Jedis jedis = REDIS.get().node().client()) {
+            // Writes (the save script) wait; reads (HGETALL) go on.
+            jedis.clientPause(WAIT.toMillis(), ClientPauseMode.WRITE);
+            try {
+                writer.start();
+                Await.until(WAIT, "the detached write sent and held by Redis",
+                        () -> java.util.Arrays.stream(writer.getStackTrace())
+                                .anyMatch(f -> f.getClassName().endsWith("RedisSessionStore") && f.getMethodName().equals("save")));
+                assertThat(browser.ok(nodeA.url("get?name=color"))).isEqualTo("red");
+                withReaderHeld(() -> {
+                    jedis.clientUnpause();
+                    try {
+                        writer.join(WAIT.toMillis());
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                    assertThat(browser.ok(nodeA.url("get?name=color"))).as("the next request after this node's write")
+                            .isEqualTo("blue");
+                });
+            } finally {
+                jedis.clientUnpause();
+            }
+        }
     }
 }
