@@ -276,7 +276,11 @@ final class SessionRepository {
                     return;
                 }
                 forgetCopy(session.getIdInternal());
-                version = store.save(session.getIdInternal(), changes);
+                try {
+                    version = store.save(session.getIdInternal(), changes);
+                } finally {
+                    forgetCopy(session.getIdInternal());
+                }
             } catch (RuntimeException e) {
                 session.changes().failed(changes);
                 throw e;
@@ -357,7 +361,11 @@ final class SessionRepository {
             return true;
         }
         forgetCopy(session.getIdInternal());
-        return store.invalidate(session.getIdInternal());
+        try {
+            return store.invalidate(session.getIdInternal());
+        } finally {
+            forgetCopy(session.getIdInternal());
+        }
     }
 
     /**
@@ -366,7 +374,12 @@ final class SessionRepository {
      */
     void expire(String id) {
         forgetCopy(id);
-        StoredSession stored = store.claimIfExpired(id);
+        StoredSession stored;
+        try {
+            stored = store.claimIfExpired(id);
+        } finally {
+            forgetCopy(id);
+        }
         nearCache.take(id, false);
         RedisSession inUse = table.peek(id);
         if (inUse != null && stored != null) {
@@ -384,7 +397,10 @@ final class SessionRepository {
     /**
      * This node is about to change session {@code id} in Redis: no hash kept of it may answer a
      * load, even before Redis' own message of the change arrives (a write of a detached object, a
-     * JMX operation, an invalidation).
+     * JMX operation, an invalidation). Called before the write and again once it is done (or
+     * failed: it may have landed): a load of this node that read Redis while the write was in
+     * flight took its token before the second call, so its hash is not kept, and the next request
+     * reads Redis even when Redis' own message of the write is not heard yet.
      */
     private void forgetCopy(String id) {
         if (answersWithoutRedis) {
