@@ -280,4 +280,99 @@ class NearCacheTrackingAttackIT {
             }
         }
     }
+
+    private static long invalidationThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("tomcat-redis-invalidations")).count();
+    }
+
+    private static long invalidationConnections() {
+        try (Jedis jedis = REDIS.get().node().client()) {
+            return jedis.clientList().lines().filter(l -> l.contains("name=tomcat-redis-session-invalidations")).count();
+        }
+    }
+
+    @Test
+    void restartsOfAWebappWithTrackingLeakNoThreadAndNoConnection() {
+        long threads = invalidationThreads();
+        long connections = invalidationConnections();
+        TomcatNode node = TomcatNode.start("tatkR", m -> {
+            redis.configure(m);
+            m.setProperty("nearCacheStalenessMillis", "300");
+        });
+        try {
+            HttpSessionClient browser = new HttpSessionClient();
+            for (int i = 0; i < 4; i++) {
+                node.restart();
+                TomcatNode started = node;
+                Await.until(WAIT, "tracking current after a restart", () -> started.manager().isNearCacheTrackingCurrent());
+                browser.ok(node.url("set?name=n&value=" + i));
+                assertThat(browser.ok(node.url("get?name=n"))).isEqualTo(Integer.toString(i));
+            }
+        } finally {
+            node.close();
+        }
+
+        Await.until(WAIT, "no invalidation thread nor connection left",
+                () -> invalidationThreads() == threads && invalidationConnections() == connections);
+    }
+
+    @Test
+    void anAclUserWithoutChannelPermissionsFallsBackToReadingRedis() {
+        try (Jedis jedis = REDIS.get().node().client()) {
+            jedis.aclSetUser("nochannels", "reset", "on", ">secret", "~*", "resetchannels", "+@all");
+        }
+        String uri = "redis://nochannels:secret@" + REDIS.get().node().host() + ":" + REDIS.get().node().port();
+        TomcatNode node = TomcatNode.start("tatkN", m -> {
+            m.setRedisUri(uri);
+            m.setProperty("nearCacheStalenessMillis", "300");
+        });
+        try {
+            HttpSessionClient browser = new HttpSessionClient();
+            browser.ok(node.url("set?name=color&value=red"));
+            for (int i = 0; i < 5; i++) {
+                assertThat(browser.ok(node.url("get?name=color"))).isEqualTo("red");
+            }
+            try (Jedis jedis = REDIS.get().node().client()) {
+                jedis.hset(hashKey(browser), "attr:color", jedis.hget(hashKey(browser), "attr:color") + "x");
+                jedis.hdel(hashKey(browser), "attr:color");
+            }
+            assertThat(browser.ok(node.url("get?name=color"))).isEqualTo("null");
+            assertThat(node.manager().isNearCacheTrackingCurrent()).isFalse();
+            assertThat(node.manager().getNearCacheHitCount()).isZero();
+        } finally {
+            node.close();
+            try (Jedis jedis = REDIS.get().node().client()) {
+                jedis.aclDelUser("nochannels");
+            }
+        }
+    }
+
+    @Test
+    void aKeyPrefixWithGlobAndOddCharactersIsTrackedExactly() {
+        String prefix = "odd *?[x]\\ \u00e9:";
+        TomcatNode node = TomcatNode.start("tatkP", m -> {
+            redis.configure(m);
+            m.setProperty("keyPrefix", prefix);
+            m.setProperty("nearCacheStalenessMillis", "300");
+        });
+        try {
+            Await.until(WAIT, "tracking current", () -> node.manager().isNearCacheTrackingCurrent());
+            HttpSessionClient browser = new HttpSessionClient();
+            browser.ok(node.url("set?name=color&value=red"));
+            Await.until(WAIT, "a load answered from the copy", () -> {
+                long hits = node.manager().getNearCacheHitCount();
+                browser.ok(node.url("get?name=color"));
+                return node.manager().getNearCacheHitCount() > hits;
+            });
+            String key = prefix + "{" + SessionKeys.baseId(browser.sessionId()) + "}";
+            try (Jedis jedis = REDIS.get().node().client()) {
+                assertThat(jedis.exists(key)).isTrue();
+                jedis.hdel(key, "attr:color");
+            }
+            Await.until(WAIT, "the tool's edit seen", () -> browser.ok(node.url("get?name=color")).equals("null"));
+        } finally {
+            node.close();
+        }
+    }
 }
