@@ -375,4 +375,44 @@ class NearCacheTrackingAttackIT {
             node.close();
         }
     }
+
+    /** This node's own changes need no message from Redis: seen at once while its reader hears nothing. */
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"save", "invalidate", "change-id", "jmx-expire"})
+    void thisNodesOwnChangeIsSeenAtOnceWithoutRedisMessage(String change) {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(nodeA.url("set?name=color&value=red"));
+        answeredWithoutRedis(browser, nodeA.url("get?name=color"));
+        String oldId = browser.sessionId();
+        String id = SessionKeys.baseId(oldId);
+
+        withReaderHeld(() -> {
+            switch (change) {
+                case "save" -> {
+                    browser.ok(nodeA.url("set?name=color&value=blue"));
+                    assertThat(browser.ok(nodeA.url("get?name=color"))).isEqualTo("blue");
+                }
+                case "invalidate" -> {
+                    browser.ok(nodeA.url("invalidate"));
+                    browser.sessionId(oldId);
+                    assertThat(browser.ok(nodeA.url("get?name=color"))).isEqualTo("no session");
+                }
+                case "change-id" -> {
+                    String newId = browser.ok(nodeA.url("change-id"));
+                    HttpSessionClient attacker = new HttpSessionClient();
+                    attacker.sessionId(oldId);
+                    assertThat(attacker.ok(nodeA.url("get?name=color"))).isEqualTo("no session");
+                    browser.sessionId(newId);
+                    assertThat(browser.ok(nodeA.url("get?name=color"))).isEqualTo("red");
+                }
+                default -> {
+                    nodeA.manager().expireSession(oldId);
+                    assertThat(browser.ok(nodeA.url("get?name=color"))).isEqualTo("no session");
+                }
+            }
+        });
+        if (!change.equals("save") && !change.equals("change-id")) {
+            assertThat(DESTROYED.calls().get(id)).as("sessionDestroyed, once").hasValue(1);
+        }
+    }
 }
