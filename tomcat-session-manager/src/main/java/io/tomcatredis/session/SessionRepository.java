@@ -268,7 +268,8 @@ final class SessionRepository {
             }
             long version;
             try {
-                if (!copyStillCurrent(session)) {
+                // A renewal of the access time alone overwrites nothing: it needs no confirmation.
+                if (!changes.isAccessOnly() && !copyStillCurrent(session)) {
                     log.warn("Changes to session " + SessionIds.redact(session.getIdInternal()) + " were not saved:"
                             + " the request was answered from this node's copy (nearCacheStalenessMillis), and another"
                             + " node changed, invalidated or expired the session after that copy was read");
