@@ -68,6 +68,11 @@ public class RedisSession extends RestoredSession {
      */
     private transient volatile StoredSession loadedFrom;
     private transient volatile long loadToken = NearCache.NO_TOKEN;
+    /**
+     * The near cache's copy this object was answered from with no round trip, until Redis
+     * confirmed that copy before the first write ({@code nearCacheStalenessMillis}); else null.
+     */
+    private transient volatile StoredSession unconfirmedCopy;
     /** Set when this node already won the claim on the session in Redis. */
     private transient volatile boolean claimed;
     /** Set when Redis no longer has the session: the object is dead, without events. */
@@ -201,6 +206,31 @@ public class RedisSession extends RestoredSession {
 
     long loadToken() {
         return loadToken;
+    }
+
+    /** This object was filled from the near cache's copy {@code copy}, with no round trip. */
+    void answeredFromCopy(StoredSession copy) {
+        unconfirmedCopy = copy;
+    }
+
+    /** The copy this object was answered from, while Redis has not confirmed it; else null. */
+    StoredSession unconfirmedCopy() {
+        return unconfirmedCopy;
+    }
+
+    /** Whether a request read, set or removed attribute {@code name} of this object since its load. */
+    boolean usedAttribute(String name) {
+        return !undecoded.containsKey(name);
+    }
+
+    /** Whether this object holds a deserialized value for {@code name} (one it read or set). */
+    boolean holdsValue(String name) {
+        return attributes.containsKey(name);
+    }
+
+    /** Redis holds what the copy held: this object's changes may be written. */
+    void copyConfirmed() {
+        unconfirmedCopy = null;
     }
 
     /** The hash this object was loaded from if it wrote nothing to Redis since, else null. */

@@ -6,7 +6,9 @@ import io.tomcatredis.session.store.SessionChanges;
 import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.session.store.StoredSession;
+import java.util.Arrays;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -110,6 +112,7 @@ final class SessionRepository {
         ReentrantLock loading = table.loadingLock(id);
         LoadResult result;
         NearCache.Lookup kept = null;
+        StoredSession answeredFrom = null;
         loading.lock();
         try {
             RedisSession current = table.acquire(id);
@@ -133,6 +136,7 @@ final class SessionRepository {
                 result = kept.stored() == null ? null : store.loadedFromCopy(kept.stored());
                 if (result != null) {
                     nearCache.answered();
+                    answeredFrom = kept.stored();
                 } else {
                     result = store.load(id, 0);
                 }
@@ -143,6 +147,7 @@ final class SessionRepository {
                 }
                 RedisSession fresh = restore(id, loaded.session(), kept.values());
                 fresh.loadedWith(kept.token());
+                fresh.answeredFromCopy(answeredFrom);
                 fresh.tryAcquire();
                 RedisSession installed = table.install(fresh, inUse);
                 if (installed == fresh) {
@@ -278,8 +283,20 @@ final class SessionRepository {
             }
             long version;
             try {
+                // A renewal of the access time alone overwrites nothing: it needs no confirmation.
+                if (!changes.isAccessOnly() && !copyStillCurrent(session)) {
+                    log.warn("Changes to session " + SessionIds.redact(session.getIdInternal()) + " were not saved:"
+                            + " the request was answered from this node's copy (nearCacheStalenessMillis), and another"
+                            + " node changed, invalidated or expired the session after that copy was read");
+                    drop(session);
+                    return;
+                }
                 forgetCopy(session.getIdInternal());
-                version = store.save(session.getIdInternal(), changes);
+                try {
+                    version = store.save(session.getIdInternal(), changes);
+                } finally {
+                    forgetCopy(session.getIdInternal());
+                }
             } catch (RuntimeException e) {
                 session.changes().failed(changes);
                 throw e;
@@ -303,6 +320,54 @@ final class SessionRepository {
     }
 
     /**
+     * Whether a session answered from the near cache's copy with no round trip may write its
+     * changes: only when Redis still holds, for every attribute the request read, set or removed,
+     * the bytes the copy held, and no attribute the request set was added meanwhile. Otherwise the
+     * request computed its changes from values another node has since replaced, and writing them
+     * would overwrite, or bring back, what that node wrote. Changes to attributes the request did
+     * not use do not matter: a save writes only what the request changed. One {@code load.lua}
+     * round trip, before the first write only. The window between this check and the write is the
+     * one any two concurrent requests of a session on two nodes have without the near cache.
+     */
+    private boolean copyStillCurrent(RedisSession session) {
+        StoredSession copy = session.unconfirmedCopy();
+        if (copy == null) {
+            return true;
+        }
+        LoadResult current = store.load(session.getIdInternal(), copy.version());
+        boolean same = current instanceof LoadResult.Unchanged
+                || current instanceof LoadResult.Loaded loaded && sameUsedState(session, copy, loaded.session());
+        if (same) {
+            session.copyConfirmed();
+        }
+        return same;
+    }
+
+    /** Whether {@code now} holds what {@code copy} held of everything {@code session} used. */
+    private static boolean sameUsedState(RedisSession session, StoredSession copy, StoredSession now) {
+        if (!Objects.equals(copy.id(), now.id()) || copy.creationTime() != now.creationTime()) {
+            return false;
+        }
+        for (Map.Entry<String, byte[]> attribute : copy.attributes().entrySet()) {
+            if (session.usedAttribute(attribute.getKey())
+                    && !sameBytes(attribute.getValue(), now.attributes().get(attribute.getKey()))) {
+                return false;
+            }
+        }
+        for (String name : now.attributes().keySet()) {
+            if (!copy.attributes().containsKey(name) && session.holdsValue(name)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean sameBytes(byte[] a, byte[] b) {
+        // Never Arrays.equals with null: Jazzer's hook on it (the fuzzers) crashes the JVM then.
+        return a == null || b == null ? a == b : Arrays.equals(a, b);
+    }
+
+    /**
      * Claims an invalidation of {@code session} in Redis.
      *
      * @return true when this node won it (or the session was never stored): listeners fire here
@@ -312,7 +377,11 @@ final class SessionRepository {
             return true;
         }
         forgetCopy(session.getIdInternal());
-        return store.invalidate(session.getIdInternal());
+        try {
+            return store.invalidate(session.getIdInternal());
+        } finally {
+            forgetCopy(session.getIdInternal());
+        }
     }
 
     /**
@@ -321,7 +390,13 @@ final class SessionRepository {
      */
     void expire(String id) {
         forgetCopy(id);
-        expired(id, store.claimIfExpired(id));
+        StoredSession claimed;
+        try {
+            claimed = store.claimIfExpired(id);
+        } finally {
+            forgetCopy(id);
+        }
+        expired(id, claimed);
     }
 
     /**
@@ -350,7 +425,10 @@ final class SessionRepository {
     /**
      * This node is about to change session {@code id} in Redis: no hash kept of it may answer a
      * load, even before Redis' own message of the change arrives (a write of a detached object, a
-     * JMX operation, an invalidation).
+     * JMX operation, an invalidation). Called before the write and again once it is done (or
+     * failed: it may have landed): a load of this node that read Redis while the write was in
+     * flight took its token before the second call, so its hash is not kept, and the next request
+     * reads Redis even when Redis' own message of the write is not heard yet.
      */
     private void forgetCopy(String id) {
         if (answersWithoutRedis) {
