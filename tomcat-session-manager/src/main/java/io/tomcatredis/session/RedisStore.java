@@ -59,10 +59,12 @@ public class RedisStore extends StoreBase {
      * Sets an attribute by name: Tomcat's digester calls this for every attribute of the
      * {@code <Store>} element, the same names as {@link RedisSessionManager}'s.
      *
-     * @return false for a name this class does not know, which Tomcat logs as a warning
+     * @return false for a name this class does not know, which Tomcat logs as a warning; so are the
+     *         near cache's ({@code nearCacheSize}, {@code nearCacheStalenessMillis}), which only
+     *         {@link RedisSessionManager} has
      */
     public boolean setProperty(String name, String value) {
-        return attributes.setIfKnown(name, value);
+        return !SessionManagerSettings.MANAGER_ONLY.contains(name) && attributes.setIfKnown(name, value);
     }
 
     @Override

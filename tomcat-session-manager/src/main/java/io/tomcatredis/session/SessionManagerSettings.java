@@ -44,6 +44,9 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
     /** Largest {@code nearCacheStalenessMillis}: beyond a minute, a stale answer is a defect, not a bound. */
     static final int MAX_NEAR_CACHE_STALENESS_MILLIS = 60_000;
 
+    /** Attributes of the manager that a {@link RedisStore} has no use for (it keeps no near cache). */
+    static final Set<String> MANAGER_ONLY = Set.of(NEAR_CACHE_SIZE, NEAR_CACHE_STALENESS_MILLIS);
+
     /** Every attribute name this configuration understands, connection attributes included. */
     static final Set<String> NAMES = Set.of(KEY_PREFIX, SERIALIZER, SERIAL_FILTER, WAIT_REPLICAS, WAIT_TIMEOUT_MILLIS, TOUCH_INTERVAL,
             NEAR_CACHE_SIZE, NEAR_CACHE_STALENESS_MILLIS, COMPRESSION_THRESHOLD,
