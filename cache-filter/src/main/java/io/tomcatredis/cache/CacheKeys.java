@@ -420,13 +420,26 @@ final class CacheKeys {
             """);
 
     /**
+     * The message {@link #HEARTBEAT} publishes on {@link #invalidations()} when it found {@link
+     * #listeners()} gone: announcements may have been lost, so every local tier drops every copy.
+     * Starts as a heartbeat does (never a key name), so a node that does not know it ignores it.
+     */
+    static final String LISTENERS_LOST = "heartbeat listeners-lost";
+
+    /**
      * A local tier's heartbeat: keeps {@link #listeners()} for at least {@code ttl} ms (never
      * shortens another node's longer one), then publishes the heartbeat on the channel, in that
-     * order, so that a node that receives its heartbeat knows every script since announces.
+     * order, so that a node that receives its heartbeat knows every script since announces. When
+     * {@link #listeners()} was gone (a {@code FLUSHALL}/{@code FLUSHDB}, a {@code DEL}, Redis'
+     * {@code maxmemory} eviction of a key with a TTL), scripts may have removed entries without
+     * announcing them, and a flush removed every entry without a script: it first publishes
+     * {@link #LISTENERS_LOST}, on which every tier drops all its copies.
      * KEYS: listeners. ARGV: ttl ms, channel, message.
      */
     static final LuaScript HEARTBEAT = new LuaScript("""
-            if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
+            local ttl = redis.call('PTTL', KEYS[1])
+            if ttl == -2 then redis.call('PUBLISH', ARGV[2], '%s') end
+            if ttl < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
             return redis.call('PUBLISH', ARGV[2], ARGV[3])
-            """);
+            """.formatted(LISTENERS_LOST));
 }
