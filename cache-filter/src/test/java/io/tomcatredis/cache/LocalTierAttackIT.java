@@ -173,6 +173,35 @@ class LocalTierAttackIT {
         }
     }
 
+    /**
+     * Request headers the cache reads (request directives, negotiation, forwarding): for each, a
+     * page held by B and by the tier-off node alike is asked once with it; the tier serves its
+     * shared copy exactly when the Redis path does, with the same status and encoding.
+     */
+    @Test
+    void requestHeadersGetFromTheTierWhatTheRedisPathGives() {
+        String[][] requests = {{"Cache-Control", "no-cache"}, {"Pragma", "no-cache"}, {"Cache-Control", "max-age=0"},
+            {"Cache-Control", "no-store"}, {"Cache-Control", "min-fresh=3600"}, {"Cache-Control", "only-if-cached"},
+            {"Accept-Encoding", "gzip"}, {"Accept-Language", "fr"}, {"X-Forwarded-Host", "evil.example"},
+            {"Forwarded", "host=evil.example"}, {"X-Forwarded-Proto", "https"}, {"X-Requested-With", "XMLHttpRequest"},
+            {"Accept", "application/json"}};
+        for (String[] headers : requests) {
+            String what = String.join(": ", headers);
+            String forPlain = page();
+            heldByB(forPlain);
+            Http.get(plain.url(forPlain));
+            Http.Reply fromRedisPath = Http.get(plain.url(forPlain), headers);
+            String forTier = page();
+            heldByB(forTier);
+            Http.Reply fromTier = Http.get(b.url(forTier), headers);
+            assertThat(fromTier.text().endsWith("#1")).as(what + ": the shared copy exactly when the Redis path serves it")
+                    .isEqualTo(fromRedisPath.text().endsWith("#1"));
+            assertThat(fromTier.status()).as(what).isEqualTo(fromRedisPath.status());
+            assertThat(fromTier.header("Content-Encoding")).as(what).isEqualTo(fromRedisPath.header("Content-Encoding"));
+            assertThat(fromTier.header("Vary")).as(what).isEqualTo(fromRedisPath.header("Vary"));
+        }
+    }
+
     @Test
     void conditionalRangeAndHeadAnswersFromTheTierAreTheRedisPaths() {
         String path = "/catalog/validated?v=" + PAGES.incrementAndGet();
@@ -265,6 +294,44 @@ class LocalTierAttackIT {
                     () -> !jedis.clientList().contains("tomcat-redis-cache-invalidations"));
             assertThat(jedis.pubsubNumSub("tomcat-cache:/shop{cache}invalidations").values()).containsOnly(0L);
         }
+    }
+
+    @Test
+    void reloadingTheWebappLeavesOneSubscriberAndItsThreads() {
+        try (StandaloneRedis own = StandaloneRedis.start(); Jedis jedis = own.node().client()) {
+            long threadsBefore = tierThreads();
+            try (CacheNode node = CacheNode.start("attack-reload", params(own.uri()))) {
+                serving(node);
+                for (int i = 0; i < 3; i++) {
+                    node.reload();
+                    serving(node);
+                }
+                Await.until(BOUND, "the old filters' threads end", () -> tierThreads() == threadsBefore + 2);
+                Await.until(BOUND, "one subscribed connection", () -> subscribers(jedis) == 1);
+                // (The servlet instance added by the harness is not re-created by a reload: no page is asked for.)
+                assertThat(node.cache().statistics().isLocalTierServing()).isTrue();
+            }
+            Await.until(BOUND, "every thread ends", () -> tierThreads() == threadsBefore);
+            Await.until(BOUND, "no subscribed connection", () -> subscribers(jedis) == 0);
+        }
+    }
+
+    @Test
+    void stoppingTheWebappWhileRedisIsDownEndsTheSubscriberThreads() {
+        try (StandaloneRedis own = StandaloneRedis.start()) {
+            long threadsBefore = tierThreads();
+            CacheNode node = CacheNode.start("attack-stop-down", params(own.uri()));
+            serving(node);
+            own.node().stop();
+            Await.until(BOUND, "the tier stops serving", () -> !node.cache().statistics().isLocalTierServing());
+            node.close();
+            Await.until(BOUND, "the reader and heartbeat threads end", () -> tierThreads() == threadsBefore);
+        }
+    }
+
+    private static long subscribers(Jedis jedis) {
+        return jedis.clientList().lines().filter(line -> line.contains("name=tomcat-redis-cache-invalidations")
+                && line.contains("sub=1")).count();
     }
 
     private static long tierThreads() {
