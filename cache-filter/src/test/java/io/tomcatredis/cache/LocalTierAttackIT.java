@@ -119,6 +119,34 @@ class LocalTierAttackIT {
     }
 
     @Test
+    void aPurgeMadeWhileTheSubscriptionWasKilledIsNotServedAfterItIsBack() {
+        String path = page();
+        heldByB(path);
+        try (Jedis jedis = REDIS.get().node().client()) {
+            java.util.Set<String> before = pubSubClientIds(jedis);
+            // Every node's subscription goes; the purge's message reaches nobody.
+            jedis.clientKill(redis.clients.jedis.params.ClientKillParams.clientKillParams()
+                    .type(redis.clients.jedis.args.ClientType.PUBSUB));
+            assertThat(a.cache().evictUrl(a.url(path))).isEqualTo(1);
+            // Readiness: both nodes saw the loss (each opened a new subscription), and B serves again.
+            Await.until(BOUND, "both nodes subscribed again", () -> {
+                java.util.Set<String> now = pubSubClientIds(jedis);
+                now.removeAll(before);
+                return now.size() == 2;
+            });
+        }
+        serving(b);
+        assertThat(Http.get(b.url(path)).text()).endsWith("#2");
+    }
+
+    private static java.util.Set<String> pubSubClientIds(Jedis jedis) {
+        java.util.Set<String> ids = new java.util.HashSet<>();
+        jedis.clientList().lines().filter(line -> line.contains("name=tomcat-redis-cache-invalidations")
+                && line.contains("sub=1")).forEach(line -> ids.add(line.substring(3, line.indexOf(' '))));
+        return ids;
+    }
+
+    @Test
     void aRestartedRedisLeavesNothingInTheTier() {
         try (StandaloneRedis own = StandaloneRedis.start();
              CacheNode node = CacheNode.start("attack-restart", params(own.uri()))) {
@@ -262,6 +290,21 @@ class LocalTierAttackIT {
     }
 
     // --- Bounds and lifecycle ---
+
+    @Test
+    void manyDistinctLongUrlsStayWithinTheByteBound() {
+        try (CacheNode small = CacheNode.start("attack-many", params(REDIS.get().uri(), "localTierBytes", "30000"))) {
+            serving(small);
+            String longQuery = "q=" + "x".repeat(1500);
+            for (int i = 0; i < 60; i++) {
+                String path = page() + "?" + longQuery;
+                Http.get(small.url(path));
+                Http.get(small.url(path));
+                assertThat(small.cache().statistics().getLocalTierBytes()).isLessThanOrEqualTo(30000L);
+            }
+            assertThat(small.cache().statistics().getLocalTierCount()).isBetween(1L, 59L);
+        }
+    }
 
     @Test
     void aTierOfOneByteKeepsNothingAndServesFromRedis() {
