@@ -31,7 +31,9 @@ import java.util.HexFormat;
  *   &lt;keyPrefix&gt;{cache}listeners   string      "1" while a node's local tier listens (its heartbeats keep it,
  *                                  3 x localTierMaxLagMillis); only then do scripts publish:
  *   &lt;keyPrefix&gt;{cache}invalidations  Pub/Sub channel (no key): the e: key name of every entry or marker
- *                                  a script removed or replaced, for the nodes' local tiers
+ *                                  a script removed or replaced, for the nodes' local tiers; the
+ *                                  heartbeats ("heartbeat &lt;node id&gt; &lt;ns&gt;"), and "heartbeat
+ *                                  listeners-lost" when a heartbeat found the listeners key gone
  * </pre>
  * Every key has a TTL: an entry lives until its stale window ends; the bookkeeping keys live as
  * long as their longest-lived entry. {@code <hash>} is a SHA-256 of the canonical key ({@link CanonicalUrl}): scheme, host, the
