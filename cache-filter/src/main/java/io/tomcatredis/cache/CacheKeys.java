@@ -31,7 +31,9 @@ import java.util.HexFormat;
  *   &lt;keyPrefix&gt;{cache}listeners   string      "1" while a node's local tier listens (its heartbeats keep it,
  *                                  3 x localTierMaxLagMillis); only then do scripts publish:
  *   &lt;keyPrefix&gt;{cache}invalidations  Pub/Sub channel (no key): the e: key name of every entry or marker
- *                                  a script removed or replaced, for the nodes' local tiers
+ *                                  a script removed or replaced, for the nodes' local tiers; the
+ *                                  heartbeats ("heartbeat &lt;node id&gt; &lt;ns&gt;"), and "heartbeat
+ *                                  listeners-lost" when a heartbeat found the listeners key gone
  * </pre>
  * Every key has a TTL: an entry lives until its stale window ends; the bookkeeping keys live as
  * long as their longest-lived entry. {@code <hash>} is a SHA-256 of the canonical key ({@link CanonicalUrl}): scheme, host, the
@@ -420,13 +422,26 @@ final class CacheKeys {
             """);
 
     /**
+     * The message {@link #HEARTBEAT} publishes on {@link #invalidations()} when it found {@link
+     * #listeners()} gone: announcements may have been lost, so every local tier drops every copy.
+     * Starts as a heartbeat does (never a key name), so a node that does not know it ignores it.
+     */
+    static final String LISTENERS_LOST = "heartbeat listeners-lost";
+
+    /**
      * A local tier's heartbeat: keeps {@link #listeners()} for at least {@code ttl} ms (never
      * shortens another node's longer one), then publishes the heartbeat on the channel, in that
-     * order, so that a node that receives its heartbeat knows every script since announces.
+     * order, so that a node that receives its heartbeat knows every script since announces. When
+     * {@link #listeners()} was gone (a {@code FLUSHALL}/{@code FLUSHDB}, a {@code DEL}, Redis'
+     * {@code maxmemory} eviction of a key with a TTL), scripts may have removed entries without
+     * announcing them, and a flush removed every entry without a script: it first publishes
+     * {@link #LISTENERS_LOST}, on which every tier drops all its copies.
      * KEYS: listeners. ARGV: ttl ms, channel, message.
      */
     static final LuaScript HEARTBEAT = new LuaScript("""
-            if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
+            local ttl = redis.call('PTTL', KEYS[1])
+            if ttl == -2 then redis.call('PUBLISH', ARGV[2], '%s') end
+            if ttl < tonumber(ARGV[1]) then redis.call('SET', KEYS[1], '1', 'PX', ARGV[1]) end
             return redis.call('PUBLISH', ARGV[2], ARGV[3])
-            """);
+            """.formatted(LISTENERS_LOST));
 }

@@ -199,6 +199,7 @@ final class InvalidationSubscriber implements AutoCloseable {
     }
 
     private static final byte[] HEARTBEAT_BYTES = HEARTBEAT.getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] LISTENERS_LOST_BYTES = CacheKeys.LISTENERS_LOST.getBytes(StandardCharsets.US_ASCII);
 
     private static boolean startsWith(byte[] message, byte[] prefix) {
         return message.length >= prefix.length && Arrays.equals(message, 0, prefix.length, prefix, 0, prefix.length);
@@ -232,6 +233,9 @@ final class InvalidationSubscriber implements AutoCloseable {
         public void onMessage(byte[] from, byte[] message) {
             if (!startsWith(message, HEARTBEAT_BYTES)) {
                 tier.invalidate(message);
+            } else if (Arrays.equals(message, LISTENERS_LOST_BYTES)) {
+                // Scripts ran without announcing, or Redis was flushed: any copy may be gone from Redis.
+                tier.dropAll();
             } else if (startsWith(message, heartbeatPrefix)) {
                 try {
                     tier.pong(Long.parseLong(new String(message, heartbeatPrefix.length,

@@ -81,6 +81,11 @@ final class CacheNode implements AutoCloseable {
         return port;
     }
 
+    /** Reloads the webapp, as the Manager app or a redeploy does: the filter is destroyed and initialized again. */
+    void reload() {
+        context.reload();
+    }
+
     RedisCache cache() {
         return RedisCache.of(context.getServletContext());
     }

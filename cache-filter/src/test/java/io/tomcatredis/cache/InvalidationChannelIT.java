@@ -160,4 +160,25 @@ class InvalidationChannelIT {
         assertThat(new CacheStore(redis, KEYS, clock).lookup("http://h/a", "t", 5000, true).ttlMillis())
                 .isEqualTo(-1);
     }
+
+    /**
+     * A heartbeat that finds the listeners key gone (FLUSHALL, DEL, maxmemory eviction: scripts may
+     * have removed entries unannounced) first publishes {@code heartbeat listeners-lost}, on which
+     * every tier drops its copies; with the key there, only the heartbeat itself.
+     */
+    @Test
+    void aHeartbeatThatFindsTheListenersKeyGoneFirstPublishesListenersLost() throws InterruptedException {
+        List<byte[]> keys = List.of(KEYS.listeners().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        List<byte[]> args = List.of("3000".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
+                KEYS.invalidations().getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                "heartbeat n 1".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        try (Jedis jedis = REDIS.get().node().client()) {
+            assertThat(publishedBy(() -> redis.call(jedis1 -> CacheKeys.HEARTBEAT.run(jedis1, keys, args))))
+                    .containsExactly("heartbeat n 1");
+            jedis.del(KEYS.listeners());
+            assertThat(publishedBy(() -> redis.call(jedis1 -> CacheKeys.HEARTBEAT.run(jedis1, keys, args))))
+                    .containsExactly("heartbeat listeners-lost", "heartbeat n 1");
+            assertThat(jedis.pttl(KEYS.listeners())).isBetween(1L, 3000L);
+        }
+    }
 }
