@@ -2,6 +2,8 @@ package io.tomcatredis.session.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.tomcatredis.session.RedisSessions;
+import io.tomcatredis.session.RedisStore;
 import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.StandaloneRedis;
 import jakarta.servlet.http.HttpServlet;
@@ -23,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import net.jpountz.lz4.LZ4Compressor;
 import net.jpountz.lz4.LZ4Factory;
 import org.apache.catalina.Context;
+import org.apache.catalina.session.PersistentManager;
 import org.apache.catalina.startup.Tomcat;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -142,6 +145,7 @@ class CompressionAttackIT {
                     out = String.valueOf(other == null ? "" : other.size());
                 }
                 case "show" -> out = shown((List<String>) session.getAttribute(name));
+                case "snapshot" -> out = String.valueOf(RedisSessions.of(session).snapshot().fields().get("attr:" + name));
                 case "leak" -> {
                     LEAKED.put(request.getParameter("key"), (List<String>) session.getAttribute(name));
                     out = "ok";
@@ -431,5 +435,42 @@ class CompressionAttackIT {
                 assertThat(browser.ok(c(node, "show?name=y"))).as(where + " y on " + node.name()).isEqualTo("[2]");
             }
         }
+    }
+
+    private static PersistentManager persistentManager(String compressionThreshold) {
+        PersistentManager manager = new PersistentManager();
+        RedisStore store = new RedisStore();
+        store.setProperty("redisUri", REDIS.get().uri());
+        store.setProperty("compressionThreshold", compressionThreshold);
+        manager.setStore(store);
+        manager.setSaveOnRestart(true);
+        return manager;
+    }
+
+    /**
+     * RedisStore (PersistentManager) swaps out compressed values that RedisSessionManager nodes and
+     * a store with compression off read and change in place; the snapshot reports stored sizes.
+     */
+    @Test
+    void redisStoreSwapsCompressedValuesInAndOut() {
+        HttpSessionClient browser = new HttpSessionClient();
+        try (TomcatNode pm = TomcatNode.startWith("cmpPm", () -> persistentManager("64"), CompressionAttackIT::pages)) {
+            browser.ok(c(pm, "new?name=list"));
+            browser.ok(c(pm, "append?name=list&value=pm"));
+        } // saveOnRestart: swapped out to Redis
+        assertThat(field(browser, "attr:list")[0]).isEqualTo(LZ4);
+        assertThat(browser.ok(c(off, "show?name=list"))).isEqualTo("[pm]");
+        browser.ok(c(off, "append?name=list&value=off"));
+        assertThat(browser.ok(c(on, "show?name=list"))).isEqualTo("[pm, off]");
+        browser.ok(c(on, "append?name=list&value=on"));
+        assertThat(browser.ok(c(on, "snapshot?name=list")))
+                .isEqualTo(Integer.toString(field(browser, "attr:list").length));
+        assertThat(field(browser, "attr:list")[0]).isEqualTo(LZ4);
+        try (TomcatNode pm = TomcatNode.startWith("cmpPm0", () -> persistentManager("0"), CompressionAttackIT::pages)) {
+            assertThat(browser.ok(c(pm, "show?name=list"))).isEqualTo("[pm, off, on]");
+            browser.ok(c(pm, "append?name=list&value=pm0"));
+        }
+        assertThat(field(browser, "attr:list")[0]).as("written by the store with compression off").isEqualTo((byte) 0xF2);
+        assertThat(browser.ok(c(nc, "show?name=list"))).isEqualTo("[pm, off, on, pm0]");
     }
 }
