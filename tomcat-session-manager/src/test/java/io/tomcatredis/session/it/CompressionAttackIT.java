@@ -141,6 +141,7 @@ class CompressionAttackIT {
                     List<String> other = (List<String>) session.getAttribute(request.getParameter("other"));
                     List<String> list = (List<String>) session.getAttribute(name);
                     awaitBarrier(request.getParameter("barrier"));
+                    awaitBarrier(request.getParameter("after"));
                     list.add(value);
                     out = String.valueOf(other == null ? "" : other.size());
                 }
@@ -407,29 +408,32 @@ class CompressionAttackIT {
 
     /**
      * Two requests on two nodes change two different compressed lists in place at the same time,
-     * each reading both: neither node's unchanged copy overwrites the other's change.
+     * each reading both, the second saving after the first: neither node's unchanged (now stale)
+     * copy overwrites the other's change, whichever of them compresses.
      */
     @Test
     void concurrentInPlaceChangesOfTwoCompressedValuesOnTwoNodesKeepBoth() throws Exception {
-        for (TomcatNode[] pair : new TomcatNode[][] {{on, off}, {on, nc}, {st, on}}) {
+        for (TomcatNode[] pair : new TomcatNode[][] {{on, off}, {off, on}, {on, nc}, {st, on}, {on, st}}) {
             HttpSessionClient browser = new HttpSessionClient();
             browser.ok(c(pair[0], "new?name=x"));
             browser.ok(c(pair[0], "new?name=y"));
             browser.ok(c(pair[1], "show?name=x"));
             browser.ok(c(pair[0], "show?name=y"));
-            String barrier = "both-" + pair[0].name() + pair[1].name();
-            BARRIERS.put(barrier, new CountDownLatch(2));
+            String where = pair[0].name() + "-" + pair[1].name();
+            BARRIERS.put("both" + where, new CountDownLatch(2));
+            BARRIERS.put("after" + where, new CountDownLatch(2));
             HttpSessionClient tab1 = new HttpSessionClient();
             HttpSessionClient tab2 = new HttpSessionClient();
             tab1.sessionId(browser.sessionId());
             tab2.sessionId(browser.sessionId());
             CompletableFuture<String> first = CompletableFuture.supplyAsync(
-                    () -> tab1.ok(c(pair[0], "append?name=x&other=y&value=1&barrier=" + barrier)));
+                    () -> tab1.ok(c(pair[0], "append?name=x&other=y&value=1&barrier=both" + where)));
             CompletableFuture<String> second = CompletableFuture.supplyAsync(
-                    () -> tab2.ok(c(pair[1], "append?name=y&other=x&value=2&barrier=" + barrier)));
-            first.get(60, TimeUnit.SECONDS);
+                    () -> tab2.ok(c(pair[1], "append?name=y&other=x&value=2&barrier=both" + where
+                            + "&after=after" + where)));
+            first.get(60, TimeUnit.SECONDS); // saved before its response
+            awaitBarrier("after" + where);
             second.get(60, TimeUnit.SECONDS);
-            String where = pair[0].name() + "+" + pair[1].name();
             for (TomcatNode node : new TomcatNode[] {nc, pair[0], pair[1]}) {
                 assertThat(browser.ok(c(node, "show?name=x"))).as(where + " x on " + node.name()).isEqualTo("[1]");
                 assertThat(browser.ok(c(node, "show?name=y"))).as(where + " y on " + node.name()).isEqualTo("[2]");
