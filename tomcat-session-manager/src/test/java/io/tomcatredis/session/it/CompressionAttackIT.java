@@ -354,6 +354,28 @@ class CompressionAttackIT {
         }
     }
 
+    /** A corrupt compressed principal is dropped with a WARN: the request asks for credentials again, no 500. */
+    @Test
+    void corruptCompressedPrincipalIsDroppedNotA500() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(on.url("set?name=color&value=blue"));
+        String basic = "Basic " + Base64.getEncoder().encodeToString("ann:secret".getBytes(StandardCharsets.UTF_8));
+        assertThat(browser.get(on.url("secure/whoami"), "Authorization", basic).body()).isEqualTo("ann BASIC");
+        byte[] principal = field(browser, "meta:principal");
+        try (CapturedLog log = CapturedLog.of("io.tomcatredis")) {
+            for (byte[] hostile : new byte[][] {bytes(0xC4), concat(bytes(0xC4, 0xFF, 0xFF, 0xFF, 0x7F), lz4(new byte[900])),
+                    Arrays.copyOf(principal, principal.length - 2)}) {
+                setField(browser, "meta:principal", hostile);
+                for (TomcatNode node : new TomcatNode[] {off, nc}) {
+                    assertThat(browser.get(node.url("secure/whoami")).status()).as(node.name()).isEqualTo(401);
+                    assertThat(browser.ok(node.url("get?name=color"))).isEqualTo("blue");
+                }
+            }
+            assertThat(log.text()).contains("(principal)").contains("corrupt compressed value");
+        }
+        assertThat(browser.get(nc.url("secure/whoami"), "Authorization", basic).body()).isEqualTo("ann BASIC");
+    }
+
     /**
      * In-place changes of a compressed value alternate between a node that compresses and one that
      * does not; every node, with or without near cache, sees each change, and a read-only request
