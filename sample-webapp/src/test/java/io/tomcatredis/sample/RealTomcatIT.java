@@ -79,6 +79,18 @@ class RealTomcatIT {
             Browserless examples = new Browserless();
             examples.get(one.url("/examples/servlets/servlet/SessionExample?dataname=color&datavalue=blue"));
             assertThat(examples.get(two.url("/examples/servlets/servlet/SessionExample"))).contains("color = blue");
+            // default compressionThreshold (512 bytes): the shaded LZ4 writes on one node, reads on the other
+            String big = "z".repeat(700);
+            examples.get(one.url("/examples/servlets/servlet/SessionExample?dataname=big&datavalue=" + big));
+            assertThat(examples.get(two.url("/examples/servlets/servlet/SessionExample"))).contains("big = " + big);
+            try (Jedis admin = REDIS.get().node().client()) {
+                byte[] stored = admin.keys("*examples*").stream().filter(k -> k.endsWith("}"))
+                        .map(k -> admin.hget(k.getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                                "attr:big".getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+                        .filter(java.util.Objects::nonNull).findFirst().orElseThrow();
+                assertThat(stored[0]).as("stored LZ4-compressed (0xC4)").isEqualTo((byte) 0xC4);
+                assertThat(stored.length).isLessThan(100);
+            }
 
             assertThat(one.log("catalina")).contains("are stored in redis://").doesNotContain("SLF4J");
             assertThat(one.log("catalina") + two.log("catalina")).doesNotContain("SEVERE");
