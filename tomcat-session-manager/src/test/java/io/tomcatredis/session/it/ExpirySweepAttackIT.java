@@ -1,0 +1,284 @@
+package io.tomcatredis.session.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+
+import io.tomcatredis.session.RedisSessionManager;
+import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import jakarta.servlet.http.HttpServlet;
+import jakarta.servlet.http.HttpServletRequest;
+import jakarta.servlet.http.HttpServletResponse;
+import jakarta.servlet.http.HttpSessionEvent;
+import jakarta.servlet.http.HttpSessionListener;
+import java.io.IOException;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import org.apache.catalina.Context;
+import org.apache.catalina.startup.Tomcat;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Pipeline;
+
+/**
+ * Attacks on the expiry sweep of issue 15 (time budget, windows, batch claims, extend.lua): corrupt
+ * index entries, a node's clock running ahead, foreign keys among the due sessions a run keeps
+ * alive, Redis frozen in the middle of a run. Real Redis, real embedded Tomcat, time injected.
+ */
+@Tag("tomcat")
+class ExpirySweepAttackIT {
+
+    private static final String PREFIX = RedisUnderTest.PREFIX;
+    private static final String INDEX = PREFIX + "expirations";
+
+    @RegisterExtension
+    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone();
+
+    static final Map<String, List<String>> DESTROYED = new ConcurrentHashMap<>();
+    /** Runs once, from the first sessionDestroyed after it is set. */
+    static volatile Runnable onFirstDestroyed;
+
+    private final List<TomcatNode> nodes = new ArrayList<>();
+
+    @BeforeEach
+    void start() {
+        REDIS.get().flushAll();
+        DESTROYED.clear();
+        onFirstDestroyed = null;
+    }
+
+    @AfterEach
+    void stop() {
+        onFirstDestroyed = null;
+        REDIS.get().node().resume();
+        TomcatNode.closeAll(nodes.toArray(new TomcatNode[0]));
+    }
+
+    private TomcatNode node(String name, Consumer<RedisSessionManager> configuration) {
+        TomcatNode node = TomcatNode.start(name, manager -> {
+            manager.setRedisUri(REDIS.get().uri());
+            manager.setTicker(() -> 0L);
+            configuration.accept(manager);
+        }, context -> instrument(context, name));
+        nodes.add(node);
+        return node;
+    }
+
+    private static void instrument(Context context, String node) {
+        context.getParent().getParent().setBackgroundProcessorDelay(-1);
+        context.addServletContainerInitializer((classes, servletContext) -> servletContext.addListener(
+                new HttpSessionListener() {
+                    @Override
+                    public void sessionDestroyed(HttpSessionEvent se) {
+                        DESTROYED.computeIfAbsent(SessionKeys.baseId(se.getSession().getId()),
+                                k -> Collections.synchronizedList(new ArrayList<>())).add(node);
+                        Runnable once = onFirstDestroyed;
+                        if (once != null) {
+                            onFirstDestroyed = null;
+                            once.run();
+                        }
+                    }
+                }), null);
+        Tomcat.addServlet(context, "plain", new HttpServlet() {
+            @Override
+            protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+                req.getSession().setAttribute("a", "b");
+                resp.getWriter().write(req.getSession().getId());
+            }
+        });
+        context.addServletMappingDecoded("/plain", "plain");
+    }
+
+    private static long redisNow(Jedis jedis) {
+        List<String> time = jedis.time();
+        return Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
+    }
+
+    /**
+     * {@code count} copies in Redis of one session made by a request on {@code template}, with
+     * deadlines {@code deadlineFromNow} ms from Redis' now (negative: overdue), one ms apart in
+     * order, each hash's key living {@code ttlMillis} more.
+     */
+    private List<String> sessions(TomcatNode template, String idBase, int count, long deadlineFromNow, long ttlMillis) {
+        String made = SessionKeys.baseId(new HttpSessionClient().ok(template.url("").replace("/s/", "/plain")));
+        List<String> ids = new ArrayList<>();
+        try (Jedis jedis = REDIS.get().node().client()) {
+            Map<byte[], byte[]> hash = jedis.hgetAll((PREFIX + "{" + made + "}").getBytes());
+            jedis.del(PREFIX + "{" + made + "}");
+            jedis.zrem(INDEX, made);
+            long now = redisNow(jedis);
+            Pipeline pipeline = jedis.pipelined();
+            for (int i = 0; i < count; i++) {
+                String id = idBase + String.format("%08X", i);
+                ids.add(id);
+                long deadline = now + deadlineFromNow + i;
+                long lastAccessed = deadline - 1_800_000;
+                byte[] key = (PREFIX + "{" + id + "}").getBytes();
+                pipeline.hset(key, hash);
+                pipeline.hset(PREFIX + "{" + id + "}", Map.of("meta:id", id, "meta:lastAccessedTime",
+                        Long.toString(lastAccessed), "meta:maxInactiveInterval", "1800", "meta:touchInterval", "0"));
+                pipeline.pexpire(key, ttlMillis);
+                pipeline.zadd(INDEX, deadline, id);
+            }
+            pipeline.sync();
+        }
+        return ids;
+    }
+
+    /**
+     * A corrupt index entry scored -inf (ZADD by hand, a foreign writer): Redis replies its score
+     * as "-inf", which the read of the most overdue deadline must not choke on; the sweep claims
+     * (drops) the entry and expires the due sessions behind it.
+     */
+    @Test
+    void anIndexEntryScoredMinusInfinityNeitherStopsTheSweepNorFiresListeners() {
+        TomcatNode node = node("inf", manager -> { });
+        List<String> ids = sessions(node, "A0", 5, -60_000, 300_000);
+        try (Jedis jedis = REDIS.get().node().client()) {
+            jedis.zadd(INDEX, Double.NEGATIVE_INFINITY, "corrupt-entry");
+        }
+
+        assertThatCode(() -> node.manager().processExpires()).doesNotThrowAnyException();
+
+        assertThat(DESTROYED.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+        try (Jedis jedis = REDIS.get().node().client()) {
+            assertThat(jedis.zscore(INDEX, "corrupt-entry")).as("the corrupt entry is dropped").isNull();
+        }
+    }
+
+    /**
+     * A node whose clock runs 10 minutes ahead sees live sessions (deadlines 5 minutes away by
+     * Redis' clock) as due. Each claim refuses them by Redis' clock: no listener may fire, and the
+     * run must not claim the same live sessions again and again until its budget is spent (with a
+     * ticker advancing 1 s per read, a spinning run makes about 60 rounds of claims).
+     */
+    @Test
+    void aNodeWhoseClockRunsAheadNeitherExpiresLiveSessionsNorSpinsOnThemUntilItsBudgetIsSpent() {
+        TomcatNode normal = node("normal", manager -> { });
+        AtomicLong ticks = new AtomicLong();
+        TomcatNode ahead = node("ahead", manager -> {
+            manager.setClock(Clock.offset(Clock.systemUTC(), Duration.ofMinutes(10)));
+            manager.setTicker(() -> ticks.addAndGet(1_000_000_000L));
+        });
+        List<String> live = sessions(normal, "B0", 5, 300_000, 600_000);
+        try (Jedis jedis = REDIS.get().node().client()) {
+            jedis.configResetStat();
+        }
+
+        ahead.manager().processExpires();
+
+        assertThat(DESTROYED).as("no live session expired").isEmpty();
+        try (Jedis jedis = REDIS.get().node().client()) {
+            for (String id : live) {
+                assertThat(jedis.exists(PREFIX + "{" + id + "}")).isTrue();
+                assertThat(jedis.zscore(INDEX, id)).isNotNull();
+            }
+            long scripts = scriptCalls(jedis);
+            assertThat(scripts).as("script calls of one run (due.lua, claim.lua per session, audit): each live session"
+                    + " claimed at most once, not once per batch until the budget is spent").isLessThanOrEqualTo(3L * live.size() + 5);
+        }
+    }
+
+    private static long scriptCalls(Jedis jedis) {
+        long calls = 0;
+        for (String line : jedis.info("commandstats").split("\r?\n")) {
+            if (line.startsWith("cmdstat_evalsha:") || line.startsWith("cmdstat_eval:")) {
+                String field = line.substring(line.indexOf("calls=") + 6);
+                calls += Long.parseLong(field.substring(0, field.indexOf(',')));
+            }
+        }
+        return calls;
+    }
+
+    /**
+     * A run that ends behind keeps the keys of the due sessions at risk alive (extend.lua). Among
+     * them, index entries whose key is not a session hash (a string under the session's name:
+     * foreign data): extend.lua must neither extend that key nor stop at it, leaving the sessions
+     * after it in its chunk to lose their keys (and their listeners) before the next run.
+     */
+    @Test
+    void aForeignKeyAmongTheDueSessionsAtRiskIsNotExtendedAndDoesNotStopTheOthersBeingKept() {
+        AtomicLong ticks = new AtomicLong();
+        // Each read of the ticker is 100 s later: the run claims one batch, then its budget is spent.
+        TomcatNode node = node("behind", manager -> manager.setTicker(() -> ticks.addAndGet(100_000_000_000L)));
+        // Due 200 s ago: their keys (grace 300 s) end in 100 s, before the next run has surely ended.
+        List<String> ids = sessions(node, "C0", 1_600, -200_000, 100_000);
+        Set<String> foreign = new LinkedHashSet<>();
+        try (Jedis jedis = REDIS.get().node().client()) {
+            for (int w = 0; w < 16; w++) {
+                String id = ids.get(w * 100 + 50);
+                jedis.del(PREFIX + "{" + id + "}");
+                jedis.psetex(PREFIX + "{" + id + "}", 50_000, "foreign");
+                foreign.add(id);
+            }
+        }
+
+        node.manager().processExpires();
+
+        assertThat(DESTROYED).as("one batch claimed").isNotEmpty();
+        try (Jedis jedis = REDIS.get().node().client()) {
+            List<String> notKept = new ArrayList<>();
+            for (String id : ids) {
+                String key = PREFIX + "{" + id + "}";
+                if (foreign.contains(id) || DESTROYED.containsKey(id) || jedis.zscore(INDEX, id) == null) {
+                    continue;
+                }
+                if (jedis.pttl(key) <= 100_000) {
+                    notKept.add(id);
+                }
+            }
+            assertThat(notKept).as("due sessions at risk whose keys were not kept").isEmpty();
+            for (String id : foreign) {
+                assertThat(jedis.pttl(PREFIX + "{" + id + "}")).as("foreign key " + id + " not extended")
+                        .isLessThanOrEqualTo(50_000);
+            }
+        }
+    }
+
+    /**
+     * Redis freezes (SIGSTOP) in the middle of a run, after the first listener fired: the run ends
+     * with the next call's timeout, no hang. When Redis thaws it executes the claims the sweeper
+     * had sent before giving up; the next run must still fire every due session's listeners
+     * exactly once.
+     */
+    @Test
+    void redisFrozenMidRunEndsTheRunAndEverySessionStillExpiresExactlyOnceAfterItThaws() throws Exception {
+        TomcatNode node = node("frozen", manager -> manager.setTimeoutMillis("500"));
+        List<String> ids = sessions(node, "D0", 300, -60_000, 600_000);
+        AtomicBoolean froze = new AtomicBoolean();
+        onFirstDestroyed = () -> {
+            REDIS.get().node().pause();
+            froze.set(true);
+        };
+
+        CompletableFuture<Void> run = CompletableFuture.runAsync(() -> node.manager().processExpires());
+        run.get(60, TimeUnit.SECONDS);
+        assertThat(froze).isTrue();
+        REDIS.get().node().resume();
+        try (Jedis jedis = REDIS.get().node().client()) {
+            jedis.ping();
+        }
+        node.manager().processExpires();
+        node.manager().processExpires();
+
+        assertThat(DESTROYED.keySet()).as("every due session's listeners fired").containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(DESTROYED.values()).allSatisfy(fired -> assertThat(fired).hasSize(1));
+    }
+}
