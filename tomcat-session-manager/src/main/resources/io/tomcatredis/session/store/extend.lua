@@ -14,7 +14,9 @@ local start = tonumber(ARGV[4])
 if start < due then
   for _, member in ipairs(redis.call('ZRANGE', KEYS[1], start, math.min(start + tonumber(ARGV[5]), due) - 1)) do
     local key = ARGV[1] .. '{' .. member .. '}'
-    if redis.call('PEXPIRE', key, ARGV[3], 'GT') == 1 then
+    -- Only a session hash: a key of another type under its name is foreign or corrupt data, not
+    -- ours to keep, and must not stop the script at it (HGET would fail) for the rest of its chunk.
+    if redis.call('TYPE', key).ok == 'hash' and redis.call('PEXPIRE', key, ARGV[3], 'GT') == 1 then
       -- Its session-scoped structures, which the listeners may read, live as long.
       local names = redis.call('HGET', key, 'meta:dataKeys')
       if names then
