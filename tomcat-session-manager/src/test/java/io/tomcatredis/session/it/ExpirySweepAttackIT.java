@@ -13,6 +13,12 @@ import jakarta.servlet.http.HttpServletResponse;
 import jakarta.servlet.http.HttpSessionEvent;
 import jakarta.servlet.http.HttpSessionListener;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,6 +37,7 @@ import org.apache.catalina.Context;
 import org.apache.catalina.startup.Tomcat;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -280,5 +287,180 @@ class ExpirySweepAttackIT {
 
         assertThat(DESTROYED.keySet()).as("every due session's listeners fired").containsExactlyInAnyOrderElementsOf(ids);
         assertThat(DESTROYED.values()).allSatisfy(fired -> assertThat(fired).hasSize(1));
+    }
+
+    /**
+     * The claim pipeline of the second batch reaches Redis, which runs it, but its replies are
+     * lost (a network cut after the request went out): the sweeper's call times out and the run
+     * ends. The sessions Redis handed to this node's claims must still fire their listeners
+     * (exactly once) in a later run: the promise is exactly once, not at most once.
+     */
+    @Test
+    @Disabled("Broken today (attack-sweep report): the 100 sessions of the batch whose claim replies were lost"
+            + " never fire their listeners, and nothing is logged for them; claim tokens are not kept across runs"
+            + " and claim keys live 60 s, one default period")
+    void claimsWonInRedisWhoseRepliesWereLostStillFireTheirListenersInALaterRun() throws Exception {
+        try (ReplyDroppingProxy proxy = new ReplyDroppingProxy(REDIS.get().node().port())) {
+            TomcatNode node = node("cut", manager -> {
+                manager.setRedisUri("redis://127.0.0.1:" + proxy.port());
+                manager.setTimeoutMillis("500");
+            });
+            List<String> ids = sessions(node, "E0", 300, -60_000, 600_000);
+            // The second batch's pipeline starts with the DEL of the first batch's claim keys.
+            proxy.dropRepliesAfterRequestContaining(":claimed");
+
+            node.manager().processExpires();
+            assertThat(proxy.dropped()).as("the replies of a claim pipeline were lost").isTrue();
+            proxy.stopDropping();
+            node.manager().processExpires();
+            node.manager().processExpires();
+
+            assertThat(DESTROYED.values()).allSatisfy(fired -> assertThat(fired).hasSize(1));
+            try (Jedis jedis = REDIS.get().node().client()) {
+                assertThat(jedis.zcard(INDEX)).as("no due session left in the index").isZero();
+            }
+            List<String> missing = new ArrayList<>(ids);
+            missing.removeAll(DESTROYED.keySet());
+            assertThat(missing).as("sessions expired without their listeners").isEmpty();
+        }
+    }
+
+    /** Forwards to Redis; from the request that contains a marker on, drops every reply until told to stop. */
+    static final class ReplyDroppingProxy implements AutoCloseable {
+        private final ServerSocket server;
+        private final int upstreamPort;
+        private volatile String marker;
+        private volatile boolean dropping;
+        private volatile boolean dropped;
+        private final List<Socket> sockets = Collections.synchronizedList(new ArrayList<>());
+
+        ReplyDroppingProxy(int upstreamPort) throws IOException {
+            this.upstreamPort = upstreamPort;
+            server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+            Thread acceptor = new Thread(() -> {
+                while (!server.isClosed()) {
+                    try {
+                        Socket client = server.accept();
+                        Socket upstream = new Socket(InetAddress.getLoopbackAddress(), upstreamPort);
+                        sockets.add(client);
+                        sockets.add(upstream);
+                        pump(client, upstream, true);
+                        pump(upstream, client, false);
+                    } catch (IOException e) {
+                        return;
+                    }
+                }
+            });
+            acceptor.setDaemon(true);
+            acceptor.start();
+        }
+
+        int port() {
+            return server.getLocalPort();
+        }
+
+        void dropRepliesAfterRequestContaining(String text) {
+            marker = text;
+        }
+
+        boolean dropped() {
+            return dropped;
+        }
+
+        void stopDropping() {
+            marker = null;
+            dropping = false;
+        }
+
+        private void pump(Socket from, Socket to, boolean requests) {
+            Thread thread = new Thread(() -> {
+                byte[] buffer = new byte[64 * 1024];
+                try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                    for (int n; (n = in.read(buffer)) >= 0; ) {
+                        String armed = marker;
+                        if (requests && armed != null
+                                && new String(buffer, 0, n, StandardCharsets.ISO_8859_1).contains(armed)) {
+                            dropping = true;
+                            dropped = true;
+                            marker = null;
+                        }
+                        if (!requests && dropping) {
+                            continue;
+                        }
+                        out.write(buffer, 0, n);
+                        out.flush();
+                    }
+                } catch (IOException e) {
+                    // one side closed
+                } finally {
+                    close(from);
+                    close(to);
+                }
+            });
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private static void close(Socket socket) {
+            try {
+                socket.close();
+            } catch (IOException ignored) {
+                // closing anyway
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            server.close();
+            new ArrayList<>(sockets).forEach(ReplyDroppingProxy::close);
+        }
+    }
+
+    /**
+     * Another node raised the session's maxInactiveInterval (saved in its hash) while the index
+     * entry still holds the old, passed deadline: the sweep must not expire it.
+     */
+    @Test
+    void aSessionWhoseIntervalAnotherNodeRaisedIsNotExpiredByItsStaleIndexEntry() {
+        TomcatNode node = node("raised", manager -> { });
+        List<String> ids = sessions(node, "F0", 3, -60_000, 600_000);
+        try (Jedis jedis = REDIS.get().node().client()) {
+            for (String id : ids) {
+                jedis.hset(PREFIX + "{" + id + "}", "meta:maxInactiveInterval", "7200");
+            }
+        }
+
+        node.manager().processExpires();
+
+        assertThat(DESTROYED).isEmpty();
+        try (Jedis jedis = REDIS.get().node().client()) {
+            long now = redisNow(jedis);
+            for (String id : ids) {
+                assertThat(jedis.exists(PREFIX + "{" + id + "}")).isTrue();
+                assertThat(jedis.zscore(INDEX, id)).as("re-indexed at its new deadline").isGreaterThan((double) now);
+            }
+        }
+    }
+
+    /** Three nodes sweeping one index at once, with a random window each batch: none lost, none twice. */
+    @Test
+    void threeNodesSweepingTogetherLoseNoSessionAndFireNoneTwice() throws Exception {
+        TomcatNode a = node("n1", manager -> { });
+        TomcatNode b = node("n2", manager -> { });
+        TomcatNode c = node("n3", manager -> { });
+        List<String> ids = sessions(a, "G0", 3_000, -60_000, 600_000);
+
+        List<CompletableFuture<Void>> sweeps = List.of(a, b, c).stream()
+                .map(n -> CompletableFuture.runAsync(() -> n.manager().processExpires())).toList();
+        for (CompletableFuture<Void> sweep : sweeps) {
+            sweep.get(120, TimeUnit.SECONDS);
+        }
+
+        assertThat(DESTROYED.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(DESTROYED.values()).allSatisfy(fired -> assertThat(fired).hasSize(1));
+        try (Jedis jedis = REDIS.get().node().client()) {
+            assertThat(jedis.zcard(INDEX)).isZero();
+            assertThat(jedis.keys(PREFIX + "*")).as("no session, index or claim key left").isEmpty();
+        }
     }
 }
