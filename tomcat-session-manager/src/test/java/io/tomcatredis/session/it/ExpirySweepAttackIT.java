@@ -463,4 +463,33 @@ class ExpirySweepAttackIT {
             assertThat(jedis.keys(PREFIX + "*")).as("no session, index or claim key left").isEmpty();
         }
     }
+
+    /**
+     * A burst all due, no new traffic: the index key's TTL (save.lua: as long as its longest-lived
+     * session) ends with the burst's keys. A run that ends behind keeps the due sessions' keys
+     * alive past that; the index that lists them must live as long, or the next run finds no
+     * index and the kept sessions end by their TTL with no listener and no warning.
+     */
+    @Test
+    void theIndexLivesAsLongAsTheDueSessionsARunKeepsAlive() {
+        AtomicLong ticks = new AtomicLong();
+        TomcatNode node = node("index", manager -> manager.setTicker(() -> ticks.addAndGet(100_000_000_000L)));
+        List<String> ids = sessions(node, "H0", 500, -200_000, 100_000);
+        try (Jedis jedis = REDIS.get().node().client()) {
+            jedis.pexpire(INDEX, 100_000);
+        }
+
+        node.manager().processExpires();
+
+        try (Jedis jedis = REDIS.get().node().client()) {
+            long longestKept = 0;
+            for (String id : ids) {
+                if (jedis.zscore(INDEX, id) != null) {
+                    longestKept = Math.max(longestKept, jedis.pttl(PREFIX + "{" + id + "}"));
+                }
+            }
+            assertThat(longestKept).as("the run kept due sessions alive").isGreaterThan(100_000);
+            assertThat(jedis.pttl(INDEX)).as("the index TTL, ms").isGreaterThanOrEqualTo(longestKept - 1_000);
+        }
+    }
 }
