@@ -111,6 +111,17 @@ class ExpirySweepAttackIT {
             }
         });
         context.addServletMappingDecoded("/plain", "plain");
+        Tomcat.addServlet(context, "invalidate", new HttpServlet() {
+            @Override
+            protected void doGet(HttpServletRequest req, HttpServletResponse resp) throws IOException {
+                jakarta.servlet.http.HttpSession session = req.getSession(false);
+                if (session != null) {
+                    session.invalidate();
+                }
+                resp.getWriter().write(session == null ? "none" : "invalidated");
+            }
+        });
+        context.addServletMappingDecoded("/invalidate", "invalidate");
     }
 
     private static long redisNow(Jedis jedis) {
@@ -491,5 +502,41 @@ class ExpirySweepAttackIT {
             assertThat(longestKept).as("the run kept due sessions alive").isGreaterThan(100_000);
             assertThat(jedis.pttl(INDEX)).as("the index TTL, ms").isGreaterThanOrEqualTo(longestKept - 1_000);
         }
+    }
+
+    /**
+     * Due sessions made by real requests; while one node sweeps, requests on another node
+     * invalidate the same sessions (or find them expired on load): each session's sessionDestroyed
+     * fires exactly once across both nodes, whichever wins.
+     */
+    @Test
+    void requestsInvalidatingDueSessionsWhileAnotherNodeSweepsFireEachListenerOnce() throws Exception {
+        TomcatNode sweeper = node("sweeping", manager -> { });
+        TomcatNode other = node("requests", manager -> { });
+        List<HttpSessionClient> clients = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            HttpSessionClient client = new HttpSessionClient();
+            ids.add(SessionKeys.baseId(client.ok(sweeper.url("").replace("/s/", "/plain"))));
+            clients.add(client);
+        }
+        try (Jedis jedis = REDIS.get().node().client()) {
+            long now = redisNow(jedis);
+            for (String id : ids) {
+                jedis.hset(PREFIX + "{" + id + "}", Map.of("meta:lastAccessedTime", Long.toString(now - 120_000),
+                        "meta:maxInactiveInterval", "60", "meta:touchInterval", "0"));
+                jedis.zadd(INDEX, now - 60_000, id);
+            }
+        }
+
+        CompletableFuture<Void> sweep = CompletableFuture.runAsync(() -> sweeper.manager().processExpires());
+        CompletableFuture<Void> requests = CompletableFuture.runAsync(() -> clients.forEach(
+                client -> client.get(other.url("").replace("/s/", "/invalidate"))));
+        sweep.get(120, TimeUnit.SECONDS);
+        requests.get(120, TimeUnit.SECONDS);
+        sweeper.manager().processExpires();
+
+        assertThat(DESTROYED.keySet()).containsExactlyInAnyOrderElementsOf(ids);
+        assertThat(DESTROYED.values()).as("each fired once, on one node").allSatisfy(fired -> assertThat(fired).hasSize(1));
     }
 }
