@@ -539,4 +539,23 @@ class ExpirySweepAttackIT {
         assertThat(DESTROYED.keySet()).containsExactlyInAnyOrderElementsOf(ids);
         assertThat(DESTROYED.values()).as("each fired once, on one node").allSatisfy(fired -> assertThat(fired).hasSize(1));
     }
+
+    /**
+     * A run's budget is a quarter of the expiry period (60 s without a background thread: 15 s)
+     * while the sweep is behind by less than a period, checked before each batch: with each read
+     * of the ticker 1 s later, a run claims at most 16 batches of 100 and leaves the rest due.
+     */
+    @Test
+    void aRunStopsWhenItsBudgetIsSpentAndLeavesTheRestDueForTheNext() {
+        AtomicLong ticks = new AtomicLong();
+        TomcatNode node = node("budget", manager -> manager.setTicker(() -> ticks.addAndGet(1_000_000_000L)));
+        List<String> ids = sessions(node, "J0", 3_000, -30_000, 600_000);
+
+        node.manager().processExpires();
+
+        assertThat(DESTROYED.size()).as("claimed within the budget").isBetween(100, 1_600);
+        try (Jedis jedis = REDIS.get().node().client()) {
+            assertThat(jedis.zcard(INDEX)).as("the rest still due").isEqualTo(ids.size() - DESTROYED.size());
+        }
+    }
 }
