@@ -128,6 +128,10 @@ final class ExpirySweeper {
         long start = ticker.getAsLong();
         long behindMillis = 0;
         Set<String> failed = new HashSet<>();
+        // Ids this run claimed without winning: those that left the index are never read again; those
+        // read again are live by Redis' clock though due by this node's (its clock runs ahead), and
+        // claiming them again would only spin until the budget is spent.
+        Set<String> notDue = new HashSet<>();
         List<String> release = List.of();
         int seen = 0;
         int lapsed = 0;
@@ -145,6 +149,7 @@ final class ExpirySweeper {
             due = store.dueForExpiry(clock.millis(), limit, headOnly ? 0 : window.getAsInt(), WINDOWS);
             List<String> ids = new ArrayList<>(due.ids());
             ids.removeAll(failed);
+            ids.removeAll(notDue);
             if (ids.isEmpty()) {
                 if (headOnly || due.ids().isEmpty()) {
                     break;
@@ -174,6 +179,7 @@ final class ExpirySweeper {
                             + refused.error());
                     failed.add(refused.id());
                 } else {
+                    notDue.add(claim.id());
                     repository.expired(claim.id(), null);
                 }
             }

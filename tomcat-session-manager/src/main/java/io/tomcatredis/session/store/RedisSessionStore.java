@@ -592,13 +592,26 @@ public final class RedisSessionStore {
         if (parts.size() < 2 || !(parts.get(0) instanceof Long count) || count == 0) {
             return DueSessions.NONE;
         }
-        long mostOverdue = parts.get(1) instanceof byte[] score ? (long) Double.parseDouble(
-                new String(score, StandardCharsets.US_ASCII)) : -1;
+        long mostOverdue = parts.get(1) instanceof byte[] score ? deadline(score) : -1;
         List<String> ids = new ArrayList<>(parts.size() - 2);
         for (Object member : parts.subList(2, parts.size())) {
             ids.add(new String((byte[]) member, StandardCharsets.UTF_8));
         }
         return new DueSessions(ids, count, mostOverdue);
+    }
+
+    /**
+     * An index score as a deadline, epoch ms; -1 (unknown) for what no session's deadline is: Redis
+     * replies {@code -inf} and {@code inf} for infinite scores (a corrupt entry written by hand),
+     * which {@link Double#parseDouble} refuses, and a negative score is none either.
+     */
+    private static long deadline(byte[] score) {
+        try {
+            double value = Double.parseDouble(new String(score, StandardCharsets.US_ASCII));
+            return Double.isFinite(value) && value >= 0 ? (long) value : -1;
+        } catch (NumberFormatException e) {
+            return -1;
+        }
     }
 
     /**
