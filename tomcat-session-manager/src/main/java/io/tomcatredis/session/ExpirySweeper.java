@@ -162,7 +162,16 @@ final class ExpirySweeper {
             if (due.mostOverdueDeadline() >= 0) {
                 behindMillis = Math.max(behindMillis, clock.millis() - due.mostOverdueDeadline());
             }
-            List<ExpiryClaim> claims = store.claimExpired(ids, release);
+            List<ExpiryClaim> claims;
+            try {
+                claims = store.claimExpired(ids, release);
+            } catch (SessionStoreUnavailableException e) {
+                // Redis may have run the claims and lost only the answers: the sessions it handed to
+                // this node then end without their listeners. Rare (a cut mid-pipeline), never silent.
+                log.warn("The expiry claims of " + ids.size() + " sessions got no answer from Redis; those it ran"
+                        + " expired without their listeners (sessionDestroyed, valueUnbound)");
+                throw e;
+            }
             List<String> won = new ArrayList<>();
             for (ExpiryClaim claim : claims) {
                 if (claim instanceof ExpiryClaim.Won w) {
