@@ -8,7 +8,6 @@ import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.StandaloneRedis;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -80,14 +79,7 @@ class NearCacheTrackingAttackIT {
 
     /** Repeats {@code url} until a request of it needs no Redis command; returns that answer. */
     private String answeredWithoutRedis(HttpSessionClient browser, String url) {
-        String[] answer = new String[1];
-        Await.until(WAIT, "a request answered without Redis", () -> {
-            commands.reset();
-            answer[0] = browser.ok(url);
-            Map<String, Long> calls = commands.calls();
-            return calls.getOrDefault("hgetall", 0L) + calls.getOrDefault("evalsha", 0L) == 0;
-        });
-        return answer[0];
+        return commands.untilAnsweredWithoutRedis(() -> browser.ok(url));
     }
 
     /**

@@ -8,7 +8,6 @@ import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.StandaloneRedis;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -104,14 +103,7 @@ class NearCacheTrackingIT {
 
     /** Repeats {@code url} until a request of it needs no Redis command; returns that answer. */
     private String answeredWithoutRedis(HttpSessionClient browser, String url) {
-        String[] answer = new String[1];
-        Await.until(WAIT, "a request answered without Redis", () -> {
-            commands.reset();
-            answer[0] = browser.ok(url);
-            Map<String, Long> calls = commands.calls();
-            return calls.getOrDefault("hgetall", 0L) + calls.getOrDefault("evalsha", 0L) == 0;
-        });
-        return answer[0];
+        return commands.untilAnsweredWithoutRedis(() -> browser.ok(url));
     }
 
     /**
@@ -225,14 +217,8 @@ class NearCacheTrackingIT {
                 () -> browser.get(core(nodeA, "hold?gate=track-inflight")));
         try {
             gate.awaitEntered();
-            String[] shown = new String[1];
-            Await.until(WAIT, "a request of the session in flight answered without Redis", () -> {
-                commands.reset();
-                shown[0] = browser.ok(nodeA.url("get?name=color"));
-                Map<String, Long> calls = commands.calls();
-                return calls.getOrDefault("hgetall", 0L) + calls.getOrDefault("evalsha", 0L) == 0;
-            });
-            assertThat(shown[0]).isEqualTo("red");
+            assertThat(answeredWithoutRedis(browser, nodeA.url("get?name=color"))).as("while a request of it is in flight")
+                    .isEqualTo("red");
 
             browser.ok(nodeB.url("set?name=color&value=blue"));
             long changed = System.nanoTime();

@@ -1,6 +1,8 @@
 package io.tomcatredis.session.it;
 
+import io.tomcatredis.testsupport.Await;
 import io.tomcatredis.testsupport.RedisNode;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,5 +63,20 @@ final class RedisCommands {
         Map<String, Long> calls = calls();
         return calls.getOrDefault("hgetall", 0L) + calls.getOrDefault("evalsha", 0L) + calls.getOrDefault("eval", 0L)
                 + calls.getOrDefault("del", 0L);
+    }
+
+    /**
+     * Sends {@code request} again until one runs neither a load nor a save ({@code HGETALL},
+     * {@code EVALSHA}): a request answered from the near cache alone. Returns that answer.
+     */
+    String untilAnsweredWithoutRedis(Supplier<String> request) {
+        String[] answer = new String[1];
+        Await.until(Duration.ofSeconds(30), "a request answered without Redis", () -> {
+            reset();
+            answer[0] = request.get();
+            Map<String, Long> calls = calls();
+            return calls.getOrDefault("hgetall", 0L) + calls.getOrDefault("evalsha", 0L) == 0;
+        });
+        return answer[0];
     }
 }
