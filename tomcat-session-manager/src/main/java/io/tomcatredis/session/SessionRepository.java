@@ -178,7 +178,7 @@ final class SessionRepository {
     private boolean isCurrentWithoutRedis(RedisSession inUse) {
         return answersWithoutRedis && inUse.loadedFromUnchanged() != null && invalidationsCurrent.getAsBoolean()
                 && nearCache.unchangedSince(inUse.getIdInternal(), inUse.loadToken())
-                && store.loadedFromCopy(inUse.loadedFromUnchanged()) != null;
+                && store.isCertainlyLive(inUse.loadedFromUnchanged());
     }
 
     /**

@@ -141,10 +141,12 @@ public final class RedisSessionStore {
      * by {@link RedisClock}; null when Redis must judge it ({@link #load}).
      */
     public LoadResult.Loaded loadedFromCopy(StoredSession stored) {
-        if (stored.maxInactiveInterval() > 0 && !clock.certainlyBefore(stored.deadline())) {
-            return null;
-        }
-        return new LoadResult.Loaded(stored);
+        return isCertainlyLive(stored) ? new LoadResult.Loaded(stored) : null;
+    }
+
+    /** Whether {@code stored}'s deadline is certainly ahead by {@link RedisClock} (or it never expires). */
+    public boolean isCertainlyLive(StoredSession stored) {
+        return stored.maxInactiveInterval() <= 0 || clock.certainlyBefore(stored.deadline());
     }
 
     /** One HGETALL; null when the verdict needs Redis' clock. */
@@ -164,7 +166,7 @@ public final class RedisSessionStore {
         if (stored == null) {
             return noCreationTime(sessionId);
         }
-        if (stored.maxInactiveInterval() > 0 && !clock.certainlyBefore(stored.deadline())) {
+        if (!isCertainlyLive(stored)) {
             return null;
         }
         statistics.load(System.nanoTime() - start, stored.sizeInBytes());
