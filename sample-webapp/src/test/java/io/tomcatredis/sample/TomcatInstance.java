@@ -29,6 +29,8 @@ final class TomcatInstance implements AutoCloseable {
     private final String name;
     private final int httpPort;
     private Process process;
+    private Path javaHome = Path.of(System.getProperty("java.home"));
+    private String javaOptions = "";
 
     private TomcatInstance(Path home, Path base, String name, int httpPort) {
         this.home = home;
@@ -106,6 +108,56 @@ final class TomcatInstance implements AutoCloseable {
         }
     }
 
+    /** Runs this instance on another JDK than the test's (set before {@link #start()}). */
+    TomcatInstance onJava(Path javaHome) {
+        this.javaHome = javaHome;
+        return this;
+    }
+
+    /** Adds JVM options to {@code CATALINA_OPTS} (set before {@link #start()}). */
+    TomcatInstance withJavaOptions(String options) {
+        this.javaOptions += " " + options;
+        return this;
+    }
+
+    /**
+     * Serves requests on virtual threads, as Tomcat 11's documentation shows: a
+     * {@code StandardVirtualThreadExecutor} named in {@code server.xml} and the HTTP connector
+     * using it.
+     */
+    TomcatInstance withVirtualThreads() {
+        Path serverXml = base.resolve("conf/server.xml");
+        try {
+            String server = Files.readString(serverXml);
+            String connector = "<Connector port=\"" + httpPort + "\"";
+            if (!server.contains(connector)) {
+                throw new IllegalStateException("No HTTP connector on port " + httpPort + " in " + serverXml);
+            }
+            Files.writeString(serverXml, server
+                    .replace("<Service name=\"Catalina\">", "<Service name=\"Catalina\">\n    <Executor name=\"virtual\""
+                            + " className=\"org.apache.catalina.core.StandardVirtualThreadExecutor\"/>")
+                    .replace(connector, connector + " executor=\"virtual\""));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
+    /** Edits this instance's {@code conf/context.xml} (set before {@link #start()}). */
+    TomcatInstance withContextXml(java.util.function.UnaryOperator<String> edit) {
+        Path contextXml = base.resolve("conf/context.xml");
+        try {
+            Files.writeString(contextXml, edit.apply(Files.readString(contextXml)));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return this;
+    }
+
+    Path base() {
+        return base;
+    }
+
     String url(String path) {
         return "http://127.0.0.1:" + httpPort + path;
     }
@@ -118,8 +170,8 @@ final class TomcatInstance implements AutoCloseable {
         builder.environment().put("CATALINA_HOME", home.toString());
         builder.environment().put("CATALINA_BASE", base.toString());
         builder.environment().put("CATALINA_PID", base.resolve("tomcat.pid").toString());
-        builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        builder.environment().put("CATALINA_OPTS", "-Dtomcatredis.node=" + name);
+        builder.environment().put("JAVA_HOME", javaHome.toString());
+        builder.environment().put("CATALINA_OPTS", "-Dtomcatredis.node=" + name + javaOptions);
         try {
             process = builder.start();
         } catch (IOException e) {

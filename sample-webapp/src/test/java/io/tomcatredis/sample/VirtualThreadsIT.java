@@ -1,0 +1,181 @@
+package io.tomcatredis.sample;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tomcatredis.testsupport.ProjectConf;
+import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.RedisOptions;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+/**
+ * Issue 16 part 5: the real Tomcat 11 distribution serving every request on a virtual thread
+ * ({@code StandardVirtualThreadExecutor}) on the newest JDK installed, two instances on one Redis,
+ * a Redis pool much smaller than the number of requests in flight. Sessions move between the
+ * instances and survive a restart, a burst of visitors all keep their own data, and a flight
+ * recording of every pinned virtual thread (threshold 0) names none of Jedis', commons-pool's or
+ * ours.
+ */
+class VirtualThreadsIT {
+
+    private static final String PASSWORD = "virtual-threads-secret";
+    private static final int POOL = 4;
+    private static final int VISITORS = 120;
+    /** JFR frames that would mean the Redis path pinned a carrier thread. */
+    private static final Pattern OUR_FRAMES = Pattern.compile("io\\.tomcatredis|redis\\.clients|org\\.apache\\.commons\\.pool2");
+
+    @RegisterExtension
+    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone(RedisOptions.DEFAULTS
+            .withInclude(ProjectConf.file("redis-session.conf")).withAdminUser("admin", "harness-admin-secret")
+            .withConfig(ProjectConf.documentedAclUser("tomcat", PASSWORD)));
+
+    private static Path jdk;
+
+    @BeforeAll
+    static void newestJdk() {
+        jdk = NewestJdk.atLeast(21);
+    }
+
+    @Test
+    void tomcat11OnVirtualThreadsSharesSessionsAndNeverPinsACarrierInTheRedisPath() throws Exception {
+        Path home = TomcatInstance.home(System.getProperty("tomcat11.dist.version"));
+        String redisUri = "redis://tomcat:" + PASSWORD + "@" + REDIS.get().node().host() + ":"
+                + REDIS.get().node().port();
+        try (TomcatInstance one = virtual(TomcatInstance.create(home, "vt1", redisUri));
+             TomcatInstance two = virtual(TomcatInstance.create(home, "vt2", redisUri))) {
+            one.start();
+            two.start();
+
+            assertThat(new Browserless().get(one.url("/vt/thread.jsp"))).as("the request's thread")
+                    .startsWith("200").contains("VirtualThread[");
+
+            Browserless visitor = new Browserless();
+            assertThat(visitor.post(one.url("/shop/login"), Map.of("name", "Ada Lovelace", "email", "ada@example.com",
+                    "phone", "1")).substring(0, 3)).isEqualTo("302");
+            visitor.post(two.url("/shop/cart"), Map.of("id", "p-2"));
+            one.restart();
+            assertThat(visitor.get(one.url("/shop/account"))).startsWith("200").contains("Ada Lovelace")
+                    .contains("Pour-over kettle");
+
+            Browserless examples = new Browserless();
+            examples.get(one.url("/examples/servlets/servlet/SessionExample?dataname=color&datavalue=green"));
+            assertThat(examples.get(two.url("/examples/servlets/servlet/SessionExample"))).contains("color = green");
+
+            burstOfVisitorsKeepTheirOwnData(one, two);
+
+            assertThat(one.log("catalina") + two.log("catalina")).doesNotContain("SEVERE")
+                    .doesNotContain("Exception");
+            one.stop();
+            two.stop();
+            for (TomcatInstance node : List.of(one, two)) {
+                String pinned = pinnedEvents(node.base().resolve("logs/pinned.jfr"));
+                assertThat(OUR_FRAMES.matcher(pinned).find())
+                        .as("virtual threads pinned in the Redis path on %s:%n%s", node.base(), pinned).isFalse();
+            }
+        }
+    }
+
+    /**
+     * {@value #VISITORS} visitors at once, each signing in on one node and reading and adding to its
+     * cart on the other, through a pool of {@value #POOL} Redis connections per webapp: requests
+     * wait for a connection (timeoutMillis bounds the wait), none fails, none sees another's data.
+     */
+    private static void burstOfVisitorsKeepTheirOwnData(TomcatInstance one, TomcatInstance two) throws Exception {
+        ExecutorService clients = Executors.newFixedThreadPool(VISITORS);
+        try {
+            List<Future<String>> accounts = new ArrayList<>();
+            for (int i = 0; i < VISITORS; i++) {
+                TomcatInstance first = i % 2 == 0 ? one : two;
+                TomcatInstance second = i % 2 == 0 ? two : one;
+                String name = "Visitor " + i;
+                accounts.add(clients.submit(() -> {
+                    Browserless visitor = new Browserless();
+                    String login = visitor.post(first.url("/shop/login"), Map.of("name", name, "email",
+                            "v@example.com", "phone", "2"));
+                    assertThat(login).as(name).startsWith("302");
+                    assertThat(visitor.post(second.url("/shop/cart"), Map.of("id", "p-3"))).as(name).startsWith("30");
+                    return visitor.get(first.url("/shop/account"));
+                }));
+            }
+            for (int i = 0; i < VISITORS; i++) {
+                String account = accounts.get(i).get(120, TimeUnit.SECONDS);
+                assertThat(account).as("visitor %d", i).startsWith("200").contains("Visitor " + i + "<")
+                        .contains("Hand grinder");
+            }
+        } finally {
+            clients.shutdownNow();
+        }
+    }
+
+    private static TomcatInstance virtual(TomcatInstance node) throws IOException {
+        Path webapp = node.base().resolve("webapps/vt");
+        Files.createDirectories(webapp);
+        Files.writeString(webapp.resolve("thread.jsp"),
+                "<%@ page session=\"false\" contentType=\"text/plain\" %><%= Thread.currentThread() %>");
+        return node.onJava(jdk).withVirtualThreads()
+                .withContextXml(xml -> xml.replace("timeoutMillis=\"2000\"",
+                        "timeoutMillis=\"10000\" maxConnections=\"" + POOL + "\""))
+                .withJavaOptions("-XX:FlightRecorderOptions:stackdepth=512 -XX:StartFlightRecording:filename="
+                        + node.base().resolve("logs/pinned.jfr") + ",dumponexit=true,settings=none,"
+                        + "+jdk.VirtualThreadPinned#enabled=true,+jdk.VirtualThreadPinned#threshold=0ms,"
+                        + "+jdk.VirtualThreadPinned#stackTrace=true");
+    }
+
+    private static String pinnedEvents(Path recording) throws Exception {
+        assertThat(recording).as("the flight recording written at shutdown").exists();
+        Process print = new ProcessBuilder(jdk.resolve("bin/jfr").toString(), "print", "--stack-depth", "512",
+                "--events", "jdk.VirtualThreadPinned", recording.toString()).redirectErrorStream(true).start();
+        String text = new String(print.getInputStream().readAllBytes());
+        assertThat(print.waitFor(60, TimeUnit.SECONDS) && print.exitValue() == 0).as(text).isTrue();
+        return text;
+    }
+
+    /** The newest JDK under /usr/lib/jvm (or {@code -Dvt.javaHome}) of at least a given feature version. */
+    static final class NewestJdk {
+
+        private static final Pattern VERSION = Pattern.compile("^JAVA_VERSION=\"(\\d+)", Pattern.MULTILINE);
+
+        static Path atLeast(int feature) {
+            String configured = System.getProperty("vt.javaHome");
+            Stream<Path> candidates;
+            try {
+                candidates = configured != null && !configured.isBlank() ? Stream.of(Path.of(configured))
+                        : Files.list(Path.of("/usr/lib/jvm")).toList().stream();
+            } catch (IOException e) {
+                candidates = Stream.empty();
+            }
+            Optional<Path> newest = candidates.filter(home -> version(home) >= feature)
+                    .max(Comparator.comparingInt(NewestJdk::version));
+            return newest.orElseThrow(() -> new AssertionError("Virtual threads need a JDK " + feature
+                    + "+ and none is under /usr/lib/jvm (Temurin's is there on the CI machines);"
+                    + " point -Dvt.javaHome at one"));
+        }
+
+        private static int version(Path home) {
+            try {
+                Matcher matcher = VERSION.matcher(Files.readString(home.resolve("release")));
+                return matcher.find() && Files.isExecutable(home.resolve("bin/java"))
+                        ? Integer.parseInt(matcher.group(1)) : 0;
+            } catch (IOException e) {
+                return 0;
+            }
+        }
+    }
+}
