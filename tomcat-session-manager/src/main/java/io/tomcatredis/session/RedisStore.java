@@ -85,7 +85,7 @@ public class RedisStore extends StoreBase {
         ClassLoader loader = context.getLoader() != null ? context.getLoader().getClassLoader()
                 : Thread.currentThread().getContextClassLoader();
         backend = SessionBackend.open(settings, loader, context.getName(), valueClassNamePattern());
-        unavailableValve = new StoreUnavailableValve(context);
+        unavailableValve = new StoreUnavailableValve(context, () -> store().statistics());
         pipelineOf(context).addValve(unavailableValve);
         super.startInternal();
     }
@@ -234,6 +234,8 @@ public class RedisStore extends StoreBase {
         }
         try {
             store().save(standard.getIdInternal(), changes);
+            store().statistics().sessionBytes(changes.attributes().entrySet().stream()
+                    .mapToLong(e -> e.getKey().length() + e.getValue().length).sum());
         } catch (SessionStoreUnavailableException e) {
             throw new IOException("RedisStore could not save session " + SessionIds.redact(standard.getIdInternal())
                     + ": " + e.getMessage(), e);

@@ -11,8 +11,9 @@ import javax.management.ObjectName;
 /**
  * The metric MBeans of one session manager or cache filter in the platform MBean server (the one
  * Tomcat and the Prometheus JMX exporter use), unregistered together when it stops. A name already
- * taken (a webapp of the same name that did not stop cleanly) is replaced, with a WARNING: the
- * metrics of the one running are the ones to read.
+ * taken (two embedded Tomcats with the same host and context in one JVM, or a filter declared
+ * twice under one name) gets a key {@code instance=<n>} appended, with a WARNING, so that neither
+ * hides nor unregisters the other's metrics.
  */
 public final class MBeanRegistrations implements AutoCloseable {
 
@@ -20,6 +21,8 @@ public final class MBeanRegistrations implements AutoCloseable {
 
     private final MBeanServer server = ManagementFactory.getPlatformMBeanServer();
     private final List<ObjectName> registered = new ArrayList<>();
+    /** One WARNING per set of beans, not one per bean. */
+    private boolean warned;
 
     /**
      * Registers {@code bean} under {@code name}; a failure is logged (metrics are not worth
@@ -30,9 +33,13 @@ public final class MBeanRegistrations implements AutoCloseable {
     public synchronized void register(String name, Object bean) {
         try {
             ObjectName objectName = new ObjectName(name);
-            if (server.isRegistered(objectName)) {
-                LOG.warning("Replacing the MBean " + name + ", left by an instance that did not stop");
-                server.unregisterMBean(objectName);
+            for (int instance = 2; server.isRegistered(objectName); instance++) {
+                objectName = new ObjectName(name + ",instance=" + instance);
+            }
+            if (!objectName.getCanonicalName().equals(new ObjectName(name).getCanonicalName()) && !warned) {
+                warned = true;
+                LOG.warning("The MBean name " + name + " is taken (another instance with the same scope in this JVM);"
+                        + " registered as " + objectName + " (and so on for its other metric MBeans)");
             }
             server.registerMBean(bean, objectName);
             registered.add(objectName);
@@ -44,6 +51,11 @@ public final class MBeanRegistrations implements AutoCloseable {
     /** Quotes an ObjectName value when it holds a character that needs it ({@code , = : " * ?} or a newline). */
     public static String value(String raw) {
         return raw.matches("[^,=:\"*?\\n]*") ? raw : ObjectName.quote(raw);
+    }
+
+    /** The names registered, as actually registered (with {@code instance=<n>} where a name was taken). */
+    public synchronized List<ObjectName> names() {
+        return List.copyOf(registered);
     }
 
     @Override
