@@ -29,6 +29,7 @@ final class TomcatInstance implements AutoCloseable {
     private final String name;
     private final int httpPort;
     private Process process;
+    private String javaAgent = "";
 
     private TomcatInstance(Path home, Path base, String name, int httpPort) {
         this.home = home;
@@ -106,6 +107,22 @@ final class TomcatInstance implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs the Prometheus JMX exporter agent in this instance's JVM from the next start on, with
+     * {@code rules}, serving {@code /metrics} on a free loopback port.
+     *
+     * @return the URL of {@code /metrics}
+     */
+    String exportMetrics(Path agentJar, Path rules) {
+        try {
+            int port = freePort();
+            javaAgent = " -javaagent:" + agentJar + "=127.0.0.1:" + port + ":" + rules;
+            return "http://127.0.0.1:" + port + "/metrics";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     String url(String path) {
         return "http://127.0.0.1:" + httpPort + path;
     }
@@ -119,7 +136,7 @@ final class TomcatInstance implements AutoCloseable {
         builder.environment().put("CATALINA_BASE", base.toString());
         builder.environment().put("CATALINA_PID", base.resolve("tomcat.pid").toString());
         builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
-        builder.environment().put("CATALINA_OPTS", "-Dtomcatredis.node=" + name);
+        builder.environment().put("CATALINA_OPTS", "-Dtomcatredis.node=" + name + javaAgent);
         try {
             process = builder.start();
         } catch (IOException e) {
