@@ -30,19 +30,8 @@ final class SessionMetrics {
     /** Registers the beans of {@code manager}, reading {@code statistics} and {@code pool}. */
     static MBeanRegistrations register(RedisSessionManager manager, SessionStoreStatistics statistics,
             ConnectionMetrics pool) {
-        String scope = scope(manager.getContext());
-        MBeanRegistrations beans = new MBeanRegistrations();
-        MetricsMBean.Builder plain = MetricsMBean.builder("Sessions of " + scope)
+        return register(manager.getContext(), statistics, pool, plain -> plain
                 .counter("requests_total", "requests through the manager's valve", manager::getRequests)
-                .counter("loads_total", "sessions read from Redis", statistics::loads)
-                .counter("saves_total", "session saves written to Redis", statistics::saves)
-                .counter("invalidations_total", "invalidation and expiry claims sent", statistics::deletes)
-                .counter("bytes_read_total", "bytes of session hashes read", statistics::bytesRead)
-                .counter("bytes_written_total", "bytes of session saves written", statistics::bytesWritten)
-                .counter("unavailable_responses_total", "requests answered 503 because Redis failed",
-                        statistics::unavailableResponses)
-                .counter("replication_shortfalls_total", "saves fewer than waitReplicas acknowledged in time",
-                        statistics::replicationShortfalls)
                 .counter("near_cache_hits_total", "loads answered from the near cache without Redis",
                         manager::getNearCacheHitCount)
                 .counter("sessions_created_on_node_total", "sessions this node created",
@@ -52,8 +41,29 @@ final class SessionMetrics {
                 .gauge("sessions_in_use_on_node", "session objects this node holds for requests in flight",
                         manager::getLocalSessionCount)
                 .gauge("near_cache_sessions_on_node", "sessions whose values this node keeps (nearCacheSize)",
-                        manager::getNearCacheCount);
-        beans.register("io.tomcatredis:type=SessionMetrics," + scope, pool.addTo(plain).build());
+                        manager::getNearCacheCount));
+    }
+
+    /**
+     * Registers the beans of a store of {@code context}: those of the store's Redis traffic, and
+     * what {@code owner} adds (the manager's requests and session counts; nothing for a
+     * {@link RedisStore}, whose {@code PersistentManager} counts its sessions itself).
+     */
+    static MBeanRegistrations register(Context context, SessionStoreStatistics statistics, ConnectionMetrics pool,
+            java.util.function.UnaryOperator<MetricsMBean.Builder> owner) {
+        String scope = scope(context);
+        MBeanRegistrations beans = new MBeanRegistrations();
+        MetricsMBean.Builder plain = MetricsMBean.builder("Sessions of " + scope)
+                .counter("loads_total", "sessions read from Redis", statistics::loads)
+                .counter("saves_total", "session saves written to Redis", statistics::saves)
+                .counter("invalidations_total", "invalidation and expiry claims sent", statistics::deletes)
+                .counter("bytes_read_total", "bytes of session hashes read", statistics::bytesRead)
+                .counter("bytes_written_total", "bytes of session saves written", statistics::bytesWritten)
+                .counter("unavailable_responses_total", "requests answered 503 because Redis failed",
+                        statistics::unavailableResponses)
+                .counter("replication_shortfalls_total", "saves fewer than waitReplicas acknowledged in time",
+                        statistics::replicationShortfalls);
+        beans.register("io.tomcatredis:type=SessionMetrics," + scope, pool.addTo(owner.apply(plain)).build());
         counters(beans, scope, "round_trips_total", statistics.roundTripsByOperation());
         counters(beans, scope, "errors_total", statistics.errorsByKind());
         counters(beans, scope, "attributes_skipped_total", statistics.attributesSkipped());

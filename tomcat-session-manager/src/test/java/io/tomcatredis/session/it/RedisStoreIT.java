@@ -82,7 +82,7 @@ class RedisStoreIT {
     }
 
     @Test
-    void sessionsSwappedOutByOneNodeAreSwappedInByAnother() {
+    void sessionsSwappedOutByOneNodeAreSwappedInByAnother() throws Exception {
         HttpSessionClient browser = new HttpSessionClient();
         TomcatNode first = TomcatNode.startWith("pm1", RedisStoreIT::persistentManager, c -> { });
         browser.ok(first.url("set?name=color&value=blue"));
@@ -97,7 +97,13 @@ class RedisStoreIT {
         }
 
         try (TomcatNode second = TomcatNode.startWith("pm2", RedisStoreIT::persistentManager, c -> { })) {
+            javax.management.ObjectName metrics = new javax.management.ObjectName(
+                    "io.tomcatredis:type=SessionMetrics,host=localhost,context=/app");
+            javax.management.MBeanServer jmx = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+            long loads = (Long) jmx.getAttribute(metrics, "loads_total");
             assertThat(browser.ok(second.url("get?name=color"))).isEqualTo("blue");
+            assertThat((Long) jmx.getAttribute(metrics, "loads_total") - loads).as("issue 16: the swap-in's load")
+                    .isEqualTo(1);
             assertThat(browser.ok(second.url("get?name=cart"))).isEqualTo("[apple]");
             assertThat(browser.ok(second.url("id"))).endsWith("new=false");
         }
