@@ -55,11 +55,6 @@ public final class CounterSet {
         return counter == null ? 0 : counter.sum();
     }
 
-    /** The sum over all values. */
-    public long total() {
-        return counters.values().stream().mapToLong(LongAdder::sum).sum();
-    }
-
     /** Every value with its count, in the order first seen (the values given up front first). */
     public Map<String, Long> snapshot() {
         Map<String, Long> copy = new LinkedHashMap<>();

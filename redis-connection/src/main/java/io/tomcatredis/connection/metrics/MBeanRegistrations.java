@@ -53,11 +53,6 @@ public final class MBeanRegistrations implements AutoCloseable {
         return raw.matches("[^,=:\"*?\\n]*") ? raw : ObjectName.quote(raw);
     }
 
-    /** The names registered, as actually registered (with {@code instance=<n>} where a name was taken). */
-    public synchronized List<ObjectName> names() {
-        return List.copyOf(registered);
-    }
-
     @Override
     public synchronized void close() {
         for (ObjectName name : registered) {

@@ -4,7 +4,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.function.DoubleSupplier;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import javax.management.Attribute;
@@ -137,15 +136,6 @@ public final class MetricsMBean implements DynamicMBean {
                 throw new IllegalArgumentException("a counter's name ends in _total: " + name);
             }
             metrics.put(name, new Metric("long", description, value::getAsLong));
-            return this;
-        }
-
-        /** A monotonic counter of a {@code double} (a sum of seconds); {@code name} ends in {@code _total}. */
-        public Builder counter(String name, String description, DoubleSupplier value) {
-            if (!name.endsWith("_total")) {
-                throw new IllegalArgumentException("a counter's name ends in _total: " + name);
-            }
-            metrics.put(name, new Metric("double", description, value::getAsDouble));
             return this;
         }
 
