@@ -265,6 +265,11 @@ final class CacheStore {
                 keys.tagEvicted(tag)), bytes(Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS))));
     }
 
+    /** Entries in Redis: the size of the budget's sizes hash ({@code HLEN}). */
+    long entriesStored() {
+        return call("HLEN", jedis -> jedis.hlen(keys.sizes()));
+    }
+
     /** Total bytes of the entries, as the budget counts them. */
     long bytesStored() {
         String value = call("GET", jedis -> jedis.get(keys.bytes()));

@@ -84,6 +84,7 @@ final class PageCache {
         this.statistics = statistics;
         this.clock = clock;
         this.circuit = new CircuitBreaker(settings.circuitBreakerMillis(), clock);
+        statistics.circuit(() -> !circuit.allows());
         this.classifier = new RequestClassifier(settings);
         this.entries = new EntryFactory(settings.staleSeconds(), clock);
         this.status = new CacheStatus(settings.cacheStatusName(), settings.cacheStatus(), settings.xCache());
@@ -94,6 +95,7 @@ final class PageCache {
             throws IOException, ServletException {
         RequestClassifier.Classification classification = classifier.classify(request, response);
         if (classification.unsafe()) {
+            statistics.unsafe();
             status.write(CacheStatus.Outcome.bypassed(BypassReason.METHOD), response);
             chain.doFilter(request, new TagStrippingResponse(response, settings.forwardTagsHeader()));
             if (response.getStatus() < 400 && classifier.hostAllowed(request)) {
@@ -276,7 +278,7 @@ final class PageCache {
     long evictUrl(String url) {
         try {
             long count = store.evictUrl(url);
-            statistics.evicted(count);
+            statistics.evicted("url", count);
             return count;
         } catch (CacheUnavailableException e) {
             redisFailed(e);
@@ -293,7 +295,7 @@ final class PageCache {
     long evictTag(String tag) {
         try {
             long count = store.evictTag(tag);
-            statistics.evicted(count);
+            statistics.evicted("tag", count);
             return count;
         } catch (CacheUnavailableException e) {
             redisFailed(e);
@@ -306,6 +308,7 @@ final class PageCache {
     private void bypass(BypassReason reason, HttpServletRequest request, HttpServletResponse response,
             FilterChain chain) throws IOException, ServletException {
         statistics.bypass(reason);
+        statistics.passed();
         if (reason != BypassReason.DISPATCH) {
             // A dispatch is part of a request whose own pass through the filter says what happened.
             status.write(CacheStatus.Outcome.bypassed(reason), response);
@@ -324,7 +327,8 @@ final class PageCache {
     /** Waits for the render of another request (this node's, or another node's via Redis). */
     private void awaitOrRender(Slot slot, CacheRequest cacheRequest, String token, HttpServletRequest request,
             HttpServletResponse response, FilterChain chain) throws IOException, ServletException {
-        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(settings.lockTimeoutMillis());
+        long start = System.nanoTime();
+        long deadline = start + TimeUnit.MILLISECONDS.toNanos(settings.lockTimeoutMillis());
         CompletableFuture<Void> local = inFlight.get(slot.key());
         if (local != null) {
             try {
@@ -332,6 +336,7 @@ final class PageCache {
             } catch (ExecutionException | TimeoutException e) {
                 // The local render failed or is slow: ask Redis, then render uncached.
             } catch (InterruptedException e) {
+                statistics.lockWaited(System.nanoTime() - start);
                 Thread.currentThread().interrupt();
                 throw new ServletException("Interrupted while waiting for a cache render", e);
             }
@@ -344,6 +349,7 @@ final class PageCache {
                         ? store.lookup(waitingOn.key(), token, settings.lockTimeoutMillis(), true)
                         : store.lookupEntry(waitingOn.key(), token, settings.lockTimeoutMillis(), true);
             } catch (CacheUnavailableException e) {
+                statistics.lockWaited(System.nanoTime() - start);
                 redisFailed(e);
                 bypass(BypassReason.REDIS_UNAVAILABLE, request, response, chain);
                 return;
@@ -358,21 +364,25 @@ final class PageCache {
             switch (found.entry() == null && found.varyHeaders() != null ? CacheStore.Outcome.WAIT
                     : found.outcome()) {
                 case HIT, STALE -> {
+                    statistics.lockWaited(System.nanoTime() - start);
                     statistics.coalesced();
                     statistics.hit();
                     delivery.serve(found.entry(), CacheStatus.Outcome.collapsed(), request, response);
                     return;
                 }
                 case LEASE, MISS -> {
+                    statistics.lockWaited(System.nanoTime() - start);
                     render(waitingOn, cacheRequest, token, request, response, chain);
                     return;
                 }
                 case PASS -> {
+                    statistics.lockWaited(System.nanoTime() - start);
                     uncached(BypassReason.UNCACHEABLE_URL, request, response, chain);
                     return;
                 }
                 case WAIT -> {
                     if (System.nanoTime() - deadline > 0) {
+                        statistics.lockWaited(System.nanoTime() - start);
                         statistics.bypass(BypassReason.LOCK_TIMEOUT);
                         statistics.rendered();
                         uncached(BypassReason.LOCK_TIMEOUT, request, response, chain);
@@ -381,6 +391,7 @@ final class PageCache {
                     try {
                         Thread.sleep(POLL_MILLIS);
                     } catch (InterruptedException e) {
+                        statistics.lockWaited(System.nanoTime() - start);
                         Thread.currentThread().interrupt();
                         throw new ServletException("Interrupted while waiting for a cache render", e);
                     }
@@ -490,7 +501,7 @@ final class PageCache {
                 notStored = BypassReason.EVICTED;
                 statistics.bypass(notStored);
             } else {
-                statistics.evicted(evicted);
+                statistics.evicted("budget", evicted);
                 statistics.stored();
             }
         } catch (CacheUnavailableException e) {
@@ -541,6 +552,9 @@ final class PageCache {
     }
 
     private void redisFailed(CacheUnavailableException e) {
+        if (circuit.allows()) {
+            statistics.circuitOpened();
+        }
         circuit.trip();
         // Redis failing for this node may fail its invalidation channel too: the safe side.
         localTier.dropAll();

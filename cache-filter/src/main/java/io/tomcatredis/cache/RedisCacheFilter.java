@@ -1,9 +1,11 @@
 package io.tomcatredis.cache;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.tomcatredis.connection.ConnectionMetrics;
 import io.tomcatredis.connection.InvalidSettingException;
 import io.tomcatredis.connection.RedisClientHolder;
 import io.tomcatredis.connection.RedisConnector;
+import io.tomcatredis.connection.metrics.MBeanRegistrations;
 import jakarta.servlet.Filter;
 import jakarta.servlet.FilterChain;
 import jakarta.servlet.FilterConfig;
@@ -51,6 +53,7 @@ public class RedisCacheFilter implements Filter {
     private PageCache cache;
     private InvalidationSubscriber invalidations;
     private ObjectName mbeanName;
+    private MBeanRegistrations metrics;
 
     @Override
     public void init(FilterConfig config) throws ServletException {
@@ -61,7 +64,8 @@ public class RedisCacheFilter implements Filter {
             throw new ServletException("RedisCacheFilter " + config.getFilterName() + ": " + e.getMessage(), e);
         }
         // Never fails for an unreachable Redis: requests pass through to the application until it answers.
-        redis = RedisConnector.connect(settings.connection(), "tomcat-redis-cache");
+        ConnectionMetrics pool = new ConnectionMetrics();
+        redis = RedisConnector.connect(settings.connection(), "tomcat-redis-cache", pool);
         Clock clock = Clock.systemUTC();
         CacheKeys keys = new CacheKeys(settings.keyPrefix());
         boolean localTierOn = settings.localTierBytes() > 0;
@@ -81,6 +85,7 @@ public class RedisCacheFilter implements Filter {
         cache = new PageCache(settings, store, statistics, clock, localTier);
         config.getServletContext().setAttribute(RedisCache.CONTEXT_ATTRIBUTE, new RedisCache(cache, statistics));
         mbeanName = register(statistics, config);
+        metrics = CacheMetrics.register(config, statistics, store, localTierOn ? localTier : null, pool);
         LOG.info("Page cache of " + config.getServletContext().getContextPath() + " in " + settings.connection()
                 + " under keyPrefix \"" + settings.keyPrefix() + "\" for " + settings.include() + ", hosts "
                 + settings.allowedHosts() + (localTierOn ? ", local tier of " + settings.localTierBytes()
@@ -100,6 +105,9 @@ public class RedisCacheFilter implements Filter {
 
     @Override
     public void destroy() {
+        if (metrics != null) {
+            metrics.close();
+        }
         if (mbeanName != null) {
             try {
                 ManagementFactory.getPlatformMBeanServer().unregisterMBean(mbeanName);

@@ -1,5 +1,6 @@
 package io.tomcatredis.connection;
 
+import io.tomcatredis.connection.metrics.Histogram;
 import java.util.Collections;
 import java.util.Map;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
@@ -22,21 +23,40 @@ final class OnDemandConnectionProvider implements ConnectionProvider {
 
     private final HostAndPort address;
     private final ConnectionPool pool;
+    private final Histogram borrowWait;
 
     OnDemandConnectionProvider(HostAndPort address, JedisClientConfig clientConfig,
             GenericObjectPoolConfig<Connection> poolConfig) {
+        this(address, clientConfig, poolConfig, new ConnectionMetrics());
+    }
+
+    /** @param metrics told of the pool, and of how long each borrow waited (a failed one included) */
+    OnDemandConnectionProvider(HostAndPort address, JedisClientConfig clientConfig,
+            GenericObjectPoolConfig<Connection> poolConfig, ConnectionMetrics metrics) {
         this.address = address;
         this.pool = new OnDemandPool(address, clientConfig, poolConfig);
+        this.borrowWait = metrics.borrowWaitSeconds();
+        metrics.watch(pool);
     }
 
     @Override
     public Connection getConnection() {
-        return pool.getResource();
+        return borrow();
     }
 
     @Override
     public Connection getConnection(CommandArguments args) {
-        return pool.getResource();
+        return borrow();
+    }
+
+    /** A pooled connection; the time to get it (a wait for a free one, or a connect) is recorded. */
+    private Connection borrow() {
+        long start = System.nanoTime();
+        try {
+            return pool.getResource();
+        } finally {
+            borrowWait.recordNanos(System.nanoTime() - start);
+        }
     }
 
     @Override

@@ -32,9 +32,18 @@ public final class RedisConnector {
      * @param clientName shown by {@code CLIENT LIST}, e.g. {@code tomcat-redis-session}
      */
     public static RedisClientHolder connect(RedisConnectionSettings settings, String clientName) {
+        return connect(settings, clientName, new ConnectionMetrics());
+    }
+
+    /**
+     * {@link #connect(RedisConnectionSettings, String)}, reporting the pool of every client it
+     * opens (a reopened one included) to {@code metrics}.
+     */
+    public static RedisClientHolder connect(RedisConnectionSettings settings, String clientName,
+            ConnectionMetrics metrics) {
         RedisClientHolder.Reopen reopen = settings.topology() == RedisConnectionSettings.Topology.CLUSTER
                 ? RedisClientHolder.Reopen.NEVER : RedisClientHolder.Reopen.ON_STALE_CONNECTION;
-        return new RedisClientHolder(() -> open(settings, clientName), reopen, settings.timeoutMillis(),
+        return new RedisClientHolder(() -> open(settings, clientName, metrics), reopen, settings.timeoutMillis(),
                 Math.min(RECONNECT_MILLIS, settings.timeoutMillis()), settings.toString());
     }
 
@@ -47,12 +56,17 @@ public final class RedisConnector {
      * @param clientName shown by {@code CLIENT LIST}, e.g. {@code tomcat-redis-session}
      */
     public static UnifiedJedis open(RedisConnectionSettings settings, String clientName) {
+        return open(settings, clientName, new ConnectionMetrics());
+    }
+
+    /** {@link #open(RedisConnectionSettings, String)}, reporting the client's pool to {@code metrics}. */
+    public static UnifiedJedis open(RedisConnectionSettings settings, String clientName, ConnectionMetrics metrics) {
         JedisClientConfig dataNodes = clientConfig(settings, clientName);
-        return switch (settings.topology()) {
+        UnifiedJedis client = switch (settings.topology()) {
             case STANDALONE -> RedisClient.builder()
                     .clientConfig(dataNodes)
                     .connectionProvider(new OnDemandConnectionProvider(
-                            new HostAndPort(settings.host(), settings.port()), dataNodes, poolConfig(settings)))
+                            new HostAndPort(settings.host(), settings.port()), dataNodes, poolConfig(settings), metrics))
                     .build();
             case SENTINEL -> RedisSentinelClient.builder()
                     .masterName(settings.sentinelMaster())
@@ -69,6 +83,8 @@ public final class RedisConnector {
                     .maxTotalRetriesDuration(Duration.ofMillis(settings.timeoutMillis()))
                     .build();
         };
+        metrics.watch(client);
+        return client;
     }
 
     static JedisClientConfig clientConfig(RedisConnectionSettings settings, String clientName) {

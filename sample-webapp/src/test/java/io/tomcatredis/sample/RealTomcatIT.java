@@ -53,14 +53,26 @@ class RealTomcatIT {
                 + REDIS.get().node().port();
         try (TomcatInstance one = TomcatInstance.create(home, "node1", redisUri);
              TomcatInstance two = TomcatInstance.create(home, "node2", redisUri)) {
+            // One scraped node is enough (and costs one agent start): Tomcat 11's.
+            String metrics = withBrowser ? one.exportMetrics(Path.of(System.getProperty("itDownloads"),
+                    "jmx_prometheus_javaagent.jar"), ProjectConf.file("jmx-exporter.yml")) : null;
             one.start();
             two.start();
+            String before = metrics == null ? null : scrape(metrics);
 
             staticAssetsOfTheShopAreHitsOnBothNodes(one, two);
 
             Browserless visitor = new Browserless();
             assertThat(visitor.post(one.url("/shop/login"), Map.of("name", "Grace Hopper", "email", "grace@example.com",
                     "phone", "555")).substring(0, 3)).isEqualTo("302");
+            assertThat(visitor.get(one.url("/shop/account"))).startsWith("200");
+            if (metrics != null) {
+                String after = scrape(metrics);
+                // What an operator's Prometheus gets, kept for reading: target/metrics/node1.txt
+                Files.createDirectories(Path.of("target", "metrics"));
+                Files.writeString(Path.of("target", "metrics", "node1.txt"), after);
+                metricsAreScrapedThroughThePrometheusAgentAndMove(before, after);
+            }
             String account = visitor.get(two.url("/shop/account"));
             assertThat(account).startsWith("200").contains("Grace Hopper").contains(">node2</strong>");
             visitor.post(two.url("/shop/cart"), Map.of("id", "p-2"));
@@ -102,6 +114,70 @@ class RealTomcatIT {
                 assertThat(admin.aclLog()).as("commands refused to the documented Tomcat user").isEmpty();
             }
         }
+    }
+
+    /** GET of the agent's /metrics in the Prometheus text format. */
+    private static String scrape(String url) throws Exception {
+        java.net.http.HttpResponse<String> response = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).as("GET " + url).isEqualTo(200);
+        return response.body();
+    }
+
+    /**
+     * Issue 16: conf/jmx-exporter.yml in the real Prometheus JMX exporter agent (from Maven
+     * Central) on node 1 of the real distribution. Between the two scrapes node 1 served the shop's
+     * assets (a miss, hits), a sign-in (a session created and saved) and the account page (a load):
+     * every family is there with its type, and the counters that traffic drives moved.
+     */
+    private static void metricsAreScrapedThroughThePrometheusAgentAndMove(String before, String after) {
+        String shop = "context=\"/shop\"";
+        for (String[] family : new String[][] {
+                {"tomcat_redis_session_loads_total", "counter"},
+                {"tomcat_redis_session_saves_total", "counter"},
+                {"tomcat_redis_session_round_trips_total", "counter"},
+                {"tomcat_redis_session_errors_total", "counter"},
+                {"tomcat_redis_session_unavailable_responses_total", "counter"},
+                {"tomcat_redis_session_attributes_skipped_total", "counter"},
+                {"tomcat_redis_session_expiry_claims_total", "counter"},
+                {"tomcat_redis_session_sessions_in_redis", "gauge"},
+                {"tomcat_redis_session_sessions_in_use_on_node", "gauge"},
+                {"tomcat_redis_session_pool_active_connections", "gauge"},
+                {"tomcat_redis_session_load_seconds_buckets_total", "counter"},
+                {"tomcat_redis_session_load_seconds_sum_total", "counter"},
+                {"tomcat_redis_session_load_seconds_count_total", "counter"},
+                {"tomcat_redis_session_session_bytes_buckets_total", "counter"},
+                {"tomcat_redis_session_attribute_bytes_buckets_total", "counter"},
+                {"tomcat_redis_cache_requests_total", "counter"},
+                {"tomcat_redis_cache_bypasses_total", "counter"},
+                {"tomcat_redis_cache_evictions_total", "counter"},
+                {"tomcat_redis_cache_stores_total", "counter"},
+                {"tomcat_redis_cache_circuit_open", "gauge"},
+                {"tomcat_redis_cache_bytes_in_redis", "gauge"},
+                {"tomcat_redis_cache_lock_wait_seconds_buckets_total", "counter"}}) {
+            assertThat(after).as(family[0]).contains("# TYPE " + family[0] + " " + family[1] + "\n");
+        }
+        assertThat(after).contains("tomcat_redis_session_load_seconds_buckets_total{context=\"/shop\",host=\"localhost\","
+                + "le=\"+Inf\"}");
+        for (String series : new String[] {
+                "tomcat_redis_session_loads_total{" + shop,
+                "tomcat_redis_session_saves_total{" + shop,
+                "tomcat_redis_session_round_trips_total{" + shop + ",host=\"localhost\",operation=\"save\"}",
+                "tomcat_redis_session_load_seconds_count_total{" + shop,
+                "tomcat_redis_session_load_seconds_buckets_total{" + shop + ",host=\"localhost\",le=\"+Inf\"}",
+                "tomcat_redis_cache_requests_total{" + shop + ",filter=\"page-cache\",outcome=\"hit\"}",
+                "tomcat_redis_cache_requests_total{" + shop + ",filter=\"page-cache\",outcome=\"miss\"}",
+                "tomcat_redis_cache_stores_total{" + shop}) {
+            assertThat(value(after, series)).as(series + " moved between the scrapes").isGreaterThan(value(before, series));
+        }
+    }
+
+    /** The value of the one sample whose line starts with {@code series}; 0 when the scrape has none. */
+    private static double value(String scrape, String series) {
+        java.util.List<String> lines = scrape.lines().filter(line -> line.startsWith(series)).toList();
+        assertThat(lines.size()).as("samples of " + series).isLessThanOrEqualTo(1);
+        return lines.isEmpty() ? 0 : Double.parseDouble(lines.get(0).substring(lines.get(0).lastIndexOf(' ') + 1));
     }
 
     /**

@@ -158,6 +158,22 @@ final class TomcatInstance implements AutoCloseable {
         return base;
     }
 
+    /**
+     * Runs the Prometheus JMX exporter agent in this instance's JVM from the next start on, with
+     * {@code rules}, serving {@code /metrics} on a free loopback port.
+     *
+     * @return the URL of {@code /metrics}
+     */
+    String exportMetrics(Path agentJar, Path rules) {
+        try {
+            int port = freePort();
+            withJavaOptions("-javaagent:" + agentJar + "=127.0.0.1:" + port + ":" + rules);
+            return "http://127.0.0.1:" + port + "/metrics";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     String url(String path) {
         return "http://127.0.0.1:" + httpPort + path;
     }

@@ -100,6 +100,18 @@ final class ChangeTracker {
         return storedBytes.get(name);
     }
 
+    /**
+     * The bytes of the attribute names (as UTF-16 lengths: ASCII names count exactly) and values
+     * Redis holds for this session, as far as this copy knows.
+     */
+    synchronized long storedAttributeBytes() {
+        long bytes = 0;
+        for (Map.Entry<String, byte[]> entry : storedBytes.entrySet()) {
+            bytes += entry.getKey().length() + entry.getValue().length;
+        }
+        return bytes;
+    }
+
     /** Whether Redis holds bytes for attribute {@code name}, as far as this copy knows. */
     synchronized boolean isStored(String name) {
         return storedBytes.containsKey(name);

@@ -176,18 +176,25 @@ final class ExpirySweeper {
             for (ExpiryClaim claim : claims) {
                 if (claim instanceof ExpiryClaim.Won w) {
                     won.add(w.id());
+                    long lateMillis = -1;
                     if (w.session().maxInactiveInterval() > 0) {
+                        lateMillis = Math.max(0, clock.millis() - w.session().deadline());
                         // Where the index read cannot tell (Redis Cluster), the sessions claimed do.
-                        behindMillis = Math.max(behindMillis, clock.millis() - w.session().deadline());
+                        behindMillis = Math.max(behindMillis, lateMillis);
                     }
+                    store.statistics().expiryClaim("won", lateMillis);
                     fireListeners(w);
                 } else if (claim instanceof ExpiryClaim.Lapsed) {
+                    store.statistics().expiryClaim("lapsed", -1);
                     lapsed++;
                 } else if (claim instanceof ExpiryClaim.Refused refused) {
+                    store.statistics().expiryClaim("refused", -1);
                     log.warn("Expiring session " + SessionIds.redact(refused.id()) + " failed, skipped until the next run: "
                             + refused.error());
                     failed.add(refused.id());
                 } else {
+                    // another node won it, or it was used again and is not due by Redis' clock
+                    store.statistics().expiryClaim("lost", -1);
                     notDue.add(claim.id());
                     repository.expired(claim.id(), null);
                 }

@@ -3,6 +3,7 @@ package io.tomcatredis.session;
 import io.tomcatredis.connection.InvalidSettingException;
 import io.tomcatredis.connection.KeyInvalidations;
 import io.tomcatredis.connection.RedisConnectionSettings;
+import io.tomcatredis.connection.metrics.MBeanRegistrations;
 import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.session.store.SessionStoreStatistics;
 import io.tomcatredis.session.store.SessionStoreUnavailableException;
@@ -73,6 +74,7 @@ public class RedisSessionManager extends ManagerBase {
     private volatile ExpirySweeper sweeper;
     private volatile ActiveSessionCount activeSessions;
     private volatile String activeKeyPrefix;
+    private volatile MBeanRegistrations metrics;
 
     // ------------------------------------------------------------------ configuration attributes
 
@@ -199,6 +201,7 @@ public class RedisSessionManager extends ManagerBase {
         activeKeyPrefix = settings.keyPrefix();
         getContext().getServletContext().setAttribute(RedisSessions.CONTEXT_ATTRIBUTE,
                 new RedisSessions(this, backend.store()));
+        metrics = SessionMetrics.register(this, backend.store().statistics(), backend.pool());
         if (getContext().getParent() != null) {
             getContext().getParent().getPipeline().addValve(scopeValve);
         }
@@ -212,6 +215,11 @@ public class RedisSessionManager extends ManagerBase {
             getContext().getParent().getPipeline().removeValve(scopeValve);
         }
         getContext().getServletContext().removeAttribute(RedisSessions.CONTEXT_ATTRIBUTE);
+        MBeanRegistrations registered = metrics;
+        metrics = null;
+        if (registered != null) {
+            registered.close();
+        }
         // Sessions live on in Redis: nothing is expired or written here.
         KeyInvalidations tracking = invalidations;
         invalidations = null;
@@ -451,6 +459,23 @@ public class RedisSessionManager extends ManagerBase {
     public int getActiveSessions() {
         ActiveSessionCount current = activeSessions;
         return current == null ? 0 : (int) Math.min(Integer.MAX_VALUE, current.get());
+    }
+
+    /**
+     * Sessions of this webapp in Redis: the same as {@link #getActiveSessions()} (which Tomcat's
+     * name suggests is this node's, but is the webapp's on every node), named for its scope.
+     * The same on every node: aggregate with {@code max()}, never {@code sum()}.
+     */
+    public int getSessionsInRedis() {
+        return getActiveSessions();
+    }
+
+    /**
+     * Session objects this node holds in memory for requests in flight: the same as
+     * {@link #getLocalSessionCount()}, named for its scope. Per node: {@code sum()} adds up.
+     */
+    public int getSessionsInUseOnNode() {
+        return getLocalSessionCount();
     }
 
     /** Session objects this node holds in memory for requests in flight. */
@@ -699,7 +724,8 @@ public class RedisSessionManager extends ManagerBase {
         return count == 0 ? 0 : (double) statistics().roundTrips() / count;
     }
 
-    private SessionStoreStatistics statistics() {
+    /** The counters of the store in use; an empty set while stopped. */
+    SessionStoreStatistics statistics() {
         SessionRepository current = repository;
         return current == null ? EMPTY_STATISTICS : current.store().statistics();
     }

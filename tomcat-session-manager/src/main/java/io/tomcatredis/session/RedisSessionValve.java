@@ -58,10 +58,10 @@ final class RedisSessionValve extends ValveBase {
             unavailable = takeUnavailableError(request);
         }
         if (unavailable != null) {
-            ScopeEnd.respondUnavailable(request, response, unavailable);
+            ScopeEnd.respondUnavailable(request, response, unavailable, manager.statistics());
         }
         if (ownsScope) {
-            ScopeEnd.atEndOfDispatch(scope, request, response);
+            ScopeEnd.atEndOfDispatch(scope, request, response, manager.statistics());
         }
     }
 

@@ -1,6 +1,7 @@
 package io.tomcatredis.session;
 
 import io.tomcatredis.connection.InvalidSettingException;
+import io.tomcatredis.connection.metrics.MBeanRegistrations;
 import io.tomcatredis.session.store.RedisSessionStore;
 import io.tomcatredis.session.store.LoadResult;
 import io.tomcatredis.session.store.SessionChanges;
@@ -49,6 +50,7 @@ public class RedisStore extends StoreBase {
     private final ConfigurationAttributes attributes = new ConfigurationAttributes();
     private volatile SessionBackend backend;
     private StoreUnavailableValve unavailableValve;
+    private MBeanRegistrations metrics;
 
     /** {@code redisUri} with its password replaced by {@code ***}. */
     public String getRedisUri() {
@@ -85,8 +87,9 @@ public class RedisStore extends StoreBase {
         ClassLoader loader = context.getLoader() != null ? context.getLoader().getClassLoader()
                 : Thread.currentThread().getContextClassLoader();
         backend = SessionBackend.open(settings, loader, context.getName(), valueClassNamePattern());
-        unavailableValve = new StoreUnavailableValve(context);
+        unavailableValve = new StoreUnavailableValve(context, () -> store().statistics());
         pipelineOf(context).addValve(unavailableValve);
+        metrics = SessionMetrics.register(context, backend.store().statistics(), backend.pool(), plain -> plain);
         super.startInternal();
     }
 
@@ -104,6 +107,10 @@ public class RedisStore extends StoreBase {
     @Override
     protected synchronized void stopInternal() throws LifecycleException {
         super.stopInternal();
+        if (metrics != null) {
+            metrics.close();
+            metrics = null;
+        }
         if (unavailableValve != null) {
             pipelineOf(getManager().getContext()).removeValve(unavailableValve);
             unavailableValve = null;
@@ -234,6 +241,8 @@ public class RedisStore extends StoreBase {
         }
         try {
             store().save(standard.getIdInternal(), changes);
+            store().statistics().sessionBytes(changes.attributes().entrySet().stream()
+                    .mapToLong(e -> e.getKey().length() + e.getValue().length).sum());
         } catch (SessionStoreUnavailableException e) {
             throw new IOException("RedisStore could not save session " + SessionIds.redact(standard.getIdInternal())
                     + ": " + e.getMessage(), e);

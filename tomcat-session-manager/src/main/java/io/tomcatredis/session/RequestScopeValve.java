@@ -45,6 +45,6 @@ final class RequestScopeValve extends ValveBase {
         } finally {
             manager.unbindScope(previous);
         }
-        ScopeEnd.atEndOfDispatch(scope, request, response);
+        ScopeEnd.atEndOfDispatch(scope, request, response, manager.statistics());
     }
 }

@@ -1,5 +1,6 @@
 package io.tomcatredis.session;
 
+import io.tomcatredis.session.store.SessionStoreStatistics;
 import io.tomcatredis.session.store.SessionStoreUnavailableException;
 import jakarta.servlet.AsyncEvent;
 import jakarta.servlet.AsyncListener;
@@ -21,8 +22,13 @@ final class ScopeEnd {
     private ScopeEnd() {
     }
 
-    /** The dispatch owning {@code scope} returned: complete it now, or when the async cycle ends. */
-    static void atEndOfDispatch(RequestScope scope, Request request, Response response) throws IOException {
+    /**
+     * The dispatch owning {@code scope} returned: complete it now, or when the async cycle ends.
+     *
+     * @param statistics counts a 503 answered
+     */
+    static void atEndOfDispatch(RequestScope scope, Request request, Response response,
+            SessionStoreStatistics statistics) throws IOException {
         if (request.isAsync()) {
             if (!scope.completeWithAsync()) {
                 return;
@@ -37,18 +43,19 @@ final class ScopeEnd {
         try {
             scope.complete();
         } catch (SessionStoreUnavailableException e) {
-            respondUnavailable(request, response, e);
+            respondUnavailable(request, response, e, statistics);
         }
     }
 
     /** Answers 503 with Retry-After, unless the response is already committed. */
-    static void respondUnavailable(Request request, Response response, SessionStoreUnavailableException e)
-            throws IOException {
+    static void respondUnavailable(Request request, Response response, SessionStoreUnavailableException e,
+            SessionStoreStatistics statistics) throws IOException {
         log.warn("Answering 503 for " + request.getMethod() + " " + RequestUris.forLog(request.getRequestURI())
                 + ": " + e.getMessage());
         if (response.isCommitted()) {
             return;
         }
+        statistics.unavailableResponse();
         response.reset();
         response.setHeader("Retry-After", "1");
         response.sendError(HttpServletResponse.SC_SERVICE_UNAVAILABLE, "Session store unavailable");

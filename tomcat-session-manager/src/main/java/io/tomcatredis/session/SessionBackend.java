@@ -1,5 +1,6 @@
 package io.tomcatredis.session;
 
+import io.tomcatredis.connection.ConnectionMetrics;
 import io.tomcatredis.connection.KeyInvalidations;
 import io.tomcatredis.connection.RedisClientHolder;
 import io.tomcatredis.connection.RedisConnectionSettings;
@@ -9,6 +10,7 @@ import io.tomcatredis.session.codec.SerializationException;
 import io.tomcatredis.session.store.RedisSessionStore;
 import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.session.store.SessionStoreStatistics;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
@@ -31,10 +33,12 @@ final class SessionBackend implements AutoCloseable {
     /** Reads {@code meta:principal}, to which Tomcat's sessionAttributeValueClassNameFilter does not apply. */
     private final AttributeCodec principalCodec;
     private final String contextName;
+    private final ConnectionMetrics pool;
     private final Set<String> warnedAttributes = ConcurrentHashMap.newKeySet();
 
     private SessionBackend(RedisClientHolder redis, RedisSessionStore store, AttributeCodec codec,
-            AttributeCodec principalCodec, String contextName) {
+            AttributeCodec principalCodec, String contextName, ConnectionMetrics pool) {
+        this.pool = pool;
         this.redis = redis;
         this.store = store;
         this.codec = codec;
@@ -53,7 +57,8 @@ final class SessionBackend implements AutoCloseable {
                 settings.serialFilter(), settings.compressionThreshold());
         AttributeCodec codec = valueClassNames == null ? principalCodec : AttributeCodec.create(settings.serializer(),
                 classLoader, settings.serialFilter().allowingOnly(valueClassNames), settings.compressionThreshold());
-        RedisClientHolder redis = RedisConnector.connect(settings.connection(), "tomcat-redis-session");
+        ConnectionMetrics pool = new ConnectionMetrics();
+        RedisClientHolder redis = RedisConnector.connect(settings.connection(), "tomcat-redis-session", pool);
         boolean cluster = settings.connection().topology() == RedisConnectionSettings.Topology.CLUSTER;
         RedisSessionStore store = new RedisSessionStore(redis, new SessionKeys(settings.keyPrefix()), cluster,
                 settings.connection().timeoutMillis(), settings.waitReplicas(), settings.waitTimeoutMillis(),
@@ -64,11 +69,16 @@ final class SessionBackend implements AutoCloseable {
                 + (settings.compressionThreshold() > 0 ? settings.compressionThreshold() + " bytes" : "off")
                 + (settings.waitReplicas() > 0 ? ", WAIT for " + settings.waitReplicas()
                 + " replicas up to " + settings.waitTimeoutMillis() + " ms after each save" : ""));
-        return new SessionBackend(redis, store, codec, principalCodec, contextName);
+        return new SessionBackend(redis, store, codec, principalCodec, contextName, pool);
     }
 
     RedisSessionStore store() {
         return store;
+    }
+
+    /** The connection pool's usage and borrow wait. */
+    ConnectionMetrics pool() {
+        return pool;
     }
 
     /** {@link #encodeOrWarn(String, Object, byte[])} of a value Redis holds nothing for. */
@@ -96,6 +106,7 @@ final class SessionBackend implements AutoCloseable {
         try {
             return codec.encode(value, stored);
         } catch (SerializationException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            store.statistics().attributeSkipped(SessionStoreStatistics.SkipReason.NOT_SERIALIZABLE);
             if (warnedAttributes.add(attributeName)) {
                 log.warn("Session attribute '" + attributeName + "' of " + contextName + " is not stored in Redis (its"
                         + " last stored value, if any, is kept): " + (e instanceof Error ? e.toString() : e.getMessage()));
@@ -118,8 +129,16 @@ final class SessionBackend implements AutoCloseable {
         }
     }
 
-    /** One WARN per attribute name that Tomcat's session attribute filters exclude. */
-    void warnFiltered(String attributeName, Object value) {
+    /**
+     * One WARN per attribute name that Tomcat's session attribute filters exclude; counted as
+     * skipped by a save, or ({@code reading}) dropped by a load.
+     */
+    void warnFiltered(String attributeName, Object value, boolean reading) {
+        if (reading) {
+            store.statistics().attributeDropped(SessionStoreStatistics.DropReason.FILTERED);
+        } else {
+            store.statistics().attributeSkipped(SessionStoreStatistics.SkipReason.FILTERED);
+        }
         if (warnedAttributes.add(attributeName)) {
             log.warn("Session attribute '" + attributeName + "' of " + contextName + " (" + value.getClass().getName()
                     + ") is excluded by sessionAttributeNameFilter or sessionAttributeValueClassNameFilter; not stored");
@@ -135,6 +154,7 @@ final class SessionBackend implements AutoCloseable {
         try {
             return (PRINCIPAL.equals(attributeName) ? principalCodec : codec).decode(bytes);
         } catch (SerializationException | StackOverflowError | OutOfMemoryError e) {
+            store.statistics().attributeDropped(SessionStoreStatistics.DropReason.UNDECODABLE);
             log.warn("Dropping session attribute '" + attributeName + "' of session " + SessionIds.redact(sessionId)
                     + " in " + contextName + ": " + (e instanceof Error ? e.toString() : e.getMessage()));
             return null;

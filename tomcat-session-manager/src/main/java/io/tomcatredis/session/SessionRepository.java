@@ -310,6 +310,7 @@ final class SessionRepository {
                 return;
             }
             session.changes().saved(changes);
+            store.statistics().sessionBytes(session.changes().storedAttributeBytes());
             session.savedAs(version);
             if (!session.changes().hasUnsavedValues()) {
                 session.markInSync(acquisitions);
@@ -439,7 +440,7 @@ final class SessionRepository {
     /** Serializes an attribute value Tomcat's filters let through, or returns null. */
     private byte[] encode(String name, Object value, byte[] stored) {
         if (!"(principal)".equals(name) && !attributeFilter.willDistribute(name, value)) {
-            backend.warnFiltered(name, value);
+            backend.warnFiltered(name, value, false);
             return null;
         }
         return backend.encodeOrWarn(name, value, stored);
@@ -449,7 +450,7 @@ final class SessionRepository {
     Object decode(String sessionId, String name, byte[] bytes) {
         Object value = backend.decodeOrWarn(sessionId, name, bytes);
         if (value != null && !attributeFilter.willDistribute(name, value)) {
-            backend.warnFiltered(name, value);
+            backend.warnFiltered(name, value, true);
             return null;
         }
         return value;

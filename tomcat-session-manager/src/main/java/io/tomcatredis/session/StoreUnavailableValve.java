@@ -1,8 +1,10 @@
 package io.tomcatredis.session;
 
+import io.tomcatredis.session.store.SessionStoreStatistics;
 import io.tomcatredis.session.store.SessionStoreUnavailableException;
 import jakarta.servlet.ServletException;
 import java.io.IOException;
+import java.util.function.Supplier;
 import org.apache.catalina.Context;
 import org.apache.catalina.connector.Request;
 import org.apache.catalina.connector.Response;
@@ -20,10 +22,13 @@ import org.apache.catalina.valves.ValveBase;
 final class StoreUnavailableValve extends ValveBase {
 
     private final Context context;
+    private final Supplier<SessionStoreStatistics> statistics;
 
-    StoreUnavailableValve(Context context) {
+    /** @param statistics of the store now, which counts the 503s answered */
+    StoreUnavailableValve(Context context, Supplier<SessionStoreStatistics> statistics) {
         super(true);
         this.context = context;
+        this.statistics = statistics;
     }
 
     @Override
@@ -42,7 +47,7 @@ final class StoreUnavailableValve extends ValveBase {
             unavailable = RedisSessionValve.takeUnavailableError(request);
         }
         if (unavailable != null) {
-            ScopeEnd.respondUnavailable(request, response, unavailable);
+            ScopeEnd.respondUnavailable(request, response, unavailable, statistics.get());
         }
     }
 }

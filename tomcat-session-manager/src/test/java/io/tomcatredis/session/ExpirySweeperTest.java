@@ -18,6 +18,7 @@ import static org.mockito.Mockito.when;
 import io.tomcatredis.session.store.DueSessions;
 import io.tomcatredis.session.store.ExpiryClaim;
 import io.tomcatredis.session.store.RedisSessionStore;
+import io.tomcatredis.session.store.SessionStoreStatistics;
 import io.tomcatredis.session.store.StoredSession;
 import io.tomcatredis.session.store.SessionStoreUnavailableException;
 import java.time.Clock;
@@ -47,9 +48,11 @@ class ExpirySweeperTest {
     /** Monotonic time as the sweeper reads it; a test moves it. */
     private final AtomicLong nanos = new AtomicLong();
     private final StoredSession stored = mock(StoredSession.class);
+    private final SessionStoreStatistics statistics = new SessionStoreStatistics();
 
     ExpirySweeperTest() {
         when(repository.store()).thenReturn(store);
+        when(store.statistics()).thenReturn(statistics);
         when(store.dueForExpiry(anyLong(), anyInt(), anyInt(), anyInt())).thenReturn(DueSessions.NONE);
         when(store.claimExpired(anyList(), anyList())).thenAnswer(invocation -> {
             List<String> ids = invocation.getArgument(0);
@@ -82,6 +85,26 @@ class ExpirySweeperTest {
         assertThat(seen).isEqualTo(2);
         verify(repository).expired("A", stored);
         verify(repository).expired("B", stored);
+    }
+
+    @Test
+    void claimsAreCountedByOutcomeAndTheLagOfEachWonClaimIsRecordedByTheInjectedClock() {
+        StoredSession late = mock(StoredSession.class);
+        when(late.maxInactiveInterval()).thenReturn(60);
+        when(late.deadline()).thenReturn(NOW - 42_000);
+        due(ExpirySweeper.BATCH_SIZE, List.of("A", "B", "C", "D"));
+        when(store.claimExpired(anyList(), anyList())).thenReturn(List.of(new ExpiryClaim.Won("A", late),
+                new ExpiryClaim.Lapsed("B"), new ExpiryClaim.NotClaimed("C"), new ExpiryClaim.Refused("D", "ERR")));
+
+        sweeper().sweep();
+
+        assertThat(statistics.expiryClaims().snapshot()).containsEntry("won", 1L).containsEntry("lapsed", 1L)
+                .containsEntry("lost", 1L).containsEntry("refused", 1L);
+        assertThat(statistics.expiryLagSeconds().count()).isEqualTo(1);
+        assertThat(statistics.expiryLagSeconds().sum()).isEqualTo(42.0);
+        // 42 s: above the 30 s bound, within the 60 s one
+        assertThat(statistics.expiryLagSeconds().cumulativeCounts()[3]).isZero();
+        assertThat(statistics.expiryLagSeconds().cumulativeCounts()[4]).isEqualTo(1);
     }
 
     @Test

@@ -2,6 +2,7 @@ package io.tomcatredis.session.store;
 
 import io.tomcatredis.connection.RedisClientHolder;
 import io.tomcatredis.connection.StaleConnection;
+import java.net.SocketTimeoutException;
 import java.util.List;
 import java.util.function.Function;
 import org.apache.juli.logging.Log;
@@ -47,14 +48,14 @@ public final class RedisCalls {
      */
     public <T> T call(String operation, Function<UnifiedJedis, T> command) {
         long start = System.nanoTime();
-        statistics.roundTrip();
+        statistics.roundTrip(operation);
         try {
             return redis.call(command);
         } catch (JedisConnectionException e) {
             long elapsedMillis = (System.nanoTime() - start) / 1_000_000;
             if (elapsedMillis < timeoutMillis / 4) {
                 LOG.debug("Retrying " + operation + " once after a fast connection failure", e);
-                statistics.roundTrip();
+                statistics.roundTrip(operation);
                 try {
                     return redis.call(command);
                 } catch (JedisException retry) {
@@ -64,7 +65,7 @@ public final class RedisCalls {
             throw unavailable(operation, e);
         } catch (JedisDataException e) {
             if (e.getMessage() != null && e.getMessage().startsWith("WRONGTYPE")) {
-                statistics.failure();
+                statistics.failure("wrongType");
                 throw new WrongTypeException(e);
             }
             if (StaleConnection.of(e) != null) {
@@ -72,7 +73,7 @@ public final class RedisCalls {
                 // it, so running it again cannot apply it twice. The holder dropped the connections
                 // to that node: a save caught by a failover reaches the new master.
                 LOG.debug("Retrying " + operation + " once on a new connection after " + StaleConnection.of(e));
-                statistics.roundTrip();
+                statistics.roundTrip(operation);
                 try {
                     return redis.call(command);
                 } catch (JedisException retry) {
@@ -86,8 +87,28 @@ public final class RedisCalls {
     }
 
     private SessionStoreUnavailableException unavailable(String operation, JedisException e) {
-        statistics.failure();
+        statistics.failure(kindOf(e));
         return new SessionStoreUnavailableException("Redis session " + operation + " failed: " + e.getMessage(), e);
+    }
+
+    /** The {@code kind} of {@code errors_total} a failure counts as (see README "Metrics"). */
+    static String kindOf(JedisException e) {
+        if (e instanceof RedisClientHolder.RedisNotConnectedException) {
+            return "notConnected";
+        }
+        if (e instanceof JedisConnectionException) {
+            for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+                if (cause instanceof SocketTimeoutException) {
+                    return "timeout";
+                }
+            }
+            return "connection";
+        }
+        if (StaleConnection.of(e) != null) {
+            // READONLY, LOADING, MASTERDOWN: the node refused to serve (again, after the retry)
+            return "refused";
+        }
+        return e instanceof JedisDataException ? "serverError" : "connection";
     }
 
     /**

@@ -125,7 +125,7 @@ public final class RedisSessionStore {
      * @param knownVersion {@code meta:version} of the caller's copy, or 0 when it has none
      */
     public LoadResult load(String sessionId, long knownVersion) {
-        long start = System.nanoTime();
+        long start = ticker.getAsLong();
         if (knownVersion == 0) {
             LoadResult plain = loadWithoutScript(sessionId, start);
             if (plain != null) {
@@ -159,7 +159,7 @@ public final class RedisSessionStore {
             return notAHash(sessionId);
         }
         if (hash == null || hash.isEmpty()) {
-            statistics.load(System.nanoTime() - start, 0);
+            statistics.load(ticker.getAsLong() - start, 0);
             return LoadResult.ABSENT;
         }
         StoredSession stored = SessionHashFormat.read(hash);
@@ -169,7 +169,7 @@ public final class RedisSessionStore {
         if (!isCertainlyLive(stored)) {
             return null;
         }
-        statistics.load(System.nanoTime() - start, stored.sizeInBytes());
+        statistics.load(ticker.getAsLong() - start, stored.sizeInBytes());
         return new LoadResult.Loaded(stored);
     }
 
@@ -185,21 +185,21 @@ public final class RedisSessionStore {
         List<Object> parts = reply instanceof List<?> list ? (List<Object>) list : List.of();
         long kind = parts.isEmpty() || !(parts.get(0) instanceof Long code) ? 0 : code;
         if (kind == 1) {
-            statistics.load(System.nanoTime() - start, 0);
+            statistics.load(ticker.getAsLong() - start, 0);
             return LoadResult.UNCHANGED;
         }
         if (kind == 2) {
             return LoadResult.EXPIRED;
         }
         if (kind != 3) {
-            statistics.load(System.nanoTime() - start, 0);
+            statistics.load(ticker.getAsLong() - start, 0);
             return LoadResult.ABSENT;
         }
         StoredSession stored = SessionHashFormat.read((List<byte[]>) (List<?>) parts, 1);
         if (stored == null) {
             return noCreationTime(sessionId);
         }
-        statistics.load(System.nanoTime() - start, stored.sizeInBytes());
+        statistics.load(ticker.getAsLong() - start, stored.sizeInBytes());
         return new LoadResult.Loaded(stored);
     }
 
@@ -263,7 +263,7 @@ public final class RedisSessionStore {
      *         node removed it; nothing is written then
      */
     public long save(String sessionId, SessionChanges changes) {
-        long start = System.nanoTime();
+        long start = ticker.getAsLong();
         SessionHashFormat.Write write = SessionHashFormat.write(changes);
         List<byte[]> args = new ArrayList<>(7 + write.pairs().size() + write.deletions().size());
         args.add(changes.created() ? CREATE : MUST_EXIST);
@@ -284,7 +284,8 @@ public final class RedisSessionStore {
         Object result = waitReplicas == 0
                 ? redis.script("save", SessionScript.SAVE, saveKeys, args)
                 : redis.call("save", jedis -> saveAndWait(jedis, saveKeys, args));
-        statistics.save(System.nanoTime() - start, bytes);
+        statistics.save(ticker.getAsLong() - start, bytes);
+        changes.attributes().values().forEach(value -> statistics.attributeBytes(value.length));
         return result instanceof Long version ? version : -1;
     }
 
@@ -442,7 +443,7 @@ public final class RedisSessionStore {
             Object reply = replies.get(i);
             statistics.delete();
             if (reply instanceof JedisDataException refused) {
-                statistics.failure();
+                statistics.failure("claimRefused");
                 claims.add(new ExpiryClaim.Refused(id, refused.getMessage()));
             } else if (LAPSED.equals(reply)) {
                 claims.add(new ExpiryClaim.Lapsed(id));

@@ -1,10 +1,81 @@
 package io.tomcatredis.session.store;
 
+import io.tomcatredis.connection.metrics.CounterSet;
+import io.tomcatredis.connection.metrics.Histogram;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.LongAccumulator;
 import java.util.concurrent.atomic.LongAdder;
 
-/** Counters of the Redis traffic of one session store, read through the manager's MBean. */
+/**
+ * Counters and histograms of one session store, read through the manager's MBean (the lifetime
+ * means and maxima, kept for compatibility) and the metric MBeans of README "Metrics" (monotonic
+ * counters and histograms in base units, which Prometheus can rate and aggregate).
+ */
 public final class SessionStoreStatistics {
+
+    /** Why a save left an attribute value out of Redis: the {@code reason} of {@code attributes_skipped_total}. */
+    public enum SkipReason {
+        /** Tomcat's {@code sessionAttributeNameFilter} or {@code sessionAttributeValueClassNameFilter} excludes it. */
+        FILTERED("filtered"),
+        /** The serializer refused or failed on the value (not serializable, a class serialFilter rejects, too deep). */
+        NOT_SERIALIZABLE("notSerializable"),
+        /** Its serialized bytes exceed {@code maxAttributeBytes}. */
+        ATTRIBUTE_TOO_LARGE("attributeTooLarge"),
+        /** Storing it would take the session past {@code maxSessionBytes}. */
+        SESSION_TOO_LARGE("sessionTooLarge");
+
+        private final String label;
+
+        SkipReason(String label) {
+            this.label = label;
+        }
+
+        /** The label value in {@code attributes_skipped_total{reason=...}}. */
+        public String label() {
+            return label;
+        }
+    }
+
+    /** Why a load dropped a stored attribute value: the {@code reason} of {@code attributes_dropped_total}. */
+    public enum DropReason {
+        /** The bytes do not deserialize (corrupt, a class gone or rejected by serialFilter). */
+        UNDECODABLE("undecodable"),
+        /** Tomcat's session attribute filters exclude the value read. */
+        FILTERED("filtered");
+
+        private final String label;
+
+        DropReason(String label) {
+            this.label = label;
+        }
+
+        public String label() {
+            return label;
+        }
+    }
+
+    /** Kinds of failed Redis calls: the {@code kind} of {@code errors_total}. */
+    public static final List<String> ERROR_KINDS = List.of("timeout", "connection", "notConnected", "refused",
+            "wrongType", "serverError", "claimRefused");
+
+    /** Outcomes of expiry claims: the {@code outcome} of {@code expiry_claims_total}. */
+    public static final List<String> CLAIM_OUTCOMES = List.of("won", "lost", "lapsed", "refused");
+
+    private final CounterSet roundTripsByOperation = new CounterSet("operation", List.of("load", "save", "claim",
+            "expire", "dueForExpiry", "keepDueAlive", "audit", "changeId", "writeData", "structure"));
+    private final CounterSet errorsByKind = new CounterSet("kind", ERROR_KINDS);
+    private final CounterSet attributesSkipped = new CounterSet("reason",
+            Arrays.stream(SkipReason.values()).map(SkipReason::label).toList());
+    private final CounterSet attributesDropped = new CounterSet("reason",
+            Arrays.stream(DropReason.values()).map(DropReason::label).toList());
+    private final CounterSet expiryClaims = new CounterSet("outcome", CLAIM_OUTCOMES);
+    private final LongAdder unavailableResponses = new LongAdder();
+    private final Histogram loadSeconds = new Histogram(Histogram.LATENCY_SECONDS);
+    private final Histogram saveSeconds = new Histogram(Histogram.LATENCY_SECONDS);
+    private final Histogram attributeBytes = new Histogram(Histogram.SIZE_BYTES);
+    private final Histogram sessionBytes = new Histogram(Histogram.SIZE_BYTES);
+    private final Histogram expiryLagSeconds = new Histogram(Histogram.LAG_SECONDS);
 
     private final LongAdder loads = new LongAdder();
     private final LongAdder saves = new LongAdder();
@@ -21,6 +92,7 @@ public final class SessionStoreStatistics {
 
     void load(long nanos, long bytes) {
         loads.increment();
+        loadSeconds.recordNanos(nanos);
         bytesRead.add(bytes);
         loadNanos.add(nanos);
         maxLoadNanos.accumulate(nanos);
@@ -28,6 +100,7 @@ public final class SessionStoreStatistics {
 
     void save(long nanos, long bytes) {
         saves.increment();
+        saveSeconds.recordNanos(nanos);
         bytesWritten.add(bytes);
         saveNanos.add(nanos);
         maxSaveNanos.accumulate(nanos);
@@ -37,13 +110,101 @@ public final class SessionStoreStatistics {
         deletes.increment();
     }
 
-    void roundTrip() {
+    /** One round trip of {@code operation} (the name {@link RedisCalls#call} was given). */
+    void roundTrip(String operation) {
         roundTrips.increment();
+        roundTripsByOperation.increment(operation);
     }
 
-    void failure() {
+    /** A failed Redis call, of one of {@link #ERROR_KINDS}. */
+    void failure(String kind) {
         failures.increment();
+        errorsByKind.increment(kind);
     }
+
+    /** A request answered 503 because Redis failed while it needed its session. */
+    public void unavailableResponse() {
+        unavailableResponses.increment();
+    }
+
+    /** A save left an attribute value out of Redis. */
+    public void attributeSkipped(SkipReason reason) {
+        attributesSkipped.increment(reason.label());
+    }
+
+    /** A load dropped a stored attribute value. */
+    public void attributeDropped(DropReason reason) {
+        attributesDropped.increment(reason.label());
+    }
+
+    /** The serialized bytes of one attribute value a save writes (recorded per value written). */
+    public void attributeBytes(long bytes) {
+        attributeBytes.record(bytes);
+    }
+
+    /**
+     * The bytes of a session's attribute names and values in Redis after a save (the hash's
+     * {@code attr:} fields; its few {@code meta:} fields are not counted).
+     */
+    public void sessionBytes(long bytes) {
+        sessionBytes.record(bytes);
+    }
+
+    /**
+     * An expiry claim's outcome, one of {@link #CLAIM_OUTCOMES}; for a claim won, how late it came:
+     * {@code lagMillis} between the session's deadline and the claim (negative: no deadline known).
+     */
+    public void expiryClaim(String outcome, long lagMillis) {
+        expiryClaims.increment(outcome);
+        if (lagMillis >= 0) {
+            expiryLagSeconds.record(lagMillis / 1000.0);
+        }
+    }
+
+    public CounterSet roundTripsByOperation() {
+        return roundTripsByOperation;
+    }
+
+    public CounterSet errorsByKind() {
+        return errorsByKind;
+    }
+
+    public CounterSet attributesSkipped() {
+        return attributesSkipped;
+    }
+
+    public CounterSet attributesDropped() {
+        return attributesDropped;
+    }
+
+    public CounterSet expiryClaims() {
+        return expiryClaims;
+    }
+
+    public long unavailableResponses() {
+        return unavailableResponses.sum();
+    }
+
+    public Histogram loadSeconds() {
+        return loadSeconds;
+    }
+
+    public Histogram saveSeconds() {
+        return saveSeconds;
+    }
+
+    public Histogram attributeBytes() {
+        return attributeBytes;
+    }
+
+    public Histogram sessionBytes() {
+        return sessionBytes;
+    }
+
+    public Histogram expiryLagSeconds() {
+        return expiryLagSeconds;
+    }
+
 
     void replicationShortfall() {
         replicationShortfalls.increment();

@@ -82,7 +82,7 @@ class RedisStoreIT {
     }
 
     @Test
-    void sessionsSwappedOutByOneNodeAreSwappedInByAnother() {
+    void sessionsSwappedOutByOneNodeAreSwappedInByAnother() throws Exception {
         HttpSessionClient browser = new HttpSessionClient();
         TomcatNode first = TomcatNode.startWith("pm1", RedisStoreIT::persistentManager, c -> { });
         browser.ok(first.url("set?name=color&value=blue"));
@@ -97,9 +97,41 @@ class RedisStoreIT {
         }
 
         try (TomcatNode second = TomcatNode.startWith("pm2", RedisStoreIT::persistentManager, c -> { })) {
+            javax.management.ObjectName metrics = new javax.management.ObjectName(
+                    "io.tomcatredis:type=SessionMetrics,host=localhost,context=/app");
+            javax.management.MBeanServer jmx = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+            long loads = (Long) jmx.getAttribute(metrics, "loads_total");
             assertThat(browser.ok(second.url("get?name=color"))).isEqualTo("blue");
+            assertThat((Long) jmx.getAttribute(metrics, "loads_total") - loads).as("issue 16: the swap-in's load")
+                    .isEqualTo(1);
             assertThat(browser.ok(second.url("get?name=cart"))).isEqualTo("[apple]");
             assertThat(browser.ok(second.url("id"))).endsWith("new=false");
+        }
+    }
+
+    @Test
+    void aSwapInWhileRedisIsFrozenIsAnswered503AndCounted() throws Exception {
+        HttpSessionClient browser = new HttpSessionClient();
+        try (TomcatNode first = TomcatNode.startWith("pm-503a", RedisStoreIT::persistentManager, c -> { })) {
+            browser.ok(first.url("set?name=color&value=blue"));
+        }
+        try (TomcatNode second = TomcatNode.startWith("pm-503b", () -> {
+            PersistentManager manager = persistentManager();
+            ((RedisStore) manager.getStore()).setProperty("timeoutMillis", "500");
+            return manager;
+        }, c -> { })) {
+            javax.management.ObjectName metrics = new javax.management.ObjectName(
+                    "io.tomcatredis:type=SessionMetrics,host=localhost,context=/app");
+            javax.management.MBeanServer jmx = java.lang.management.ManagementFactory.getPlatformMBeanServer();
+            long answered = (Long) jmx.getAttribute(metrics, "unavailable_responses_total");
+            REDIS.get().node().pause();
+            try {
+                assertThat(browser.get(second.url("get?name=color")).status()).isEqualTo(503);
+            } finally {
+                REDIS.get().node().resume();
+            }
+            assertThat((Long) jmx.getAttribute(metrics, "unavailable_responses_total") - answered)
+                    .as("issue 16: the 503 of RedisStore's valve").isEqualTo(1);
         }
     }
 }

@@ -1,0 +1,83 @@
+package io.tomcatredis.cache;
+
+import io.tomcatredis.connection.ConnectionMetrics;
+import io.tomcatredis.connection.metrics.CounterSet;
+import io.tomcatredis.connection.metrics.Histogram;
+import io.tomcatredis.connection.metrics.MBeanRegistrations;
+import io.tomcatredis.connection.metrics.MetricsMBean;
+import jakarta.servlet.FilterConfig;
+import java.util.function.LongSupplier;
+
+/**
+ * The metric MBeans of one cache filter, in the shape {@code conf/jmx-exporter.yml} maps to
+ * Prometheus (README "Metrics" lists every metric with its unit and scope):
+ *
+ * <pre>
+ * io.tomcatredis:type=CacheMetrics,context=/shop,filter=page-cache                                counters and gauges
+ * io.tomcatredis:type=CacheCounters,context=/shop,filter=page-cache,name=requests_total,label=outcome   one attribute per outcome
+ * io.tomcatredis:type=CacheHistogram,context=/shop,filter=page-cache,name=lock_wait_seconds      le_…, sum, count
+ * </pre>
+ *
+ * Counters count on this node since the filter started. {@code …_in_redis} gauges read Redis at
+ * each scrape (one {@code GET} and one {@code HLEN}; -1 while Redis does not answer) and are the
+ * same on every node: aggregate with {@code max()}.
+ */
+final class CacheMetrics {
+
+    private CacheMetrics() {
+    }
+
+    /**
+     * @param localTier the local tier when {@code localTierBytes} is above 0, else null
+     */
+    static MBeanRegistrations register(FilterConfig config, CacheStatistics statistics, CacheStore store,
+            LocalTier localTier, ConnectionMetrics pool) {
+        String context = config.getServletContext().getContextPath();
+        String scope = "context=" + MBeanRegistrations.value(context.isEmpty() ? "/" : context) + ",filter="
+                + MBeanRegistrations.value(config.getFilterName());
+        MBeanRegistrations beans = new MBeanRegistrations();
+        MetricsMBean.Builder plain = MetricsMBean.builder("Page cache " + scope)
+                .counter("renders_total", "renders by the application of cacheable requests", statistics::getRenders)
+                .counter("coalesced_waits_total", "requests served the render of another they waited for",
+                        statistics::getCoalescedWaits)
+                .counter("stores_total", "entries written to Redis", statistics::getStores)
+                .counter("circuit_opens_total", "times Redis failed and was skipped for circuitBreakerMillis",
+                        statistics::circuitOpens)
+                .gauge("circuit_open", "1 while Redis is skipped after a failure, else 0",
+                        () -> statistics.circuitOpen() ? 1 : 0)
+                .gauge("bytes_in_redis", "bytes of the entries in Redis, as maxCacheBytes counts them",
+                        orMinusOne(store::bytesStored))
+                .gauge("entries_in_redis", "entries in Redis", orMinusOne(store::entriesStored))
+                .gauge("local_tier_bytes_on_node", "estimated heap bytes of this node's local tier",
+                        () -> localTier == null ? 0 : localTier.bytes())
+                .gauge("local_tier_entries_on_node", "copies in this node's local tier",
+                        () -> localTier == null ? 0 : localTier.count());
+        beans.register("io.tomcatredis:type=CacheMetrics," + scope, pool.addTo(plain).build());
+        counters(beans, scope, "requests_total", statistics.requests());
+        counters(beans, scope, "bypasses_total", statistics.bypassesByReason());
+        counters(beans, scope, "evictions_total", statistics.evictionsByCause());
+        histogram(beans, scope, "lock_wait_seconds", statistics.lockWaitSeconds());
+        histogram(beans, scope, "pool_borrow_wait_seconds", pool.borrowWaitSeconds());
+        return beans;
+    }
+
+    private static LongSupplier orMinusOne(LongSupplier fromRedis) {
+        return () -> {
+            try {
+                return fromRedis.getAsLong();
+            } catch (RuntimeException e) {
+                return -1;
+            }
+        };
+    }
+
+    private static void counters(MBeanRegistrations beans, String scope, String name, CounterSet counters) {
+        beans.register("io.tomcatredis:type=CacheCounters," + scope + ",name=" + name + ",label=" + counters.label(),
+                MetricsMBean.of(counters, name + " by " + counters.label()));
+    }
+
+    private static void histogram(MBeanRegistrations beans, String scope, String name, Histogram histogram) {
+        beans.register("io.tomcatredis:type=CacheHistogram," + scope + ",name=" + name,
+                MetricsMBean.of(histogram, name));
+    }
+}
