@@ -1,6 +1,7 @@
 package io.tomcatredis.session;
 
 import io.tomcatredis.session.store.SessionChanges;
+import java.security.Principal;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -45,6 +46,8 @@ final class ChangeTracker {
     private boolean idChanged;
     private final Map<String, byte[]> storedBytes = new HashMap<>();
     private Set<String> storedActivationListeners = Set.of();
+    /** The user name of the principal Redis holds ({@code meta:principalName}) as far as this copy knows, or null. */
+    private String storedPrincipalName;
     private long changesSinceDrain;
     /** Whether the last drain left a value unwritten: one that could not be (or may not be) serialized. */
     private boolean incomplete;
@@ -53,6 +56,16 @@ final class ChangeTracker {
     synchronized void loaded(Map<String, byte[]> attributes, Set<String> activationListeners) {
         storedBytes.putAll(attributes);
         storedActivationListeners = Set.copyOf(activationListeners);
+    }
+
+    /** Records the user name of the principal Redis holds, as loaded (null: none, or not readable). */
+    synchronized void loadedPrincipal(String userName) {
+        storedPrincipalName = userName;
+    }
+
+    /** The user name of the principal Redis holds for this session as far as this copy knows, or null. */
+    synchronized String storedPrincipalName() {
+        return storedPrincipalName;
     }
 
     synchronized void set(String name) {
@@ -132,10 +145,13 @@ final class ChangeTracker {
         if (!state.created() && maxInactiveNow) {
             out.maxInactiveInterval(state.maxInactiveInterval());
         }
+        String userName = state.principal() instanceof Principal principal ? principal.getName() : null;
+        String indexed = storedPrincipalName;
         if (state.created() || authenticationNow) {
             byte[] principal = state.principal() == null ? null : encoder.encode("(principal)", state.principal(), null);
             if (state.principal() == null || principal != null) {
-                out.authentication(principal, state.authType());
+                out.authentication(principal, state.authType(), userName);
+                indexed = principal == null ? null : userName;
             } else {
                 authenticationChanged = true;
                 incomplete = true;
@@ -170,11 +186,13 @@ final class ChangeTracker {
                 out.removeAttribute(name);
             }
         }
+        out.indexedUnder(indexed, storedPrincipalName, state.maxInactiveInterval());
         return out;
     }
 
     /** Redis now holds what {@code saved} describes. */
     synchronized void saved(SessionChanges saved) {
+        storedPrincipalName = saved.indexedName();
         storedBytes.putAll(saved.attributes());
         saved.removedAttributes().forEach(storedBytes::remove);
         saved.activationListeners().ifPresent(names -> storedActivationListeners = names);

@@ -100,6 +100,7 @@ public class RedisSession extends RestoredSession {
             }
         });
         changes.loaded(stored.attributes(), stored.activationListeners());
+        changes.loadedPrincipal(principal == null ? null : principal.getName());
         version = stored.version();
         loadedFrom = stored;
         storedLastAccessedTime = stored.lastAccessedTime();
@@ -303,6 +304,21 @@ public class RedisSession extends RestoredSession {
             loadedFrom = null;
             changes.idChanged();
         }
+    }
+
+    /**
+     * Invalidates the session everywhere, as {@link #expire()} does (the claim in Redis decides
+     * which node fires the listeners).
+     *
+     * @return true when this call invalidated it and the listeners fired here; false when it was
+     *         no longer valid, or another node won the claim
+     */
+    boolean expireHere() {
+        if (!isLive()) {
+            return false;
+        }
+        expire(true);
+        return !dropped && !isValid;
     }
 
     /** Expires a session whose claim in Redis this node already won: listeners fire here. */

@@ -27,6 +27,9 @@ import java.util.TreeSet;
  *                               save; missing: 0)
  *   meta:maxInactiveInterval    seconds, decimal; 0 or negative: never expires
  *   meta:principal              the authenticated principal, serialized (only when set)
+ *   meta:principalName          the principal's user name ({@code Principal.getName()}), UTF-8, written
+ *                               and deleted with meta:principal: what the principal index
+ *                               ({@link PrincipalIndex}) checks its members against
  *   meta:authType               the authentication type, UTF-8 (only when set)
  *   meta:activationListeners    names of attributes that are HttpSessionActivationListeners, one per line
  *   meta:dataKeys               names of the session-scoped structures, one per line
@@ -57,6 +60,7 @@ public final class SessionHashFormat {
     public static final String LAST_ACCESSED_TIME = "meta:lastAccessedTime";
     public static final String MAX_INACTIVE_INTERVAL = "meta:maxInactiveInterval";
     public static final String PRINCIPAL = "meta:principal";
+    public static final String PRINCIPAL_NAME = "meta:principalName";
     public static final String AUTH_TYPE = "meta:authType";
     public static final String ACTIVATION_LISTENERS = "meta:activationListeners";
     public static final String DATA_KEYS = "meta:dataKeys";
@@ -150,6 +154,8 @@ public final class SessionHashFormat {
         changes.maxInactiveInterval().ifPresent(seconds -> pair(pairs, MAX_INACTIVE_INTERVAL, decimal(seconds)));
         if (changes.authenticationWritten()) {
             pairOrDelete(pairs, deletions, PRINCIPAL, changes.principal());
+            pairOrDelete(pairs, deletions, PRINCIPAL_NAME,
+                    changes.principalName() == null ? null : utf8(changes.principalName()));
             pairOrDelete(pairs, deletions, AUTH_TYPE,
                     changes.authType() == null ? null : changes.authType().getBytes(StandardCharsets.UTF_8));
         }
