@@ -1,11 +1,11 @@
 package io.tomcatredis.session;
 
 import io.tomcatredis.session.store.SessionChanges;
-import java.security.Principal;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -34,9 +34,13 @@ final class ChangeTracker {
         byte[] encode(String attributeName, Object value, byte[] stored);
     }
 
-    /** The state a save is computed from. */
+    /**
+     * The state a save is computed from.
+     *
+     * @param userName the user the session belongs to ({@code meta:principalName}), or null
+     */
     record Snapshot(String id, boolean created, long creationTime, int maxInactiveInterval, Map<String, Object> attributes,
-            Object principal, String authType, Set<String> activationListeners) {
+            Object principal, String authType, Set<String> activationListeners, String userName) {
     }
 
     private Set<String> written = new HashSet<>();
@@ -145,14 +149,14 @@ final class ChangeTracker {
         if (!state.created() && maxInactiveNow) {
             out.maxInactiveInterval(state.maxInactiveInterval());
         }
-        String userName = state.principal() instanceof Principal principal ? principal.getName() : null;
         String indexed = storedPrincipalName;
+        boolean principalStored = true;
         if (state.created() || authenticationNow) {
             byte[] principal = state.principal() == null ? null : encoder.encode("(principal)", state.principal(), null);
             if (state.principal() == null || principal != null) {
-                out.authentication(principal, state.authType(), userName);
-                indexed = principal == null ? null : userName;
+                out.authentication(principal, state.authType());
             } else {
+                principalStored = false;
                 authenticationChanged = true;
                 incomplete = true;
             }
@@ -185,6 +189,11 @@ final class ChangeTracker {
             if (!state.attributes().containsKey(name)) {
                 out.removeAttribute(name);
             }
+        }
+        // The user the session belongs to is written when it changed (and the principal, if any, is stored).
+        if (principalStored && !Objects.equals(state.userName(), storedPrincipalName)) {
+            out.principalName(state.userName());
+            indexed = state.userName();
         }
         out.indexedUnder(indexed, storedPrincipalName, state.maxInactiveInterval());
         return out;

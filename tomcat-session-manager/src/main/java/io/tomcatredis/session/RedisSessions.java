@@ -43,9 +43,19 @@ import redis.clients.jedis.UnifiedJedis;
  * }</pre>
  *
  * The user name is the principal's {@code getName()}, as Tomcat's authenticators cache it in the
- * session; the sessions are found through the principal index ({@link PrincipalIndex}).
+ * session, or, for a session without a principal, the value of {@link #PRINCIPAL_NAME_ATTRIBUTE}
+ * (an application that signs users in itself sets it); the sessions are found through the
+ * principal index ({@link PrincipalIndex}).
  */
 public final class RedisSessions {
+
+    /**
+     * For applications that sign users in themselves, without a container principal: a session
+     * attribute whose String value names the user the session belongs to, as Spring Session's
+     * {@code PRINCIPAL_NAME_INDEX_NAME} does. A session's user is its principal's
+     * {@code getName()} when it has a principal, else this attribute's value.
+     */
+    public static final String PRINCIPAL_NAME_ATTRIBUTE = "io.tomcatredis.session.principalName";
 
     /** Servlet context attribute under which the manager publishes itself for {@link #of}. */
     static final String CONTEXT_ATTRIBUTE = RedisSessions.class.getName();

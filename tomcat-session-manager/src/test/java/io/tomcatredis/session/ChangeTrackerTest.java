@@ -23,7 +23,7 @@ class ChangeTrackerTest {
     };
 
     private ChangeTracker.Snapshot state(boolean created) {
-        return new ChangeTracker.Snapshot("AB.node1", created, 1_000, 1800, Map.copyOf(attributes), null, null, Set.of());
+        return new ChangeTracker.Snapshot("AB.node1", created, 1_000, 1800, Map.copyOf(attributes), null, null, Set.of(), null);
     }
 
     private ChangeTracker storedWith(String name, Object value) {

@@ -22,6 +22,7 @@ public final class SessionChanges {
     private boolean authenticationWritten;
     private byte[] principal;
     private String authType;
+    private boolean principalNameWritten;
     private String principalName;
     private String indexedName;
     private String previousIndexedName;
@@ -64,7 +65,10 @@ public final class SessionChanges {
 
     /** @param principal the serialized principal, or null to remove it; authType likewise */
     public SessionChanges authentication(byte[] principal, String authType) {
-        return authentication(principal, authType, null);
+        this.authenticationWritten = true;
+        this.principal = principal;
+        this.authType = authType;
+        return this;
     }
 
     /**
@@ -72,11 +76,19 @@ public final class SessionChanges {
      * @param principalName the principal's user name ({@code meta:principalName}), or null to remove it
      */
     public SessionChanges authentication(byte[] principal, String authType, String principalName) {
-        this.authenticationWritten = true;
-        this.principal = principal;
-        this.authType = authType;
-        this.principalName = principal == null ? null : principalName;
+        authentication(principal, authType);
+        return principalName(principal == null ? null : principalName);
+    }
+
+    /** Writes {@code meta:principalName}: the user the session belongs to, or null for nobody. */
+    public SessionChanges principalName(String userName) {
+        this.principalNameWritten = true;
+        this.principalName = userName;
         return this;
+    }
+
+    public boolean principalNameWritten() {
+        return principalNameWritten;
     }
 
     /**
@@ -166,7 +178,8 @@ public final class SessionChanges {
 
     /** True when the save would only renew the access time. */
     public boolean isAccessOnly() {
-        return !created && id == null && maxInactiveInterval == null && !authenticationWritten && activationListeners == null
+        return !created && id == null && maxInactiveInterval == null && !authenticationWritten && !principalNameWritten
+                && activationListeners == null
                 && attributes.isEmpty() && removedAttributes.isEmpty();
     }
 }

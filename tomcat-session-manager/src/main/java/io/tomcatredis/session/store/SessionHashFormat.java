@@ -27,8 +27,10 @@ import java.util.TreeSet;
  *                               save; missing: 0)
  *   meta:maxInactiveInterval    seconds, decimal; 0 or negative: never expires
  *   meta:principal              the authenticated principal, serialized (only when set)
- *   meta:principalName          the principal's user name ({@code Principal.getName()}), UTF-8, written
- *                               and deleted with meta:principal: what the principal index
+ *   meta:principalName          the user the session belongs to, UTF-8: the principal's
+ *                               {@code getName()}, or without a principal the String value of the
+ *                               attribute {@code io.tomcatredis.session.principalName}; written when
+ *                               it changes, deleted at sign-out: what the principal index
  *                               ({@link PrincipalIndex}) checks its members against
  *   meta:authType               the authentication type, UTF-8 (only when set)
  *   meta:activationListeners    names of attributes that are HttpSessionActivationListeners, one per line
@@ -96,6 +98,7 @@ public final class SessionHashFormat {
         Set<String> dataKeys = Set.of();
         long size = 0;
         String id = null;
+        String principalName = null;
         for (Map.Entry<byte[], byte[]> entry : hash.entrySet()) {
             String field = new String(entry.getKey(), StandardCharsets.UTF_8);
             byte[] value = entry.getValue();
@@ -113,6 +116,7 @@ public final class SessionHashFormat {
                 case TOUCH_INTERVAL -> touchInterval = Math.max(0, Math.min(MAX_TOUCH_INTERVAL_MILLIS, number(value)));
                 case ID -> id = new String(value, StandardCharsets.UTF_8);
                 case PRINCIPAL -> principal = value;
+                case PRINCIPAL_NAME -> principalName = new String(value, StandardCharsets.UTF_8);
                 case AUTH_TYPE -> authType = new String(value, StandardCharsets.UTF_8);
                 case ACTIVATION_LISTENERS -> activationListeners = lines(value);
                 case DATA_KEYS -> dataKeys = lines(value);
@@ -126,7 +130,7 @@ public final class SessionHashFormat {
         }
         return new StoredSession(id, creationTime, lastAccessedTime, maxInactiveInterval, touchInterval, version,
                 principal, authType,
-                attributes, activationListeners, dataKeys, size);
+                attributes, activationListeners, dataKeys, size, principalName);
     }
 
     /** Reads a hash as a flat list of fields and values, as scripts return HGETALL. */
@@ -154,10 +158,12 @@ public final class SessionHashFormat {
         changes.maxInactiveInterval().ifPresent(seconds -> pair(pairs, MAX_INACTIVE_INTERVAL, decimal(seconds)));
         if (changes.authenticationWritten()) {
             pairOrDelete(pairs, deletions, PRINCIPAL, changes.principal());
-            pairOrDelete(pairs, deletions, PRINCIPAL_NAME,
-                    changes.principalName() == null ? null : utf8(changes.principalName()));
             pairOrDelete(pairs, deletions, AUTH_TYPE,
                     changes.authType() == null ? null : changes.authType().getBytes(StandardCharsets.UTF_8));
+        }
+        if (changes.principalNameWritten()) {
+            pairOrDelete(pairs, deletions, PRINCIPAL_NAME,
+                    changes.principalName() == null ? null : utf8(changes.principalName()));
         }
         changes.activationListeners().ifPresent(names -> pairOrDelete(pairs, deletions, ACTIVATION_LISTENERS,
                 lines(names)));

@@ -111,6 +111,12 @@ final class SessionServlet extends HttpServlet {
                 }
                 out = request.getSession().getId();
             }
+            case "app-login" -> {
+                // An application that signs users in itself, without a container principal.
+                HttpSession session = request.getSession();
+                session.setAttribute(RedisSessions.PRINCIPAL_NAME_ATTRIBUTE, request.getParameter("user"));
+                out = session.getId();
+            }
             case "logout" -> {
                 try {
                     request.logout();

@@ -157,6 +157,25 @@ abstract class SignOutEverywhereSuite {
         assertThat(bob.ok(nodeA.url("whoami"))).isEqualTo("bob");
     }
 
+    @Test
+    void aSessionWithoutPrincipalBelongsToTheUserItsApplicationNamesInTheAttribute() {
+        HttpSessionClient phone = new HttpSessionClient();
+        HttpSessionClient laptop = new HttpSessionClient();
+        phone.ok(nodeA.url("app-login?user=eve"));
+        laptop.ok(nodeB.url("app-login?user=eve"));
+        laptop.ok(nodeA.url("set?name=seen&value=1"));
+        assertThat(redis.client().hget(redis.sessionKey(phone.sessionId()), "meta:principalName")).isEqualTo("eve");
+
+        assertThat(new HttpSessionClient().ok(nodeB.url("sessions-of?user=eve")).split(" "))
+                .containsExactlyInAnyOrder(phone.sessionId(), laptop.sessionId());
+        assertThat(new HttpSessionClient().ok(nodeB.url("invalidate-all?user=eve"))).isEqualTo("2");
+
+        assertThat(phone.ok(nodeB.url("get?name=" + "io.tomcatredis.session.principalName"))).isEqualTo("no session");
+        assertThat(laptop.ok(nodeA.url("get?name=seen"))).isEqualTo("no session");
+        assertThat(destroyed.calls()).containsOnlyKeys(base(phone), base(laptop));
+        assertThat(redis.client().exists(indexKey("eve"))).isFalse();
+    }
+
     static List<String> oddNames() {
         return List.of("{ann}", "}{", "a:b:c", "ann smith", "Zoë 🙂 日本語", "tab\tand%25", "x".repeat(10 * 1024),
                 "ü".repeat(49));
