@@ -94,8 +94,13 @@ public final class PrincipalIndex {
      * @throws SessionStoreUnavailableException when Redis fails
      */
     void add(String userName, String sessionId, int maxInactiveInterval) {
-        redis.script("principalIndex", SessionScript.PRINCIPAL_ADD, List.of(utf8(keys.principalIndexKey(userName))),
+        Object reply = redis.script("principalIndex", SessionScript.PRINCIPAL_ADD, List.of(utf8(keys.principalIndexKey(userName))),
                 List.of(utf8(SessionKeys.baseId(sessionId)), ascii(Long.toString(ttlMillis(maxInactiveInterval)))));
+        if (Long.valueOf(2).equals(reply)) {
+            // The key names the user (base64url): not logged, like session ids are not.
+            LOG.warn("A principal index key of " + keys.prefix() + " held another type than a sorted set (corrupt or"
+                    + " foreign data); it was replaced");
+        }
     }
 
     /** Queues {@code PEXPIRE <index> <ttl> GT} of the index of {@code userName}, as every save of its sessions. */
@@ -142,23 +147,25 @@ public final class PrincipalIndex {
      * {@code HMGET} per member (in round trips of {@value #BATCH}), then, when stale members were
      * found, one {@code principal_prune.lua}. At most {@value #MAX_MEMBERS} members are looked at.
      *
-     * @throws SessionStoreUnavailableException when Redis fails
+     * @throws SessionStoreUnavailableException when Redis fails, or the index key holds another
+     *         type than a sorted set (corrupt or foreign data: a clear error rather than "no session";
+     *         the user's next sign-in replaces the key)
      */
     @SuppressWarnings("unchecked")
     public List<Member> sessions(String userName) {
         byte[] indexKey = utf8(keys.principalIndexKey(userName));
         Object reply = redis.script("principalIndex", SessionScript.PRINCIPAL_READ, List.of(indexKey),
                 List.of(ascii(Integer.toString(MAX_MEMBERS))));
-        List<byte[]> flat = reply instanceof List<?> list ? (List<byte[]>) list : List.of();
-        if (flat.isEmpty()) {
+        List<Object> flat = reply instanceof List<?> list ? (List<Object>) list : List.of();
+        if (flat.isEmpty() || !(flat.get(0) instanceof byte[] clock)) {
             return List.of();
         }
-        long now = number(flat.get(0));
+        long now = number(clock);
         List<String> ids = new ArrayList<>();
         List<byte[]> scores = new ArrayList<>();
         for (int i = 1; i + 1 < flat.size(); i += 2) {
-            ids.add(new String(flat.get(i), StandardCharsets.UTF_8));
-            scores.add(flat.get(i + 1));
+            ids.add(new String((byte[]) flat.get(i), StandardCharsets.UTF_8));
+            scores.add((byte[]) flat.get(i + 1));
         }
         byte[] name = utf8(userName);
         List<Member> found = new ArrayList<>();

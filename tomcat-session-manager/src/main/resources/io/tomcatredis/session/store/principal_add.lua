@@ -7,8 +7,16 @@
 -- The score is Redis' clock in ms when the member was written: a reader keeps a member younger
 -- than PrincipalIndex.IN_FLIGHT_MILLIS whose session hash does not name the user yet (its save
 -- may still be in flight), and removes an older one.
--- Returns 1.
+-- A key of another type under the index's name (corrupt or foreign data) would fail every save of
+-- the user's sessions: it is deleted, and the reply says so.
+-- Returns 1, or 2 when a key of another type was replaced.
+local replaced = 1
+local kind = redis.call('TYPE', KEYS[1]).ok
+if kind ~= 'zset' and kind ~= 'none' then
+  redis.call('DEL', KEYS[1])
+  replaced = 2
+end
 local t = redis.call('TIME')
 redis.call('ZADD', KEYS[1], string.format('%.0f', t[1] * 1000 + math.floor(t[2] / 1000)), ARGV[1])
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return 1
+return replaced

@@ -119,6 +119,20 @@ class RedisSessionLayoutIT {
     }
 
     @Test
+    void aPrincipalIndexKeyOfAnotherTypeFailsTheReadClearlyAndTheNextSignInReplacesIt() {
+        String annIndex = PREFIX + "principal:{u:YW5u}";
+        jedis.set(annIndex, "foreign");
+
+        assertThatThrownBy(() -> store.principalIndex().sessions("ann"))
+                .isInstanceOf(SessionStoreUnavailableException.class).hasMessageContaining("WRONGTYPE");
+
+        store.save(ID, SessionChanges.created(1_000, 600).authentication(bytes("p"), "FORM", "ann")
+                .indexedUnder("ann", null, 600));
+        assertThat(jedis.zrange(annIndex, 0, -1)).containsExactly(ID);
+        assertThat(store.principalIndex().sessions("ann")).extracting(PrincipalIndex.Member::id).containsExactly(ID);
+    }
+
+    @Test
     void saveWritesOnlyWhatChangedAndComputesDeadlineAndTtlFromTheHash() {
         store.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")).setAttribute("b", bytes("2")));
         // Another node set maxInactiveInterval to 100 meanwhile.
