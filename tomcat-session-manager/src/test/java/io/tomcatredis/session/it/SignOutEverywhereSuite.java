@@ -3,12 +3,17 @@ package io.tomcatredis.session.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.testsupport.Await;
 import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -96,6 +101,37 @@ abstract class SignOutEverywhereSuite {
         assertThat(redis.client().exists(indexKey("ann"))).as("the index of ann is empty").isFalse();
         assertThat(redis.client().zrange(indexKey("bob"), 0, -1)).containsExactly(base(bob));
         assertThat(bob.ok(nodeB.url("sessions-of?user=bob"))).isEqualTo(bob.sessionId());
+    }
+
+    /**
+     * A request of the laptop in flight on node B while the phone signs out everywhere on node A:
+     * it ends without bringing the session back, its listeners fire once (on A), and the laptop's
+     * next request on either node is not signed in.
+     */
+    @Test
+    void aRequestInFlightOnTheOtherNodeDoesNotBringTheSessionBack() throws Exception {
+        HttpSessionClient phone = new HttpSessionClient();
+        HttpSessionClient laptop = new HttpSessionClient();
+        login(phone, nodeA, "ann");
+        login(laptop, nodeB, "ann");
+        String barrier = "signout-" + getClass().getSimpleName();
+        SessionServlet.BARRIERS.put(barrier, new CountDownLatch(2));
+        CompletableFuture<HttpSessionClient.Reply> inFlight = CompletableFuture.supplyAsync(
+                () -> laptop.get(nodeB.url("set?name=late&value=1&barrier=" + barrier)));
+        Await.until(Duration.ofSeconds(30), "the laptop's request holds its session on node B",
+                () -> SessionServlet.BARRIERS.get(barrier).getCount() == 1);
+
+        assertThat(phone.ok(nodeA.url("signout-everywhere"))).isEqualTo("2");
+        SessionServlet.BARRIERS.get(barrier).countDown();
+        assertThat(inFlight.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
+
+        for (TomcatNode node : List.of(nodeA, nodeB)) {
+            assertThat(laptop.ok(node.url("whoami"))).isEqualTo("null");
+            assertThat(laptop.ok(node.url("get?name=late"))).isEqualTo("no session");
+        }
+        assertThat(redis.client().exists(redis.sessionKey(laptop.sessionId()))).isFalse();
+        assertThat(destroyed.calls()).containsOnlyKeys(base(phone), base(laptop));
+        assertThat(destroyed.calls().values()).extracting(AtomicInteger::get).containsOnly(1);
     }
 
     @Test
