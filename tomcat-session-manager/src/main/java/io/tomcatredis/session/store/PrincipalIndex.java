@@ -23,8 +23,13 @@ import redis.clients.jedis.exceptions.JedisDataException;
  *   PEXPIRE &lt;keyPrefix&gt;principal:{&lt;tag&gt;} &lt;the session's TTL, ms&gt; [GT]  same; every save of a signed-in session
  *   ZREM    &lt;keyPrefix&gt;principal:{&lt;tag&gt;} &lt;id&gt;                           after a sign-out, a change of user,
  *                                                               an invalidation, an expiry, an id change
- *   HSET    &lt;keyPrefix&gt;{&lt;id&gt;} meta:principalName &lt;user name&gt;           by save.lua with meta:principal
+ *   HSET    &lt;keyPrefix&gt;{&lt;id&gt;} meta:principalName &lt;user name&gt;           by save.lua when the user changes
+ *   HDEL    &lt;keyPrefix&gt;{&lt;id&gt;} meta:principalName                       by save.lua at sign-out
  * </pre>
+ *
+ * A session's user is its principal's {@code getName()}, or without a principal the String value
+ * of the attribute {@code io.tomcatredis.session.principalName}. {@code <tag>} is
+ * {@link SessionKeys#principalTag}: the user name never appears as is.
  *
  * <p>Why a sorted set and not a set: the score is when a member was last written, by Redis'
  * clock. On Redis Cluster the index is in another slot than its sessions, so it is maintained by

@@ -34,7 +34,8 @@ import java.util.HexFormat;
  * {@link #TTL_GRACE_SECONDS}, renewed by every save ({@link #NEVER_EXPIRES_TTL_SECONDS} when the
  * session never expires); the hash of a session still due when an expiry sweep ends behind lives
  * longer ({@link RedisSessionStore#keepDueAlive}); the index lives as long as its longest-lived
- * session. Keys are written
+ * session, and so does each principal index ({@link PrincipalIndex#ttlMillis}, extended by every
+ * save of a signed-in session). Keys are written
  * only by saves of sessions that exist: a request with an unknown or expired id never creates one.
  */
 public final class SessionKeys {
