@@ -100,6 +100,7 @@ public class RedisSession extends RestoredSession {
             }
         });
         changes.loaded(stored.attributes(), stored.activationListeners());
+        changes.loadedPrincipal(stored.principalName());
         version = stored.version();
         loadedFrom = stored;
         storedLastAccessedTime = stored.lastAccessedTime();
@@ -291,7 +292,19 @@ public class RedisSession extends RestoredSession {
             }
         });
         return new ChangeTracker.Snapshot(id, !persisted, creationTime, maxInactiveInterval, current, principal, authType,
-                activationListeners);
+                activationListeners, userName());
+    }
+
+    /**
+     * The user this session belongs to, for the principal index: the principal's name, or without
+     * a principal the String value of {@link RedisSessions#PRINCIPAL_NAME_ATTRIBUTE}; else null.
+     */
+    private String userName() {
+        if (principal != null) {
+            return principal.getName();
+        }
+        materialize(RedisSessions.PRINCIPAL_NAME_ATTRIBUTE);
+        return attributes.get(RedisSessions.PRINCIPAL_NAME_ATTRIBUTE) instanceof String name ? name : null;
     }
 
     /** A new id (Tomcat's changeSessionId): the next save records it as the id clients know. */
@@ -303,6 +316,21 @@ public class RedisSession extends RestoredSession {
             loadedFrom = null;
             changes.idChanged();
         }
+    }
+
+    /**
+     * Invalidates the session everywhere, as {@link #expire()} does (the claim in Redis decides
+     * which node fires the listeners).
+     *
+     * @return true when this call invalidated it and the listeners fired here; false when it was
+     *         no longer valid, or another node won the claim
+     */
+    boolean expireHere() {
+        if (!isLive()) {
+            return false;
+        }
+        expire(true);
+        return !dropped && !isValid;
     }
 
     /** Expires a session whose claim in Redis this node already won: listeners fire here. */

@@ -232,7 +232,11 @@ public class RedisStore extends StoreBase {
                 standard.getMaxInactiveInterval())
                 .id(standard.getIdInternal())
                 .authentication(principal == null ? null : backend.encodeOrWarn("(principal)", principal),
-                        standard.getAuthType());
+                        standard.getAuthType(), principal == null ? null : principal.getName());
+        if (changes.principalName() != null) {
+            // Written afresh: the session joins its user's principal index (again, which is harmless).
+            changes.indexedUnder(changes.principalName(), null, standard.getMaxInactiveInterval());
+        }
         for (String name : Collections.list(standard.getAttributeNames())) {
             byte[] bytes = backend.encodeOrWarn(name, standard.getAttribute(name));
             if (bytes != null) {

@@ -27,6 +27,11 @@ import java.util.TreeSet;
  *                               save; missing: 0)
  *   meta:maxInactiveInterval    seconds, decimal; 0 or negative: never expires
  *   meta:principal              the authenticated principal, serialized (only when set)
+ *   meta:principalName          the user the session belongs to, UTF-8: the principal's
+ *                               {@code getName()}, or without a principal the String value of the
+ *                               attribute {@code io.tomcatredis.session.principalName}; written when
+ *                               it changes, deleted at sign-out: what the principal index
+ *                               ({@link PrincipalIndex}) checks its members against
  *   meta:authType               the authentication type, UTF-8 (only when set)
  *   meta:activationListeners    names of attributes that are HttpSessionActivationListeners, one per line
  *   meta:dataKeys               names of the session-scoped structures, one per line
@@ -57,6 +62,7 @@ public final class SessionHashFormat {
     public static final String LAST_ACCESSED_TIME = "meta:lastAccessedTime";
     public static final String MAX_INACTIVE_INTERVAL = "meta:maxInactiveInterval";
     public static final String PRINCIPAL = "meta:principal";
+    public static final String PRINCIPAL_NAME = "meta:principalName";
     public static final String AUTH_TYPE = "meta:authType";
     public static final String ACTIVATION_LISTENERS = "meta:activationListeners";
     public static final String DATA_KEYS = "meta:dataKeys";
@@ -92,6 +98,7 @@ public final class SessionHashFormat {
         Set<String> dataKeys = Set.of();
         long size = 0;
         String id = null;
+        String principalName = null;
         for (Map.Entry<byte[], byte[]> entry : hash.entrySet()) {
             String field = new String(entry.getKey(), StandardCharsets.UTF_8);
             byte[] value = entry.getValue();
@@ -109,6 +116,7 @@ public final class SessionHashFormat {
                 case TOUCH_INTERVAL -> touchInterval = Math.max(0, Math.min(MAX_TOUCH_INTERVAL_MILLIS, number(value)));
                 case ID -> id = new String(value, StandardCharsets.UTF_8);
                 case PRINCIPAL -> principal = value;
+                case PRINCIPAL_NAME -> principalName = new String(value, StandardCharsets.UTF_8);
                 case AUTH_TYPE -> authType = new String(value, StandardCharsets.UTF_8);
                 case ACTIVATION_LISTENERS -> activationListeners = lines(value);
                 case DATA_KEYS -> dataKeys = lines(value);
@@ -122,7 +130,7 @@ public final class SessionHashFormat {
         }
         return new StoredSession(id, creationTime, lastAccessedTime, maxInactiveInterval, touchInterval, version,
                 principal, authType,
-                attributes, activationListeners, dataKeys, size);
+                attributes, activationListeners, dataKeys, size, principalName);
     }
 
     /** Reads a hash as a flat list of fields and values, as scripts return HGETALL. */
@@ -152,6 +160,10 @@ public final class SessionHashFormat {
             pairOrDelete(pairs, deletions, PRINCIPAL, changes.principal());
             pairOrDelete(pairs, deletions, AUTH_TYPE,
                     changes.authType() == null ? null : changes.authType().getBytes(StandardCharsets.UTF_8));
+        }
+        if (changes.principalNameWritten()) {
+            pairOrDelete(pairs, deletions, PRINCIPAL_NAME,
+                    changes.principalName() == null ? null : utf8(changes.principalName()));
         }
         changes.activationListeners().ifPresent(names -> pairOrDelete(pairs, deletions, ACTIVATION_LISTENERS,
                 lines(names)));

@@ -15,11 +15,20 @@ import java.util.Set;
  * @param dataKeys    names of the session-scoped structures
  * @param id          the session id as its clients know it (with the route of the node that created it
  *                    or changed it last), or null when the hash does not say
+ * @param principalName the user the session belongs to ({@code meta:principalName}), or null
  */
 public record StoredSession(String id, long creationTime, long lastAccessedTime, int maxInactiveInterval,
         long touchInterval, long version,
         byte[] principal, String authType, Map<String, byte[]> attributes, Set<String> activationListeners,
-        Set<String> dataKeys, long sizeInBytes) {
+        Set<String> dataKeys, long sizeInBytes, String principalName) {
+
+    /** A session whose hash names no user ({@code meta:principalName}). */
+    public StoredSession(String id, long creationTime, long lastAccessedTime, int maxInactiveInterval,
+            long touchInterval, long version, byte[] principal, String authType, Map<String, byte[]> attributes,
+            Set<String> activationListeners, Set<String> dataKeys, long sizeInBytes) {
+        this(id, creationTime, lastAccessedTime, maxInactiveInterval, touchInterval, version, principal, authType,
+                attributes, activationListeners, dataKeys, sizeInBytes, null);
+    }
 
     /**
      * When the session expires, epoch ms by Redis' clock: {@code lastAccessedTime +
