@@ -133,7 +133,7 @@ final class ChangeTracker {
             out.maxInactiveInterval(state.maxInactiveInterval());
         }
         if (state.created() || authenticationNow) {
-            byte[] principal = state.principal() == null ? null : encoder.encode("(principal)", state.principal(), null);
+            byte[] principal = state.principal() == null ? null : encoder.encode(SessionBackend.PRINCIPAL, state.principal(), null);
             if (state.principal() == null || principal != null) {
                 out.authentication(principal, state.authType());
             } else {

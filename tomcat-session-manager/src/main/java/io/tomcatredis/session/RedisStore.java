@@ -221,13 +221,15 @@ public class RedisStore extends StoreBase {
     public void save(Session session) throws IOException {
         StandardSession standard = (StandardSession) session;
         Principal principal = standard.getPrincipal();
+        // Written afresh under this id: nothing carries a meta:sealId over.
+        String binding = SessionKeys.baseId(standard.getIdInternal());
         SessionChanges changes = SessionChanges.created(standard.getCreationTimeInternal(),
                 standard.getMaxInactiveInterval())
                 .id(standard.getIdInternal())
-                .authentication(principal == null ? null : backend.encodeOrWarn("(principal)", principal),
+                .authentication(principal == null ? null : backend.encodeOrWarn(binding, SessionBackend.PRINCIPAL, principal),
                         standard.getAuthType());
         for (String name : Collections.list(standard.getAttributeNames())) {
-            byte[] bytes = backend.encodeOrWarn(name, standard.getAttribute(name));
+            byte[] bytes = backend.encodeOrWarn(binding, name, standard.getAttribute(name));
             if (bytes != null) {
                 changes.setAttribute(name, bytes);
             }
@@ -257,9 +259,11 @@ public class RedisStore extends StoreBase {
         }
 
         void restore(String sessionId, StoredSession stored, SessionBackend backend) {
-            restoreMetadata(sessionId, stored, bytes -> backend.decodeOrWarn(sessionId, "(principal)", bytes));
+            String binding = stored.binding(sessionId);
+            restoreMetadata(sessionId, stored, bytes -> backend.decodeOrWarn(binding, sessionId, SessionBackend.PRINCIPAL,
+                    bytes));
             for (Map.Entry<String, byte[]> entry : stored.attributes().entrySet()) {
-                Object value = backend.decodeOrWarn(sessionId, entry.getKey(), entry.getValue());
+                Object value = backend.decodeOrWarn(binding, sessionId, entry.getKey(), entry.getValue());
                 if (value != null) {
                     attributes.put(entry.getKey(), value);
                 }

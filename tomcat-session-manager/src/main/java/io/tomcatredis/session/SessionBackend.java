@@ -7,6 +7,7 @@ import io.tomcatredis.connection.RedisConnector;
 import io.tomcatredis.session.codec.AttributeCodec;
 import io.tomcatredis.session.codec.SerializationException;
 import io.tomcatredis.session.store.RedisSessionStore;
+import io.tomcatredis.session.store.SessionHashFormat;
 import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.SessionKeys;
 import java.util.Set;
@@ -50,9 +51,11 @@ final class SessionBackend implements AutoCloseable {
     static SessionBackend open(SessionManagerSettings settings, ClassLoader classLoader, String contextName,
             Pattern valueClassNames) {
         AttributeCodec principalCodec = AttributeCodec.create(settings.serializer(), classLoader,
-                settings.serialFilter(), settings.compressionThreshold());
+                settings.serialFilter(), settings.compressionThreshold(), settings.encryptionKeys(),
+                settings.acceptUnencryptedValues());
         AttributeCodec codec = valueClassNames == null ? principalCodec : AttributeCodec.create(settings.serializer(),
-                classLoader, settings.serialFilter().allowingOnly(valueClassNames), settings.compressionThreshold());
+                classLoader, settings.serialFilter().allowingOnly(valueClassNames), settings.compressionThreshold(),
+                settings.encryptionKeys(), settings.acceptUnencryptedValues());
         RedisClientHolder redis = RedisConnector.connect(settings.connection(), "tomcat-redis-session");
         boolean cluster = settings.connection().topology() == RedisConnectionSettings.Topology.CLUSTER;
         RedisSessionStore store = new RedisSessionStore(redis, new SessionKeys(settings.keyPrefix()), cluster,
@@ -62,6 +65,8 @@ final class SessionBackend implements AutoCloseable {
                 + settings.keyPrefix() + "\", serializer " + settings.serializer() + ", serialFilter "
                 + settings.serialFilter() + ", touchInterval " + settings.touchIntervalMillis() + " ms, compressionThreshold "
                 + (settings.compressionThreshold() > 0 ? settings.compressionThreshold() + " bytes" : "off")
+                + ", encryption " + (settings.encryptionKeys() == null ? "off" : "AES-GCM with " + settings.encryptionKeys()
+                + (settings.acceptUnencryptedValues() ? ", unencrypted values still read" : ""))
                 + (settings.waitReplicas() > 0 ? ", WAIT for " + settings.waitReplicas()
                 + " replicas up to " + settings.waitTimeoutMillis() + " ms after each save" : ""));
         return new SessionBackend(redis, store, codec, principalCodec, contextName);
@@ -71,9 +76,15 @@ final class SessionBackend implements AutoCloseable {
         return store;
     }
 
-    /** {@link #encodeOrWarn(String, Object, byte[])} of a value Redis holds nothing for. */
-    byte[] encodeOrWarn(String attributeName, Object value) {
-        return encodeOrWarn(attributeName, value, null);
+    /** {@link #encodeOrWarn(String, String, Object, byte[])} of a value Redis holds nothing for. */
+    byte[] encodeOrWarn(String binding, String attributeName, Object value) {
+        return encodeOrWarn(binding, attributeName, value, null);
+    }
+
+    /** The codec of {@code attributeName} (or {@link #PRINCIPAL}) of the session bound as {@code binding}. */
+    private AttributeCodec codec(String binding, String attributeName) {
+        return PRINCIPAL.equals(attributeName) ? principalCodec.at(binding, SessionHashFormat.PRINCIPAL)
+                : codec.at(binding, SessionHashFormat.attributeField(attributeName));
     }
 
     /**
@@ -89,12 +100,13 @@ final class SessionBackend implements AutoCloseable {
      * Serializes a value, or logs one WARN per attribute name and returns null. The codec already
      * retries a value another thread modifies while it is written.
      *
+     * @param binding what the session's encrypted values are bound to ({@link AttributeCodec#at})
      * @param stored the bytes Redis holds for the attribute, or null: returned themselves (the same
      *        array) when the value still serializes to them ({@link AttributeCodec#encode(Object, byte[])})
      */
-    byte[] encodeOrWarn(String attributeName, Object value, byte[] stored) {
+    byte[] encodeOrWarn(String binding, String attributeName, Object value, byte[] stored) {
         try {
-            return codec.encode(value, stored);
+            return codec(binding, attributeName).encode(value, stored);
         } catch (SerializationException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
             if (warnedAttributes.add(attributeName)) {
                 log.warn("Session attribute '" + attributeName + "' of " + contextName + " is not stored in Redis (its"
@@ -109,10 +121,10 @@ final class SessionBackend implements AutoCloseable {
      * outside any request changed in place does not, nor one the serializer fails on (no WARN:
      * the caller deserializes the bytes instead).
      */
-    boolean encodesTo(Object value, byte[] bytes) {
+    boolean encodesTo(String binding, String attributeName, Object value, byte[] bytes) {
         try {
-            // compares uncompressed bytes: an unchanged value is not compressed again
-            return bytes != null && codec.encode(value, bytes) == bytes;
+            // compares uncompressed, decrypted bytes: an unchanged value is not compressed or encrypted again
+            return bytes != null && codec(binding, attributeName).encode(value, bytes) == bytes;
         } catch (SerializationException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
             return false;
         }
@@ -131,9 +143,9 @@ final class SessionBackend implements AutoCloseable {
      * Redis are not trusted: nesting too deep for the stack, or a length too large for the heap,
      * fail the one value (the failed read's objects are unreachable at once), not the request.
      */
-    Object decodeOrWarn(String sessionId, String attributeName, byte[] bytes) {
+    Object decodeOrWarn(String binding, String sessionId, String attributeName, byte[] bytes) {
         try {
-            return (PRINCIPAL.equals(attributeName) ? principalCodec : codec).decode(bytes);
+            return codec(binding, attributeName).decode(bytes);
         } catch (SerializationException | StackOverflowError | OutOfMemoryError e) {
             log.warn("Dropping session attribute '" + attributeName + "' of session " + SessionIds.redact(sessionId)
                     + " in " + contextName + ": " + (e instanceof Error ? e.toString() : e.getMessage()));
