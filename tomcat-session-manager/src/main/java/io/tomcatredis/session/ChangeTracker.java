@@ -4,6 +4,7 @@ import io.tomcatredis.session.store.SessionChanges;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -171,6 +172,23 @@ final class ChangeTracker {
             }
         }
         return out;
+    }
+
+    /**
+     * Applies the size limits to a drained save: in {@code warn} mode, what is over is removed
+     * from Redis instead of written (its previous value must not read as current), and this copy
+     * counts as holding a value Redis does not; in {@code fail} mode {@code changes} is left as it
+     * is, for the caller to fail the save.
+     *
+     * @return what is over, empty when the save may go as drained
+     */
+    synchronized List<SizeGuard.Excess> enforce(SessionChanges changes, SizeGuard guard) {
+        List<SizeGuard.Excess> over = guard.excess(changes, storedBytes);
+        if (!over.isEmpty() && !guard.fail()) {
+            over.forEach(excess -> changes.removeAttribute(excess.name()));
+            incomplete = true;
+        }
+        return over;
     }
 
     /** Redis now holds what {@code saved} describes. */

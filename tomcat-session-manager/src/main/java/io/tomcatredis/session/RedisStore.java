@@ -11,6 +11,7 @@ import io.tomcatredis.session.store.StoredSession;
 import java.io.IOException;
 import java.security.Principal;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -213,9 +214,11 @@ public class RedisStore extends StoreBase {
     /**
      * Writes the whole session afresh: PersistentManager hands over sessions leaving memory.
      *
-     * @throws IOException when Redis fails: {@code PersistentManager} then logs it and keeps the
-     *         session in memory (it swaps out or backs up only what was saved), and goes on with
-     *         the other sessions, as with any store that cannot write
+     * @throws IOException when Redis fails, or an attribute is over a size limit with
+     *         {@code sizeLimitAction="fail"} (in {@code warn} mode it is left out with a WARN):
+     *         {@code PersistentManager} then logs it and keeps the session in memory (it swaps out
+     *         or backs up only what was saved), and goes on with the other sessions, as with any
+     *         store that cannot write
      */
     @Override
     public void save(Session session) throws IOException {
@@ -233,6 +236,16 @@ public class RedisStore extends StoreBase {
             if (bytes != null) {
                 changes.setAttribute(name, bytes);
             }
+        }
+        // Written afresh: what is over a limit is simply left out, nothing older survives it.
+        List<SizeGuard.Excess> excess = backend.sizeGuard().excess(changes, Map.of());
+        if (!excess.isEmpty()) {
+            String refused = backend.reportExcess(standard.getIdInternal(), excess);
+            if (backend.sizeGuard().fail()) {
+                // PersistentManager logs it and keeps the session in memory, as for any store that cannot write
+                throw new IOException(refused);
+            }
+            excess.forEach(over -> changes.removeAttribute(over.name()));
         }
         try {
             store().save(standard.getIdInternal(), changes);

@@ -10,6 +10,10 @@ import io.tomcatredis.session.store.RedisSessionStore;
 import io.tomcatredis.session.store.SessionHashFormat;
 import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.SessionKeys;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
@@ -33,14 +37,29 @@ final class SessionBackend implements AutoCloseable {
     private final AttributeCodec principalCodec;
     private final String contextName;
     private final Set<String> warnedAttributes = ConcurrentHashMap.newKeySet();
+    private final SizeGuard sizeGuard;
+    /**
+     * Session (id without route) and attribute of the last excesses warned about: one WARN per
+     * attribute per session, however many requests repeat it; bounded, the eldest leaving first.
+     */
+    private final Map<String, Boolean> warnedExcess = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > MAX_WARNED_EXCESSES;
+        }
+    });
+    private static final int MAX_WARNED_EXCESSES = 10_000;
 
     private SessionBackend(RedisClientHolder redis, RedisSessionStore store, AttributeCodec codec,
-            AttributeCodec principalCodec, String contextName) {
+            AttributeCodec principalCodec, String contextName, SizeGuard sizeGuard) {
         this.redis = redis;
         this.store = store;
         this.codec = codec;
         this.principalCodec = principalCodec;
         this.contextName = contextName;
+        this.sizeGuard = sizeGuard;
     }
 
     /**
@@ -67,13 +86,53 @@ final class SessionBackend implements AutoCloseable {
                 + (settings.compressionThreshold() > 0 ? settings.compressionThreshold() + " bytes" : "off")
                 + ", encryption " + (settings.encryptionKeys() == null ? "off" : "AES-GCM with " + settings.encryptionKeys()
                 + (settings.acceptUnencryptedValues() ? ", unencrypted values still read" : ""))
+                + ", maxAttributeBytes " + limit(settings.maxAttributeBytes()) + ", maxSessionBytes "
+                + limit(settings.maxSessionBytes()) + (settings.failOnSizeLimit() ? " (sizeLimitAction fail)" : "")
                 + (settings.waitReplicas() > 0 ? ", WAIT for " + settings.waitReplicas()
                 + " replicas up to " + settings.waitTimeoutMillis() + " ms after each save" : ""));
-        return new SessionBackend(redis, store, codec, principalCodec, contextName);
+        SizeGuard sizeGuard = new SizeGuard(settings.maxAttributeBytes(), settings.maxSessionBytes(),
+                settings.failOnSizeLimit());
+        return new SessionBackend(redis, store, codec, principalCodec, contextName, sizeGuard);
+    }
+
+    private static String limit(int bytes) {
+        return bytes > 0 ? bytes + " bytes" : "off";
     }
 
     RedisSessionStore store() {
         return store;
+    }
+
+    /** The size limits of every save ({@code maxAttributeBytes}, {@code maxSessionBytes}). */
+    SizeGuard sizeGuard() {
+        return sizeGuard;
+    }
+
+    /**
+     * Counts attributes a save did not store for their size, and logs one WARN per attribute per
+     * session (in {@code fail} mode the caller fails the request instead, with the returned text).
+     *
+     * @return what was refused, for the failure of a save in {@code fail} mode
+     */
+    String reportExcess(String sessionId, List<SizeGuard.Excess> excess) {
+        StringBuilder refused = new StringBuilder();
+        for (SizeGuard.Excess over : excess) {
+            store.statistics().attributeTooLarge();
+            String what = "Session attribute '" + over.name() + "' of session " + SessionIds.redact(sessionId) + " in "
+                    + contextName + " is " + over.bytes() + " bytes as stored (serialized, compressed, encrypted), "
+                    + (over.limit().equals("maxAttributeBytes") ? "over maxAttributeBytes (" + over.max() + ")"
+                    : "and the session's attributes would be over maxSessionBytes (" + over.max() + ")");
+            refused.append(refused.length() == 0 ? "" : "; ").append(what);
+            if (!sizeGuard.fail() && warnedExcess.put(SessionKeys.baseId(sessionId) + "\n" + over.name(), Boolean.TRUE)
+                    == null) {
+                log.warn(what + ": not stored, and the value Redis held for it is removed, so that no node reads it as"
+                        + " current; the request goes on (sizeLimitAction=\"fail\" fails it instead)");
+            }
+        }
+        if (sizeGuard.fail()) {
+            refused.append(": nothing of this request's session changes was saved (sizeLimitAction=\"fail\")");
+        }
+        return refused.toString();
     }
 
     /** {@link #encodeOrWarn(String, String, Object, byte[])} of a value Redis holds nothing for. */

@@ -7,6 +7,7 @@ import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.session.store.StoredSession;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
@@ -265,6 +266,8 @@ final class SessionRepository {
      *                           recent ({@link RedisSessionStore#isAccessRecorded})
      * @throws io.tomcatredis.session.store.SessionStoreUnavailableException when Redis fails; the
      *         changes count as unsaved then, for the next save to retry
+     * @throws SessionSizeLimitException when something is over a size limit and
+     *         {@code sizeLimitAction="fail"}: nothing is written, the changes count as unsaved
      */
     void save(RedisSession session, boolean skipIfOnlyAccessed) {
         session.saveLock().lock();
@@ -276,6 +279,14 @@ final class SessionRepository {
             String binding = session.binding();
             SessionChanges changes = session.changes().drain(session.snapshot(),
                     (name, value, stored) -> encode(binding, name, value, stored));
+            List<SizeGuard.Excess> excess = session.changes().enforce(changes, backend.sizeGuard());
+            if (!excess.isEmpty()) {
+                String refused = backend.reportExcess(session.getIdInternal(), excess);
+                if (backend.sizeGuard().fail()) {
+                    session.changes().failed(changes);
+                    throw new SessionSizeLimitException(refused);
+                }
+            }
             if (changes.isAccessOnly() && (skipIfOnlyAccessed
                     || store.isAccessRecorded(session.storedLastAccessedTime(), session.storedTouchInterval()))) {
                 if (!session.changes().hasUnsavedValues()) {

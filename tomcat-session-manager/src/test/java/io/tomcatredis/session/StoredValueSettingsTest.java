@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  * {@code encryptionKeyFile}, {@code encryptionKeyEnv}, {@code acceptUnencryptedValues} and the size
  * guards as parsed at start: every refusal with its exact message, and never key material in it.
  */
-class EncryptionSettingsTest {
+class StoredValueSettingsTest {
 
     static final String K1 = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     static final String K2 = "ICEiIyQlJicoKSorLC0uLw==";
@@ -110,5 +110,27 @@ class EncryptionSettingsTest {
                         + " encryptionKeyEnv");
         assertThat(parse(Map.of("encryptionKeyFile", file("k1=" + K1), "acceptUnencryptedValues", "true"))
                 .acceptUnencryptedValues()).isTrue();
+    }
+
+    @Test
+    void sizeLimitsAreOffByDefaultAndCheckedTogether() {
+        SessionManagerSettings defaults = parse(Map.of());
+        assertThat(defaults.maxAttributeBytes()).isZero();
+        assertThat(defaults.maxSessionBytes()).isZero();
+        assertThat(defaults.failOnSizeLimit()).isFalse();
+        SessionManagerSettings set = parse(Map.of("maxAttributeBytes", "65536", "maxSessionBytes", "1048576",
+                "sizeLimitAction", "FAIL"));
+        assertThat(set.maxAttributeBytes()).isEqualTo(65536);
+        assertThat(set.maxSessionBytes()).isEqualTo(1048576);
+        assertThat(set.failOnSizeLimit()).isTrue();
+        refused(Map.of("maxAttributeBytes", "-1"), Map.of(),
+                "Invalid value for attribute 'maxAttributeBytes': -1 is outside the allowed range 0..2147483647");
+        refused(Map.of("maxSessionBytes", "1MB"), Map.of(),
+                "Invalid value for attribute 'maxSessionBytes': \"1MB\" is not a whole number");
+        refused(Map.of("maxAttributeBytes", "2000", "maxSessionBytes", "1000"), Map.of(),
+                "Invalid value for attribute 'maxAttributeBytes': 2000 is above maxSessionBytes (1000): no attribute"
+                        + " could reach it");
+        refused(Map.of("sizeLimitAction", "reject"), Map.of(),
+                "Invalid value for attribute 'sizeLimitAction': \"reject\" is not one of warn, fail");
     }
 }
