@@ -46,6 +46,18 @@ final class EncryptingCodec implements AttributeCodec {
     static final int TAG_BITS = 128;
     private static final byte[] DOMAIN = "tomcat-redis-v1".getBytes(StandardCharsets.US_ASCII);
     private static final SecureRandom RANDOM = new SecureRandom();
+    /**
+     * One cipher per thread, initialized afresh for each value: {@link Cipher#getInstance} costs
+     * about twice what encrypting a typical value does (benchmarks/RESULTS.md). A JDK class only,
+     * so no webapp class loader is kept by a thread.
+     */
+    private static final ThreadLocal<Cipher> CIPHER = ThreadLocal.withInitial(() -> {
+        try {
+            return Cipher.getInstance("AES/GCM/NoPadding");
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES/GCM/NoPadding is missing from this JDK", e);
+        }
+    });
 
     private final AttributeCodec inner;
     private final EncryptionKeys keys;
@@ -143,7 +155,7 @@ final class EncryptingCodec implements AttributeCodec {
             RANDOM.nextBytes(nonce);
             System.arraycopy(nonce, 0, out, header.length, NONCE_BYTES);
             try {
-                Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+                Cipher cipher = CIPHER.get();
                 cipher.init(Cipher.ENCRYPT_MODE, keys.current().secret(), new GCMParameterSpec(TAG_BITS, nonce));
                 cipher.updateAAD(aad(header));
                 cipher.doFinal(plain, 0, plain.length, out, header.length + NONCE_BYTES);
@@ -169,7 +181,7 @@ final class EncryptingCodec implements AttributeCodec {
             }
             byte[] plain;
             try {
-                Cipher cipher = Cipher.getInstance("AES/GCM/NoPadding");
+                Cipher cipher = CIPHER.get();
                 cipher.init(Cipher.DECRYPT_MODE, key.secret(), new GCMParameterSpec(TAG_BITS, stored, header, NONCE_BYTES));
                 cipher.updateAAD(aad(Arrays.copyOf(stored, header)));
                 plain = cipher.doFinal(stored, header + NONCE_BYTES, stored.length - header - NONCE_BYTES);
