@@ -71,10 +71,10 @@ final class SessionBackend implements AutoCloseable {
             Pattern valueClassNames) {
         AttributeCodec principalCodec = AttributeCodec.create(settings.serializer(), classLoader,
                 settings.serialFilter(), settings.compressionThreshold(), settings.encryptionKeys(),
-                settings.acceptUnencryptedValues());
+                settings.acceptUnencryptedValues(), settings.encryptValues());
         AttributeCodec codec = valueClassNames == null ? principalCodec : AttributeCodec.create(settings.serializer(),
                 classLoader, settings.serialFilter().allowingOnly(valueClassNames), settings.compressionThreshold(),
-                settings.encryptionKeys(), settings.acceptUnencryptedValues());
+                settings.encryptionKeys(), settings.acceptUnencryptedValues(), settings.encryptValues());
         RedisClientHolder redis = RedisConnector.connect(settings.connection(), "tomcat-redis-session");
         boolean cluster = settings.connection().topology() == RedisConnectionSettings.Topology.CLUSTER;
         RedisSessionStore store = new RedisSessionStore(redis, new SessionKeys(settings.keyPrefix()), cluster,
@@ -85,7 +85,8 @@ final class SessionBackend implements AutoCloseable {
                 + settings.serialFilter() + ", touchInterval " + settings.touchIntervalMillis() + " ms, compressionThreshold "
                 + (settings.compressionThreshold() > 0 ? settings.compressionThreshold() + " bytes" : "off")
                 + ", encryption " + (settings.encryptionKeys() == null ? "off" : "AES-GCM with " + settings.encryptionKeys()
-                + (settings.acceptUnencryptedValues() ? ", unencrypted values still read" : ""))
+                + (settings.encryptValues() ? "" : ", decrypt-only (values written unencrypted)")
+                + (settings.acceptUnencryptedValues() ? ", unencrypted values read" : ""))
                 + ", maxAttributeBytes " + limit(settings.maxAttributeBytes()) + ", maxSessionBytes "
                 + limit(settings.maxSessionBytes()) + (settings.failOnSizeLimit() ? " (sizeLimitAction fail)" : "")
                 + (settings.waitReplicas() > 0 ? ", WAIT for " + settings.waitReplicas()

@@ -20,7 +20,7 @@ import java.util.function.Function;
 record SessionManagerSettings(RedisConnectionSettings connection, String keyPrefix, String serializer,
         ClassFilter serialFilter, int waitReplicas, int waitTimeoutMillis, int touchIntervalMillis, int nearCacheSize,
         int nearCacheStalenessMillis, int compressionThreshold, EncryptionKeys encryptionKeys,
-        boolean acceptUnencryptedValues, int maxAttributeBytes, int maxSessionBytes, boolean failOnSizeLimit) {
+        boolean acceptUnencryptedValues, boolean encryptValues, int maxAttributeBytes, int maxSessionBytes, boolean failOnSizeLimit) {
 
     static final String KEY_PREFIX = "keyPrefix";
     static final String SERIALIZER = "serializer";
@@ -47,6 +47,7 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
     /** Not a setting: declared so that a key written into context.xml is refused instead of ignored. */
     static final String ENCRYPTION_KEY = "encryptionKey";
     static final String ACCEPT_UNENCRYPTED_VALUES = "acceptUnencryptedValues";
+    static final String ENCRYPT_VALUES = "encryptValues";
     static final String MAX_ATTRIBUTE_BYTES = "maxAttributeBytes";
     static final String MAX_SESSION_BYTES = "maxSessionBytes";
     static final String SIZE_LIMIT_ACTION = "sizeLimitAction";
@@ -61,7 +62,7 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
     /** Every attribute name this configuration understands, connection attributes included. */
     static final Set<String> NAMES = Set.of(KEY_PREFIX, SERIALIZER, SERIAL_FILTER, WAIT_REPLICAS, WAIT_TIMEOUT_MILLIS, TOUCH_INTERVAL,
             NEAR_CACHE_SIZE, NEAR_CACHE_STALENESS_MILLIS, COMPRESSION_THRESHOLD, ENCRYPTION_KEY_FILE, ENCRYPTION_KEY_ENV,
-            ENCRYPTION_KEY, ACCEPT_UNENCRYPTED_VALUES, MAX_ATTRIBUTE_BYTES, MAX_SESSION_BYTES, SIZE_LIMIT_ACTION,
+            ENCRYPTION_KEY, ACCEPT_UNENCRYPTED_VALUES, ENCRYPT_VALUES, MAX_ATTRIBUTE_BYTES, MAX_SESSION_BYTES, SIZE_LIMIT_ACTION,
             RedisConnectionSettings.REDIS_URI, RedisConnectionSettings.TIMEOUT_MILLIS,
             RedisConnectionSettings.MAX_CONNECTIONS, RedisConnectionSettings.SENTINEL_MASTER,
             RedisConnectionSettings.SENTINELS, RedisConnectionSettings.SENTINEL_PASSWORD,
@@ -117,10 +118,20 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
         int compressionThreshold = settings.integer(COMPRESSION_THRESHOLD, DEFAULT_COMPRESSION_THRESHOLD,
                 Integer.MIN_VALUE, AttributeCodec.MAX_COMPRESSION_THRESHOLD);
         EncryptionKeys keys = encryptionKeys(settings, environment);
-        boolean acceptUnencrypted = settings.bool(ACCEPT_UNENCRYPTED_VALUES, false);
+        boolean encryptValues = settings.bool(ENCRYPT_VALUES, true);
+        // decrypt-only writes unencrypted values: it must read them too
+        boolean acceptUnencrypted = settings.bool(ACCEPT_UNENCRYPTED_VALUES, !encryptValues);
+        if (!encryptValues && keys == null) {
+            throw new InvalidSettingException(ENCRYPT_VALUES, "false (decrypt-only) needs keys: set encryptionKeyFile or"
+                    + " encryptionKeyEnv");
+        }
         if (acceptUnencrypted && keys == null) {
             throw new InvalidSettingException(ACCEPT_UNENCRYPTED_VALUES, "true needs encryption: set encryptionKeyFile or"
                     + " encryptionKeyEnv");
+        }
+        if (!encryptValues && !acceptUnencrypted) {
+            throw new InvalidSettingException(ACCEPT_UNENCRYPTED_VALUES, "false contradicts encryptValues=\"false\", which"
+                    + " writes unencrypted values");
         }
         int maxAttributeBytes = settings.integer(MAX_ATTRIBUTE_BYTES, 0, 0, Integer.MAX_VALUE);
         int maxSessionBytes = settings.integer(MAX_SESSION_BYTES, 0, 0, Integer.MAX_VALUE);
@@ -131,7 +142,7 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
         boolean failOnSizeLimit = "fail".equals(settings.oneOf(SIZE_LIMIT_ACTION, "warn", "warn", "fail"));
         return new SessionManagerSettings(connection, keyPrefix, serializer, filter, waitReplicas, waitTimeoutMillis,
                 touchIntervalMillis, nearCacheSize, nearCacheStalenessMillis, compressionThreshold, keys, acceptUnencrypted,
-                maxAttributeBytes, maxSessionBytes, failOnSizeLimit);
+                encryptValues, maxAttributeBytes, maxSessionBytes, failOnSizeLimit);
     }
 
     /**

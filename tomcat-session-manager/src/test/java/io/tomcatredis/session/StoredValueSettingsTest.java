@@ -110,6 +110,14 @@ class StoredValueSettingsTest {
                         + " encryptionKeyEnv");
         assertThat(parse(Map.of("encryptionKeyFile", file("k1=" + K1), "acceptUnencryptedValues", "true"))
                 .acceptUnencryptedValues()).isTrue();
+        SessionManagerSettings decryptOnly = parse(Map.of("encryptionKeyFile", file("k1=" + K1), "encryptValues", "false"));
+        assertThat(decryptOnly.encryptValues()).isFalse();
+        assertThat(decryptOnly.acceptUnencryptedValues()).as("implied: it writes them").isTrue();
+        refused(Map.of("encryptValues", "false"), Map.of(), "Invalid value for attribute 'encryptValues': false"
+                + " (decrypt-only) needs keys: set encryptionKeyFile or encryptionKeyEnv");
+        refused(Map.of("encryptionKeyFile", file("k1=" + K1), "encryptValues", "false", "acceptUnencryptedValues", "false"),
+                Map.of(), "Invalid value for attribute 'acceptUnencryptedValues': false contradicts"
+                        + " encryptValues=\"false\", which writes unencrypted values");
     }
 
     @Test

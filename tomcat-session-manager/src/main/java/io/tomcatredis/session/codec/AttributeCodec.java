@@ -95,7 +95,18 @@ public interface AttributeCodec {
      */
     static AttributeCodec create(String serializer, ClassLoader classLoader, ClassFilter filter,
             int compressionThreshold, EncryptionKeys keys, boolean acceptUnencrypted) {
+        return create(serializer, classLoader, filter, compressionThreshold, keys, acceptUnencrypted, true);
+    }
+
+    /**
+     * As {@link #create(String, ClassLoader, ClassFilter, int, EncryptionKeys, boolean)}.
+     *
+     * @param encrypt with keys: false reads encrypted and unencrypted values and writes unencrypted
+     *        ones ({@code encryptValues="false"}, for rolling restarts that turn encryption on or off)
+     */
+    static AttributeCodec create(String serializer, ClassLoader classLoader, ClassFilter filter,
+            int compressionThreshold, EncryptionKeys keys, boolean acceptUnencrypted, boolean encrypt) {
         return new EncryptingCodec(create(serializer, classLoader, filter, compressionThreshold), keys,
-                acceptUnencrypted);
+                acceptUnencrypted, encrypt);
     }
 }

@@ -32,8 +32,9 @@ import javax.crypto.spec.GCMParameterSpec;
  * verify (forged, truncated, copied from elsewhere, encrypted with another key of the same id), or
  * that decrypts to another encrypted value, is a {@link SerializationException}, so the caller drops
  * it with a WARN as it does any corrupt value. With keys configured, a value that is not encrypted
- * is refused too unless {@code acceptUnencryptedValues} (a migration); without keys, encrypted
- * values are refused (they cannot be read) and nothing is encrypted.
+ * is refused too unless {@code acceptUnencryptedValues} (a migration) or {@code encryptValues="false"}
+ * (decrypt-only: both forms read, values written unencrypted); without keys, encrypted values are
+ * refused (they cannot be read) and nothing is encrypted.
  *
  * <p>Random nonces: a key should encrypt fewer than 2^32 values (NIST SP 800-38D, 8.3); rotate it
  * well before, e.g. yearly on a site writing a hundred values a second.
@@ -62,17 +63,20 @@ final class EncryptingCodec implements AttributeCodec {
     private final AttributeCodec inner;
     private final EncryptionKeys keys;
     private final boolean acceptUnencrypted;
+    /** The header of values written, or null when values are written unencrypted. */
     private final byte[] currentHeader;
 
     /**
      * @param keys null: nothing is encrypted, encrypted values are refused
      * @param acceptUnencrypted with keys: whether values that are not encrypted are still read
+     * @param encrypt with keys: whether values are written encrypted; false (decrypt-only, for
+     *        rolling restarts that turn encryption on or off) reads both forms, writes unencrypted
      */
-    EncryptingCodec(AttributeCodec inner, EncryptionKeys keys, boolean acceptUnencrypted) {
+    EncryptingCodec(AttributeCodec inner, EncryptionKeys keys, boolean acceptUnencrypted, boolean encrypt) {
         this.inner = inner;
         this.keys = keys;
-        this.acceptUnencrypted = keys == null || acceptUnencrypted;
-        this.currentHeader = keys == null ? null : header(keys.current().id());
+        this.acceptUnencrypted = keys == null || acceptUnencrypted || !encrypt;
+        this.currentHeader = keys == null || !encrypt ? null : header(keys.current().id());
     }
 
     /** Bound to no session and no field: for tools and fuzzers, never for a session's values. */
@@ -145,10 +149,10 @@ final class EncryptingCodec implements AttributeCodec {
         }
 
         private byte[] encrypted(byte[] plain) throws SerializationException {
-            if (keys == null) {
+            byte[] header = currentHeader;
+            if (header == null) {
                 return plain;
             }
-            byte[] header = currentHeader;
             byte[] out = new byte[header.length + NONCE_BYTES + plain.length + TAG_BITS / 8];
             System.arraycopy(header, 0, out, 0, header.length);
             byte[] nonce = new byte[NONCE_BYTES];

@@ -134,4 +134,19 @@ class EncryptingCodecTest {
         assertThat(codec(K2).encode(cart(), stored)).as("a key no longer listed: rewritten under k2")
                 .isNotSameAs(stored);
     }
+
+    @Test
+    void decryptOnlyReadsBothFormsAndWritesUnencrypted() throws Exception {
+        byte[] encrypted = codec(K1).encode(cart());
+        AttributeCodec decryptOnly = AttributeCodec.create("kryo", LOADER, ClassFilter.DENY_LIST_ONLY, 64,
+                EncryptionKeys.of(K1), false, false).at(SESSION, FIELD);
+
+        assertThat(decryptOnly.decode(encrypted)).isEqualTo(cart());
+        byte[] written = decryptOnly.encode(cart());
+        assertThat(written[0]).as("written unencrypted (compressed)").isEqualTo(CompressingCodec.LZ4);
+        assertThat(decryptOnly.decode(written)).isEqualTo(cart());
+        assertThat(codec(null, false, 64).at(SESSION, FIELD).decode(written)).as("a node without keys reads it")
+                .isEqualTo(cart());
+        assertThat(decryptOnly.encode(cart(), encrypted)).as("unchanged: left encrypted").isSameAs(encrypted);
+    }
 }

@@ -25,7 +25,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * bound to session and field, rotation across nodes with different key lists, forged, copied and
  * plaintext values dropped with a WARN (a 200 page all the same), id changes, change detection.
  * Nodes: K1 encrypts with k1; K21 encrypts with k2 and reads k1; K2 knows only k2; MIG has k1
- * and accepts unencrypted values (a migration); PLAIN encrypts nothing.
+ * and accepts unencrypted values (a migration); DEC has k1 and writes unencrypted (decrypt-only);
+ * PLAIN encrypts nothing.
  */
 @Tag("tomcat")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -45,6 +46,7 @@ class EncryptionIT {
     private TomcatNode k21;
     private TomcatNode k2;
     private TomcatNode mig;
+    private TomcatNode dec;
     private TomcatNode plain;
 
     @BeforeAll
@@ -55,10 +57,11 @@ class EncryptionIT {
         k21 = node("encK21", "# rotated\nk2=" + K2 + "\nk1=" + K1 + "\n", false);
         k2 = node("encK2", "k2=" + K2, false);
         mig = node("encMig", "k1=" + K1, true);
+        dec = node("encDec", "k1=" + K1, false, "encryptValues", "false");
         plain = TomcatNode.start("encPlain", redis::configure);
     }
 
-    private TomcatNode node(String name, String keyFile, boolean acceptUnencrypted) {
+    private TomcatNode node(String name, String keyFile, boolean acceptUnencrypted, String... more) {
         Path file = keys.resolve(name + ".keys");
         try {
             Files.writeString(file, keyFile);
@@ -72,12 +75,15 @@ class EncryptionIT {
             if (acceptUnencrypted) {
                 m.setProperty("acceptUnencryptedValues", "true");
             }
+            for (int i = 0; i < more.length; i += 2) {
+                m.setProperty(more[i], more[i + 1]);
+            }
         });
     }
 
     @AfterAll
     void stopNodes() {
-        TomcatNode.closeAll(k1, k21, k2, mig, plain);
+        TomcatNode.closeAll(k1, k21, k2, mig, dec, plain);
         if (redis != null) {
             redis.close();
         }
@@ -270,6 +276,24 @@ class EncryptionIT {
             assertThat(browser.ok(plain.url("get?name=cart"))).isEqualTo("null");
             assertThat(log.text()).contains("encryption is not configured");
         }
+    }
+
+    /**
+     * A rolling restart that turns encryption on: nodes first restarted decrypt-only (DEC) read what
+     * encrypting nodes wrote and write what nodes without keys still read.
+     */
+    @Test
+    void decryptOnlyNodesBridgeARollingRestart() {
+        HttpSessionClient browser = new HttpSessionClient();
+        browser.ok(plain.url("set?name=a&value=1"));
+        browser.ok(k1.url("set?name=b&value=2"));
+        assertThat(browser.ok(dec.url("get?name=a"))).isEqualTo("1");
+        assertThat(browser.ok(dec.url("get?name=b"))).isEqualTo("2");
+        browser.ok(dec.url("set?name=c&value=3"));
+        assertThat(field(browser, "attr:c")[0]).as("written unencrypted").isNotEqualTo(AES_GCM);
+        assertThat(browser.ok(plain.url("get?name=c"))).isEqualTo("3");
+        assertThat(browser.ok(mig.url("get?name=c"))).isEqualTo("3");
+        assertThat(keyId(field(browser, "attr:b"))).as("read, left as it was").isEqualTo("k1");
     }
 
     /** A bad key file stops the context at start, with the exact message and no key material. */
