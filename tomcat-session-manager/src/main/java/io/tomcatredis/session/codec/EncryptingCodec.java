@@ -65,6 +65,7 @@ final class EncryptingCodec implements AttributeCodec {
     private final boolean acceptUnencrypted;
     /** The header of values written, or null when values are written unencrypted. */
     private final byte[] currentHeader;
+    private final Bound withoutKeys;
 
     /**
      * @param keys null: nothing is encrypted, encrypted values are refused
@@ -77,6 +78,7 @@ final class EncryptingCodec implements AttributeCodec {
         this.keys = keys;
         this.acceptUnencrypted = keys == null || acceptUnencrypted || !encrypt;
         this.currentHeader = keys == null || !encrypt ? null : header(keys.current().id());
+        this.withoutKeys = new Bound(new byte[0], new byte[0]);
     }
 
     /** Bound to no session and no field: for tools and fuzzers, never for a session's values. */
@@ -95,8 +97,12 @@ final class EncryptingCodec implements AttributeCodec {
         return at("", "").decode(bytes);
     }
 
+    /** Without keys no value is encrypted, so none needs its place: one instance serves every field. */
     @Override
     public AttributeCodec at(String binding, String field) {
+        if (keys == null) {
+            return withoutKeys;
+        }
         return new Bound(binding.getBytes(StandardCharsets.UTF_8), field.getBytes(StandardCharsets.UTF_8));
     }
 
