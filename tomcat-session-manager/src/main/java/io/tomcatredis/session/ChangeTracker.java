@@ -4,6 +4,7 @@ import io.tomcatredis.session.store.SessionChanges;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -164,7 +165,7 @@ final class ChangeTracker {
         String indexed = storedPrincipalName;
         boolean principalStored = true;
         if (state.created() || authenticationNow) {
-            byte[] principal = state.principal() == null ? null : encoder.encode("(principal)", state.principal(), null);
+            byte[] principal = state.principal() == null ? null : encoder.encode(SessionBackend.PRINCIPAL, state.principal(), null);
             if (state.principal() == null || principal != null) {
                 out.authentication(principal, state.authType());
             } else {
@@ -209,6 +210,23 @@ final class ChangeTracker {
         }
         out.indexedUnder(indexed, storedPrincipalName, state.maxInactiveInterval());
         return out;
+    }
+
+    /**
+     * Applies the size limits to a drained save: in {@code warn} mode, what is over is removed
+     * from Redis instead of written (its previous value must not read as current), and this copy
+     * counts as holding a value Redis does not; in {@code fail} mode {@code changes} is left as it
+     * is, for the caller to fail the save.
+     *
+     * @return what is over, empty when the save may go as drained
+     */
+    synchronized List<SizeGuard.Excess> enforce(SessionChanges changes, SizeGuard guard) {
+        List<SizeGuard.Excess> over = guard.excess(changes, storedBytes);
+        if (!over.isEmpty() && !guard.fail()) {
+            over.forEach(excess -> changes.removeAttribute(excess.name()));
+            incomplete = true;
+        }
+        return over;
     }
 
     /** Redis now holds what {@code saved} describes. */

@@ -1,6 +1,7 @@
 package io.tomcatredis.session;
 
 import io.tomcatredis.session.store.SessionIds;
+import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.session.store.StoredSession;
 import jakarta.servlet.http.HttpSessionActivationListener;
 import java.security.Principal;
@@ -73,6 +74,11 @@ public class RedisSession extends RestoredSession {
      * confirmed that copy before the first write ({@code nearCacheStalenessMillis}); else null.
      */
     private transient volatile StoredSession unconfirmedCopy;
+    /**
+     * {@code meta:sealId} as loaded, or the id (without route) this object had when an id change
+     * moved its hash; null while values are bound to the current id ({@link #binding}).
+     */
+    private transient volatile String sealId;
     /** Set when this node already won the claim on the session in Redis. */
     private transient volatile boolean claimed;
     /** Set when Redis no longer has the session: the object is dead, without events. */
@@ -92,7 +98,8 @@ public class RedisSession extends RestoredSession {
      * deserialized again, if the value still serializes to those bytes.
      */
     void restore(String sessionId, StoredSession stored, Map<String, NearCache.Decoded> kept) {
-        restoreMetadata(sessionId, stored, repository().principalDecoder(sessionId));
+        sealId = stored.sealId();
+        restoreMetadata(sessionId, stored, repository().principalDecoder(stored.binding(sessionId), sessionId));
         undecoded.putAll(stored.attributes());
         kept.forEach((name, decoded) -> {
             if (decoded.matches(stored.attributes().get(name))) {
@@ -282,6 +289,15 @@ public class RedisSession extends RestoredSession {
         isValid = false;
     }
 
+    /**
+     * What encrypted values of this session are bound to: {@code meta:sealId}, else the id without
+     * route ({@link StoredSession#binding}).
+     */
+    String binding() {
+        String seal = sealId;
+        return seal != null ? seal : SessionKeys.baseId(id);
+    }
+
     /** The state a save is computed from. */
     ChangeTracker.Snapshot snapshot() {
         Set<String> activationListeners = new HashSet<>();
@@ -311,6 +327,10 @@ public class RedisSession extends RestoredSession {
     @Override
     public void setId(String id, boolean notify) {
         boolean changing = this.id != null && !this.id.equals(id);
+        if (changing && persisted && sealId == null) {
+            // The id change moved the hash and recorded the old id as meta:sealId (rename.lua).
+            sealId = SessionKeys.baseId(this.id);
+        }
         super.setId(id, notify);
         if (changing) {
             loadedFrom = null;
@@ -462,9 +482,9 @@ public class RedisSession extends RestoredSession {
             }
             Object kept = reusable.remove(name);
             if (kept != null) {
-                kept = repository().stillEncodesTo(kept, bytes);
+                kept = repository().stillEncodesTo(binding(), name, kept, bytes);
             }
-            Object value = kept != null ? kept : repository().decode(getIdInternal(), name, bytes);
+            Object value = kept != null ? kept : repository().decode(binding(), getIdInternal(), name, bytes);
             if (value != null) {
                 // Put directly: loading a value is not setting it, so no listener fires.
                 attributes.put(name, value);

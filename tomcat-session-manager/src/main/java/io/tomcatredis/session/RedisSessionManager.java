@@ -737,6 +737,14 @@ public class RedisSessionManager extends ManagerBase {
         return statistics().bytesWritten();
     }
 
+    /**
+     * Attribute values not stored since start because they, or their session, were over
+     * {@code maxAttributeBytes} or {@code maxSessionBytes}.
+     */
+    public long getAttributesTooLarge() {
+        return statistics().attributesTooLarge();
+    }
+
     public long getFailures() {
         return statistics().failures();
     }

@@ -39,7 +39,12 @@ import java.util.TreeSet;
  *                               a corrupt value restarts at Redis' clock (ms)
  *   meta:id                     the id as clients know it (with the route of the node that created the
  *                               session or changed its id), for listings such as the Manager webapp's
- *   attr:&lt;name&gt;                 one attribute, serialized by the configured serializer
+ *   meta:sealId                 the session id (without route) before its first id change; written by
+ *                               the id change (rename.lua, export.lua), absent until then. Encrypted
+ *                               values are bound to it (or to the id when absent), so an id change moves
+ *                               them without re-encryption
+ *   attr:&lt;name&gt;                 one attribute, serialized by the configured serializer (compressed,
+ *                               encrypted: see the codec package)
  * </pre>
  * Attribute fields carry the {@code attr:} prefix and metadata fields the {@code meta:} prefix, so
  * no attribute name can ever collide with metadata. A field this version does not know is ignored
@@ -69,6 +74,7 @@ public final class SessionHashFormat {
     public static final String VERSION = "meta:version";
     public static final String ID = "meta:id";
     public static final String TOUCH_INTERVAL = "meta:touchInterval";
+    public static final String SEAL_ID = "meta:sealId";
     /** The largest {@code meta:touchInterval} a deadline counts (ms): a corrupt value costs at most this. */
     public static final long MAX_TOUCH_INTERVAL_MILLIS = 3_600_000;
 
@@ -99,6 +105,7 @@ public final class SessionHashFormat {
         long size = 0;
         String id = null;
         String principalName = null;
+        String sealId = null;
         for (Map.Entry<byte[], byte[]> entry : hash.entrySet()) {
             String field = new String(entry.getKey(), StandardCharsets.UTF_8);
             byte[] value = entry.getValue();
@@ -115,6 +122,7 @@ public final class SessionHashFormat {
                 case VERSION -> version = number(value);
                 case TOUCH_INTERVAL -> touchInterval = Math.max(0, Math.min(MAX_TOUCH_INTERVAL_MILLIS, number(value)));
                 case ID -> id = new String(value, StandardCharsets.UTF_8);
+                case SEAL_ID -> sealId = new String(value, StandardCharsets.UTF_8);
                 case PRINCIPAL -> principal = value;
                 case PRINCIPAL_NAME -> principalName = new String(value, StandardCharsets.UTF_8);
                 case AUTH_TYPE -> authType = new String(value, StandardCharsets.UTF_8);
@@ -130,7 +138,7 @@ public final class SessionHashFormat {
         }
         return new StoredSession(id, creationTime, lastAccessedTime, maxInactiveInterval, touchInterval, version,
                 principal, authType,
-                attributes, activationListeners, dataKeys, size, principalName);
+                attributes, activationListeners, dataKeys, size, principalName, sealId);
     }
 
     /** Reads a hash as a flat list of fields and values, as scripts return HGETALL. */

@@ -624,6 +624,25 @@ class RedisSessionLayoutIT {
                 PREFIX + "{FEDCBA9876543210FEDCBA9876543210}:data:seen", INDEX);
     }
 
+    /**
+     * {@code rename.lua}: HSETNX meta:sealId &lt;old id&gt;, then RENAME. The first id change records the
+     * id the session had, the next ones keep it; loads report it, for the encryption's binding.
+     */
+    @Test
+    void anIdChangeRecordsTheFirstIdAsSealId() {
+        store.save(ID, SessionChanges.created(1_000, 600));
+        assertThat(jedis.hexists(HASH, "meta:sealId")).as("absent until an id change").isFalse();
+        String second = "FEDCBA9876543210FEDCBA9876543210";
+        String third = "00112233445566778899AABBCCDDEEFF";
+
+        assertThat(store.changeId(ID + ".node1", second + ".node2")).isTrue();
+        assertThat(jedis.hget(PREFIX + "{" + second + "}", "meta:sealId")).isEqualTo(ID);
+        assertThat(store.changeId(second, third)).isTrue();
+        assertThat(jedis.hget(PREFIX + "{" + third + "}", "meta:sealId")).as("kept").isEqualTo(ID);
+        LoadResult loaded = store.load(third, 0);
+        assertThat(((LoadResult.Loaded) loaded).session().binding(third)).isEqualTo(ID);
+    }
+
     private RedisSessionStore storeWithTouchInterval(int touchIntervalMillis, LongSupplier ticker) {
         UnifiedJedis client = jedis;
         return new RedisSessionStore(new RedisClientHolder(() -> client, RedisClientHolder.Reopen.NEVER, 2000, 100,
