@@ -312,15 +312,17 @@ public class RedisSession extends RestoredSession {
     }
 
     /**
-     * The user this session belongs to, for the principal index: the principal's name, or without
-     * a principal the String value of {@link RedisSessions#PRINCIPAL_NAME_ATTRIBUTE}; else null.
+     * The user this session belongs to, for the principal index, as Redis holds it
+     * ({@link io.tomcatredis.session.codec.IndexedUserNames}): the principal's name, or without a
+     * principal the String value of {@link RedisSessions#PRINCIPAL_NAME_ATTRIBUTE}; else null.
      */
     private String userName() {
         if (principal != null) {
-            return principal.getName();
+            return repository().userNames().written(principal.getName());
         }
         materialize(RedisSessions.PRINCIPAL_NAME_ATTRIBUTE);
-        return attributes.get(RedisSessions.PRINCIPAL_NAME_ATTRIBUTE) instanceof String name ? name : null;
+        return attributes.get(RedisSessions.PRINCIPAL_NAME_ATTRIBUTE) instanceof String name
+                ? repository().userNames().written(name) : null;
     }
 
     /** A new id (Tomcat's changeSessionId): the next save records it as the id clients know. */

@@ -473,7 +473,14 @@ public class RedisSessionManager extends ManagerBase {
         if (user == null) {
             throw new IllegalArgumentException("The user name must not be null");
         }
-        return inRequest(() -> repository().store().principalIndex().sessions(user));
+        return inRequest(() -> {
+            // Every form the user's sessions may be indexed under (keys rotate; see IndexedUserNames).
+            List<PrincipalIndex.Member> sessions = new ArrayList<>();
+            for (String indexed : repository().userNames().lookedUp(user)) {
+                sessions.addAll(repository().store().principalIndex().sessions(indexed));
+            }
+            return sessions;
+        });
     }
 
     @Override

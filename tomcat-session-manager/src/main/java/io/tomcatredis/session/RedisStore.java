@@ -237,7 +237,7 @@ public class RedisStore extends StoreBase {
                 standard.getMaxInactiveInterval())
                 .id(standard.getIdInternal())
                 .authentication(principal == null ? null : backend.encodeOrWarn(binding, SessionBackend.PRINCIPAL, principal),
-                        standard.getAuthType(), principal == null ? null : principal.getName());
+                        standard.getAuthType(), principal == null ? null : backend.userNames().written(principal.getName()));
         if (changes.principalName() != null) {
             // Written afresh: the session joins its user's principal index (again, which is harmless).
             changes.indexedUnder(changes.principalName(), null, standard.getMaxInactiveInterval());

@@ -6,6 +6,7 @@ import io.tomcatredis.connection.RedisClientHolder;
 import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.connection.RedisConnector;
 import io.tomcatredis.session.codec.AttributeCodec;
+import io.tomcatredis.session.codec.IndexedUserNames;
 import io.tomcatredis.session.codec.SerializationException;
 import io.tomcatredis.session.store.RedisSessionStore;
 import io.tomcatredis.session.store.SessionHashFormat;
@@ -41,6 +42,7 @@ final class SessionBackend implements AutoCloseable {
     private final ConnectionMetrics pool;
     private final Set<String> warnedAttributes = ConcurrentHashMap.newKeySet();
     private final SizeGuard sizeGuard;
+    private final IndexedUserNames userNames;
     /**
      * Session (id without route) and attribute of the last excesses warned about: one WARN per
      * attribute per session, however many requests repeat it; bounded, the eldest leaving first.
@@ -56,7 +58,8 @@ final class SessionBackend implements AutoCloseable {
     private static final int MAX_WARNED_EXCESSES = 10_000;
 
     private SessionBackend(RedisClientHolder redis, RedisSessionStore store, AttributeCodec codec,
-            AttributeCodec principalCodec, String contextName, ConnectionMetrics pool, SizeGuard sizeGuard) {
+            AttributeCodec principalCodec, String contextName, ConnectionMetrics pool, SizeGuard sizeGuard, IndexedUserNames userNames) {
+        this.userNames = userNames;
         this.pool = pool;
         this.redis = redis;
         this.store = store;
@@ -98,7 +101,8 @@ final class SessionBackend implements AutoCloseable {
                 + " replicas up to " + settings.waitTimeoutMillis() + " ms after each save" : ""));
         SizeGuard sizeGuard = new SizeGuard(settings.maxAttributeBytes(), settings.maxSessionBytes(),
                 settings.failOnSizeLimit());
-        return new SessionBackend(redis, store, codec, principalCodec, contextName, pool, sizeGuard);
+        return new SessionBackend(redis, store, codec, principalCodec, contextName, pool, sizeGuard,
+                IndexedUserNames.of(settings.encryptionKeys(), settings.encryptValues(), settings.acceptUnencryptedValues()));
     }
 
     private static String limit(int bytes) {
@@ -112,6 +116,11 @@ final class SessionBackend implements AutoCloseable {
     /** The connection pool's usage and borrow wait. */
     ConnectionMetrics pool() {
         return pool;
+    }
+
+    /** What Redis holds for a user name (the principal index, {@code meta:principalName}). */
+    IndexedUserNames userNames() {
+        return userNames;
     }
 
     /** The size limits of every save ({@code maxAttributeBytes}, {@code maxSessionBytes}). */

@@ -1,5 +1,6 @@
 package io.tomcatredis.session;
 
+import io.tomcatredis.session.codec.IndexedUserNames;
 import io.tomcatredis.session.store.LoadResult;
 import io.tomcatredis.session.store.RedisSessionStore;
 import io.tomcatredis.session.store.SessionChanges;
@@ -451,6 +452,11 @@ final class SessionRepository {
     }
 
     /** Serializes an attribute value Tomcat's filters let through, or returns null. */
+    /** What Redis holds for a user name ({@link IndexedUserNames}). */
+    IndexedUserNames userNames() {
+        return backend.userNames();
+    }
+
     private byte[] encode(String binding, String name, Object value, byte[] stored) {
         if (!SessionBackend.PRINCIPAL.equals(name) && !attributeFilter.willDistribute(name, value)) {
             backend.warnFiltered(name, value, false);

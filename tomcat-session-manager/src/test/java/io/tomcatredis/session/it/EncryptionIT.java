@@ -180,6 +180,47 @@ class EncryptionIT {
         assertThat(browser.ok(k1.url("get?name=new"))).as("k1 alone cannot read k2").isEqualTo("null");
     }
 
+    /**
+     * Issue 16, sign out everywhere with encryption on: Redis holds no user name (the principal
+     * index key and {@code meta:principalName} hold an HMAC under the key that wrote them), and a
+     * lookup finds the sessions indexed under every configured key, and in clear while unencrypted
+     * values are read (a migration).
+     */
+    @Test
+    void userNamesAreNotInRedisAndSignOutEverywhereFindsSessionsIndexedUnderEveryKey() {
+        String user = "zelda.signs-out@example.com";
+        HttpSessionClient underK1 = new HttpSessionClient();
+        HttpSessionClient underK2 = new HttpSessionClient();
+        HttpSessionClient inClear = new HttpSessionClient();
+        underK1.ok(k1.url("app-login?user=" + user));
+        underK2.ok(k21.url("app-login?user=" + user));
+        String raw = everythingInRedis();
+        assertThat(raw).doesNotContain(user).doesNotContain("zelda")
+                .doesNotContain(Base64.getUrlEncoder().withoutPadding().encodeToString(user.getBytes(StandardCharsets.UTF_8)));
+        assertThat(new String(field(underK1, "meta:principalName"), StandardCharsets.UTF_8)).startsWith("hmac:k1:");
+        assertThat(new String(field(underK2, "meta:principalName"), StandardCharsets.UTF_8)).startsWith("hmac:k2:");
+        assertThat(new HttpSessionClient().ok(k21.url("sessions-of?user=" + user)).split(" "))
+                .containsExactlyInAnyOrder(underK1.sessionId(), underK2.sessionId());
+        assertThat(new HttpSessionClient().ok(k1.url("sessions-of?user=" + user))).as("k1 alone knows no k2 index")
+                .isEqualTo(underK1.sessionId());
+
+        inClear.ok(plain.url("app-login?user=" + user));
+        assertThat(new HttpSessionClient().ok(mig.url("sessions-of?user=" + user)).split(" ")).as("migrating: k1 and in clear")
+                .containsExactlyInAnyOrder(underK1.sessionId(), inClear.sessionId());
+
+        assertThat(new HttpSessionClient().ok(k21.url("invalidate-all?user=" + user))).isEqualTo("2");
+        assertThat(underK1.ok(k21.url("get?name=x"))).isEqualTo("no session");
+        // A session read by a node whose first key is another moves to that key's index at its save.
+        HttpSessionClient moved = new HttpSessionClient();
+        moved.ok(k1.url("app-login?user=" + user));
+        moved.ok(k21.url("set?name=x&value=1"));
+        assertThat(new String(field(moved, "meta:principalName"), StandardCharsets.UTF_8)).startsWith("hmac:k2:");
+        assertThat(new HttpSessionClient().ok(k21.url("sessions-of?user=" + user))).isEqualTo(moved.sessionId());
+        assertThat(underK2.ok(k1.url("get?name=x"))).isEqualTo("no session");
+        assertThat(new HttpSessionClient().ok(plain.url("sessions-of?user=" + user))).as("not read by k21: not signed out")
+                .isEqualTo(inClear.sessionId());
+    }
+
     /** A byte flipped in Redis: the value is dropped with a WARN, the page is a 200, the rest stays. */
     @Test
     void forgedValueIsDroppedWithAWarnAndThePageStillAnswers() {
