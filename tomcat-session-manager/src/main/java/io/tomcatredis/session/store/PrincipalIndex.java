@@ -247,14 +247,7 @@ public final class PrincipalIndex {
     }
 
     private static long number(byte[] value) {
-        if (value == null) {
-            return 0;
-        }
-        try {
-            return Long.parseLong(new String(value, StandardCharsets.US_ASCII));
-        } catch (NumberFormatException e) {
-            return 0;
-        }
+        return value == null ? 0 : SessionHashFormat.number(value);
     }
 
     private static byte[] utf8(String text) {

@@ -216,7 +216,8 @@ public final class SessionHashFormat {
         return Long.toString(value).getBytes(StandardCharsets.US_ASCII);
     }
 
-    private static long number(byte[] value) {
+    /** A decimal field's value; 0 when it is not a decimal number. */
+    static long number(byte[] value) {
         try {
             return Long.parseLong(new String(value, StandardCharsets.US_ASCII));
         } catch (NumberFormatException e) {
