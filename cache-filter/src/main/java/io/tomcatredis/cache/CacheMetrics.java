@@ -67,4 +67,5 @@ final class CacheMetrics {
                 return -1;
             }
         };
-    }}
+    }
+}

@@ -81,4 +81,5 @@ final class SessionMetrics {
         String host = context.getParent() != null ? context.getParent().getName() : "localhost";
         String path = context.getPath() == null || context.getPath().isEmpty() ? "/" : context.getPath();
         return "host=" + MBeanRegistrations.value(host) + ",context=" + MBeanRegistrations.value(path);
-    }}
+    }
+}
