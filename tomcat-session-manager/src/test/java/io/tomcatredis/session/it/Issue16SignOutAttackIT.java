@@ -259,4 +259,43 @@ class Issue16SignOutAttackIT {
         assertThat(destroyed.calls().values()).extracting(AtomicInteger::get).containsOnly(1);
         assertThat(redis.client().exists(indexKey("tri"))).isFalse();
     }
+
+    /**
+     * Both nodes sign the same user out at the same time: every session ends once, its listener
+     * fires once, and the two answers add up to the number of sessions.
+     */
+    @Test
+    void twoNodesSigningTheSameUserOutAtOnceEndEachSessionOnce() throws Exception {
+        List<HttpSessionClient> devices = new java.util.ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            HttpSessionClient device = new HttpSessionClient();
+            login(device, i % 2 == 0 ? nodeA : nodeB, "duo");
+            devices.add(device);
+        }
+        CountDownLatch start = new CountDownLatch(1);
+        CompletableFuture<Integer> fromA = CompletableFuture.supplyAsync(() -> {
+            awaitQuietly(start);
+            return nodeA.manager().expireSessionsOf("duo");
+        });
+        CompletableFuture<Integer> fromB = CompletableFuture.supplyAsync(() -> {
+            awaitQuietly(start);
+            return nodeB.manager().expireSessionsOf("duo");
+        });
+        start.countDown();
+        assertThat(fromA.get(30, TimeUnit.SECONDS) + fromB.get(30, TimeUnit.SECONDS)).isEqualTo(6);
+        for (HttpSessionClient device : devices) {
+            assertThat(device.ok(nodeA.url("whoami"))).isEqualTo("null");
+        }
+        assertThat(destroyed.calls()).hasSize(6);
+        assertThat(destroyed.calls().values()).extracting(AtomicInteger::get).containsOnly(1);
+        assertThat(redis.client().exists(indexKey("duo"))).isFalse();
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }
