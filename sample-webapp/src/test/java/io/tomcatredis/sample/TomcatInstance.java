@@ -45,6 +45,13 @@ final class TomcatInstance implements AutoCloseable {
         Path work = Path.of(System.getProperty("itWork"));
         Path home = work.resolve("apache-tomcat-" + version);
         if (Files.isDirectory(home)) {
+            // Unpacked by an earlier run: the JAR of this build, not that run's.
+            try {
+                Files.copy(downloads.resolve("tomcat-redis.jar"), home.resolve("lib/tomcat-redis.jar"),
+                        StandardCopyOption.REPLACE_EXISTING);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
             return home;
         }
         try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(downloads.resolve("tomcat-" + version + ".zip")))) {
