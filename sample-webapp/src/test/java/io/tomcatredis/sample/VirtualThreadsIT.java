@@ -191,8 +191,8 @@ class VirtualThreadsIT {
 
     /**
      * The pinned events of the Redis path: every one with a frame of Jedis, commons-pool2 or ours on
-     * its stack, except those the JVM pins while it loads or initializes a class: a monitor entered
-     * during class loading or resolution, which it cannot unmount from ({@code "Freeze or preempt
+     * its stack, except those the JVM pins while it loads or initializes a class: any with a class
+     * loader's {@code loadClass} on its stack, a monitor entered during class loading or resolution, which it cannot unmount from ({@code "Freeze or preempt
      * failed"}), and a wait for a class another thread initializes ({@code "Waited for
      * initialization of ..."}). JEP 491 (Java 24) left those out on purpose; they happen wherever the
      * first requests of a code path meet under load, whoever's code it is, and no library avoids them.
@@ -201,7 +201,7 @@ class VirtualThreadsIT {
         List<String> found = new ArrayList<>();
         for (String event : jfrPrint.split("(?=jdk\\.VirtualThreadPinned \\{)")) {
             boolean classLoading = event.contains("pinnedReason = \"Freeze or preempt failed")
-                    || event.contains("pinnedReason = \"Waited for initialization of");
+                    || event.contains("pinnedReason = \"Waited for initialization of") || event.contains(".loadClass(");
             if (OUR_FRAMES.matcher(event).find() && !classLoading) {
                 found.add(event);
             }
