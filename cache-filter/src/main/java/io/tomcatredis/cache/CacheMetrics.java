@@ -1,8 +1,6 @@
 package io.tomcatredis.cache;
 
 import io.tomcatredis.connection.ConnectionMetrics;
-import io.tomcatredis.connection.metrics.CounterSet;
-import io.tomcatredis.connection.metrics.Histogram;
 import io.tomcatredis.connection.metrics.MBeanRegistrations;
 import io.tomcatredis.connection.metrics.MetricsMBean;
 import jakarta.servlet.FilterConfig;
@@ -53,11 +51,11 @@ final class CacheMetrics {
                 .gauge("local_tier_entries_on_node", "copies in this node's local tier",
                         () -> localTier == null ? 0 : localTier.count());
         beans.register("io.tomcatredis:type=CacheMetrics," + scope, pool.addTo(plain).build());
-        counters(beans, scope, "requests_total", statistics.requests());
-        counters(beans, scope, "bypasses_total", statistics.bypassesByReason());
-        counters(beans, scope, "evictions_total", statistics.evictionsByCause());
-        histogram(beans, scope, "lock_wait_seconds", statistics.lockWaitSeconds());
-        histogram(beans, scope, "pool_borrow_wait_seconds", pool.borrowWaitSeconds());
+        beans.counters("CacheCounters", scope, "requests_total", statistics.requests());
+        beans.counters("CacheCounters", scope, "bypasses_total", statistics.bypassesByReason());
+        beans.counters("CacheCounters", scope, "evictions_total", statistics.evictionsByCause());
+        beans.histogram("CacheHistogram", scope, "lock_wait_seconds", statistics.lockWaitSeconds());
+        beans.histogram("CacheHistogram", scope, "pool_borrow_wait_seconds", pool.borrowWaitSeconds());
         return beans;
     }
 
@@ -69,15 +67,5 @@ final class CacheMetrics {
                 return -1;
             }
         };
-    }
-
-    private static void counters(MBeanRegistrations beans, String scope, String name, CounterSet counters) {
-        beans.register("io.tomcatredis:type=CacheCounters," + scope + ",name=" + name + ",label=" + counters.label(),
-                MetricsMBean.of(counters, name + " by " + counters.label()));
-    }
-
-    private static void histogram(MBeanRegistrations beans, String scope, String name, Histogram histogram) {
-        beans.register("io.tomcatredis:type=CacheHistogram," + scope + ",name=" + name,
-                MetricsMBean.of(histogram, name));
     }
 }

@@ -47,8 +47,14 @@ public class AccountServlet extends HttpServlet {
                   <dt>Email</dt><dd>%s</dd><dt>Phone</dt><dd>%s</dd></dl></section>
                 <section class="card"><h2>Recommended for you</h2>%s</ul></section>
                 <section class="card"><h2>Cart</h2>%s</ul></section>
+                <section class="card"><h2>Devices</h2>
+                  <p id="devices">Signed in on %d device(s), on any node.</p>
+                  <form method="post" action="%s/logout-everywhere"><button>Sign out on all devices</button></form></section>
                 """.formatted(Page.escape(String.valueOf(session.getAttribute("profile.name"))),
                 Page.escape(String.valueOf(session.getAttribute("profile.email"))),
-                Page.escape(String.valueOf(session.getAttribute("profile.phone"))), recommendations, items));
+                Page.escape(String.valueOf(session.getAttribute("profile.phone"))), recommendations, items,
+                RedisSessions.sessionsOf(getServletContext(),
+                        String.valueOf(session.getAttribute(RedisSessions.PRINCIPAL_NAME_ATTRIBUTE))).size(),
+                context));
     }
 }

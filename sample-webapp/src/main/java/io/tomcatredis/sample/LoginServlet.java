@@ -39,6 +39,9 @@ public class LoginServlet extends HttpServlet {
         }
         HttpSession session = request.getSession();
         session.setAttribute("profile.name", name.trim());
+        // The demo signs visitors in itself (no container principal): the name is the user, so that
+        // "Sign out on all devices" finds every session signed in under it (RedisSessions.invalidateAll).
+        session.setAttribute(RedisSessions.PRINCIPAL_NAME_ATTRIBUTE, name.trim());
         session.setAttribute("profile.email", value(request.getParameter("email")));
         session.setAttribute("profile.phone", value(request.getParameter("phone")));
         RedisSessions.Scope scope = RedisSessions.of(session);

@@ -9,6 +9,7 @@ import io.tomcatredis.testsupport.StandaloneRedis;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -110,6 +111,7 @@ class RealTomcatIT {
                     .contains(":data:recommendations");
 
             managerWebappListsShowsAndInvalidatesFromRedis(two, visitor, one);
+            signOutOnAllDevicesEndsTheSessionsOfTheVisitorOnBothNodes(one, two);
 
             Browserless examples = new Browserless();
             examples.get(one.url("/examples/servlets/servlet/SessionExample?dataname=color&datavalue=blue"));
@@ -251,6 +253,31 @@ class RealTomcatIT {
                 Map.of("path", "/shop", "action", "invalidateSessions", "sessionIds", visitor.session()),
                 "Authorization", auth);
         assertThat(visitor.get(other.url("/shop/account"))).startsWith("302");
+    }
+
+    /**
+     * Issue 16: the visitor signed in on a phone (node 1) and a laptop (node 2) presses "Sign out on
+     * all devices" on the phone; neither is signed in afterwards on either node, another visitor is.
+     */
+    private static void signOutOnAllDevicesEndsTheSessionsOfTheVisitorOnBothNodes(TomcatInstance one,
+            TomcatInstance two) {
+        Browserless phone = new Browserless();
+        Browserless laptop = new Browserless();
+        Browserless other = new Browserless();
+        Map<String, String> ada = Map.of("name", "Ada Lovelace", "email", "ada@example.com", "phone", "1");
+        phone.post(one.url("/shop/login"), ada);
+        laptop.post(two.url("/shop/login"), ada);
+        other.post(two.url("/shop/login"), Map.of("name", "Alan Turing", "email", "", "phone", ""));
+        assertThat(phone.get(two.url("/shop/account"))).startsWith("200").contains("Signed in on 2 device(s)")
+                .contains("Sign out on all devices");
+
+        assertThat(phone.post(one.url("/shop/logout-everywhere"), Map.of())).startsWith("302");
+
+        for (TomcatInstance node : List.of(one, two)) {
+            assertThat(phone.get(node.url("/shop/account"))).startsWith("302");
+            assertThat(laptop.get(node.url("/shop/account"))).startsWith("302");
+            assertThat(other.get(node.url("/shop/account"))).startsWith("200").contains("Alan Turing");
+        }
     }
 
     private static String nonce(String html) {

@@ -4,7 +4,9 @@ import io.tomcatredis.session.store.SessionChanges;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -33,9 +35,13 @@ final class ChangeTracker {
         byte[] encode(String attributeName, Object value, byte[] stored);
     }
 
-    /** The state a save is computed from. */
+    /**
+     * The state a save is computed from.
+     *
+     * @param userName the user the session belongs to ({@code meta:principalName}), or null
+     */
     record Snapshot(String id, boolean created, long creationTime, int maxInactiveInterval, Map<String, Object> attributes,
-            Object principal, String authType, Set<String> activationListeners) {
+            Object principal, String authType, Set<String> activationListeners, String userName) {
     }
 
     private Set<String> written = new HashSet<>();
@@ -45,6 +51,8 @@ final class ChangeTracker {
     private boolean idChanged;
     private final Map<String, byte[]> storedBytes = new HashMap<>();
     private Set<String> storedActivationListeners = Set.of();
+    /** The user name of the principal Redis holds ({@code meta:principalName}) as far as this copy knows, or null. */
+    private String storedPrincipalName;
     private long changesSinceDrain;
     /** Whether the last drain left a value unwritten: one that could not be (or may not be) serialized. */
     private boolean incomplete;
@@ -53,6 +61,16 @@ final class ChangeTracker {
     synchronized void loaded(Map<String, byte[]> attributes, Set<String> activationListeners) {
         storedBytes.putAll(attributes);
         storedActivationListeners = Set.copyOf(activationListeners);
+    }
+
+    /** Records the user name of the principal Redis holds, as loaded (null: none, or not readable). */
+    synchronized void loadedPrincipal(String userName) {
+        storedPrincipalName = userName;
+    }
+
+    /** The user name of the principal Redis holds for this session as far as this copy knows, or null. */
+    synchronized String storedPrincipalName() {
+        return storedPrincipalName;
     }
 
     synchronized void set(String name) {
@@ -144,11 +162,14 @@ final class ChangeTracker {
         if (!state.created() && maxInactiveNow) {
             out.maxInactiveInterval(state.maxInactiveInterval());
         }
+        String indexed = storedPrincipalName;
+        boolean principalStored = true;
         if (state.created() || authenticationNow) {
-            byte[] principal = state.principal() == null ? null : encoder.encode("(principal)", state.principal(), null);
+            byte[] principal = state.principal() == null ? null : encoder.encode(SessionBackend.PRINCIPAL, state.principal(), null);
             if (state.principal() == null || principal != null) {
                 out.authentication(principal, state.authType());
             } else {
+                principalStored = false;
                 authenticationChanged = true;
                 incomplete = true;
             }
@@ -182,11 +203,35 @@ final class ChangeTracker {
                 out.removeAttribute(name);
             }
         }
+        // The user the session belongs to is written when it changed (and the principal, if any, is stored).
+        if (principalStored && !Objects.equals(state.userName(), storedPrincipalName)) {
+            out.principalName(state.userName());
+            indexed = state.userName();
+        }
+        out.indexedUnder(indexed, storedPrincipalName, state.maxInactiveInterval());
         return out;
+    }
+
+    /**
+     * Applies the size limits to a drained save: in {@code warn} mode, what is over is removed
+     * from Redis instead of written (its previous value must not read as current), and this copy
+     * counts as holding a value Redis does not; in {@code fail} mode {@code changes} is left as it
+     * is, for the caller to fail the save.
+     *
+     * @return what is over, empty when the save may go as drained
+     */
+    synchronized List<SizeGuard.Excess> enforce(SessionChanges changes, SizeGuard guard) {
+        List<SizeGuard.Excess> over = guard.excess(changes, storedBytes);
+        if (!over.isEmpty() && !guard.fail()) {
+            over.forEach(excess -> changes.removeAttribute(excess.name()));
+            incomplete = true;
+        }
+        return over;
     }
 
     /** Redis now holds what {@code saved} describes. */
     synchronized void saved(SessionChanges saved) {
+        storedPrincipalName = saved.indexedName();
         storedBytes.putAll(saved.attributes());
         saved.removedAttributes().forEach(storedBytes::remove);
         saved.activationListeners().ifPresent(names -> storedActivationListeners = names);

@@ -1,6 +1,7 @@
 package io.tomcatredis.session;
 
 import io.tomcatredis.session.store.SessionIds;
+import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.session.store.StoredSession;
 import jakarta.servlet.http.HttpSessionActivationListener;
 import java.security.Principal;
@@ -73,6 +74,11 @@ public class RedisSession extends RestoredSession {
      * confirmed that copy before the first write ({@code nearCacheStalenessMillis}); else null.
      */
     private transient volatile StoredSession unconfirmedCopy;
+    /**
+     * {@code meta:sealId} as loaded, or the id (without route) this object had when an id change
+     * moved its hash; null while values are bound to the current id ({@link #binding}).
+     */
+    private transient volatile String sealId;
     /** Set when this node already won the claim on the session in Redis. */
     private transient volatile boolean claimed;
     /** Set when Redis no longer has the session: the object is dead, without events. */
@@ -92,7 +98,8 @@ public class RedisSession extends RestoredSession {
      * deserialized again, if the value still serializes to those bytes.
      */
     void restore(String sessionId, StoredSession stored, Map<String, NearCache.Decoded> kept) {
-        restoreMetadata(sessionId, stored, repository().principalDecoder(sessionId));
+        sealId = stored.sealId();
+        restoreMetadata(sessionId, stored, repository().principalDecoder(stored.binding(sessionId), sessionId));
         undecoded.putAll(stored.attributes());
         kept.forEach((name, decoded) -> {
             if (decoded.matches(stored.attributes().get(name))) {
@@ -100,6 +107,7 @@ public class RedisSession extends RestoredSession {
             }
         });
         changes.loaded(stored.attributes(), stored.activationListeners());
+        changes.loadedPrincipal(stored.principalName());
         version = stored.version();
         loadedFrom = stored;
         storedLastAccessedTime = stored.lastAccessedTime();
@@ -281,6 +289,15 @@ public class RedisSession extends RestoredSession {
         isValid = false;
     }
 
+    /**
+     * What encrypted values of this session are bound to: {@code meta:sealId}, else the id without
+     * route ({@link StoredSession#binding}).
+     */
+    String binding() {
+        String seal = sealId;
+        return seal != null ? seal : SessionKeys.baseId(id);
+    }
+
     /** The state a save is computed from. */
     ChangeTracker.Snapshot snapshot() {
         Set<String> activationListeners = new HashSet<>();
@@ -291,18 +308,51 @@ public class RedisSession extends RestoredSession {
             }
         });
         return new ChangeTracker.Snapshot(id, !persisted, creationTime, maxInactiveInterval, current, principal, authType,
-                activationListeners);
+                activationListeners, userName());
+    }
+
+    /**
+     * The user this session belongs to, for the principal index, as Redis holds it
+     * ({@link io.tomcatredis.session.codec.IndexedUserNames}): the principal's name, or without a
+     * principal the String value of {@link RedisSessions#PRINCIPAL_NAME_ATTRIBUTE}; else null.
+     */
+    private String userName() {
+        if (principal != null) {
+            return repository().userNames().written(principal.getName());
+        }
+        materialize(RedisSessions.PRINCIPAL_NAME_ATTRIBUTE);
+        return attributes.get(RedisSessions.PRINCIPAL_NAME_ATTRIBUTE) instanceof String name
+                ? repository().userNames().written(name) : null;
     }
 
     /** A new id (Tomcat's changeSessionId): the next save records it as the id clients know. */
     @Override
     public void setId(String id, boolean notify) {
         boolean changing = this.id != null && !this.id.equals(id);
+        if (changing && persisted && sealId == null) {
+            // The id change moved the hash and recorded the old id as meta:sealId (rename.lua).
+            sealId = SessionKeys.baseId(this.id);
+        }
         super.setId(id, notify);
         if (changing) {
             loadedFrom = null;
             changes.idChanged();
         }
+    }
+
+    /**
+     * Invalidates the session everywhere, as {@link #expire()} does (the claim in Redis decides
+     * which node fires the listeners).
+     *
+     * @return true when this call invalidated it and the listeners fired here; false when it was
+     *         no longer valid, or another node won the claim
+     */
+    boolean expireHere() {
+        if (!isLive()) {
+            return false;
+        }
+        expire(true);
+        return !dropped && !isValid;
     }
 
     /** Expires a session whose claim in Redis this node already won: listeners fire here. */
@@ -434,9 +484,9 @@ public class RedisSession extends RestoredSession {
             }
             Object kept = reusable.remove(name);
             if (kept != null) {
-                kept = repository().stillEncodesTo(kept, bytes);
+                kept = repository().stillEncodesTo(binding(), name, kept, bytes);
             }
-            Object value = kept != null ? kept : repository().decode(getIdInternal(), name, bytes);
+            Object value = kept != null ? kept : repository().decode(binding(), getIdInternal(), name, bytes);
             if (value != null) {
                 // Put directly: loading a value is not setting it, so no listener fires.
                 attributes.put(name, value);

@@ -4,6 +4,7 @@ import io.tomcatredis.connection.InvalidSettingException;
 import io.tomcatredis.connection.KeyInvalidations;
 import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.connection.metrics.MBeanRegistrations;
+import io.tomcatredis.session.store.PrincipalIndex;
 import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.session.store.SessionStoreStatistics;
 import io.tomcatredis.session.store.SessionStoreUnavailableException;
@@ -349,7 +350,8 @@ public class RedisSessionManager extends ManagerBase {
         RedisSession redisSession = (RedisSession) session;
         String oldId = session.getIdInternal();
         if (redisSession.isPersisted() && !SessionKeys.baseId(oldId).equals(SessionKeys.baseId(newId))) {
-            inRequest(() -> repository().store().changeId(oldId, newId));
+            inRequest(() -> repository().store().changeId(oldId, newId, redisSession.changes().storedPrincipalName(),
+                    redisSession.getMaxInactiveInterval()));
         }
         super.changeSessionId(session, newId, notifySessionListeners, notifyContainerListeners);
     }
@@ -425,6 +427,60 @@ public class RedisSessionManager extends ManagerBase {
         if (session != null) {
             session.expire();
         }
+    }
+
+    /**
+     * JMX operation: the ids (as their clients know them) of the sessions of user {@code user}
+     * ({@code Principal.getName()}) in Redis whose deadline has not passed, separated by spaces,
+     * from the principal index ({@link PrincipalIndex}), verified against each session's hash.
+     *
+     * @throws IllegalArgumentException when {@code user} is null
+     * @throws SessionStoreUnavailableException when Redis fails
+     */
+    public String listSessionIdsOf(String user) {
+        List<String> ids = new ArrayList<>();
+        for (PrincipalIndex.Member member : sessionsOf(user)) {
+            if (!member.expired()) {
+                ids.add(member.id());
+            }
+        }
+        return String.join(" ", ids);
+    }
+
+    /**
+     * JMX operation: signs user {@code user} out everywhere: invalidates each of the user's
+     * sessions in Redis as {@link #expireSession} does (listeners fire once per session, on the
+     * node that wins its claim; every node stops serving it).
+     *
+     * @return how many sessions this call invalidated (not those another node invalidated meanwhile)
+     * @throws IllegalArgumentException when {@code user} is null
+     * @throws SessionStoreUnavailableException when Redis fails; sessions invalidated before the
+     *         failure stay invalidated, the others are untouched (call again)
+     */
+    public int expireSessionsOf(String user) {
+        int invalidated = 0;
+        for (PrincipalIndex.Member member : sessionsOf(user)) {
+            RedisSession session = inRequest(() -> repository().view(member.id()));
+            if (session != null && session.expireHere()) {
+                invalidated++;
+            }
+        }
+        return invalidated;
+    }
+
+    /** The sessions of {@code user} in Redis (expired ones not yet swept included). */
+    List<PrincipalIndex.Member> sessionsOf(String user) {
+        if (user == null) {
+            throw new IllegalArgumentException("The user name must not be null");
+        }
+        return inRequest(() -> {
+            // Every form the user's sessions may be indexed under (keys rotate; see IndexedUserNames).
+            List<PrincipalIndex.Member> sessions = new ArrayList<>();
+            for (String indexed : repository().userNames().lookedUp(user)) {
+                sessions.addAll(repository().store().principalIndex().sessions(indexed));
+            }
+            return sessions;
+        });
     }
 
     @Override
@@ -686,6 +742,14 @@ public class RedisSessionManager extends ManagerBase {
 
     public long getBytesWritten() {
         return statistics().bytesWritten();
+    }
+
+    /**
+     * Attribute values not stored since start because they, or their session, were over
+     * {@code maxAttributeBytes} or {@code maxSessionBytes}.
+     */
+    public long getAttributesTooLarge() {
+        return statistics().attributesTooLarge();
     }
 
     public long getFailures() {

@@ -1,7 +1,9 @@
 package io.tomcatredis.session;
 
+import io.tomcatredis.session.store.PrincipalIndex;
 import io.tomcatredis.session.store.RedisSessionStore;
 import io.tomcatredis.session.store.SessionHashFormat;
+import jakarta.servlet.ServletContext;
 import jakarta.servlet.http.HttpSession;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -32,8 +34,28 @@ import redis.clients.jedis.UnifiedJedis;
  * moves with the session when its id changes. A session created in the current request is written
  * to Redis before its first structure. Redis trouble surfaces as the same exception as in any
  * session access, which the manager answers with 503.
+ *
+ * <p>Sign a user out everywhere ("log out of all devices"):
+ *
+ * <pre>{@code
+ * List<RedisSessions.UserSession> devices = RedisSessions.sessionsOf(getServletContext(), request.getRemoteUser());
+ * int signedOut = RedisSessions.invalidateAll(getServletContext(), request.getRemoteUser());
+ * }</pre>
+ *
+ * The user name is the principal's {@code getName()}, as Tomcat's authenticators cache it in the
+ * session, or, for a session without a principal, the value of {@link #PRINCIPAL_NAME_ATTRIBUTE}
+ * (an application that signs users in itself sets it); the sessions are found through the
+ * principal index ({@link PrincipalIndex}).
  */
 public final class RedisSessions {
+
+    /**
+     * For applications that sign users in themselves, without a container principal: a session
+     * attribute whose String value names the user the session belongs to, as Spring Session's
+     * {@code PRINCIPAL_NAME_INDEX_NAME} does. A session's user is its principal's
+     * {@code getName()} when it has a principal, else this attribute's value.
+     */
+    public static final String PRINCIPAL_NAME_ATTRIBUTE = "io.tomcatredis.session.principalName";
 
     /** Servlet context attribute under which the manager publishes itself for {@link #of}. */
     static final String CONTEXT_ATTRIBUTE = RedisSessions.class.getName();
@@ -47,17 +69,75 @@ public final class RedisSessions {
     }
 
     /**
+     * A session of one user, as Redis holds it.
+     *
+     * @param id               the session id as its clients know it (with the route of the node that
+     *                         created it or changed it last)
+     * @param creationTime     when it was created, epoch milliseconds
+     * @param lastAccessedTime when a request last used it, epoch milliseconds by Redis' clock (may lag
+     *                         behind the last request by up to {@code touchInterval})
+     */
+    public record UserSession(String id, long creationTime, long lastAccessedTime) {
+    }
+
+    /**
+     * The live sessions of user {@code userName} in this webapp, on every node: those whose
+     * principal ({@code Principal.getName()}) is that user and whose deadline has not passed, in
+     * no particular order. Costs two round trips plus one per 1,000 sessions of the user (see
+     * {@link PrincipalIndex#sessions}).
+     *
+     * @param context the webapp, e.g. {@code request.getServletContext()}
+     * @throws IllegalArgumentException when {@code userName} is null
+     * @throws IllegalStateException when the webapp's sessions are not managed by {@link RedisSessionManager}
+     * @throws io.tomcatredis.session.store.SessionStoreUnavailableException when Redis fails (in a
+     *         request, the manager answers it with 503)
+     */
+    public static List<UserSession> sessionsOf(ServletContext context, String userName) {
+        List<UserSession> sessions = new ArrayList<>();
+        for (PrincipalIndex.Member member : of(context).manager.sessionsOf(userName)) {
+            if (!member.expired()) {
+                sessions.add(new UserSession(member.id(), member.creationTime(), member.lastAccessedTime()));
+            }
+        }
+        return List.copyOf(sessions);
+    }
+
+    /**
+     * Signs user {@code userName} out everywhere: invalidates every session of the user in this
+     * webapp, the calling request's own included, as {@code HttpSession.invalidate()} would on each.
+     * Each session's listeners ({@code sessionDestroyed}, {@code valueUnbound}) fire exactly once,
+     * on the node that wins its claim in Redis; no node serves any of them afterwards (a request in
+     * flight on another node loses its changes, as after any invalidation).
+     *
+     * @return how many sessions this call invalidated
+     * @throws IllegalArgumentException when {@code userName} is null
+     * @throws IllegalStateException when the webapp's sessions are not managed by {@link RedisSessionManager}
+     * @throws io.tomcatredis.session.store.SessionStoreUnavailableException when Redis fails (in a
+     *         request, the manager answers it with 503); sessions invalidated before the failure stay
+     *         invalidated, the others are untouched
+     */
+    public static int invalidateAll(ServletContext context, String userName) {
+        RedisSessions sessions = of(context);
+        return sessions.manager.administratively(() -> sessions.manager.expireSessionsOf(userName));
+    }
+
+    private static RedisSessions of(ServletContext context) {
+        Object registered = context.getAttribute(CONTEXT_ATTRIBUTE);
+        if (!(registered instanceof RedisSessions sessions)) {
+            throw new IllegalStateException("The sessions of " + context.getContextPath()
+                    + " are not managed by " + RedisSessionManager.class.getName());
+        }
+        return sessions;
+    }
+
+    /**
      * The structures of {@code session}.
      *
      * @throws IllegalStateException when the webapp's sessions are not managed by
      *         {@link RedisSessionManager}, or the session is no longer valid
      */
     public static Scope of(HttpSession session) {
-        Object registered = session.getServletContext().getAttribute(CONTEXT_ATTRIBUTE);
-        if (!(registered instanceof RedisSessions sessions)) {
-            throw new IllegalStateException("The sessions of " + session.getServletContext().getContextPath()
-                    + " are not managed by " + RedisSessionManager.class.getName());
-        }
+        RedisSessions sessions = of(session.getServletContext());
         RedisSession redisSession = (RedisSession) sessions.manager.administratively(
                 () -> sessions.manager.findSession(session.getId()));
         if (redisSession == null || !redisSession.isLive()) {

@@ -12,6 +12,7 @@ import io.tomcatredis.session.store.StoredSession;
 import java.io.IOException;
 import java.security.Principal;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -220,24 +221,42 @@ public class RedisStore extends StoreBase {
     /**
      * Writes the whole session afresh: PersistentManager hands over sessions leaving memory.
      *
-     * @throws IOException when Redis fails: {@code PersistentManager} then logs it and keeps the
-     *         session in memory (it swaps out or backs up only what was saved), and goes on with
-     *         the other sessions, as with any store that cannot write
+     * @throws IOException when Redis fails, or an attribute is over a size limit with
+     *         {@code sizeLimitAction="fail"} (in {@code warn} mode it is left out with a WARN):
+     *         {@code PersistentManager} then logs it and keeps the session in memory (it swaps out
+     *         or backs up only what was saved), and goes on with the other sessions, as with any
+     *         store that cannot write
      */
     @Override
     public void save(Session session) throws IOException {
         StandardSession standard = (StandardSession) session;
         Principal principal = standard.getPrincipal();
+        // Written afresh under this id: nothing carries a meta:sealId over.
+        String binding = SessionKeys.baseId(standard.getIdInternal());
         SessionChanges changes = SessionChanges.created(standard.getCreationTimeInternal(),
                 standard.getMaxInactiveInterval())
                 .id(standard.getIdInternal())
-                .authentication(principal == null ? null : backend.encodeOrWarn("(principal)", principal),
-                        standard.getAuthType());
+                .authentication(principal == null ? null : backend.encodeOrWarn(binding, SessionBackend.PRINCIPAL, principal),
+                        standard.getAuthType(), principal == null ? null : backend.userNames().written(principal.getName()));
+        if (changes.principalName() != null) {
+            // Written afresh: the session joins its user's principal index (again, which is harmless).
+            changes.indexedUnder(changes.principalName(), null, standard.getMaxInactiveInterval());
+        }
         for (String name : Collections.list(standard.getAttributeNames())) {
-            byte[] bytes = backend.encodeOrWarn(name, standard.getAttribute(name));
+            byte[] bytes = backend.encodeOrWarn(binding, name, standard.getAttribute(name));
             if (bytes != null) {
                 changes.setAttribute(name, bytes);
             }
+        }
+        // Written afresh: what is over a limit is simply left out, nothing older survives it.
+        List<SizeGuard.Excess> excess = backend.sizeGuard().excess(changes, Map.of());
+        if (!excess.isEmpty()) {
+            String refused = backend.reportExcess(standard.getIdInternal(), excess);
+            if (backend.sizeGuard().fail()) {
+                // PersistentManager logs it and keeps the session in memory, as for any store that cannot write
+                throw new IOException(refused);
+            }
+            excess.forEach(over -> changes.removeAttribute(over.name()));
         }
         try {
             store().save(standard.getIdInternal(), changes);
@@ -266,9 +285,11 @@ public class RedisStore extends StoreBase {
         }
 
         void restore(String sessionId, StoredSession stored, SessionBackend backend) {
-            restoreMetadata(sessionId, stored, bytes -> backend.decodeOrWarn(sessionId, "(principal)", bytes));
+            String binding = stored.binding(sessionId);
+            restoreMetadata(sessionId, stored, bytes -> backend.decodeOrWarn(binding, sessionId, SessionBackend.PRINCIPAL,
+                    bytes));
             for (Map.Entry<String, byte[]> entry : stored.attributes().entrySet()) {
-                Object value = backend.decodeOrWarn(sessionId, entry.getKey(), entry.getValue());
+                Object value = backend.decodeOrWarn(binding, sessionId, entry.getKey(), entry.getValue());
                 if (value != null) {
                     attributes.put(entry.getKey(), value);
                 }

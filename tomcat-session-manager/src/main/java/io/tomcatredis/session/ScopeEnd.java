@@ -44,7 +44,23 @@ final class ScopeEnd {
             scope.complete();
         } catch (SessionStoreUnavailableException e) {
             respondUnavailable(request, response, e, statistics);
+        } catch (SessionSizeLimitException e) {
+            respondTooLarge(request, response, e);
         }
+    }
+
+    /**
+     * Answers 500 for a save refused by {@code sizeLimitAction="fail"}, unless the response is
+     * already committed; logged as an error either way, as Tomcat logs an exception of the application.
+     */
+    static void respondTooLarge(Request request, Response response, SessionSizeLimitException e) throws IOException {
+        log.error("Answering 500 for " + request.getMethod() + " " + RequestUris.forLog(request.getRequestURI()) + ": "
+                + e.getMessage());
+        if (response.isCommitted()) {
+            return;
+        }
+        response.reset();
+        response.sendError(HttpServletResponse.SC_INTERNAL_SERVER_ERROR, "Session too large");
     }
 
     /** Answers 503 with Retry-After, unless the response is already committed. */

@@ -6,11 +6,17 @@ import io.tomcatredis.connection.RedisClientHolder;
 import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.connection.RedisConnector;
 import io.tomcatredis.session.codec.AttributeCodec;
+import io.tomcatredis.session.codec.IndexedUserNames;
 import io.tomcatredis.session.codec.SerializationException;
 import io.tomcatredis.session.store.RedisSessionStore;
+import io.tomcatredis.session.store.SessionHashFormat;
 import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.session.store.SessionStoreStatistics;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
@@ -35,15 +41,32 @@ final class SessionBackend implements AutoCloseable {
     private final String contextName;
     private final ConnectionMetrics pool;
     private final Set<String> warnedAttributes = ConcurrentHashMap.newKeySet();
+    private final SizeGuard sizeGuard;
+    private final IndexedUserNames userNames;
+    /**
+     * Session (id without route) and attribute of the last excesses warned about: one WARN per
+     * attribute per session, however many requests repeat it; bounded, the eldest leaving first.
+     */
+    private final Map<String, Boolean> warnedExcess = Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, true) {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+            return size() > MAX_WARNED_EXCESSES;
+        }
+    });
+    private static final int MAX_WARNED_EXCESSES = 10_000;
 
     private SessionBackend(RedisClientHolder redis, RedisSessionStore store, AttributeCodec codec,
-            AttributeCodec principalCodec, String contextName, ConnectionMetrics pool) {
+            AttributeCodec principalCodec, String contextName, ConnectionMetrics pool, SizeGuard sizeGuard, IndexedUserNames userNames) {
+        this.userNames = userNames;
         this.pool = pool;
         this.redis = redis;
         this.store = store;
         this.codec = codec;
         this.principalCodec = principalCodec;
         this.contextName = contextName;
+        this.sizeGuard = sizeGuard;
     }
 
     /**
@@ -54,9 +77,11 @@ final class SessionBackend implements AutoCloseable {
     static SessionBackend open(SessionManagerSettings settings, ClassLoader classLoader, String contextName,
             Pattern valueClassNames) {
         AttributeCodec principalCodec = AttributeCodec.create(settings.serializer(), classLoader,
-                settings.serialFilter(), settings.compressionThreshold());
+                settings.serialFilter(), settings.compressionThreshold(), settings.encryptionKeys(),
+                settings.acceptUnencryptedValues(), settings.encryptValues());
         AttributeCodec codec = valueClassNames == null ? principalCodec : AttributeCodec.create(settings.serializer(),
-                classLoader, settings.serialFilter().allowingOnly(valueClassNames), settings.compressionThreshold());
+                classLoader, settings.serialFilter().allowingOnly(valueClassNames), settings.compressionThreshold(),
+                settings.encryptionKeys(), settings.acceptUnencryptedValues(), settings.encryptValues());
         ConnectionMetrics pool = new ConnectionMetrics();
         RedisClientHolder redis = RedisConnector.connect(settings.connection(), "tomcat-redis-session", pool);
         boolean cluster = settings.connection().topology() == RedisConnectionSettings.Topology.CLUSTER;
@@ -67,9 +92,21 @@ final class SessionBackend implements AutoCloseable {
                 + settings.keyPrefix() + "\", serializer " + settings.serializer() + ", serialFilter "
                 + settings.serialFilter() + ", touchInterval " + settings.touchIntervalMillis() + " ms, compressionThreshold "
                 + (settings.compressionThreshold() > 0 ? settings.compressionThreshold() + " bytes" : "off")
+                + ", encryption " + (settings.encryptionKeys() == null ? "off" : "AES-GCM with " + settings.encryptionKeys()
+                + (settings.encryptValues() ? "" : ", decrypt-only (values written unencrypted)")
+                + (settings.acceptUnencryptedValues() ? ", unencrypted values read" : ""))
+                + ", maxAttributeBytes " + limit(settings.maxAttributeBytes()) + ", maxSessionBytes "
+                + limit(settings.maxSessionBytes()) + (settings.failOnSizeLimit() ? " (sizeLimitAction fail)" : "")
                 + (settings.waitReplicas() > 0 ? ", WAIT for " + settings.waitReplicas()
                 + " replicas up to " + settings.waitTimeoutMillis() + " ms after each save" : ""));
-        return new SessionBackend(redis, store, codec, principalCodec, contextName, pool);
+        SizeGuard sizeGuard = new SizeGuard(settings.maxAttributeBytes(), settings.maxSessionBytes(),
+                settings.failOnSizeLimit());
+        return new SessionBackend(redis, store, codec, principalCodec, contextName, pool, sizeGuard,
+                IndexedUserNames.of(settings.encryptionKeys(), settings.encryptValues(), settings.acceptUnencryptedValues()));
+    }
+
+    private static String limit(int bytes) {
+        return bytes > 0 ? bytes + " bytes" : "off";
     }
 
     RedisSessionStore store() {
@@ -81,9 +118,53 @@ final class SessionBackend implements AutoCloseable {
         return pool;
     }
 
-    /** {@link #encodeOrWarn(String, Object, byte[])} of a value Redis holds nothing for. */
-    byte[] encodeOrWarn(String attributeName, Object value) {
-        return encodeOrWarn(attributeName, value, null);
+    /** What Redis holds for a user name (the principal index, {@code meta:principalName}). */
+    IndexedUserNames userNames() {
+        return userNames;
+    }
+
+    /** The size limits of every save ({@code maxAttributeBytes}, {@code maxSessionBytes}). */
+    SizeGuard sizeGuard() {
+        return sizeGuard;
+    }
+
+    /**
+     * Counts attributes a save did not store for their size, and logs one WARN per attribute per
+     * session (in {@code fail} mode the caller fails the request instead, with the returned text).
+     *
+     * @return what was refused, for the failure of a save in {@code fail} mode
+     */
+    String reportExcess(String sessionId, List<SizeGuard.Excess> excess) {
+        StringBuilder refused = new StringBuilder();
+        for (SizeGuard.Excess over : excess) {
+            store.statistics().attributeTooLarge(over.limit().equals("maxAttributeBytes")
+                    ? SessionStoreStatistics.SkipReason.ATTRIBUTE_TOO_LARGE : SessionStoreStatistics.SkipReason.SESSION_TOO_LARGE);
+            String what = "Session attribute '" + over.name() + "' of session " + SessionIds.redact(sessionId) + " in "
+                    + contextName + " is " + over.bytes() + " bytes as stored (serialized, compressed, encrypted), "
+                    + (over.limit().equals("maxAttributeBytes") ? "over maxAttributeBytes (" + over.max() + ")"
+                    : "and the session's attributes would be over maxSessionBytes (" + over.max() + ")");
+            refused.append(refused.length() == 0 ? "" : "; ").append(what);
+            if (!sizeGuard.fail() && warnedExcess.put(SessionKeys.baseId(sessionId) + "\n" + over.name(), Boolean.TRUE)
+                    == null) {
+                log.warn(what + ": not stored, and the value Redis held for it is removed, so that no node reads it as"
+                        + " current; the request goes on (sizeLimitAction=\"fail\" fails it instead)");
+            }
+        }
+        if (sizeGuard.fail()) {
+            refused.append(": nothing of this request's session changes was saved (sizeLimitAction=\"fail\")");
+        }
+        return refused.toString();
+    }
+
+    /** {@link #encodeOrWarn(String, String, Object, byte[])} of a value Redis holds nothing for. */
+    byte[] encodeOrWarn(String binding, String attributeName, Object value) {
+        return encodeOrWarn(binding, attributeName, value, null);
+    }
+
+    /** The codec of {@code attributeName} (or {@link #PRINCIPAL}) of the session bound as {@code binding}. */
+    private AttributeCodec codec(String binding, String attributeName) {
+        return PRINCIPAL.equals(attributeName) ? principalCodec.at(binding, SessionHashFormat.PRINCIPAL)
+                : codec.at(binding, SessionHashFormat.attributeField(attributeName));
     }
 
     /**
@@ -99,12 +180,13 @@ final class SessionBackend implements AutoCloseable {
      * Serializes a value, or logs one WARN per attribute name and returns null. The codec already
      * retries a value another thread modifies while it is written.
      *
+     * @param binding what the session's encrypted values are bound to ({@link AttributeCodec#at})
      * @param stored the bytes Redis holds for the attribute, or null: returned themselves (the same
      *        array) when the value still serializes to them ({@link AttributeCodec#encode(Object, byte[])})
      */
-    byte[] encodeOrWarn(String attributeName, Object value, byte[] stored) {
+    byte[] encodeOrWarn(String binding, String attributeName, Object value, byte[] stored) {
         try {
-            return codec.encode(value, stored);
+            return codec(binding, attributeName).encode(value, stored);
         } catch (SerializationException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
             store.statistics().attributeSkipped(SessionStoreStatistics.SkipReason.NOT_SERIALIZABLE);
             if (warnedAttributes.add(attributeName)) {
@@ -120,10 +202,10 @@ final class SessionBackend implements AutoCloseable {
      * outside any request changed in place does not, nor one the serializer fails on (no WARN:
      * the caller deserializes the bytes instead).
      */
-    boolean encodesTo(Object value, byte[] bytes) {
+    boolean encodesTo(String binding, String attributeName, Object value, byte[] bytes) {
         try {
-            // compares uncompressed bytes: an unchanged value is not compressed again
-            return bytes != null && codec.encode(value, bytes) == bytes;
+            // compares uncompressed, decrypted bytes: an unchanged value is not compressed or encrypted again
+            return bytes != null && codec(binding, attributeName).encode(value, bytes) == bytes;
         } catch (SerializationException | RuntimeException | StackOverflowError | OutOfMemoryError e) {
             return false;
         }
@@ -150,9 +232,9 @@ final class SessionBackend implements AutoCloseable {
      * Redis are not trusted: nesting too deep for the stack, or a length too large for the heap,
      * fail the one value (the failed read's objects are unreachable at once), not the request.
      */
-    Object decodeOrWarn(String sessionId, String attributeName, byte[] bytes) {
+    Object decodeOrWarn(String binding, String sessionId, String attributeName, byte[] bytes) {
         try {
-            return (PRINCIPAL.equals(attributeName) ? principalCodec : codec).decode(bytes);
+            return codec(binding, attributeName).decode(bytes);
         } catch (SerializationException | StackOverflowError | OutOfMemoryError e) {
             store.statistics().attributeDropped(SessionStoreStatistics.DropReason.UNDECODABLE);
             log.warn("Dropping session attribute '" + attributeName + "' of session " + SessionIds.redact(sessionId)

@@ -1,8 +1,6 @@
 package io.tomcatredis.session;
 
 import io.tomcatredis.connection.ConnectionMetrics;
-import io.tomcatredis.connection.metrics.CounterSet;
-import io.tomcatredis.connection.metrics.Histogram;
 import io.tomcatredis.connection.metrics.MBeanRegistrations;
 import io.tomcatredis.connection.metrics.MetricsMBean;
 import io.tomcatredis.session.store.SessionStoreStatistics;
@@ -64,17 +62,17 @@ final class SessionMetrics {
                 .counter("replication_shortfalls_total", "saves fewer than waitReplicas acknowledged in time",
                         statistics::replicationShortfalls);
         beans.register("io.tomcatredis:type=SessionMetrics," + scope, pool.addTo(owner.apply(plain)).build());
-        counters(beans, scope, "round_trips_total", statistics.roundTripsByOperation());
-        counters(beans, scope, "errors_total", statistics.errorsByKind());
-        counters(beans, scope, "attributes_skipped_total", statistics.attributesSkipped());
-        counters(beans, scope, "attributes_dropped_total", statistics.attributesDropped());
-        counters(beans, scope, "expiry_claims_total", statistics.expiryClaims());
-        histogram(beans, scope, "load_seconds", statistics.loadSeconds());
-        histogram(beans, scope, "save_seconds", statistics.saveSeconds());
-        histogram(beans, scope, "attribute_bytes", statistics.attributeBytes());
-        histogram(beans, scope, "session_bytes", statistics.sessionBytes());
-        histogram(beans, scope, "expiry_lag_seconds", statistics.expiryLagSeconds());
-        histogram(beans, scope, "pool_borrow_wait_seconds", pool.borrowWaitSeconds());
+        beans.counters("SessionCounters", scope, "round_trips_total", statistics.roundTripsByOperation());
+        beans.counters("SessionCounters", scope, "errors_total", statistics.errorsByKind());
+        beans.counters("SessionCounters", scope, "attributes_skipped_total", statistics.attributesSkipped());
+        beans.counters("SessionCounters", scope, "attributes_dropped_total", statistics.attributesDropped());
+        beans.counters("SessionCounters", scope, "expiry_claims_total", statistics.expiryClaims());
+        beans.histogram("SessionHistogram", scope, "load_seconds", statistics.loadSeconds());
+        beans.histogram("SessionHistogram", scope, "save_seconds", statistics.saveSeconds());
+        beans.histogram("SessionHistogram", scope, "attribute_bytes", statistics.attributeBytes());
+        beans.histogram("SessionHistogram", scope, "session_bytes", statistics.sessionBytes());
+        beans.histogram("SessionHistogram", scope, "expiry_lag_seconds", statistics.expiryLagSeconds());
+        beans.histogram("SessionHistogram", scope, "pool_borrow_wait_seconds", pool.borrowWaitSeconds());
         return beans;
     }
 
@@ -83,15 +81,5 @@ final class SessionMetrics {
         String host = context.getParent() != null ? context.getParent().getName() : "localhost";
         String path = context.getPath() == null || context.getPath().isEmpty() ? "/" : context.getPath();
         return "host=" + MBeanRegistrations.value(host) + ",context=" + MBeanRegistrations.value(path);
-    }
-
-    private static void counters(MBeanRegistrations beans, String scope, String name, CounterSet counters) {
-        beans.register("io.tomcatredis:type=SessionCounters," + scope + ",name=" + name + ",label=" + counters.label(),
-                MetricsMBean.of(counters, name + " by " + counters.label()));
-    }
-
-    private static void histogram(MBeanRegistrations beans, String scope, String name, Histogram histogram) {
-        beans.register("io.tomcatredis:type=SessionHistogram," + scope + ",name=" + name,
-                MetricsMBean.of(histogram, name));
     }
 }

@@ -1,5 +1,6 @@
 package io.tomcatredis.session;
 
+import io.tomcatredis.session.codec.IndexedUserNames;
 import io.tomcatredis.session.store.LoadResult;
 import io.tomcatredis.session.store.RedisSessionStore;
 import io.tomcatredis.session.store.SessionChanges;
@@ -7,6 +8,7 @@ import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.session.store.StoredSession;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantLock;
@@ -265,6 +267,8 @@ final class SessionRepository {
      *                           recent ({@link RedisSessionStore#isAccessRecorded})
      * @throws io.tomcatredis.session.store.SessionStoreUnavailableException when Redis fails; the
      *         changes count as unsaved then, for the next save to retry
+     * @throws SessionSizeLimitException when something is over a size limit and
+     *         {@code sizeLimitAction="fail"}: nothing is written, the changes count as unsaved
      */
     void save(RedisSession session, boolean skipIfOnlyAccessed) {
         session.saveLock().lock();
@@ -273,7 +277,17 @@ final class SessionRepository {
                 return;
             }
             long acquisitions = session.acquisitions();
-            SessionChanges changes = session.changes().drain(session.snapshot(), this::encode);
+            String binding = session.binding();
+            SessionChanges changes = session.changes().drain(session.snapshot(),
+                    (name, value, stored) -> encode(binding, name, value, stored));
+            List<SizeGuard.Excess> excess = session.changes().enforce(changes, backend.sizeGuard());
+            if (!excess.isEmpty()) {
+                String refused = backend.reportExcess(session.getIdInternal(), excess);
+                if (backend.sizeGuard().fail()) {
+                    session.changes().failed(changes);
+                    throw new SessionSizeLimitException(refused);
+                }
+            }
             if (changes.isAccessOnly() && (skipIfOnlyAccessed
                     || store.isAccessRecorded(session.storedLastAccessedTime(), session.storedTouchInterval()))) {
                 if (!session.changes().hasUnsavedValues()) {
@@ -438,17 +452,22 @@ final class SessionRepository {
     }
 
     /** Serializes an attribute value Tomcat's filters let through, or returns null. */
-    private byte[] encode(String name, Object value, byte[] stored) {
-        if (!"(principal)".equals(name) && !attributeFilter.willDistribute(name, value)) {
+    /** What Redis holds for a user name ({@link IndexedUserNames}). */
+    IndexedUserNames userNames() {
+        return backend.userNames();
+    }
+
+    private byte[] encode(String binding, String name, Object value, byte[] stored) {
+        if (!SessionBackend.PRINCIPAL.equals(name) && !attributeFilter.willDistribute(name, value)) {
             backend.warnFiltered(name, value, false);
             return null;
         }
-        return backend.encodeOrWarn(name, value, stored);
+        return backend.encodeOrWarn(binding, name, value, stored);
     }
 
     /** Deserializes an attribute value Tomcat's filters let through, or logs why not and returns null. */
-    Object decode(String sessionId, String name, byte[] bytes) {
-        Object value = backend.decodeOrWarn(sessionId, name, bytes);
+    Object decode(String binding, String sessionId, String name, byte[] bytes) {
+        Object value = backend.decodeOrWarn(binding, sessionId, name, bytes);
         if (value != null && !attributeFilter.willDistribute(name, value)) {
             backend.warnFiltered(name, value, true);
             return null;
@@ -460,12 +479,12 @@ final class SessionRepository {
      * A value the {@link NearCache} kept for {@code bytes}, if serializing it still gives exactly
      * those bytes (nothing changed it in place since), else null.
      */
-    Object stillEncodesTo(Object kept, byte[] bytes) {
-        return backend.encodesTo(kept, bytes) ? kept : null;
+    Object stillEncodesTo(String binding, String name, Object kept, byte[] bytes) {
+        return backend.encodesTo(binding, name, kept, bytes) ? kept : null;
     }
 
-    Function<byte[], Object> principalDecoder(String sessionId) {
-        return bytes -> backend.decodeOrWarn(sessionId, "(principal)", bytes);
+    Function<byte[], Object> principalDecoder(String binding, String sessionId) {
+        return bytes -> backend.decodeOrWarn(binding, sessionId, SessionBackend.PRINCIPAL, bytes);
     }
 
     private RedisSession restore(String id, StoredSession stored, Map<String, NearCache.Decoded> kept) {

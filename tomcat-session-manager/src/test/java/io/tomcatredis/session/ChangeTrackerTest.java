@@ -23,7 +23,7 @@ class ChangeTrackerTest {
     };
 
     private ChangeTracker.Snapshot state(boolean created) {
-        return new ChangeTracker.Snapshot("AB.node1", created, 1_000, 1800, Map.copyOf(attributes), null, null, Set.of());
+        return new ChangeTracker.Snapshot("AB.node1", created, 1_000, 1800, Map.copyOf(attributes), null, null, Set.of(), null);
     }
 
     private ChangeTracker storedWith(String name, Object value) {
@@ -46,6 +46,61 @@ class ChangeTrackerTest {
         assertThat(changes.maxInactiveInterval()).hasValue(1800);
         assertThat(changes.authenticationWritten()).isTrue();
         assertThat(changes.attributes()).containsOnlyKeys("count", "cart");
+    }
+
+    private ChangeTracker.Snapshot signedIn(String userName) {
+        return new ChangeTracker.Snapshot("AB.node1", false, 1_000, 1800, Map.copyOf(attributes),
+                userName == null ? null : new java.security.Principal() {
+                    @Override
+                    public String getName() {
+                        return userName;
+                    }
+                }, userName == null ? null : "FORM", Set.of(), userName);
+    }
+
+    /** meta:principalName is written when the user changes only; the index entries follow it. */
+    @Test
+    void theUserIsWrittenWhenItChangesAndTheIndexFollowsIt() {
+        ChangeTracker tracker = new ChangeTracker();
+        tracker.loaded(Map.of(), Set.of());
+        tracker.authenticationChanged();
+
+        SessionChanges login = tracker.drain(signedIn("ann"), encoder);
+        assertThat(login.principalNameWritten()).isTrue();
+        assertThat(login.principalName()).isEqualTo("ann");
+        assertThat(login.indexedName()).isEqualTo("ann");
+        assertThat(login.previousIndexedName()).isNull();
+        assertThat(login.indexedMaxInactiveInterval()).isEqualTo(1800);
+        tracker.saved(login);
+
+        SessionChanges access = tracker.drain(signedIn("ann"), encoder);
+        assertThat(access.isAccessOnly()).as("the index's TTL is extended, nothing is rewritten").isTrue();
+        assertThat(access.indexedName()).isEqualTo("ann");
+        assertThat(access.previousIndexedName()).isEqualTo("ann");
+
+        tracker.authenticationChanged();
+        SessionChanges failedLogout = tracker.drain(signedIn(null), encoder);
+        tracker.failed(failedLogout);
+        SessionChanges logout = tracker.drain(signedIn(null), encoder);
+        assertThat(logout.principalNameWritten()).as("retried after a failed save").isTrue();
+        assertThat(logout.principalName()).isNull();
+        assertThat(logout.indexedName()).isNull();
+        assertThat(logout.previousIndexedName()).isEqualTo("ann");
+        tracker.saved(logout);
+        assertThat(tracker.storedPrincipalName()).isNull();
+    }
+
+    @Test
+    void aSessionLoadedWithoutMetaPrincipalNameJoinsTheIndexAtItsNextSave() {
+        ChangeTracker tracker = new ChangeTracker();
+        tracker.loaded(Map.of(), Set.of());
+        tracker.loadedPrincipal(null);
+
+        SessionChanges changes = tracker.drain(signedIn("ann"), encoder);
+
+        assertThat(changes.principalName()).isEqualTo("ann");
+        assertThat(changes.indexedName()).isEqualTo("ann");
+        assertThat(changes.previousIndexedName()).isNull();
     }
 
     @Test

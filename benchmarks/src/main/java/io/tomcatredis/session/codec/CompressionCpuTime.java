@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * The figures of {@link SessionCodecBenchmark}'s compression variants as CPU time of the measuring
@@ -16,7 +17,9 @@ import java.util.Map;
  * while the CPU time a thread spends on its own work is far less affected by the others. Each round
  * runs every variant once over the typical session's attributes (rotating the order); the figure
  * is the median over rounds of µs per session, and of the ratio to the variant without
- * compression in the same round.
+ * compression in the same round. The variants {@code ... + AES} add encryption
+ * ({@link EncryptingCodec}, AES-256-GCM, each value bound to its session and field); their ratio is
+ * to the same variant without encryption in the same round.
  *
  * <pre>
  * java -cp benchmarks/target/benchmarks.jar io.tomcatredis.session.codec.CompressionCpuTime [rounds] [sessions per round] [threshold]
@@ -42,12 +45,18 @@ public final class CompressionCpuTime {
         ClassLoader loader = CompressionCpuTime.class.getClassLoader();
         AttributeCodec off = AttributeCodec.create("kryo", loader, ClassFilter.DENY_LIST_ONLY, 0);
         AttributeCodec on = AttributeCodec.create("kryo", loader, ClassFilter.DENY_LIST_ONLY, threshold);
+        AttributeCodec encrypting = AttributeCodec.create("kryo", loader, ClassFilter.DENY_LIST_ONLY, threshold,
+                EncryptionKeys.of(new EncryptionKeys.Key("2026-11", new SecretKeySpec(new byte[32], "AES"))), false);
         int n = values.size();
         byte[][] plain = new byte[n][];
         byte[][] compressed = new byte[n][];
+        AttributeCodec[] aes = new AttributeCodec[n];
+        byte[][] encrypted = new byte[n][];
         for (int i = 0; i < n; i++) {
             plain[i] = off.encode(values.get(i));
             compressed[i] = on.encode(values.get(i));
+            aes[i] = encrypting.at("5AD9C4F1E0B2A3D4C5B6A7980F1E2D3C", "attr:attribute-" + i);
+            encrypted[i] = aes[i].encode(values.get(i));
         }
 
         // name -> work on attribute i; pairs: a variant without compression, then with
@@ -61,6 +70,10 @@ public final class CompressionCpuTime {
                 i -> on.encode(values.get(i), compressed[i]) == compressed[i] ? 1 : 0);
         variants.put("unchanged check, on, by compressing again (not taken)",
                 i -> Arrays.equals(on.encode(values.get(i)), compressed[i]) ? 1 : 0);
+        variants.put("encode, on + AES", i -> aes[i].encode(values.get(i)).length);
+        variants.put("decode, on + AES", i -> aes[i].decode(encrypted[i]).hashCode());
+        variants.put("unchanged check, on (decompress + compare) + AES",
+                i -> aes[i].encode(values.get(i), encrypted[i]) == encrypted[i] ? 1 : 0);
         List<String> names = new ArrayList<>(variants.keySet());
 
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
@@ -74,12 +87,14 @@ public final class CompressionCpuTime {
                 perSession[v][r] = measure(threads, variants.get(names.get(v)), n, sessions);
             }
         }
-        System.out.printf("compressionThreshold %d: %d of %d bytes stored; %d rounds x %d sessions (%d attributes"
+        System.out.printf("compressionThreshold %d: %d of %d bytes stored (%d encrypted); %d rounds x %d sessions (%d attributes"
                 + " each), thread CPU time%n", threshold, Arrays.stream(compressed).mapToInt(b -> b.length).sum(),
-                Arrays.stream(plain).mapToInt(b -> b.length).sum(), rounds, sessions, n);
-        System.out.printf("%-55s %12s %14s%n", "variant", "us/session", "x off (median)");
+                Arrays.stream(plain).mapToInt(b -> b.length).sum(), Arrays.stream(encrypted).mapToInt(b -> b.length).sum(),
+                rounds, sessions, n);
+        System.out.printf("%-55s %12s %14s%n", "variant", "us/session", "x base (median)");
         for (int v = 0; v < names.size(); v++) {
-            int baseline = names.get(v).contains(", off") ? v : names.indexOf(names.get(v).startsWith("unchanged")
+            int baseline = names.get(v).endsWith(" + AES") ? names.indexOf(names.get(v).replace(" + AES", ""))
+                    : names.get(v).contains(", off") ? v : names.indexOf(names.get(v).startsWith("unchanged")
                     ? "unchanged check, off" : names.get(v).replaceAll(", on.*", ", off"));
             double[] ratios = new double[rounds];
             for (int r = 0; r < rounds; r++) {

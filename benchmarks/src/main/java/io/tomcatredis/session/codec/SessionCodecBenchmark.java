@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import javax.crypto.spec.SecretKeySpec;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Mode;
@@ -46,6 +47,15 @@ import org.openjdk.jmh.infra.Blackhole;
  *   <li>{@code kryoCompressedUnchangedByCompressing}: the same check done by compressing again and
  *       comparing compressed bytes, the design not taken.</li>
  * </ul>
+ *
+ * <p>Encryption ({@code encryptionKeyFile}, {@link EncryptingCodec}: AES-256-GCM after compression,
+ * each value bound to its session and field), against {@code kryoCompressed} and
+ * {@code kryoCompressedUnchanged} in the same run:
+ * <ul>
+ *   <li>{@code kryoCompressedEncrypted}: encode + decode;</li>
+ *   <li>{@code kryoCompressedEncryptedUnchanged}: the end-of-request check of an unchanged read
+ *       attribute: decrypt (and decompress) what Redis holds, serialize, compare plaintext.</li>
+ * </ul>
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -65,6 +75,8 @@ public class SessionCodecBenchmark {
     private AttributeCodec kryoCompressed;
     private byte[][] stored;
     private byte[][] storedCompressed;
+    private AttributeCodec[] kryoEncrypted;
+    private byte[][] storedEncrypted;
 
     @Setup
     public void setUp() throws SerializationException {
@@ -76,9 +88,16 @@ public class SessionCodecBenchmark {
         kryoCompressed = AttributeCodec.create("kryo", loader, ClassFilter.DENY_LIST_ONLY, THRESHOLD);
         stored = new byte[values.size()][];
         storedCompressed = new byte[values.size()][];
+        AttributeCodec encrypting = AttributeCodec.create("kryo", loader, ClassFilter.DENY_LIST_ONLY, THRESHOLD,
+                EncryptionKeys.of(new EncryptionKeys.Key("2026-11", new SecretKeySpec(new byte[32],
+                        "AES"))), false);
+        kryoEncrypted = new AttributeCodec[values.size()];
+        storedEncrypted = new byte[values.size()][];
         for (int i = 0; i < values.size(); i++) {
             stored[i] = kryo.encode(values.get(i));
             storedCompressed[i] = kryoCompressed.encode(values.get(i));
+            kryoEncrypted[i] = encrypting.at("5AD9C4F1E0B2A3D4C5B6A7980F1E2D3C", "attr:attribute-" + i);
+            storedEncrypted[i] = kryoEncrypted[i].encode(values.get(i));
         }
     }
 
@@ -86,6 +105,20 @@ public class SessionCodecBenchmark {
     public void kryoCompressed(Blackhole blackhole) throws SerializationException {
         for (Object value : values) {
             blackhole.consume(kryoCompressed.decode(kryoCompressed.encode(value)));
+        }
+    }
+
+    @Benchmark
+    public void kryoCompressedEncrypted(Blackhole blackhole) throws SerializationException {
+        for (int i = 0; i < kryoEncrypted.length; i++) {
+            blackhole.consume(kryoEncrypted[i].decode(kryoEncrypted[i].encode(values.get(i))));
+        }
+    }
+
+    @Benchmark
+    public void kryoCompressedEncryptedUnchanged(Blackhole blackhole) throws SerializationException {
+        for (int i = 0; i < storedEncrypted.length; i++) {
+            blackhole.consume(kryoEncrypted[i].encode(values.get(i), storedEncrypted[i]) == storedEncrypted[i]);
         }
     }
 

@@ -48,6 +48,24 @@ public final class MBeanRegistrations implements AutoCloseable {
         }
     }
 
+    /**
+     * Registers a counter set as {@code io.tomcatredis:type=<type>,<scope>,name=<name>,label=<label>},
+     * the shape {@code conf/jmx-exporter.yml} maps to {@code <name>{<label>="..."}}.
+     */
+    public void counters(String type, String scope, String name, CounterSet counters) {
+        register("io.tomcatredis:type=" + type + "," + scope + ",name=" + name + ",label=" + counters.label(),
+                MetricsMBean.of(counters, name + " by " + counters.label()));
+    }
+
+    /**
+     * Registers a histogram as {@code io.tomcatredis:type=<type>,<scope>,name=<name>}, the shape
+     * {@code conf/jmx-exporter.yml} maps to the {@code <name>_buckets_total}, {@code _sum_total} and
+     * {@code _count_total} families.
+     */
+    public void histogram(String type, String scope, String name, Histogram histogram) {
+        register("io.tomcatredis:type=" + type + "," + scope + ",name=" + name, MetricsMBean.of(histogram, name));
+    }
+
     /** Quotes an ObjectName value when it holds a character that needs it ({@code , = : " * ?} or a newline). */
     public static String value(String raw) {
         return raw.matches("[^,=:\"*?\\n]*") ? raw : ObjectName.quote(raw);

@@ -49,6 +49,18 @@ public interface AttributeCodec {
     Object decode(byte[] bytes) throws SerializationException;
 
     /**
+     * This codec for the values of field {@code field} of the session bound as {@code binding}:
+     * itself, unless values are encrypted ({@link EncryptingCodec}), which binds each value to its
+     * place, so that one copied elsewhere fails authentication.
+     *
+     * @param binding the session's {@code meta:sealId}, or its id without route when it has none
+     * @param field   the hash field: {@code attr:<name>} or {@code meta:principal}
+     */
+    default AttributeCodec at(String binding, String field) {
+        return this;
+    }
+
+    /**
      * The codec selected by the {@code serializer} attribute: {@code kryo} (Kryo where it keeps
      * everything Java serialization keeps, Java serialization per class elsewhere; see
      * {@link KryoCodec}) or {@code java}; compressing nothing, reading compressed values.
@@ -72,5 +84,29 @@ public interface AttributeCodec {
             default -> throw new IllegalArgumentException("Unknown serializer " + serializer);
         };
         return new CompressingCodec(codec, compressionThreshold);
+    }
+
+    /**
+     * As {@link #create(String, ClassLoader, ClassFilter, int)}, encrypting with AES-GCM after
+     * compression when {@code keys} are given ({@link EncryptingCodec}).
+     *
+     * @param keys null: nothing is encrypted, and encrypted values are refused
+     * @param acceptUnencrypted with keys: whether values stored unencrypted are still read
+     */
+    static AttributeCodec create(String serializer, ClassLoader classLoader, ClassFilter filter,
+            int compressionThreshold, EncryptionKeys keys, boolean acceptUnencrypted) {
+        return create(serializer, classLoader, filter, compressionThreshold, keys, acceptUnencrypted, true);
+    }
+
+    /**
+     * As {@link #create(String, ClassLoader, ClassFilter, int, EncryptionKeys, boolean)}.
+     *
+     * @param encrypt with keys: false reads encrypted and unencrypted values and writes unencrypted
+     *        ones ({@code encryptValues="false"}, for rolling restarts that turn encryption on or off)
+     */
+    static AttributeCodec create(String serializer, ClassLoader classLoader, ClassFilter filter,
+            int compressionThreshold, EncryptionKeys keys, boolean acceptUnencrypted, boolean encrypt) {
+        return new EncryptingCodec(create(serializer, classLoader, filter, compressionThreshold), keys,
+                acceptUnencrypted, encrypt);
     }
 }

@@ -51,6 +51,7 @@ public final class RedisSessionStore {
     private final LongSupplier ticker;
     private final RedisClock clock;
     private final byte[] touchIntervalMillis;
+    private final PrincipalIndex principalIndex;
 
     /**
      * @param cluster           true for Redis Cluster (see {@link Topology})
@@ -76,6 +77,7 @@ public final class RedisSessionStore {
         this.redis = new RedisCalls(redis, timeoutMillis, statistics);
         this.waitReplicas = waitReplicas;
         this.waitTimeoutMillis = waitTimeoutMillis;
+        this.principalIndex = new PrincipalIndex(keys, this.redis);
     }
 
     /**
@@ -103,6 +105,11 @@ public final class RedisSessionStore {
 
     public Topology topology() {
         return topology;
+    }
+
+    /** Which sessions belong to which user name ({@link PrincipalIndex}). */
+    public PrincipalIndex principalIndex() {
+        return principalIndex;
     }
 
     public SessionStoreStatistics statistics() {
@@ -257,12 +264,35 @@ public final class RedisSessionStore {
     }
 
     /**
-     * Saves changes atomically.
+     * Saves changes atomically, and keeps the principal index ({@link PrincipalIndex}) in step: a
+     * session that joins a user's index ({@link SessionChanges#indexedUnder}) is added to it in a
+     * round trip before the save (so the index never misses a session that names the user; a
+     * failure there fails the save with nothing written); a session already in it extends the
+     * index's TTL in the save's pipeline ({@code PEXPIRE ... GT}); a session that left a user's
+     * index (sign-out, another user) is removed from it after the save, best effort.
      *
      * @return the new {@code meta:version}, or -1 when the session must already exist but another
      *         node removed it; nothing is written then
      */
     public long save(String sessionId, SessionChanges changes) {
+        String user = changes.indexedName();
+        String previous = changes.previousIndexedName();
+        boolean joins = user != null && !user.equals(previous);
+        if (joins) {
+            principalIndex.add(user, sessionId, changes.indexedMaxInactiveInterval());
+        }
+        long version = saveSession(sessionId, changes, joins ? null : user);
+        if (version < 0 && joins) {
+            principalIndex.removeQuietly(user, sessionId);
+        }
+        if (version >= 0 && previous != null && !previous.equals(user)) {
+            principalIndex.removeQuietly(previous, sessionId);
+        }
+        return version;
+    }
+
+    /** @param extendIndexOf the user whose principal index's TTL the save extends in its pipeline, or null */
+    private long saveSession(String sessionId, SessionChanges changes, String extendIndexOf) {
         long start = ticker.getAsLong();
         SessionHashFormat.Write write = SessionHashFormat.write(changes);
         List<byte[]> args = new ArrayList<>(7 + write.pairs().size() + write.deletions().size());
@@ -281,25 +311,34 @@ public final class RedisSessionStore {
             bytes += arg.length;
         }
         List<byte[]> saveKeys = List.of(keys.sessionKeyBytes(sessionId), utf8(topology.expiryIndexKey(sessionId)));
-        Object result = waitReplicas == 0
+        Object result = waitReplicas == 0 && extendIndexOf == null
                 ? redis.script("save", SessionScript.SAVE, saveKeys, args)
-                : redis.call("save", jedis -> saveAndWait(jedis, saveKeys, args));
+                : redis.call("save", jedis -> saveInPipeline(jedis, saveKeys, args, extendIndexOf,
+                        changes.indexedMaxInactiveInterval()));
         statistics.save(ticker.getAsLong() - start, bytes);
         changes.attributes().values().forEach(value -> statistics.attributeBytes(value.length));
         return result instanceof Long version ? version : -1;
     }
 
     /**
-     * Saves and WAITs on the same connection, in one pipeline: WAIT counts the replicas that have
-     * the writes of its own connection. A shortfall is logged and counted; the request goes on.
+     * Saves in one pipeline with what goes with it: the {@code PEXPIRE ... GT} of the principal
+     * index of {@code extendIndexOf} (when not null), and the WAIT for replicas (when
+     * {@code waitReplicas}), on the same connection: WAIT counts the replicas that have the writes
+     * of its own connection. A shortfall is logged and counted; the request goes on.
      */
-    private Object saveAndWait(UnifiedJedis jedis, List<byte[]> saveKeys, List<byte[]> args) {
+    private Object saveInPipeline(UnifiedJedis jedis, List<byte[]> saveKeys, List<byte[]> args, String extendIndexOf,
+            int maxInactiveInterval) {
         for (boolean full : new boolean[] {false, true}) {
             Response<Object> saved;
-            Response<Long> acknowledged;
+            Response<Long> acknowledged = null;
             try (AbstractPipeline pipeline = jedis.pipelined()) {
                 saved = SessionScript.SAVE.script().queue(pipeline, saveKeys, args, full);
-                acknowledged = pipeline.waitReplicas(saveKeys.get(0), waitReplicas, waitTimeoutMillis);
+                if (extendIndexOf != null) {
+                    principalIndex.queueExtend(pipeline, extendIndexOf, maxInactiveInterval);
+                }
+                if (waitReplicas > 0) {
+                    acknowledged = pipeline.waitReplicas(saveKeys.get(0), waitReplicas, waitTimeoutMillis);
+                }
                 pipeline.sync();
             }
             Object result;
@@ -308,7 +347,7 @@ public final class RedisSessionStore {
             } catch (JedisNoScriptException e) {
                 continue;
             }
-            long replicas = acknowledged.get();
+            long replicas = acknowledged == null ? waitReplicas : acknowledged.get();
             if (replicas < waitReplicas) {
                 statistics.replicationShortfall();
                 LOG.warn("Session save acknowledged by " + replicas + " of " + waitReplicas
@@ -357,6 +396,12 @@ public final class RedisSessionStore {
             redis.call("claim", jedis -> jedis.del(keys.claimKeyBytes(sessionId)));
         } catch (SessionStoreUnavailableException e) {
             LOG.debug("Claim key of session " + SessionIds.redact(sessionId) + " is left to its 60 s TTL", e);
+        }
+        // claim.lua answers an invalidation's winner with meta:principalName, an expiry's with the hash.
+        String user = claimed instanceof byte[] name ? new String(name, StandardCharsets.UTF_8)
+                : claimed instanceof List<?> flat ? PrincipalIndex.nameIn(flat) : null;
+        if (user != null) {
+            principalIndex.removeQuietly(user, sessionId);
         }
         return claimed;
     }
@@ -438,6 +483,7 @@ public final class RedisSessionStore {
             return Arrays.asList(values);
         });
         List<ExpiryClaim> claims = new ArrayList<>(ids.size());
+        List<String[]> leftIndex = new ArrayList<>();
         for (int i = 0; i < ids.size(); i++) {
             String id = ids.get(i);
             Object reply = replies.get(i);
@@ -448,6 +494,10 @@ public final class RedisSessionStore {
             } else if (LAPSED.equals(reply)) {
                 claims.add(new ExpiryClaim.Lapsed(id));
             } else if (reply instanceof List<?> flat) {
+                String user = PrincipalIndex.nameIn(flat);
+                if (user != null) {
+                    leftIndex.add(new String[] {user, id});
+                }
                 StoredSession stored = SessionHashFormat.read((List<byte[]>) flat, 0);
                 claims.add(stored == null ? new ExpiryClaim.Refused(id, "claimed hash has no valid "
                         + SessionHashFormat.CREATION_TIME) : new ExpiryClaim.Won(id, stored));
@@ -455,6 +505,7 @@ public final class RedisSessionStore {
                 claims.add(new ExpiryClaim.NotClaimed(id));
             }
         }
+        principalIndex.removeQuietly(leftIndex);
         return claims;
     }
 
@@ -739,7 +790,26 @@ public final class RedisSessionStore {
      * @return false when the old session no longer exists
      */
     public boolean changeId(String oldId, String newId) {
-        return topology.changeId(redis, oldId, newId);
+        return changeId(oldId, newId, null, 0);
+    }
+
+    /**
+     * Moves a session to a new id, and its principal index entry with it: the new id joins the
+     * index of {@code userName} before the move, the old one leaves it after (best effort).
+     *
+     * @param userName            the user the session belongs to in Redis, or null
+     * @param maxInactiveInterval the session's interval, seconds (for the index's TTL)
+     * @return false when the old session no longer exists
+     */
+    public boolean changeId(String oldId, String newId, String userName, int maxInactiveInterval) {
+        if (userName != null) {
+            principalIndex.add(userName, newId, maxInactiveInterval);
+        }
+        boolean moved = topology.changeId(redis, oldId, newId);
+        if (userName != null) {
+            principalIndex.removeQuietly(userName, moved ? oldId : newId);
+        }
+        return moved;
     }
 
     /**

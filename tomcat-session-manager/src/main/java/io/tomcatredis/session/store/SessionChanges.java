@@ -22,6 +22,11 @@ public final class SessionChanges {
     private boolean authenticationWritten;
     private byte[] principal;
     private String authType;
+    private boolean principalNameWritten;
+    private String principalName;
+    private String indexedName;
+    private String previousIndexedName;
+    private int indexedMaxInactiveInterval;
     private Set<String> activationListeners;
     private final Map<String, byte[]> attributes = new LinkedHashMap<>();
     private final Set<String> removedAttributes = new LinkedHashSet<>();
@@ -64,6 +69,57 @@ public final class SessionChanges {
         this.principal = principal;
         this.authType = authType;
         return this;
+    }
+
+    /**
+     * @param principal     the serialized principal, or null to remove it; authType likewise
+     * @param principalName the principal's user name ({@code meta:principalName}), or null to remove it
+     */
+    public SessionChanges authentication(byte[] principal, String authType, String principalName) {
+        authentication(principal, authType);
+        return principalName(principal == null ? null : principalName);
+    }
+
+    /** Writes {@code meta:principalName}: the user the session belongs to, or null for nobody. */
+    public SessionChanges principalName(String userName) {
+        this.principalNameWritten = true;
+        this.principalName = userName;
+        return this;
+    }
+
+    public boolean principalNameWritten() {
+        return principalNameWritten;
+    }
+
+    /**
+     * The principal index entries of this save ({@link PrincipalIndex}): the session belongs to
+     * {@code userName} (null: to nobody) with interval {@code maxInactiveInterval} (seconds, for
+     * the index's TTL), and belonged to {@code previousUserName} as Redis held it before this save
+     * (null: to nobody, or not known).
+     */
+    public SessionChanges indexedUnder(String userName, String previousUserName, int maxInactiveInterval) {
+        this.indexedName = userName;
+        this.previousIndexedName = previousUserName;
+        this.indexedMaxInactiveInterval = maxInactiveInterval;
+        return this;
+    }
+
+    public String principalName() {
+        return principalName;
+    }
+
+    /** The user name whose principal index holds this session after the save, or null. */
+    public String indexedName() {
+        return indexedName;
+    }
+
+    /** The user name whose principal index held this session before the save, or null. */
+    public String previousIndexedName() {
+        return previousIndexedName;
+    }
+
+    public int indexedMaxInactiveInterval() {
+        return indexedMaxInactiveInterval;
     }
 
     /** Names of the attributes that are activation listeners, written as one field. */
@@ -122,7 +178,8 @@ public final class SessionChanges {
 
     /** True when the save would only renew the access time. */
     public boolean isAccessOnly() {
-        return !created && id == null && maxInactiveInterval == null && !authenticationWritten && activationListeners == null
+        return !created && id == null && maxInactiveInterval == null && !authenticationWritten && !principalNameWritten
+                && activationListeners == null
                 && attributes.isEmpty() && removedAttributes.isEmpty();
     }
 }

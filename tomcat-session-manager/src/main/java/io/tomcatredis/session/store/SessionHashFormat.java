@@ -27,6 +27,11 @@ import java.util.TreeSet;
  *                               save; missing: 0)
  *   meta:maxInactiveInterval    seconds, decimal; 0 or negative: never expires
  *   meta:principal              the authenticated principal, serialized (only when set)
+ *   meta:principalName          the user the session belongs to, UTF-8: the principal's
+ *                               {@code getName()}, or without a principal the String value of the
+ *                               attribute {@code io.tomcatredis.session.principalName}; written when
+ *                               it changes, deleted at sign-out: what the principal index
+ *                               ({@link PrincipalIndex}) checks its members against
  *   meta:authType               the authentication type, UTF-8 (only when set)
  *   meta:activationListeners    names of attributes that are HttpSessionActivationListeners, one per line
  *   meta:dataKeys               names of the session-scoped structures, one per line
@@ -34,7 +39,12 @@ import java.util.TreeSet;
  *                               a corrupt value restarts at Redis' clock (ms)
  *   meta:id                     the id as clients know it (with the route of the node that created the
  *                               session or changed its id), for listings such as the Manager webapp's
- *   attr:&lt;name&gt;                 one attribute, serialized by the configured serializer
+ *   meta:sealId                 the session id (without route) before its first id change; written by
+ *                               the id change (rename.lua, export.lua), absent until then. Encrypted
+ *                               values are bound to it (or to the id when absent), so an id change moves
+ *                               them without re-encryption
+ *   attr:&lt;name&gt;                 one attribute, serialized by the configured serializer (compressed,
+ *                               encrypted: see the codec package)
  * </pre>
  * Attribute fields carry the {@code attr:} prefix and metadata fields the {@code meta:} prefix, so
  * no attribute name can ever collide with metadata. A field this version does not know is ignored
@@ -57,12 +67,14 @@ public final class SessionHashFormat {
     public static final String LAST_ACCESSED_TIME = "meta:lastAccessedTime";
     public static final String MAX_INACTIVE_INTERVAL = "meta:maxInactiveInterval";
     public static final String PRINCIPAL = "meta:principal";
+    public static final String PRINCIPAL_NAME = "meta:principalName";
     public static final String AUTH_TYPE = "meta:authType";
     public static final String ACTIVATION_LISTENERS = "meta:activationListeners";
     public static final String DATA_KEYS = "meta:dataKeys";
     public static final String VERSION = "meta:version";
     public static final String ID = "meta:id";
     public static final String TOUCH_INTERVAL = "meta:touchInterval";
+    public static final String SEAL_ID = "meta:sealId";
     /** The largest {@code meta:touchInterval} a deadline counts (ms): a corrupt value costs at most this. */
     public static final long MAX_TOUCH_INTERVAL_MILLIS = 3_600_000;
 
@@ -92,6 +104,8 @@ public final class SessionHashFormat {
         Set<String> dataKeys = Set.of();
         long size = 0;
         String id = null;
+        String principalName = null;
+        String sealId = null;
         for (Map.Entry<byte[], byte[]> entry : hash.entrySet()) {
             String field = new String(entry.getKey(), StandardCharsets.UTF_8);
             byte[] value = entry.getValue();
@@ -108,7 +122,9 @@ public final class SessionHashFormat {
                 case VERSION -> version = number(value);
                 case TOUCH_INTERVAL -> touchInterval = Math.max(0, Math.min(MAX_TOUCH_INTERVAL_MILLIS, number(value)));
                 case ID -> id = new String(value, StandardCharsets.UTF_8);
+                case SEAL_ID -> sealId = new String(value, StandardCharsets.UTF_8);
                 case PRINCIPAL -> principal = value;
+                case PRINCIPAL_NAME -> principalName = new String(value, StandardCharsets.UTF_8);
                 case AUTH_TYPE -> authType = new String(value, StandardCharsets.UTF_8);
                 case ACTIVATION_LISTENERS -> activationListeners = lines(value);
                 case DATA_KEYS -> dataKeys = lines(value);
@@ -122,7 +138,7 @@ public final class SessionHashFormat {
         }
         return new StoredSession(id, creationTime, lastAccessedTime, maxInactiveInterval, touchInterval, version,
                 principal, authType,
-                attributes, activationListeners, dataKeys, size);
+                attributes, activationListeners, dataKeys, size, principalName, sealId);
     }
 
     /** Reads a hash as a flat list of fields and values, as scripts return HGETALL. */
@@ -152,6 +168,10 @@ public final class SessionHashFormat {
             pairOrDelete(pairs, deletions, PRINCIPAL, changes.principal());
             pairOrDelete(pairs, deletions, AUTH_TYPE,
                     changes.authType() == null ? null : changes.authType().getBytes(StandardCharsets.UTF_8));
+        }
+        if (changes.principalNameWritten()) {
+            pairOrDelete(pairs, deletions, PRINCIPAL_NAME,
+                    changes.principalName() == null ? null : utf8(changes.principalName()));
         }
         changes.activationListeners().ifPresent(names -> pairOrDelete(pairs, deletions, ACTIVATION_LISTENERS,
                 lines(names)));
@@ -196,7 +216,8 @@ public final class SessionHashFormat {
         return Long.toString(value).getBytes(StandardCharsets.US_ASCII);
     }
 
-    private static long number(byte[] value) {
+    /** A decimal field's value; 0 when it is not a decimal number. */
+    static long number(byte[] value) {
         try {
             return Long.parseLong(new String(value, StandardCharsets.US_ASCII));
         } catch (NumberFormatException e) {

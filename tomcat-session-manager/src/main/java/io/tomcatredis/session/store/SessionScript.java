@@ -29,7 +29,13 @@ enum SessionScript {
     /** due.lua: due entries of one expiry index, from one of the first windows of the due range. */
     DUE("due.lua"),
     /** extend.lua: keeps the keys of due sessions the sweep has not reached yet. */
-    EXTEND("extend.lua");
+    EXTEND("extend.lua"),
+    /** principal_add.lua: a session joins the principal index of its user name. */
+    PRINCIPAL_ADD("principal_add.lua"),
+    /** principal_read.lua: the members of one principal index, with Redis' clock. */
+    PRINCIPAL_READ("principal_read.lua"),
+    /** principal_prune.lua: removes principal index members a reader found stale, unless written since. */
+    PRINCIPAL_PRUNE("principal_prune.lua");
 
     private final String resource;
     private final LuaScript script;

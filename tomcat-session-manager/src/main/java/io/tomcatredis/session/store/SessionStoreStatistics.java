@@ -85,6 +85,7 @@ public final class SessionStoreStatistics {
     private final LongAdder bytesWritten = new LongAdder();
     private final LongAdder failures = new LongAdder();
     private final LongAdder replicationShortfalls = new LongAdder();
+    private final LongAdder attributesTooLarge = new LongAdder();
     private final LongAdder loadNanos = new LongAdder();
     private final LongAdder saveNanos = new LongAdder();
     private final LongAccumulator maxLoadNanos = new LongAccumulator(Math::max, 0);
@@ -208,6 +209,20 @@ public final class SessionStoreStatistics {
 
     void replicationShortfall() {
         replicationShortfalls.increment();
+    }
+
+    /**
+     * An attribute a save did not store because it, or its session, is over a size limit
+     * ({@code maxAttributeBytes}, {@code maxSessionBytes}); counted in both {@code sizeLimitAction}s.
+     */
+    public void attributeTooLarge(SkipReason reason) {
+        attributesTooLarge.increment();
+        attributeSkipped(reason);
+    }
+
+    /** Attributes not stored for their size since start ({@link #attributeTooLarge}). */
+    public long attributesTooLarge() {
+        return attributesTooLarge.sum();
     }
 
     /** Saves that fewer replicas than {@code waitReplicas} acknowledged in time. */

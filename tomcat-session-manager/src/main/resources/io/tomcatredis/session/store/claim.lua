@@ -13,8 +13,9 @@
 -- key's TTL: while its hash exists an expiry claim only moves its entry to the hash's new TTL end.
 -- A claim key of another type than hash is not ours as the layout says (corrupt or foreign data
 -- under our name): it is deleted, so one such key never stops the sweep at its session.
--- Returns false to every caller but the winner; to the winner 1 (ARGV[3] '0') or the session's
--- fields as HGETALL does (ARGV[3] '1'). With ARGV[5], an expiry claim that finds neither the hash
+-- Returns false to every caller but the winner; to the winner (ARGV[3] '0') the session's
+-- meta:principalName, or 1 when it has none (the caller removes the session from that user's
+-- principal index), or (ARGV[3] '1') the session's fields as HGETALL does. With ARGV[5], an expiry claim that finds neither the hash
 -- nor a claim key while the index entry's deadline is more than ARGV[5] ms past (the keys ended
 -- by their TTL before any sweep reached them: their listeners can no longer fire) returns 0, so
 -- the sweeper can count and report such sessions instead of losing them silently.
@@ -26,7 +27,7 @@ local function touchSlack(value)
 end
 local function won()
   if ARGV[3] == '1' then return redis.call('HGETALL', KEYS[3]) end
-  return 1
+  return redis.call('HGET', KEYS[3], 'meta:principalName') or 1
 end
 local claimType = redis.call('TYPE', KEYS[3]).ok
 if claimType == 'hash' then

@@ -9,6 +9,10 @@ import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.StandaloneRedis;
 import jakarta.servlet.http.HttpSessionEvent;
 import jakarta.servlet.http.HttpSessionListener;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.catalina.Context;
@@ -132,6 +136,46 @@ class RedisStoreIT {
             }
             assertThat((Long) jmx.getAttribute(metrics, "unavailable_responses_total") - answered)
                     .as("issue 16: the 503 of RedisStore's valve").isEqualTo(1);
+        }
+    }
+
+    private static PersistentManager encryptingPersistentManager(Path keys) {
+        PersistentManager manager = persistentManager();
+        RedisStore store = (RedisStore) manager.getStore();
+        store.setProperty("encryptionKeyFile", keys.toString());
+        store.setProperty("maxAttributeBytes", "1000");
+        store.setProperty("compressionThreshold", "0");
+        return manager;
+    }
+
+    /**
+     * RedisStore takes the encryption and size attributes of the manager: what it writes is
+     * encrypted, read back by another node, and an attribute over maxAttributeBytes is left out
+     * with a WARN.
+     */
+    @Test
+    void storeEncryptsAndAppliesSizeLimits() throws IOException {
+        Path keys = Files.createTempFile("store-keys", ".txt");
+        Files.writeString(keys, "k1=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n");
+        HttpSessionClient browser = new HttpSessionClient();
+        try (CapturedLog log = CapturedLog.of("io.tomcatredis")) {
+            TomcatNode first = TomcatNode.startWith("pmEnc1", () -> encryptingPersistentManager(keys), c -> { });
+            browser.ok(first.url("set?name=color&value=blue"));
+            browser.ok(first.url("set?name=big&value=" + "x".repeat(1200)));
+            first.close();
+            assertThat(log.text()).contains("Session attribute 'big'").contains("over maxAttributeBytes (1000)");
+        }
+        String key = "tomcat-session:localhost/app:{" + SessionKeys.baseId(browser.sessionId()) + "}";
+        try (Jedis jedis = REDIS.get().node().client()) {
+            byte[] color = jedis.hget(key.getBytes(StandardCharsets.UTF_8), "attr:color".getBytes(StandardCharsets.UTF_8));
+            assertThat(color[0]).as("encrypted").isEqualTo((byte) 0xE7);
+            assertThat(jedis.hexists(key, "attr:big")).isFalse();
+        }
+        try (TomcatNode second = TomcatNode.startWith("pmEnc2", () -> encryptingPersistentManager(keys), c -> { })) {
+            assertThat(browser.ok(second.url("get?name=color"))).isEqualTo("blue");
+            assertThat(browser.ok(second.url("get?name=big"))).isEqualTo("null");
+        } finally {
+            Files.deleteIfExists(keys);
         }
     }
 }

@@ -95,6 +95,43 @@ final class SessionServlet extends HttpServlet {
                 request.getSession();
                 out = request.changeSessionId();
             }
+            case "login" -> {
+                // As a login form does: the session exists, the authenticator changes its id and caches the principal.
+                request.getSession();
+                try {
+                    String user = request.getParameter("user");
+                    if (request.getUserPrincipal() != null) {
+                        // Another user on the same session: one save moves it from one index to the other.
+                        request.logout();
+                    }
+                    request.login(user, "ann".equals(user) ? "secret" : TomcatNode.ANY_USER_PASSWORD);
+                } catch (jakarta.servlet.ServletException e) {
+                    response.sendError(403);
+                    return;
+                }
+                out = request.getSession().getId();
+            }
+            case "app-login" -> {
+                // An application that signs users in itself, without a container principal.
+                HttpSession session = request.getSession();
+                session.setAttribute(RedisSessions.PRINCIPAL_NAME_ATTRIBUTE, request.getParameter("user"));
+                out = session.getId();
+            }
+            case "logout" -> {
+                try {
+                    request.logout();
+                } catch (jakarta.servlet.ServletException e) {
+                    throw new IOException(e);
+                }
+                out = "logged out";
+            }
+            case "whoami" -> out = String.valueOf(request.getRemoteUser());
+            case "sessions-of" -> out = String.join(" ", RedisSessions.sessionsOf(getServletContext(),
+                    request.getParameter("user")).stream().map(RedisSessions.UserSession::id).sorted().toList());
+            case "invalidate-all" -> out = Integer.toString(
+                    RedisSessions.invalidateAll(getServletContext(), request.getParameter("user")));
+            case "signout-everywhere" -> out = Integer.toString(
+                    RedisSessions.invalidateAll(getServletContext(), request.getRemoteUser()));
             case "recommend" -> {
                 RedisSessions.Scope scope = RedisSessions.of(request.getSession());
                 scope.sadd("recommendations", value);

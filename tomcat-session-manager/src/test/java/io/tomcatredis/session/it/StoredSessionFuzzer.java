@@ -8,7 +8,11 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.tomcatredis.session.store.SessionHashFormat;
 import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.testsupport.StandaloneRedis;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -24,14 +28,17 @@ import redis.clients.jedis.StreamEntryID;
 
 /**
  * Fuzzes what Redis hands back (issue 11): random, truncated or flipped bytes in any {@code meta:*}
- * and {@code attr:*} field of a real session hash (one of them stored LZ4-compressed), missing and
- * unknown fields, multi-megabyte fields, LZ4-flagged fields of fuzzed header and block, and a key
- * of the wrong type; then one request of the session's owner on either node.
+ * and {@code attr:*} field of a real session hash (values AES-GCM encrypted, one of them compressed
+ * first), missing and unknown fields, multi-megabyte fields, LZ4-flagged fields of fuzzed header and
+ * block, encryption-flagged fields of fuzzed key id, nonce and ciphertext, and a key of the wrong
+ * type; then one request of the session's owner on either node. Both nodes encrypt with one key;
+ * node1 also reads unencrypted values ({@code acceptUnencryptedValues}), so fuzzed bytes reach the
+ * deserializers there, and the decryption's checks on node2.
  * Properties of every request:
  * <ul>
  * <li>no server error (5xx other than a deliberate 503) and no hang;</li>
- * <li>the session minus its bad attributes: an attribute whose field was left intact reads back
- *     unchanged whenever the session is found;</li>
+ * <li>the session minus its bad attributes: an attribute whose field (and {@code meta:sealId}, which
+ *     its encryption is bound to) was left intact reads back unchanged whenever the session is found;</li>
  * <li>never another user's data, and no Redis key but the two sessions', the index, a claim, and
  *     sessions the server issued in its reply.</li>
  * </ul>
@@ -44,6 +51,9 @@ class StoredSessionFuzzer {
     private static final int REQUEST_TIMEOUT_MILLIS = 10_000;
     /** First byte of an LZ4-compressed value (README, "Serialization"). */
     private static final byte LZ4 = (byte) 0xC4;
+    /** First byte of an encrypted value, and the header of one encrypted with the nodes' key k1. */
+    private static final byte[] AES_GCM_K1 = {(byte) 0xE7, 2, 'k', '1'};
+    private static final String KEY_FILE_CONTENT = "k1=AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\n";
     private static final List<String> OPERATIONS = List.of("get?name=a", "get?name=big", "get?name=p", "names", "count",
             "set?name=n&value=1", "incr", "cart-add?value=z", "times", "id", "invalidate", "max-inactive?value=60",
             "secure/whoami");
@@ -66,8 +76,24 @@ class StoredSessionFuzzer {
     static void startNodes() {
         redisServer = StandaloneRedis.start();
         redis = RedisUnderTest.standalone(redisServer);
-        node1 = TomcatNode.start("node1", redis::configure);
-        node2 = TomcatNode.start("node2", redis::configure);
+        String keyFile;
+        try {
+            Path file = Files.createTempFile("fuzz-keys", ".txt");
+            file.toFile().deleteOnExit();
+            Files.writeString(file, KEY_FILE_CONTENT);
+            keyFile = file.toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        node1 = TomcatNode.start("node1", m -> {
+            redis.configure(m);
+            m.setProperty("encryptionKeyFile", keyFile);
+            m.setProperty("acceptUnencryptedValues", "true");
+        });
+        node2 = TomcatNode.start("node2", m -> {
+            redis.configure(m);
+            m.setProperty("encryptionKeyFile", keyFile);
+        });
 
         HttpSessionClient other = new HttpSessionClient();
         otherSecret = "secret-" + UUID.randomUUID();
@@ -89,8 +115,9 @@ class StoredSessionFuzzer {
         expectedKeys = Set.of(redis.sessionKey(base), redis.sessionKey(base) + ":claimed",
                 redis.sessionKey(other.sessionId()), redis.indexKey(base));
         assertThat(victimFields).contains(SessionHashFormat.attributeField("a"), SessionHashFormat.CREATION_TIME);
-        assertThat(victimHash.get(SessionHashFormat.attributeField("big").getBytes(StandardCharsets.UTF_8))[0])
-                .as("stored LZ4-compressed").isEqualTo(LZ4);
+        byte[] big = victimHash.get(SessionHashFormat.attributeField("big").getBytes(StandardCharsets.UTF_8));
+        assertThat(big[0]).as("stored encrypted").isEqualTo(AES_GCM_K1[0]);
+        assertThat(big.length).as("compressed before encryption").isLessThan(INTACT_COMPRESSED_VALUE.length() / 2);
     }
 
     @AfterAll
@@ -123,7 +150,7 @@ class StoredSessionFuzzer {
             String field = victimFields.get(data.consumeInt(0, victimFields.size() - 1));
             byte[] value = hash.getOrDefault(field, new byte[0]);
             touched.add(field);
-            switch (data.consumeInt(0, 8)) {
+            switch (data.consumeInt(0, 9)) {
                 case 0 -> hash.put(field, data.consumeBytes(data.consumeInt(0, 64)));
                 case 1 -> hash.put(field, Arrays.copyOf(value, data.consumeInt(0, value.length)));
                 case 2 -> hash.remove(field);
@@ -150,6 +177,18 @@ class StoredSessionFuzzer {
                     System.arraycopy(fuzzed, 0, flagged, 1, fuzzed.length);
                     hash.put(field, flagged);
                 }
+                case 8 -> {
+                    // the encrypted format's header naming the configured key, then fuzzed nonce and ciphertext
+                    byte[] fuzzed = data.consumeBytes(data.consumeInt(0, 300));
+                    byte[] flagged = new byte[AES_GCM_K1.length + fuzzed.length];
+                    System.arraycopy(AES_GCM_K1, 0, flagged, 0, AES_GCM_K1.length);
+                    System.arraycopy(fuzzed, 0, flagged, AES_GCM_K1.length, fuzzed.length);
+                    // or a fuzzed key id length and id
+                    if (data.consumeBoolean() && flagged.length > 1) {
+                        flagged[1] = data.consumeByte();
+                    }
+                    hash.put(field, flagged);
+                }
                 default -> hash.put(field, data.pickValue(List.of("-1", "0", "1e400", "9223372036854775807",
                         "-9223372036854775808", "99999999999999999999", "nan", "inf", "0x10", " 1", "")).getBytes(
                         StandardCharsets.US_ASCII));
@@ -168,11 +207,12 @@ class StoredSessionFuzzer {
                 .satisfiesAnyOf(status -> assertThat(status).isLessThan(500), status -> assertThat(status).isEqualTo(503));
         assertThat(reply.body()).as("another user's data in %s", request).doesNotContain(otherSecret);
         if (operation.equals("get?name=a") && reply.status() == 200 && !reply.body().equals("no session")
-                && !touched.contains(SessionHashFormat.attributeField("a"))) {
+                && !touched.contains(SessionHashFormat.attributeField("a")) && !touched.contains(SessionHashFormat.SEAL_ID)) {
             assertThat(reply.body()).as("intact attribute after %s", request).isEqualTo(INTACT_VALUE);
         }
         if (operation.equals("get?name=big") && reply.status() == 200 && !reply.body().equals("no session")
-                && !touched.contains(SessionHashFormat.attributeField("big"))) {
+                && !touched.contains(SessionHashFormat.attributeField("big"))
+                && !touched.contains(SessionHashFormat.SEAL_ID)) {
             assertThat(reply.body()).as("intact compressed attribute after %s", request)
                     .isEqualTo(INTACT_COMPRESSED_VALUE);
         }

@@ -28,6 +28,9 @@ import java.util.List;
  */
 final class TomcatNode implements AutoCloseable {
 
+    /** Password of every user but {@code ann}, for {@code HttpServletRequest.login} with any user name. */
+    static final String ANY_USER_PASSWORD = "any-user-Pa55";
+
     private final String name;
     private final Consumer<RedisSessionManager> configuration;
     private final Supplier<Manager> managerFactory;
@@ -146,13 +149,14 @@ final class TomcatNode implements AutoCloseable {
 
     /**
      * {@code /s/secure/*} needs user {@code ann} (password {@code secret}, role {@code user}) by
-     * BASIC authentication; Tomcat caches the principal in the session.
+     * BASIC authentication; Tomcat caches the principal in the session. Any other user name logs in
+     * with {@link #ANY_USER_PASSWORD} (role {@code user}).
      */
     private static void protectWithBasicAuth(Context context) {
         context.setRealm(new RealmBase() {
             @Override
             protected String getPassword(String username) {
-                return "ann".equals(username) ? "secret" : null;
+                return "ann".equals(username) ? "secret" : ANY_USER_PASSWORD;
             }
 
             @Override

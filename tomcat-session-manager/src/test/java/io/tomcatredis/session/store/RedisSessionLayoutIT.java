@@ -78,6 +78,60 @@ class RedisSessionLayoutIT {
         assertThat(jedis.pttl(INDEX)).isPositive();
     }
 
+    /**
+     * The principal index as {@link PrincipalIndex} documents it: {@code <keyPrefix>principal:{u:<base64url
+     * of the name>}}, a sorted set of ids without route scored by Redis' clock when written, with a
+     * TTL at least the session's; {@code meta:principalName} in the hash; left at sign-out and
+     * invalidation.
+     */
+    @Test
+    void principalIndexIsASortedSetPerUserNameWithATtlAndMetaPrincipalNameInTheHash() {
+        String annIndex = PREFIX + "principal:{u:YW5u}";
+        store.save(ID + ".node1", SessionChanges.created(1_000, 600).id(ID + ".node1")
+                .authentication(bytes("serialized"), "FORM", "ann").indexedUnder("ann", null, 600));
+
+        assertThat(jedis.hget(HASH, "meta:principalName")).isEqualTo("ann");
+        assertThat(jedis.type(annIndex)).isEqualTo("zset");
+        long redisNow = redisMillis();
+        assertThat(jedis.zrangeWithScores(annIndex, 0, -1)).singleElement().satisfies(entry -> {
+            assertThat(entry.getElement()).isEqualTo(ID);
+            assertThat((long) entry.getScore()).as("written at, by Redis' clock").isBetween(redisNow - 5000, redisNow);
+        });
+        assertThat(jedis.pttl(annIndex)).isGreaterThanOrEqualTo(jedis.pttl(HASH))
+                .isLessThanOrEqualTo(PrincipalIndex.ttlMillis(600));
+        jedis.pexpire(annIndex, 1_000);
+        store.save(ID, SessionChanges.update().setAttribute("a", bytes("1")).indexedUnder("ann", "ann", 600));
+        assertThat(jedis.pttl(annIndex)).as("every save extends it").isGreaterThan(600_000);
+
+        assertThat(store.principalIndex().sessions("ann")).singleElement()
+                .isEqualTo(new PrincipalIndex.Member(ID + ".node1", 1_000,
+                        Long.parseLong(jedis.hget(HASH, "meta:lastAccessedTime")), false));
+
+        store.save(ID, SessionChanges.update().authentication(null, null).principalName(null)
+                .indexedUnder(null, "ann", 600));
+        assertThat(jedis.exists(annIndex)).as("signed out").isFalse();
+        assertThat(jedis.hexists(HASH, "meta:principalName")).isFalse();
+
+        store.save(ID, SessionChanges.update().principalName("bob").indexedUnder("bob", null, 600));
+        assertThat(jedis.zrange(PREFIX + "principal:{u:Ym9i}", 0, -1)).containsExactly(ID);
+        assertThat(store.invalidate(ID)).isTrue();
+        assertThat(jedis.keys("*")).as("invalidated: nothing left").isEmpty();
+    }
+
+    @Test
+    void aPrincipalIndexKeyOfAnotherTypeFailsTheReadClearlyAndTheNextSignInReplacesIt() {
+        String annIndex = PREFIX + "principal:{u:YW5u}";
+        jedis.set(annIndex, "foreign");
+
+        assertThatThrownBy(() -> store.principalIndex().sessions("ann"))
+                .isInstanceOf(SessionStoreUnavailableException.class).hasMessageContaining("WRONGTYPE");
+
+        store.save(ID, SessionChanges.created(1_000, 600).authentication(bytes("p"), "FORM", "ann")
+                .indexedUnder("ann", null, 600));
+        assertThat(jedis.zrange(annIndex, 0, -1)).containsExactly(ID);
+        assertThat(store.principalIndex().sessions("ann")).extracting(PrincipalIndex.Member::id).containsExactly(ID);
+    }
+
     @Test
     void saveWritesOnlyWhatChangedAndComputesDeadlineAndTtlFromTheHash() {
         store.save(ID, SessionChanges.created(1_000, 600).setAttribute("a", bytes("1")).setAttribute("b", bytes("2")));
@@ -568,6 +622,25 @@ class RedisSessionLayoutIT {
         assertThat(jedis.keys("*")).containsExactlyInAnyOrder(PREFIX + "{FEDCBA9876543210FEDCBA9876543210}",
                 PREFIX + "{FEDCBA9876543210FEDCBA9876543210}:data:cart",
                 PREFIX + "{FEDCBA9876543210FEDCBA9876543210}:data:seen", INDEX);
+    }
+
+    /**
+     * {@code rename.lua}: HSETNX meta:sealId &lt;old id&gt;, then RENAME. The first id change records the
+     * id the session had, the next ones keep it; loads report it, for the encryption's binding.
+     */
+    @Test
+    void anIdChangeRecordsTheFirstIdAsSealId() {
+        store.save(ID, SessionChanges.created(1_000, 600));
+        assertThat(jedis.hexists(HASH, "meta:sealId")).as("absent until an id change").isFalse();
+        String second = "FEDCBA9876543210FEDCBA9876543210";
+        String third = "00112233445566778899AABBCCDDEEFF";
+
+        assertThat(store.changeId(ID + ".node1", second + ".node2")).isTrue();
+        assertThat(jedis.hget(PREFIX + "{" + second + "}", "meta:sealId")).isEqualTo(ID);
+        assertThat(store.changeId(second, third)).isTrue();
+        assertThat(jedis.hget(PREFIX + "{" + third + "}", "meta:sealId")).as("kept").isEqualTo(ID);
+        LoadResult loaded = store.load(third, 0);
+        assertThat(((LoadResult.Loaded) loaded).session().binding(third)).isEqualTo(ID);
     }
 
     private RedisSessionStore storeWithTouchInterval(int touchIntervalMillis, LongSupplier ticker) {
