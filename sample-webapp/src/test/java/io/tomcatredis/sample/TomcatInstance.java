@@ -50,6 +50,16 @@ final class TomcatInstance implements AutoCloseable {
         Path work = Path.of(System.getProperty("itWork"));
         Path home = work.resolve("apache-tomcat-" + version);
         if (Files.isDirectory(home)) {
+            // unpacked by an earlier run: the drop-in JAR of this build, not of that run
+            try {
+                Path built = downloads.resolve(jar);
+                Path installed = home.resolve("lib").resolve(jar);
+                if (!Files.exists(installed) || Files.mismatch(built, installed) != -1) {
+                    Files.copy(built, installed, StandardCopyOption.REPLACE_EXISTING);
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
             return home;
         }
         try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(downloads.resolve("tomcat-" + version + ".zip")))) {
