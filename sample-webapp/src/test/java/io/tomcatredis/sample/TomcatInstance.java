@@ -50,13 +50,9 @@ final class TomcatInstance implements AutoCloseable {
         Path work = Path.of(System.getProperty("itWork"));
         Path home = work.resolve("apache-tomcat-" + version);
         if (Files.isDirectory(home)) {
-            // unpacked by an earlier run: the drop-in JAR of this build, not of that run
+            // Unpacked by an earlier run: the JAR of this build, not that run's.
             try {
-                Path built = downloads.resolve(jar);
-                Path installed = home.resolve("lib").resolve(jar);
-                if (!Files.exists(installed) || Files.mismatch(built, installed) != -1) {
-                    Files.copy(built, installed, StandardCopyOption.REPLACE_EXISTING);
-                }
+                Files.copy(downloads.resolve(jar), home.resolve("lib").resolve(jar), StandardCopyOption.REPLACE_EXISTING);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -85,11 +85,62 @@ class VirtualThreadsIT {
             one.stop();
             two.stop();
             for (TomcatInstance node : List.of(one, two)) {
-                String pinned = pinnedEvents(node.base().resolve("logs/pinned.jfr"));
-                assertThat(OUR_FRAMES.matcher(pinned).find())
-                        .as("virtual threads pinned in the Redis path on %s:%n%s", node.base(), pinned).isFalse();
+                List<String> pinned = pinnedInTheRedisPath(pinnedEvents(node.base().resolve("logs/pinned.jfr")));
+                assertThat(pinned).as("virtual threads pinned in the Redis path on %s", node.base()).isEmpty();
             }
         }
+    }
+
+    /** The filter of the pinned events, on events as {@code jfr print} writes them (the first three seen in runs here). */
+    @Test
+    void pinsOfClassLoadingAreLeftOutAndWaitsOrMonitorsOfTheRedisPathAreNot() {
+        String classLoading = """
+                jdk.VirtualThreadPinned {
+                  blockingOperation = "Contended monitor enter"
+                  pinnedReason = "Freeze or preempt failed (2)"
+                  stackTrace = [
+                    java.lang.ClassLoader.loadClass(String, boolean) line: 537
+                    io.tomcatredis.session.RedisSessions.of(HttpSession) line: 146
+                  ]
+                }
+                jdk.VirtualThreadPinned {
+                  blockingOperation = "Contended monitor enter"
+                  pinnedReason = "Freeze or preempt failed (2)"
+                  stackTrace = [
+                    org.apache.catalina.core.ApplicationSessionCookieConfig.createSessionCookie(Context, String, boolean) line: 208
+                    io.tomcatredis.session.RedisSessionManager.createSession(String) line: 272
+                  ]
+                }
+                jdk.VirtualThreadPinned {
+                  blockingOperation = "Object.wait"
+                  pinnedReason = "Waited for initialization of jakarta.servlet.http.Cookie by another thread"
+                  stackTrace = [
+                    org.apache.catalina.core.ApplicationSessionCookieConfig.createSessionCookie(Context, String, boolean) line: 208
+                    io.tomcatredis.session.RedisSessionValve.invoke(Request, Response) line: 30
+                  ]
+                }
+                """;
+        String poolWait = """
+                jdk.VirtualThreadPinned {
+                  blockingOperation = "Object.wait"
+                  pinnedReason = "Native or VM frame on stack"
+                  stackTrace = [
+                    java.lang.Object.wait0(long)
+                    org.apache.commons.pool2.impl.GenericObjectPool.create(Duration) line: 571
+                  ]
+                }
+                """;
+        String ourMonitor = """
+                jdk.VirtualThreadPinned {
+                  blockingOperation = "Contended monitor enter"
+                  pinnedReason = "Native or VM frame on stack"
+                  stackTrace = [
+                    io.tomcatredis.connection.RedisClientHolder.awaitOpen() line: 172
+                  ]
+                }
+                """;
+        assertThat(pinnedInTheRedisPath(classLoading)).isEmpty();
+        assertThat(pinnedInTheRedisPath(classLoading + poolWait + ourMonitor)).hasSize(2);
     }
 
     /**
@@ -136,6 +187,26 @@ class VirtualThreadsIT {
                         + node.base().resolve("logs/pinned.jfr") + ",dumponexit=true,settings=none,"
                         + "+jdk.VirtualThreadPinned#enabled=true,+jdk.VirtualThreadPinned#threshold=0ms,"
                         + "+jdk.VirtualThreadPinned#stackTrace=true");
+    }
+
+    /**
+     * The pinned events of the Redis path: every one with a frame of Jedis, commons-pool2 or ours on
+     * its stack, except those the JVM pins while it loads or initializes a class: a monitor entered
+     * during class loading or resolution, which it cannot unmount from ({@code "Freeze or preempt
+     * failed"}), and a wait for a class another thread initializes ({@code "Waited for
+     * initialization of ..."}). JEP 491 (Java 24) left those out on purpose; they happen wherever the
+     * first requests of a code path meet under load, whoever's code it is, and no library avoids them.
+     */
+    static List<String> pinnedInTheRedisPath(String jfrPrint) {
+        List<String> found = new ArrayList<>();
+        for (String event : jfrPrint.split("(?=jdk\\.VirtualThreadPinned \\{)")) {
+            boolean classLoading = event.contains("pinnedReason = \"Freeze or preempt failed")
+                    || event.contains("pinnedReason = \"Waited for initialization of");
+            if (OUR_FRAMES.matcher(event).find() && !classLoading) {
+                found.add(event);
+            }
+        }
+        return found;
     }
 
     private static String pinnedEvents(Path recording) throws Exception {

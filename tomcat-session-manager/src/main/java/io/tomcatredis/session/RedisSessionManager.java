@@ -74,6 +74,8 @@ public class RedisSessionManager extends ManagerBase {
     private volatile KeyInvalidations invalidations;
     private volatile ExpirySweeper sweeper;
     private volatile ActiveSessionCount activeSessions;
+    /** Sessions this node created ({@link #getSessionCounter()}). */
+    private final LongAdder sessionsCreatedHere = new LongAdder();
     private volatile String activeKeyPrefix;
     private volatile MBeanRegistrations metrics;
 
@@ -270,6 +272,7 @@ public class RedisSessionManager extends ManagerBase {
             scope.throwIfAnyUnavailable();
         }
         RedisSession session = (RedisSession) super.createSession(sessionId);
+        sessionsCreatedHere.increment();
         ActiveSessionCount count = activeSessions;
         if (count != null) {
             count.created();
@@ -515,6 +518,18 @@ public class RedisSessionManager extends ManagerBase {
     public int getActiveSessions() {
         ActiveSessionCount current = activeSessions;
         return current == null ? 0 : (int) Math.min(Integer.MAX_VALUE, current.get());
+    }
+
+    /**
+     * Sessions this node created since the manager started (the {@code Manager} interface's
+     * "total number of sessions created by this manager"; {@code sessions_created_on_node_total}).
+     * Tomcat's ManagerBase computes it as {@code getActiveSessions() + getExpiredSessions()}, which
+     * here would read Redis, count every node's sessions and go back when another node invalidates
+     * one: counted here instead, in memory.
+     */
+    @Override
+    public long getSessionCounter() {
+        return sessionsCreatedHere.sum();
     }
 
     /**

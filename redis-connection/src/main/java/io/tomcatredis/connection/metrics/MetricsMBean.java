@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import javax.management.Attribute;
 import javax.management.AttributeList;
 import javax.management.AttributeNotFoundException;
@@ -29,6 +31,8 @@ import javax.management.MBeanInfo;
  * Reading an attribute calls its supplier: no copy is kept, nothing is computed between reads.
  */
 public final class MetricsMBean implements DynamicMBean {
+
+    private static final Logger LOG = Logger.getLogger(MetricsMBean.class.getName());
 
     private final String description;
     private final Supplier<Map<String, Metric>> attributes;
@@ -89,6 +93,16 @@ public final class MetricsMBean implements DynamicMBean {
         throw new UnsupportedOperationException("metrics are read-only");
     }
 
+    /**
+     * {@inheritDoc}
+     *
+     * <p>As the JMX contract says ({@link DynamicMBean#getAttributes}: "the list of attributes
+     * retrieved"), an attribute whose reading fails (a gauge that asks Redis while Redis is down) is
+     * left out of the list rather than failing the call: the Prometheus JMX exporter reads a bean
+     * with one getAttributes and drops the whole bean when it throws, which would hide every counter
+     * of the bean (errors, 503s answered) exactly during the outage they count. The failure itself
+     * is counted where it happens (errors_total); here it is logged at FINE only.
+     */
     @Override
     public AttributeList getAttributes(String[] names) {
         AttributeList list = new AttributeList();
@@ -96,7 +110,11 @@ public final class MetricsMBean implements DynamicMBean {
         for (String name : names) {
             Metric metric = current.get(name);
             if (metric != null) {
-                list.add(new Attribute(name, metric.value().get()));
+                try {
+                    list.add(new Attribute(name, metric.value().get()));
+                } catch (RuntimeException e) {
+                    LOG.log(Level.FINE, "Metric " + name + " left out of this read: " + e.getMessage(), e);
+                }
             }
         }
         return list;

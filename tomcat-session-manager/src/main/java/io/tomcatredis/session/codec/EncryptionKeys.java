@@ -70,7 +70,8 @@ public final class EncryptionKeys {
     }
 
     /**
-     * The keys in the file {@code path}, one {@code id=base64key} per line.
+     * The keys in the file {@code path}, one {@code id=base64key} per line (LF or CRLF; a leading
+     * UTF-8 byte order mark, as Windows editors write it, is skipped).
      *
      * @throws IllegalArgumentException with a message fit for an operator (no key material) when
      *         the file cannot be read or holds no valid list
@@ -83,6 +84,10 @@ public final class EncryptionKeys {
             throw new IllegalArgumentException("file \"" + path + "\" does not exist");
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException("file \"" + path + "\" cannot be read: " + e.getClass().getSimpleName());
+        }
+        // A BOM would otherwise become part of the first id and fail it with a message that cannot show why.
+        if (text.startsWith("\uFEFF")) {
+            text = text.substring(1);
         }
         return parse(text.split("\r?\n", -1));
     }

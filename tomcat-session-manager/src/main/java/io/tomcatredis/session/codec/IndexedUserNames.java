@@ -5,8 +5,11 @@ import java.security.GeneralSecurityException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
 
 /**
  * What Redis holds for a user name: in {@code meta:principalName} and in the name of the user's
@@ -26,13 +29,14 @@ import javax.crypto.spec.SecretKeySpec;
 public final class IndexedUserNames {
 
     private static final byte[] DERIVATION = "tomcat-redis principal index v1".getBytes(StandardCharsets.US_ASCII);
-    private static final IndexedUserNames PLAIN = new IndexedUserNames(List.of(), List.of(), true, true);
+    private static final Log LOG = LogFactory.getLog(IndexedUserNames.class);
 
     private final List<String> ids;
     private final List<SecretKeySpec> macKeys;
     private final boolean writePlain;
     private final boolean readPlain;
     private final ThreadLocal<Mac[]> macs;
+    private final AtomicBoolean warnedIllFormed = new AtomicBoolean();
 
     private IndexedUserNames(List<String> ids, List<SecretKeySpec> macKeys, boolean writePlain, boolean readPlain) {
         this.ids = ids;
@@ -50,7 +54,7 @@ public final class IndexedUserNames {
      */
     public static IndexedUserNames of(EncryptionKeys keys, boolean encryptValues, boolean acceptUnencrypted) {
         if (keys == null) {
-            return PLAIN;
+            return new IndexedUserNames(List.of(), List.of(), true, true);
         }
         List<SecretKeySpec> derived = new ArrayList<>();
         for (String id : keys.ids()) {
@@ -60,16 +64,36 @@ public final class IndexedUserNames {
         return new IndexedUserNames(keys.ids(), List.copyOf(derived), !encryptValues, acceptUnencrypted || !encryptValues);
     }
 
-    /** What a save writes for {@code userName}; null for null. */
+    /**
+     * What a save writes for {@code userName}; null for null, and null (the session is not
+     * indexed, with one WARN per manager) for a name that is not well-formed UTF-16: an unpaired
+     * surrogate has no UTF-8 form ({@code String.getBytes} writes {@code ?} for it), so the name
+     * would share its index with another user's ({@code "ann\uD800"} and {@code "ann?"}).
+     */
     public String written(String userName) {
-        if (userName == null || writePlain) {
-            return userName;
+        if (userName == null) {
+            return null;
         }
-        return sealed(0, userName);
+        if (!wellFormed(userName)) {
+            if (!warnedIllFormed.getAndSet(true)) {
+                LOG.warn("A session's user name is not well-formed UTF-16 (an unpaired surrogate): it is not added to"
+                        + " the principal index, so it cannot be signed out everywhere (logged once; the name is not)");
+            }
+            return null;
+        }
+        return writePlain ? userName : sealed(0, userName);
     }
 
-    /** Every form under which sessions of {@code userName} may be indexed, the written one first. */
+    /**
+     * Every form under which sessions of {@code userName} may be indexed, the written one first.
+     *
+     * @throws IllegalArgumentException for a name that is not well-formed UTF-16 (see {@link #written}):
+     *         no session is indexed under it, and it must not reach another user's
+     */
     public List<String> lookedUp(String userName) {
+        if (!wellFormed(userName)) {
+            throw new IllegalArgumentException("The user name is not well-formed UTF-16 (an unpaired surrogate)");
+        }
         List<String> forms = new ArrayList<>();
         forms.add(written(userName));
         for (int i = 0; i < macKeys.size(); i++) {
@@ -82,6 +106,10 @@ public final class IndexedUserNames {
             forms.add(userName);
         }
         return forms;
+    }
+
+    private static boolean wellFormed(String name) {
+        return StandardCharsets.UTF_8.newEncoder().canEncode(name);
     }
 
     private String sealed(int key, String userName) {

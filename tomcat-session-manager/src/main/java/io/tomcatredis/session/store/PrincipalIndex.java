@@ -8,8 +8,8 @@ import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
-import redis.clients.jedis.args.ExpiryOption;
 import redis.clients.jedis.exceptions.JedisDataException;
+import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
  * The principal index: which sessions belong to which user name, so that a user can be signed
@@ -20,7 +20,7 @@ import redis.clients.jedis.exceptions.JedisDataException;
  *   ZADD    &lt;keyPrefix&gt;principal:{&lt;tag&gt;} &lt;Redis' clock, ms&gt; &lt;id&gt;   principal_add.lua, before the save that
  *                                                               sets the principal, and by every
  *                                                               save of a session already in it
- *   PEXPIRE &lt;keyPrefix&gt;principal:{&lt;tag&gt;} &lt;the session's TTL, ms&gt; [GT]  same; every save of a signed-in session
+ *   PEXPIRE &lt;keyPrefix&gt;principal:{&lt;tag&gt;} &lt;the session's TTL, ms&gt;   same, when the key's TTL is shorter
  *   ZREM    &lt;keyPrefix&gt;principal:{&lt;tag&gt;} &lt;id&gt;                           after a sign-out, a change of user,
  *                                                               an invalidation, an expiry, an id change
  *   HSET    &lt;keyPrefix&gt;{&lt;id&gt;} meta:principalName &lt;user name&gt;           by save.lua when the user changes
@@ -100,18 +100,53 @@ public final class PrincipalIndex {
      */
     void add(String userName, String sessionId, int maxInactiveInterval) {
         Object reply = redis.script("principalIndex", SessionScript.PRINCIPAL_ADD, List.of(utf8(keys.principalIndexKey(userName))),
-                List.of(utf8(SessionKeys.baseId(sessionId)), ascii(Long.toString(ttlMillis(maxInactiveInterval)))));
+                addArgs(sessionId, maxInactiveInterval));
+        warnIfReplaced(reply);
+    }
+
+    /**
+     * Queues {@code principal_add.lua} for a session already in the index of {@code userName}, in
+     * the pipeline of its save: the member is written again (and the key's TTL raised), so an entry
+     * lost meanwhile (a failover of the index's shard that lost the write while the session's shard
+     * kept it, a key deleted by hand) comes back with the session's next save, at no extra round trip.
+     */
+    Response<Object> queueAdd(AbstractPipeline pipeline, String userName, String sessionId, int maxInactiveInterval,
+            boolean full) {
+        return SessionScript.PRINCIPAL_ADD.script().queue(pipeline, List.of(utf8(keys.principalIndexKey(userName))),
+                addArgs(sessionId, maxInactiveInterval), full);
+    }
+
+    /**
+     * What {@link #queueAdd} answered. A script Redis did not have cached yet (a Redis restarted or
+     * failed over, the index on another Cluster shard than the session) is run once more on its own;
+     * a failure then is left for the session's next save, logged.
+     */
+    void queuedAddDone(Response<Object> queued, String userName, String sessionId, int maxInactiveInterval) {
+        try {
+            warnIfReplaced(queued.get());
+        } catch (JedisNoScriptException e) {
+            try {
+                add(userName, sessionId, maxInactiveInterval);
+            } catch (SessionStoreUnavailableException failed) {
+                LOG.warn("The principal index entry of session " + SessionIds.redact(sessionId) + " could not be written"
+                        + " again (" + failed.getMessage() + "); the session's next save writes it", failed);
+            }
+        } catch (JedisDataException e) {
+            LOG.warn("The principal index entry of session " + SessionIds.redact(sessionId) + " could not be written"
+                    + " again (" + e.getMessage() + "); the session's next save writes it");
+        }
+    }
+
+    private static List<byte[]> addArgs(String sessionId, int maxInactiveInterval) {
+        return List.of(utf8(SessionKeys.baseId(sessionId)), ascii(Long.toString(ttlMillis(maxInactiveInterval))));
+    }
+
+    private void warnIfReplaced(Object reply) {
         if (Long.valueOf(2).equals(reply)) {
             // The key names the user (base64url): not logged, like session ids are not.
             LOG.warn("A principal index key of " + keys.prefix() + " held another type than a sorted set (corrupt or"
                     + " foreign data); it was replaced");
         }
-    }
-
-    /** Queues {@code PEXPIRE <index> <ttl> GT} of the index of {@code userName}, as every save of its sessions. */
-    Response<Long> queueExtend(AbstractPipeline pipeline, String userName, int maxInactiveInterval) {
-        return pipeline.pexpire(keys.principalIndexKey(userName), ttlMillis(maxInactiveInterval),
-                ExpiryOption.GT);
     }
 
     /**

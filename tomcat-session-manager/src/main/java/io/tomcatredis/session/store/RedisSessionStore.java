@@ -267,8 +267,8 @@ public final class RedisSessionStore {
      * Saves changes atomically, and keeps the principal index ({@link PrincipalIndex}) in step: a
      * session that joins a user's index ({@link SessionChanges#indexedUnder}) is added to it in a
      * round trip before the save (so the index never misses a session that names the user; a
-     * failure there fails the save with nothing written); a session already in it extends the
-     * index's TTL in the save's pipeline ({@code PEXPIRE ... GT}); a session that left a user's
+     * failure there fails the save with nothing written); a session already in it is written
+     * again in the save's pipeline ({@link PrincipalIndex#queueAdd}); a session that left a user's
      * index (sign-out, another user) is removed from it after the save, best effort.
      *
      * @return the new {@code meta:version}, or -1 when the session must already exist but another
@@ -311,30 +311,48 @@ public final class RedisSessionStore {
             bytes += arg.length;
         }
         List<byte[]> saveKeys = List.of(keys.sessionKeyBytes(sessionId), utf8(topology.expiryIndexKey(sessionId)));
-        Object result = waitReplicas == 0 && extendIndexOf == null
-                ? redis.script("save", SessionScript.SAVE, saveKeys, args)
-                : redis.call("save", jedis -> saveInPipeline(jedis, saveKeys, args, extendIndexOf,
-                        changes.indexedMaxInactiveInterval()));
+        Object result;
+        if (waitReplicas == 0 && extendIndexOf == null) {
+            result = redis.script("save", SessionScript.SAVE, saveKeys, args);
+        } else {
+            Pipelined saved = redis.call("save", jedis -> saveInPipeline(jedis, saveKeys, args, extendIndexOf,
+                    sessionId, changes.indexedMaxInactiveInterval()));
+            result = saved.result();
+            if (saved.indexed() != null && result instanceof Long version && version >= 0) {
+                // Outside the pipeline's connection: a script Redis had not cached is run once more on its own.
+                principalIndex.queuedAddDone(saved.indexed(), extendIndexOf, sessionId, changes.indexedMaxInactiveInterval());
+            } else if (saved.indexed() != null) {
+                // The session is gone (signed out or invalidated under this request): the member just
+                // written again goes too, rather than wait for a read to find it stale.
+                principalIndex.removeQuietly(extendIndexOf, sessionId);
+            }
+        }
         statistics.save(ticker.getAsLong() - start, bytes);
         changes.attributes().values().forEach(value -> statistics.attributeBytes(value.length));
         return result instanceof Long version ? version : -1;
     }
 
     /**
-     * Saves in one pipeline with what goes with it: the {@code PEXPIRE ... GT} of the principal
-     * index of {@code extendIndexOf} (when not null), and the WAIT for replicas (when
+     * Saves in one pipeline with what goes with it: {@code principal_add.lua} for the principal
+     * index of {@code extendIndexOf} (when not null: the member written again, see
+     * {@link PrincipalIndex#queueAdd}), and the WAIT for replicas (when
      * {@code waitReplicas}), on the same connection: WAIT counts the replicas that have the writes
      * of its own connection. A shortfall is logged and counted; the request goes on.
      */
-    private Object saveInPipeline(UnifiedJedis jedis, List<byte[]> saveKeys, List<byte[]> args, String extendIndexOf,
-            int maxInactiveInterval) {
+    /** What {@link #saveInPipeline} answers: save.lua's reply, and the principal index's (or null). */
+    private record Pipelined(Object result, Response<Object> indexed) {
+    }
+
+    private Pipelined saveInPipeline(UnifiedJedis jedis, List<byte[]> saveKeys, List<byte[]> args, String extendIndexOf,
+            String sessionId, int maxInactiveInterval) {
         for (boolean full : new boolean[] {false, true}) {
             Response<Object> saved;
+            Response<Object> indexed = null;
             Response<Long> acknowledged = null;
             try (AbstractPipeline pipeline = jedis.pipelined()) {
                 saved = SessionScript.SAVE.script().queue(pipeline, saveKeys, args, full);
                 if (extendIndexOf != null) {
-                    principalIndex.queueExtend(pipeline, extendIndexOf, maxInactiveInterval);
+                    indexed = principalIndex.queueAdd(pipeline, extendIndexOf, sessionId, maxInactiveInterval, full);
                 }
                 if (waitReplicas > 0) {
                     acknowledged = pipeline.waitReplicas(saveKeys.get(0), waitReplicas, waitTimeoutMillis);
@@ -353,7 +371,7 @@ public final class RedisSessionStore {
                 LOG.warn("Session save acknowledged by " + replicas + " of " + waitReplicas
                         + " replicas within " + waitTimeoutMillis + " ms; it could be lost in a failover");
             }
-            return result;
+            return new Pipelined(result, indexed);
         }
         throw new IllegalStateException("Redis keeps answering NOSCRIPT to EVAL");
     }

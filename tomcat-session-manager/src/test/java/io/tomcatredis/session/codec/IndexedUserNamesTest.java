@@ -55,4 +55,18 @@ class IndexedUserNamesTest {
         assertThat(decryptOnly.written("ann")).as("decrypt-only writes in clear").isEqualTo("ann");
         assertThat(decryptOnly.lookedUp("ann")).hasSize(2).first().isEqualTo("ann");
     }
+
+    /** "ann\uD800" has no UTF-8 form (getBytes writes "ann?"): never indexed, never looked up, so never "ann?"'s. */
+    @Test
+    void aNameThatIsNotWellFormedUtf16IsNeitherIndexedNorLookedUp() {
+        for (IndexedUserNames names : new IndexedUserNames[] {IndexedUserNames.of(null, true, false),
+                IndexedUserNames.of(EncryptionKeys.of(K1), true, true)}) {
+            assertThat(names.written("ann\uD800")).isNull();
+            assertThat(names.written("\uDC00ann")).isNull();
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> names.lookedUp("ann\uD800"))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not well-formed UTF-16");
+            assertThat(names.written("ann?")).isNotNull();
+            assertThat(names.written("\uD83D\uDE00")).as("a pair is well-formed").isNotNull();
+        }
+    }
 }
