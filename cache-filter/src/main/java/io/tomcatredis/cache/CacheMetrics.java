@@ -3,6 +3,7 @@ package io.tomcatredis.cache;
 import io.tomcatredis.connection.ConnectionMetrics;
 import io.tomcatredis.connection.metrics.MBeanRegistrations;
 import io.tomcatredis.connection.metrics.MetricsMBean;
+import io.tomcatredis.connection.metrics.RecentFailure;
 import jakarta.servlet.FilterConfig;
 import java.util.function.LongSupplier;
 
@@ -34,6 +35,8 @@ final class CacheMetrics {
         String scope = "context=" + MBeanRegistrations.value(context.isEmpty() ? "/" : context) + ",filter="
                 + MBeanRegistrations.value(config.getFilterName());
         MBeanRegistrations beans = new MBeanRegistrations();
+        // Both gauges ask Redis: while it is away, a scrape waits for the first one only.
+        RecentFailure redis = new RecentFailure(System::nanoTime);
         MetricsMBean.Builder plain = MetricsMBean.builder("Page cache " + scope)
                 .counter("renders_total", "renders by the application of cacheable requests", statistics::getRenders)
                 .counter("coalesced_waits_total", "requests served the render of another they waited for",
@@ -44,8 +47,8 @@ final class CacheMetrics {
                 .gauge("circuit_open", "1 while Redis is skipped after a failure, else 0",
                         () -> statistics.circuitOpen() ? 1 : 0)
                 .gauge("bytes_in_redis", "bytes of the entries in Redis, as maxCacheBytes counts them",
-                        orMinusOne(store::bytesStored))
-                .gauge("entries_in_redis", "entries in Redis", orMinusOne(store::entriesStored))
+                        orMinusOne(redis, store::bytesStored))
+                .gauge("entries_in_redis", "entries in Redis", orMinusOne(redis, store::entriesStored))
                 .gauge("local_tier_bytes_on_node", "estimated heap bytes of this node's local tier",
                         () -> localTier == null ? 0 : localTier.bytes())
                 .gauge("local_tier_entries_on_node", "copies in this node's local tier",
@@ -59,10 +62,10 @@ final class CacheMetrics {
         return beans;
     }
 
-    private static LongSupplier orMinusOne(LongSupplier fromRedis) {
+    private static LongSupplier orMinusOne(RecentFailure redis, LongSupplier fromRedis) {
         return () -> {
             try {
-                return fromRedis.getAsLong();
+                return redis.read(fromRedis);
             } catch (RuntimeException e) {
                 return -1;
             }

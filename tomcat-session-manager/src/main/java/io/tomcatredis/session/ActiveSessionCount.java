@@ -1,7 +1,9 @@
 package io.tomcatredis.session;
 
+import io.tomcatredis.connection.metrics.RecentFailure;
 import io.tomcatredis.session.store.RedisSessionStore;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 
 /**
  * The manager's {@code getActiveSessions()}, which Tomcat asks on every session creation when
@@ -15,6 +17,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * since, minus those it invalidated since. Sessions other nodes created or invalidated since are
  * not in it: the limit may be passed by what the other nodes create within one sweep interval. A
  * webapp that never asks (no {@code maxActiveSessions}, no JMX reader) never pays for a count.
+ * A count that fails is answered at once for a moment ({@link RecentFailure}): a scrape reads it
+ * through several attributes.
  */
 final class ActiveSessionCount {
 
@@ -23,10 +27,12 @@ final class ActiveSessionCount {
     /** The count at the last refresh, or -1 before the first. */
     private final AtomicLong refreshed = new AtomicLong(-1);
     private final AtomicLong changedSince = new AtomicLong();
+    private final RecentFailure recentFailure;
 
-    ActiveSessionCount(RedisSessionStore store) {
+    ActiveSessionCount(RedisSessionStore store, LongSupplier nanoTime) {
         this.store = store;
         this.exact = store.countIsOneCommand();
+        this.recentFailure = new RecentFailure(nanoTime);
     }
 
     /**
@@ -35,7 +41,7 @@ final class ActiveSessionCount {
      */
     long get() {
         if (exact) {
-            return store.count();
+            return recentFailure.read(store::count);
         }
         long last = refreshed.get();
         if (last < 0) {
@@ -54,7 +60,7 @@ final class ActiveSessionCount {
 
     private void refresh() {
         long before = changedSince.get();
-        long count = store.count();
+        long count = recentFailure.read(store::count);
         // Changes made while counting may or may not be in the count: keep them counted once more.
         changedSince.addAndGet(-before);
         refreshed.set(count);

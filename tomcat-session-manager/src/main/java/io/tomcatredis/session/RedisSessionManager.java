@@ -198,7 +198,7 @@ public class RedisSessionManager extends ManagerBase {
                 getSessionIdGenerator().getSessionIdLength() * 2, this::willAttributeDistribute,
                 invalidations == null ? null : invalidations::isCurrent);
         sweeper = new ExpirySweeper(repository, clock, ticker, this::expiryPeriodMillis);
-        activeSessions = new ActiveSessionCount(backend.store());
+        activeSessions = new ActiveSessionCount(backend.store(), ticker);
         backend.store().preloadScripts();
         backend.store().sampleClock();
         activeKeyPrefix = settings.keyPrefix();

@@ -18,7 +18,7 @@ class ActiveSessionCountTest {
     void withOneIndexKeyEveryCallCountsExactly() {
         when(store.countIsOneCommand()).thenReturn(true);
         when(store.count()).thenReturn(3L, 4L);
-        ActiveSessionCount count = new ActiveSessionCount(store);
+        ActiveSessionCount count = new ActiveSessionCount(store, System::nanoTime);
 
         assertThat(count.get()).isEqualTo(3);
         assertThat(count.get()).isEqualTo(4);
@@ -29,7 +29,7 @@ class ActiveSessionCountTest {
     @Test
     void onClusterTheFirstCallCountsAndLaterOnesAddWhatThisNodeCreatedAndInvalidated() {
         when(store.count()).thenReturn(10L, 20L);
-        ActiveSessionCount count = new ActiveSessionCount(store);
+        ActiveSessionCount count = new ActiveSessionCount(store, System::nanoTime);
 
         assertThat(count.get()).isEqualTo(10);
         count.created();
@@ -44,7 +44,7 @@ class ActiveSessionCountTest {
 
     @Test
     void onClusterNobodyAskingMeansNoCount() {
-        ActiveSessionCount count = new ActiveSessionCount(store);
+        ActiveSessionCount count = new ActiveSessionCount(store, System::nanoTime);
         count.created();
 
         count.refreshIfUsed();

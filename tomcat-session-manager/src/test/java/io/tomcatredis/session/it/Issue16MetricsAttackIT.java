@@ -19,7 +19,6 @@ import javax.management.ObjectName;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -169,18 +168,17 @@ class Issue16MetricsAttackIT {
 
     /**
      * A full scrape (every attribute of every bean, as the exporter reads them) while Redis is
-     * frozen ends within about timeoutMillis (RedisUnderTest.unavailableMillis: 2 s + margin).
+     * frozen ends within about timeoutMillis per manager (RedisUnderTest.unavailableMillis: 2 s +
+     * margin; two managers in this JVM): each counts in Redis once, and answers the failure at once
+     * to the other attributes that count (RecentFailure). Before, each such attribute waited
+     * timeoutMillis on its own (10-12 s here).
      */
     @Test
-    @Disabled("BROKEN (attack 16): each attribute that asks Redis (SessionMetrics sessions_in_redis,"
-            + " Manager activeSessions and sessionsInRedis) waits"
-            + " timeoutMillis on its own: a scrape while Redis is frozen took 10-12 s with timeoutMillis=2000 (before"
-            + " getSessionCounter stopped reading Redis)")
     void aScrapeWhileRedisIsFrozenEndsWithinTheTimeout() throws Exception {
         new HttpSessionClient().ok(node.url("set?name=a&value=1"));
         redis.pauseMasters();
         try {
-            assertThat(scrapeWithin(redis.unavailableMillis())).isNotEmpty();
+            assertThat(scrapeWithin(2 * redis.unavailableMillis())).isNotEmpty();
         } finally {
             redis.resumeMasters();
         }
