@@ -260,6 +260,16 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         status = sc;
     }
 
+    /**
+     * Servlet 4.0's {@code setStatus(int, String)}: gone from Servlet 6, so no override here, but
+     * on Tomcat 9 (the javax JAR) it overrides the wrapper's, which would pass the status past
+     * this capture to the real response. Captured as {@link #setStatus(int)}; the message is
+     * dropped, as Tomcat 9 itself drops it.
+     */
+    public void setStatus(int sc, String sm) {
+        setStatus(sc);
+    }
+
     @Override
     public int getStatus() {
         return status;
@@ -339,6 +349,19 @@ final class CapturingResponse extends HttpServletResponseWrapper {
         String encoded = real.encodeRedirectURL(url);
         sessionEncoded |= !Objects.equals(encoded, url);
         return encoded;
+    }
+
+    /**
+     * Servlet 4.0's deprecated spelling, still called by applications on Tomcat 9 (the javax
+     * JAR, where this overrides the wrapper's pass-through): a session id in the page is seen.
+     */
+    public String encodeUrl(String url) {
+        return encodeURL(url);
+    }
+
+    /** Servlet 4.0's deprecated spelling of {@link #encodeRedirectURL(String)}: see {@link #encodeUrl(String)}. */
+    public String encodeRedirectUrl(String url) {
+        return encodeRedirectURL(url);
     }
 
     // Headers and cookies.

@@ -108,6 +108,14 @@ final class DetachedResponse extends HttpServletResponseWrapper {
         status = sc;
     }
 
+    /**
+     * Servlet 4.0's {@code setStatus(int, String)}, which overrides the wrapper's on Tomcat 9 (the
+     * javax JAR): kept here like {@link #setStatus(int)}, never passed to the wrapped response.
+     */
+    public void setStatus(int sc, String sm) {
+        setStatus(sc);
+    }
+
     @Override
     public int getStatus() {
         return status;

@@ -211,6 +211,14 @@ final class ObservedRequest extends HttpServletRequestWrapper {
         return fromUrl;
     }
 
+    /**
+     * Servlet 4.0's deprecated spelling, still called on Tomcat 9 (the javax JAR, where this
+     * overrides the wrapper's pass-through): observed as {@link #isRequestedSessionIdFromURL()}.
+     */
+    public boolean isRequestedSessionIdFromUrl() {
+        return isRequestedSessionIdFromURL();
+    }
+
     @Override
     @SuppressWarnings("deprecation")
     public PushBuilder newPushBuilder() {

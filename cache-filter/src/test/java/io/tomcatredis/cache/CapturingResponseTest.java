@@ -176,6 +176,29 @@ class CapturingResponseTest {
         assertThat(capture.rendered().sessionEncoded()).isTrue();
     }
 
+    /**
+     * Issue 17: on Tomcat 9 (the javax JAR) these are overrides of Servlet 4.0's deprecated
+     * methods, which the wrapper would otherwise pass to the real response past the capture
+     * (Tomcat9JarIT checks that they override there).
+     */
+    @Test
+    void servlet4sDeprecatedSpellingsAreCapturedLikeTheCurrentOnes() {
+        capture.setStatus(404, "Not here");
+        assertThat(capture.getStatus()).isEqualTo(404);
+        verify(real, never()).setStatus(org.mockito.ArgumentMatchers.anyInt());
+
+        when(real.encodeURL("/next")).thenReturn("/next;jsessionid=S");
+        assertThat(capture.encodeUrl("/next")).isEqualTo("/next;jsessionid=S");
+        assertThat(capture.rendered().sessionEncoded()).isTrue();
+    }
+
+    @Test
+    void aRedirectUrlEncodedWithTheSessionIdThroughServlet4sSpellingIsNoticed() {
+        when(real.encodeRedirectURL("/next")).thenReturn("/next;jsessionid=S");
+        assertThat(capture.encodeRedirectUrl("/next")).isEqualTo("/next;jsessionid=S");
+        assertThat(capture.rendered().sessionEncoded()).isTrue();
+    }
+
     @Test
     void headersOnTheRealResponseAreSeenByTheApplicationAndTheDecision() {
         when(real.getHeaders("Cache-Control")).thenReturn(List.of("private"));

@@ -23,6 +23,16 @@ class DetachedResponseTest {
         assertThat(detached.getContentType()).isEqualTo("text/html;charset=ISO-8859-15");
     }
 
+    /** Issue 17: Servlet 4.0's setStatus(int, String) (an override on Tomcat 9) stays detached too. */
+    @Test
+    void servlet4sSetStatusWithAMessageIsKeptAndNeverReachesTheWrappedResponse() {
+        HttpServletResponse real = mock(HttpServletResponse.class);
+        DetachedResponse detached = new DetachedResponse(real, null, Locale.ROOT);
+        detached.setStatus(410, "Gone");
+        assertThat(detached.getStatus()).isEqualTo(410);
+        org.mockito.Mockito.verifyNoInteractions(real);
+    }
+
     @Test
     void withoutAnEncodingTheContainersDefaultApplies() {
         DetachedResponse detached = new DetachedResponse(mock(HttpServletResponse.class), null, Locale.ROOT);

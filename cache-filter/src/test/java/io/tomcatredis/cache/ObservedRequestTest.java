@@ -116,6 +116,14 @@ class ObservedRequestTest {
         assertThat(byHeader.observation().reads()).containsExactly(BypassReason.PERSONAL_COOKIE);
     }
 
+    /** Issue 17: Servlet 4.0's spelling (an override on Tomcat 9) is observed like the current one. */
+    @Test
+    void servlet4sIsRequestedSessionIdFromUrlIsObservedLikeTheCurrentSpelling() {
+        when(real.isRequestedSessionIdFromURL()).thenReturn(true);
+        assertThat(observed.isRequestedSessionIdFromUrl()).isTrue();
+        assertThat(observed.observation().reads()).containsExactly(BypassReason.PERSONAL_SESSION);
+    }
+
     @Test
     void lookingForASessionThatIsNotThereIsAskingNotPersonal() {
         observed.getSession(false);

@@ -23,7 +23,8 @@ import org.openqa.selenium.chrome.ChromeOptions;
 import redis.clients.jedis.Jedis;
 
 /**
- * The drop-in JAR in the lib/ of the real Tomcat distributions (11 and 10.1 from Maven Central),
+ * The drop-in JAR in the lib/ of the real Tomcat distributions (11, 10.1 and, with the javax JAR
+ * and WAR, 9.0 from Maven Central),
  * two instances on one Redis, configured with the files of conf/, serving the sample shop and
  * Tomcat's own examples webapp. Redis runs conf/redis-session.conf with the Tomcat user it
  * documents, whose credentials reach Tomcat as the README says: in catalina.properties.
@@ -47,13 +48,35 @@ class RealTomcatIT {
         exercise(System.getProperty("tomcat10.dist.version"), false);
     }
 
+    /**
+     * Issue 17: Tomcat 9.0 (javax) with the other drop-in JAR and the shop transformed to javax,
+     * the same exercise; one pair of instances, no browser.
+     */
+    @Test
+    void tomcat9SharesSessionsBetweenTwoInstancesAndAcrossARestart() throws Exception {
+        Path shopJavaxWar = Path.of(System.getProperty("shopJavaxWar"));
+        try (java.util.jar.JarFile war = new java.util.jar.JarFile(shopJavaxWar.toFile())) {
+            for (java.util.jar.JarEntry entry : war.stream().filter(e -> !e.getName().startsWith("META-INF/maven/")).toList()) {
+                assertThat(new String(war.getInputStream(entry).readAllBytes(), java.nio.charset.StandardCharsets.ISO_8859_1))
+                        .as(entry.getName() + " of the javax shop").doesNotContain("jakarta");
+            }
+            assertThat(new String(war.getInputStream(war.getEntry("WEB-INF/web.xml")).readAllBytes(),
+                    java.nio.charset.StandardCharsets.UTF_8)).contains("version=\"4.0\"", "xmlns.jcp.org/xml/ns/javaee");
+        }
+        exercise(System.getProperty("tomcat9.dist.version"), false, "tomcat-redis-tomcat9.jar", shopJavaxWar);
+    }
+
     private void exercise(String version, boolean withBrowser) throws Exception {
+        exercise(version, withBrowser, "tomcat-redis.jar", Path.of(System.getProperty("shopWar")));
+    }
+
+    private void exercise(String version, boolean withBrowser, String dropInJar, Path shopWar) throws Exception {
         REDIS.get().flushAll();
-        Path home = TomcatInstance.home(version);
+        Path home = TomcatInstance.home(version, dropInJar);
         String redisUri = "redis://tomcat:" + PASSWORD + "@" + REDIS.get().node().host() + ":"
                 + REDIS.get().node().port();
-        try (TomcatInstance one = TomcatInstance.create(home, "node1", redisUri);
-             TomcatInstance two = TomcatInstance.create(home, "node2", redisUri)) {
+        try (TomcatInstance one = TomcatInstance.create(home, "node1", redisUri, shopWar);
+             TomcatInstance two = TomcatInstance.create(home, "node2", redisUri, shopWar)) {
             // One scraped node is enough (and costs one agent start): Tomcat 11's.
             String metrics = withBrowser ? one.exportMetrics(Path.of(System.getProperty("itDownloads"),
                     "jmx_prometheus_javaagent.jar"), ProjectConf.file("jmx-exporter.yml")) : null;

@@ -41,14 +41,18 @@ final class TomcatInstance implements AutoCloseable {
 
     /** Unpacks {@code tomcat-<version>.zip} once and puts the drop-in JAR into its lib/. */
     static Path home(String version) {
+        return home(version, "tomcat-redis.jar");
+    }
+
+    /** As {@link #home(String)}, with the drop-in JAR {@code jar} (a file of itDownloads: Tomcat 9's is another). */
+    static Path home(String version, String jar) {
         Path downloads = Path.of(System.getProperty("itDownloads"));
         Path work = Path.of(System.getProperty("itWork"));
         Path home = work.resolve("apache-tomcat-" + version);
         if (Files.isDirectory(home)) {
             // Unpacked by an earlier run: the JAR of this build, not that run's.
             try {
-                Files.copy(downloads.resolve("tomcat-redis.jar"), home.resolve("lib/tomcat-redis.jar"),
-                        StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(downloads.resolve(jar), home.resolve("lib").resolve(jar), StandardCopyOption.REPLACE_EXISTING);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -67,7 +71,7 @@ final class TomcatInstance implements AutoCloseable {
                     }
                 }
             }
-            Files.copy(downloads.resolve("tomcat-redis.jar"), home.resolve("lib/tomcat-redis.jar"),
+            Files.copy(downloads.resolve(jar), home.resolve("lib").resolve(jar),
                     StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -76,6 +80,11 @@ final class TomcatInstance implements AutoCloseable {
     }
 
     static TomcatInstance create(Path home, String name, String redisUri) {
+        return create(home, name, redisUri, Path.of(System.getProperty("shopWar")));
+    }
+
+    /** As {@link #create(Path, String, String)}, serving {@code shopWar} (Tomcat 9's is the javax one). */
+    static TomcatInstance create(Path home, String name, String redisUri, Path shopWar) {
         Path base = home.getParent().resolve(home.getFileName() + "-" + name);
         try {
             deleteRecursively(base);
@@ -99,7 +108,7 @@ final class TomcatInstance implements AutoCloseable {
                     java.nio.file.StandardOpenOption.APPEND);
             Files.writeString(base.resolve("conf/logging.properties"), "\n"
                     + Files.readString(ProjectConf.file("logging.properties")), java.nio.file.StandardOpenOption.APPEND);
-            Files.copy(Path.of(System.getProperty("shopWar")), base.resolve("webapps/shop.war"));
+            Files.copy(shopWar, base.resolve("webapps/shop.war"));
             copyRecursively(home.resolve("webapps/examples"), base.resolve("webapps/examples"));
             copyRecursively(home.resolve("webapps/manager"), base.resolve("webapps/manager"));
             Files.writeString(base.resolve("conf/tomcat-users.xml"), """
