@@ -139,7 +139,7 @@ public abstract class RedisDeployment implements AutoCloseable {
         }
         config.addAll(topologyConfig);
         config.addAll(options.extraConfig);
-        return add(new RedisNode(name, options.server.serverBinary(), root.resolve(name), port, config,
+        return add(new RedisNode(name, options.serverOf(name).serverBinary(), root.resolve(name), port, config,
                 adminConfig(true)));
     }
 
