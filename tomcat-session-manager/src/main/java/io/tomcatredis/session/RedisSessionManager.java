@@ -189,6 +189,12 @@ public class RedisSessionManager extends ManagerBase {
         }
         backend = SessionBackend.open(settings, webappClassLoader(), getContext().getName(),
                 getSessionAttributeValueClassNamePattern());
+        try {
+            backend.requireWaitAofSupport(settings.waitAof());
+        } catch (InvalidSettingException e) {
+            backend = null;
+            throw new LifecycleException("RedisSessionManager of " + getContext().getName() + ": " + e.getMessage(), e);
+        }
         nearCache = new NearCache(settings.nearCacheSize());
         invalidations = settings.nearCacheStalenessMillis() > 0
                 ? backend.trackInvalidations(settings, nearCacheInvalidations(nearCache, backend.store().keys())) : null;

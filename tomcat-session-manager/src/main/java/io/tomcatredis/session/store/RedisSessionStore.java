@@ -18,6 +18,7 @@ import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
+import redis.clients.jedis.util.KeyValue;
 
 /**
  * Reads and writes sessions in the layout of {@link SessionKeys} and {@link SessionHashFormat}:
@@ -46,6 +47,7 @@ public final class RedisSessionStore {
     private final RedisClientHolder client;
     private final RedisCalls redis;
     private final int waitReplicas;
+    private final WaitAof waitAof;
     private final int waitTimeoutMillis;
     private final SessionStoreStatistics statistics = new SessionStoreStatistics();
     private final LongSupplier ticker;
@@ -62,12 +64,28 @@ public final class RedisSessionStore {
      */
     public RedisSessionStore(RedisClientHolder redis, SessionKeys keys, boolean cluster, int timeoutMillis,
             int waitReplicas, int waitTimeoutMillis, int touchIntervalMillis) {
-        this(redis, keys, cluster, timeoutMillis, waitReplicas, waitTimeoutMillis, touchIntervalMillis, System::nanoTime);
+        this(redis, keys, cluster, timeoutMillis, waitReplicas, WaitAof.NONE, waitTimeoutMillis, touchIntervalMillis);
+    }
+
+    /**
+     * @param waitAof after each save (and its WAIT, if any), WAITAOF for the master's and replicas'
+     *        append-only file fsync, up to {@code waitTimeoutMillis}; {@link WaitAof#NONE}: do not wait
+     */
+    public RedisSessionStore(RedisClientHolder redis, SessionKeys keys, boolean cluster, int timeoutMillis,
+            int waitReplicas, WaitAof waitAof, int waitTimeoutMillis, int touchIntervalMillis) {
+        this(redis, keys, cluster, timeoutMillis, waitReplicas, waitAof, waitTimeoutMillis, touchIntervalMillis,
+                System::nanoTime);
     }
 
     /** @param ticker monotonic nanoseconds for {@link RedisClock} */
     RedisSessionStore(RedisClientHolder redis, SessionKeys keys, boolean cluster, int timeoutMillis,
             int waitReplicas, int waitTimeoutMillis, int touchIntervalMillis, LongSupplier ticker) {
+        this(redis, keys, cluster, timeoutMillis, waitReplicas, WaitAof.NONE, waitTimeoutMillis, touchIntervalMillis,
+                ticker);
+    }
+
+    private RedisSessionStore(RedisClientHolder redis, SessionKeys keys, boolean cluster, int timeoutMillis,
+            int waitReplicas, WaitAof waitAof, int waitTimeoutMillis, int touchIntervalMillis, LongSupplier ticker) {
         this.touchIntervalMillis = ascii(Integer.toString(touchIntervalMillis));
         this.ticker = ticker;
         this.clock = new RedisClock(ticker);
@@ -76,6 +94,7 @@ public final class RedisSessionStore {
         this.client = redis;
         this.redis = new RedisCalls(redis, timeoutMillis, statistics);
         this.waitReplicas = waitReplicas;
+        this.waitAof = waitAof;
         this.waitTimeoutMillis = waitTimeoutMillis;
         this.principalIndex = new PrincipalIndex(keys, this.redis);
     }
@@ -311,7 +330,7 @@ public final class RedisSessionStore {
             bytes += arg.length;
         }
         List<byte[]> saveKeys = List.of(keys.sessionKeyBytes(sessionId), utf8(topology.expiryIndexKey(sessionId)));
-        Object result = waitReplicas == 0 && extendIndexOf == null
+        Object result = waitReplicas == 0 && !waitAof.enabled() && extendIndexOf == null
                 ? redis.script("save", SessionScript.SAVE, saveKeys, args)
                 : redis.call("save", jedis -> saveInPipeline(jedis, saveKeys, args, extendIndexOf,
                         changes.indexedMaxInactiveInterval()));
@@ -322,15 +341,18 @@ public final class RedisSessionStore {
 
     /**
      * Saves in one pipeline with what goes with it: the {@code PEXPIRE ... GT} of the principal
-     * index of {@code extendIndexOf} (when not null), and the WAIT for replicas (when
-     * {@code waitReplicas}), on the same connection: WAIT counts the replicas that have the writes
-     * of its own connection. A shortfall is logged and counted; the request goes on.
+     * index of {@code extendIndexOf} (when not null), the WAIT for replicas (when
+     * {@code waitReplicas}) and the WAITAOF for append-only file fsyncs (when {@code waitAof}), on
+     * the same connection: WAIT and WAITAOF count what has the writes of their own connection. A
+     * shortfall, or an error of WAITAOF (a failover to a server without it, AOF switched off since
+     * start), is logged and counted; the request goes on, as its save is in Redis.
      */
     private Object saveInPipeline(UnifiedJedis jedis, List<byte[]> saveKeys, List<byte[]> args, String extendIndexOf,
             int maxInactiveInterval) {
         for (boolean full : new boolean[] {false, true}) {
             Response<Object> saved;
             Response<Long> acknowledged = null;
+            Response<KeyValue<Long, Long>> fsynced = null;
             try (AbstractPipeline pipeline = jedis.pipelined()) {
                 saved = SessionScript.SAVE.script().queue(pipeline, saveKeys, args, full);
                 if (extendIndexOf != null) {
@@ -338,6 +360,9 @@ public final class RedisSessionStore {
                 }
                 if (waitReplicas > 0) {
                     acknowledged = pipeline.waitReplicas(saveKeys.get(0), waitReplicas, waitTimeoutMillis);
+                }
+                if (waitAof.enabled()) {
+                    fsynced = pipeline.waitAOF(saveKeys.get(0), waitAof.numLocal(), waitAof.replicas(), waitTimeoutMillis);
                 }
                 pipeline.sync();
             }
@@ -353,9 +378,78 @@ public final class RedisSessionStore {
                 LOG.warn("Session save acknowledged by " + replicas + " of " + waitReplicas
                         + " replicas within " + waitTimeoutMillis + " ms; it could be lost in a failover");
             }
+            if (fsynced != null) {
+                checkFsynced(fsynced);
+            }
             return result;
         }
         throw new IllegalStateException("Redis keeps answering NOSCRIPT to EVAL");
+    }
+
+    /** WAITAOF's reply: {numlocal, numreplicas} that fsynced in time; fewer than asked is a shortfall. */
+    private void checkFsynced(Response<KeyValue<Long, Long>> fsynced) {
+        KeyValue<Long, Long> counts;
+        try {
+            counts = fsynced.get();
+        } catch (JedisDataException e) {
+            statistics.replicationShortfall();
+            LOG.warn("Session save not confirmed on disk: WAITAOF failed (" + e.getMessage() + "); it could be lost"
+                    + " in a crash or failover");
+            return;
+        }
+        if (counts.getKey() < waitAof.numLocal() || counts.getValue() < waitAof.replicas()) {
+            statistics.replicationShortfall();
+            LOG.warn("Session save fsynced " + (waitAof.local() ? (counts.getKey() > 0 ? "on the master" : "not on the"
+                    + " master") + " and " : "") + "by " + counts.getValue() + " of " + waitAof.replicas()
+                    + " replicas within " + waitTimeoutMillis + " ms (WAITAOF); it could be lost in a crash or failover");
+        }
+    }
+
+    /**
+     * Why this server cannot honour {@code waitAof}, or null when it can or cannot be asked now
+     * (Redis away at start: a save then fails the check itself, see {@link #saveInPipeline}). Asks
+     * {@code COMMAND INFO WAITAOF} (null before Redis 7.2) and, for {@code waitAofLocal},
+     * {@code INFO persistence} ({@code aof_enabled:1}), on the master of the expiry index's slot.
+     */
+    public String waitAofProblem() {
+        if (!waitAof.enabled()) {
+            return null;
+        }
+        byte[] sampleKey = utf8(keys.expiryIndexPrefix());
+        try {
+            return client.call(jedis -> {
+                String server = serverVersion(infoField(jedis, sampleKey, "server", "valkey_version"),
+                        infoField(jedis, sampleKey, "server", "redis_version"));
+                Object command = jedis.sendCommand(sampleKey, Protocol.Command.COMMAND, utf8("INFO"), utf8("WAITAOF"));
+                if (!(command instanceof List<?> entries) || entries.isEmpty() || entries.get(0) == null) {
+                    return "needs the WAITAOF command (Redis 7.2 or later, Valkey 7.2 or later); the server is " + server;
+                }
+                if (waitAof.local() && !"1".equals(infoField(jedis, sampleKey, "persistence", "aof_enabled"))) {
+                    return "needs the master's append-only file: set appendonly yes on every data node (" + server
+                            + " has appendonly no)";
+                }
+                return null;
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("Cannot check now that Redis supports WAITAOF (" + e.getMessage() + "); saves fail with Redis'"
+                    + " error if it does not");
+            return null;
+        }
+    }
+
+    private static String serverVersion(String valkey, String redis) {
+        return valkey != null ? "valkey " + valkey : "redis " + redis;
+    }
+
+    private static String infoField(UnifiedJedis jedis, byte[] sampleKey, String section, String field) {
+        Object reply = jedis.sendCommand(sampleKey, Protocol.Command.INFO, utf8(section));
+        String info = reply instanceof byte[] raw ? new String(raw, StandardCharsets.UTF_8) : String.valueOf(reply);
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith(field + ":")) {
+                return line.substring(field.length() + 1).trim();
+            }
+        }
+        return null;
     }
 
     /**
