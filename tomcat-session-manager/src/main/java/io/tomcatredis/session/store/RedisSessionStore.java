@@ -4,7 +4,9 @@ import io.tomcatredis.connection.RedisClientHolder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.BiConsumer;
@@ -407,9 +409,11 @@ public final class RedisSessionStore {
 
     /**
      * Why this server cannot honour {@code waitAof}, or null when it can or cannot be asked now
-     * (Redis away at start: a save then fails the check itself, see {@link #saveInPipeline}). Asks
-     * {@code COMMAND INFO WAITAOF} (null before Redis 7.2) and, for {@code waitAofLocal},
-     * {@code INFO persistence} ({@code aof_enabled:1}), on the master of the expiry index's slot.
+     * (Redis away at start: saves then count WAITAOF's error as a shortfall, see
+     * {@link #saveInPipeline}). Sends {@code WAITAOF <numlocal> 0 1} itself, on the master of the
+     * expiry index's slot: Redis before 7.2 does not know it, and with numlocal 1 a master without
+     * {@code appendonly yes} refuses it. {@code HELLO} names the server in the message; neither
+     * needs {@code INFO} or {@code CONFIG}, which the shipped ACL denies.
      */
     public String waitAofProblem() {
         if (!waitAof.enabled()) {
@@ -418,38 +422,53 @@ public final class RedisSessionStore {
         byte[] sampleKey = utf8(keys.expiryIndexPrefix());
         try {
             return client.call(jedis -> {
-                String server = serverVersion(infoField(jedis, sampleKey, "server", "valkey_version"),
-                        infoField(jedis, sampleKey, "server", "redis_version"));
-                Object command = jedis.sendCommand(sampleKey, Protocol.Command.COMMAND, utf8("INFO"), utf8("WAITAOF"));
-                if (!(command instanceof List<?> entries) || entries.isEmpty() || entries.get(0) == null) {
-                    return "needs the WAITAOF command (Redis 7.2 or later, Valkey 7.2 or later); the server is " + server;
+                try {
+                    jedis.sendCommand(sampleKey, Protocol.Command.WAITAOF, ascii(Long.toString(waitAof.numLocal())),
+                            ascii("0"), ascii("1"));
+                    return null;
+                } catch (JedisDataException e) {
+                    String error = String.valueOf(e.getMessage());
+                    String server = server(jedis, sampleKey);
+                    if (error.toLowerCase(Locale.ROOT).contains("unknown command")) {
+                        return "needs the WAITAOF command (Redis 7.2 or later, Valkey 7.2 or later); the server is " + server;
+                    }
+                    if (error.contains("appendonly")) {
+                        return "needs the master's append-only file: set appendonly yes on every data node (" + server
+                                + " answered: " + error + ")";
+                    }
+                    return "WAITAOF is refused by " + server + ": " + error
+                            + (error.startsWith("NOPERM") ? " (allow +waitaof to the ACL user)" : "");
                 }
-                if (waitAof.local() && !"1".equals(infoField(jedis, sampleKey, "persistence", "aof_enabled"))) {
-                    return "needs the master's append-only file: set appendonly yes on every data node (" + server
-                            + " has appendonly no)";
-                }
-                return null;
             });
         } catch (RuntimeException e) {
-            LOG.warn("Cannot check now that Redis supports WAITAOF (" + e.getMessage() + "); saves fail with Redis'"
-                    + " error if it does not");
+            LOG.warn("Cannot check now that Redis supports WAITAOF (" + e.getMessage() + "); until it can, saves"
+                    + " count WAITAOF's errors as replication shortfalls");
             return null;
         }
     }
 
-    private static String serverVersion(String valkey, String redis) {
-        return valkey != null ? "valkey " + valkey : "redis " + redis;
+    /** The server's name and version as HELLO (without arguments) reports them, e.g. {@code redis 7.0.15}. */
+    private static String server(UnifiedJedis jedis, byte[] sampleKey) {
+        try {
+            Object reply = jedis.sendCommand(sampleKey, Protocol.Command.HELLO);
+            Map<String, String> fields = new HashMap<>();
+            if (reply instanceof List<?> items) {
+                for (int i = 0; i < items.size(); i++) {
+                    if (items.get(i) instanceof KeyValue<?, ?> pair) {
+                        fields.put(text(pair.getKey()), text(pair.getValue()));
+                    } else if (i + 1 < items.size()) {
+                        fields.put(text(items.get(i)), text(items.get(++i)));
+                    }
+                }
+            }
+            return fields.getOrDefault("server", "redis") + " " + fields.getOrDefault("version", "(version unknown)");
+        } catch (RuntimeException e) {
+            return "this server";
+        }
     }
 
-    private static String infoField(UnifiedJedis jedis, byte[] sampleKey, String section, String field) {
-        Object reply = jedis.sendCommand(sampleKey, Protocol.Command.INFO, utf8(section));
-        String info = reply instanceof byte[] raw ? new String(raw, StandardCharsets.UTF_8) : String.valueOf(reply);
-        for (String line : info.split("\r?\n")) {
-            if (line.startsWith(field + ":")) {
-                return line.substring(field.length() + 1).trim();
-            }
-        }
-        return null;
+    private static String text(Object value) {
+        return value instanceof byte[] raw ? new String(raw, StandardCharsets.UTF_8) : String.valueOf(value);
     }
 
     /**

@@ -28,21 +28,25 @@ class WaitAofIT {
             RedisOptions.DEFAULTS.withServer(RedisServer.VALKEY).withConfig("appendonly yes", "appendfsync always")));
 
     @RegisterExtension
+    static final RedisExtension<StandaloneRedis> VALKEY_WITHOUT_AOF = RedisExtension.of(() -> StandaloneRedis.start(
+            RedisOptions.DEFAULTS.withServer(RedisServer.VALKEY)));
+
+    @RegisterExtension
     static final RedisExtension<StandaloneRedis> REDIS_7_0 = RedisExtension.of(() -> StandaloneRedis.start(
             RedisOptions.DEFAULTS.withServer(RedisServer.REDIS)));
 
     @Test
     void savesWaitUntilTheMasterAndAReplicaFsyncedTheirAppendOnlyFiles() {
         RedisNode master = VALKEY.get().masters().get(0);
-        try (Jedis admin = master.client()) {
-            admin.configResetStat();
-        }
         try (CapturedLog log = CapturedLog.of("io.tomcatredis.session");
              TomcatNode node = TomcatNode.start("aof", m -> {
                  m.setProperty("clusterNodes", VALKEY.get().clusterNodes());
                  m.setProperty("waitAofLocal", "true");
                  m.setProperty("waitAofReplicas", "1");
              })) {
+            try (Jedis admin = master.client()) {
+                admin.configResetStat();
+            }
             HttpSessionClient browser = new HttpSessionClient();
             browser.ok(node.url("set?name=a&value=1"));
             browser.ok(node.url("set?name=a&value=2"));
@@ -54,6 +58,28 @@ class WaitAofIT {
                         .contains("cmdstat_waitaof:calls=2,");
             }
             assertThat(log.text()).contains("WAITAOF 1 1 up to 1000 ms after each save");
+        }
+    }
+
+    /** The shipped ACL rule ({@code +@all -@dangerous}) denies INFO and CONFIG: the start check needs neither. */
+    @Test
+    void startsAndWaitsUnderTheShippedAclRule() {
+        for (RedisNode node : VALKEY.get().nodes()) {
+            try (Jedis admin = node.client()) {
+                admin.aclSetUser("tomcat", "on", ">tomcat-secret", "resetchannels", "~tomcat-session:*", "+@all",
+                        "-@dangerous", "+restore");
+            }
+        }
+        try (TomcatNode node = TomcatNode.start("aof-acl", m -> {
+            m.setRedisUri("redis://tomcat:tomcat-secret@ignored");
+            m.setProperty("clusterNodes", VALKEY.get().clusterNodes());
+            m.setProperty("waitAofLocal", "true");
+            m.setProperty("waitAofReplicas", "1");
+        })) {
+            HttpSessionClient browser = new HttpSessionClient();
+            browser.ok(node.url("set?name=a&value=1"));
+            assertThat(browser.ok(node.url("get?name=a"))).isEqualTo("1");
+            assertThat(node.manager().getReplicationShortfalls()).isZero();
         }
     }
 
@@ -92,20 +118,12 @@ class WaitAofIT {
 
     @Test
     void waitAofLocalRefusesToStartOnAMasterWithoutAppendOnlyFile() {
-        RedisNode master = VALKEY.get().masters().get(0);
-        try (Jedis admin = master.client()) {
-            admin.configSet("appendonly", "no");
-        }
         try (CapturedLog log = CapturedLog.of("")) {
             assertThatThrownBy(() -> TomcatNode.start("aof-off", m -> {
-                m.setProperty("clusterNodes", VALKEY.get().clusterNodes());
+                m.setRedisUri(VALKEY_WITHOUT_AOF.get().uri());
                 m.setProperty("waitAofLocal", "true");
             })).isInstanceOf(IllegalStateException.class);
-            assertThat(log.text()).contains("'waitAofLocal'", "appendonly");
-        } finally {
-            try (Jedis admin = master.client()) {
-                admin.configSet("appendonly", "yes");
-            }
+            assertThat(log.text()).contains("'waitAofLocal'", "appendonly yes", "valkey 8.");
         }
     }
 
