@@ -410,10 +410,11 @@ public final class RedisSessionStore {
     /**
      * Why this server cannot honour {@code waitAof}, or null when it can or cannot be asked now
      * (Redis away at start: saves then count WAITAOF's error as a shortfall, see
-     * {@link #saveInPipeline}). Sends {@code WAITAOF <numlocal> 0 1} itself, on the master of the
-     * expiry index's slot: Redis before 7.2 does not know it, and with numlocal 1 a master without
-     * {@code appendonly yes} refuses it. {@code HELLO} names the server in the message; neither
-     * needs {@code INFO} or {@code CONFIG}, which the shipped ACL denies.
+     * {@link #saveInPipeline}). Sends {@code WAITAOF <numlocal> 0 1} itself (on Cluster, Jedis
+     * sends it to every master, as its error replies show): Redis before 7.2 does not know it, and
+     * with numlocal 1 a master without {@code appendonly yes} refuses it. {@code HELLO} names the
+     * server in the message; neither needs {@code INFO} or {@code CONFIG}, which the shipped ACL
+     * denies.
      */
     public String waitAofProblem() {
         if (!waitAof.enabled()) {
