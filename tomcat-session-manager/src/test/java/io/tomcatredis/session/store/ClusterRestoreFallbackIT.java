@@ -147,6 +147,8 @@ class ClusterRestoreFallbackIT {
         store.writeData(id, "scores", "ZADD", List.of("1.5", "x", "-2", "y"));
         store.writeData(id, "prefs", "HSET", List.of("lang", "fr", "tz", "CET"));
         store.writeData(id, "note", "SET", List.of("hello\nworld"));
+        // Longer than one unpack() chunk of copy_import.lua (1000 values).
+        store.writeData(id, "long", "RPUSH", java.util.stream.IntStream.range(0, 2_500).mapToObj(Integer::toString).toList());
         return snapshot(id);
     }
 
@@ -162,8 +164,11 @@ class ClusterRestoreFallbackIT {
         assertThat(after.scores()).isEqualTo(before.scores()).hasSize(2);
         assertThat(after.prefs()).isEqualTo(before.prefs()).hasSize(2);
         assertThat(after.note()).isEqualTo(before.note()).isEqualTo("hello\nworld");
+        assertThat(jedis.lrange(key(newId) + ":data:long", 0, -1)).as("in order, every chunk")
+                .isEqualTo(java.util.stream.IntStream.range(0, 2_500).mapToObj(Integer::toString).toList());
         assertThat(after.score()).as("the same deadline").isEqualTo(before.score());
-        for (String suffix : List.of("", ":data:cart", ":data:seen", ":data:scores", ":data:prefs", ":data:note")) {
+        for (String suffix : List.of("", ":data:cart", ":data:seen", ":data:scores", ":data:prefs", ":data:note",
+                ":data:long")) {
             long ttl = jedis.pttl(key(newId) + suffix);
             assertThat(ttl).as("TTL of " + suffix).isPositive().isBetween(before.ttl() - 10_000, before.ttl());
             assertThat(jedis.exists(key(oldId) + suffix)).as("old " + suffix).isFalse();
