@@ -18,6 +18,7 @@ import redis.clients.jedis.Jedis;
 import org.apache.catalina.Context;
 import org.apache.catalina.servlets.DefaultServlet;
 import org.apache.catalina.startup.Tomcat;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,6 +33,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * real Redis.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag("valkey")
 class CacheSemanticsIT {
 
     @RegisterExtension

@@ -11,12 +11,14 @@ import io.tomcatredis.testsupport.StandaloneRedis;
 import java.net.ServerSocket;
 import java.util.List;
 import java.util.Map;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 
 /** The lookup phase against real Redis: leases, unreadable entries, and Redis failures in the filter's own terms. */
+@Tag("valkey")
 class CacheStoreIT {
 
     @RegisterExtension

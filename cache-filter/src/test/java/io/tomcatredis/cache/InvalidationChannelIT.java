@@ -15,6 +15,7 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,6 +29,7 @@ import redis.clients.jedis.JedisPubSub;
  * script (nothing can change in between), so that no node's copy outlives it. Real Redis, a plain
  * subscriber.
  */
+@Tag("valkey")
 class InvalidationChannelIT {
 
     @RegisterExtension

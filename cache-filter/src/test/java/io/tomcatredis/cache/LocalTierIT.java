@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -27,6 +28,7 @@ import redis.clients.jedis.Jedis;
  * unchanged; and with the tier off, a hit costs what it cost before.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag("valkey")
 class LocalTierIT {
 
     @RegisterExtension

@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import javax.management.ObjectName;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,6 +27,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Two embedded Tomcat nodes with the cache filter on one real Redis. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Tag("valkey")
 class RedisCacheFilterIT {
 
     @RegisterExtension

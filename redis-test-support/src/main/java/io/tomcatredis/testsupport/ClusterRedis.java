@@ -192,8 +192,16 @@ public final class ClusterRedis extends RedisDeployment {
             }
         }
         int total = nodes().size();
+        // By their ids: a node in handshake counts in cluster_known_nodes under a temporary id (Valkey 8),
+        // and CLUSTER REPLICATE of a master known only that way fails with "Unknown node".
         Await.until(READY_TIMEOUT, "all " + total + " cluster nodes to know each other", () -> nodes().stream()
-                .allMatch(n -> Integer.toString(total).equals(n.clusterInfo("cluster_known_nodes"))));
+                .allMatch(n -> {
+                    try (Jedis jedis = n.client()) {
+                        Set<String> known = jedis.clusterNodes().lines().map(l -> l.split(" ")[0])
+                                .collect(Collectors.toSet());
+                        return known.containsAll(ids.values());
+                    }
+                }));
         for (RedisNode replica : replicas) {
             try (Jedis jedis = replica.client()) {
                 jedis.clusterReplicate(ids.get(masterOfReplica.get(replica)));

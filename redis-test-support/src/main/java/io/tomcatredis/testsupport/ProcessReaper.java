@@ -72,7 +72,7 @@ final class ProcessReaper {
             pids.forEach(file -> {
                 parse(file.getFileName().toString())
                         .flatMap(ProcessHandle::of)
-                        .filter(p -> p.info().command().map(c -> c.contains("redis")).orElse(false))
+                        .filter(p -> p.info().command().map(c -> c.contains("redis") || c.contains("valkey")).orElse(false))
                         .ifPresent(ProcessHandle::destroyForcibly);
                 try {
                     Files.deleteIfExists(file);

@@ -88,6 +88,11 @@ public abstract class RedisDeployment implements AutoCloseable {
         return builder;
     }
 
+    /** The server and version of the first data node, e.g. {@code valkey 8.0.1}: see {@link RedisNode#serverVersion()}. */
+    public String serverVersion() {
+        return nodes.get(0).serverVersion();
+    }
+
     /** Deletes every key on every master. */
     public abstract void flushAll();
 
@@ -134,7 +139,7 @@ public abstract class RedisDeployment implements AutoCloseable {
         }
         config.addAll(topologyConfig);
         config.addAll(options.extraConfig);
-        return add(new RedisNode(name, RedisBinaries.require("redis-server"), root.resolve(name), port, config,
+        return add(new RedisNode(name, options.serverOf(name).serverBinary(), root.resolve(name), port, config,
                 adminConfig(true)));
     }
 
@@ -149,7 +154,7 @@ public abstract class RedisDeployment implements AutoCloseable {
             config.add("requirepass " + options.sentinelPassword);
         }
         config.addAll(sentinelConfig);
-        return add(new RedisNode(name, RedisBinaries.require("redis-sentinel"), root.resolve(name), port, config,
+        return add(new RedisNode(name, options.server.sentinelBinary(), root.resolve(name), port, config,
                 sentinelAdminConfig()));
     }
 

@@ -16,6 +16,11 @@ import org.junit.jupiter.api.extension.ExtensionContext;
  * String uri = REDIS.get().uri();
  * }</pre>
  *
+ * <p>The servers are Redis' ({@code redis-server}) unless the system property
+ * {@value RedisServer#PROPERTY} says {@code valkey}, or the options choose one
+ * ({@link RedisOptions#withServer}); the server and version that ran are published as a report
+ * entry {@value RedisServer#PROPERTY} and printed.
+ *
  * <p>A JVM interrupted mid-run still loses its Redis processes: a shutdown hook kills them, and a
  * JVM killed outright leaves a pid record the next test JVM sweeps.
  */
@@ -59,6 +64,10 @@ public final class RedisExtension<T extends RedisDeployment> implements BeforeAl
     @Override
     public void beforeAll(ExtensionContext context) {
         deployment = starter.get();
+        // Which server ran the class, in its report (and its output file): -Dredis.server chooses it.
+        String server = deployment.serverVersion();
+        context.publishReportEntry(RedisServer.PROPERTY, server);
+        System.out.println(context.getDisplayName() + " runs on " + server);
     }
 
     @Override

@@ -148,6 +148,18 @@ public final class RedisNode {
     }
 
     /** One field of {@code INFO <section>}, or null when the node does not report it. */
+    /**
+     * The server and its version as {@code INFO server} reports them, e.g. {@code redis 7.0.15} or
+     * {@code valkey 8.0.1} (Valkey also reports a {@code redis_version} for client compatibility).
+     */
+    public String serverVersion() {
+        try (Jedis jedis = client()) {
+            String info = jedis.info("server");
+            String valkey = Info.field(info, "valkey_version");
+            return valkey != null ? "valkey " + valkey : "redis " + Info.field(info, "redis_version");
+        }
+    }
+
     public String info(String section, String field) {
         try (Jedis jedis = client()) {
             return Info.field(jedis.info(section), field);

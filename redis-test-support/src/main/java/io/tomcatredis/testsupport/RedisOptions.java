@@ -2,7 +2,9 @@ package io.tomcatredis.testsupport;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -12,9 +14,12 @@ import java.util.Objects;
  */
 public final class RedisOptions {
 
-    /** Tls off, no ACL user, no include: a plain loopback Redis without persistence. */
+    /**
+     * Tls off, no ACL user, no include: a plain loopback Redis without persistence, of the server
+     * the system property {@value RedisServer#PROPERTY} names (Redis when unset).
+     */
     public static final RedisOptions DEFAULTS = new RedisOptions(false, false, null, null, false, null, List.of(),
-            null, List.of());
+            null, List.of(), RedisServer.fromSystemProperty(), Map.of());
 
     final boolean tls;
     final boolean mutualTls;
@@ -26,9 +31,13 @@ public final class RedisOptions {
     final List<String> extraConfig;
     final String sentinelPassword;
     final List<String> sentinelExtraConfig;
+    final RedisServer server;
+    /** Nodes that run another server than {@link #server}, by node name (such as {@code shard-1-master}). */
+    final Map<String, RedisServer> serverOfNode;
 
     private RedisOptions(boolean tls, boolean mutualTls, String user, String password, boolean defaultUserFromConfig,
-            Path include, List<String> extraConfig, String sentinelPassword, List<String> sentinelExtraConfig) {
+            Path include, List<String> extraConfig, String sentinelPassword, List<String> sentinelExtraConfig,
+            RedisServer server, Map<String, RedisServer> serverOfNode) {
         this.tls = tls;
         this.mutualTls = mutualTls;
         this.user = user;
@@ -38,12 +47,41 @@ public final class RedisOptions {
         this.extraConfig = List.copyOf(extraConfig);
         this.sentinelPassword = sentinelPassword;
         this.sentinelExtraConfig = List.copyOf(sentinelExtraConfig);
+        this.server = Objects.requireNonNull(server);
+        this.serverOfNode = Map.copyOf(serverOfNode);
+    }
+
+    /** Runs this server's binaries instead of the one {@value RedisServer#PROPERTY} names. */
+    public RedisOptions withServer(RedisServer server) {
+        return new RedisOptions(tls, mutualTls, user, password, defaultUserFromConfig, include, extraConfig,
+                sentinelPassword, sentinelExtraConfig, server, serverOfNode);
+    }
+
+    /**
+     * Runs {@code server} on the data node named {@code nodeName} only (such as {@code
+     * shard-1-master} of a {@link ClusterRedis}): mixed versions, as during a rolling upgrade.
+     */
+    public RedisOptions withServerOnNode(String nodeName, RedisServer server) {
+        Map<String, RedisServer> all = new HashMap<>(serverOfNode);
+        all.put(Objects.requireNonNull(nodeName), Objects.requireNonNull(server));
+        return new RedisOptions(tls, mutualTls, user, password, defaultUserFromConfig, include, extraConfig,
+                sentinelPassword, sentinelExtraConfig, this.server, all);
+    }
+
+    /** The server whose binaries a data node runs: {@link #server} unless {@link #withServerOnNode} says otherwise. */
+    RedisServer serverOf(String nodeName) {
+        return serverOfNode.getOrDefault(nodeName, server);
+    }
+
+    /** The server whose binaries the deployment runs. */
+    public RedisServer server() {
+        return server;
     }
 
     /** Sentinels require this password from their clients (and from each other). */
     public RedisOptions withSentinelPassword(String password) {
         return new RedisOptions(tls, mutualTls, user, this.password, defaultUserFromConfig, include, extraConfig,
-                Objects.requireNonNull(password), sentinelExtraConfig);
+                Objects.requireNonNull(password), sentinelExtraConfig, server, serverOfNode);
     }
 
     /**
@@ -54,25 +92,25 @@ public final class RedisOptions {
         List<String> all = new ArrayList<>(sentinelExtraConfig);
         all.addAll(List.of(lines));
         return new RedisOptions(tls, mutualTls, user, password, defaultUserFromConfig, include, extraConfig,
-                sentinelPassword, all);
+                sentinelPassword, all, server, serverOfNode);
     }
 
     /** Clients must use TLS; certificates from a private CA generated at test time. */
     public RedisOptions withTls() {
         return new RedisOptions(true, mutualTls, user, password, defaultUserFromConfig, include, extraConfig,
-                sentinelPassword, sentinelExtraConfig);
+                sentinelPassword, sentinelExtraConfig, server, serverOfNode);
     }
 
     /** TLS where Redis also requires a client certificate signed by the test CA. */
     public RedisOptions withMutualTls() {
         return new RedisOptions(true, true, user, password, defaultUserFromConfig, include, extraConfig,
-                sentinelPassword, sentinelExtraConfig);
+                sentinelPassword, sentinelExtraConfig, server, serverOfNode);
     }
 
     /** Disables the {@code default} user and creates {@code user} with all permissions. */
     public RedisOptions withAclUser(String user, String password) {
         return new RedisOptions(tls, mutualTls, Objects.requireNonNull(user), Objects.requireNonNull(password), false,
-                include, extraConfig, sentinelPassword, sentinelExtraConfig);
+                include, extraConfig, sentinelPassword, sentinelExtraConfig, server, serverOfNode);
     }
 
     /**
@@ -83,13 +121,13 @@ public final class RedisOptions {
      */
     public RedisOptions withAdminUser(String user, String password) {
         return new RedisOptions(tls, mutualTls, Objects.requireNonNull(user), Objects.requireNonNull(password), true,
-                include, extraConfig, sentinelPassword, sentinelExtraConfig);
+                include, extraConfig, sentinelPassword, sentinelExtraConfig, server, serverOfNode);
     }
 
     /** Includes a Redis configuration file; the harness still decides ports, folders and TLS. */
     public RedisOptions withInclude(Path configFile) {
         return new RedisOptions(tls, mutualTls, user, password, defaultUserFromConfig, configFile.toAbsolutePath(),
-                extraConfig, sentinelPassword, sentinelExtraConfig);
+                extraConfig, sentinelPassword, sentinelExtraConfig, server, serverOfNode);
     }
 
     /** Adds configuration lines such as {@code "maxmemory 10mb"}; they win over everything else. */
@@ -97,7 +135,7 @@ public final class RedisOptions {
         List<String> all = new ArrayList<>(extraConfig);
         all.addAll(List.of(lines));
         return new RedisOptions(tls, mutualTls, user, password, defaultUserFromConfig, include, all, sentinelPassword,
-                sentinelExtraConfig);
+                sentinelExtraConfig, server, serverOfNode);
     }
 
     boolean hasAclUser() {

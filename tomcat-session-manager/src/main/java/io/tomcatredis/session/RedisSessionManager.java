@@ -136,8 +136,8 @@ public class RedisSessionManager extends ManagerBase {
      * Sets any other attribute by name, for {@code context.xml}: {@code sentinelMaster},
      * {@code sentinels}, {@code sentinelPassword}, {@code clusterNodes}, the TLS attributes
      * ({@code truststore}, {@code keystore}, ... see {@link io.tomcatredis.connection.TlsSettings}),
-     * {@code waitReplicas}, {@code waitTimeoutMillis}, {@code touchInterval}, {@code nearCacheSize},
-     * {@code compressionThreshold}.
+     * {@code waitReplicas}, {@code waitAofLocal}, {@code waitAofReplicas}, {@code waitTimeoutMillis},
+     * {@code touchInterval}, {@code nearCacheSize}, {@code compressionThreshold}.
      *
      * @return false for a name this class does not know, which Tomcat logs as a warning
      */
@@ -191,6 +191,12 @@ public class RedisSessionManager extends ManagerBase {
         }
         backend = SessionBackend.open(settings, webappClassLoader(), getContext().getName(),
                 getSessionAttributeValueClassNamePattern());
+        try {
+            backend.requireWaitAofSupport(settings.waitAof());
+        } catch (InvalidSettingException e) {
+            backend = null;
+            throw new LifecycleException("RedisSessionManager of " + getContext().getName() + ": " + e.getMessage(), e);
+        }
         nearCache = new NearCache(settings.nearCacheSize());
         invalidations = settings.nearCacheStalenessMillis() > 0
                 ? backend.trackInvalidations(settings, nearCacheInvalidations(nearCache, backend.store().keys())) : null;
@@ -771,7 +777,11 @@ public class RedisSessionManager extends ManagerBase {
         return statistics().failures();
     }
 
-    /** Saves that fewer replicas than {@code waitReplicas} acknowledged within {@code waitTimeoutMillis}. */
+    /**
+     * Saves that fewer replicas than {@code waitReplicas} acknowledged, or that fewer append-only
+     * files than {@code waitAofLocal}/{@code waitAofReplicas} ask had fsynced (or whose WAITAOF
+     * failed), within {@code waitTimeoutMillis}.
+     */
     public long getReplicationShortfalls() {
         return statistics().replicationShortfalls();
     }

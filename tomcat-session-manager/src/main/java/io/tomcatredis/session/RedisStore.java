@@ -88,6 +88,12 @@ public class RedisStore extends StoreBase {
         ClassLoader loader = context.getLoader() != null ? context.getLoader().getClassLoader()
                 : Thread.currentThread().getContextClassLoader();
         backend = SessionBackend.open(settings, loader, context.getName(), valueClassNamePattern());
+        try {
+            backend.requireWaitAofSupport(settings.waitAof());
+        } catch (InvalidSettingException e) {
+            backend = null;
+            throw new LifecycleException("RedisStore of " + context.getName() + ": " + e.getMessage(), e);
+        }
         unavailableValve = new StoreUnavailableValve(context, () -> store().statistics());
         pipelineOf(context).addValve(unavailableValve);
         metrics = SessionMetrics.register(context, backend.store().statistics(), backend.pool(), plain -> plain);

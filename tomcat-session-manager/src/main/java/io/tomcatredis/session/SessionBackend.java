@@ -1,5 +1,6 @@
 package io.tomcatredis.session;
 
+import io.tomcatredis.connection.InvalidSettingException;
 import io.tomcatredis.connection.ConnectionMetrics;
 import io.tomcatredis.connection.KeyInvalidations;
 import io.tomcatredis.connection.RedisClientHolder;
@@ -9,6 +10,7 @@ import io.tomcatredis.session.codec.AttributeCodec;
 import io.tomcatredis.session.codec.IndexedUserNames;
 import io.tomcatredis.session.codec.SerializationException;
 import io.tomcatredis.session.store.RedisSessionStore;
+import io.tomcatredis.session.store.WaitAof;
 import io.tomcatredis.session.store.SessionHashFormat;
 import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.SessionKeys;
@@ -86,7 +88,7 @@ final class SessionBackend implements AutoCloseable {
         RedisClientHolder redis = RedisConnector.connect(settings.connection(), "tomcat-redis-session", pool);
         boolean cluster = settings.connection().topology() == RedisConnectionSettings.Topology.CLUSTER;
         RedisSessionStore store = new RedisSessionStore(redis, new SessionKeys(settings.keyPrefix()), cluster,
-                settings.connection().timeoutMillis(), settings.waitReplicas(), settings.waitTimeoutMillis(),
+                settings.connection().timeoutMillis(), settings.waitReplicas(), settings.waitAof(), settings.waitTimeoutMillis(),
                 settings.touchIntervalMillis());
         log.info("Sessions of " + contextName + " are stored in " + settings.connection() + " under keyPrefix \""
                 + settings.keyPrefix() + "\", serializer " + settings.serializer() + ", serialFilter "
@@ -98,11 +100,29 @@ final class SessionBackend implements AutoCloseable {
                 + ", maxAttributeBytes " + limit(settings.maxAttributeBytes()) + ", maxSessionBytes "
                 + limit(settings.maxSessionBytes()) + (settings.failOnSizeLimit() ? " (sizeLimitAction fail)" : "")
                 + (settings.waitReplicas() > 0 ? ", WAIT for " + settings.waitReplicas()
-                + " replicas up to " + settings.waitTimeoutMillis() + " ms after each save" : ""));
+                + " replicas up to " + settings.waitTimeoutMillis() + " ms after each save" : "")
+                + (settings.waitAof().enabled() ? ", WAITAOF " + (settings.waitAof().local() ? 1 : 0) + " "
+                + settings.waitAof().replicas() + " up to " + settings.waitTimeoutMillis() + " ms after each save" : ""));
         SizeGuard sizeGuard = new SizeGuard(settings.maxAttributeBytes(), settings.maxSessionBytes(),
                 settings.failOnSizeLimit());
         return new SessionBackend(redis, store, codec, principalCodec, contextName, pool, sizeGuard,
                 IndexedUserNames.of(settings.encryptionKeys(), settings.encryptValues(), settings.acceptUnencryptedValues()));
+    }
+
+    /**
+     * Refuses a {@code waitAofLocal}/{@code waitAofReplicas} this server cannot honour (no WAITAOF
+     * before Redis 7.2; {@code waitAofLocal} without {@code appendonly yes}) rather than run with
+     * weaker durability than configured; closes this backend first.
+     *
+     * @throws InvalidSettingException naming the attribute and what the server lacks
+     */
+    void requireWaitAofSupport(WaitAof waitAof) {
+        String problem = store.waitAofProblem();
+        if (problem != null) {
+            close();
+            throw new InvalidSettingException(waitAof.local() ? SessionManagerSettings.WAIT_AOF_LOCAL
+                    : SessionManagerSettings.WAIT_AOF_REPLICAS, problem);
+        }
     }
 
     private static String limit(int bytes) {

@@ -9,6 +9,7 @@ import io.tomcatredis.session.codec.ClassFilter;
 import io.tomcatredis.session.codec.EncryptionKeys;
 import io.tomcatredis.session.store.SessionHashFormat;
 import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.session.store.WaitAof;
 import java.util.Set;
 import java.util.function.Function;
 
@@ -18,7 +19,7 @@ import java.util.function.Function;
  * {@link RedisConnectionSettings}, shared with the cache filter.
  */
 record SessionManagerSettings(RedisConnectionSettings connection, String keyPrefix, String serializer,
-        ClassFilter serialFilter, int waitReplicas, int waitTimeoutMillis, int touchIntervalMillis, int nearCacheSize,
+        ClassFilter serialFilter, int waitReplicas, WaitAof waitAof, int waitTimeoutMillis, int touchIntervalMillis, int nearCacheSize,
         int nearCacheStalenessMillis, int compressionThreshold, EncryptionKeys encryptionKeys,
         boolean acceptUnencryptedValues, boolean encryptValues, int maxAttributeBytes, int maxSessionBytes, boolean failOnSizeLimit) {
 
@@ -26,6 +27,8 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
     static final String SERIALIZER = "serializer";
     static final String SERIAL_FILTER = "serialFilter";
     static final String WAIT_REPLICAS = "waitReplicas";
+    static final String WAIT_AOF_LOCAL = "waitAofLocal";
+    static final String WAIT_AOF_REPLICAS = "waitAofReplicas";
     static final String WAIT_TIMEOUT_MILLIS = "waitTimeoutMillis";
     static final String TOUCH_INTERVAL = "touchInterval";
     /** Default {@code touchInterval}, ms: a few seconds, as Tomcat's own expiry runs once a minute. */
@@ -60,7 +63,7 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
     static final Set<String> MANAGER_ONLY = Set.of(NEAR_CACHE_SIZE, NEAR_CACHE_STALENESS_MILLIS);
 
     /** Every attribute name this configuration understands, connection attributes included. */
-    static final Set<String> NAMES = Set.of(KEY_PREFIX, SERIALIZER, SERIAL_FILTER, WAIT_REPLICAS, WAIT_TIMEOUT_MILLIS, TOUCH_INTERVAL,
+    static final Set<String> NAMES = Set.of(KEY_PREFIX, SERIALIZER, SERIAL_FILTER, WAIT_REPLICAS, WAIT_AOF_LOCAL, WAIT_AOF_REPLICAS, WAIT_TIMEOUT_MILLIS, TOUCH_INTERVAL,
             NEAR_CACHE_SIZE, NEAR_CACHE_STALENESS_MILLIS, COMPRESSION_THRESHOLD, ENCRYPTION_KEY_FILE, ENCRYPTION_KEY_ENV,
             ENCRYPTION_KEY, ACCEPT_UNENCRYPTED_VALUES, ENCRYPT_VALUES, MAX_ATTRIBUTE_BYTES, MAX_SESSION_BYTES, SIZE_LIMIT_ACTION,
             RedisConnectionSettings.REDIS_URI, RedisConnectionSettings.TIMEOUT_MILLIS,
@@ -97,9 +100,16 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
         int waitReplicas = settings.integer(WAIT_REPLICAS, 0, 0, 100);
         int waitTimeoutMillis = settings.integer(WAIT_TIMEOUT_MILLIS, Math.min(1000, connection.timeoutMillis() / 2), 1,
                 600_000);
-        if (waitReplicas > 0 && waitTimeoutMillis >= connection.timeoutMillis()) {
+        WaitAof waitAof = new WaitAof(settings.bool(WAIT_AOF_LOCAL, false), settings.integer(WAIT_AOF_REPLICAS, 0, 0, 100));
+        if (waitReplicas > 0 && waitAof.enabled() && 2L * waitTimeoutMillis >= connection.timeoutMillis()) {
+            throw new InvalidSettingException(WAIT_TIMEOUT_MILLIS, waitTimeoutMillis + " twice must be below timeoutMillis ("
+                    + connection.timeoutMillis() + "): WAIT and WAITAOF each wait up to waitTimeoutMillis after a save,"
+                    + " in one round trip");
+        }
+        if ((waitReplicas > 0 || waitAof.enabled()) && waitTimeoutMillis >= connection.timeoutMillis()) {
             throw new InvalidSettingException(WAIT_TIMEOUT_MILLIS, waitTimeoutMillis + " must be below timeoutMillis ("
-                    + connection.timeoutMillis() + "), or the connection times out before WAIT answers");
+                    + connection.timeoutMillis() + "), or the connection times out before " + (waitReplicas > 0 ? "WAIT"
+                    : "WAITAOF") + " answers");
         }
         int touchIntervalMillis = settings.integer(TOUCH_INTERVAL, DEFAULT_TOUCH_INTERVAL_MILLIS, 0,
                 (int) SessionHashFormat.MAX_TOUCH_INTERVAL_MILLIS);
@@ -140,7 +150,7 @@ record SessionManagerSettings(RedisConnectionSettings connection, String keyPref
                     + maxSessionBytes + "): no attribute could reach it");
         }
         boolean failOnSizeLimit = "fail".equals(settings.oneOf(SIZE_LIMIT_ACTION, "warn", "warn", "fail"));
-        return new SessionManagerSettings(connection, keyPrefix, serializer, filter, waitReplicas, waitTimeoutMillis,
+        return new SessionManagerSettings(connection, keyPrefix, serializer, filter, waitReplicas, waitAof, waitTimeoutMillis,
                 touchIntervalMillis, nearCacheSize, nearCacheStalenessMillis, compressionThreshold, keys, acceptUnencrypted,
                 encryptValues, maxAttributeBytes, maxSessionBytes, failOnSizeLimit);
     }

@@ -59,7 +59,8 @@ final class SessionMetrics {
                 .counter("bytes_written_total", "bytes of session saves written", statistics::bytesWritten)
                 .counter("unavailable_responses_total", "requests answered 503 because Redis failed",
                         statistics::unavailableResponses)
-                .counter("replication_shortfalls_total", "saves fewer than waitReplicas acknowledged in time",
+                .counter("replication_shortfalls_total",
+                        "saves fewer than waitReplicas acknowledged, or waitAofLocal/waitAofReplicas fsynced, in time",
                         statistics::replicationShortfalls);
         beans.register("io.tomcatredis:type=SessionMetrics," + scope, pool.addTo(owner.apply(plain)).build());
         beans.counters("SessionCounters", scope, "round_trips_total", statistics.roundTripsByOperation());

@@ -1,20 +1,30 @@
 package io.tomcatredis.session.store;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.juli.logging.Log;
+import org.apache.juli.logging.LogFactory;
 import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
  * Redis Cluster: the expiry index is split into one key per slot,
  * {@code <keyPrefix>expirations:{<tag>}} with {@code <tag>} a short hash tag of that slot, so the
  * save and claim scripts touch one slot only; a new session id hashes to another slot, so an id
- * change copies the session (DUMP, RESTORE) and then deletes the original.
+ * change copies the session (DUMP, RESTORE) and then deletes the original. Where RESTORE refuses
+ * the payload (a master of an older version during a rolling upgrade: {@code ERR DUMP payload
+ * version or checksum are wrong}; an ACL without {@code restore}; a renamed command), the copy is
+ * made field by field instead (HGETALL, HSET and the commands of each structure's type, with the
+ * same TTLs), and the first refusal is logged as a WARN with Redis' reason.
  */
 final class ClusterTopology implements Topology {
 
+    private static final Log LOG = LogFactory.getLog(ClusterTopology.class);
     private static final int SLOTS = 16384;
 
     private final SessionKeys keys;
+    private final AtomicBoolean refusalLogged = new AtomicBoolean();
 
     ClusterTopology(SessionKeys keys) {
         this.keys = keys;
@@ -36,30 +46,89 @@ final class ClusterTopology implements Topology {
 
     /**
      * A failure before the copy changes nothing; a failure after it leaves the old copy to its TTL
-     * while the new one serves.
+     * while the new one serves. The copy is one script on the new id's master (import.lua, or
+     * copy_import.lua), so the new session appears whole or not at all; the old one is claimed
+     * (deleted with its structures and index entry) only once the copy is in place.
      */
     @Override
-    @SuppressWarnings("unchecked")
     public boolean changeId(RedisCalls redis, String oldId, String newId) {
-        Object exported = redis.script("changeId", SessionScript.EXPORT,
-                List.of(keys.sessionKeyBytes(oldId), SessionKeys.utf8(expiryIndexKey(oldId))),
-                List.of(SessionKeys.utf8(SessionKeys.baseId(oldId))));
+        List<byte[]> oldKeys = List.of(keys.sessionKeyBytes(oldId), SessionKeys.utf8(expiryIndexKey(oldId)));
+        List<byte[]> newKeys = List.of(keys.sessionKeyBytes(newId), SessionKeys.utf8(expiryIndexKey(newId)));
+        List<byte[]> oldMember = List.of(SessionKeys.utf8(SessionKeys.baseId(oldId)));
+        Object exported = redis.script("changeId", SessionScript.EXPORT, oldKeys, oldMember);
         if (!(exported instanceof List<?> parts) || parts.isEmpty()) {
             return false;
         }
-        List<byte[]> args = new ArrayList<>();
-        args.add(SessionKeys.utf8(SessionKeys.baseId(newId)));
-        for (Object part : (List<Object>) parts) {
-            args.add(part instanceof byte[] bytes ? bytes : SessionKeys.utf8(String.valueOf(part)));
+        Object imported = redis.script("changeId", SessionScript.IMPORT, newKeys, importArgs(newId, parts));
+        if (imported instanceof List<?> refusal) {
+            logRefusal(refusal.size() > 1 ? text(refusal.get(1)) : String.valueOf(refusal));
+            Object copied = redis.script("changeId", SessionScript.COPY_EXPORT, oldKeys, oldMember);
+            if (!(copied instanceof List<?> fields) || fields.isEmpty()) {
+                return false;
+            }
+            redis.script("changeId", SessionScript.COPY_IMPORT, newKeys, copyImportArgs(newId, fields));
         }
-        redis.script("changeId", SessionScript.IMPORT,
-                List.of(keys.sessionKeyBytes(newId), SessionKeys.utf8(expiryIndexKey(newId))), args);
         redis.script("changeId", SessionScript.CLAIM, List.of(keys.sessionKeyBytes(oldId),
                 SessionKeys.utf8(expiryIndexKey(oldId)), keys.claimKeyBytes(oldId)),
                 List.of(SessionKeys.utf8(SessionKeys.baseId(oldId)), SessionKeys.utf8("move:" + newId),
                         SessionKeys.utf8("0")));
         redis.call("changeId", jedis -> jedis.del(keys.claimKeyBytes(oldId)));
         return true;
+    }
+
+    /** The new index member, then export.lua's reply as it came: score, pttl, dump, then name, pttl, dump. */
+    private static List<byte[]> importArgs(String newId, List<?> exported) {
+        List<byte[]> args = new ArrayList<>(exported.size() + 1);
+        args.add(SessionKeys.utf8(SessionKeys.baseId(newId)));
+        for (Object part : exported) {
+            args.add(bytes(part));
+        }
+        return args;
+    }
+
+    /**
+     * The new index member, score, pttl, the hash's pair count and pairs, then per structure name,
+     * type, pttl, item count and items: copy_export.lua's nested reply flattened for copy_import.lua.
+     */
+    private static List<byte[]> copyImportArgs(String newId, List<?> exported) {
+        List<byte[]> args = new ArrayList<>();
+        args.add(SessionKeys.utf8(SessionKeys.baseId(newId)));
+        args.add(bytes(exported.get(0)));
+        args.add(bytes(exported.get(1)));
+        addCounted(args, (List<?>) exported.get(2));
+        for (int i = 3; i + 3 < exported.size(); i += 4) {
+            args.add(bytes(exported.get(i)));
+            args.add(bytes(exported.get(i + 1)));
+            args.add(bytes(exported.get(i + 2)));
+            addCounted(args, (List<?>) exported.get(i + 3));
+        }
+        return args;
+    }
+
+    private static void addCounted(List<byte[]> args, List<?> items) {
+        args.add(SessionKeys.utf8(Integer.toString(items.size())));
+        for (Object item : items) {
+            args.add(bytes(item));
+        }
+    }
+
+    private static byte[] bytes(Object part) {
+        return part instanceof byte[] raw ? raw : SessionKeys.utf8(String.valueOf(part));
+    }
+
+    private static String text(Object part) {
+        return part instanceof byte[] raw ? new String(raw, StandardCharsets.UTF_8) : String.valueOf(part);
+    }
+
+    private void logRefusal(String reason) {
+        if (refusalLogged.compareAndSet(false, true)) {
+            LOG.warn("RESTORE refused a session's DUMP payload on an id change across cluster slots (" + reason
+                    + "): moving sessions field by field instead (HGETALL, HSET and the structures' own commands)."
+                    + " Expected while masters of different versions run during a rolling upgrade; otherwise"
+                    + " allow RESTORE to the manager's ACL user. Logged once.");
+        } else if (LOG.isDebugEnabled()) {
+            LOG.debug("RESTORE refused a session's DUMP payload (" + reason + "): copied field by field");
+        }
     }
 
     private String indexKeyOfSlot(int slot) {

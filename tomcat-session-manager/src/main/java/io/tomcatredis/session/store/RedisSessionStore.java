@@ -4,7 +4,9 @@ import io.tomcatredis.connection.RedisClientHolder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.BiConsumer;
@@ -18,6 +20,7 @@ import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
+import redis.clients.jedis.util.KeyValue;
 
 /**
  * Reads and writes sessions in the layout of {@link SessionKeys} and {@link SessionHashFormat}:
@@ -46,6 +49,7 @@ public final class RedisSessionStore {
     private final RedisClientHolder client;
     private final RedisCalls redis;
     private final int waitReplicas;
+    private final WaitAof waitAof;
     private final int waitTimeoutMillis;
     private final SessionStoreStatistics statistics = new SessionStoreStatistics();
     private final LongSupplier ticker;
@@ -62,12 +66,28 @@ public final class RedisSessionStore {
      */
     public RedisSessionStore(RedisClientHolder redis, SessionKeys keys, boolean cluster, int timeoutMillis,
             int waitReplicas, int waitTimeoutMillis, int touchIntervalMillis) {
-        this(redis, keys, cluster, timeoutMillis, waitReplicas, waitTimeoutMillis, touchIntervalMillis, System::nanoTime);
+        this(redis, keys, cluster, timeoutMillis, waitReplicas, WaitAof.NONE, waitTimeoutMillis, touchIntervalMillis);
+    }
+
+    /**
+     * @param waitAof after each save (and its WAIT, if any), WAITAOF for the master's and replicas'
+     *        append-only file fsync, up to {@code waitTimeoutMillis}; {@link WaitAof#NONE}: do not wait
+     */
+    public RedisSessionStore(RedisClientHolder redis, SessionKeys keys, boolean cluster, int timeoutMillis,
+            int waitReplicas, WaitAof waitAof, int waitTimeoutMillis, int touchIntervalMillis) {
+        this(redis, keys, cluster, timeoutMillis, waitReplicas, waitAof, waitTimeoutMillis, touchIntervalMillis,
+                System::nanoTime);
     }
 
     /** @param ticker monotonic nanoseconds for {@link RedisClock} */
     RedisSessionStore(RedisClientHolder redis, SessionKeys keys, boolean cluster, int timeoutMillis,
             int waitReplicas, int waitTimeoutMillis, int touchIntervalMillis, LongSupplier ticker) {
+        this(redis, keys, cluster, timeoutMillis, waitReplicas, WaitAof.NONE, waitTimeoutMillis, touchIntervalMillis,
+                ticker);
+    }
+
+    private RedisSessionStore(RedisClientHolder redis, SessionKeys keys, boolean cluster, int timeoutMillis,
+            int waitReplicas, WaitAof waitAof, int waitTimeoutMillis, int touchIntervalMillis, LongSupplier ticker) {
         this.touchIntervalMillis = ascii(Integer.toString(touchIntervalMillis));
         this.ticker = ticker;
         this.clock = new RedisClock(ticker);
@@ -76,6 +96,7 @@ public final class RedisSessionStore {
         this.client = redis;
         this.redis = new RedisCalls(redis, timeoutMillis, statistics);
         this.waitReplicas = waitReplicas;
+        this.waitAof = waitAof;
         this.waitTimeoutMillis = waitTimeoutMillis;
         this.principalIndex = new PrincipalIndex(keys, this.redis);
     }
@@ -312,7 +333,7 @@ public final class RedisSessionStore {
         }
         List<byte[]> saveKeys = List.of(keys.sessionKeyBytes(sessionId), utf8(topology.expiryIndexKey(sessionId)));
         Object result;
-        if (waitReplicas == 0 && extendIndexOf == null) {
+        if (waitReplicas == 0 && !waitAof.enabled() && extendIndexOf == null) {
             result = redis.script("save", SessionScript.SAVE, saveKeys, args);
         } else {
             Pipelined saved = redis.call("save", jedis -> saveInPipeline(jedis, saveKeys, args, extendIndexOf,
@@ -335,9 +356,11 @@ public final class RedisSessionStore {
     /**
      * Saves in one pipeline with what goes with it: {@code principal_add.lua} for the principal
      * index of {@code extendIndexOf} (when not null: the member written again, see
-     * {@link PrincipalIndex#queueAdd}), and the WAIT for replicas (when
-     * {@code waitReplicas}), on the same connection: WAIT counts the replicas that have the writes
-     * of its own connection. A shortfall is logged and counted; the request goes on.
+     * {@link PrincipalIndex#queueAdd}), the WAIT for replicas (when {@code waitReplicas}) and the
+     * WAITAOF for append-only file fsyncs (when {@code waitAof}), on the same connection: WAIT and
+     * WAITAOF count what has the writes of their own connection. A shortfall, or an error of
+     * WAITAOF (a failover to a server without it, AOF switched off since start), is logged and
+     * counted; the request goes on, as its save is in Redis.
      */
     /** What {@link #saveInPipeline} answers: save.lua's reply, and the principal index's (or null). */
     private record Pipelined(Object result, Response<Object> indexed) {
@@ -349,6 +372,7 @@ public final class RedisSessionStore {
             Response<Object> saved;
             Response<Object> indexed = null;
             Response<Long> acknowledged = null;
+            Response<KeyValue<Long, Long>> fsynced = null;
             try (AbstractPipeline pipeline = jedis.pipelined()) {
                 saved = SessionScript.SAVE.script().queue(pipeline, saveKeys, args, full);
                 if (extendIndexOf != null) {
@@ -356,6 +380,9 @@ public final class RedisSessionStore {
                 }
                 if (waitReplicas > 0) {
                     acknowledged = pipeline.waitReplicas(saveKeys.get(0), waitReplicas, waitTimeoutMillis);
+                }
+                if (waitAof.enabled()) {
+                    fsynced = pipeline.waitAOF(saveKeys.get(0), waitAof.numLocal(), waitAof.replicas(), waitTimeoutMillis);
                 }
                 pipeline.sync();
             }
@@ -371,9 +398,96 @@ public final class RedisSessionStore {
                 LOG.warn("Session save acknowledged by " + replicas + " of " + waitReplicas
                         + " replicas within " + waitTimeoutMillis + " ms; it could be lost in a failover");
             }
+            if (fsynced != null) {
+                checkFsynced(fsynced);
+            }
             return new Pipelined(result, indexed);
         }
         throw new IllegalStateException("Redis keeps answering NOSCRIPT to EVAL");
+    }
+
+    /** WAITAOF's reply: {numlocal, numreplicas} that fsynced in time; fewer than asked is a shortfall. */
+    private void checkFsynced(Response<KeyValue<Long, Long>> fsynced) {
+        KeyValue<Long, Long> counts;
+        try {
+            counts = fsynced.get();
+        } catch (JedisDataException e) {
+            statistics.replicationShortfall();
+            LOG.warn("Session save not confirmed on disk: WAITAOF failed (" + e.getMessage() + "); it could be lost"
+                    + " in a crash or failover");
+            return;
+        }
+        if (counts.getKey() < waitAof.numLocal() || counts.getValue() < waitAof.replicas()) {
+            statistics.replicationShortfall();
+            LOG.warn("Session save fsynced " + (waitAof.local() ? (counts.getKey() > 0 ? "on the master" : "not on the"
+                    + " master") + " and " : "") + "by " + counts.getValue() + " of " + waitAof.replicas()
+                    + " replicas within " + waitTimeoutMillis + " ms (WAITAOF); it could be lost in a crash or failover");
+        }
+    }
+
+    /**
+     * Why this server cannot honour {@code waitAof}, or null when it can or cannot be asked now
+     * (Redis away at start: saves then count WAITAOF's error as a shortfall, see
+     * {@link #saveInPipeline}). Sends {@code WAITAOF <numlocal> 0 1} itself (on Cluster, Jedis
+     * sends it to every master, as its error replies show): Redis before 7.2 does not know it, and
+     * with numlocal 1 a master without {@code appendonly yes} refuses it. {@code HELLO} names the
+     * server in the message; neither needs {@code INFO} or {@code CONFIG}, which the shipped ACL
+     * denies.
+     */
+    public String waitAofProblem() {
+        if (!waitAof.enabled()) {
+            return null;
+        }
+        byte[] sampleKey = utf8(keys.expiryIndexPrefix());
+        try {
+            return client.call(jedis -> {
+                try {
+                    jedis.sendCommand(sampleKey, Protocol.Command.WAITAOF, ascii(Long.toString(waitAof.numLocal())),
+                            ascii("0"), ascii("1"));
+                    return null;
+                } catch (JedisDataException e) {
+                    String error = String.valueOf(e.getMessage());
+                    String server = server(jedis, sampleKey);
+                    if (error.toLowerCase(Locale.ROOT).contains("unknown command")) {
+                        return "needs the WAITAOF command (Redis 7.2 or later, Valkey 7.2 or later); the server is " + server;
+                    }
+                    if (error.contains("appendonly")) {
+                        return "needs the master's append-only file: set appendonly yes on every data node (" + server
+                                + " answered: " + error + ")";
+                    }
+                    return "WAITAOF is refused by " + server + ": " + error
+                            + (error.startsWith("NOPERM") ? " (allow +waitaof to the ACL user)" : "");
+                }
+            });
+        } catch (RuntimeException e) {
+            LOG.warn("Cannot check now that Redis supports WAITAOF (" + e.getMessage() + "); until it can, saves"
+                    + " count WAITAOF's errors as replication shortfalls");
+            return null;
+        }
+    }
+
+    /** The server's name and version as HELLO (without arguments) reports them, e.g. {@code redis 7.0.15}. */
+    private static String server(UnifiedJedis jedis, byte[] sampleKey) {
+        try {
+            Object reply = jedis.sendCommand(sampleKey, Protocol.Command.HELLO);
+            Map<String, String> fields = new HashMap<>();
+            if (reply instanceof List<?> items) {
+                for (int i = 0; i < items.size(); i++) {
+                    if (items.get(i) instanceof KeyValue<?, ?> pair) {
+                        fields.put(text(pair.getKey()), text(pair.getValue()));
+                    } else if (i + 1 < items.size()) {
+                        fields.put(text(items.get(i)), text(items.get(++i)));
+                    }
+                }
+            }
+            return fields.getOrDefault("server", "redis") + " " + fields.getOrDefault("version", "(version unknown)");
+        } catch (RuntimeException e) {
+            return "this server";
+        }
+    }
+
+    private static String text(Object value) {
+        return value instanceof byte[] raw ? new String(raw, StandardCharsets.UTF_8) : String.valueOf(value);
     }
 
     /**

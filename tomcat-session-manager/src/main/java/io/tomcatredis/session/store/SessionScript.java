@@ -22,6 +22,9 @@ enum SessionScript {
     /** export.lua and import.lua: an id change across Redis Cluster slots. */
     EXPORT("export.lua"),
     IMPORT("import.lua"),
+    /** copy_export.lua and copy_import.lua: the same move field by field, when RESTORE refuses a payload. */
+    COPY_EXPORT("copy_export.lua"),
+    COPY_IMPORT("copy_import.lua"),
     /** data_write.lua: a write to a session-scoped structure, bound to the session. */
     DATA_WRITE("data_write.lua"),
     /** audit.lua: removes expiry index entries whose session hash no longer exists. */

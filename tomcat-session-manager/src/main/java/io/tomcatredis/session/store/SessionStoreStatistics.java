@@ -225,7 +225,7 @@ public final class SessionStoreStatistics {
         return attributesTooLarge.sum();
     }
 
-    /** Saves that fewer replicas than {@code waitReplicas} acknowledged in time. */
+    /** Saves that fewer replicas than {@code waitReplicas} acknowledged, or fewer than {@code waitAof*} fsynced, in time. */
     public long replicationShortfalls() {
         return replicationShortfalls.sum();
     }

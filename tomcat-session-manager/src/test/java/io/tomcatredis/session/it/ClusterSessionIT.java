@@ -8,10 +8,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The core session suite on a three-master Redis Cluster: sessions spread over every shard. */
+@Tag("valkey")
 class ClusterSessionIT extends CoreSessionSuite {
 
     @RegisterExtension

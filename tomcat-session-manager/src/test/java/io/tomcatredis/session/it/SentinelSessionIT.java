@@ -2,9 +2,11 @@ package io.tomcatredis.session.it;
 
 import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.SentinelRedis;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The core session suite on a master, a replica and three sentinels. */
+@Tag("valkey")
 class SentinelSessionIT extends CoreSessionSuite {
 
     @RegisterExtension

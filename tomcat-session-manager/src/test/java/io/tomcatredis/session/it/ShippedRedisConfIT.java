@@ -25,6 +25,7 @@ import redis.clients.jedis.exceptions.JedisDataException;
  * through conf/context-standalone.xml with the credentials in {@code tomcatredis.redisUri}.
  * The harness logs in as its own administrator, declared after the shipped file.
  */
+@Tag("valkey")
 class ShippedRedisConfIT {
 
     private static final String ADMIN_PASSWORD = "harness-admin-secret";
