@@ -85,6 +85,29 @@ class Issue17RestoreAttackIT {
         assertThat(jedis.exists(key(oldId))).isFalse();
     }
 
+    /** A session that never expires (maxInactiveInterval -1) keeps its TTL and index deadline as they were. */
+    @Test
+    void aSessionThatNeverExpiresMovesWithItsTtlAndDeadline() {
+        String oldId = idOn(server -> server.startsWith("valkey 8"), 4);
+        String newId = idOn(server -> server.startsWith("redis 7.0"), 4);
+        store.save(oldId, SessionChanges.created(1_000, -1).id(oldId).setAttribute("a", bytes("1")));
+        store.writeData(oldId, "cart", "RPUSH", List.of("x"));
+        long ttl = jedis.pttl(key(oldId));
+        long cartTtl = jedis.pttl(key(oldId) + ":data:cart");
+        Double score = jedis.zscore(store.topology().expiryIndexKey(oldId), oldId);
+
+        assertThat(store.changeId(oldId, newId)).isTrue();
+
+        assertThat(jedis.zscore(store.topology().expiryIndexKey(newId), newId)).as("deadline").isEqualTo(score);
+        long newTtl = jedis.pttl(key(newId));
+        assertThat(newTtl > 0).as("hash TTL (was " + ttl + ", now " + newTtl + ")").isEqualTo(ttl > 0);
+        assertThat(newTtl).as("no longer than before").isLessThanOrEqualTo(ttl > 0 ? ttl : -1);
+        long newCartTtl = jedis.pttl(key(newId) + ":data:cart");
+        assertThat(newCartTtl < 0).as("structure TTL (was " + cartTtl + ", now " + newCartTtl + ")").isEqualTo(cartTtl < 0);
+        assertThat(store.load(newId, 0)).isInstanceOf(LoadResult.Loaded.class);
+        assertThat(jedis.exists(key(oldId))).isFalse();
+    }
+
     /** Every type, each larger than one unpack() chunk and than Lua's C stack (LUAI_MAXCSTACK 8000). */
     @Test
     void largeStructuresOfEveryTypeMoveWhole() {
