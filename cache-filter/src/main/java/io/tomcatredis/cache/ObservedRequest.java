@@ -27,7 +27,8 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Phase 4 (render), the request side: watches what the application reads while it renders a
- * miss. Every method of {@code HttpServletRequest} is either observed here or listed in
+ * miss. Every method of {@code HttpServletRequest} is either observed here (Servlet 6's
+ * getServletConnection in {@link ObservedServlet6Request}) or listed in
  * {@link #HARMLESS} with the reason it cannot make a page differ between two requests of one key
  * (a test holds the Servlet API on the class path against both). Reads that make the response
  * unstorable: a session or user (even looked for and not found, the page is then served only to
