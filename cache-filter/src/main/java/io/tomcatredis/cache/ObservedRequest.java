@@ -1,9 +1,9 @@
 package io.tomcatredis.cache;
 
 import jakarta.servlet.RequestDispatcher;
-import jakarta.servlet.ServletConnection;
 import jakarta.servlet.ServletException;
 import jakarta.servlet.ServletInputStream;
+import jakarta.servlet.ServletRequest;
 import jakarta.servlet.http.Cookie;
 import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletRequestWrapper;
@@ -15,6 +15,7 @@ import jakarta.servlet.http.PushBuilder;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.security.Principal;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.EnumSet;
@@ -26,14 +27,15 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Phase 4 (render), the request side: watches what the application reads while it renders a
- * miss. Every method of {@code HttpServletRequest} is either observed here or listed in
+ * miss. Every method of {@code HttpServletRequest} is either observed here (Servlet 6's
+ * getServletConnection in {@link ObservedServlet6Request}) or listed in
  * {@link #HARMLESS} with the reason it cannot make a page differ between two requests of one key
  * (a test holds the Servlet API on the class path against both). Reads that make the response
  * unstorable: a session or user (even looked for and not found, the page is then served only to
  * requests without credentials), cookies and credentials, client and server addresses, ports, protocol and request ids, request attributes set ahead of the filter, the
  * body, the header names, and request headers the response does not name in {@code Vary}.
  */
-final class ObservedRequest extends HttpServletRequestWrapper {
+class ObservedRequest extends HttpServletRequestWrapper {
 
     /** Interface methods not observed, each with why it cannot tell two requests of one key apart. */
     static final Map<String, String> HARMLESS = Map.ofEntries(
@@ -95,10 +97,29 @@ final class ObservedRequest extends HttpServletRequestWrapper {
     private final Set<String> setDuringRender = ConcurrentHashMap.newKeySet();
     private volatile boolean askedForIdentity;
 
+    /**
+     * Whether the Servlet API has {@code ServletRequest.getServletConnection()} (Servlet 6.0+): not
+     * the Servlet 4.0 API of the Tomcat 9 JAR, where that method's return type does not exist.
+     */
+    private static final boolean SERVLET_CONNECTION = Arrays.stream(ServletRequest.class.getMethods())
+            .anyMatch(method -> method.getName().equals("getServletConnection"));
+
     ObservedRequest(HttpServletRequest request, CacheRequest cacheRequest, CacheSettings settings) {
         super(request);
         this.cacheRequest = cacheRequest;
         this.settings = settings;
+    }
+
+    /**
+     * The observing wrapper for this Servlet API: {@link ObservedServlet6Request} where the API has
+     * ServletConnection. Not one class for both: on Tomcat 9 a method naming ServletConnection
+     * makes the class unusable to reflection ({@code getMethods()} throws NoClassDefFoundError),
+     * and EL ({@code ${pageContext.request.contextPath}}), JSP tags and frameworks introspect the
+     * request they are given.
+     */
+    static ObservedRequest of(HttpServletRequest request, CacheRequest cacheRequest, CacheSettings settings) {
+        return SERVLET_CONNECTION ? new ObservedServlet6Request(request, cacheRequest, settings)
+                : new ObservedRequest(request, cacheRequest, settings);
     }
 
     /**
@@ -127,7 +148,7 @@ final class ObservedRequest extends HttpServletRequestWrapper {
         return getRequest().getAttribute(RequestDispatcher.INCLUDE_REQUEST_URI) != null;
     }
 
-    private void read(BypassReason reason) {
+    void read(BypassReason reason) {
         reads.add(reason);
     }
 
@@ -381,12 +402,6 @@ final class ObservedRequest extends HttpServletRequestWrapper {
     public String getProtocolRequestId() {
         read(BypassReason.CONNECTION);
         return super.getProtocolRequestId();
-    }
-
-    @Override
-    public ServletConnection getServletConnection() {
-        read(BypassReason.CONNECTION);
-        return super.getServletConnection();
     }
 
     /** The port is not part of the key; the scheme, host and path are. */

@@ -407,7 +407,7 @@ final class PageCache {
         CompletableFuture<Void> flight = new CompletableFuture<>();
         inFlight.put(slot.key(), flight);
         try {
-            ObservedRequest observed = new ObservedRequest(new NeutralRequest(request), cacheRequest, settings);
+            ObservedRequest observed = ObservedRequest.of(new NeutralRequest(request), cacheRequest, settings);
             CapturingResponse capture = new CapturingResponse(response, settings.maxEntryBytes(), request,
                     observed::including,
                     (reason, code) -> status.write(CacheStatus.Outcome.rendered(slot.fwd(), code, reason), response));
@@ -436,7 +436,7 @@ final class PageCache {
             HttpServletResponse response, FilterChain chain, DetachedResponse detached) {
         try {
             Delivery.complete(response);
-            ObservedRequest observed = new ObservedRequest(new NeutralRequest(request), cacheRequest, settings);
+            ObservedRequest observed = ObservedRequest.of(new NeutralRequest(request), cacheRequest, settings);
             CapturingResponse capture = new CapturingResponse(detached, settings.maxEntryBytes(), null,
                     observed::including,
                     (reason, code) -> { });
