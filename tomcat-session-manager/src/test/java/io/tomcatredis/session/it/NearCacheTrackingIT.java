@@ -31,6 +31,7 @@ import redis.clients.jedis.Jedis;
  * sent something the node did not hear (Redis paused, subscription lost).
  */
 @Tag("tomcat")
+@Tag("valkey")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class NearCacheTrackingIT {
 
