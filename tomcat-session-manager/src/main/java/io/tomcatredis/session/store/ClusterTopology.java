@@ -12,7 +12,8 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * Redis Cluster: the expiry index is split into one key per slot,
  * {@code <keyPrefix>expirations:{<tag>}} with {@code <tag>} a short hash tag of that slot, so the
  * save and claim scripts touch one slot only; a new session id hashes to another slot, so an id
- * change copies the session (DUMP, RESTORE) and then deletes the original. Where RESTORE refuses
+ * change copies the session (DUMP, RESTORE) and then deletes the original if it is unchanged since
+ * (else copies it again). Where RESTORE refuses
  * the payload (a master of an older version during a rolling upgrade: {@code ERR DUMP payload
  * version or checksum are wrong}; an ACL without {@code restore}; a renamed command), the copy is
  * made field by field instead (HGETALL, HSET and the commands of each structure's type, with the
@@ -22,6 +23,8 @@ final class ClusterTopology implements Topology {
 
     private static final Log LOG = LogFactory.getLog(ClusterTopology.class);
     private static final int SLOTS = 16384;
+    /** How often an id change copies a session that is being written under its old id meanwhile. */
+    static final int MOVE_ATTEMPTS = 5;
 
     private final SessionKeys keys;
     private final AtomicBoolean refusalLogged = new AtomicBoolean();
@@ -47,33 +50,56 @@ final class ClusterTopology implements Topology {
     /**
      * A failure before the copy changes nothing; a failure after it leaves the old copy to its TTL
      * while the new one serves. The copy is one script on the new id's master (import.lua, or
-     * copy_import.lua), so the new session appears whole or not at all; the old one is claimed
-     * (deleted with its structures and index entry) only once the copy is in place.
+     * copy_import.lua), so the new session appears whole or not at all; the old one is deleted
+     * (retire.lua) only once the copy is in place, and only if nothing was written to it since
+     * export.lua read it: a write another node made on the old id meanwhile (acknowledged to it)
+     * would otherwise be lost, so the session is copied again, up to {@value #MOVE_ATTEMPTS} times.
+     * A session invalidated under its old id meanwhile is not resurrected: its copy is deleted.
+     *
+     * @throws SessionStoreUnavailableException when the old session kept changing through every
+     *         attempt (the copy under the new id is deleted; the session stays under its old id)
      */
     @Override
     public boolean changeId(RedisCalls redis, String oldId, String newId) {
         List<byte[]> oldKeys = List.of(keys.sessionKeyBytes(oldId), SessionKeys.utf8(expiryIndexKey(oldId)));
         List<byte[]> newKeys = List.of(keys.sessionKeyBytes(newId), SessionKeys.utf8(expiryIndexKey(newId)));
         List<byte[]> oldMember = List.of(SessionKeys.utf8(SessionKeys.baseId(oldId)));
-        Object exported = redis.script("changeId", SessionScript.EXPORT, oldKeys, oldMember);
-        if (!(exported instanceof List<?> parts) || parts.isEmpty()) {
-            return false;
-        }
-        Object imported = redis.script("changeId", SessionScript.IMPORT, newKeys, importArgs(newId, parts));
-        if (imported instanceof List<?> refusal) {
-            logRefusal(refusal.size() > 1 ? text(refusal.get(1)) : String.valueOf(refusal));
-            Object copied = redis.script("changeId", SessionScript.COPY_EXPORT, oldKeys, oldMember);
-            if (!(copied instanceof List<?> fields) || fields.isEmpty()) {
+        for (int attempt = 1; attempt <= MOVE_ATTEMPTS; attempt++) {
+            Object exported = redis.script("changeId", SessionScript.EXPORT, oldKeys, oldMember);
+            if (!(exported instanceof List<?> parts) || parts.isEmpty()) {
                 return false;
             }
-            redis.script("changeId", SessionScript.COPY_IMPORT, newKeys, copyImportArgs(newId, fields));
+            byte[] digest = bytes(parts.get(0));
+            List<?> dumps = parts.subList(1, parts.size());
+            Object imported = redis.script("changeId", SessionScript.IMPORT, newKeys, importArgs(newId, dumps));
+            if (imported instanceof List<?> refusal) {
+                logRefusal(refusal.size() > 1 ? text(refusal.get(1)) : String.valueOf(refusal));
+                Object copied = redis.script("changeId", SessionScript.COPY_EXPORT, oldKeys, oldMember);
+                if (!(copied instanceof List<?> fields) || fields.isEmpty()) {
+                    return false;
+                }
+                redis.script("changeId", SessionScript.COPY_IMPORT, newKeys, copyImportArgs(newId, fields));
+            }
+            Object retired = redis.script("changeId", SessionScript.RETIRE, oldKeys,
+                    List.of(oldMember.get(0), digest));
+            if (Long.valueOf(1).equals(retired)) {
+                return true;
+            }
+            if (!Long.valueOf(-1).equals(retired)) {
+                // Invalidated or expired under its old id while it was copied: the copy must not live on.
+                undo(redis, newKeys, newId);
+                return false;
+            }
+            LOG.debug("Session " + SessionIds.redact(oldId) + " was written during its move to another slot; copying again");
         }
-        redis.script("changeId", SessionScript.CLAIM, List.of(keys.sessionKeyBytes(oldId),
-                SessionKeys.utf8(expiryIndexKey(oldId)), keys.claimKeyBytes(oldId)),
-                List.of(SessionKeys.utf8(SessionKeys.baseId(oldId)), SessionKeys.utf8("move:" + newId),
-                        SessionKeys.utf8("0")));
-        redis.call("changeId", jedis -> jedis.del(keys.claimKeyBytes(oldId)));
-        return true;
+        undo(redis, newKeys, newId);
+        throw new SessionStoreUnavailableException("The session kept being written under its old id while its id"
+                + " changed (" + MOVE_ATTEMPTS + " attempts); it keeps its old id", null);
+    }
+
+    private static void undo(RedisCalls redis, List<byte[]> newKeys, String newId) {
+        redis.script("changeId", SessionScript.RETIRE, newKeys,
+                List.of(SessionKeys.utf8(SessionKeys.baseId(newId)), new byte[0]));
     }
 
     /** The new index member, then export.lua's reply as it came: score, pttl, dump, then name, pttl, dump. */

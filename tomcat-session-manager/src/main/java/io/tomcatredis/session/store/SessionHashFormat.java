@@ -35,6 +35,9 @@ import java.util.TreeSet;
  *   meta:authType               the authentication type, UTF-8 (only when set)
  *   meta:activationListeners    names of attributes that are HttpSessionActivationListeners, one per line
  *   meta:dataKeys               names of the session-scoped structures, one per line
+ *   meta:dataVersion            incremented by every write to a session-scoped structure (data_write.lua),
+ *                               absent until the first: with meta:version, what an id change across
+ *                               Cluster slots checks before it deletes the old id (retire.lua)
  *   meta:version                incremented by every save; a node's copy is current when it matches;
  *                               a corrupt value restarts at Redis' clock (ms)
  *   meta:id                     the id as clients know it (with the route of the node that created the
@@ -71,6 +74,7 @@ public final class SessionHashFormat {
     public static final String AUTH_TYPE = "meta:authType";
     public static final String ACTIVATION_LISTENERS = "meta:activationListeners";
     public static final String DATA_KEYS = "meta:dataKeys";
+    public static final String DATA_VERSION = "meta:dataVersion";
     public static final String VERSION = "meta:version";
     public static final String ID = "meta:id";
     public static final String TOUCH_INTERVAL = "meta:touchInterval";

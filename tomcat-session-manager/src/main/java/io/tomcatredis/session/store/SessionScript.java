@@ -25,6 +25,8 @@ enum SessionScript {
     /** copy_export.lua and copy_import.lua: the same move field by field, when RESTORE refuses a payload. */
     COPY_EXPORT("copy_export.lua"),
     COPY_IMPORT("copy_import.lua"),
+    /** retire.lua: the old id's session deleted after a move, only if unchanged since export.lua. */
+    RETIRE("retire.lua"),
     /** data_write.lua: a write to a session-scoped structure, bound to the session. */
     DATA_WRITE("data_write.lua"),
     /** audit.lua: removes expiry index entries whose session hash no longer exists. */

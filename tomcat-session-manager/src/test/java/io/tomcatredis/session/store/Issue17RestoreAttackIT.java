@@ -213,11 +213,6 @@ class Issue17RestoreAttackIT {
      * moved session (or the move must fail and leave the old one).
      */
     @Test
-    @org.junit.jupiter.api.Disabled("BROKEN (attack 17, not fixed: not small): ClusterTopology.changeId claims (deletes) the old"
-            + " session after the copy without checking that it is unchanged since export.lua/copy_export.lua read it, so a"
-            + " structure write (or save) acknowledged on the old id in between is lost silently; cart of the new id is"
-            + " [before], not [before, during]. Both the RESTORE and the field-by-field path; an unpaused probe lost 504 of"
-            + " 1046 (RESTORE) and 225 of 1529 (field by field) racing writes over 40 moves.")
     void anAcknowledgedWriteToTheOldIdDuringTheMoveIsNotLost() throws Exception {
         String oldId = idOn(server -> server.startsWith("redis 7.0"), 5);
         String newId = idOn(server -> server.startsWith("valkey 8"), 5);
@@ -242,6 +237,36 @@ class Issue17RestoreAttackIT {
         String survivor = moved ? newId : oldId;
         assertThat(jedis.lrange(key(survivor) + ":data:cart", 0, -1)).as("cart of " + (moved ? "the new id" : "the old id"))
                 .containsExactly("before", "during");
+    }
+
+    /**
+     * The session invalidated under its old id (another node signs the user out) while the move's
+     * copy waits on the paused target master: the move must not bring it back under the new id.
+     */
+    @Test
+    void aSessionInvalidatedUnderItsOldIdDuringTheMoveIsNotResurrected() throws Exception {
+        String oldId = idOn(server -> server.startsWith("redis 7.0"), 6);
+        String newId = idOn(server -> server.startsWith("valkey 8"), 6);
+        store.save(oldId, SessionChanges.created(1_000, 600).id(oldId).setAttribute("role", bytes("admin")));
+        store.writeData(oldId, "cart", "RPUSH", List.of("before"));
+        RedisNode target = REDIS.get().masterForSlot(JedisClusterCRC16.getSlot(newId));
+        java.util.concurrent.CompletableFuture<Boolean> move;
+        try (Jedis admin = target.client()) {
+            admin.clientPause(10_000, redis.clients.jedis.args.ClientPauseMode.WRITE);
+            try {
+                move = java.util.concurrent.CompletableFuture.supplyAsync(() -> store.changeId(oldId, newId));
+                while (admin.clientList().lines().noneMatch(line -> line.contains(" flags=b ")) && !move.isDone()) {
+                    Thread.onSpinWait();
+                }
+                assertThat(store.invalidate(oldId)).isTrue();
+            } finally {
+                admin.clientUnpause();
+            }
+        }
+        assertThat(move.get(30, java.util.concurrent.TimeUnit.SECONDS)).as("the move reports the session gone").isFalse();
+        assertThat(jedis.exists(key(newId))).as("no session under the new id").isFalse();
+        assertThat(jedis.exists(key(newId) + ":data:cart")).isFalse();
+        assertThat(jedis.exists(key(oldId))).isFalse();
     }
 
     private RedisSessionStore storeOf(UnifiedJedis client, int timeoutMillis) {
