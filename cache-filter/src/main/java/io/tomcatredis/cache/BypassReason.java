@@ -18,6 +18,8 @@ enum BypassReason {
     SESSION_ID("session-id", false),
     AUTHENTICATED("authenticated", false),
     REDIS_UNAVAILABLE("redis-unavailable", false),
+    // Redis refused a write for memory (OOM): the request passes, the cache gives memory back (MemoryPressure).
+    REDIS_FULL("redis-full", false),
     // Lookup.
     UNCACHEABLE_URL("uncacheable-url", false),
     LOCK_TIMEOUT("lock-timeout", false),

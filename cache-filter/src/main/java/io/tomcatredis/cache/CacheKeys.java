@@ -174,13 +174,42 @@ final class CacheKeys {
             local function evictedAt(key)
               expect(key, 'string')
               local value = redis.call('GET', key)
-              if value and not tonumber(value) then
+              -- GET of a missing key is false in Lua: no eviction remembered (nil), nothing to write.
+              if not value then return nil end
+              if not tonumber(value) then
                 table.insert(repaired, key)
                 return false
               end
-              return value and tonumber(value)
+              return tonumber(value)
             end
             """;
+
+    /**
+     * Lua: {@code written(reply)} of a write run with {@code redis.pcall} that may be refused for
+     * memory: the reply, or false when Redis refused it with {@code OOM} (then {@code full} is
+     * true); any other error is raised as {@code redis.call} would.
+     */
+    private static final String OOM_TOLERANT = """
+            local full = false
+            local function written(reply)
+              if type(reply) == 'table' and reply.err then
+                if string.sub(reply.err, 1, 4) == 'OOM ' then
+                  full = true
+                  return false
+                end
+                error(reply)
+              end
+              return reply
+            end
+            """;
+
+    /**
+     * The shebang of a script that must run when Redis is out of memory (used memory above {@code
+     * maxmemory} with {@code maxmemory-policy noeviction}): Redis refuses any other script that
+     * writes then (Redis 7.0: at its first write that may add memory; a script with flags: at once).
+     * Only for scripts that free memory: they delete entries, and add at most an eviction time.
+     */
+    private static final String ALLOW_OOM = "#!lua flags=allow-oom\n";
 
     /**
      * Lua: {@code announce(base, key)} publishes an entry key on the invalidation channel when a
@@ -228,9 +257,11 @@ final class CacheKeys {
      * repaired, hash[, PTTL ms]}, {"STALE", now, repaired, hash,
      * 1 if the refresh lease was taken}, {"PASS", ...}, {"MISS", ...}, {"LEASE", ...} or {"WAIT",
      * ...}: now is Redis' time in ms (the start of a render that follows, for {@link #STORE}),
-     * repaired the keys repaired ({@code REPAIR}).
+     * repaired the keys repaired ({@code REPAIR}). When Redis refuses a write for memory ({@code
+     * OOM}, {@link MemoryPressure}), a hit is still served (without its LRU update), a stale entry
+     * without a refresh lease, and a lookup that wanted a lease answers {"FULL", ...} (pass).
      */
-    static final LuaScript LOOKUP = new LuaScript(REPAIR + NOW + """
+    static final LuaScript LOOKUP = new LuaScript(REPAIR + NOW + OOM_TOLERANT + """
             expect(KEYS[1], 'hash')
             expect(KEYS[2], 'string')
             expect(KEYS[3], 'string')
@@ -246,10 +277,10 @@ final class CacheKeys {
             end
             local e = redis.call('HGETALL', KEYS[1])
             if #e > 0 then
-              if kind(KEYS[4]) == 'zset' then redis.call('ZADD', KEYS[4], 'XX', ARGV[3], KEYS[1]) end
+              if kind(KEYS[4]) == 'zset' then written(redis.pcall('ZADD', KEYS[4], 'XX', ARGV[3], KEYS[1])) end
               local fresh = tonumber(redis.call('HGET', KEYS[1], 'fresh'))
               if fresh and fresh <= tonumber(ARGV[3]) then
-                local got = ARGV[4] == '1' and redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) and 1 or 0
+                local got = ARGV[4] == '1' and written(redis.pcall('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2])) and 1 or 0
                 return {'STALE', now, repaired, e, got}
               end
               if ARGV[5] == '1' then return {'HIT', now, repaired, e, redis.call('PTTL', KEYS[1])} end
@@ -257,8 +288,10 @@ final class CacheKeys {
             end
             if mark == 'm' then return {'MISS', now, repaired} end
             if mark then return {'PASS', now, repaired} end
-            if ARGV[4] == '1' and redis.call('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]) then
-              return {'LEASE', now, repaired}
+            if ARGV[4] == '1' then
+              local lease = written(redis.pcall('SET', KEYS[3], ARGV[1], 'NX', 'PX', ARGV[2]))
+              if full then return {'FULL', now, repaired} end
+              if lease then return {'LEASE', now, repaired} end
             end
             return {'WAIT', now, repaired}
             """);
@@ -386,10 +419,11 @@ final class CacheKeys {
      * Evicts a URL: its entry or Vary marker, every variant, its pass mark, and remembers when,
      * but only when there was something (an entry, a variant, a mark, or a lease: every render in
      * flight holds one), so that unsafe requests to URLs never cached leave nothing in Redis.
+     * Runs when Redis is out of memory too ({@link #ALLOW_OOM}): an eviction is never lost to it.
      * KEYS: entry, variants, pass, lru, sizes, bytes, the URL's eviction time, lease. ARGV: memory
      * ms. Returns {entries evicted, the keys repaired}.
      */
-    static final LuaScript EVICT_URL = new LuaScript(REPAIR + ANNOUNCE + FORGET + NOW + """
+    static final LuaScript EVICT_URL = new LuaScript(ALLOW_OOM + REPAIR + ANNOUNCE + FORGET + NOW + """
             budget(KEYS[4], KEYS[5], KEYS[6])
             expect(KEYS[2], 'set')
             expect(KEYS[7], 'string')
@@ -407,10 +441,11 @@ final class CacheKeys {
 
     /**
      * Evicts every entry carrying a tag, and remembers when (always: a render in flight that will
-     * carry the tag holds no key of it). KEYS: tag set, lru, sizes, bytes, the tag's eviction time.
+     * carry the tag holds no key of it); runs when Redis is out of memory too ({@link #ALLOW_OOM}).
+     * KEYS: tag set, lru, sizes, bytes, the tag's eviction time.
      * ARGV: memory ms. Returns {entries evicted, the keys repaired}.
      */
-    static final LuaScript EVICT_TAG = new LuaScript(REPAIR + ANNOUNCE + FORGET + NOW + """
+    static final LuaScript EVICT_TAG = new LuaScript(ALLOW_OOM + REPAIR + ANNOUNCE + FORGET + NOW + """
             budget(KEYS[2], KEYS[3], KEYS[4])
             expect(KEYS[1], 'set')
             expect(KEYS[5], 'string')
@@ -419,6 +454,26 @@ final class CacheKeys {
             for _, entry in ipairs(members) do forget(entry, KEYS[3], KEYS[4], KEYS[2]) end
             redis.call('DEL', KEYS[1])
             return {#members, repaired}
+            """);
+
+    /**
+     * Gives memory back when Redis refused a write of the cache for memory ({@link MemoryPressure}):
+     * evicts the least recently used entries, announcing each, until their total is at most ARGV[1]
+     * bytes or ARGV[2] entries went. Runs under OOM ({@link #ALLOW_OOM}). KEYS: lru, sizes, bytes.
+     * Returns {entries evicted, the keys repaired, the total after}.
+     */
+    static final LuaScript SHED = new LuaScript(ALLOW_OOM + REPAIR + ANNOUNCE + FORGET + """
+            budget(KEYS[1], KEYS[2], KEYS[3])
+            local total = tonumber(redis.call('GET', KEYS[3]) or '0')
+            local evicted = 0
+            while total > tonumber(ARGV[1]) and evicted < tonumber(ARGV[2]) do
+              local victim = redis.call('ZRANGE', KEYS[1], 0, 0)[1]
+              if not victim then break end
+              forget(victim, KEYS[2], KEYS[3], KEYS[1])
+              total = tonumber(redis.call('GET', KEYS[3]) or '0')
+              evicted = evicted + 1
+            end
+            return {evicted, repaired, total}
             """);
 
     /**

@@ -21,7 +21,7 @@ public final class CacheStatistics implements CacheStatisticsMBean {
     /** What the filter did with a request: the {@code outcome} of {@code requests_total}. */
     static final List<String> OUTCOMES = List.of("hit", "local_hit", "stale", "miss", "pass", "unsafe");
     /** Why entries left Redis: the {@code cause} of {@code evictions_total}. */
-    static final List<String> EVICTION_CAUSES = List.of("url", "tag", "budget");
+    static final List<String> EVICTION_CAUSES = List.of("url", "tag", "budget", "oom");
 
     private final CounterSet requests = new CounterSet("outcome", OUTCOMES);
     private final CounterSet bypassesByReason = new CounterSet("reason",

@@ -23,9 +23,10 @@ final class CacheStore {
     /**
      * HIT, STALE: an entry. PASS: "hit for pass", go to the application uncached. MISS: "hit for
      * miss", render without a lease (nobody waits for it) and store if storable. LEASE: render and
-     * store. WAIT: another request holds the lease.
+     * store. WAIT: another request holds the lease. FULL: Redis refused the lease for memory
+     * ({@code OOM}): pass, and give memory back ({@link MemoryPressure}).
      */
-    enum Outcome { HIT, STALE, PASS, MISS, LEASE, WAIT }
+    enum Outcome { HIT, STALE, PASS, MISS, LEASE, WAIT, FULL }
 
     /** What a release leaves on the URL ({@link CacheKeys}' {@code p:} key). */
     enum Mark {
@@ -263,6 +264,21 @@ final class CacheStore {
     long evictTag(String tag) {
         return countOf(run(CacheKeys.EVICT_TAG, bytes(keys.tag(tag), keys.lru(), keys.sizes(), keys.bytes(),
                 keys.tagEvicted(tag)), bytes(Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS))));
+    }
+
+    /**
+     * Evicts the least recently used entries until the budget counts at most {@code targetBytes},
+     * or {@code maxEntries} went (EVALSHA of {@link CacheKeys#SHED}, which runs when Redis is out
+     * of memory); returns {entries evicted, bytes counted after}.
+     *
+     * @throws CacheUnavailableException when Redis fails
+     */
+    long[] shed(long targetBytes, int maxEntries) {
+        Object reply = run(CacheKeys.SHED, bytes(keys.lru(), keys.sizes(), keys.bytes()),
+                bytes(Long.toString(targetBytes), Integer.toString(maxEntries)));
+        long evicted = countOf(reply);
+        long after = reply instanceof List<?> list && list.size() > 2 && list.get(2) instanceof Long total ? total : 0;
+        return new long[] {evicted, after};
     }
 
     /** Entries in Redis: the size of the budget's sizes hash ({@code HLEN}). */

@@ -12,4 +12,16 @@ public final class CacheUnavailableException extends RuntimeException {
     CacheUnavailableException(String command, RuntimeException cause) {
         super("Redis failed on " + command + ": " + cause.getMessage(), cause);
     }
+
+    /**
+     * Whether Redis refused a write for memory: its error reply {@code OOM command not allowed when
+     * used memory > 'maxmemory'} (used memory above {@code maxmemory} under
+     * {@code maxmemory-policy noeviction}). Redis is up and answers; nothing of the refused script
+     * was written (Redis refuses a script at its first write that may add memory).
+     */
+    public boolean outOfMemory() {
+        // The client's exception classes are relocated in the drop-in JAR: the reply text decides.
+        String reply = getCause() == null ? null : getCause().getMessage();
+        return reply != null && reply.startsWith("OOM ");
+    }
 }

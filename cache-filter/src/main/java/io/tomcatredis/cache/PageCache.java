@@ -69,6 +69,7 @@ final class PageCache {
     private final Delivery delivery;
     private final Clock clock;
     private final LocalTier localTier;
+    private final MemoryPressure pressure;
     private final Map<String, CompletableFuture<Void>> inFlight = new ConcurrentHashMap<>();
 
     /** Without a local tier. */
@@ -84,6 +85,7 @@ final class PageCache {
         this.statistics = statistics;
         this.clock = clock;
         this.circuit = new CircuitBreaker(settings.circuitBreakerMillis(), clock);
+        this.pressure = new MemoryPressure(settings.maxCacheBytes(), clock);
         statistics.circuit(() -> !circuit.allows());
         this.classifier = new RequestClassifier(settings);
         this.entries = new EntryFactory(settings.staleSeconds(), clock);
@@ -140,8 +142,8 @@ final class PageCache {
                 keepCopy(slot.key(), found, cacheRequest.url(), lookedUpAt, generation);
             }
         } catch (CacheUnavailableException e) {
-            redisFailed(e);
-            bypass(BypassReason.REDIS_UNAVAILABLE, request, response, chain);
+            redisFailed(e, 0);
+            bypass(failure(e), request, response, chain);
             return;
         }
         if (found.varyHeaders() != null) {
@@ -188,6 +190,7 @@ final class PageCache {
                 uncached(BypassReason.UNCACHEABLE_URL, request, response, chain);
             }
             case LEASE -> render(slot, cacheRequest, token, request, response, chain);
+            case FULL -> full(request, response, chain);
             case MISS -> {
                 if (cacheRequest.head()) {
                     uncached(BypassReason.METHOD, request, response, chain);
@@ -350,8 +353,8 @@ final class PageCache {
                         : store.lookupEntry(waitingOn.key(), token, settings.lockTimeoutMillis(), true);
             } catch (CacheUnavailableException e) {
                 statistics.lockWaited(System.nanoTime() - start);
-                redisFailed(e);
-                bypass(BypassReason.REDIS_UNAVAILABLE, request, response, chain);
+                redisFailed(e, 0);
+                bypass(failure(e), request, response, chain);
                 return;
             }
             if (found.varyHeaders() != null && waitingOn.markerVary() == null) {
@@ -378,6 +381,11 @@ final class PageCache {
                 case PASS -> {
                     statistics.lockWaited(System.nanoTime() - start);
                     uncached(BypassReason.UNCACHEABLE_URL, request, response, chain);
+                    return;
+                }
+                case FULL -> {
+                    statistics.lockWaited(System.nanoTime() - start);
+                    full(request, response, chain);
                     return;
                 }
                 case WAIT -> {
@@ -494,7 +502,7 @@ final class PageCache {
             if (!decision.vary().isEmpty()) {
                 store.markVary(cacheRequest.baseKey(), decision.vary(), entry.staleUntil());
             }
-            long evicted = store.store(entry, slot.key(), cacheRequest.url(), token, settings.maxCacheBytes(),
+            long evicted = store.store(entry, slot.key(), cacheRequest.url(), token, pressure.budget(),
                     slot.since());
             if (evicted < 0) {
                 // Evicted while it rendered: the client gets what it asked for before; nobody else does.
@@ -505,8 +513,8 @@ final class PageCache {
                 statistics.stored();
             }
         } catch (CacheUnavailableException e) {
-            redisFailed(e);
-            notStored = BypassReason.REDIS_UNAVAILABLE;
+            redisFailed(e, entry.body().length);
+            notStored = failure(e);
             // The store may have failed before it released the lease (a script error, a timeout):
             // nobody must wait lockTimeoutMillis for a render that has ended. Best effort.
             releaseQuietly(slot.key(), token, CacheStore.Mark.NONE);
@@ -551,7 +559,38 @@ final class PageCache {
         }
     }
 
+    /**
+     * A lookup Redis answered with {@link CacheStore.Outcome#FULL}: it refused the lease for memory.
+     * The request passes; the cache gives memory back.
+     */
+    private void full(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        pressure.refused(store, statistics, 0);
+        statistics.bypass(BypassReason.REDIS_FULL);
+        uncached(BypassReason.REDIS_FULL, request, response, chain);
+    }
+
+    /** Why a request passes after {@code e}: Redis refused for memory, or failed. */
+    private static BypassReason failure(CacheUnavailableException e) {
+        return e.outOfMemory() ? BypassReason.REDIS_FULL : BypassReason.REDIS_UNAVAILABLE;
+    }
+
     private void redisFailed(CacheUnavailableException e) {
+        redisFailed(e, 0);
+    }
+
+    /**
+     * Redis failed: the circuit opens, and this node's local tier drops its copies. Unless Redis
+     * refused a write for memory ({@link CacheUnavailableException#outOfMemory()}): it is up and
+     * serves hits, so the circuit stays closed, and the cache gives memory back ({@link MemoryPressure}).
+     *
+     * @param refusedBytes the size of the entry whose store failed, or 0
+     */
+    private void redisFailed(CacheUnavailableException e, long refusedBytes) {
+        if (e.outOfMemory()) {
+            pressure.refused(store, statistics, refusedBytes);
+            return;
+        }
         if (circuit.allows()) {
             statistics.circuitOpened();
         }

@@ -6,11 +6,13 @@ import io.tomcatredis.session.store.RedisSessionStore;
 import io.tomcatredis.session.store.SessionChanges;
 import io.tomcatredis.session.store.SessionIds;
 import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.session.store.SessionStoreUnavailableException;
 import io.tomcatredis.session.store.StoredSession;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -36,6 +38,10 @@ import org.apache.juli.logging.LogFactory;
 final class SessionRepository {
 
     private static final Log log = LogFactory.getLog(RedisSessionManager.class);
+    /** At most one warning per minute that Redis, out of memory, refused to record accesses. */
+    private static final long ACCESS_WARNING_NANOS = 60_000_000_000L;
+
+    private final AtomicLong lastAccessWarning = new AtomicLong(System.nanoTime() - ACCESS_WARNING_NANOS);
 
     private final RedisSessionStore store;
     private final SessionBackend backend;
@@ -313,6 +319,11 @@ final class SessionRepository {
                 }
             } catch (RuntimeException e) {
                 session.changes().failed(changes);
+                if (changes.isAccessOnly() && e instanceof SessionStoreUnavailableException unavailable
+                        && unavailable.redisOutOfMemory()) {
+                    accessNotRecorded(unavailable);
+                    return;
+                }
                 throw e;
             }
             if (version < 0) {
@@ -331,6 +342,21 @@ final class SessionRepository {
             }
         } finally {
             session.saveLock().unlock();
+        }
+    }
+
+    /**
+     * Redis, out of memory, refused a save that only renews the access time: the request changed
+     * nothing in the session, so it is answered (not 503); its access is not recorded (the session's
+     * deadline in Redis is not extended by it) and stays unsaved, for the next save to write. A
+     * session whose requests all come while Redis stays full expires at its deadline.
+     */
+    private void accessNotRecorded(SessionStoreUnavailableException e) {
+        long now = System.nanoTime();
+        long last = lastAccessWarning.get();
+        if (now - last >= ACCESS_WARNING_NANOS && lastAccessWarning.compareAndSet(last, now)) {
+            log.warn("Requests that changed nothing in their session are answered, but their access is not recorded"
+                    + " (the sessions' deadlines are not extended) while Redis is out of memory: " + e.getMessage());
         }
     }
 

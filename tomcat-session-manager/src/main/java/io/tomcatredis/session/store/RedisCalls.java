@@ -87,7 +87,15 @@ public final class RedisCalls {
     }
 
     private SessionStoreUnavailableException unavailable(String operation, JedisException e) {
-        statistics.failure(kindOf(e));
+        String kind = kindOf(e);
+        statistics.failure(kind);
+        if (kind.equals("oom")) {
+            return new SessionStoreUnavailableException("Redis session " + operation + " refused: Redis is out of"
+                    + " memory (used memory above maxmemory; with maxmemory-policy noeviction it refuses writes rather"
+                    + " than evict sessions), nothing of it was written. Raise maxmemory, or lower maxCacheBytes of a"
+                    + " page cache sharing this Redis (README \"Sizing maxmemory and maxCacheBytes\"). Redis said: "
+                    + e.getMessage(), e);
+        }
         return new SessionStoreUnavailableException("Redis session " + operation + " failed: " + e.getMessage(), e);
     }
 
@@ -107,6 +115,10 @@ public final class RedisCalls {
         if (StaleConnection.of(e) != null) {
             // READONLY, LOADING, MASTERDOWN: the node refused to serve (again, after the retry)
             return "refused";
+        }
+        if (e instanceof JedisDataException && e.getMessage() != null && e.getMessage().startsWith("OOM ")) {
+            // Redis refused a write for memory (maxmemory reached, maxmemory-policy noeviction)
+            return "oom";
         }
         return e instanceof JedisDataException ? "serverError" : "connection";
     }

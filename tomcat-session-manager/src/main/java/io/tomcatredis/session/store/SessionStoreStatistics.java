@@ -57,7 +57,7 @@ public final class SessionStoreStatistics {
 
     /** Kinds of failed Redis calls: the {@code kind} of {@code errors_total}. */
     public static final List<String> ERROR_KINDS = List.of("timeout", "connection", "notConnected", "refused",
-            "wrongType", "serverError", "claimRefused");
+            "wrongType", "serverError", "claimRefused", "oom");
 
     /** Outcomes of expiry claims: the {@code outcome} of {@code expiry_claims_total}. */
     public static final List<String> CLAIM_OUTCOMES = List.of("won", "lost", "lapsed", "refused");

@@ -23,4 +23,14 @@ public class SessionStoreUnavailableException extends RuntimeException {
     public boolean redisAnswered() {
         return getCause() instanceof JedisDataException;
     }
+
+    /**
+     * Whether Redis refused a write for memory: its {@code OOM command not allowed when used memory >
+     * 'maxmemory'} reply (used memory above {@code maxmemory} under {@code maxmemory-policy
+     * noeviction}). Nothing of the refused call was written: Redis refuses a script at its first
+     * write that may add memory, before any other write of it.
+     */
+    public boolean redisOutOfMemory() {
+        return redisAnswered() && getCause().getMessage() != null && getCause().getMessage().startsWith("OOM ");
+    }
 }

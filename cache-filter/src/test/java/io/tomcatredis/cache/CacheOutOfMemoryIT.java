@@ -1,0 +1,101 @@
+package io.tomcatredis.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.tomcatredis.connection.RedisClientHolder;
+import io.tomcatredis.connection.RedisConnectionSettings;
+import io.tomcatredis.connection.RedisConnector;
+import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.RedisOptions;
+import io.tomcatredis.testsupport.StandaloneRedis;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.Jedis;
+
+/**
+ * Issue 18: the cache's scripts on a Redis that is out of memory ({@code maxmemory-policy
+ * noeviction}, used memory above {@code maxmemory}): Redis refuses the store ({@code OOM}), but a
+ * hit is still served, a lookup that wanted a lease answers FULL, URL and tag evictions still run,
+ * and {@link MemoryPressure} gives memory back and keeps the cache smaller for a while.
+ */
+class CacheOutOfMemoryIT {
+
+    @RegisterExtension
+    static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone(
+            RedisOptions.DEFAULTS.withConfig("maxmemory 4mb", "maxmemory-policy noeviction"));
+
+    private static final int BODY_BYTES = 64 * 1024;
+    private final MutableClock clock = new MutableClock(1_800_000_000_000L);
+
+    private static String url(int i) {
+        return "https://shop.example.com/shop/page/" + i;
+    }
+
+    private CachedResponse entry(int i, Random random) {
+        byte[] body = new byte[BODY_BYTES];
+        random.nextBytes(body);
+        return new CachedResponse(url(i), 200, List.of(new CachedResponse.Header("Content-Type", "text/html")), body,
+                false, body.length, "\"" + i + "\"", clock.millis(), clock.millis() + 600_000, clock.millis() + 600_000,
+                Set.of("t" + i % 2), false, false, null, Set.of(), Set.of());
+    }
+
+    @Test
+    void aFullRedisServesHitsRunsEvictionsAndGetsMemoryBack() {
+        REDIS.get().flushAll();
+        try (Jedis admin = REDIS.get().node().client()) {
+            admin.configSet("maxmemory", "4mb");
+        }
+        try (RedisClientHolder redis = RedisConnector.connect(
+                RedisConnectionSettings.parse(Map.of("redisUri", REDIS.get().uri())::get), "oom-test")) {
+            CacheStore store = new CacheStore(redis, new CacheKeys("tomcat-cache:/shop:"), clock);
+            Random random = new Random(18);
+            CacheUnavailableException refused = null;
+            int stored = 0;
+            for (int i = 0; i < 1000 && refused == null; i++) {
+                CacheStore.Lookup lookup = store.lookup(url(i), "t" + i, 5000, true);
+                if (lookup.outcome() == CacheStore.Outcome.FULL) {
+                    break;
+                }
+                try {
+                    store.store(entry(i, random), url(i), url(i), "t" + i, Long.MAX_VALUE, lookup.since());
+                    stored++;
+                } catch (CacheUnavailableException e) {
+                    refused = e;
+                }
+            }
+            assertThat(refused).as("Redis refused a store for memory").isNotNull();
+            assertThat(refused.outOfMemory()).as(refused.getMessage()).isTrue();
+            assertThat(stored).isGreaterThan(10);
+            // A refusal counts the refused command's own arguments (its query buffer): a smaller write
+            // may still fit. Keep Redis above maxmemory for every write, whatever its size.
+            try (Jedis admin = REDIS.get().node().client()) {
+                long used = Long.parseLong(admin.info("memory").replaceAll("(?s).*\\bused_memory:(\\d+).*", "$1"));
+                admin.configSet("maxmemory", Long.toString(used / 2));
+            }
+
+            // Out of memory: a hit is served, a new URL gets no lease (FULL: pass).
+            assertThat(store.lookup(url(stored - 1), "h", 5000, true).outcome()).isEqualTo(CacheStore.Outcome.HIT);
+            assertThat(store.lookup(url(5000), "n", 5000, true).outcome()).isEqualTo(CacheStore.Outcome.FULL);
+            // Evictions run all the same: an eviction is never lost to a full Redis.
+            assertThat(store.evictUrl(url(0))).isEqualTo(1);
+            assertThat(store.evictTag("t1")).isPositive();
+            assertThat(store.lookup(url(1), "e", 5000, false).entry()).isNull();
+
+            // The pressure: a tenth (at least two refused entries) goes, and stays gone for HOLD_MILLIS.
+            CacheStatistics statistics = new CacheStatistics(store::bytesStored);
+            MemoryPressure pressure = new MemoryPressure(Long.MAX_VALUE, clock);
+            long before = store.bytesStored();
+            pressure.refused(store, statistics, BODY_BYTES);
+            long after = store.bytesStored();
+            assertThat(after).isLessThanOrEqualTo(before - 2L * BODY_BYTES).isLessThanOrEqualTo((long) (before * 0.9));
+            assertThat(statistics.evictionsByCause().count("oom")).isPositive();
+            assertThat(pressure.budget()).isEqualTo(after);
+            clock.advance(MemoryPressure.HOLD_MILLIS);
+            assertThat(pressure.budget()).isEqualTo(Long.MAX_VALUE);
+        }
+    }
+}
