@@ -220,6 +220,9 @@ class SharedRedisPressureIT {
         TomcatNode[] nodes = {startNode("node-a", redis, WELL_SIZED_CACHE_BYTES),
             startNode("node-b", redis, WELL_SIZED_CACHE_BYTES)};
         try (Jedis admin = redis.node().client(); CapturedLog log = CapturedLog.of("")) {
+            assertThat(cacheStatus(get(nodes[0], "/page/kept", HttpResponse.BodyHandlers.ofByteArray()))).contains("fwd=");
+            assertThat(cacheStatus(get(nodes[1], "/page/kept", HttpResponse.BodyHandlers.ofByteArray())))
+                    .contains("; hit");
             // Sessions of one 256 KiB attribute each, until Redis cannot hold another.
             Sessions sessions = new Sessions();
             String refused = null;
@@ -245,10 +248,22 @@ class SharedRedisPressureIT {
             assertThat(sessions.write(this, nodes[1], first, 0, "refused")).isEqualTo(503);
             // Read-only requests (which write the access time: touchInterval 0) keep working.
             sessions.assertIntact(this, nodes);
-            // So does a page (passed through, or a hit), and an invalidation.
+            // So do pages: a cached one is a hit, an unsafe request still evicts its URL, and a new
+            // one passes (Redis refuses its lease; the cache then gives back what it holds).
+            HttpResponse<byte[]> kept = get(nodes[0], "/page/kept", HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(cacheStatus(kept)).contains("; hit");
+            assertThat(kept.body()).isEqualTo(PageServlet.body("/kept"));
+            assertThat(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + nodes[1].port()
+                    + "/app/page/kept")).POST(HttpRequest.BodyPublishers.noBody()).build(),
+                    HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+            kept = get(nodes[0], "/page/kept", HttpResponse.BodyHandlers.ofByteArray());
+            assertThat(cacheStatus(kept)).doesNotContain("; hit").contains("detail=redis-full");
+            assertThat(kept.body()).isEqualTo(PageServlet.body("/kept"));
+            assertThat(log.text()).doesNotContain("were not evicted");
             HttpResponse<byte[]> page = get(nodes[0], "/page/under-oom", HttpResponse.BodyHandlers.ofByteArray());
             assertThat(page.statusCode()).isEqualTo(200);
             assertThat(page.body()).isEqualTo(PageServlet.body("/under-oom"));
+            assertThat(cacheStatus(page)).contains("detail=redis-full");
             String last = sessions.ids.get(sessions.ids.size() - 1);
             assertThat(send(nodes[0], "/kv?op=invalidate", last).statusCode()).isEqualTo(200);
             assertThat(send(nodes[1], "/kv?op=dump", last).statusCode()).isEqualTo(410);
@@ -487,6 +502,10 @@ class SharedRedisPressureIT {
         return null;
     }
 
+    private static String cacheStatus(HttpResponse<?> response) {
+        return response.headers().firstValue("Cache-Status").orElse("");
+    }
+
     /** A gauge of the cache's metrics (the same on every node: the largest). */
     static long gauge(String name) throws Exception {
         MBeanServer server = ManagementFactory.getPlatformMBeanServer();
@@ -531,6 +550,13 @@ class SharedRedisPressureIT {
             response.setHeader("Cache-Control", "public, max-age=600");
             response.setContentLength(body.length);
             response.getOutputStream().write(body);
+        }
+
+        /** An unsafe request: the cache evicts the URL after it succeeds. */
+        @Override
+        protected void doPost(HttpServletRequest request, HttpServletResponse response) throws IOException {
+            response.setContentType("text/plain");
+            response.getWriter().print("posted");
         }
     }
 
