@@ -199,15 +199,16 @@ class SharedRedisPressureIT {
             assertThat(load.saveStatuses.keySet()).isSubsetOf(200, 503);
             assertThat(evictionsByCause("oom")).as("entries the cache evicted when Redis refused its store")
                     .isPositive();
-            // The cache gave memory back: a save succeeds again, on each node.
+            // The cache gives memory back at its next request when Redis is full (the flood's last
+            // store may have taken it over maxmemory): then a save succeeds again, on each node.
+            AtomicInteger more = new AtomicInteger();
             for (TomcatNode node : nodes) {
                 Await.until(Duration.ofSeconds(20), "a session save on " + node.name(), () -> {
-                    String id = sessions.ids.get(0);
-                    String token = "after-" + System.nanoTime();
-                    if (sessions.write(this, node, id, 0, token) == 200) {
-                        return true;
-                    }
-                    return false;
+                    String path = "/after-" + more.incrementAndGet();
+                    HttpResponse<byte[]> page = get(node, "/page" + path, HttpResponse.BodyHandlers.ofByteArray());
+                    assertThat(page.statusCode()).isEqualTo(200);
+                    assertThat(page.body()).isEqualTo(PageServlet.body(path));
+                    return sessions.write(this, node, sessions.ids.get(0), 0, "after-" + more.get()) == 200;
                 });
             }
             sessions.assertIntact(this, nodes);
