@@ -97,6 +97,21 @@ class CacheMemoryBudgetIT {
         }
     }
 
+    /**
+     * Regression (issue 18): STORE wrote an eviction time ({@code x:}) for every URL it stored, as
+     * if corrupt (Lua reads a missing key as false, not nil): a key per distinct URL for 10
+     * minutes, counted by no budget, so a flood of distinct URLs grew Redis past maxCacheBytes.
+     */
+    @Test
+    void storesOfUrlsNeverEvictedLeaveNoEvictionTime() {
+        try (RedisClientHolder redis = open(); Jedis jedis = REDIS.get().node().client()) {
+            fill(new CacheStore(redis, KEYS, clock), Long.MAX_VALUE);
+
+            assertThat(jedis.keys("*{cache}x:*")).isEmpty();
+            assertThat(jedis.keys("*{cache}xt:*")).isEmpty();
+        }
+    }
+
     @Test
     void theBudgetKeepsWhatRedisUsesForTheCacheWithinIt() {
         long budget = 2 * 1024 * 1024;
