@@ -221,6 +221,53 @@ class CacheClusterSpreadIT {
         }
     }
 
+    /**
+     * A URL's language and Vary variants, its marker and its lease share its bucket: a POST to the
+     * URL (one EVICT_URL script, one slot) evicts them all, whichever shard holds them.
+     */
+    @Test
+    void everyVariantOfAUrlIsInItsBucketAndAnUnsafeRequestEvictsThemAll() throws Exception {
+        int urls = 24;
+        List<String[]> languages = List.of(new String[0], new String[] {"Accept-Language", "de"},
+                new String[] {"Accept-Language", "fr"});
+        try (CacheNode node = CacheNode.start("variants", params())) {
+            for (String[] language : languages) {
+                inParallel(urls, i -> assertThat(Http.get(node.url("/catalog/language?n=" + i), language).cache())
+                        .isEqualTo("MISS"));
+                inParallel(urls, i -> assertThat(Http.get(node.url("/catalog/language?n=" + i), language).cache())
+                        .isEqualTo("HIT"));
+            }
+            Set<String> tags = new HashSet<>();
+            int entries = 0;
+            for (RedisNode master : REDIS.get().masters()) {
+                for (String key : keysOn(master, PREFIX + "*}e:*")) {
+                    tags.add(key.substring(key.indexOf('{'), key.indexOf('}') + 1));
+                    entries++;
+                }
+            }
+            assertThat(entries).as("per URL: 3 variants and their Vary markers").isGreaterThanOrEqualTo(3 * urls);
+            assertThat(tags).as("buckets used").hasSizeGreaterThan(5);
+
+            inParallel(urls, i -> assertThat(Http.send("POST", node.url("/catalog/language?n=" + i)).status())
+                    .isEqualTo(200));
+
+            for (RedisNode master : REDIS.get().masters()) {
+                try (Jedis jedis = master.client()) {
+                    for (String key : keysOn(master, PREFIX + "*}e:*")) {
+                        // What stays is the Vary marker of a language key (no response in it: it only
+                        // says which headers to key on), as on standalone.
+                        assertThat(jedis.hkeys(key)).as("left on %s: %s", master, key).containsExactly("vary");
+                    }
+                }
+                assertThat(keysOn(master, PREFIX + "*}v:*")).as("variant sets on %s", master).isEmpty();
+            }
+            for (String[] language : languages) {
+                inParallel(urls, i -> assertThat(Http.get(node.url("/catalog/language?n=" + i), language).cache())
+                        .isEqualTo("MISS"));
+            }
+        }
+    }
+
     @Test
     void aStoreWhoseRenderBeganBeforeATagEvictionIsDiscardedInWhateverBucketItLands() {
         try (RedisClientHolder redis = open()) {

@@ -90,6 +90,8 @@ class CacheMemoryBudgetIT {
             fill(store, Long.MAX_VALUE);
             long counted = store.bytesStored();
             long used = memoryUsage(jedis);
+            System.out.printf("Budget counts %d bytes for %d entries, MEMORY USAGE of the cache's keys %d: %.2fx%n",
+                    counted, ENTRIES, used, (double) counted / used);
 
             assertThat(jedis.zcard(KEYS.buckets().get(0).lru())).isEqualTo(ENTRIES);
             assertThat((double) counted / used).as("counted %d, MEMORY USAGE %d", counted, used)
