@@ -2,6 +2,7 @@ package io.tomcatredis.cache;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
@@ -159,7 +160,7 @@ final class InvalidationSubscriber implements AutoCloseable {
 
     private void publishHeartbeat(UnifiedJedis opened) {
         String time = Long.toString(ticker.read());
-        List<List<byte[]>> args = new java.util.ArrayList<>(listeners.size());
+        List<List<byte[]>> args = new ArrayList<>(listeners.size());
         for (int bucket = 0; bucket < listeners.size(); bucket++) {
             byte[] text = (listeners.size() == 1 ? time : time + " " + bucket).getBytes(StandardCharsets.US_ASCII);
             byte[] message = Arrays.copyOf(heartbeatPrefix, heartbeatPrefix.length + text.length);
