@@ -25,7 +25,7 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  *       versions, unchanged).</li>
  *   <li>Redis Cluster: {@value #CLUSTER_BUCKETS} buckets ({@link #CLUSTER_BUCKETS}, fixed: never
  *       derived from the number of masters, which changes), bucket b with the hash tag
- *       {@code {cache:<b>:<n>}} for the first n = 0, 1, 2, ... whose CRC16 slot lies in
+ *       {@code {cache-<b>-<n>}} for the first n = 0, 1, 2, ... whose CRC16 slot lies in
  *       [b * 512, (b + 1) * 512): evenly spaced over the 16384 slots, so masters holding
  *       contiguous slot ranges (as {@code redis-cli --cluster create} assigns them) hold
  *       {@value #CLUSTER_BUCKETS} / masters buckets each, give or take one. The URL's bucket is
@@ -64,7 +64,7 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * </pre>
  * Literally, for {@code keyPrefix} {@code tomcat-cache:/shop:}: standalone
  * {@code tomcat-cache:/shop:{cache}e:3f2a...}, {@code tomcat-cache:/shop:{cache}lru}; Cluster
- * {@code tomcat-cache:/shop:{cache:0:<n>}e:...} ... {@code tomcat-cache:/shop:{cache:31:<n>}lru}
+ * {@code tomcat-cache:/shop:{cache-0-1}e:...} ... {@code tomcat-cache:/shop:{cache-31-32}lru}
  * ({@link #bucketTags} lists them), the channel {@code tomcat-cache:/shop:{cache}invalidations}.
  * Every key has a TTL: an entry lives until its stale window ends; the bookkeeping keys live as
  * long as their longest-lived entry. {@code <hash>} is a SHA-256 of the canonical key ({@link CanonicalUrl}): scheme, host, the
@@ -108,9 +108,10 @@ final class CacheKeys {
     }
 
     /**
-     * The hash tags of the Cluster buckets, without braces: for bucket b, {@code cache:<b>:<n>}
+     * The hash tags of the Cluster buckets, without braces: for bucket b, {@code cache-<b>-<n>}
      * with the least n whose CRC16 slot ({@code JedisClusterCRC16}, Redis' key hash) lies in
-     * [b * 16384 / B, (b + 1) * 16384 / B).
+     * [b * 16384 / B, (b + 1) * 16384 / B). No colon: after the keyPrefix, {@code e:} occurs only
+     * in the name of an entry key, so {@code SCAN MATCH <keyPrefix>*e:*} counts entries.
      */
     static List<String> bucketTags() {
         return BucketTags.TAGS;
@@ -126,7 +127,7 @@ final class CacheKeys {
                 int from = b * SLOTS / CLUSTER_BUCKETS;
                 int to = (b + 1) * SLOTS / CLUSTER_BUCKETS;
                 for (int n = 0; ; n++) {
-                    String tag = "cache:" + b + ":" + n;
+                    String tag = "cache-" + b + "-" + n;
                     int slot = JedisClusterCRC16.getSlot(tag);
                     if (slot >= from && slot < to) {
                         tags.add(tag);

@@ -38,7 +38,7 @@ class CacheKeysTest {
         assertThat(tags).hasSize(CacheKeys.CLUSTER_BUCKETS).doesNotHaveDuplicates();
         int width = 16384 / CacheKeys.CLUSTER_BUCKETS;
         for (int b = 0; b < tags.size(); b++) {
-            assertThat(tags.get(b)).startsWith("cache:" + b + ":");
+            assertThat(tags.get(b)).startsWith("cache-" + b + "-");
             assertThat(JedisClusterCRC16.getSlot(tags.get(b))).as("slot of bucket %d", b)
                     .isBetween(b * width, (b + 1) * width - 1);
         }
@@ -58,7 +58,7 @@ class CacheKeysTest {
                 keys.urlEvicted(URL), bucket.sizes(), bucket.bytes(), bucket.tag("sale"), bucket.tagEvicted("sale"),
                 bucket.listeners()));
         for (String key : all) {
-            assertThat(key).startsWith("p:{cache:");
+            assertThat(key).startsWith("p:{cache-");
             assertThat(JedisClusterCRC16.getSlot(key)).as(key).isEqualTo(slot);
         }
         assertThat(keys.bucketOf(variant)).isSameAs(bucket);
