@@ -28,8 +28,9 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  *       {@code {cache-<b>-<n>}} for the first n = 0, 1, 2, ... whose CRC16 slot lies in
  *       [b * 512, (b + 1) * 512): evenly spaced over the 16384 slots, so masters holding
  *       contiguous slot ranges (as {@code redis-cli --cluster create} assigns them) hold
- *       {@value #CLUSTER_BUCKETS} / masters buckets each, give or take one. The URL's bucket is
- *       the first 4 bytes of its {@code <hash>}, unsigned, mod {@value #CLUSTER_BUCKETS}.</li>
+ *       {@value #CLUSTER_BUCKETS} / masters buckets each, give or take one. A URL's bucket is
+ *       the first 4 bytes of the SHA-256 of its canonical URL (the {@code <hash>} of its {@code
+ *       x:} key), unsigned, mod {@value #CLUSTER_BUCKETS}.</li>
  * </ul>
  *
  * The keys of a bucket whose hash tag is {@code <b>} ({@code cache} standalone):

@@ -61,7 +61,7 @@ final class InvalidationSubscriber implements AutoCloseable {
     /**
      * @param opener opens a client of its own for the subscription (never the filter's pool)
      * @param listenersKeys {@link CacheKeys.Bucket#listeners()} of every bucket, in bucket order
-     * @param listenMillis how long a heartbeat keeps {@code listenersKey}, ms: longer than the tier
+     * @param listenMillis how long a heartbeat keeps each listeners key, ms: longer than the tier
      *     serves after its last heartbeat
      * @param heartbeatMillis the period of the heartbeats, ms
      * @param reconnectMillis the pause before a new subscription after a failure, ms; doubled after
