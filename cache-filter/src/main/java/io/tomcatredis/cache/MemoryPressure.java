@@ -14,13 +14,14 @@ import java.util.logging.Logger;
  * <ol>
  * <li>the refused request passes (its page is served, not stored; the circuit stays closed: Redis
  *     answers, and hits are still served);</li>
- * <li>the cache evicts its own least recently used entries ({@link CacheKeys#SHED}) until it
- *     counts {@link #SHED_FRACTION} less than before, and at least twice the refused entry less,
- *     at most {@link #MAX_SHED_ENTRIES} entries per refusal (one script that blocks Redis briefly);
- *     counted in {@code evictions_total{cause="oom"}};</li>
- * <li>for {@link #HOLD_MILLIS} ms this node then keeps the cache within what remained instead of
- *     {@code maxCacheBytes} ({@link #budget}), so it does not fill Redis again at once; a refusal
- *     meanwhile sheds and lowers that again;</li>
+ * <li>the cache evicts its own least recently used entries ({@link CacheKeys#SHED}) in the
+ *     bucket of the refused URL (on Redis Cluster, the shard out of memory; on standalone and
+ *     Sentinel the whole cache) until the bucket counts {@link #SHED_FRACTION} less than before,
+ *     and at least twice the refused entry less, at most {@link #MAX_SHED_ENTRIES} entries per
+ *     refusal (one script that blocks Redis briefly); counted in {@code evictions_total{cause="oom"}};</li>
+ * <li>for {@link #HOLD_MILLIS} ms this node then keeps the cache within what remained (all its
+ *     buckets, each its share) instead of {@code maxCacheBytes} ({@link #budget}), so it does
+ *     not fill Redis again at once; a refusal meanwhile sheds and lowers that again;</li>
  * <li>a warning, at most once per {@link #HOLD_MILLIS} ms, names {@code maxCacheBytes} against
  *     {@code maxmemory}: the operator sized them so that the cache and the sessions do not fit.</li>
  * </ol>
@@ -59,29 +60,30 @@ final class MemoryPressure {
      * Redis refused a write of the cache for memory: gives memory back, unless another request of
      * this node is at it. Never throws: a failure of the shed itself is logged.
      *
+     * @param canonicalUrl the URL whose lease or store Redis refused (its bucket gives memory back)
      * @param refusedBytes the size of the entry Redis refused, or 0 (a lease)
      */
-    void refused(CacheStore store, CacheStatistics statistics, long refusedBytes) {
+    void refused(CacheStore store, CacheStatistics statistics, String canonicalUrl, long refusedBytes) {
         if (!shedding.compareAndSet(false, true)) {
             return;
         }
         try {
-            long before = store.bytesStored();
-            long target = Math.max(0, Math.min(before - (long) (before * SHED_FRACTION), before - 2 * refusedBytes));
-            long[] shed = store.shed(target, MAX_SHED_ENTRIES);
+            long[] shed = store.shed(canonicalUrl, SHED_FRACTION, 2 * refusedBytes, MAX_SHED_ENTRIES);
             statistics.evicted("oom", shed[0]);
+            long before = shed[1];
+            long left = store.bytesStored();
             long now = clock.millis();
-            ceiling = shed[1];
+            ceiling = left;
             holdUntil = now + HOLD_MILLIS;
             long last = lastWarning.get();
             if (now - last >= HOLD_MILLIS && lastWarning.compareAndSet(last, now)) {
                 LOG.warning("Redis is out of memory (it refused a write of the page cache: used memory above"
                         + " maxmemory, maxmemory-policy noeviction). The cache evicted " + shed[0] + " of its entries ("
-                        + (before - shed[1]) + " of " + before + " bytes) to give memory back to the sessions, and"
-                        + " keeps within " + shed[1] + " bytes for " + HOLD_MILLIS / 1000 + " s instead of"
+                        + (before - shed[2]) + " bytes) to give memory back to the sessions, and"
+                        + " keeps within " + left + " bytes for " + HOLD_MILLIS / 1000 + " s instead of"
                         + " maxCacheBytes=" + maxCacheBytes + ". Redis' maxmemory must hold maxCacheBytes and the"
                         + " sessions together: raise maxmemory or lower maxCacheBytes (README \"Sizing maxmemory and"
-                        + " maxCacheBytes\")" + (before == 0 ? "; the cache holds nothing now: something else fills"
+                        + " maxCacheBytes\")" + (left == 0 ? "; the cache holds nothing now: something else fills"
                         + " Redis" : ""));
             }
         } catch (CacheUnavailableException e) {

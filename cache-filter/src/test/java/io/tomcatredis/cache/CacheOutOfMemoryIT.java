@@ -89,7 +89,7 @@ class CacheOutOfMemoryIT {
             CacheStatistics statistics = new CacheStatistics(store::bytesStored);
             MemoryPressure pressure = new MemoryPressure(Long.MAX_VALUE, clock);
             long before = store.bytesStored();
-            pressure.refused(store, statistics, BODY_BYTES);
+            pressure.refused(store, statistics, url(2), BODY_BYTES);
             long after = store.bytesStored();
             assertThat(after).isLessThanOrEqualTo(before - 2L * BODY_BYTES).isLessThanOrEqualTo((long) (before * 0.9));
             assertThat(statistics.evictionsByCause().count("oom")).isPositive();
