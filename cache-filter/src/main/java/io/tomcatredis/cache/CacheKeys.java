@@ -593,8 +593,8 @@ final class CacheKeys {
             """);
 
     /**
-     * Gives memory back in one bucket when Redis refused a write of the cache for memory ({@link
-     * MemoryPressure}): evicts the least recently used entries, announcing each, until the bucket
+     * Gives memory back in one bucket (run in every bucket) when Redis refused a write of the cache
+     * for memory ({@link MemoryPressure}): evicts the least recently used entries, announcing each, until the bucket
      * counts ARGV[1] millionths less than before and at least ARGV[2] bytes less, or ARGV[3]
      * entries went. Runs under OOM ({@link #ALLOW_OOM}). KEYS: lru, sizes, bytes. Returns {entries
      * evicted, the keys repaired, the bucket's bytes before, after}.

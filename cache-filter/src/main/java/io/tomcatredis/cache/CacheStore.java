@@ -309,24 +309,36 @@ final class CacheStore {
     }
 
     /**
-     * Gives memory back in the bucket of {@code canonicalUrl} (where Redis refused a write of it:
-     * on Cluster, that bucket's node is the one out of memory): evicts its least recently used
-     * entries until it counts {@code fraction} less than before and at least {@code minBytes}
-     * less, or {@code maxEntries} went (EVALSHA of {@link CacheKeys#SHED}, which runs when Redis is
-     * out of memory). Returns {entries evicted, the bucket's bytes before, after}.
+     * Gives memory back when Redis refused a write of the cache for memory: in every bucket (on
+     * Redis Cluster the shard out of memory holds several, and which is not known here; a healthy
+     * shard's cache gives a tenth back too, which costs it only renders), evicts the least recently
+     * used entries until the bucket counts {@code fraction} less than before and at least its share
+     * of {@code minBytes} less, or {@code maxEntries} went (EVALSHA of {@link CacheKeys#SHED} per
+     * bucket, in one pipeline; the script runs when Redis is out of memory). Returns {entries
+     * evicted, bytes counted before, after}, summed over the buckets.
      *
      * @throws CacheUnavailableException when Redis fails
      */
-    long[] shed(String canonicalUrl, double fraction, long minBytes, int maxEntries) {
-        CacheKeys.Bucket bucket = keys.bucketOf(canonicalUrl);
-        Object reply = run(CacheKeys.SHED, bytes(bucket.lru(), bucket.sizes(), bucket.bytes()),
-                bytes(Long.toString(Math.round(fraction * 1_000_000)), Long.toString(minBytes),
-                        Integer.toString(maxEntries)));
-        long evicted = countOf(reply);
-        List<?> list = reply instanceof List<?> l ? l : List.of();
-        long before = list.size() > 3 && list.get(2) instanceof Long b ? b : 0;
-        long after = list.size() > 3 && list.get(3) instanceof Long a ? a : 0;
-        return new long[] {evicted, before, after};
+    long[] shed(double fraction, long minBytes, int maxEntries) {
+        int buckets = keys.buckets().size();
+        List<byte[]> args = bytes(Long.toString(Math.round(fraction * 1_000_000)),
+                Long.toString((minBytes + buckets - 1) / buckets), Integer.toString(maxEntries));
+        List<List<byte[]>> keyLists = new ArrayList<>();
+        List<List<byte[]>> argLists = new ArrayList<>();
+        for (CacheKeys.Bucket bucket : keys.buckets()) {
+            keyLists.add(bytes(bucket.lru(), bucket.sizes(), bucket.bytes()));
+            argLists.add(args);
+        }
+        long[] total = new long[3];
+        for (Object reply : call("EVALSHA", jedis -> runInEach(jedis, CacheKeys.SHED, keyLists, argLists))) {
+            total[0] += countOf(reply);
+            if (reply instanceof List<?> list && list.size() > 3 && list.get(2) instanceof Long before
+                    && list.get(3) instanceof Long after) {
+                total[1] += before;
+                total[2] += after;
+            }
+        }
+        return total;
     }
 
     /** Entries in Redis: the sizes of every bucket's sizes hash ({@code HLEN}, one pipeline), summed. */

@@ -14,11 +14,11 @@ import java.util.logging.Logger;
  * <ol>
  * <li>the refused request passes (its page is served, not stored; the circuit stays closed: Redis
  *     answers, and hits are still served);</li>
- * <li>the cache evicts its own least recently used entries ({@link CacheKeys#SHED}) in the
- *     bucket of the refused URL (on Redis Cluster, the shard out of memory; on standalone and
- *     Sentinel the whole cache) until the bucket counts {@link #SHED_FRACTION} less than before,
- *     and at least twice the refused entry less, at most {@link #MAX_SHED_ENTRIES} entries per
- *     refusal (one script that blocks Redis briefly); counted in {@code evictions_total{cause="oom"}};</li>
+ * <li>the cache evicts its own least recently used entries ({@link CacheKeys#SHED}, in every
+ *     bucket: on Redis Cluster in every shard, the one out of memory among them) until it counts
+ *     {@link #SHED_FRACTION} less than before, and at least twice the refused entry less, at most
+ *     {@link #MAX_SHED_ENTRIES} entries per bucket and refusal (one script per bucket that blocks
+ *     Redis briefly); counted in {@code evictions_total{cause="oom"}};</li>
  * <li>for {@link #HOLD_MILLIS} ms this node then keeps the cache within what remained (all its
  *     buckets, each its share) instead of {@code maxCacheBytes} ({@link #budget}), so it does
  *     not fill Redis again at once; a refusal meanwhile sheds and lowers that again;</li>
@@ -60,18 +60,17 @@ final class MemoryPressure {
      * Redis refused a write of the cache for memory: gives memory back, unless another request of
      * this node is at it. Never throws: a failure of the shed itself is logged.
      *
-     * @param canonicalUrl the URL whose lease or store Redis refused (its bucket gives memory back)
      * @param refusedBytes the size of the entry Redis refused, or 0 (a lease)
      */
-    void refused(CacheStore store, CacheStatistics statistics, String canonicalUrl, long refusedBytes) {
+    void refused(CacheStore store, CacheStatistics statistics, long refusedBytes) {
         if (!shedding.compareAndSet(false, true)) {
             return;
         }
         try {
-            long[] shed = store.shed(canonicalUrl, SHED_FRACTION, 2 * refusedBytes, MAX_SHED_ENTRIES);
+            long[] shed = store.shed(SHED_FRACTION, 2 * refusedBytes, MAX_SHED_ENTRIES);
             statistics.evicted("oom", shed[0]);
             long before = shed[1];
-            long left = store.bytesStored();
+            long left = shed[2];
             long now = clock.millis();
             ceiling = left;
             holdUntil = now + HOLD_MILLIS;

@@ -142,7 +142,7 @@ final class PageCache {
                 keepCopy(slot.key(), found, cacheRequest.url(), lookedUpAt, generation);
             }
         } catch (CacheUnavailableException e) {
-            redisFailed(e, cacheRequest.url(), 0);
+            redisFailed(e, 0);
             bypass(failure(e), request, response, chain);
             return;
         }
@@ -190,7 +190,7 @@ final class PageCache {
                 uncached(BypassReason.UNCACHEABLE_URL, request, response, chain);
             }
             case LEASE -> render(slot, cacheRequest, token, request, response, chain);
-            case FULL -> full(cacheRequest, request, response, chain);
+            case FULL -> full(request, response, chain);
             case MISS -> {
                 if (cacheRequest.head()) {
                     uncached(BypassReason.METHOD, request, response, chain);
@@ -353,7 +353,7 @@ final class PageCache {
                         : store.lookupEntry(waitingOn.key(), token, settings.lockTimeoutMillis(), true);
             } catch (CacheUnavailableException e) {
                 statistics.lockWaited(System.nanoTime() - start);
-                redisFailed(e, cacheRequest.url(), 0);
+                redisFailed(e, 0);
                 bypass(failure(e), request, response, chain);
                 return;
             }
@@ -385,7 +385,7 @@ final class PageCache {
                 }
                 case FULL -> {
                     statistics.lockWaited(System.nanoTime() - start);
-                    full(cacheRequest, request, response, chain);
+                    full(request, response, chain);
                     return;
                 }
                 case WAIT -> {
@@ -517,7 +517,7 @@ final class PageCache {
                 statistics.stored();
             }
         } catch (CacheUnavailableException e) {
-            redisFailed(e, cacheRequest.url(), entry.body().length);
+            redisFailed(e, entry.body().length);
             notStored = failure(e);
             // The store may have failed before it released the lease (a script error, a timeout):
             // nobody must wait lockTimeoutMillis for a render that has ended. Best effort.
@@ -567,9 +567,9 @@ final class PageCache {
      * A lookup Redis answered with {@link CacheStore.Outcome#FULL}: it refused the lease for memory.
      * The request passes; the cache gives memory back.
      */
-    private void full(CacheRequest cacheRequest, HttpServletRequest request, HttpServletResponse response,
-            FilterChain chain) throws IOException, ServletException {
-        pressure.refused(store, statistics, cacheRequest.url(), 0);
+    private void full(HttpServletRequest request, HttpServletResponse response, FilterChain chain)
+            throws IOException, ServletException {
+        pressure.refused(store, statistics, 0);
         statistics.bypass(BypassReason.REDIS_FULL);
         uncached(BypassReason.REDIS_FULL, request, response, chain);
     }
@@ -580,7 +580,7 @@ final class PageCache {
     }
 
     private void redisFailed(CacheUnavailableException e) {
-        redisFailed(e, null, 0);
+        redisFailed(e, 0);
     }
 
     /**
@@ -588,15 +588,11 @@ final class PageCache {
      * refused a write for memory ({@link CacheUnavailableException#outOfMemory()}): it is up and
      * serves hits, so the circuit stays closed, and the cache gives memory back ({@link MemoryPressure}).
      *
-     * @param url the canonical URL of the request whose call failed, or null (nothing to give back:
-     *     a release, a back-off, an eviction; none of them adds memory)
      * @param refusedBytes the size of the entry whose store failed, or 0
      */
-    private void redisFailed(CacheUnavailableException e, String url, long refusedBytes) {
+    private void redisFailed(CacheUnavailableException e, long refusedBytes) {
         if (e.outOfMemory()) {
-            if (url != null) {
-                pressure.refused(store, statistics, url, refusedBytes);
-            }
+            pressure.refused(store, statistics, refusedBytes);
             return;
         }
         if (circuit.allows()) {

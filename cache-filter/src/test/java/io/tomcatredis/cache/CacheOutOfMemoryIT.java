@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tomcatredis.connection.RedisClientHolder;
 import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.connection.RedisConnector;
+import io.tomcatredis.testsupport.ClusterRedis;
 import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.RedisOptions;
 import io.tomcatredis.testsupport.StandaloneRedis;
@@ -28,6 +29,10 @@ class CacheOutOfMemoryIT {
     static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone(
             RedisOptions.DEFAULTS.withConfig("maxmemory 4mb", "maxmemory-policy noeviction"));
 
+    @RegisterExtension
+    static final RedisExtension<ClusterRedis> CLUSTER = RedisExtension.of(() -> ClusterRedis.start(3, 0,
+            RedisOptions.DEFAULTS.withConfig("maxmemory 12mb", "maxmemory-policy noeviction")));
+
     private static final int BODY_BYTES = 64 * 1024;
     private final MutableClock clock = new MutableClock(1_800_000_000_000L);
 
@@ -41,6 +46,45 @@ class CacheOutOfMemoryIT {
         return new CachedResponse(url(i), 200, List.of(new CachedResponse.Header("Content-Type", "text/html")), body,
                 false, body.length, "\"" + i + "\"", clock.millis(), clock.millis() + 600_000, clock.millis() + 600_000,
                 Set.of("t" + i % 2), false, false, null, Set.of(), Set.of());
+    }
+
+    /**
+     * On Redis Cluster a shard runs out of memory on its own: every bucket (the full shard's among
+     * them) gives a tenth back, each script within its bucket's slot.
+     */
+    @Test
+    void onClusterEveryBucketGivesMemoryBack() {
+        try (RedisClientHolder redis = RedisConnector.connect(RedisConnectionSettings.parse(
+                Map.of("clusterNodes", CLUSTER.get().clusterNodes())::get), "oom-cluster-test")) {
+            CacheStore store = new CacheStore(redis, CacheKeys.cluster("tomcat-cache:/shop:"), clock);
+            Random random = new Random(18);
+            boolean refused = false;
+            int stored = 0;
+            for (int i = 0; i < 2000 && !refused; i++) {
+                CacheStore.Lookup lookup = store.lookup(url(i), "t" + i, 5000, true);
+                if (lookup.outcome() == CacheStore.Outcome.FULL) {
+                    refused = true;
+                    break;
+                }
+                try {
+                    store.store(entry(i, random), url(i), url(i), "t" + i, Long.MAX_VALUE, lookup.since());
+                    stored++;
+                } catch (CacheUnavailableException e) {
+                    assertThat(e.outOfMemory()).as(e.getMessage()).isTrue();
+                    refused = true;
+                }
+            }
+            assertThat(refused).as("a shard ran out of memory").isTrue();
+            assertThat(stored).isGreaterThan(32);
+            long before = store.bytesStored();
+
+            CacheStatistics statistics = new CacheStatistics(store::bytesStored);
+            new MemoryPressure(Long.MAX_VALUE, clock).refused(store, statistics, BODY_BYTES);
+
+            assertThat(statistics.evictionsByCause().count("oom")).isPositive();
+            assertThat(store.bytesStored()).as("at least a tenth of every bucket went")
+                    .isLessThanOrEqualTo((long) (before * 0.9));
+        }
     }
 
     @Test
@@ -89,7 +133,7 @@ class CacheOutOfMemoryIT {
             CacheStatistics statistics = new CacheStatistics(store::bytesStored);
             MemoryPressure pressure = new MemoryPressure(Long.MAX_VALUE, clock);
             long before = store.bytesStored();
-            pressure.refused(store, statistics, url(2), BODY_BYTES);
+            pressure.refused(store, statistics, BODY_BYTES);
             long after = store.bytesStored();
             assertThat(after).isLessThanOrEqualTo(before - 2L * BODY_BYTES).isLessThanOrEqualTo((long) (before * 0.9));
             assertThat(statistics.evictionsByCause().count("oom")).isPositive();
