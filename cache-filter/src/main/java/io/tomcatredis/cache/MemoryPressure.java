@@ -42,13 +42,14 @@ final class MemoryPressure {
     private final long maxCacheBytes;
     private final Clock clock;
     private final AtomicBoolean shedding = new AtomicBoolean();
-    private final AtomicLong lastWarning = new AtomicLong(Long.MIN_VALUE);
+    private final AtomicLong lastWarning;
     private volatile long ceiling = Long.MAX_VALUE;
     private volatile long holdUntil = Long.MIN_VALUE;
 
     MemoryPressure(long maxCacheBytes, Clock clock) {
         this.maxCacheBytes = maxCacheBytes;
         this.clock = clock;
+        this.lastWarning = new AtomicLong(clock.millis() - HOLD_MILLIS);
     }
 
     /** The byte budget a store keeps now: {@code maxCacheBytes}, or less for a while after a shed. */

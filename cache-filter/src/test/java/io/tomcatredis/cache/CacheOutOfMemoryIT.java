@@ -13,6 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.logging.Handler;
+import java.util.logging.LogRecord;
+import java.util.logging.Logger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
@@ -133,9 +137,35 @@ class CacheOutOfMemoryIT {
             CacheStatistics statistics = new CacheStatistics(store::bytesStored);
             MemoryPressure pressure = new MemoryPressure(Long.MAX_VALUE, clock);
             long before = store.bytesStored();
-            pressure.refused(store, statistics, BODY_BYTES);
+            List<String> warnings = new CopyOnWriteArrayList<>();
+            Handler handler = new Handler() {
+                @Override
+                public void publish(LogRecord record) {
+                    warnings.add(record.getMessage());
+                }
+
+                @Override
+                public void flush() {
+                }
+
+                @Override
+                public void close() {
+                }
+            };
+            Logger logger = Logger.getLogger(MemoryPressure.class.getName());
+            logger.addHandler(handler);
+            try {
+                pressure.refused(store, statistics, BODY_BYTES);
+                pressure.refused(store, statistics, BODY_BYTES);
+            } finally {
+                logger.removeHandler(handler);
+            }
+            assertThat(warnings).as("one warning per minute").hasSize(1);
+            assertThat(warnings.get(0)).startsWith("Redis is out of memory (it refused a write of the page cache")
+                    .contains("maxCacheBytes=" + Long.MAX_VALUE);
             long after = store.bytesStored();
-            assertThat(after).isLessThanOrEqualTo(before - 2L * BODY_BYTES).isLessThanOrEqualTo((long) (before * 0.9));
+            // Twice: each a tenth (at least two refused entries) of what was left.
+            assertThat(after).isLessThanOrEqualTo(before - 4L * BODY_BYTES).isLessThanOrEqualTo((long) (before * 0.81));
             assertThat(statistics.evictionsByCause().count("oom")).isPositive();
             assertThat(pressure.budget()).isEqualTo(after);
             clock.advance(MemoryPressure.HOLD_MILLIS);
