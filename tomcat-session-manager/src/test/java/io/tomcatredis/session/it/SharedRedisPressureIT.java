@@ -250,6 +250,8 @@ class SharedRedisPressureIT {
             assertThat(sessions.write(this, nodes[1], first, 0, "refused")).isEqualTo(503);
             // Read-only requests (which write the access time: touchInterval 0) keep working.
             sessions.assertIntact(this, nodes);
+            assertThat(log.text()).contains("Requests that changed nothing in their session are answered, but their"
+                    + " access is not recorded");
             // So do pages: a cached one is a hit, an unsafe request still evicts its URL, and a new
             // one passes (Redis refuses its lease; the cache then gives back what it holds).
             HttpResponse<byte[]> kept = get(nodes[0], "/page/kept", HttpResponse.BodyHandlers.ofByteArray());
