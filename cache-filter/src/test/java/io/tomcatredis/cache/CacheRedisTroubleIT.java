@@ -4,12 +4,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.tomcatredis.testsupport.Await;
 import io.tomcatredis.testsupport.ClusterRedis;
+import io.tomcatredis.testsupport.ProjectConf;
+import io.tomcatredis.testsupport.RedisNode;
 import io.tomcatredis.testsupport.RedisOptions;
 import io.tomcatredis.testsupport.SentinelRedis;
 import io.tomcatredis.testsupport.StandaloneRedis;
 import io.tomcatredis.testsupport.TcpProxy;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
@@ -18,14 +21,21 @@ import redis.clients.jedis.Jedis;
 
 /**
  * Redis trouble the filter heals from by itself: Sentinel or Cluster away when the webapp is
- * deployed (the filter passes through until Redis answers), and a failover behind a stable
- * address (pooled connections still on the demoted node answer READONLY to every lookup).
+ * deployed (the filter passes through until Redis answers, then its permission check runs and
+ * passes), and a failover behind a stable address (pooled connections still on the demoted node
+ * answer READONLY to every lookup). The Sentinel and Cluster deployments run the shipped
+ * conf/redis-session.conf and conf/users.acl, the filter as {@code tomcat-cache} (issue 18): Redis
+ * refuses it nothing (ACL LOG).
  */
 class CacheRedisTroubleIT {
 
     private static final int TIMEOUT_MILLIS = 500;
     private static final Duration RECOVERY_BOUND = Duration.ofMillis(TIMEOUT_MILLIS + 4000);
     private static final AtomicInteger PAGES = new AtomicInteger();
+    private static final String CACHE_PASSWORD = "trouble-cache-secret";
+    private static final RedisOptions SHIPPED_CONF = RedisOptions.DEFAULTS.withShippedConf(
+            ProjectConf.aclFileWithPasswords(Map.of("tomcat-cache", CACHE_PASSWORD)), "admin", "harness-admin-secret");
+    private static final String CACHE_USER_URI = "redis://tomcat-cache:" + CACHE_PASSWORD + "@ignored";
 
     @BeforeEach
     void reset() {
@@ -44,18 +54,21 @@ class CacheRedisTroubleIT {
 
     @Test
     void filterDeployedWhileSentinelIsAwayPassesThroughThenCachesOnceRedisAnswers() {
-        try (SentinelRedis redis = SentinelRedis.notStarted(RedisOptions.DEFAULTS);
+        try (SentinelRedis redis = SentinelRedis.notStarted(SHIPPED_CONF);
              CacheNode node = CacheNode.start("away-sentinel", params("sentinelMaster", SentinelRedis.MASTER_NAME,
-                     "sentinels", redis.sentinelAddresses()))) {
+                     "sentinels", redis.sentinelAddresses(), "redisUri", CACHE_USER_URI))) {
             passesThroughUntilRedisAnswers(node, redis::startNodes);
+            assertNothingRefused(redis.dataNodes());
         }
     }
 
     @Test
     void filterDeployedWhileClusterIsAwayPassesThroughThenCachesOnceItAnswers() {
-        try (ClusterRedis redis = ClusterRedis.notStarted(3, 0, RedisOptions.DEFAULTS);
-             CacheNode node = CacheNode.start("away-cluster", params("clusterNodes", redis.clusterNodes()))) {
+        try (ClusterRedis redis = ClusterRedis.notStarted(3, 0, SHIPPED_CONF);
+             CacheNode node = CacheNode.start("away-cluster", params("clusterNodes", redis.clusterNodes(),
+                     "redisUri", CACHE_USER_URI))) {
             passesThroughUntilRedisAnswers(node, redis::startNodes);
+            assertNothingRefused(redis.nodes());
         }
     }
 
@@ -100,6 +113,14 @@ class CacheRedisTroubleIT {
             String fresh = node.url("/catalog/back?id=" + PAGES.incrementAndGet());
             return Http.get(fresh).cache().equals("MISS") && Http.get(fresh).cache().equals("HIT");
         });
+    }
+
+    private static void assertNothingRefused(List<RedisNode> nodes) {
+        for (RedisNode node : nodes) {
+            try (Jedis admin = node.client()) {
+                assertThat(admin.aclLog()).as("commands " + node.name() + " refused to tomcat-cache").isEmpty();
+            }
+        }
     }
 
     /** Whether a new page, rendered on one node, is served from the cache on the other. */

@@ -11,6 +11,7 @@ import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.RedisOptions;
 import io.tomcatredis.testsupport.StandaloneRedis;
 import java.io.StringReader;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -21,6 +22,7 @@ import java.util.logging.Handler;
 import java.util.logging.Level;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
+import javax.management.ObjectName;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -113,7 +115,7 @@ class ShippedFilterConfigIT {
      * passes uncached (the site stays up), counted as redis-permission.
      */
     @Test
-    void userLackingAPermissionIsReportedAndEveryRequestPassesUncached() {
+    void userLackingAPermissionIsReportedAndEveryRequestPassesUncached() throws Exception {
         String[] shipped = ProjectConf.aclUserLine("tomcat-cache").split(" ");
         List<String> rules = List.of(shipped).subList(2, shipped.length);
         try (Jedis admin = REDIS.get().node().client()) {
@@ -141,7 +143,7 @@ class ShippedFilterConfigIT {
     }
 
     /** Starts the filter as {@code user}, checks that pages pass uncached, returns the SEVERE it logged. */
-    private static String severe(String user) {
+    private static String severe(String user) throws Exception {
         List<String> severe = new CopyOnWriteArrayList<>();
         Handler handler = new Handler() {
             @Override
@@ -169,6 +171,9 @@ class ShippedFilterConfigIT {
                 assertThat(reply.cache()).isNotEqualTo("HIT");
             }
             assertThat(node.cache().statistics().getBypassesByReason()).contains("redis-permission=2");
+            assertThat(ManagementFactory.getPlatformMBeanServer().getAttribute(new ObjectName(
+                    "io.tomcatredis:type=CacheMetrics,context=/shop,filter=page-cache"), "redis_permission_denied"))
+                    .isEqualTo(1L);
             assertThat(node.cache().statistics().getStores()).isZero();
         } finally {
             ours.removeHandler(handler);

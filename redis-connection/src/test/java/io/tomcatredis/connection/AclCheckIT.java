@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tomcatredis.connection.AclCheck.Probe;
 import io.tomcatredis.connection.AclCheck.Result;
+import io.tomcatredis.testsupport.Await;
 import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.RedisOptions;
 import io.tomcatredis.testsupport.StandaloneRedis;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -90,7 +92,14 @@ class AclCheckIT {
                 throw new JedisConnectionException("simulated");
             })).isInstanceOf(JedisConnectionException.class);
             assertThat(verdict.get()).as("not after a call that did not reach Redis").isNull();
-            holder.call(jedis -> jedis.ping());
+            // That failure retired the client: the next calls may fail until it is opened again.
+            Await.until(Duration.ofSeconds(10), "a call that reaches Redis", () -> {
+                try {
+                    return "PONG".equals(holder.call(jedis -> jedis.ping()));
+                } catch (JedisConnectionException e) {
+                    return false;
+                }
+            });
             assertThat(verdict.get()).isNotNull();
             assertThat(verdict.get().passed()).isTrue();
             verdict.set(null);

@@ -150,6 +150,16 @@ class ShippedRedisConfIT {
         }
     }
 
+    /** The README shows conf/users.acl as it ships, line for line: its command lists stay accurate. */
+    @Test
+    void readmeShowsTheShippedAclFile() throws Exception {
+        Path aclFile = ProjectConf.file("users.acl");
+        String readme = Files.readString(aclFile.getParent().getParent().resolve("README.md"));
+        List<String> lines = Files.readAllLines(aclFile);
+        assertThat(lines).isNotEmpty().allSatisfy(line -> assertThat(line).startsWith("user "));
+        assertThat(readme).contains(String.join("\n", lines));
+    }
+
     /** The startup check's probes are what conf/users.acl grants, near cache included, and Redis can judge each. */
     @Test
     void sessionUserHasEveryPermissionTheStartupCheckAsksFor() {
