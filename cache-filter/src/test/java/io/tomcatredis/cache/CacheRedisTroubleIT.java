@@ -10,6 +10,8 @@ import io.tomcatredis.testsupport.RedisOptions;
 import io.tomcatredis.testsupport.SentinelRedis;
 import io.tomcatredis.testsupport.StandaloneRedis;
 import io.tomcatredis.testsupport.TcpProxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -69,6 +71,41 @@ class CacheRedisTroubleIT {
                      "redisUri", CACHE_USER_URI))) {
             passesThroughUntilRedisAnswers(node, redis::startNodes);
             assertNothingRefused(redis.nodes());
+        }
+    }
+
+    /**
+     * Issue 18: deployed while the Cluster is away, with a user that lacks HSET: the permission
+     * check runs on the first call that reaches Redis, logs SEVERE, and from then on every request
+     * passes uncached.
+     */
+    @Test
+    void userLackingAPermissionIsFoundOnceTheClusterAnswers() throws Exception {
+        Path acl = ProjectConf.aclFileWithPasswords(Map.of("tomcat-cache", CACHE_PASSWORD));
+        Files.write(acl, Files.readAllLines(acl).stream()
+                .map(line -> line.startsWith("user tomcat-cache ") ? line.replace(" +hset ", " ") : line).toList());
+        try (SevereLog severe = new SevereLog();
+             ClusterRedis redis = ClusterRedis.notStarted(3, 0, RedisOptions.DEFAULTS.withShippedConf(acl, "admin",
+                     "harness-admin-secret"));
+             CacheNode node = CacheNode.start("narrow-cluster", params("clusterNodes", redis.clusterNodes(),
+                     "redisUri", CACHE_USER_URI))) {
+            String url = node.url("/catalog/narrow?id=" + PAGES.incrementAndGet());
+            assertThat(Http.get(url).status()).isEqualTo(200);
+            assertThat(severe.messages()).isEmpty();
+            redis.startNodes();
+            Await.until(RECOVERY_BOUND, "the check to find the user lacking", () -> {
+                Http.get(url);
+                return node.cache().statistics().getBypassesByReason().contains("redis-permission=");
+            });
+            for (int i = 0; i < 2; i++) {
+                Http.Reply reply = Http.get(url);
+                assertThat(reply.status()).isEqualTo(200);
+                assertThat(reply.cache()).isNotEqualTo("HIT");
+            }
+            assertThat(node.cache().statistics().getStores()).isZero();
+            assertThat(severe.messages()).hasSize(1);
+            assertThat(severe.messages().get(0)).startsWith("RedisCacheFilter page-cache of /shop: the Redis user \"tomcat-cache\""
+                    + " is denied commands it needs under keyPrefix \"tomcat-cache:/shop:\": HSET ");
         }
     }
 

@@ -32,9 +32,7 @@ class LocalTierAclIT {
 
     /** The shipped cache user without Pub/Sub rights. */
     private static void createUserWithoutChannels(Jedis admin) {
-        String[] shipped = ProjectConf.aclUserLine("tomcat-cache").split(" ");
-        List<String> rules = new ArrayList<>(List.of(shipped).subList(2, shipped.length));
-        assertThat(rules.remove("&tomcat-cache:*")).isTrue();
+        List<String> rules = new ArrayList<>(ProjectConf.aclRules("tomcat-cache", "&tomcat-cache:*", "resetchannels"));
         rules.add(">" + PASSWORD);
         admin.aclSetUser("tomcat-cache-nopubsub", rules.toArray(String[]::new));
     }

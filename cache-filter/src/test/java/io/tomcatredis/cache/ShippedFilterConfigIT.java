@@ -17,11 +17,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.logging.Handler;
-import java.util.logging.Level;
-import java.util.logging.LogRecord;
-import java.util.logging.Logger;
 import javax.management.ObjectName;
 import javax.xml.parsers.DocumentBuilderFactory;
 import org.junit.jupiter.api.Test;
@@ -116,12 +111,10 @@ class ShippedFilterConfigIT {
      */
     @Test
     void userLackingAPermissionIsReportedAndEveryRequestPassesUncached() throws Exception {
-        String[] shipped = ProjectConf.aclUserLine("tomcat-cache").split(" ");
-        List<String> rules = List.of(shipped).subList(2, shipped.length);
         try (Jedis admin = REDIS.get().node().client()) {
-            narrowed(admin, "cache-no-hset", rules, "+hset", "+get");
-            narrowed(admin, "cache-no-keys", rules, "~tomcat-cache:*", "~other:*");
-            narrowed(admin, "cache-no-evalsha", rules, "+evalsha", "+get");
+            narrowed(admin, "cache-no-hset", "+hset", "+get");
+            narrowed(admin, "cache-no-keys", "~tomcat-cache:*", "~other:*");
+            narrowed(admin, "cache-no-evalsha", "+evalsha", "+get");
             admin.aclLogReset();
         }
         String end = ". Every request passes through uncached until the webapp is reloaded with a user that has them"
@@ -136,33 +129,16 @@ class ShippedFilterConfigIT {
                 + " \"cache-no-evalsha\" may not run the permission check").contains("evalsha").endsWith(end);
     }
 
-    private static void narrowed(Jedis admin, String user, List<String> rules, String replaced, String by) {
-        List<String> narrowed = new ArrayList<>(rules.stream().map(rule -> rule.equals(replaced) ? by : rule).toList());
-        narrowed.add(">" + PASSWORD);
-        admin.aclSetUser(user, narrowed.toArray(String[]::new));
+    /** {@code user} with the shipped rules of tomcat-cache, {@code replaced} changed to {@code by}. */
+    private static void narrowed(Jedis admin, String user, String replaced, String by) {
+        List<String> rules = new ArrayList<>(ProjectConf.aclRules("tomcat-cache", replaced, by));
+        rules.add(">" + PASSWORD);
+        admin.aclSetUser(user, rules.toArray(String[]::new));
     }
 
     /** Starts the filter as {@code user}, checks that pages pass uncached, returns the SEVERE it logged. */
     private static String severe(String user) throws Exception {
-        List<String> severe = new CopyOnWriteArrayList<>();
-        Handler handler = new Handler() {
-            @Override
-            public void publish(LogRecord record) {
-                if (record.getLevel() == Level.SEVERE) {
-                    severe.add(record.getMessage());
-                }
-            }
-
-            @Override
-            public void flush() {
-            }
-
-            @Override
-            public void close() {
-            }
-        };
-        Logger ours = Logger.getLogger("io.tomcatredis.cache");
-        ours.addHandler(handler);
+        SevereLog severe = new SevereLog();
         try (CacheNode node = CacheNode.start("narrow-" + user, Map.of("redisUri", uri(user), "include",
                 "/catalog/* 60", "allowedHosts", "127.0.0.1"))) {
             for (int i = 0; i < 2; i++) {
@@ -176,14 +152,14 @@ class ShippedFilterConfigIT {
                     .isEqualTo(1L);
             assertThat(node.cache().statistics().getStores()).isZero();
         } finally {
-            ours.removeHandler(handler);
+            severe.close();
         }
         try (Jedis admin = REDIS.get().node().client()) {
             assertThat(admin.aclLog()).as("nothing sent that Redis refused, once the check found the user lacking")
                     .allSatisfy(entry -> assertThat(entry.getUsername()).isEqualTo(user));
             admin.aclLogReset();
         }
-        assertThat(severe).hasSize(1);
-        return severe.get(0);
+        assertThat(severe.messages()).hasSize(1);
+        return severe.messages().get(0);
     }
 }

@@ -57,11 +57,20 @@ public final class ProjectConf {
         }
     }
 
-    /** The line of {@code user} in {@code conf/users.acl}, as shipped (no password). */
-    public static String aclUserLine(String user) {
+    /**
+     * The rules of {@code user} in {@code conf/users.acl} as shipped (its line without {@code user
+     * <name>}), with each rule equal to {@code replaced} changed to {@code by}: for a user narrower
+     * (or wider) than shipped, e.g. {@code aclRules("tomcat-cache", "+hset", "+get")}.
+     */
+    public static List<String> aclRules(String user, String replaced, String by) {
         try {
-            return Files.readAllLines(file("users.acl")).stream().filter(line -> line.startsWith("user " + user + " "))
+            String line = Files.readAllLines(file("users.acl")).stream().filter(l -> l.startsWith("user " + user + " "))
                     .findFirst().orElseThrow(() -> new IllegalStateException("conf/users.acl has no user " + user));
+            List<String> rules = List.of(line.split(" "));
+            if (!rules.contains(replaced)) {
+                throw new IllegalStateException("conf/users.acl gives " + user + " no rule " + replaced);
+            }
+            return rules.subList(2, rules.size()).stream().map(rule -> rule.equals(replaced) ? by : rule).toList();
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tomcatredis.connection.AclCheck;
+import io.tomcatredis.session.RedisStore;
 import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.connection.RedisConnector;
 import io.tomcatredis.session.store.SessionAcl;
@@ -22,6 +23,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
+import org.apache.catalina.session.PersistentManager;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -235,13 +237,11 @@ class ShippedRedisConfIT {
     @Test
     @Tag("tomcat")
     void userLackingAPermissionStopsTheContextWithAnExactMessage() {
-        String[] shipped = ProjectConf.aclUserLine("tomcat-session").split(" ");
-        List<String> rules = List.of(shipped).subList(2, shipped.length);
         try (StandaloneRedis redis = StandaloneRedis.start(shippedConf());
              Jedis admin = redis.node().client()) {
-            narrowed(admin, "no-hset", rules, "+hset", "+get");
-            narrowed(admin, "no-keys", rules, "~tomcat-session:*", "~other:*");
-            narrowed(admin, "no-evalsha", rules, "+evalsha", "+get");
+            narrowed(admin, "no-hset", "+hset", "+get");
+            narrowed(admin, "no-keys", "~tomcat-session:*", "~other:*");
+            narrowed(admin, "no-evalsha", "+evalsha", "+get");
             String start = "RedisSessionManager of /app: the Redis user ";
             String end = "; allow them in that user's ACL rule (see conf/users.acl)";
             assertThat(refusal(redis, "no-hset")).isEqualTo(start + "\"no-hset\" is denied commands it needs under"
@@ -252,13 +252,27 @@ class ShippedRedisConfIT {
                     + " operation under keyPrefix \"tomcat-session:localhost/app:\": NOPERM").endsWith(end);
             assertThat(refusal(redis, "no-evalsha")).startsWith(start + "\"no-evalsha\" may not run the permission"
                     + " check").contains(": NOPERM").contains("evalsha").endsWith(end);
+            // The same for a PersistentManager's RedisStore.
+            try (CapturedLog log = CapturedLog.of("")) {
+                assertThatThrownBy(() -> TomcatNode.startWith("store-narrow", () -> {
+                    PersistentManager manager = new PersistentManager();
+                    RedisStore store = new RedisStore();
+                    store.setProperty("redisUri", uri(redis, "no-hset", TOMCAT_PASSWORD));
+                    manager.setStore(store);
+                    return manager;
+                }, c -> { }).close()).hasMessageContaining("did not start");
+                assertThat(log.text()).contains("RedisStore of /app: the Redis user \"no-hset\" is denied commands it"
+                        + " needs under keyPrefix \"tomcat-session:localhost/app:\": HSET"
+                        + " tomcat-session:localhost/app:{acl-check} f v" + end);
+            }
         }
     }
 
-    private static void narrowed(Jedis admin, String user, List<String> rules, String replaced, String by) {
-        List<String> narrowed = new ArrayList<>(rules.stream().map(rule -> rule.equals(replaced) ? by : rule).toList());
-        narrowed.add(">" + TOMCAT_PASSWORD);
-        admin.aclSetUser(user, narrowed.toArray(String[]::new));
+    /** {@code user} with the shipped rules of tomcat-session, {@code replaced} changed to {@code by}. */
+    private static void narrowed(Jedis admin, String user, String replaced, String by) {
+        List<String> rules = new ArrayList<>(ProjectConf.aclRules("tomcat-session", replaced, by));
+        rules.add(">" + TOMCAT_PASSWORD);
+        admin.aclSetUser(user, rules.toArray(String[]::new));
     }
 
     /** The message that stopped the context when the manager connects as {@code user}. */
