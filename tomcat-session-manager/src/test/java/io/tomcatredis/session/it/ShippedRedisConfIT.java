@@ -4,11 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tomcatredis.connection.AclCheck;
-import io.tomcatredis.session.RedisStore;
 import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.connection.RedisConnector;
+import io.tomcatredis.session.RedisStore;
 import io.tomcatredis.session.store.SessionAcl;
 import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.testsupport.Await;
 import io.tomcatredis.testsupport.FreePorts;
 import io.tomcatredis.testsupport.ProjectConf;
 import io.tomcatredis.testsupport.RedisOptions;
@@ -17,6 +18,7 @@ import java.net.URLEncoder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -27,8 +29,8 @@ import org.apache.catalina.session.PersistentManager;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
-import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.Jedis;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
@@ -269,6 +271,40 @@ class ShippedRedisConfIT {
     }
 
     /** {@code user} with the shipped rules of tomcat-session, {@code replaced} changed to {@code by}. */
+    /**
+     * Redis away when the context starts (it starts, as before): the check runs on the first call
+     * that reaches Redis, and a user lacking a permission is then logged as an ERROR.
+     */
+    @Test
+    @Tag("tomcat")
+    void userLackingAPermissionFoundOnceRedisAnswersIsAnError() throws Exception {
+        Path acl = ProjectConf.aclFileWithPasswords(Map.of("tomcat-session", TOMCAT_PASSWORD));
+        Files.write(acl, Files.readAllLines(acl).stream()
+                .map(line -> line.startsWith("user tomcat-session ") ? line.replace(" +hset ", " ") : line).toList());
+        try (StandaloneRedis redis = StandaloneRedis.start(RedisOptions.DEFAULTS.withShippedConf(acl, "admin",
+                ADMIN_PASSWORD))) {
+            redis.node().stop();
+            System.setProperty("tomcatredis.redisUri", uri(redis, "tomcat-session", TOMCAT_PASSWORD));
+            try (CapturedLog log = CapturedLog.of("");
+                 TomcatNode node = TomcatNode.startFromContextXml("deferred", ProjectConf.file("context-standalone.xml"))) {
+                assertThat(log.text()).doesNotContain("is denied");
+                redis.node().start();
+                HttpSessionClient browser = new HttpSessionClient();
+                Await.until(Duration.ofSeconds(30), "the permission check once Redis answers", () -> {
+                    browser.get(node.url("set?name=color&value=teal"));
+                    return log.text().contains("is denied");
+                });
+                assertThat(log.text()).contains("RedisSessionManager of /app: the Redis user \"tomcat-session\" is denied"
+                        + " commands it needs under keyPrefix \"tomcat-session:localhost/app:\": HSET"
+                        + " tomcat-session:localhost/app:{acl-check} f v; allow them in that user's ACL rule (see"
+                        + " conf/users.acl) (found once Redis could be reached: session requests fail until the user has"
+                        + " them)");
+            } finally {
+                System.clearProperty("tomcatredis.redisUri");
+            }
+        }
+    }
+
     private static void narrowed(Jedis admin, String user, String replaced, String by) {
         List<String> rules = new ArrayList<>(ProjectConf.aclRules("tomcat-session", replaced, by));
         rules.add(">" + TOMCAT_PASSWORD);
