@@ -2,8 +2,10 @@ package io.tomcatredis.connection;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.function.Consumer;
 import java.util.logging.Logger;
 import redis.clients.jedis.UnifiedJedis;
@@ -227,7 +229,7 @@ public final class AclCheck {
      * off until it is allowed (see conf/users.acl)}; empty when nothing is missing.
      */
     public List<String> featureWarnings(Result result) {
-        java.util.Map<String, List<String>> byFeature = new java.util.LinkedHashMap<>();
+        Map<String, List<String>> byFeature = new LinkedHashMap<>();
         for (Probe probe : result.denied()) {
             if (probe.feature() != null) {
                 byFeature.computeIfAbsent(probe.feature(), feature -> new ArrayList<>()).add(probe.display());
