@@ -50,7 +50,9 @@ enum BypassReason {
     CREDENTIALS("credentials", false),
     TTL("ttl", true),
     // Store: the URL or a tag of the entry was evicted while it rendered (an eviction always wins).
-    EVICTED("evicted", false);
+    EVICTED("evicted", false),
+    // Store: the entry alone is larger than its bucket's share of maxCacheBytes (never kept).
+    OVER_BUDGET("over-budget", false);
 
     private final String label;
     private final boolean inherent;

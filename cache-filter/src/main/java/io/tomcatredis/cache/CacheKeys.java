@@ -1,40 +1,72 @@
 package io.tomcatredis.cache;
 
 import io.tomcatredis.connection.LuaScript;
+import io.tomcatredis.connection.RedisConnectionSettings;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
+import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
  * The Redis layout of the page cache: the one class that knows its key names and Lua scripts.
- * Every key carries the {@code {cache}} hash tag, so one script can touch an entry, its lease,
- * its tags and the LRU index in one slot, also on Redis Cluster.
  *
+ * <p><b>Buckets.</b> The cache is split into buckets, each with a hash tag of its own and its own
+ * bookkeeping (LRU index, sizes, byte total, tag sets, eviction memories, listeners flag), so that
+ * every script touches the keys of one bucket, in one Redis Cluster slot. A URL's bucket is a hash
+ * of its canonical URL (the text a canonical key starts with, up to its first line feed: the
+ * string {@link #urlEvicted} hashes), so every entry, variant, lease, mark and Vary marker of one
+ * URL is in its bucket and {@link #STORE} and {@link #EVICT_URL} reach them together.
+ *
+ * <ul>
+ *   <li>Standalone and Sentinel: one bucket, hash tag {@code {cache}} (the layout of earlier
+ *       versions, unchanged).</li>
+ *   <li>Redis Cluster: {@value #CLUSTER_BUCKETS} buckets ({@link #CLUSTER_BUCKETS}, fixed: never
+ *       derived from the number of masters, which changes), bucket b with the hash tag
+ *       {@code {cache-<b>-<n>}} for the first n = 0, 1, 2, ... whose CRC16 slot lies in
+ *       [b * 512, (b + 1) * 512): evenly spaced over the 16384 slots, so masters holding
+ *       contiguous slot ranges (as {@code redis-cli --cluster create} assigns them) hold
+ *       {@value #CLUSTER_BUCKETS} / masters buckets each, give or take one. A URL's bucket is
+ *       the first 4 bytes of the SHA-256 of its canonical URL (the {@code <hash>} of its {@code
+ *       x:} key), unsigned, mod {@value #CLUSTER_BUCKETS}.</li>
+ * </ul>
+ *
+ * The keys of a bucket whose hash tag is {@code <b>} ({@code cache} standalone):
  * <pre>
- *   &lt;keyPrefix&gt;{cache}e:&lt;hash&gt;   hash        an entry: status, headers, body, times, tags
+ *   &lt;keyPrefix&gt;{&lt;b&gt;}e:&lt;hash&gt;   hash        an entry: status, headers, body, times, tags
  *                                  (or, for a response with Vary, a marker naming the headers)
- *   &lt;keyPrefix&gt;{cache}l:&lt;hash&gt;   string      the lease of the one request rendering it
- *   &lt;keyPrefix&gt;{cache}p:&lt;hash&gt;   string      "1": "hit for pass", the URL is not cacheable, skip waiting;
+ *   &lt;keyPrefix&gt;{&lt;b&gt;}l:&lt;hash&gt;   string      the lease of the one request rendering it
+ *   &lt;keyPrefix&gt;{&lt;b&gt;}p:&lt;hash&gt;   string      "1": "hit for pass", the URL is not cacheable, skip waiting;
  *                                  "m": "hit for miss", its last render was not stored: render
  *                                  without waiting for another's, and store if storable
- *   &lt;keyPrefix&gt;{cache}v:&lt;hash&gt;   set         the variant entries of a URL (responses with Vary)
- *   &lt;keyPrefix&gt;{cache}t:&lt;tag&gt;    set         the entries carrying a tag
- *   &lt;keyPrefix&gt;{cache}x:&lt;hash&gt;   string      when the URL was last evicted (Redis TIME, ms), for 10 minutes;
+ *   &lt;keyPrefix&gt;{&lt;b&gt;}v:&lt;hash&gt;   set         the variant entries of a URL (responses with Vary)
+ *   &lt;keyPrefix&gt;{&lt;b&gt;}t:&lt;tag&gt;    set         the entries of the bucket carrying a tag
+ *   &lt;keyPrefix&gt;{&lt;b&gt;}x:&lt;hash&gt;   string      when the URL was last evicted (Redis TIME, ms), for 10 minutes;
  *                                  written only when the URL had an entry, variant, mark or lease
- *   &lt;keyPrefix&gt;{cache}xt:&lt;tag&gt;   string      when the tag was last evicted (Redis TIME, ms), for 10 minutes
- *   &lt;keyPrefix&gt;{cache}lru         sorted set  entry key by last use, for the byte budget
- *   &lt;keyPrefix&gt;{cache}sizes       hash        entry key to its size in bytes: its MEMORY USAGE plus
+ *   &lt;keyPrefix&gt;{&lt;b&gt;}xt:&lt;tag&gt;   string      when the tag was last evicted (Redis TIME, ms), for 10 minutes;
+ *                                  written in every bucket by a tag eviction
+ *   &lt;keyPrefix&gt;{&lt;b&gt;}lru         sorted set  entry key by last use, for the bucket's byte budget
+ *   &lt;keyPrefix&gt;{&lt;b&gt;}sizes       hash        entry key to its size in bytes: its MEMORY USAGE plus
  *                                  an estimate of its bookkeeping (the members and fields below),
  *                                  plus the MEMORY USAGE of each tag set it created
- *   &lt;keyPrefix&gt;{cache}bytes       string      total size of the entries (the budget of maxCacheBytes)
- *   &lt;keyPrefix&gt;{cache}listeners   string      "1" while a node's local tier listens (its heartbeats keep it,
- *                                  3 x localTierMaxLagMillis); only then do scripts publish:
- *   &lt;keyPrefix&gt;{cache}invalidations  Pub/Sub channel (no key): the e: key name of every entry or marker
- *                                  a script removed or replaced, for the nodes' local tiers; the
- *                                  heartbeats ("heartbeat &lt;node id&gt; &lt;ns&gt;"), and "heartbeat
- *                                  listeners-lost" when a heartbeat found the listeners key gone
+ *   &lt;keyPrefix&gt;{&lt;b&gt;}bytes       string      total size of the bucket's entries (its budget: maxCacheBytes
+ *                                  divided by the number of buckets)
+ *   &lt;keyPrefix&gt;{&lt;b&gt;}listeners   string      "1" while a node's local tier listens (its heartbeats keep it in
+ *                                  every bucket, 3 x localTierMaxLagMillis); only then do the
+ *                                  bucket's scripts publish:
+ *   &lt;keyPrefix&gt;{cache}invalidations  Pub/Sub channel (no key; one for all buckets): the e: key name of
+ *                                  every entry or marker a script removed or replaced, for the
+ *                                  nodes' local tiers; the heartbeats ("heartbeat &lt;node id&gt; &lt;ns&gt;",
+ *                                  on Cluster "heartbeat &lt;node id&gt; &lt;ns&gt; &lt;bucket&gt;" from each
+ *                                  bucket), and "heartbeat listeners-lost" when a heartbeat found a
+ *                                  listeners key gone
  * </pre>
+ * Literally, for {@code keyPrefix} {@code tomcat-cache:/shop:}: standalone
+ * {@code tomcat-cache:/shop:{cache}e:3f2a...}, {@code tomcat-cache:/shop:{cache}lru}; Cluster
+ * {@code tomcat-cache:/shop:{cache-0-1}e:...} ... {@code tomcat-cache:/shop:{cache-31-32}lru}
+ * ({@link #bucketTags} lists them), the channel {@code tomcat-cache:/shop:{cache}invalidations}.
  * Every key has a TTL: an entry lives until its stale window ends; the bookkeeping keys live as
  * long as their longest-lived entry. {@code <hash>} is a SHA-256 of the canonical key ({@link CanonicalUrl}): scheme, host, the
  * container's path in its canonical encoding, query, the request's {@code Accept-Language} lines
@@ -44,71 +76,164 @@ import java.util.HexFormat;
  */
 final class CacheKeys {
 
-    private final String base;
+    /** The number of buckets on Redis Cluster: fixed, part of the layout. */
+    static final int CLUSTER_BUCKETS = 32;
 
+    private static final int SLOTS = 16384;
+
+    private final String prefix;
+    private final List<Bucket> buckets;
+
+    /** The layout on standalone Redis and Sentinel: one bucket, {@code <keyPrefix>{cache}}. */
     CacheKeys(String prefix) {
-        this.base = prefix + "{cache}";
+        this(prefix, List.of("cache"));
+    }
+
+    private CacheKeys(String prefix, List<String> tags) {
+        this.prefix = prefix;
+        List<Bucket> all = new ArrayList<>(tags.size());
+        for (String tag : tags) {
+            all.add(new Bucket(prefix + "{" + tag + "}"));
+        }
+        this.buckets = List.copyOf(all);
+    }
+
+    /** The layout on Redis Cluster: {@value #CLUSTER_BUCKETS} buckets spread over the slots. */
+    static CacheKeys cluster(String prefix) {
+        return new CacheKeys(prefix, bucketTags());
+    }
+
+    /** The layout for a topology: {@link #cluster} on Cluster, else one bucket. */
+    static CacheKeys of(String prefix, RedisConnectionSettings.Topology topology) {
+        return topology == RedisConnectionSettings.Topology.CLUSTER ? cluster(prefix) : new CacheKeys(prefix);
+    }
+
+    /**
+     * The hash tags of the Cluster buckets, without braces: for bucket b, {@code cache-<b>-<n>}
+     * with the least n whose CRC16 slot ({@code JedisClusterCRC16}, Redis' key hash) lies in
+     * [b * 16384 / B, (b + 1) * 16384 / B). No colon: after the keyPrefix, {@code e:} occurs only
+     * in the name of an entry key, so {@code SCAN MATCH <keyPrefix>*e:*} counts entries.
+     */
+    static List<String> bucketTags() {
+        return BucketTags.TAGS;
+    }
+
+    /** Computed once, on first use on a Cluster. */
+    private static final class BucketTags {
+        static final List<String> TAGS;
+
+        static {
+            List<String> tags = new ArrayList<>(CLUSTER_BUCKETS);
+            for (int b = 0; b < CLUSTER_BUCKETS; b++) {
+                int from = b * SLOTS / CLUSTER_BUCKETS;
+                int to = (b + 1) * SLOTS / CLUSTER_BUCKETS;
+                for (int n = 0; ; n++) {
+                    String tag = "cache-" + b + "-" + n;
+                    int slot = JedisClusterCRC16.getSlot(tag);
+                    if (slot >= from && slot < to) {
+                        tags.add(tag);
+                        break;
+                    }
+                }
+            }
+            TAGS = List.copyOf(tags);
+        }
+    }
+
+    /** Every bucket, in order (one on standalone and Sentinel). */
+    List<Bucket> buckets() {
+        return buckets;
+    }
+
+    /**
+     * The bucket of a canonical key: that of its URL, the text before its first line feed (a
+     * canonical URL holds none, see {@link CanonicalUrl}).
+     */
+    Bucket bucketOf(String canonical) {
+        if (buckets.size() == 1) {
+            return buckets.get(0);
+        }
+        int end = canonical.indexOf('\n');
+        String url = end < 0 ? canonical : canonical.substring(0, end);
+        return buckets.get(Integer.remainderUnsigned(Integer.parseUnsignedInt(hash(url), 0, 8, 16), buckets.size()));
     }
 
     String entry(String canonical) {
-        return base + "e:" + hash(canonical);
+        return bucketOf(canonical).base + "e:" + hash(canonical);
     }
 
     String lease(String canonical) {
-        return base + "l:" + hash(canonical);
+        return bucketOf(canonical).base + "l:" + hash(canonical);
     }
 
     String pass(String canonical) {
-        return base + "p:" + hash(canonical);
+        return bucketOf(canonical).base + "p:" + hash(canonical);
     }
 
     String variants(String canonical) {
-        return base + "v:" + hash(canonical);
-    }
-
-    String tag(String tag) {
-        return base + "t:" + tag;
+        return bucketOf(canonical).base + "v:" + hash(canonical);
     }
 
     /** When the URL was last evicted: a store whose render began before is discarded. */
     String urlEvicted(String canonicalUrl) {
-        return base + "x:" + hash(canonicalUrl);
-    }
-
-    /** When the tag was last evicted: a store of an entry carrying it whose render began before is discarded. */
-    String tagEvicted(String tag) {
-        return base + "xt:" + tag;
-    }
-
-    String lru() {
-        return base + "lru";
-    }
-
-    String sizes() {
-        return base + "sizes";
-    }
-
-    String bytes() {
-        return base + "bytes";
+        return bucketOf(canonicalUrl).base + "x:" + hash(canonicalUrl);
     }
 
     /**
      * The Pub/Sub channel on which every script that removes or replaces an entry or a Vary marker
      * publishes its key name ({@code PUBLISH <keyPrefix>{cache}invalidations <entry key>}), for the
-     * nodes' {@link LocalTier}s, while {@link #listeners()} exists. Not a key: nothing is stored under it.
+     * nodes' {@link LocalTier}s, while its bucket's {@link Bucket#listeners()} exists. One channel
+     * for every bucket (a {@code PUBLISH} on a Cluster node reaches the subscribers of every node).
+     * Not a key: nothing is stored under it.
      */
     String invalidations() {
-        return base + "invalidations";
+        return prefix + "{cache}invalidations";
     }
 
-    /**
-     * Exists while some node's local tier listens on {@link #invalidations()}: kept by its
-     * heartbeats ({@link #HEARTBEAT}). Without it the scripts publish nothing: a Redis user without
-     * Pub/Sub rights (the documented ACL's {@code resetchannels}) never sees a refused PUBLISH, and
-     * a cache without local tiers sends no messages.
-     */
-    String listeners() {
-        return base + "listeners";
+    /** The keys of one bucket that are not an URL's: its budget, its tag indexes, its listeners flag. */
+    static final class Bucket {
+
+        private final String base;
+
+        private Bucket(String base) {
+            this.base = base;
+        }
+
+        String tag(String tag) {
+            return base + "t:" + tag;
+        }
+
+        /** When the tag was last evicted: a store of an entry carrying it whose render began before is discarded. */
+        String tagEvicted(String tag) {
+            return base + "xt:" + tag;
+        }
+
+        String lru() {
+            return base + "lru";
+        }
+
+        String sizes() {
+            return base + "sizes";
+        }
+
+        String bytes() {
+            return base + "bytes";
+        }
+
+        /**
+         * Exists while some node's local tier listens on {@link CacheKeys#invalidations()}: kept by
+         * its heartbeats ({@link CacheKeys#HEARTBEAT}, in every bucket). Without it the bucket's scripts publish
+         * nothing: a Redis user without Pub/Sub rights (the documented ACL's {@code resetchannels})
+         * never sees a refused PUBLISH, and a cache without local tiers sends no messages.
+         */
+        String listeners() {
+            return base + "listeners";
+        }
+
+        @Override
+        public String toString() {
+            return base;
+        }
     }
 
     static String hash(String canonical) {
@@ -174,24 +299,26 @@ final class CacheKeys {
             local function evictedAt(key)
               expect(key, 'string')
               local value = redis.call('GET', key)
-              if value and not tonumber(value) then
+              if not value then return nil end
+              if not tonumber(value) then
                 table.insert(repaired, key)
                 return false
               end
-              return value and tonumber(value)
+              return tonumber(value)
             end
             """;
 
     /**
-     * Lua: {@code announce(base, key)} publishes an entry key on the invalidation channel when a
-     * local tier listens ({@link #listeners()}, looked up once per script); base is the layout's
-     * {@code <keyPrefix>{cache}}.
+     * Lua: {@code announce(base, key)} publishes an entry key on the invalidation channel
+     * ({@link #invalidations()}: the keyPrefix, the text of base before its hash tag, then
+     * {@code {cache}invalidations}) when a local tier listens ({@link Bucket#listeners()}, looked
+     * up once per script); base is the bucket's {@code <keyPrefix>{<tag>}}.
      */
     private static final String ANNOUNCE = """
             local announcing
             local function announce(base, key)
               if announcing == nil then announcing = redis.call('EXISTS', base .. 'listeners') == 1 end
-              if announcing then redis.call('PUBLISH', base .. 'invalidations', key) end
+              if announcing then redis.call('PUBLISH', string.match(base, '^[^{]*') .. '{cache}invalidations', key) end
             end
             """;
 
@@ -275,8 +402,9 @@ final class CacheKeys {
      * time. ARGV: lease token, ttl ms, now ms, max bytes, bookkeeping bytes (added to the entry's
      * own {@code MEMORY USAGE}), number of tags n, render start (Redis ms, from {@link #LOOKUP}),
      * eviction memory ms, bytes of a member of an existing tag set, n tag keys, n tag eviction-time
-     * keys, then field/value pairs. Returns {the number of entries evicted, or -1 when the entry was
-     * discarded; the keys repaired}.
+     * keys, then field/value pairs. Returns {the number of entries evicted, -1 when the entry was
+     * discarded for an eviction, or -2 when it alone is larger than max bytes (it is never kept,
+     * and nothing else is evicted for it); the keys repaired}.
      */
     static final LuaScript STORE = new LuaScript(REPAIR + ANNOUNCE + FORGET + NOW + """
             local n = tonumber(ARGV[6])
@@ -326,12 +454,21 @@ final class CacheKeys {
               if redis.call('PTTL', KEYS[6]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[6], ARGV[2]) end
             end
             local size = redis.call('MEMORY', 'USAGE', KEYS[1], 'SAMPLES', '0') + tonumber(ARGV[5]) + tagBytes
+            if size > tonumber(ARGV[4]) then
+              -- Alone past the budget: kept, it would break it; evicting the others would not mend that.
+              forget(KEYS[1], KEYS[4], KEYS[5], KEYS[3])
+              if KEYS[6] ~= KEYS[1] then redis.call('SREM', KEYS[6], KEYS[1]) end
+              if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+              return {-2, repaired}
+            end
             redis.call('HSET', KEYS[4], KEYS[1], size)
             local total = redis.call('INCRBY', KEYS[5], size)
             local evicted = 0
             while total > tonumber(ARGV[4]) do
-              local victim = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
-              if not victim or victim == KEYS[1] then break end
+              -- The least recently used other entry (the new one may not be the last: clocks of nodes differ).
+              local lowest = redis.call('ZRANGE', KEYS[3], 0, 1)
+              local victim = lowest[1] == KEYS[1] and lowest[2] or lowest[1]
+              if not victim then break end
               forget(victim, KEYS[4], KEYS[5], KEYS[3])
               total = tonumber(redis.call('GET', KEYS[5]) or '0')
               evicted = evicted + 1
@@ -423,16 +560,18 @@ final class CacheKeys {
 
     /**
      * The message {@link #HEARTBEAT} publishes on {@link #invalidations()} when it found {@link
-     * #listeners()} gone: announcements may have been lost, so every local tier drops every copy.
+     * Bucket#listeners()} gone: announcements may have been lost, so every local tier drops every copy.
      * Starts as a heartbeat does (never a key name), so a node that does not know it ignores it.
      */
     static final String LISTENERS_LOST = "heartbeat listeners-lost";
 
     /**
-     * A local tier's heartbeat: keeps {@link #listeners()} for at least {@code ttl} ms (never
-     * shortens another node's longer one), then publishes the heartbeat on the channel, in that
-     * order, so that a node that receives its heartbeat knows every script since announces. When
-     * {@link #listeners()} was gone (a {@code FLUSHALL}/{@code FLUSHDB}, a {@code DEL}, Redis'
+     * A local tier's heartbeat in one bucket (run in every bucket): keeps the bucket's {@link
+     * Bucket#listeners()} for at least {@code ttl} ms (never shortens another node's longer one),
+     * then publishes the heartbeat on the channel, in that order and from the bucket's node, so
+     * that a node that receives its heartbeat from every bucket knows every script of every bucket
+     * since announces (a Cluster node forwards what is published on it in order, but two nodes'
+     * messages may overtake each other). When it was gone (a {@code FLUSHALL}/{@code FLUSHDB}, a {@code DEL}, Redis'
      * {@code maxmemory} eviction of a key with a TTL), scripts may have removed entries without
      * announcing them, and a flush removed every entry without a script: it first publishes
      * {@link #LISTENERS_LOST}, on which every tier drops all its copies.

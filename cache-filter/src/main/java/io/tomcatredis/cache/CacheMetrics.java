@@ -18,8 +18,9 @@ import java.util.function.LongSupplier;
  * </pre>
  *
  * Counters count on this node since the filter started. {@code …_in_redis} gauges read Redis at
- * each scrape (one {@code GET} and one {@code HLEN}; -1 while Redis does not answer) and are the
- * same on every node: aggregate with {@code max()}.
+ * each scrape (one {@code GET} and one {@code HLEN} per bucket of {@link CacheKeys}, each kind in
+ * one pipeline, summed: one bucket on standalone and Sentinel, 32 on Cluster; -1 while Redis does
+ * not answer) and are the same on every node: aggregate with {@code max()}.
  */
 final class CacheMetrics {
 

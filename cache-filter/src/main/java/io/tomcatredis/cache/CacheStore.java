@@ -9,11 +9,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.logging.Logger;
+import redis.clients.jedis.AbstractPipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisNoScriptException;
 
 /**
  * Reads and writes cache entries in the layout of {@link CacheKeys}; every call is one round trip
- * (a corrupt entry costs two more: it is deleted). Every failure of the Redis client surfaces as
+ * (a corrupt entry costs two more: it is deleted), or one pipeline for the calls that reach every
+ * bucket (tag eviction, the byte and entry gauges). Every failure of the Redis client surfaces as
  * {@link CacheUnavailableException}, its cause. The client comes from a {@link RedisClientHolder}, which drops
  * stale connections (a failover behind a stable address, a broken connection) and opens a client
  * that could not be opened at startup once Redis answers.
@@ -112,7 +116,7 @@ final class CacheStore {
     @SuppressWarnings("unchecked")
     private Lookup lookupOnce(String canonical, String token, long leaseMillis, boolean wantLease) {
         Object result = run(CacheKeys.LOOKUP,
-                bytes(keys.entry(canonical), keys.pass(canonical), keys.lease(canonical), keys.lru()),
+                bytes(keys.entry(canonical), keys.pass(canonical), keys.lease(canonical), keys.bucketOf(canonical).lru()),
                 bytes(token, Long.toString(leaseMillis), Long.toString(clock.millis()), wantLease ? "1" : "0",
                         hitTtls ? "1" : "0"));
         List<Object> reply = (List<Object>) result;
@@ -136,16 +140,29 @@ final class CacheStore {
         return new Lookup(outcome, entry, null, refresh, since, ttl);
     }
 
+    /** What {@link #store} returns when the entry was discarded: its URL or a tag of it was evicted since its render began. */
+    static final long DISCARDED_EVICTED = -1;
+
     /**
-     * Stores an entry and releases the lease (EVALSHA of {@link CacheKeys#STORE}); returns how many
-     * entries the byte budget evicted, or -1 when the entry was discarded because {@code url} or
-     * one of its tags was evicted since {@code renderSince} (Redis ms, {@link Lookup#since()}).
+     * What {@link #store} returns when the entry was discarded: alone it is larger than its bucket's
+     * budget ({@link #bucketBudget}), so keeping it would break the budget.
+     */
+    static final long DISCARDED_OVER_BUDGET = -2;
+
+    /**
+     * Stores an entry in its URL's bucket and releases the lease (EVALSHA of {@link
+     * CacheKeys#STORE}); returns how many entries the bucket's byte budget ({@link #bucketBudget} of
+     * {@code maxCacheBytes}) evicted, or {@link #DISCARDED_EVICTED} when the entry was discarded
+     * because {@code url} or one of its tags was evicted since {@code renderSince} (Redis ms,
+     * {@link Lookup#since()}), or {@link #DISCARDED_OVER_BUDGET} when it alone is larger than the
+     * bucket's budget.
      *
      * @throws CacheUnavailableException when Redis fails
      */
     long store(CachedResponse entry, String leaseCanonical, String url, String token, long maxCacheBytes,
             long renderSince) {
         String variantsOf = entry.key().equals(url) ? null : url;
+        CacheKeys.Bucket bucket = keys.bucketOf(url);
         List<byte[]> args = new ArrayList<>();
         long now = clock.millis();
         long ttl = Math.max(1, entry.staleUntil() - now);
@@ -155,24 +172,33 @@ final class CacheStore {
         // of an existing one with membershipBytes.
         long bookkeeping = bookkeepingBytes(entryKey.length(), variantsOf == null ? 0 : 1);
         args.addAll(bytes(token, Long.toString(ttl), Long.toString(now),
-                Long.toString(maxCacheBytes), Long.toString(bookkeeping), Integer.toString(entry.tags().size()),
+                Long.toString(bucketBudget(maxCacheBytes)), Long.toString(bookkeeping), Integer.toString(entry.tags().size()),
                 Long.toString(renderSince), Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS),
                 Long.toString(membershipBytes(entryKey.length()))));
         List<String> tags = List.copyOf(entry.tags());
         for (String tag : tags) {
-            args.add(utf8(keys.tag(tag)));
+            args.add(utf8(bucket.tag(tag)));
         }
         for (String tag : tags) {
-            args.add(utf8(keys.tagEvicted(tag)));
+            args.add(utf8(bucket.tagEvicted(tag)));
         }
         for (Map.Entry<String, byte[]> field : hash.entrySet()) {
             args.add(utf8(field.getKey()));
             args.add(field.getValue());
         }
-        Object reply = run(CacheKeys.STORE, bytes(entryKey, keys.lease(leaseCanonical), keys.lru(),
-                keys.sizes(), keys.bytes(), variantsOf == null ? entryKey : keys.variants(variantsOf),
+        Object reply = run(CacheKeys.STORE, bytes(entryKey, keys.lease(leaseCanonical), bucket.lru(),
+                bucket.sizes(), bucket.bytes(), variantsOf == null ? entryKey : keys.variants(variantsOf),
                 keys.urlEvicted(url)), args);
         return countOf(reply);
+    }
+
+    /**
+     * The byte budget of one bucket: {@code maxCacheBytes} divided by the number of buckets (all of
+     * it on standalone and Sentinel), so that the buckets together never hold more than {@code
+     * maxCacheBytes}, each kept within its share atomically by its own scripts.
+     */
+    long bucketBudget(long maxCacheBytes) {
+        return maxCacheBytes / keys.buckets().size();
     }
 
     /**
@@ -221,7 +247,8 @@ final class CacheStore {
     /** Writes the Vary marker of {@code canonical}, living until {@code staleUntil} (epoch ms). */
     void markVary(String canonical, String headerNames, long staleUntil) {
         run(CacheKeys.MARK_VARY, bytes(keys.entry(canonical)),
-                bytes(Long.toString(Math.max(1, staleUntil - clock.millis())), headerNames, keys.lru()));
+                bytes(Long.toString(Math.max(1, staleUntil - clock.millis())), headerNames,
+                        keys.bucketOf(canonical).lru()));
     }
 
     /** Releases this request's lease without storing (EVALSHA of {@link CacheKeys#RELEASE}). */
@@ -251,34 +278,101 @@ final class CacheStore {
      * {@link CacheKeys#EVICTION_MEMORY_MILLIS} (EVALSHA of {@link CacheKeys#EVICT_URL}); returns how many entries went.
      */
     long evictUrl(String canonical) {
+        CacheKeys.Bucket bucket = keys.bucketOf(canonical);
         return countOf(run(CacheKeys.EVICT_URL, bytes(keys.entry(canonical), keys.variants(canonical),
-                keys.pass(canonical), keys.lru(), keys.sizes(), keys.bytes(), keys.urlEvicted(canonical),
+                keys.pass(canonical), bucket.lru(), bucket.sizes(), bucket.bytes(), keys.urlEvicted(canonical),
                 keys.lease(canonical)), bytes(Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS))));
     }
 
     /**
-     * Evicts the entries carrying a tag, and remembers the eviction for
-     * {@link CacheKeys#EVICTION_MEMORY_MILLIS} (EVALSHA of {@link CacheKeys#EVICT_TAG}); returns how many entries went.
+     * Evicts the entries carrying a tag in every bucket, and remembers the eviction in every bucket
+     * for {@link CacheKeys#EVICTION_MEMORY_MILLIS} (EVALSHA of {@link CacheKeys#EVICT_TAG} once per
+     * bucket, in one pipeline: one round trip per Cluster node); returns how many entries went.
+     *
+     * @throws CacheUnavailableException when Redis fails: the buckets whose script ran are evicted,
+     *     the others may still hold tagged entries
      */
     long evictTag(String tag) {
-        return countOf(run(CacheKeys.EVICT_TAG, bytes(keys.tag(tag), keys.lru(), keys.sizes(), keys.bytes(),
-                keys.tagEvicted(tag)), bytes(Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS))));
-    }
-
-    /** Entries in Redis: the size of the budget's sizes hash ({@code HLEN}). */
-    long entriesStored() {
-        return call("HLEN", jedis -> jedis.hlen(keys.sizes()));
-    }
-
-    /** Total bytes of the entries, as the budget counts them. */
-    long bytesStored() {
-        String value = call("GET", jedis -> jedis.get(keys.bytes()));
-        try {
-            return value == null ? 0 : Long.parseLong(value);
-        } catch (NumberFormatException e) {
-            // Corrupt: the next store or eviction rebuilds it from the sizes hash.
-            return 0;
+        List<List<byte[]>> keyLists = new ArrayList<>();
+        List<List<byte[]>> argLists = new ArrayList<>();
+        List<byte[]> args = bytes(Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS));
+        for (CacheKeys.Bucket bucket : keys.buckets()) {
+            keyLists.add(bytes(bucket.tag(tag), bucket.lru(), bucket.sizes(), bucket.bytes(), bucket.tagEvicted(tag)));
+            argLists.add(args);
         }
+        long count = 0;
+        for (Object reply : call("EVALSHA", jedis -> runInEach(jedis, CacheKeys.EVICT_TAG, keyLists, argLists))) {
+            count += countOf(reply);
+        }
+        return count;
+    }
+
+    /** Entries in Redis: the sizes of every bucket's sizes hash ({@code HLEN}, one pipeline), summed. */
+    long entriesStored() {
+        return call("HLEN", jedis -> {
+            List<Response<Long>> lengths = new ArrayList<>();
+            try (AbstractPipeline pipeline = jedis.pipelined()) {
+                for (CacheKeys.Bucket bucket : keys.buckets()) {
+                    lengths.add(pipeline.hlen(bucket.sizes()));
+                }
+                pipeline.sync();
+            }
+            long total = 0;
+            for (Response<Long> length : lengths) {
+                total += length.get();
+            }
+            return total;
+        });
+    }
+
+    /** Total bytes of the entries, as the budget counts them: every bucket's {@code bytes} (one pipeline), summed. */
+    long bytesStored() {
+        return call("GET", jedis -> {
+            List<Response<String>> values = new ArrayList<>();
+            try (AbstractPipeline pipeline = jedis.pipelined()) {
+                for (CacheKeys.Bucket bucket : keys.buckets()) {
+                    values.add(pipeline.get(bucket.bytes()));
+                }
+                pipeline.sync();
+            }
+            long total = 0;
+            for (Response<String> value : values) {
+                try {
+                    total += value.get() == null ? 0 : Long.parseLong(value.get());
+                } catch (NumberFormatException e) {
+                    // Corrupt: the next store or eviction in that bucket rebuilds it from its sizes hash.
+                }
+            }
+            return total;
+        });
+    }
+
+    /**
+     * Runs {@code script} once per key list, with the matching arguments, in one pipeline (on
+     * Cluster, Jedis sends each node its part at once); a script Redis had not cached yet is run
+     * again on its own ({@link LuaScript#run}), only where it was refused. Returns the replies in
+     * order.
+     *
+     * @throws RuntimeException the Redis client's, for the first script Redis refused otherwise
+     */
+    static List<Object> runInEach(UnifiedJedis jedis, LuaScript script, List<List<byte[]>> keyLists,
+            List<List<byte[]>> argLists) {
+        List<Response<Object>> responses = new ArrayList<>(keyLists.size());
+        try (AbstractPipeline pipeline = jedis.pipelined()) {
+            for (int i = 0; i < keyLists.size(); i++) {
+                responses.add(script.queue(pipeline, keyLists.get(i), argLists.get(i), false));
+            }
+            pipeline.sync();
+        }
+        List<Object> replies = new ArrayList<>(responses.size());
+        for (int i = 0; i < responses.size(); i++) {
+            try {
+                replies.add(responses.get(i).get());
+            } catch (JedisNoScriptException e) {
+                replies.add(script.run(jedis, keyLists.get(i), argLists.get(i)));
+            }
+        }
+        return replies;
     }
 
     private Object run(LuaScript script, List<byte[]> keyList, List<byte[]> args) {

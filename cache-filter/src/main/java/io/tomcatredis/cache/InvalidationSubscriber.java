@@ -2,6 +2,7 @@ package io.tomcatredis.cache;
 
 import com.github.benmanes.caffeine.cache.Ticker;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
@@ -17,11 +18,12 @@ import redis.clients.jedis.UnifiedJedis;
 /**
  * Keeps this node's {@link LocalTier} subscribed to the invalidation channel: {@code SUBSCRIBE
  * <keyPrefix>{cache}invalidations} on a client of its own, a heartbeat every {@code
- * heartbeatMillis} ({@link CacheKeys#HEARTBEAT} on another connection of that client: it keeps
- * {@code <keyPrefix>{cache}listeners}, without which the scripts publish nothing, and publishes
- * {@code "heartbeat <node id> <ns>"}, which Redis delivers to the subscribed connection after every
- * message published before it, so its arrival tells the tier how recent its view is), and a new
- * subscription after
+ * heartbeatMillis} ({@link CacheKeys#HEARTBEAT} in every bucket, in one pipeline on another
+ * connection of that client: it keeps the bucket's {@code listeners} key, without which the
+ * bucket's scripts publish nothing, and publishes {@code "heartbeat <node id> <ns>"}, with
+ * {@code " <bucket>"} added when there are several buckets, which Redis delivers to the subscribed
+ * connection after every message published before it on the bucket's node, so the arrival of the
+ * heartbeat of every bucket tells the tier how recent its view is), and a new subscription after
  * {@code reconnectMillis} when the connection breaks. The tier is told of every loss before
  * anything else happens.
  *
@@ -42,7 +44,8 @@ final class InvalidationSubscriber implements AutoCloseable {
 
     private final Supplier<UnifiedJedis> opener;
     private final byte[] channel;
-    private final List<byte[]> listeners;
+    /** One key list per bucket: its listeners key. */
+    private final List<List<byte[]>> listeners;
     private final byte[] listenMillis;
     private final LocalTier tier;
     private final Ticker ticker;
@@ -57,18 +60,18 @@ final class InvalidationSubscriber implements AutoCloseable {
 
     /**
      * @param opener opens a client of its own for the subscription (never the filter's pool)
-     * @param listenersKey {@link CacheKeys#listeners()}
-     * @param listenMillis how long a heartbeat keeps {@code listenersKey}, ms: longer than the tier
+     * @param listenersKeys {@link CacheKeys.Bucket#listeners()} of every bucket, in bucket order
+     * @param listenMillis how long a heartbeat keeps each listeners key, ms: longer than the tier
      *     serves after its last heartbeat
      * @param heartbeatMillis the period of the heartbeats, ms
      * @param reconnectMillis the pause before a new subscription after a failure, ms; doubled after
      *     each attempt that was not confirmed, up to 2 s
      */
-    InvalidationSubscriber(Supplier<UnifiedJedis> opener, String channel, String listenersKey, long listenMillis,
+    InvalidationSubscriber(Supplier<UnifiedJedis> opener, String channel, List<String> listenersKeys, long listenMillis,
             LocalTier tier, Ticker ticker, long heartbeatMillis, long reconnectMillis, String name) {
         this.opener = opener;
         this.channel = channel.getBytes(StandardCharsets.UTF_8);
-        this.listeners = List.of(listenersKey.getBytes(StandardCharsets.UTF_8));
+        this.listeners = listenersKeys.stream().map(key -> List.of(key.getBytes(StandardCharsets.UTF_8))).toList();
         this.listenMillis = Long.toString(listenMillis).getBytes(StandardCharsets.US_ASCII);
         this.tier = tier;
         this.ticker = ticker;
@@ -156,11 +159,16 @@ final class InvalidationSubscriber implements AutoCloseable {
     }
 
     private void publishHeartbeat(UnifiedJedis opened) {
-        byte[] time = Long.toString(ticker.read()).getBytes(StandardCharsets.US_ASCII);
-        byte[] message = Arrays.copyOf(heartbeatPrefix, heartbeatPrefix.length + time.length);
-        System.arraycopy(time, 0, message, heartbeatPrefix.length, time.length);
+        String time = Long.toString(ticker.read());
+        List<List<byte[]>> args = new ArrayList<>(listeners.size());
+        for (int bucket = 0; bucket < listeners.size(); bucket++) {
+            byte[] text = (listeners.size() == 1 ? time : time + " " + bucket).getBytes(StandardCharsets.US_ASCII);
+            byte[] message = Arrays.copyOf(heartbeatPrefix, heartbeatPrefix.length + text.length);
+            System.arraycopy(text, 0, message, heartbeatPrefix.length, text.length);
+            args.add(List.of(listenMillis, channel, message));
+        }
         try {
-            CacheKeys.HEARTBEAT.run(opened, listeners, List.of(listenMillis, channel, message));
+            CacheStore.runInEach(opened, CacheKeys.HEARTBEAT, listeners, args);
         } catch (RuntimeException e) {
             // Redis does not answer: no heartbeat arrives, and the gate closes by itself.
             LOG.fine("Heartbeat of the invalidation channel failed: " + e);
@@ -216,6 +224,12 @@ final class InvalidationSubscriber implements AutoCloseable {
     private final class Listener extends BinaryJedisPubSub {
 
         private volatile boolean confirmed;
+        /**
+         * With several buckets, the send time of the last heartbeat received from each (read on
+         * the subscription's thread only); the tier is told the earliest, once every bucket's came.
+         */
+        private final long[] lastPerBucket = new long[listeners.size()];
+        private final boolean[] heard = new boolean[listeners.size()];
 
         @Override
         public void onSubscribe(byte[] subscribed, int count) {
@@ -238,13 +252,38 @@ final class InvalidationSubscriber implements AutoCloseable {
                 tier.dropAll();
             } else if (startsWith(message, heartbeatPrefix)) {
                 try {
-                    tier.pong(Long.parseLong(new String(message, heartbeatPrefix.length,
-                            message.length - heartbeatPrefix.length, StandardCharsets.US_ASCII)));
-                } catch (NumberFormatException e) {
+                    heartbeat(new String(message, heartbeatPrefix.length, message.length - heartbeatPrefix.length,
+                            StandardCharsets.US_ASCII));
+                } catch (RuntimeException e) {
                     LOG.fine("A heartbeat of this node that is not its own: " + e);
                 }
             }
             // Another node's heartbeat: nothing changed.
+        }
+
+        /** {@code "<ns>"}, or {@code "<ns> <bucket>"} with several buckets. */
+        private void heartbeat(String text) {
+            if (heard.length == 1) {
+                tier.pong(Long.parseLong(text));
+                return;
+            }
+            int space = text.indexOf(' ');
+            long sent = Long.parseLong(text, 0, space, 10);
+            int bucket = Integer.parseInt(text, space + 1, text.length(), 10);
+            if (!heard[bucket] || sent - lastPerBucket[bucket] > 0) {
+                lastPerBucket[bucket] = sent;
+                heard[bucket] = true;
+            }
+            long earliest = sent;
+            for (int b = 0; b < heard.length; b++) {
+                if (!heard[b]) {
+                    return;
+                }
+                if (lastPerBucket[b] - earliest < 0) {
+                    earliest = lastPerBucket[b];
+                }
+            }
+            tier.pong(earliest);
         }
     }
 }

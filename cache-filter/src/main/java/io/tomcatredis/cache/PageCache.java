@@ -73,7 +73,7 @@ final class PageCache {
 
     /** Without a local tier. */
     PageCache(CacheSettings settings, CacheStore store, CacheStatistics statistics, Clock clock) {
-        this(settings, store, statistics, clock, new LocalTier(new CacheKeys(settings.keyPrefix()), 0,
+        this(settings, store, statistics, clock, new LocalTier(CacheKeys.of(settings.keyPrefix(), settings.connection().topology()), 0,
                 settings.localTierMaxLagMillis(), clock, Ticker.systemTicker()));
     }
 
@@ -500,9 +500,13 @@ final class PageCache {
             }
             long evicted = store.store(entry, slot.key(), cacheRequest.url(), token, settings.maxCacheBytes(),
                     slot.since());
-            if (evicted < 0) {
+            if (evicted == CacheStore.DISCARDED_EVICTED) {
                 // Evicted while it rendered: the client gets what it asked for before; nobody else does.
                 notStored = BypassReason.EVICTED;
+                statistics.bypass(notStored);
+            } else if (evicted == CacheStore.DISCARDED_OVER_BUDGET) {
+                // Alone larger than its share of maxCacheBytes: kept, it would break the budget.
+                notStored = BypassReason.OVER_BUDGET;
                 statistics.bypass(notStored);
             } else {
                 statistics.evicted("budget", evicted);

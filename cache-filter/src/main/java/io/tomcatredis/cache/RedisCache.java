@@ -69,10 +69,11 @@ public final class RedisCache {
 
     /**
      * Evicts every entry tagged {@code tag}, on all nodes; returns how many entries went. A render
-     * that began before and would carry the tag is not stored.
+     * that began before and would carry the tag is not stored. On Redis Cluster the eviction runs
+     * in each of the cache's buckets, on every shard ({@code EVALSHA} per bucket, one pipeline).
      *
      * @throws CacheUnavailableException when Redis fails (down, slow past {@code timeoutMillis}):
-     *     the entries may still be there
+     *     the entries may still be there (in the buckets whose eviction did not run)
      */
     public long evictTag(String tag) {
         return cache.evictTag(tag);

@@ -71,7 +71,8 @@ public class RedisCacheFilter implements Filter {
         ConnectionMetrics pool = new ConnectionMetrics();
         redis = RedisConnector.connect(settings.connection(), "tomcat-redis-cache", pool);
         Clock clock = Clock.systemUTC();
-        CacheKeys keys = new CacheKeys(settings.keyPrefix());
+        CacheKeys keys = CacheKeys.of(settings.keyPrefix(), settings.connection().topology());
+        warnIfEntriesCannotFit(settings, keys);
         boolean localTierOn = settings.localTierBytes() > 0;
         CacheStore store = new CacheStore(redis, keys, clock, localTierOn);
         CacheStatistics statistics = new CacheStatistics(store::bytesStored);
@@ -80,7 +81,8 @@ public class RedisCacheFilter implements Filter {
         if (localTierOn) {
             // A client of its own: a subscribed connection serves nothing else.
             invalidations = new InvalidationSubscriber(() -> RedisConnector.open(settings.connection(),
-                    "tomcat-redis-cache-invalidations"), keys.invalidations(), keys.listeners(),
+                    "tomcat-redis-cache-invalidations"), keys.invalidations(),
+                    keys.buckets().stream().map(CacheKeys.Bucket::listeners).toList(),
                     3L * settings.localTierMaxLagMillis(), localTier, Ticker.systemTicker(),
                     Math.max(1, settings.localTierMaxLagMillis() / 5), RedisConnector.RECONNECT_MILLIS,
                     config.getServletContext().getContextPath() + " " + config.getFilterName());
@@ -98,6 +100,23 @@ public class RedisCacheFilter implements Filter {
                 + settings.allowedHosts() + (localTierOn ? ", local tier of " + settings.localTierBytes()
                 + " bytes served while its invalidations lag less than " + settings.localTierMaxLagMillis() + " ms"
                 : ""));
+    }
+
+    /**
+     * On Cluster each of the buckets holds its share of {@code maxCacheBytes}: an entry larger than
+     * that is never stored (bypass {@code over-budget}), though {@code maxEntryBytes} lets it be rendered for storing.
+     */
+    private static void warnIfEntriesCannotFit(CacheSettings settings, CacheKeys keys) {
+        int buckets = keys.buckets().size();
+        long share = settings.maxCacheBytes() / buckets;
+        if (buckets > 1 && settings.maxEntryBytes() > share) {
+            LOG.warning(CacheSettings.MAX_ENTRY_BYTES + " (" + settings.maxEntryBytes() + ") is larger than "
+                    + CacheSettings.MAX_CACHE_BYTES + " (" + settings.maxCacheBytes() + ") / " + buckets
+                    + " buckets on Redis Cluster = " + share + " bytes, the budget of each bucket: a response"
+                    + " larger than about " + share + " bytes in Redis is never stored (bypass over-budget)."
+                    + " Raise " + CacheSettings.MAX_CACHE_BYTES + " to at least " + buckets + " x "
+                    + CacheSettings.MAX_ENTRY_BYTES + " or lower " + CacheSettings.MAX_ENTRY_BYTES);
+        }
     }
 
     @Override

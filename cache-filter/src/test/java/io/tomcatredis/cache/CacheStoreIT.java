@@ -123,6 +123,54 @@ class CacheStoreIT {
     }
 
     /**
+     * Regression (issue 18): every store wrote an eviction time ({@code x:} of its URL, {@code
+     * xt:} of each tag) where none was, taking a missing one for a corrupt one: a key per URL and
+     * tag for 10 minutes that the byte budget does not count.
+     */
+    @Test
+    void aStoreWritesNoEvictionTimeWhereNothingWasEvicted() {
+        try (RedisClientHolder redis = open(REDIS.get().uri()); Jedis jedis = REDIS.get().node().client()) {
+            CacheStore store = new CacheStore(redis, KEYS, clock);
+            assertThat(store.store(entry("http://h/fresh", "t1", "t2"), "http://h/fresh", "http://h/fresh", "f",
+                    1 << 20, store.lookup("http://h/fresh", "f", 5000, true).since())).isZero();
+
+            assertThat(jedis.exists(KEYS.entry("http://h/fresh"))).isTrue();
+            assertThat(jedis.exists(KEYS.urlEvicted("http://h/fresh"))).isFalse();
+            assertThat(jedis.exists(KEYS.buckets().get(0).tagEvicted("t1"))).isFalse();
+            assertThat(jedis.exists(KEYS.buckets().get(0).tagEvicted("t2"))).isFalse();
+        }
+    }
+
+    /**
+     * Regression (issue 18): an entry larger than maxCacheBytes on its own was kept (the LRU loop
+     * stopped at it), so the cache stayed over its budget until the entry expired.
+     */
+    @Test
+    void anEntryAloneLargerThanTheBudgetIsNeverKeptAndEvictsNothing() {
+        try (RedisClientHolder redis = open(REDIS.get().uri()); Jedis jedis = REDIS.get().node().client()) {
+            CacheStore store = new CacheStore(redis, KEYS, clock);
+            long budget = 4096;
+            assertThat(store.store(entry("http://h/small", "t1"), "http://h/small", "http://h/small", "s", budget,
+                    store.lookup("http://h/small", "s", 5000, true).since())).isZero();
+            long before = store.bytesStored();
+            byte[] body = new byte[8192];
+            new java.util.Random(18).nextBytes(body);
+            CachedResponse big = new CachedResponse("http://h/big", 200, List.of(), body, false, body.length, "\"b\"",
+                    1_800_000_000_000L, 1_800_000_060_000L, 1_800_000_060_000L, java.util.Set.of("t1", "t9"), false,
+                    false, null, java.util.Set.of(), java.util.Set.of());
+
+            assertThat(store.store(big, "http://h/big", "http://h/big", "b", budget,
+                    store.lookup("http://h/big", "b", 5000, true).since())).isEqualTo(CacheStore.DISCARDED_OVER_BUDGET);
+            assertThat(jedis.exists(KEYS.entry("http://h/big"))).isFalse();
+            assertThat(jedis.exists(KEYS.lease("http://h/big"))).as("the lease is released").isFalse();
+            assertThat(jedis.exists(KEYS.buckets().get(0).tag("t9"))).as("no tag set left for it").isFalse();
+            assertThat(jedis.smembers(KEYS.buckets().get(0).tag("t1"))).containsExactly(KEYS.entry("http://h/small"));
+            assertThat(jedis.exists(KEYS.entry("http://h/small"))).as("nothing evicted for it").isTrue();
+            assertThat(store.bytesStored()).isEqualTo(before).isLessThanOrEqualTo(budget);
+        }
+    }
+
+    /**
      * Regression (issue 14, attack finding 3): corrupt bookkeeping made every script fail (the
      * cache off) or stop half-way. Each is repaired before the first write, and the store goes on.
      */
@@ -132,11 +180,11 @@ class CacheStoreIT {
             CacheStore store = new CacheStore(redis, KEYS, clock);
             store.store(entry("http://h/old", "t1"), "http://h/old", "http://h/old", "o", 1 << 20,
                     store.lookup("http://h/old", "o", 5000, true).since());
-            long oldSize = Long.parseLong(jedis.hget(KEYS.sizes(), KEYS.entry("http://h/old")));
-            jedis.set(KEYS.lru(), "garbage");
-            jedis.set(KEYS.bytes(), "garbage");
-            jedis.set(KEYS.tag("t2"), "garbage");
-            jedis.set(KEYS.tagEvicted("t2"), "garbage");
+            long oldSize = Long.parseLong(jedis.hget(KEYS.buckets().get(0).sizes(), KEYS.entry("http://h/old")));
+            jedis.set(KEYS.buckets().get(0).lru(), "garbage");
+            jedis.set(KEYS.buckets().get(0).bytes(), "garbage");
+            jedis.set(KEYS.buckets().get(0).tag("t2"), "garbage");
+            jedis.set(KEYS.buckets().get(0).tagEvicted("t2"), "garbage");
             jedis.hset(KEYS.pass("http://h/a"), "x", "1");
             jedis.set(KEYS.lease("http://h/b"), "no ttl");
 
@@ -148,17 +196,17 @@ class CacheStoreIT {
                     a.since())).isZero();
 
             assertThat(jedis.exists(KEYS.entry("http://h/a"))).isTrue();
-            assertThat(jedis.zrange(KEYS.lru(), 0, -1)).as("rebuilt from the sizes")
+            assertThat(jedis.zrange(KEYS.buckets().get(0).lru(), 0, -1)).as("rebuilt from the sizes")
                     .containsExactly(KEYS.entry("http://h/old"), KEYS.entry("http://h/a"));
-            long newSize = Long.parseLong(jedis.hget(KEYS.sizes(), KEYS.entry("http://h/a")));
+            long newSize = Long.parseLong(jedis.hget(KEYS.buckets().get(0).sizes(), KEYS.entry("http://h/a")));
             assertThat(store.bytesStored()).isEqualTo(oldSize + newSize);
-            assertThat(jedis.smembers(KEYS.tag("t2"))).containsExactly(KEYS.entry("http://h/a"));
-            assertThat(Long.parseLong(jedis.get(KEYS.tagEvicted("t2")))).as("an eviction just before the render")
+            assertThat(jedis.smembers(KEYS.buckets().get(0).tag("t2"))).containsExactly(KEYS.entry("http://h/a"));
+            assertThat(Long.parseLong(jedis.get(KEYS.buckets().get(0).tagEvicted("t2")))).as("an eviction just before the render")
                     .isLessThan(a.since());
 
-            jedis.set(KEYS.sizes(), "garbage");
+            jedis.set(KEYS.buckets().get(0).sizes(), "garbage");
             store.evictUrl("http://h/a");
-            assertThat(jedis.type(KEYS.sizes())).isIn("none", "hash");
+            assertThat(jedis.type(KEYS.buckets().get(0).sizes())).isIn("none", "hash");
             assertThat(store.bytesStored()).isZero();
         }
     }
@@ -170,12 +218,12 @@ class CacheStoreIT {
             CacheStore store = new CacheStore(redis, KEYS, clock);
             store.store(entry("http://h/a", "own"), "http://h/a", "http://h/a", "a", 1 << 20,
                     store.lookup("http://h/a", "a", 5000, true).since());
-            long size = Long.parseLong(jedis.hget(KEYS.sizes(), KEYS.entry("http://h/a")));
+            long size = Long.parseLong(jedis.hget(KEYS.buckets().get(0).sizes(), KEYS.entry("http://h/a")));
             assertThat(size).isGreaterThanOrEqualTo(jedis.memoryUsage(KEYS.entry("http://h/a"), 0)
-                    + jedis.memoryUsage(KEYS.tag("own"), 0));
+                    + jedis.memoryUsage(KEYS.buckets().get(0).tag("own"), 0));
 
             store.evictUrl("http://h/a");
-            assertThat(jedis.exists(KEYS.tag("own"))).isFalse();
+            assertThat(jedis.exists(KEYS.buckets().get(0).tag("own"))).isFalse();
             assertThat(store.bytesStored()).isZero();
         }
     }

@@ -70,7 +70,7 @@ class InvalidationChannelIT {
         store = new CacheStore(redis, KEYS, clock, true);
         try (Jedis jedis = REDIS.get().node().client()) {
             // What a listening local tier's heartbeat keeps.
-            jedis.set(KEYS.listeners(), "1");
+            jedis.set(KEYS.buckets().get(0).listeners(), "1");
         }
     }
 
@@ -145,7 +145,7 @@ class InvalidationChannelIT {
     void withNoLocalTierListeningNothingIsPublished() throws InterruptedException {
         store("http://h/a", "red");
         try (Jedis jedis = REDIS.get().node().client()) {
-            jedis.del(KEYS.listeners());
+            jedis.del(KEYS.buckets().get(0).listeners());
         }
         assertThat(publishedBy(() -> {
             store("http://h/a", "red");
@@ -170,17 +170,17 @@ class InvalidationChannelIT {
      */
     @Test
     void aHeartbeatThatFindsTheListenersKeyGoneFirstPublishesListenersLost() throws InterruptedException {
-        List<byte[]> keys = List.of(KEYS.listeners().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        List<byte[]> keys = List.of(KEYS.buckets().get(0).listeners().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         List<byte[]> args = List.of("3000".getBytes(java.nio.charset.StandardCharsets.US_ASCII),
                 KEYS.invalidations().getBytes(java.nio.charset.StandardCharsets.UTF_8),
                 "heartbeat n 1".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
         try (Jedis jedis = REDIS.get().node().client()) {
             assertThat(publishedBy(() -> redis.call(jedis1 -> CacheKeys.HEARTBEAT.run(jedis1, keys, args))))
                     .containsExactly("heartbeat n 1");
-            jedis.del(KEYS.listeners());
+            jedis.del(KEYS.buckets().get(0).listeners());
             assertThat(publishedBy(() -> redis.call(jedis1 -> CacheKeys.HEARTBEAT.run(jedis1, keys, args))))
                     .containsExactly("heartbeat listeners-lost", "heartbeat n 1");
-            assertThat(jedis.pttl(KEYS.listeners())).isBetween(1L, 3000L);
+            assertThat(jedis.pttl(KEYS.buckets().get(0).listeners())).isBetween(1L, 3000L);
         }
     }
 }

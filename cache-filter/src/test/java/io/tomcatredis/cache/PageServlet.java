@@ -217,6 +217,13 @@ final class PageServlet extends HttpServlet {
                 }
                 response.getWriter().write(text.toString());
             }
+            case "/catalog/noise" -> {
+                // Incompressible: as large in Redis as on the wire.
+                byte[] noise = new byte[Integer.parseInt(request.getParameter("kb")) * 1024];
+                new java.util.Random(noise.length).nextBytes(noise);
+                response.setContentType("application/octet-stream");
+                response.getOutputStream().write(noise);
+            }
             case "/catalog/tagged" -> {
                 response.setHeader("X-Cache-Tags", request.getParameter("tags"));
                 response.getWriter().write("tagged #" + render);
