@@ -60,7 +60,7 @@ class CacheRedisTroubleIT {
              CacheNode node = CacheNode.start("away-sentinel", params("sentinelMaster", SentinelRedis.MASTER_NAME,
                      "sentinels", redis.sentinelAddresses(), "redisUri", CACHE_USER_URI))) {
             passesThroughUntilRedisAnswers(node, redis::startNodes);
-            assertNothingRefused(redis.dataNodes());
+            assertNothingRefused(node, redis.dataNodes());
         }
     }
 
@@ -70,7 +70,7 @@ class CacheRedisTroubleIT {
              CacheNode node = CacheNode.start("away-cluster", params("clusterNodes", redis.clusterNodes(),
                      "redisUri", CACHE_USER_URI))) {
             passesThroughUntilRedisAnswers(node, redis::startNodes);
-            assertNothingRefused(redis.nodes());
+            assertNothingRefused(node, redis.nodes());
         }
     }
 
@@ -152,7 +152,11 @@ class CacheRedisTroubleIT {
         });
     }
 
-    private static void assertNothingRefused(List<RedisNode> nodes) {
+    /** Evictions and the gauges (on Cluster: scripts and pipelines over every bucket) as tomcat-cache, then ACL LOG. */
+    private static void assertNothingRefused(CacheNode cache, List<RedisNode> nodes) {
+        cache.cache().evictUrl(cache.url("/catalog/back?id=1"));
+        cache.cache().evictTag("catalog");
+        assertThat(cache.cache().statistics().getBytesStored()).isNotNegative();
         for (RedisNode node : nodes) {
             try (Jedis admin = node.client()) {
                 assertThat(admin.aclLog()).as("commands " + node.name() + " refused to tomcat-cache").isEmpty();
