@@ -20,6 +20,8 @@ enum BypassReason {
     REDIS_UNAVAILABLE("redis-unavailable", false),
     // Redis refused a write for memory (OOM): the request passes, the cache gives memory back (MemoryPressure).
     REDIS_FULL("redis-full", false),
+    /** The filter's Redis user lacks a permission it needs (startup check): every request passes. */
+    REDIS_PERMISSION("redis-permission", false),
     // Lookup.
     UNCACHEABLE_URL("uncacheable-url", false),
     LOCK_TIMEOUT("lock-timeout", false),

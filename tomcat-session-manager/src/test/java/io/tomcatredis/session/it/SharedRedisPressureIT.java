@@ -45,8 +45,8 @@ import redis.clients.jedis.Jedis;
 
 /**
  * Issue 18, "pressure never reaches sessions": one Redis, started with the shipped
- * {@code conf/redis-session.conf} ({@code maxmemory-policy noeviction}, append-only file) and
- * {@code maxmemory 64mb}, holds the sessions and the page cache of two Tomcat nodes, each with a
+ * {@code conf/redis-session.conf} ({@code maxmemory-policy noeviction}, append-only file) and its
+ * users ({@code conf/users.acl}), and {@code maxmemory 64mb}, holds the sessions and the page cache of two Tomcat nodes, each with a
  * {@code RedisSessionManager} and a {@code RedisCacheFilter}. The cache is flooded with distinct
  * 128 KiB pages, several times {@code maxmemory} in all, while other clients keep writing session
  * attributes on both nodes.
@@ -69,7 +69,8 @@ import redis.clients.jedis.Jedis;
  */
 class SharedRedisPressureIT {
 
-    private static final String PASSWORD = "pressure-secret";
+    private static final String SESSION_PASSWORD = "pressure-session-secret";
+    private static final String CACHE_PASSWORD = "pressure-cache-secret";
     private static final String CACHE_PREFIX = "tomcat-cache:/app:";
     private static final long MAXMEMORY = 64L * 1024 * 1024;
     /** README's rule for 64 MB with about 1,000 sessions: half of maxmemory. */
@@ -96,26 +97,26 @@ class SharedRedisPressureIT {
     }
 
     /**
-     * The one place that starts Redis: the shipped conf/redis-session.conf, its documented Tomcat
-     * user, and {@code maxmemory}.
+     * The one place that starts Redis: the shipped conf/redis-session.conf with the shipped users
+     * (conf/users.acl: tomcat-session for the manager, tomcat-cache for the filter), and {@code
+     * maxmemory}.
      */
     private StandaloneRedis startRedis(long maxmemory) {
-        StandaloneRedis redis = StandaloneRedis.start(RedisOptions.DEFAULTS
-                .withInclude(ProjectConf.file("redis-session.conf"))
-                .withAdminUser("admin", "pressure-admin-secret")
-                .withConfig(ProjectConf.documentedAclUser("tomcat", PASSWORD), "maxmemory " + maxmemory));
+        StandaloneRedis redis = StandaloneRedis.start(RedisOptions.DEFAULTS.withShippedConf(
+                ProjectConf.aclFileWithPasswords(Map.of("tomcat-session", SESSION_PASSWORD, "tomcat-cache",
+                        CACHE_PASSWORD)), "admin", "pressure-admin-secret").withConfig("maxmemory " + maxmemory));
         closing.add(redis);
         return redis;
     }
 
     /** The session manager's redisUri. */
     private static String sessionUri(StandaloneRedis redis) {
-        return "redis://tomcat:" + PASSWORD + "@" + redis.node().host() + ":" + redis.node().port();
+        return "redis://tomcat-session:" + SESSION_PASSWORD + "@" + redis.node().host() + ":" + redis.node().port();
     }
 
     /** The cache filter's redisUri. */
     private static String cacheUri(StandaloneRedis redis) {
-        return sessionUri(redis);
+        return "redis://tomcat-cache:" + CACHE_PASSWORD + "@" + redis.node().host() + ":" + redis.node().port();
     }
 
     private TomcatNode startNode(String name, StandaloneRedis redis, long maxCacheBytes) {
@@ -171,6 +172,7 @@ class SharedRedisPressureIT {
             assertThat(sampler.maxCacheBytes).as("sum of MEMORY USAGE under the cache's keyPrefix")
                     .isPositive().isLessThanOrEqualTo(WELL_SIZED_CACHE_BYTES);
             assertThat(oomRejections(admin)).as("commands Redis refused for memory").isZero();
+            assertThat(admin.aclLog()).as("commands the shipped users were refused").isEmpty();
             System.out.printf("sizing: maxCacheBytes %d, counted by the cache %d, cache MEMORY USAGE now %d, max %d;"
                     + " used_memory max %d, counted for maxmemory max %d (%.2f x maxCacheBytes), sessions +%d, empty %d;"
                     + " %s%n", WELL_SIZED_CACHE_BYTES, gauge("bytes_in_redis"), cacheBytes(admin), sampler.maxCacheBytes,
@@ -199,6 +201,7 @@ class SharedRedisPressureIT {
             assertThat(load.saveStatuses.keySet()).isSubsetOf(200, 503);
             assertThat(evictionsByCause("oom")).as("entries the cache evicted when Redis refused its store")
                     .isPositive();
+            assertThat(admin.aclLog()).as("commands the shipped users were refused").isEmpty();
             // The cache gives memory back at its next request when Redis is full (the flood's last
             // store may have taken it over maxmemory): then a save succeeds again, on each node.
             AtomicInteger more = new AtomicInteger();
@@ -271,6 +274,7 @@ class SharedRedisPressureIT {
             String last = sessions.ids.get(sessions.ids.size() - 1);
             assertThat(send(nodes[0], "/kv?op=invalidate", last).statusCode()).isEqualTo(200);
             assertThat(send(nodes[1], "/kv?op=dump", last).statusCode()).isEqualTo(410);
+            assertThat(admin.aclLog()).as("commands the shipped users were refused").isEmpty();
         }
     }
 
