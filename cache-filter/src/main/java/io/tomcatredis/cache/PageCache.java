@@ -501,9 +501,13 @@ final class PageCache {
                 notStored = BypassReason.EVICTED;
                 statistics.bypass(notStored);
             } else if (evicted == CacheStore.DISCARDED_OVER_BUDGET) {
-                // Alone larger than its share of maxCacheBytes: kept, it would break the budget.
+                // Alone larger than its share of maxCacheBytes: kept, it would break the budget. Marked
+                // as an oversized render is, so the next requests do not queue for a lease whose
+                // render will be thrown away again (the store released this one).
                 notStored = BypassReason.OVER_BUDGET;
                 statistics.bypass(notStored);
+                releaseQuietly(slot.key(), token, HitForPass.mark(notStored, rendered.status(), observation,
+                        cacheRequest.credentialed()));
             } else {
                 statistics.evicted("budget", evicted);
                 statistics.stored();

@@ -365,7 +365,10 @@ class CacheClusterSpreadIT {
                 assertThat(reply.body()).hasSize(16 * 1024);
                 assertThat(reply.cache()).isEqualTo("MISS");
             }
-            assertThat(node.cache().statistics().getBypassesByReason()).contains("over-budget=2");
+            // The first is rendered for storing and thrown away; it marks the URL "hit for pass", as
+            // an oversized render does, so the second goes through (Issue18CacheSpreadAttackIT).
+            assertThat(node.cache().statistics().getBypassesByReason()).contains("over-budget=1",
+                    "uncacheable-url=1");
             assertThat(Http.get(node.url("/catalog/noise?kb=4")).cache()).isEqualTo("MISS");
             assertThat(Http.get(node.url("/catalog/noise?kb=4")).cache()).isEqualTo("HIT");
             Set<String> entries = new HashSet<>();
