@@ -5,8 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.tomcatredis.testsupport.Await;
 import io.tomcatredis.testsupport.ClusterRedis;
 import io.tomcatredis.testsupport.RedisExtension;
+import io.tomcatredis.testsupport.RedisNode;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -14,6 +17,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.Protocol;
+import redis.clients.jedis.util.JedisClusterCRC16;
 
 /**
  * Issue 18, point 3, attacked through the public contract (init-params, HTTP, Redis contents,
@@ -34,6 +40,65 @@ class Issue18CacheSpreadAttackIT {
     @AfterEach
     void openTheGate() {
         PageServlet.gate.complete(null);
+    }
+
+    private static final String PREFIX = "tomcat-cache:/shop:";
+    private static final CacheKeys KEYS = CacheKeys.cluster(PREFIX);
+
+    /**
+     * Moves {@code slot} and its keys to {@code to} as {@code redis-cli --cluster reshard} does
+     * (IMPORTING, MIGRATING, MIGRATE of its keys, then NODE on every master), while the filter runs,
+     * and waits until every master agrees.
+     */
+    private static void migrateSlot(int slot, RedisNode to) {
+        RedisNode from = REDIS.get().masterForSlot(slot);
+        String id = REDIS.get().id(to);
+        try (Jedis target = to.client(); Jedis source = from.client()) {
+            target.clusterSetSlotImporting(slot, REDIS.get().id(from));
+            source.clusterSetSlotMigrating(slot, id);
+            for (List<String> keys = source.clusterGetKeysInSlot(slot, 100); !keys.isEmpty();
+                    keys = source.clusterGetKeysInSlot(slot, 100)) {
+                List<String> args = new ArrayList<>(List.of(to.host(), Integer.toString(to.port()), "", "0", "5000",
+                        "KEYS"));
+                args.addAll(keys);
+                source.sendCommand(Protocol.Command.MIGRATE, args.toArray(String[]::new));
+            }
+            target.clusterSetSlotNode(slot, id);
+            source.clusterSetSlotNode(slot, id);
+        }
+        for (RedisNode master : REDIS.get().masters()) {
+            if (master != to && master != from) {
+                try (Jedis jedis = master.client()) {
+                    jedis.clusterSetSlotNode(slot, id);
+                }
+            }
+        }
+        Await.until(Duration.ofSeconds(20), "slot " + slot + " served by " + to, () -> {
+            for (RedisNode master : REDIS.get().masters()) {
+                try (Jedis jedis = master.client()) {
+                    if (!jedis.clusterNodes().lines().anyMatch(line -> line.startsWith(id + " ") && serves(line, slot))) {
+                        return false;
+                    }
+                }
+            }
+            return true;
+        });
+        REDIS.get().awaitHealthy();
+    }
+
+    /** Whether a line of CLUSTER NODES lists {@code slot} in its ranges. */
+    private static boolean serves(String line, int slot) {
+        String[] f = line.split(" ");
+        for (int i = 8; i < f.length; i++) {
+            if (f[i].startsWith("[")) {
+                continue;
+            }
+            String[] range = f[i].split("-");
+            if (slot >= Integer.parseInt(range[0]) && slot <= Integer.parseInt(range[range.length - 1])) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static Map<String, String> params(String... namesAndValues) {
@@ -76,6 +141,92 @@ class Issue18CacheSpreadAttackIT {
             assertThat(a.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
             assertThat(b.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
             assertThat(node.cache().statistics().getBypassesByReason()).doesNotContain("lock-timeout");
+        }
+    }
+
+    /**
+     * The cluster scales out: a slot of a bucket, with its entries, moves to another master (a
+     * resharding) after the filter's client learned the slot map. Tag eviction and the gauges reach
+     * every bucket in one pipeline; a bucket whose node answers MOVED must be evicted all the same
+     * (the client follows the redirection for single commands), not fail the whole eviction while
+     * the tagged entries of that bucket stay served.
+     */
+    @Test
+    void tagEvictionAndGaugesFollowABucketMovedToAnotherMaster() {
+        int moved = 5;
+        String tag = KEYS.buckets().get(moved).toString();
+        int slot = JedisClusterCRC16.getSlot(tag);
+        RedisNode from = REDIS.get().masterForSlot(slot);
+        RedisNode to = REDIS.get().masters().stream().filter(m -> m != from).findFirst().orElseThrow();
+        try (CacheNode node = CacheNode.start("moved-bucket", params())) {
+            List<String> urls = new ArrayList<>();
+            int inMoved = 0;
+            for (int i = 0; urls.size() < 40 || inMoved < 3; i++) {
+                String url = "/catalog/tagged?tags=sale&n=" + i;
+                if (KEYS.bucketOf("http://127.0.0.1/shop" + url) == KEYS.buckets().get(moved)) {
+                    inMoved++;
+                } else if (urls.size() >= 40) {
+                    continue;
+                }
+                assertThat(Http.get(node.url(url)).cache()).isEqualTo("MISS");
+                assertThat(Http.get(node.url(url)).cache()).isEqualTo("HIT");
+                urls.add(url);
+            }
+            assertThat(node.cache().statistics().getBytesStored()).isPositive();
+            migrateSlot(slot, to);
+            try {
+                assertThat(node.cache().statistics().getBytesStored()).isPositive();
+                assertThat(node.cache().evictTag("sale")).isEqualTo(urls.size());
+                for (String url : urls) {
+                    assertThat(Http.get(node.url(url)).cache()).as(url).isEqualTo("MISS");
+                }
+            } finally {
+                migrateSlot(slot, from);
+            }
+        }
+    }
+
+    /**
+     * The local tier's heartbeats run in every bucket in one pipeline on the subscriber's own
+     * client, which runs nothing else: after a resharding moved a bucket's slot, the heartbeat of
+     * that bucket must follow it (before the fix it was refused with MOVED on every beat, the
+     * client never learned the new map, and the tier stopped serving for good).
+     */
+    @Test
+    void theLocalTiersHeartbeatFollowsABucketMovedToAnotherMaster() throws Exception {
+        int moved = 7;
+        int slot = JedisClusterCRC16.getSlot(KEYS.buckets().get(moved).toString());
+        RedisNode from = REDIS.get().masterForSlot(slot);
+        RedisNode to = REDIS.get().masters().stream().filter(m -> m != from).findFirst().orElseThrow();
+        try (CacheNode node = CacheNode.start("moved-heartbeat", params("localTierBytes", "1000000",
+                "localTierMaxLagMillis", "200"))) {
+            Await.until(Duration.ofSeconds(10), "the local tier serves", () -> node.cache().statistics().isLocalTierServing());
+            migrateSlot(slot, to);
+            try (Jedis subscriber = to.client()) {
+                CompletableFuture<String> heard = new CompletableFuture<>();
+                redis.clients.jedis.JedisPubSub listener = new redis.clients.jedis.JedisPubSub() {
+                    @Override
+                    public void onMessage(String channel, String message) {
+                        if (message.startsWith("heartbeat ") && message.endsWith(" " + moved)) {
+                            heard.complete(message);
+                            unsubscribe();
+                        }
+                    }
+                };
+                CompletableFuture<Void> listening = CompletableFuture.runAsync(
+                        () -> subscriber.subscribe(listener, KEYS.invalidations()));
+                try {
+                    assertThat(heard.get(10, TimeUnit.SECONDS)).startsWith("heartbeat ");
+                } finally {
+                    if (listener.isSubscribed()) {
+                        listener.unsubscribe();
+                    }
+                    listening.get(10, TimeUnit.SECONDS);
+                }
+            } finally {
+                migrateSlot(slot, from);
+            }
+            Await.until(Duration.ofSeconds(10), "the local tier serves", () -> node.cache().statistics().isLocalTierServing());
         }
     }
 }
