@@ -229,4 +229,59 @@ class Issue18CacheSpreadAttackIT {
             Await.until(Duration.ofSeconds(10), "the local tier serves", () -> node.cache().statistics().isLocalTierServing());
         }
     }
+
+    /** The master holding a key (its hash tag's slot). */
+    private static Jedis clientFor(String key) {
+        return REDIS.get().masterForSlot(JedisClusterCRC16.getSlot(key)).client();
+    }
+
+    /**
+     * Corrupt bookkeeping in one bucket (keys of the wrong type written by something else): the
+     * gauges still count the other buckets, a tag eviction still reaches every bucket (the corrupt
+     * one repairs itself), and a store in that bucket repairs it.
+     */
+    @Test
+    void corruptBookkeepingInOneBucketSpoilsNeitherTheGaugesNorTagEvictionOfTheOthers() {
+        int corrupt = 9;
+        CacheKeys.Bucket bucket = KEYS.buckets().get(corrupt);
+        try (CacheNode node = CacheNode.start("corrupt-bucket", params())) {
+            List<String> urls = new ArrayList<>();
+            String inCorrupt = null;
+            for (int i = 0; urls.size() < 20 || inCorrupt == null; i++) {
+                String url = "/catalog/tagged?tags=sale&n=" + i;
+                if (KEYS.bucketOf("http://127.0.0.1/shop" + url) == bucket) {
+                    if (inCorrupt == null) {
+                        inCorrupt = url;
+                    }
+                    continue;
+                }
+                if (urls.size() < 20) {
+                    assertThat(Http.get(node.url(url)).cache()).isEqualTo("MISS");
+                    urls.add(url);
+                }
+            }
+            long before = node.cache().statistics().getBytesStored();
+            assertThat(before).isPositive();
+            try (Jedis jedis = clientFor(bucket.bytes())) {
+                jedis.hset(bucket.bytes(), "not", "a number");
+                jedis.set(bucket.sizes(), "not a hash");
+                jedis.set(bucket.lru(), "not a sorted set");
+                jedis.set(bucket.tag("sale"), "not a set");
+            }
+            assertThat(node.cache().statistics().getBytesStored()).isEqualTo(before);
+            assertThat(node.cache().evictTag("sale")).isEqualTo(urls.size());
+            for (String url : urls) {
+                assertThat(Http.get(node.url(url)).cache()).as(url).isEqualTo("MISS");
+            }
+            assertThat(Http.get(node.url(inCorrupt)).cache()).isEqualTo("MISS");
+            assertThat(Http.get(node.url(inCorrupt)).cache()).isEqualTo("HIT");
+            try (Jedis jedis = clientFor(bucket.bytes())) {
+                assertThat(jedis.type(bucket.bytes())).isEqualTo("string");
+                assertThat(jedis.type(bucket.sizes())).isEqualTo("hash");
+                assertThat(jedis.type(bucket.lru())).isEqualTo("zset");
+                assertThat(jedis.type(bucket.tag("sale"))).isEqualTo("set");
+                assertThat(jedis.hlen(bucket.sizes())).isEqualTo(1);
+            }
+        }
+    }
 }
