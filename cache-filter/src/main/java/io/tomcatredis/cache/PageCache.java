@@ -560,6 +560,11 @@ final class PageCache {
     }
 
     private void redisFailed(CacheUnavailableException e) {
+        if (e.slotMigrating()) {
+            // One bucket's slot in mid-resharding: this request passes, the other buckets stay cached.
+            LOG.fine("A bucket of the page cache is being resharded, the request passes: " + e.getMessage());
+            return;
+        }
         if (circuit.allows()) {
             statistics.circuitOpened();
         }
