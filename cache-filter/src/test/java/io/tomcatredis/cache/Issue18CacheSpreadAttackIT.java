@@ -333,4 +333,39 @@ class Issue18CacheSpreadAttackIT {
             }
         }
     }
+
+    /**
+     * Two nodes: renders in flight on node A, in several buckets, when node B evicts their tag: none
+     * of them is stored, whatever bucket it lands in, and every page misses afterwards.
+     */
+    @Test
+    void rendersInFlightOnOneNodeWhenAnotherEvictsTheirTagAreNeverStored() throws Exception {
+        try (CacheNode a = CacheNode.start("in-flight-a", params());
+             CacheNode b = CacheNode.start("in-flight-b", params())) {
+            PageServlet.gate = new CompletableFuture<>();
+            List<String> urls = new ArrayList<>();
+            java.util.Set<CacheKeys.Bucket> buckets = new java.util.HashSet<>();
+            for (int i = 0; buckets.size() < 6; i++) {
+                String url = "/catalog/gated?tags=sale&n=" + i;
+                if (buckets.add(KEYS.bucketOf("http://127.0.0.1/shop" + url))) {
+                    urls.add(url);
+                }
+            }
+            List<CompletableFuture<Http.Reply>> renders = new ArrayList<>();
+            for (String url : urls) {
+                renders.add(CompletableFuture.supplyAsync(() -> Http.get(a.url(url))));
+            }
+            Await.until(Duration.ofSeconds(10), "every render started",
+                    () -> urls.stream().allMatch(url -> PageServlet.renders(url) == 1));
+            b.cache().evictTag("sale");
+            PageServlet.gate.complete(null);
+            for (CompletableFuture<Http.Reply> render : renders) {
+                assertThat(render.get(30, TimeUnit.SECONDS).status()).isEqualTo(200);
+            }
+            assertThat(a.cache().statistics().getBypassesByReason()).contains("evicted=" + urls.size());
+            for (String url : urls) {
+                assertThat(Http.get(b.url(url)).cache()).as(url).isEqualTo("MISS");
+            }
+        }
+    }
 }
