@@ -368,4 +368,36 @@ class Issue18CacheSpreadAttackIT {
             }
         }
     }
+
+    /**
+     * The public API on Cluster: {@link RedisCache#evictUrl} from another node evicts a URL's
+     * variants, whatever bucket the URL is in, and the first node's local tier drops its copies.
+     */
+    @Test
+    void evictUrlFromAnotherNodeReachesEveryVariantAndTheLocalTier() throws Exception {
+        try (CacheNode a = CacheNode.start("api-a", params("localTierBytes", "1000000"));
+             CacheNode b = CacheNode.start("api-b", params())) {
+            Await.until(Duration.ofSeconds(10), "the local tier serves", () -> a.cache().statistics().isLocalTierServing());
+            java.util.Set<CacheKeys.Bucket> buckets = new java.util.HashSet<>();
+            for (int i = 0; i < 8; i++) {
+                String url = "/catalog/language?n=" + i;
+                buckets.add(KEYS.bucketOf("http://127.0.0.1/shop" + url));
+                for (String language : List.of("de", "fr")) {
+                    assertThat(Http.get(a.url(url), "Accept-Language", language).cache()).isEqualTo("MISS");
+                    assertThat(Http.get(a.url(url), "Accept-Language", language).cache()).isEqualTo("HIT");
+                }
+            }
+            assertThat(buckets).hasSizeGreaterThan(3);
+            for (int i = 0; i < 8; i++) {
+                assertThat(b.cache().evictUrl("http://127.0.0.1/shop/catalog/language?n=" + i)).isEqualTo(2);
+            }
+            for (int i = 0; i < 8; i++) {
+                String url = "/catalog/language?n=" + i;
+                for (String language : List.of("de", "fr")) {
+                    Await.until(Duration.ofSeconds(5), url + " " + language + " dropped by the local tier",
+                            () -> !"HIT".equals(Http.get(a.url(url), "Accept-Language", language).cache()));
+                }
+            }
+        }
+    }
 }
