@@ -121,11 +121,11 @@ class CacheClusterSpreadIT {
         return keys;
     }
 
-    /** SCAN MATCH {@code <keyPrefix>*e:*} on each master: after the keyPrefix only an entry key holds "e:". */
+    /** SCAN MATCH {@code <keyPrefix>{cache-*}e:*} on each master (the README's count of entries). */
     private static List<Integer> entriesPerMaster() {
         List<Integer> counts = new ArrayList<>();
         for (RedisNode master : REDIS.get().masters()) {
-            counts.add(keysOn(master, PREFIX + "*e:*").size());
+            counts.add(keysOn(master, PREFIX + "{cache-*}e:*").size());
         }
         return counts;
     }

@@ -400,4 +400,50 @@ class Issue18CacheSpreadAttackIT {
             }
         }
     }
+
+    /** SCAN MATCH {@code pattern} on one master. */
+    private static int count(RedisNode master, String pattern) {
+        int found = 0;
+        try (Jedis jedis = master.client()) {
+            String cursor = redis.clients.jedis.params.ScanParams.SCAN_POINTER_START;
+            do {
+                redis.clients.jedis.resps.ScanResult<String> page = jedis.scan(cursor,
+                        new redis.clients.jedis.params.ScanParams().match(pattern).count(1000));
+                found += page.getResult().size();
+                cursor = page.getCursor();
+            } while (!cursor.equals(redis.clients.jedis.params.ScanParams.SCAN_POINTER_START));
+        }
+        return found;
+    }
+
+    /**
+     * The README's way to count a master's entries (SCAN MATCH, "Redis Cluster: the cache over
+     * every shard") counts entries only, whatever the tags: tags are the application's words and
+     * commonly hold colons ("type:shoe", "store:5"). Before, the README's {@code <keyPrefix>*e:*}
+     * also counted the tag sets {@code t:type:shoe} and eviction times {@code xt:store:5}.
+     */
+    @Test
+    void theReadmesEntryCountOnAMasterCountsEntriesWhateverTheTags() {
+        try (CacheNode node = CacheNode.start("count", params())) {
+            for (int i = 0; i < 40; i++) {
+                String url = "/catalog/tagged?tags=type:shoe,store:" + i + "&n=" + i;
+                assertThat(Http.get(node.url(url)).cache()).isEqualTo("MISS");
+            }
+            node.cache().evictTag("store:0");
+            int entries = 0;
+            for (RedisNode master : REDIS.get().masters()) {
+                int sizes = 0;
+                try (Jedis jedis = master.client()) {
+                    for (CacheKeys.Bucket bucket : KEYS.buckets()) {
+                        if (REDIS.get().masterForSlot(JedisClusterCRC16.getSlot(bucket.sizes())) == master) {
+                            sizes += (int) jedis.hlen(bucket.sizes());
+                        }
+                    }
+                }
+                assertThat(count(master, PREFIX + "{cache-*}e:*")).as("entries on %s", master).isEqualTo(sizes);
+                entries += sizes;
+            }
+            assertThat(entries).isEqualTo(39);
+        }
+    }
 }
