@@ -69,21 +69,30 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
-# conf/redis-session.conf refuses every client until a user is declared after it, as an operator
-# would: a redis.conf that includes it and declares the Tomcat nodes' user it documents, with a
-# password generated for this run. Only files readable by this Unix user hold the password (not
-# the command line of any process, which every local user can read).
+# conf/redis-session.conf refuses every client until the users of its ACL file have passwords, as
+# an operator would set them up: a copy of conf/users.acl where the session manager's user
+# (tomcat-session) and the cache filter's (tomcat-cache) get a password generated for this run
+# (stored as SHA-256, as the README advises), and a redis.conf that includes the shipped file and
+# points "aclfile" at that copy. Only files readable by this Unix user hold the passwords (not the
+# command line of any process, which every local user can read).
 umask 077
 mkdir -p "$DEMO/redis"
-REDIS_PASSWORD="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
-TOMCAT_USER="$(sed -n 's/^#[[:space:]]*\(user tomcat on ><password> .*\)$/\1/p' conf/redis-session.conf)"
-if [ -z "$TOMCAT_USER" ]; then
-  echo "conf/redis-session.conf documents no 'user tomcat on ><password> ...' line" >&2
-  exit 1
-fi
+SESSION_PASSWORD="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+CACHE_PASSWORD="$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')"
+for user in tomcat-session tomcat-cache; do
+  if ! grep -q "^user $user " conf/users.acl; then
+    echo "conf/users.acl has no '$user' user" >&2
+    exit 1
+  fi
+done
+sha256() { printf %s "$1" | sha256sum | cut -d' ' -f1; }
+sed -e "/^user tomcat-session /s/\$/ #$(sha256 "$SESSION_PASSWORD")/" \
+    -e "/^user tomcat-cache /s/\$/ #$(sha256 "$CACHE_PASSWORD")/" conf/users.acl > "$DEMO/redis/users.acl"
+printf '%s\n' "$SESSION_PASSWORD" > "$DEMO/redis/tomcat-session.password"
+printf '%s\n' "$CACHE_PASSWORD" > "$DEMO/redis/tomcat-cache.password"
 cat > "$DEMO/redis/redis.conf" <<CONF
 include $(pwd)/conf/redis-session.conf
-${TOMCAT_USER/<password>/$REDIS_PASSWORD}
+aclfile $(pwd)/$DEMO/redis/users.acl
 CONF
 redis-server "$(pwd)/$DEMO/redis/redis.conf" --port "$REDIS_PORT" --bind 127.0.0.1 \
   --dir "$(pwd)/$DEMO/redis" --daemonize no --logfile "$(pwd)/$DEMO/redis/redis.log" &
@@ -96,9 +105,10 @@ for n in 1 2; do
   cp -r "$CATALINA_HOME/conf" "$base/"
   cp conf/context-standalone.xml "$base/conf/context.xml"
   # Tomcat turns catalina.properties into system properties: the ${tomcatredis.redisUri} of the
-  # context file (the session manager) and of the shop's web.xml (the cache filter).
-  printf '\ntomcatredis.redisUri=redis://tomcat:%s@localhost:%s\n' "$REDIS_PASSWORD" "$REDIS_PORT" \
-    >> "$base/conf/catalina.properties"
+  # context file (the session manager, as tomcat-session) and the ${tomcatredis.cacheRedisUri} of
+  # the shop's web.xml (the cache filter, as tomcat-cache).
+  printf '\ntomcatredis.redisUri=redis://tomcat-session:%s@localhost:%s\ntomcatredis.cacheRedisUri=redis://tomcat-cache:%s@localhost:%s\n' \
+    "$SESSION_PASSWORD" "$REDIS_PORT" "$CACHE_PASSWORD" "$REDIS_PORT" >> "$base/conf/catalina.properties"
   sed -i -e "s/port=\"8005\"/port=\"800$((4 + n))\"/" \
          -e "s/port=\"8080\"/port=\"808$((n - 1))\"/" \
          -e "s/<Engine name=\"Catalina\" defaultHost=\"localhost\">/<Engine name=\"Catalina\" defaultHost=\"localhost\" jvmRoute=\"node$n\">/" \
@@ -129,8 +139,11 @@ cat <<TEXT
   Sign in on one node and continue on the other; the session inspector shows your session as
   Redis holds it. Logs: $DEMO/node1/logs, $DEMO/node2/logs. Press Ctrl-C to stop everything.
 
-  Redis requires a password (generated for this run; see $DEMO/redis/redis.conf):
-    REDISCLI_AUTH="\$(sed -n 's/^user tomcat on >\([^ ]*\).*/\1/p' $DEMO/redis/redis.conf)" redis-cli --user tomcat
+  Redis keeps sessions and cache apart with two ACL users ($DEMO/redis/users.acl, from
+  conf/users.acl, passwords generated for this run): the session manager's reaches only
+  tomcat-session:* keys, the cache filter's only tomcat-cache:* keys. Each answers NOPERM here:
+    REDISCLI_AUTH="\$(cat $DEMO/redis/tomcat-cache.password)" redis-cli --user tomcat-cache hgetall tomcat-session:x
+    REDISCLI_AUTH="\$(cat $DEMO/redis/tomcat-session.password)" redis-cli --user tomcat-session get tomcat-cache:x
 
 TEXT
 wait

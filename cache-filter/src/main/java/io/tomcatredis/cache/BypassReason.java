@@ -18,6 +18,8 @@ enum BypassReason {
     SESSION_ID("session-id", false),
     AUTHENTICATED("authenticated", false),
     REDIS_UNAVAILABLE("redis-unavailable", false),
+    /** The filter's Redis user lacks a permission it needs (startup check): every request passes. */
+    REDIS_PERMISSION("redis-permission", false),
     // Lookup.
     UNCACHEABLE_URL("uncacheable-url", false),
     LOCK_TIMEOUT("lock-timeout", false),

@@ -47,6 +47,8 @@ final class CacheMetrics {
                         statistics::circuitOpens)
                 .gauge("circuit_open", "1 while Redis is skipped after a failure, else 0",
                         () -> statistics.circuitOpen() ? 1 : 0)
+                .gauge("redis_permission_denied", "1 when the filter's Redis user lacks a permission it needs"
+                        + " (every request passes uncached), else 0", () -> statistics.permissionDenied() ? 1 : 0)
                 .gauge("bytes_in_redis", "bytes of the entries in Redis, as maxCacheBytes counts them",
                         orMinusOne(redis, store::bytesStored))
                 .gauge("entries_in_redis", "entries in Redis", orMinusOne(redis, store::entriesStored))

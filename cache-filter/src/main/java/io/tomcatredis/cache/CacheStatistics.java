@@ -30,6 +30,8 @@ public final class CacheStatistics implements CacheStatisticsMBean {
     private final LongAdder circuitOpens = new LongAdder();
     private final Histogram lockWaitSeconds = new Histogram(Histogram.LATENCY_SECONDS);
     private volatile BooleanSupplier circuitOpen = () -> false;
+    /** Why the filter's Redis user does not do (the startup permission check), or null. */
+    private volatile String permissionProblem;
 
     private final LongAdder hits = new LongAdder();
     private final LongAdder misses = new LongAdder();
@@ -92,6 +94,19 @@ public final class CacheStatistics implements CacheStatisticsMBean {
     /** What tells whether the circuit is open now. */
     void circuit(BooleanSupplier open) {
         this.circuitOpen = open;
+    }
+
+    /**
+     * The permission check found that the filter's Redis user lacks something it needs: from now
+     * on every request passes through uncached ({@link BypassReason#REDIS_PERMISSION}).
+     */
+    void permissionDenied(String problem) {
+        this.permissionProblem = problem;
+    }
+
+    /** Whether the filter's Redis user lacks a permission it needs (then nothing is cached). */
+    boolean permissionDenied() {
+        return permissionProblem != null;
     }
 
     /** How long a request waited for another's render (served, rendered itself, or timed out). */

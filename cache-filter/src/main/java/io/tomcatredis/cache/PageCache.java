@@ -98,7 +98,7 @@ final class PageCache {
             statistics.unsafe();
             status.write(CacheStatus.Outcome.bypassed(BypassReason.METHOD), response);
             chain.doFilter(request, new TagStrippingResponse(response, settings.forwardTagsHeader()));
-            if (response.getStatus() < 400 && classifier.hostAllowed(request)) {
+            if (response.getStatus() < 400 && classifier.hostAllowed(request) && !statistics.permissionDenied()) {
                 evictAfterUnsafe(CanonicalUrl.of(request.getScheme(), request.getServerName(),
                         request.getServletContext().getContextPath() + CanonicalUrl.containerPath(request),
                         request.getQueryString()), CacheTags.groups(response.getHeaders("Cache-Group-Invalidation")));
@@ -107,6 +107,10 @@ final class PageCache {
         }
         if (classification.pass() != null) {
             bypass(classification.pass(), request, response, chain);
+            return;
+        }
+        if (statistics.permissionDenied()) {
+            bypass(BypassReason.REDIS_PERMISSION, request, response, chain);
             return;
         }
         if (!circuit.allows()) {

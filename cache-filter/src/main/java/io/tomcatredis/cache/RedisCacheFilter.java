@@ -1,6 +1,7 @@
 package io.tomcatredis.cache;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import io.tomcatredis.connection.AclCheck;
 import io.tomcatredis.connection.ConnectionMetrics;
 import io.tomcatredis.connection.InvalidSettingException;
 import io.tomcatredis.connection.RedisClientHolder;
@@ -17,10 +18,13 @@ import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.time.Clock;
+import java.util.function.Consumer;
 import java.util.logging.Logger;
 import javax.management.JMException;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
  * A servlet filter that caches static assets and rendered pages in Redis, shared by all users
@@ -84,6 +88,9 @@ public class RedisCacheFilter implements Filter {
                     config.getServletContext().getContextPath() + " " + config.getFilterName());
             statistics.localTier(localTier);
         }
+        checkPermissions(CacheAcl.check("RedisCacheFilter " + config.getFilterName() + " of "
+                + config.getServletContext().getContextPath(), settings.connection().user(), settings.keyPrefix(), keys,
+                localTierOn), statistics);
         cache = new PageCache(settings, store, statistics, clock, localTier);
         config.getServletContext().setAttribute(RedisCache.CONTEXT_ATTRIBUTE, new RedisCache(cache, statistics));
         mbeanName = register(statistics, config);
@@ -139,6 +146,30 @@ public class RedisCacheFilter implements Filter {
         }
         if (redis != null) {
             redis.close();
+        }
+    }
+
+    /**
+     * A user that lacks a permission the filter needs: SEVERE, and every request passes through
+     * uncached from then on (a cache may be lost; the site stays up). Checked now, or on the first
+     * call that reaches Redis when it cannot be reached now.
+     */
+    private void checkPermissions(AclCheck check, CacheStatistics statistics) {
+        Consumer<AclCheck.Result> verdict = result -> {
+            check.logLimits(result);
+            String problem = check.problem(result);
+            if (problem != null) {
+                statistics.permissionDenied(problem);
+                LOG.severe(problem + ". Every request passes through uncached until the webapp is reloaded with a"
+                        + " user that has them (JMX: BypassesByReason redis-permission, metric redis_permission_denied)");
+            }
+        };
+        try {
+            verdict.accept(check.run(redis));
+        } catch (JedisConnectionException e) {
+            check.whenReachable(redis, verdict);
+        } catch (JedisDataException e) {
+            LOG.warning("The Redis permissions of the page cache's user could not be checked: " + e.getMessage());
         }
     }
 

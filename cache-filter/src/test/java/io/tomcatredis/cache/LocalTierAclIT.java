@@ -8,16 +8,18 @@ import io.tomcatredis.testsupport.RedisExtension;
 import io.tomcatredis.testsupport.RedisOptions;
 import io.tomcatredis.testsupport.StandaloneRedis;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
 
 /**
- * Issue 15: the local tier under the documented Redis ACL (conf/redis-session.conf). The Tomcat
- * user as documented has no Pub/Sub rights: the tier stays off and the cache works from Redis as
- * without it, no script ever sends a refused PUBLISH. With the channel granted ({@code
- * &tomcat-cache:*}), the tier serves and Redis refuses nothing.
+ * Issue 15: the local tier under a Redis ACL. A cache user without Pub/Sub rights (the shipped
+ * {@code tomcat-cache} rule of conf/users.acl without its {@code &tomcat-cache:*}): the tier stays
+ * off (the startup check warns) and the cache works from Redis as without it, no script ever sends
+ * a refused PUBLISH. With the channel granted, as shipped, the tier serves and Redis refuses nothing.
  */
 class LocalTierAclIT {
 
@@ -25,10 +27,15 @@ class LocalTierAclIT {
 
     @RegisterExtension
     static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone(RedisOptions.DEFAULTS
-            .withInclude(ProjectConf.file("redis-session.conf")).withAdminUser("admin", "harness-admin-secret")
-            .withConfig(ProjectConf.documentedAclUser("tomcat", PASSWORD))
-            .withConfig(ProjectConf.documentedAclUser("tomcat", PASSWORD).replaceFirst("^user tomcat ",
-                    "user tomcat-pubsub ") + " &tomcat-cache:*"));
+            .withShippedConf(ProjectConf.aclFileWithPasswords(Map.of("tomcat-cache", PASSWORD)), "admin",
+                    "harness-admin-secret"));
+
+    /** The shipped cache user without Pub/Sub rights. */
+    private static void createUserWithoutChannels(Jedis admin) {
+        List<String> rules = new ArrayList<>(ProjectConf.aclRules("tomcat-cache", "&tomcat-cache:*", "resetchannels"));
+        rules.add(">" + PASSWORD);
+        admin.aclSetUser("tomcat-cache-nopubsub", rules.toArray(String[]::new));
+    }
 
     private static Map<String, String> params(String user) {
         return Map.of("redisUri", "redis://" + user + ":" + PASSWORD + "@" + REDIS.get().node().host() + ":"
@@ -38,7 +45,10 @@ class LocalTierAclIT {
 
     @Test
     void withoutPubSubRightsTheTierStaysOffAndPagesAreCachedInRedisAsBefore() {
-        try (CacheNode node = CacheNode.start("acl-none", params("tomcat"));
+        try (Jedis admin = REDIS.get().node().client()) {
+            createUserWithoutChannels(admin);
+        }
+        try (CacheNode node = CacheNode.start("acl-none", params("tomcat-cache-nopubsub"));
              Jedis admin = REDIS.get().node().client()) {
             assertThat(Http.get(node.url("/catalog/page?id=acl1")).cache()).isEqualTo("MISS");
             for (int i = 0; i < 3; i++) {
@@ -57,7 +67,7 @@ class LocalTierAclIT {
     void withTheChannelGrantedTheTierServesAndRedisRefusesNothing() {
         try (Jedis admin = REDIS.get().node().client()) {
             admin.aclLogReset();
-            try (CacheNode node = CacheNode.start("acl-pubsub", params("tomcat-pubsub"))) {
+            try (CacheNode node = CacheNode.start("acl-pubsub", params("tomcat-cache"))) {
                 Await.until(Duration.ofSeconds(30), "the local tier serves",
                         () -> node.cache().statistics().isLocalTierServing());
                 Http.get(node.url("/catalog/page?id=acl2"));

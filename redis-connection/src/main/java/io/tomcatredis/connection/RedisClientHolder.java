@@ -7,6 +7,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -70,6 +72,8 @@ public final class RedisClientHolder implements AutoCloseable {
     private ScheduledThreadPoolExecutor background;
     private boolean closed;
     private final Set<UnifiedJedis> retired = ConcurrentHashMap.newKeySet();
+    /** What runs on the first call that reaches Redis ({@link #whenReachable}), or null. */
+    private final AtomicReference<Consumer<UnifiedJedis>> whenReachable = new AtomicReference<>();
 
     /**
      * Opens the client now; when Redis cannot be reached, the holder is still created and opens it
@@ -127,11 +131,42 @@ public final class RedisClientHolder implements AutoCloseable {
         if (current == null) {
             current = awaitOpen();
         }
+        T result;
         try {
-            return command.apply(current);
+            result = command.apply(current);
         } catch (RuntimeException e) {
             failed(current, e);
+            if (!(e instanceof JedisConnectionException)) {
+                reached(current);
+            }
             throw e;
+        }
+        reached(current);
+        return result;
+    }
+
+    /**
+     * Runs {@code task} once, on the thread of the first later {@link #call} that reaches Redis (a
+     * reply, even an error reply), with that call's client: for what a component checks at start
+     * (its ACL permissions) when Redis could not be reached then. A task that fails on a
+     * connection error waits for the next call that reaches Redis; any other failure is logged.
+     * Cost on the hot path: one volatile read.
+     */
+    public void whenReachable(Consumer<UnifiedJedis> task) {
+        whenReachable.set(task);
+    }
+
+    private void reached(UnifiedJedis reachable) {
+        Consumer<UnifiedJedis> task = whenReachable.get();
+        if (task == null || !whenReachable.compareAndSet(task, null)) {
+            return;
+        }
+        try {
+            task.accept(reachable);
+        } catch (JedisConnectionException e) {
+            whenReachable.compareAndSet(null, task);
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "A check once Redis (" + description + ") could be reached failed", e);
         }
     }
 

@@ -3,6 +3,7 @@ package io.tomcatredis.connection;
 import java.time.Duration;
 import java.util.HashSet;
 import org.apache.commons.pool2.impl.GenericObjectPoolConfig;
+import redis.clients.jedis.ClientSetInfoConfig;
 import redis.clients.jedis.Connection;
 import redis.clients.jedis.DefaultJedisClientConfig;
 import redis.clients.jedis.HostAndPort;
@@ -121,7 +122,10 @@ public final class RedisConnector {
         DefaultJedisClientConfig.Builder builder = DefaultJedisClientConfig.builder()
                 .connectionTimeoutMillis(settings.timeoutMillis())
                 .socketTimeoutMillis(settings.timeoutMillis())
-                .clientName(clientName);
+                .clientName(clientName)
+                // No CLIENT SETINFO: Redis 7.0 does not know it, so conf/users.acl cannot grant it,
+                // and a refused one would fill ACL LOG on newer servers.
+                .clientSetInfoConfig(ClientSetInfoConfig.DISABLED);
         if (settings.tls()) {
             builder.ssl(true).sslOptions(sslOptions(settings.tlsSettings()));
         }

@@ -2,6 +2,11 @@ package io.tomcatredis.testsupport;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 
 /** Finds the project's {@code conf/} folder, so that tests use the shipped files, not copies. */
 public final class ProjectConf {
@@ -21,23 +26,53 @@ public final class ProjectConf {
     }
 
     /**
-     * The ACL user that {@code conf/redis-session.conf} documents in a comment line
-     * {@code #   user <name> on ><password> <rules>}, with {@code password} in place of the
-     * placeholder: to be added after the shipped file, as an operator would.
+     * A copy of {@code conf/users.acl} (in a new temporary file) where each user named in
+     * {@code passwords} has {@code >password} appended to its line, as an operator does; the other
+     * users keep no password (they cannot log in).
+     *
+     * @throws IllegalStateException when the file has no line for one of the users
      */
-    public static String documentedAclUser(String name, String password) {
-        String start = "user " + name + " on ><password> ";
+    public static Path aclFileWithPasswords(Map<String, String> passwords) {
         try {
-            return Files.readAllLines(file("redis-session.conf")).stream()
-                    .filter(line -> line.startsWith("#"))
-                    .map(line -> line.substring(1).trim())
-                    .filter(line -> line.startsWith(start))
-                    .findFirst()
-                    .map(line -> line.replace("<password>", password))
-                    .orElseThrow(() -> new IllegalStateException(
-                            "conf/redis-session.conf documents no \"" + start + "...\" line"));
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            List<String> lines = new ArrayList<>(Files.readAllLines(file("users.acl")));
+            for (Map.Entry<String, String> user : passwords.entrySet()) {
+                String start = "user " + user.getKey() + " ";
+                int index = -1;
+                for (int i = 0; i < lines.size(); i++) {
+                    if (lines.get(i).startsWith(start)) {
+                        index = i;
+                    }
+                }
+                if (index < 0) {
+                    throw new IllegalStateException("conf/users.acl has no \"" + start + "...\" line");
+                }
+                lines.set(index, lines.get(index) + " >" + user.getValue());
+            }
+            Path copy = Files.createTempFile("users-", ".acl");
+            copy.toFile().deleteOnExit();
+            Files.write(copy, lines);
+            return copy;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /**
+     * The rules of {@code user} in {@code conf/users.acl} as shipped (its line without {@code user
+     * <name>}), with each rule equal to {@code replaced} changed to {@code by}: for a user narrower
+     * (or wider) than shipped, e.g. {@code aclRules("tomcat-cache", "+hset", "+get")}.
+     */
+    public static List<String> aclRules(String user, String replaced, String by) {
+        try {
+            String line = Files.readAllLines(file("users.acl")).stream().filter(l -> l.startsWith("user " + user + " "))
+                    .findFirst().orElseThrow(() -> new IllegalStateException("conf/users.acl has no user " + user));
+            List<String> rules = List.of(line.split(" "));
+            if (!rules.contains(replaced)) {
+                throw new IllegalStateException("conf/users.acl gives " + user + " no rule " + replaced);
+            }
+            return rules.subList(2, rules.size()).stream().map(rule -> rule.equals(replaced) ? by : rule).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

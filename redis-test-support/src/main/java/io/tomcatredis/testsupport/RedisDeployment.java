@@ -125,11 +125,17 @@ public abstract class RedisDeployment implements AutoCloseable {
         }
         config.addAll(listenerConfig(name, port));
         config.add("repl-diskless-sync-delay 0");
+        if (options.aclFile != null) {
+            // Redis refuses users in the configuration together with an ACL file.
+            config.add("aclfile " + aclFileCopy(name));
+        }
         if (options.hasAclUser()) {
             if (!options.defaultUserFromConfig) {
                 config.add("user default off");
             }
-            config.add("user " + options.user + " on >" + options.password + " ~* &* +@all");
+            if (options.aclFile == null) {
+                config.add("user " + options.user + " on >" + options.password + " ~* &* +@all");
+            }
             config.add("masteruser " + options.user);
             config.add("masterauth " + options.password);
         }
@@ -141,6 +147,32 @@ public abstract class RedisDeployment implements AutoCloseable {
         config.addAll(options.extraConfig);
         return add(new RedisNode(name, options.serverOf(name).serverBinary(), root.resolve(name), port, config,
                 adminConfig(true)));
+    }
+
+    /** The node's own copy of {@link RedisOptions#aclFile}, with the harness's user and password. */
+    private Path aclFileCopy(String name) {
+        try {
+            List<String> lines = new ArrayList<>(Files.readAllLines(options.aclFile));
+            if (options.hasAclUser()) {
+                String start = "user " + options.user + " ";
+                boolean found = false;
+                for (int i = 0; i < lines.size(); i++) {
+                    if (lines.get(i).startsWith(start)) {
+                        lines.set(i, lines.get(i) + " >" + options.password);
+                        found = true;
+                    }
+                }
+                if (!found) {
+                    lines.add(start + "on >" + options.password + " ~* &* +@all");
+                }
+            }
+            Path copy = root.resolve(name).resolve("users.acl");
+            Files.createDirectories(copy.getParent());
+            Files.write(copy, lines);
+            return copy;
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot copy " + options.aclFile, e);
+        }
     }
 
     /** Creates (does not start) a {@code redis-sentinel} node; sentinels use no ACL user themselves. */

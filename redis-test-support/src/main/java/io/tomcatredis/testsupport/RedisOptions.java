@@ -19,7 +19,7 @@ public final class RedisOptions {
      * the system property {@value RedisServer#PROPERTY} names (Redis when unset).
      */
     public static final RedisOptions DEFAULTS = new RedisOptions(false, false, null, null, false, null, List.of(),
-            null, List.of(), RedisServer.fromSystemProperty(), Map.of());
+            null, List.of(), RedisServer.fromSystemProperty(), Map.of(), null);
 
     final boolean tls;
     final boolean mutualTls;
@@ -34,10 +34,12 @@ public final class RedisOptions {
     final RedisServer server;
     /** Nodes that run another server than {@link #server}, by node name (such as {@code shard-1-master}). */
     final Map<String, RedisServer> serverOfNode;
+    /** The ACL file every data node loads ({@code aclfile}, a copy per node), or null. */
+    final Path aclFile;
 
     private RedisOptions(boolean tls, boolean mutualTls, String user, String password, boolean defaultUserFromConfig,
             Path include, List<String> extraConfig, String sentinelPassword, List<String> sentinelExtraConfig,
-            RedisServer server, Map<String, RedisServer> serverOfNode) {
+            RedisServer server, Map<String, RedisServer> serverOfNode, Path aclFile) {
         this.tls = tls;
         this.mutualTls = mutualTls;
         this.user = user;
@@ -49,12 +51,13 @@ public final class RedisOptions {
         this.sentinelExtraConfig = List.copyOf(sentinelExtraConfig);
         this.server = Objects.requireNonNull(server);
         this.serverOfNode = Map.copyOf(serverOfNode);
+        this.aclFile = aclFile;
     }
 
     /** Runs this server's binaries instead of the one {@value RedisServer#PROPERTY} names. */
     public RedisOptions withServer(RedisServer server) {
         return new RedisOptions(tls, mutualTls, user, password, defaultUserFromConfig, include, extraConfig,
-                sentinelPassword, sentinelExtraConfig, server, serverOfNode);
+                sentinelPassword, sentinelExtraConfig, server, serverOfNode, aclFile);
     }
 
     /**
@@ -65,7 +68,7 @@ public final class RedisOptions {
         Map<String, RedisServer> all = new HashMap<>(serverOfNode);
         all.put(Objects.requireNonNull(nodeName), Objects.requireNonNull(server));
         return new RedisOptions(tls, mutualTls, user, password, defaultUserFromConfig, include, extraConfig,
-                sentinelPassword, sentinelExtraConfig, this.server, all);
+                sentinelPassword, sentinelExtraConfig, this.server, all, aclFile);
     }
 
     /** The server whose binaries a data node runs: {@link #server} unless {@link #withServerOnNode} says otherwise. */
@@ -81,7 +84,7 @@ public final class RedisOptions {
     /** Sentinels require this password from their clients (and from each other). */
     public RedisOptions withSentinelPassword(String password) {
         return new RedisOptions(tls, mutualTls, user, this.password, defaultUserFromConfig, include, extraConfig,
-                Objects.requireNonNull(password), sentinelExtraConfig, server, serverOfNode);
+                Objects.requireNonNull(password), sentinelExtraConfig, server, serverOfNode, aclFile);
     }
 
     /**
@@ -92,25 +95,25 @@ public final class RedisOptions {
         List<String> all = new ArrayList<>(sentinelExtraConfig);
         all.addAll(List.of(lines));
         return new RedisOptions(tls, mutualTls, user, password, defaultUserFromConfig, include, extraConfig,
-                sentinelPassword, all, server, serverOfNode);
+                sentinelPassword, all, server, serverOfNode, aclFile);
     }
 
     /** Clients must use TLS; certificates from a private CA generated at test time. */
     public RedisOptions withTls() {
         return new RedisOptions(true, mutualTls, user, password, defaultUserFromConfig, include, extraConfig,
-                sentinelPassword, sentinelExtraConfig, server, serverOfNode);
+                sentinelPassword, sentinelExtraConfig, server, serverOfNode, aclFile);
     }
 
     /** TLS where Redis also requires a client certificate signed by the test CA. */
     public RedisOptions withMutualTls() {
         return new RedisOptions(true, true, user, password, defaultUserFromConfig, include, extraConfig,
-                sentinelPassword, sentinelExtraConfig, server, serverOfNode);
+                sentinelPassword, sentinelExtraConfig, server, serverOfNode, aclFile);
     }
 
     /** Disables the {@code default} user and creates {@code user} with all permissions. */
     public RedisOptions withAclUser(String user, String password) {
         return new RedisOptions(tls, mutualTls, Objects.requireNonNull(user), Objects.requireNonNull(password), false,
-                include, extraConfig, sentinelPassword, sentinelExtraConfig, server, serverOfNode);
+                include, extraConfig, sentinelPassword, sentinelExtraConfig, server, serverOfNode, aclFile);
     }
 
     /**
@@ -121,13 +124,13 @@ public final class RedisOptions {
      */
     public RedisOptions withAdminUser(String user, String password) {
         return new RedisOptions(tls, mutualTls, Objects.requireNonNull(user), Objects.requireNonNull(password), true,
-                include, extraConfig, sentinelPassword, sentinelExtraConfig, server, serverOfNode);
+                include, extraConfig, sentinelPassword, sentinelExtraConfig, server, serverOfNode, aclFile);
     }
 
     /** Includes a Redis configuration file; the harness still decides ports, folders and TLS. */
     public RedisOptions withInclude(Path configFile) {
         return new RedisOptions(tls, mutualTls, user, password, defaultUserFromConfig, configFile.toAbsolutePath(),
-                extraConfig, sentinelPassword, sentinelExtraConfig, server, serverOfNode);
+                extraConfig, sentinelPassword, sentinelExtraConfig, server, serverOfNode, aclFile);
     }
 
     /** Adds configuration lines such as {@code "maxmemory 10mb"}; they win over everything else. */
@@ -135,7 +138,30 @@ public final class RedisOptions {
         List<String> all = new ArrayList<>(extraConfig);
         all.addAll(List.of(lines));
         return new RedisOptions(tls, mutualTls, user, password, defaultUserFromConfig, include, all, sentinelPassword,
-                sentinelExtraConfig, server, serverOfNode);
+                sentinelExtraConfig, server, serverOfNode, aclFile);
+    }
+
+    /**
+     * Starts every data node with {@code aclfile} set to a copy of {@code aclFile} (such as one
+     * written by {@link ProjectConf#aclFileWithPasswords}): Redis then takes its users from that
+     * file only, as {@code conf/redis-session.conf} has it. The harness's own user
+     * ({@link #withAdminUser}) gets {@code >password} on its line there, or a line of its own
+     * ({@code ~* &* +@all}) when the file has none. {@code ACL LOAD}/{@code ACL SAVE} use each
+     * node's copy.
+     */
+    public RedisOptions withAclFile(Path aclFile) {
+        return new RedisOptions(tls, mutualTls, user, password, true, include, extraConfig, sentinelPassword,
+                sentinelExtraConfig, server, serverOfNode, aclFile.toAbsolutePath());
+    }
+
+    /**
+     * The project's {@code conf/redis-session.conf} with its users from {@code aclFile} (a copy of
+     * {@code conf/users.acl} with passwords, see {@link ProjectConf#aclFileWithPasswords}), the
+     * harness connecting as {@code adminUser}: what an operator deploys.
+     */
+    public RedisOptions withShippedConf(Path aclFile, String adminUser, String adminPassword) {
+        return withInclude(ProjectConf.file("redis-session.conf")).withAdminUser(adminUser, adminPassword)
+                .withAclFile(aclFile);
     }
 
     boolean hasAclUser() {

@@ -26,17 +26,19 @@ import redis.clients.jedis.Jedis;
  * The drop-in JAR in the lib/ of the real Tomcat distributions (11, 10.1 and, with the javax JAR
  * and WAR, 9.0 from Maven Central),
  * two instances on one Redis, configured with the files of conf/, serving the sample shop and
- * Tomcat's own examples webapp. Redis runs conf/redis-session.conf with the Tomcat user it
- * documents, whose credentials reach Tomcat as the README says: in catalina.properties.
+ * Tomcat's own examples webapp. Redis runs conf/redis-session.conf with the users of
+ * conf/users.acl (the session manager as tomcat-session, the cache filter as tomcat-cache), whose
+ * credentials reach Tomcat as the README says: in catalina.properties.
  */
 class RealTomcatIT {
 
     private static final String PASSWORD = "real-tomcat-secret";
+    private static final String CACHE_PASSWORD = "cache-secret";
 
     @RegisterExtension
     static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone(RedisOptions.DEFAULTS
-            .withInclude(ProjectConf.file("redis-session.conf")).withAdminUser("admin", "harness-admin-secret")
-            .withConfig(ProjectConf.documentedAclUser("tomcat", PASSWORD)));
+            .withShippedConf(ProjectConf.aclFileWithPasswords(Map.of("tomcat-session", PASSWORD, "tomcat-cache",
+                    CACHE_PASSWORD)), "admin", "harness-admin-secret"));
 
     @Test
     void tomcat11SharesSessionsBetweenTwoInstancesAndAcrossARestart() throws Exception {
@@ -73,10 +75,12 @@ class RealTomcatIT {
     private void exercise(String version, boolean withBrowser, String dropInJar, Path shopWar) throws Exception {
         REDIS.get().flushAll();
         Path home = TomcatInstance.home(version, dropInJar);
-        String redisUri = "redis://tomcat:" + PASSWORD + "@" + REDIS.get().node().host() + ":"
+        String redisUri = "redis://tomcat-session:" + PASSWORD + "@" + REDIS.get().node().host() + ":"
                 + REDIS.get().node().port();
-        try (TomcatInstance one = TomcatInstance.create(home, "node1", redisUri, shopWar);
-             TomcatInstance two = TomcatInstance.create(home, "node2", redisUri, shopWar)) {
+        String cacheRedisUri = "redis://tomcat-cache:" + CACHE_PASSWORD + "@" + REDIS.get().node().host() + ":"
+                + REDIS.get().node().port();
+        try (TomcatInstance one = TomcatInstance.create(home, "node1", redisUri, cacheRedisUri, shopWar);
+             TomcatInstance two = TomcatInstance.create(home, "node2", redisUri, cacheRedisUri, shopWar)) {
             // One scraped node is enough (and costs one agent start): Tomcat 11's.
             String metrics = withBrowser ? one.exportMetrics(Path.of(System.getProperty("itDownloads"),
                     "jmx_prometheus_javaagent.jar"), ProjectConf.file("jmx-exporter.yml")) : null;
@@ -136,7 +140,7 @@ class RealTomcatIT {
                 clickThroughInChromium(one, two);
             }
             try (Jedis admin = REDIS.get().node().client()) {
-                assertThat(admin.aclLog()).as("commands refused to the documented Tomcat user").isEmpty();
+                assertThat(admin.aclLog()).as("commands refused to the tomcat-session and tomcat-cache users").isEmpty();
             }
         }
     }

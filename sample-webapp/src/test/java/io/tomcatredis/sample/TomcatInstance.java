@@ -79,12 +79,12 @@ final class TomcatInstance implements AutoCloseable {
         return home;
     }
 
-    static TomcatInstance create(Path home, String name, String redisUri) {
-        return create(home, name, redisUri, Path.of(System.getProperty("shopWar")));
+    static TomcatInstance create(Path home, String name, String redisUri, String cacheRedisUri) {
+        return create(home, name, redisUri, cacheRedisUri, Path.of(System.getProperty("shopWar")));
     }
 
     /** As {@link #create(Path, String, String)}, serving {@code shopWar} (Tomcat 9's is the javax one). */
-    static TomcatInstance create(Path home, String name, String redisUri, Path shopWar) {
+    static TomcatInstance create(Path home, String name, String redisUri, String cacheRedisUri, Path shopWar) {
         Path base = home.getParent().resolve(home.getFileName() + "-" + name);
         try {
             deleteRecursively(base);
@@ -104,7 +104,8 @@ final class TomcatInstance implements AutoCloseable {
             Files.copy(ProjectConf.file("context-standalone.xml"), base.resolve("conf/context.xml"),
                     StandardCopyOption.REPLACE_EXISTING);
             // The credentials where the README puts them: Tomcat turns this file into system properties.
-            Files.writeString(base.resolve("conf/catalina.properties"), "\ntomcatredis.redisUri=" + redisUri + "\n",
+            Files.writeString(base.resolve("conf/catalina.properties"), "\ntomcatredis.redisUri=" + redisUri
+                    + "\ntomcatredis.cacheRedisUri=" + cacheRedisUri + "\n",
                     java.nio.file.StandardOpenOption.APPEND);
             Files.writeString(base.resolve("conf/logging.properties"), "\n"
                     + Files.readString(ProjectConf.file("logging.properties")), java.nio.file.StandardOpenOption.APPEND);

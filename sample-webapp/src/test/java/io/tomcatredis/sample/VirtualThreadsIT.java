@@ -36,6 +36,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 class VirtualThreadsIT {
 
     private static final String PASSWORD = "virtual-threads-secret";
+    private static final String CACHE_PASSWORD = "cache-secret";
     private static final int POOL = 4;
     private static final int VISITORS = 120;
     /** JFR frames that would mean the Redis path pinned a carrier thread. */
@@ -43,8 +44,8 @@ class VirtualThreadsIT {
 
     @RegisterExtension
     static final RedisExtension<StandaloneRedis> REDIS = RedisExtension.standalone(RedisOptions.DEFAULTS
-            .withInclude(ProjectConf.file("redis-session.conf")).withAdminUser("admin", "harness-admin-secret")
-            .withConfig(ProjectConf.documentedAclUser("tomcat", PASSWORD)));
+            .withShippedConf(ProjectConf.aclFileWithPasswords(Map.of("tomcat-session", PASSWORD, "tomcat-cache",
+                    CACHE_PASSWORD)), "admin", "harness-admin-secret"));
 
     private static Path jdk;
 
@@ -56,10 +57,12 @@ class VirtualThreadsIT {
     @Test
     void tomcat11OnVirtualThreadsSharesSessionsAndNeverPinsACarrierInTheRedisPath() throws Exception {
         Path home = TomcatInstance.home(System.getProperty("tomcat11.dist.version"));
-        String redisUri = "redis://tomcat:" + PASSWORD + "@" + REDIS.get().node().host() + ":"
+        String redisUri = "redis://tomcat-session:" + PASSWORD + "@" + REDIS.get().node().host() + ":"
                 + REDIS.get().node().port();
-        try (TomcatInstance one = virtual(TomcatInstance.create(home, "vt1", redisUri));
-             TomcatInstance two = virtual(TomcatInstance.create(home, "vt2", redisUri))) {
+        String cacheRedisUri = "redis://tomcat-cache:" + CACHE_PASSWORD + "@" + REDIS.get().node().host() + ":"
+                + REDIS.get().node().port();
+        try (TomcatInstance one = virtual(TomcatInstance.create(home, "vt1", redisUri, cacheRedisUri));
+             TomcatInstance two = virtual(TomcatInstance.create(home, "vt2", redisUri, cacheRedisUri))) {
             one.start();
             two.start();
 

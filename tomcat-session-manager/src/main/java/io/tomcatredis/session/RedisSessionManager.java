@@ -197,6 +197,11 @@ public class RedisSessionManager extends ManagerBase {
             backend = null;
             throw new LifecycleException("RedisSessionManager of " + getContext().getName() + ": " + e.getMessage(), e);
         }
+        String denied = backend.permissionProblem(settings, "RedisSessionManager of " + getContext().getName());
+        if (denied != null) {
+            backend = null;
+            throw new LifecycleException(denied);
+        }
         nearCache = new NearCache(settings.nearCacheSize());
         invalidations = settings.nearCacheStalenessMillis() > 0
                 ? backend.trackInvalidations(settings, nearCacheInvalidations(nearCache, backend.store().keys())) : null;

@@ -94,6 +94,11 @@ public class RedisStore extends StoreBase {
             backend = null;
             throw new LifecycleException("RedisStore of " + context.getName() + ": " + e.getMessage(), e);
         }
+        String denied = backend.permissionProblem(settings, "RedisStore of " + context.getName());
+        if (denied != null) {
+            backend = null;
+            throw new LifecycleException(denied);
+        }
         unavailableValve = new StoreUnavailableValve(context, () -> store().statistics());
         pipelineOf(context).addValve(unavailableValve);
         metrics = SessionMetrics.register(context, backend.store().statistics(), backend.pool(), plain -> plain);

@@ -1,5 +1,6 @@
 package io.tomcatredis.session;
 
+import io.tomcatredis.connection.AclCheck;
 import io.tomcatredis.connection.InvalidSettingException;
 import io.tomcatredis.connection.ConnectionMetrics;
 import io.tomcatredis.connection.KeyInvalidations;
@@ -10,6 +11,7 @@ import io.tomcatredis.session.codec.AttributeCodec;
 import io.tomcatredis.session.codec.IndexedUserNames;
 import io.tomcatredis.session.codec.SerializationException;
 import io.tomcatredis.session.store.RedisSessionStore;
+import io.tomcatredis.session.store.SessionAcl;
 import io.tomcatredis.session.store.WaitAof;
 import io.tomcatredis.session.store.SessionHashFormat;
 import io.tomcatredis.session.store.SessionIds;
@@ -24,6 +26,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import org.apache.juli.logging.Log;
 import org.apache.juli.logging.LogFactory;
+import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
  * What {@link RedisSessionManager} and {@link RedisStore} share once started: the Redis client,
@@ -123,6 +127,41 @@ final class SessionBackend implements AutoCloseable {
             throw new InvalidSettingException(waitAof.local() ? SessionManagerSettings.WAIT_AOF_LOCAL
                     : SessionManagerSettings.WAIT_AOF_REPLICAS, problem);
         }
+    }
+
+    /**
+     * Checks that the Redis user may run every command the manager sends ({@link SessionAcl}).
+     * When Redis cannot be reached now, the check runs once on the first call that reaches it, and
+     * a denial is then logged as an ERROR (the context has started by then).
+     *
+     * @param component for messages, e.g. {@code RedisSessionManager of /shop}
+     * @return why the user does not do (the backend is closed then), or null
+     */
+    String permissionProblem(SessionManagerSettings settings, String component) {
+        AclCheck check = SessionAcl.check(component, settings.connection().user(), store.keys(),
+                settings.nearCacheStalenessMillis() > 0);
+        AclCheck.Result result;
+        try {
+            result = check.run(redis);
+        } catch (JedisConnectionException e) {
+            check.whenReachable(redis, later -> {
+                check.logLimits(later);
+                String problem = check.problem(later);
+                if (problem != null) {
+                    log.error(problem + " (found once Redis could be reached: session requests fail until the user has them)");
+                }
+            });
+            return null;
+        } catch (JedisDataException e) {
+            log.warn(component + ": the Redis permissions of its user could not be checked: " + e.getMessage());
+            return null;
+        }
+        check.logLimits(result);
+        String problem = check.problem(result);
+        if (problem != null) {
+            close();
+        }
+        return problem;
     }
 
     private static String limit(int bytes) {

@@ -12,6 +12,7 @@ import io.tomcatredis.testsupport.StandaloneRedis;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -29,15 +30,14 @@ import redis.clients.jedis.util.JedisClusterCRC16;
 class FaultToleranceIT {
 
     private static final int TIMEOUT_MILLIS = 1000;
-    private static final String USER = "tomcat";
+    private static final String USER = "tomcat-session";
     private static final String PASSWORD = "fault-tolerance-secret";
     /**
-     * The shipped configuration, which refuses clients without a user, and the Tomcat user it
-     * documents; the harness and the sentinels log in as an administrator.
+     * The shipped configuration, which refuses clients without a user, and the session manager's
+     * user of conf/users.acl; the harness and the sentinels log in as the file's administrator.
      */
-    private static final RedisOptions SHIPPED_CONF = RedisOptions.DEFAULTS
-            .withInclude(ProjectConf.file("redis-session.conf")).withAdminUser("admin", "harness-admin-secret")
-            .withConfig(ProjectConf.documentedAclUser(USER, PASSWORD));
+    private static final RedisOptions SHIPPED_CONF = RedisOptions.DEFAULTS.withShippedConf(
+            ProjectConf.aclFileWithPasswords(Map.of(USER, PASSWORD)), "admin", "harness-admin-secret");
 
     /** What one client saw while incrementing its session counter. */
     static final class Client {

@@ -8,6 +8,7 @@ import io.tomcatredis.testsupport.ProjectConf;
 import io.tomcatredis.testsupport.RedisOptions;
 import io.tomcatredis.testsupport.SentinelRedis;
 import java.time.Duration;
+import java.util.Map;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
@@ -15,35 +16,33 @@ import org.junit.jupiter.api.Test;
  * The project's conf/context-sentinel.xml and conf/context-cluster.xml, read by Tomcat as they
  * stand (only their ${...} values come from system properties, the credentials among them), keep
  * sessions across two nodes of a deployment that runs conf/redis-session.conf and so requires a
- * user and password: the Tomcat user that file documents, which no command is refused to (ACL
- * LOG). The harness and the sentinels log in as an administrator.
+ * user and password: the session manager's user of conf/users.acl ({@code tomcat-session}), which
+ * no command is refused to (ACL LOG). The harness logs in as the file's administrator.
  */
 @Tag("tomcat")
 class ShippedContextFilesIT {
 
     private static final String PASSWORD = "shipped-context-secret";
     private static final String SENTINEL_PASSWORD = "shipped-sentinel-secret";
-    private static final RedisOptions SHIPPED_CONF = RedisOptions.DEFAULTS
-            .withInclude(ProjectConf.file("redis-session.conf")).withAdminUser("admin", "harness-admin-secret")
-            .withConfig(ProjectConf.documentedAclUser("tomcat", PASSWORD));
+    private static final RedisOptions SHIPPED_CONF = RedisOptions.DEFAULTS.withShippedConf(
+            ProjectConf.aclFileWithPasswords(Map.of("tomcat-session", PASSWORD, "replica", "replica-secret",
+                    "sentinel", "sentinel-user-secret")), "admin", "harness-admin-secret");
 
     /**
-     * Replicas and sentinels log in as the replica and sentinel users that conf/redis-session.conf
-     * documents, and a failover (sentinels reconfiguring both data nodes) works with them.
+     * Replicas and sentinels log in as the replica and sentinel users of conf/users.acl, and a
+     * failover (sentinels reconfiguring both data nodes) works with them.
      */
     @Test
     void sentinelContextFileWorksAsShipped() {
         RedisOptions documentedUsers = SHIPPED_CONF
-                .withConfig(ProjectConf.documentedAclUser("replica", "replica-secret"),
-                        ProjectConf.documentedAclUser("sentinel", "sentinel-user-secret"),
-                        "masteruser replica", "masterauth replica-secret")
+                .withConfig("masteruser replica", "masterauth replica-secret")
                 .withSentinelConfig("sentinel auth-user " + SentinelRedis.MASTER_NAME + " sentinel",
                         "sentinel auth-pass " + SentinelRedis.MASTER_NAME + " sentinel-user-secret")
                 .withSentinelPassword(SENTINEL_PASSWORD);
         try (SentinelRedis redis = SentinelRedis.start(documentedUsers)) {
             System.setProperty("tomcatredis.sentinels", redis.sentinelAddresses());
             System.setProperty("tomcatredis.sentinelPassword", SENTINEL_PASSWORD);
-            System.setProperty("tomcatredis.redisUri", "redis://tomcat:" + PASSWORD + "@ignored");
+            System.setProperty("tomcatredis.redisUri", "redis://tomcat-session:" + PASSWORD + "@ignored");
             try (TomcatNode one = TomcatNode.startFromContextXml("s1", ProjectConf.file("context-sentinel.xml"));
                  TomcatNode two = TomcatNode.startFromContextXml("s2", ProjectConf.file("context-sentinel.xml"))) {
                 assertSessionsShared(one, two);
@@ -86,7 +85,7 @@ class ShippedContextFilesIT {
     void clusterContextFileWorksAsShipped() {
         try (ClusterRedis redis = ClusterRedis.start(3, 0, SHIPPED_CONF)) {
             System.setProperty("tomcatredis.clusterNodes", redis.clusterNodes());
-            System.setProperty("tomcatredis.redisUri", "redis://tomcat:" + PASSWORD + "@ignored");
+            System.setProperty("tomcatredis.redisUri", "redis://tomcat-session:" + PASSWORD + "@ignored");
             try (TomcatNode one = TomcatNode.startFromContextXml("k1", ProjectConf.file("context-cluster.xml"));
                  TomcatNode two = TomcatNode.startFromContextXml("k2", ProjectConf.file("context-cluster.xml"))) {
                 assertSessionsShared(one, two);
