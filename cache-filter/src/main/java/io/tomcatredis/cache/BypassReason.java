@@ -53,8 +53,9 @@ enum BypassReason {
     TTL("ttl", true),
     // Store: the URL or a tag of the entry was evicted while it rendered (an eviction always wins).
     EVICTED("evicted", false),
-    // Store: the entry alone is larger than its bucket's share of maxCacheBytes (never kept).
-    OVER_BUDGET("over-budget", false);
+    // Store: the entry alone is larger than its bucket's share of maxCacheBytes (never kept): a
+    // matter of the response's size, as oversized is.
+    OVER_BUDGET("over-budget", true);
 
     private final String label;
     private final boolean inherent;

@@ -111,8 +111,9 @@ final class CacheKeys {
     /**
      * The hash tags of the Cluster buckets, without braces: for bucket b, {@code cache-<b>-<n>}
      * with the least n whose CRC16 slot ({@code JedisClusterCRC16}, Redis' key hash) lies in
-     * [b * 16384 / B, (b + 1) * 16384 / B). No colon: after the keyPrefix, {@code e:} occurs only
-     * in the name of an entry key, so {@code SCAN MATCH <keyPrefix>*e:*} counts entries.
+     * [b * 16384 / B, (b + 1) * 16384 / B). {@code SCAN MATCH <keyPrefix>{cache-*}e:*} counts
+     * entries (and Vary markers): a tag's keys match it only when the tag holds <code>}e:</code>, as
+     * they match {@code <keyPrefix>*e:*} when it holds {@code e:} ({@code type:shoe}).
      */
     static List<String> bucketTags() {
         return BucketTags.TAGS;

@@ -65,7 +65,9 @@ record CacheSettings(RedisConnectionSettings connection, String keyPrefix, List<
         Set<String> allowedHosts = Arrays.stream(hosts.split(",")).map(String::trim).filter(h -> !h.isEmpty())
                 .map(h -> h.toLowerCase(Locale.ROOT)).collect(Collectors.toUnmodifiableSet());
         int maxEntryBytes = settings.integer(MAX_ENTRY_BYTES, 1024 * 1024, 1, Integer.MAX_VALUE);
-        long maxCacheBytes = settings.integer(MAX_CACHE_BYTES, 64 * 1024 * 1024, 1, Integer.MAX_VALUE);
+        // Beyond an int: on Redis Cluster the cache scales out past 2 GiB. Up to 2^50 (1 PiB): the
+        // scripts count bytes in Lua numbers (doubles), exact to 2^53.
+        long maxCacheBytes = settings.integer(MAX_CACHE_BYTES, 64L * 1024 * 1024, 1L, 1L << 50);
         int lockTimeoutMillis = settings.integer(LOCK_TIMEOUT_MILLIS, 5000, 1, 600_000);
         int staleSeconds = settings.integer(STALE_SECONDS, 0, 0, 86_400 * 30);
         boolean earlyRefresh = settings.bool(EARLY_REFRESH, false);

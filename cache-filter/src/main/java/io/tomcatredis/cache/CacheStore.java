@@ -7,12 +7,15 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.logging.Logger;
 import redis.clients.jedis.AbstractPipeline;
 import redis.clients.jedis.Response;
 import redis.clients.jedis.UnifiedJedis;
+import redis.clients.jedis.exceptions.JedisDataException;
 import redis.clients.jedis.exceptions.JedisNoScriptException;
+import redis.clients.jedis.exceptions.JedisRedirectionException;
 
 /**
  * Reads and writes cache entries in the layout of {@link CacheKeys}; every call is one round trip
@@ -341,51 +344,89 @@ final class CacheStore {
         return total;
     }
 
-    /** Entries in Redis: the sizes of every bucket's sizes hash ({@code HLEN}, one pipeline), summed. */
+    /**
+     * Entries in Redis: the sizes of every bucket's sizes hash ({@code HLEN}, one pipeline), summed;
+     * a sizes key of another type (corrupt: the next store or eviction in its bucket deletes it)
+     * counts none.
+     */
     long entriesStored() {
         return call("HLEN", jedis -> {
-            List<Response<Long>> lengths = new ArrayList<>();
-            try (AbstractPipeline pipeline = jedis.pipelined()) {
-                for (CacheKeys.Bucket bucket : keys.buckets()) {
-                    lengths.add(pipeline.hlen(bucket.sizes()));
-                }
-                pipeline.sync();
-            }
             long total = 0;
-            for (Response<Long> length : lengths) {
-                total += length.get();
-            }
-            return total;
-        });
-    }
-
-    /** Total bytes of the entries, as the budget counts them: every bucket's {@code bytes} (one pipeline), summed. */
-    long bytesStored() {
-        return call("GET", jedis -> {
-            List<Response<String>> values = new ArrayList<>();
-            try (AbstractPipeline pipeline = jedis.pipelined()) {
-                for (CacheKeys.Bucket bucket : keys.buckets()) {
-                    values.add(pipeline.get(bucket.bytes()));
-                }
-                pipeline.sync();
-            }
-            long total = 0;
-            for (Response<String> value : values) {
-                try {
-                    total += value.get() == null ? 0 : Long.parseLong(value.get());
-                } catch (NumberFormatException e) {
-                    // Corrupt: the next store or eviction in that bucket rebuilds it from its sizes hash.
-                }
+            for (Long length : inEach(jedis, keys.buckets().size(), (pipeline, b) -> pipeline.hlen(sizes(b)),
+                    (client, b) -> client.hlen(sizes(b)))) {
+                total += length == null ? 0 : length;
             }
             return total;
         });
     }
 
     /**
+     * Total bytes of the entries, as the budget counts them: every bucket's {@code bytes} (one
+     * pipeline), summed; a bucket's total that is not a number (corrupt: the next store or eviction
+     * in that bucket rebuilds it from its sizes hash) counts none.
+     */
+    long bytesStored() {
+        return call("GET", jedis -> {
+            long total = 0;
+            for (String value : inEach(jedis, keys.buckets().size(), (pipeline, b) -> pipeline.get(bytesOf(b)),
+                    (client, b) -> client.get(bytesOf(b)))) {
+                try {
+                    total += value == null ? 0 : Long.parseLong(value);
+                } catch (NumberFormatException e) {
+                    // Corrupt: counts none until its bucket's next store or eviction rebuilds it.
+                }
+            }
+            return total;
+        });
+    }
+
+    private String sizes(int bucket) {
+        return keys.buckets().get(bucket).sizes();
+    }
+
+    private String bytesOf(int bucket) {
+        return keys.buckets().get(bucket).bytes();
+    }
+
+    /**
+     * One read per bucket in one pipeline. A bucket whose node answered a redirection ({@code
+     * MOVED}, {@code ASK}: its slot moved since the client learned the slot map, a resharding) is
+     * read again on its own, the client following the redirection and learning the new map; a
+     * key of the wrong type ({@code WRONGTYPE}, corrupt) reads as null.
+     */
+    private static <T> List<T> inEach(UnifiedJedis jedis, int buckets, BiFunction<AbstractPipeline, Integer,
+            Response<T>> queue, BiFunction<UnifiedJedis, Integer, T> alone) {
+        List<Response<T>> responses = new ArrayList<>(buckets);
+        try (AbstractPipeline pipeline = jedis.pipelined()) {
+            for (int b = 0; b < buckets; b++) {
+                responses.add(queue.apply(pipeline, b));
+            }
+            pipeline.sync();
+        }
+        List<T> values = new ArrayList<>(buckets);
+        for (int b = 0; b < buckets; b++) {
+            try {
+                try {
+                    values.add(responses.get(b).get());
+                } catch (JedisRedirectionException e) {
+                    values.add(alone.apply(jedis, b));
+                }
+            } catch (JedisDataException e) {
+                if (e instanceof JedisRedirectionException || !String.valueOf(e.getMessage()).startsWith("WRONGTYPE")) {
+                    throw e;
+                }
+                values.add(null);
+            }
+        }
+        return values;
+    }
+
+    /**
      * Runs {@code script} once per key list, with the matching arguments, in one pipeline (on
-     * Cluster, Jedis sends each node its part at once); a script Redis had not cached yet is run
-     * again on its own ({@link LuaScript#run}), only where it was refused. Returns the replies in
-     * order.
+     * Cluster, Jedis sends each node its part at once); a script Redis had not cached yet, or one
+     * whose node answered a redirection ({@code MOVED}, {@code ASK}: its slot moved since the
+     * client learned the slot map), is run again on its own ({@link LuaScript#run}, the client
+     * following the redirection), only where it was refused. Returns the replies in order.
      *
      * @throws RuntimeException the Redis client's, for the first script Redis refused otherwise
      */
@@ -402,7 +443,7 @@ final class CacheStore {
         for (int i = 0; i < responses.size(); i++) {
             try {
                 replies.add(responses.get(i).get());
-            } catch (JedisNoScriptException e) {
+            } catch (JedisNoScriptException | JedisRedirectionException e) {
                 replies.add(script.run(jedis, keyLists.get(i), argLists.get(i)));
             }
         }

@@ -24,4 +24,15 @@ public final class CacheUnavailableException extends RuntimeException {
         String reply = getCause() == null ? null : getCause().getMessage();
         return reply != null && reply.startsWith("OOM ");
     }
+
+    /**
+     * Whether Redis Cluster refused the command because its slot is being resharded ({@code
+     * TRYAGAIN}: some of the bucket's keys are already on the new master): a refusal of one
+     * bucket for a moment, not a failure of Redis. The request passes through uncached; the
+     * circuit stays closed for the other buckets.
+     */
+    boolean slotMigrating() {
+        return getCause() instanceof redis.clients.jedis.exceptions.JedisDataException
+                && String.valueOf(getCause().getMessage()).startsWith("TRYAGAIN");
+    }
 }

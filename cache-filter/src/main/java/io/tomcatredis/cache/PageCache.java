@@ -513,9 +513,13 @@ final class PageCache {
                 notStored = BypassReason.EVICTED;
                 statistics.bypass(notStored);
             } else if (evicted == CacheStore.DISCARDED_OVER_BUDGET) {
-                // Alone larger than its share of maxCacheBytes: kept, it would break the budget.
+                // Alone larger than its share of maxCacheBytes: kept, it would break the budget. Marked
+                // as an oversized render is, so the next requests do not queue for a lease whose
+                // render will be thrown away again (the store released this one).
                 notStored = BypassReason.OVER_BUDGET;
                 statistics.bypass(notStored);
+                releaseQuietly(slot.key(), token, HitForPass.mark(notStored, rendered.status(), observation,
+                        cacheRequest.credentialed()));
             } else {
                 statistics.evicted("budget", evicted);
                 statistics.stored();
@@ -590,13 +594,20 @@ final class PageCache {
     /**
      * Redis failed: the circuit opens, and this node's local tier drops its copies. Unless Redis
      * refused a write for memory ({@link CacheUnavailableException#outOfMemory()}): it is up and
-     * serves hits, so the circuit stays closed, and the cache gives memory back ({@link MemoryPressure}).
+     * serves hits, so the circuit stays closed, and the cache gives memory back ({@link MemoryPressure});
+     * or unless a bucket's slot is being resharded ({@link CacheUnavailableException#slotMigrating()}):
+     * only this request passes.
      *
      * @param refusedBytes the size of the entry whose store failed, or 0
      */
     private void redisFailed(CacheUnavailableException e, long refusedBytes) {
         if (e.outOfMemory()) {
             pressure.refused(store, statistics, refusedBytes);
+            return;
+        }
+        if (e.slotMigrating()) {
+            // One bucket's slot in mid-resharding: this request passes, the other buckets stay cached.
+            LOG.fine("A bucket of the page cache is being resharded, the request passes: " + e.getMessage());
             return;
         }
         if (circuit.allows()) {

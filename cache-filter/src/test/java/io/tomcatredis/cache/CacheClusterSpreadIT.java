@@ -121,11 +121,11 @@ class CacheClusterSpreadIT {
         return keys;
     }
 
-    /** SCAN MATCH {@code <keyPrefix>*e:*} on each master: after the keyPrefix only an entry key holds "e:". */
+    /** SCAN MATCH {@code <keyPrefix>{cache-*}e:*} on each master (the README's count of entries). */
     private static List<Integer> entriesPerMaster() {
         List<Integer> counts = new ArrayList<>();
         for (RedisNode master : REDIS.get().masters()) {
-            counts.add(keysOn(master, PREFIX + "*e:*").size());
+            counts.add(keysOn(master, PREFIX + "{cache-*}e:*").size());
         }
         return counts;
     }
@@ -365,7 +365,10 @@ class CacheClusterSpreadIT {
                 assertThat(reply.body()).hasSize(16 * 1024);
                 assertThat(reply.cache()).isEqualTo("MISS");
             }
-            assertThat(node.cache().statistics().getBypassesByReason()).contains("over-budget=2");
+            // The first is rendered for storing and thrown away; it marks the URL "hit for pass", as
+            // an oversized render does, so the second goes through (Issue18CacheSpreadAttackIT).
+            assertThat(node.cache().statistics().getBypassesByReason()).contains("over-budget=1",
+                    "uncacheable-url=1");
             assertThat(Http.get(node.url("/catalog/noise?kb=4")).cache()).isEqualTo("MISS");
             assertThat(Http.get(node.url("/catalog/noise?kb=4")).cache()).isEqualTo("HIT");
             Set<String> entries = new HashSet<>();

@@ -112,4 +112,19 @@ class CacheSettingsTest {
         assertThatThrownBy(() -> parse("localTierMaxLagMillis", "99"))
                 .hasMessage("Invalid value for attribute 'localTierMaxLagMillis': 99 is outside the allowed range 100..60000");
     }
+
+    /**
+     * Issue 18 attack: a cache that scales out over a Redis Cluster may be given more than 2 GiB;
+     * before, {@code maxCacheBytes="4294967296"} stopped the webapp with "is not a whole number".
+     */
+    @Test
+    void maxCacheBytesGoesBeyondTwoGibibytes() {
+        assertThat(parse("maxCacheBytes", "4294967296").maxCacheBytes()).isEqualTo(4_294_967_296L);
+        assertThat(parse("maxCacheBytes", "1125899906842624").maxCacheBytes()).isEqualTo(1L << 50);
+        assertThatThrownBy(() -> parse("maxCacheBytes", "1125899906842625")).isInstanceOf(InvalidSettingException.class)
+                .hasMessageContaining("'maxCacheBytes'").hasMessageContaining("outside the allowed range 1..1125899906842624");
+        assertThatThrownBy(() -> parse("maxCacheBytes", "99999999999999999999")).hasMessageContaining("'maxCacheBytes'")
+                .hasMessageContaining("not a whole number within 1..1125899906842624");
+        assertThat(parse().maxCacheBytes()).isEqualTo(64L * 1024 * 1024);
+    }
 }

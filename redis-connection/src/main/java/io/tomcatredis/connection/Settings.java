@@ -89,6 +89,25 @@ public final class Settings {
         return value;
     }
 
+    /** A whole number within {@code [min, max]}, for settings beyond the range of an int (bytes). */
+    public long integer(String name, long defaultValue, long min, long max) {
+        String raw = string(name, null);
+        if (raw == null) {
+            return defaultValue;
+        }
+        long value;
+        try {
+            value = Long.parseLong(raw);
+        } catch (NumberFormatException e) {
+            throw new InvalidSettingException(name, "\"" + raw + "\" is not a whole number within " + min + ".."
+                    + max);
+        }
+        if (value < min || value > max) {
+            throw new InvalidSettingException(name, value + " is outside the allowed range " + min + ".." + max);
+        }
+        return value;
+    }
+
     /** {@code true} or {@code false}, case-insensitive. */
     public boolean bool(String name, boolean defaultValue) {
         String raw = string(name, null);
