@@ -47,12 +47,22 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  *                                  written only when the URL had an entry, variant, mark or lease
  *   &lt;keyPrefix&gt;{&lt;b&gt;}xt:&lt;tag&gt;   string      when the tag was last evicted (Redis TIME, ms), for 10 minutes;
  *                                  written in every bucket by a tag eviction
- *   &lt;keyPrefix&gt;{&lt;b&gt;}lru         sorted set  entry key by last use, for the bucket's byte budget
+ *                                  (both eviction times are counted in the budget like entries: in
+ *                                  lru, in xsizes and in bytes; the least recently used first, entry
+ *                                  or eviction time, goes when the bucket needs room)
+ *   &lt;keyPrefix&gt;{&lt;b&gt;}forgotten   string      the latest eviction time the budget removed before its 10 minutes
+ *                                  (Redis TIME, ms), kept 10 minutes: a store whose render began at or
+ *                                  before it is discarded, as the eviction it forgot would have done
+ *   &lt;keyPrefix&gt;{&lt;b&gt;}lru         sorted set  entry or eviction-time key by last use (an eviction time: when
+ *                                  written), for the bucket's byte budget
  *   &lt;keyPrefix&gt;{&lt;b&gt;}sizes       hash        entry key to its size in bytes: its MEMORY USAGE plus
  *                                  an estimate of its bookkeeping (the members and fields below),
- *                                  plus the MEMORY USAGE of each tag set it created
- *   &lt;keyPrefix&gt;{&lt;b&gt;}bytes       string      total size of the bucket's entries (its budget: maxCacheBytes
- *                                  divided by the number of buckets)
+ *                                  plus the MEMORY USAGE of each tag set it created ({@code HLEN}:
+ *                                  the bucket's entries)
+ *   &lt;keyPrefix&gt;{&lt;b&gt;}xsizes      hash        eviction-time key (x:, xt:) to its size in bytes: its MEMORY USAGE
+ *                                  plus the same estimate of its bookkeeping
+ *   &lt;keyPrefix&gt;{&lt;b&gt;}bytes       string      total size of the bucket's entries and eviction times (its budget:
+ *                                  maxCacheBytes divided by the number of buckets)
  *   &lt;keyPrefix&gt;{&lt;b&gt;}listeners   string      "1" while a node's local tier listens (its heartbeats keep it in
  *                                  every bucket, 3 x localTierMaxLagMillis); only then do the
  *                                  bucket's scripts publish:
@@ -68,7 +78,10 @@ import redis.clients.jedis.util.JedisClusterCRC16;
  * {@code tomcat-cache:/shop:{cache-0-1}e:...} ... {@code tomcat-cache:/shop:{cache-31-32}lru}
  * ({@link #bucketTags} lists them), the channel {@code tomcat-cache:/shop:{cache}invalidations}.
  * Every key has a TTL: an entry lives until its stale window ends; the bookkeeping keys live as
- * long as their longest-lived entry. {@code <hash>} is a SHA-256 of the canonical key ({@link CanonicalUrl}): scheme, host, the
+ * long as their longest-lived entry or eviction time ({@code lru}, {@code sizes}, {@code xsizes} and
+ * {@code bytes} together: a count never outlives what it counts; an entry or eviction time gone by
+ * its TTL stays counted until the budget takes it as least recently used, which only deletes what
+ * is already gone and releases its count). {@code <hash>} is a SHA-256 of the canonical key ({@link CanonicalUrl}): scheme, host, the
  * container's path in its canonical encoding, query, the request's {@code Accept-Language} lines
  * (when it has any), and the values of the request headers a response varies on. The entry's
  * {@code key} field holds that canonical text; an entry whose key is not the URL alone is a
@@ -275,24 +288,31 @@ final class CacheKeys {
               end
             end
             local function budget(lru, sizes, bytes)
-              local lost = kind(sizes) ~= 'hash' and kind(sizes) ~= 'none'
+              -- The eviction times' sizes (xsizes) sit beside the entries' (sizes), in the same total.
+              local xsizes = string.sub(lru, 1, -4) .. 'xsizes'
+              local lost = kind(sizes) ~= 'hash' and kind(sizes) ~= 'none' or kind(xsizes) ~= 'hash' and kind(xsizes) ~= 'none'
               expect(sizes, 'hash')
+              expect(xsizes, 'hash')
               if kind(lru) ~= 'zset' and kind(lru) ~= 'none' then
                 redis.call('DEL', lru)
                 table.insert(repaired, lru)
-                for _, entry in ipairs(redis.call('HKEYS', sizes)) do redis.call('ZADD', lru, 0, entry) end
-                local ttl = redis.call('PTTL', sizes)
+                for _, hash in ipairs({sizes, xsizes}) do
+                  for _, entry in ipairs(redis.call('HKEYS', hash)) do redis.call('ZADD', lru, 0, entry) end
+                end
+                local ttl = math.max(redis.call('PTTL', sizes), redis.call('PTTL', xsizes))
                 if ttl > 0 then redis.call('PEXPIRE', lru, ttl) end
               end
               -- The total follows the sizes: with them lost, the entries they counted are not counted
               -- (they still go at their TTL) rather than counted for ever.
               if lost or kind(bytes) ~= 'string' and kind(bytes) ~= 'none' or not tonumber(redis.call('GET', bytes) or '0') then
                 local total = 0
-                local all = redis.call('HGETALL', sizes)
-                for i = 2, #all, 2 do total = total + (tonumber(all[i]) or 0) end
+                for _, hash in ipairs({sizes, xsizes}) do
+                  local all = redis.call('HGETALL', hash)
+                  for i = 2, #all, 2 do total = total + (tonumber(all[i]) or 0) end
+                end
                 redis.call('DEL', bytes)
                 redis.call('SET', bytes, total)
-                local ttl = redis.call('PTTL', sizes)
+                local ttl = math.max(redis.call('PTTL', sizes), redis.call('PTTL', xsizes))
                 if ttl > 0 then redis.call('PEXPIRE', bytes, ttl) end
                 table.insert(repaired, bytes)
               end
@@ -355,23 +375,88 @@ final class CacheKeys {
      * Lua: deletes entry victim, announces it on the invalidation channel ({@link #invalidations()}),
      * takes it out of its tag sets (a set left empty goes: its cost was
      * counted in the size of the entry that created it) and accounts for its size. Needs sizes,
-     * bytes, lru (whose name, less "lru", is the base of every key of the layout).
+     * bytes, lru (whose name, less "lru", is the base of every key of the layout). A victim that is
+     * an eviction time ({@code x:}/{@code xt:}, counted in {@code xsizes}) is forgotten early: its
+     * time, while it lives, raises the bucket's {@code forgotten} floor (kept {@link
+     * #EVICTION_MEMORY_MILLIS}), so that a render that began before it is still discarded at
+     * {@link #STORE}; it is not announced (no local tier holds it).
+     * {@code shrink(lru, sizes, bytes, max, spare)} forgets the least recently used entries and
+     * eviction times of the bucket, never spare, until its total is at most max; returns how many went.
+     * {@code keep(keys, ms)} gives every key of the list that exists the longest PTTL among them and ms,
+     * so that the bookkeeping keys of a bucket go together (a count never outlives what it counts).
      */
     private static final String FORGET = """
             local function forget(victim, sizes, bytes, lru)
+              local base = string.sub(lru, 1, -4)
+              if string.sub(victim, #base + 1, #base + 1) == 'x' then
+                local size = tonumber(redis.call('HGET', base .. 'xsizes', victim))
+                if redis.call('TYPE', victim)['ok'] == 'string' then
+                  local at = tonumber(redis.call('GET', victim))
+                  local floor = base .. 'forgotten'
+                  if redis.call('TYPE', floor)['ok'] ~= 'string' then redis.call('DEL', floor) end
+                  local was = tonumber(redis.call('GET', floor) or '')
+                  if at and (not was or at > was) then redis.call('SET', floor, at, 'PX', MEMORY_MILLIS) end
+                end
+                redis.call('DEL', victim)
+                redis.call('ZREM', lru, victim)
+                redis.call('HDEL', base .. 'xsizes', victim)
+                if size then redis.call('DECRBY', bytes, size) end
+                return
+              end
               local size = tonumber(redis.call('HGET', sizes, victim))
               if redis.call('TYPE', victim)['ok'] == 'hash' then
-                local base = string.sub(lru, 1, -4)
                 for tag in string.gmatch(redis.call('HGET', victim, 'tags') or '', '%S+') do
                   local set = base .. 't:' .. tag
                   if redis.call('TYPE', set)['ok'] == 'set' then redis.call('SREM', set, victim) end
                 end
               end
               redis.call('DEL', victim)
-              announce(string.sub(lru, 1, -4), victim)
+              announce(base, victim)
               redis.call('ZREM', lru, victim)
               redis.call('HDEL', sizes, victim)
               if size then redis.call('DECRBY', bytes, size) end
+            end
+            local function shrink(lru, sizes, bytes, max, spare)
+              local total = tonumber(redis.call('GET', bytes) or '0')
+              local evicted = 0
+              while total > max do
+                -- The least recently used other key (the spared one may not be the last: clocks of nodes differ).
+                local lowest = redis.call('ZRANGE', lru, 0, 1)
+                local victim = lowest[1] == spare and lowest[2] or lowest[1]
+                if not victim then break end
+                forget(victim, sizes, bytes, lru)
+                total = tonumber(redis.call('GET', bytes) or '0')
+                evicted = evicted + 1
+              end
+              return evicted
+            end
+            local function keep(keys, ms)
+              local longest = tonumber(ms)
+              for _, key in ipairs(keys) do longest = math.max(longest, redis.call('PTTL', key)) end
+              for _, key in ipairs(keys) do
+                local ttl = redis.call('PTTL', key)
+                if ttl ~= -2 and ttl < longest then redis.call('PEXPIRE', key, longest) end
+              end
+            end
+            """.replace("MEMORY_MILLIS", Long.toString(EVICTION_MEMORY_MILLIS));
+
+    /**
+     * Lua: {@code remember(key, at, ms, extra, lru, sizes, bytes)} writes an eviction time (Redis ms)
+     * for ms and counts it in the bucket like an entry: in the LRU index (as used at {@code at}), in
+     * {@code xsizes} (its {@code MEMORY USAGE} plus extra, its bookkeeping) and in the total, once
+     * (a time rewritten keeps its count). Needs {@code FORGET} (for {@code keep}).
+     */
+    private static final String REMEMBER = """
+            local function remember(key, at, ms, extra, lru, sizes, bytes)
+              local xsizes = string.sub(lru, 1, -4) .. 'xsizes'
+              redis.call('SET', key, at, 'PX', ms)
+              redis.call('ZADD', lru, at, key)
+              if redis.call('HEXISTS', xsizes, key) == 0 then
+                local size = redis.call('MEMORY', 'USAGE', key, 'SAMPLES', '0') + tonumber(extra)
+                redis.call('HSET', xsizes, key, size)
+                redis.call('INCRBY', bytes, size)
+              end
+              keep({lru, sizes, xsizes, bytes}, ms)
             end
             """;
 
@@ -430,14 +515,18 @@ final class CacheKeys {
      * its render began (an eviction always wins). Every key is checked ({@code REPAIR}) before the
      * first write; an eviction time that is not a number is taken as an eviction just before this
      * render began (renders that began earlier are discarded) and rewritten so. A tag set this store
-     * creates is counted, with its {@code MEMORY USAGE}, in the entry's size.
+     * creates is counted, with its {@code MEMORY USAGE}, in the entry's size. A render that began at
+     * or before the bucket's {@code forgotten} floor is discarded too (an eviction time the budget
+     * removed early). The budget takes the least recently used entries and eviction times ({@code
+     * FORGET}'s {@code shrink}).
      * KEYS: entry, lease, lru, sizes, bytes, variants (or the entry again), the URL's eviction
      * time. ARGV: lease token, ttl ms, now ms, max bytes, bookkeeping bytes (added to the entry's
      * own {@code MEMORY USAGE}), number of tags n, render start (Redis ms, from {@link #LOOKUP}),
      * eviction memory ms, bytes of a member of an existing tag set, n tag keys, n tag eviction-time
      * keys, then field/value pairs. Returns {the number of entries evicted, -1 when the entry was
      * discarded for an eviction, or -2 when it alone is larger than max bytes (it is never kept,
-     * and nothing else is evicted for it); the keys repaired}.
+     * and nothing else is evicted for it); the keys repaired}: the count includes the eviction
+     * times the budget took.
      */
     static final LuaScript STORE = new LuaScript(REPAIR + ANNOUNCE + FORGET + NOW + """
             local n = tonumber(ARGV[6])
@@ -453,6 +542,7 @@ final class CacheKeys {
             end
             check(KEYS[7])
             for i = 10 + n, 9 + 2 * n do check(ARGV[i]) end
+            check(string.sub(KEYS[3], 1, -4) .. 'forgotten')
             expect(KEYS[1], 'hash')
             expect(KEYS[2], 'string')
             budget(KEYS[3], KEYS[4], KEYS[5])
@@ -495,20 +585,9 @@ final class CacheKeys {
               return {-2, repaired}
             end
             redis.call('HSET', KEYS[4], KEYS[1], size)
-            local total = redis.call('INCRBY', KEYS[5], size)
-            local evicted = 0
-            while total > tonumber(ARGV[4]) do
-              -- The least recently used other entry (the new one may not be the last: clocks of nodes differ).
-              local lowest = redis.call('ZRANGE', KEYS[3], 0, 1)
-              local victim = lowest[1] == KEYS[1] and lowest[2] or lowest[1]
-              if not victim then break end
-              forget(victim, KEYS[4], KEYS[5], KEYS[3])
-              total = tonumber(redis.call('GET', KEYS[5]) or '0')
-              evicted = evicted + 1
-            end
-            for i = 3, 5 do
-              if redis.call('PTTL', KEYS[i]) < tonumber(ARGV[2]) then redis.call('PEXPIRE', KEYS[i], ARGV[2]) end
-            end
+            redis.call('INCRBY', KEYS[5], size)
+            local evicted = shrink(KEYS[3], KEYS[4], KEYS[5], tonumber(ARGV[4]), KEYS[1])
+            keep({KEYS[3], KEYS[4], string.sub(KEYS[3], 1, -4) .. 'xsizes', KEYS[5]}, ARGV[2])
             if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
             return {evicted, repaired}
             """);
@@ -557,39 +636,44 @@ final class CacheKeys {
      * but only when there was something (an entry, a variant, a mark, or a lease: every render in
      * flight holds one), so that unsafe requests to URLs never cached leave nothing in Redis.
      * Runs when Redis is out of memory too ({@link #ALLOW_OOM}): an eviction is never lost to it.
+     * The eviction time is counted in the bucket's budget ({@code REMEMBER}), which then takes the
+     * least recently used entries and eviction times until the bucket is within it ({@code shrink}).
      * KEYS: entry, variants, pass, lru, sizes, bytes, the URL's eviction time, lease. ARGV: memory
-     * ms. Returns {entries evicted, the keys repaired}.
+     * ms, the bucket's max bytes, the bookkeeping bytes of the eviction time. Returns {entries evicted, the keys repaired}.
      */
-    static final LuaScript EVICT_URL = new LuaScript(ALLOW_OOM + REPAIR + ANNOUNCE + FORGET + NOW + """
+    static final LuaScript EVICT_URL = new LuaScript(ALLOW_OOM + REPAIR + ANNOUNCE + FORGET + REMEMBER + NOW + """
             budget(KEYS[4], KEYS[5], KEYS[6])
             expect(KEYS[2], 'set')
             expect(KEYS[7], 'string')
             if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3], KEYS[8]) == 0 then
               return {0, repaired}
             end
-            redis.call('SET', KEYS[7], now, 'PX', ARGV[1])
             local count = 0
             for _, variant in ipairs(redis.call('SMEMBERS', KEYS[2])) do forget(variant, KEYS[5], KEYS[6], KEYS[4]) count = count + 1 end
             if redis.call('EXISTS', KEYS[1]) == 1 then count = count + 1 end
             forget(KEYS[1], KEYS[5], KEYS[6], KEYS[4])
             redis.call('DEL', KEYS[2], KEYS[3])
+            remember(KEYS[7], now, ARGV[1], ARGV[3], KEYS[4], KEYS[5], KEYS[6])
+            shrink(KEYS[4], KEYS[5], KEYS[6], tonumber(ARGV[2]), nil)
             return {count, repaired}
             """);
 
     /**
      * Evicts every entry carrying a tag, and remembers when (always: a render in flight that will
      * carry the tag holds no key of it); runs when Redis is out of memory too ({@link #ALLOW_OOM}).
+     * The eviction time is counted in the bucket's budget as in {@link #EVICT_URL}.
      * KEYS: tag set, lru, sizes, bytes, the tag's eviction time.
-     * ARGV: memory ms. Returns {entries evicted, the keys repaired}.
+     * ARGV: memory ms, the bucket's max bytes, the bookkeeping bytes of the eviction time. Returns {entries evicted, the keys repaired}.
      */
-    static final LuaScript EVICT_TAG = new LuaScript(ALLOW_OOM + REPAIR + ANNOUNCE + FORGET + NOW + """
+    static final LuaScript EVICT_TAG = new LuaScript(ALLOW_OOM + REPAIR + ANNOUNCE + FORGET + REMEMBER + NOW + """
             budget(KEYS[2], KEYS[3], KEYS[4])
             expect(KEYS[1], 'set')
             expect(KEYS[5], 'string')
-            redis.call('SET', KEYS[5], now, 'PX', ARGV[1])
             local members = redis.call('SMEMBERS', KEYS[1])
             for _, entry in ipairs(members) do forget(entry, KEYS[3], KEYS[4], KEYS[2]) end
             redis.call('DEL', KEYS[1])
+            remember(KEYS[5], now, ARGV[1], ARGV[3], KEYS[2], KEYS[3], KEYS[4])
+            shrink(KEYS[2], KEYS[3], KEYS[4], tonumber(ARGV[2]), nil)
             return {#members, repaired}
             """);
 

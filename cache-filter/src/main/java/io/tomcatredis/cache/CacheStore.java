@@ -279,30 +279,35 @@ final class CacheStore {
 
     /**
      * Evicts a URL's entry, variants and mark, and remembers the eviction for
-     * {@link CacheKeys#EVICTION_MEMORY_MILLIS} (EVALSHA of {@link CacheKeys#EVICT_URL}); returns how many entries went.
+     * {@link CacheKeys#EVICTION_MEMORY_MILLIS}, counted in its bucket's share ({@link #bucketBudget})
+     * of {@code maxCacheBytes} (EVALSHA of {@link CacheKeys#EVICT_URL}); returns how many entries went.
      */
-    long evictUrl(String canonical) {
+    long evictUrl(String canonical, long maxCacheBytes) {
         CacheKeys.Bucket bucket = keys.bucketOf(canonical);
+        String evicted = keys.urlEvicted(canonical);
         return countOf(run(CacheKeys.EVICT_URL, bytes(keys.entry(canonical), keys.variants(canonical),
-                keys.pass(canonical), bucket.lru(), bucket.sizes(), bucket.bytes(), keys.urlEvicted(canonical),
-                keys.lease(canonical)), bytes(Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS))));
+                keys.pass(canonical), bucket.lru(), bucket.sizes(), bucket.bytes(), evicted,
+                keys.lease(canonical)), bytes(Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS),
+                Long.toString(bucketBudget(maxCacheBytes)), Long.toString(bookkeepingBytes(evicted.length(), 0)))));
     }
 
     /**
      * Evicts the entries carrying a tag in every bucket, and remembers the eviction in every bucket
-     * for {@link CacheKeys#EVICTION_MEMORY_MILLIS} (EVALSHA of {@link CacheKeys#EVICT_TAG} once per
+     * for {@link CacheKeys#EVICTION_MEMORY_MILLIS}, counted in each bucket's share ({@link #bucketBudget})
+     * of {@code maxCacheBytes} (EVALSHA of {@link CacheKeys#EVICT_TAG} once per
      * bucket, in one pipeline: one round trip per Cluster node); returns how many entries went.
      *
      * @throws CacheUnavailableException when Redis fails: the buckets whose script ran are evicted,
      *     the others may still hold tagged entries
      */
-    long evictTag(String tag) {
+    long evictTag(String tag, long maxCacheBytes) {
         List<List<byte[]>> keyLists = new ArrayList<>();
         List<List<byte[]>> argLists = new ArrayList<>();
-        List<byte[]> args = bytes(Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS));
         for (CacheKeys.Bucket bucket : keys.buckets()) {
-            keyLists.add(bytes(bucket.tag(tag), bucket.lru(), bucket.sizes(), bucket.bytes(), bucket.tagEvicted(tag)));
-            argLists.add(args);
+            String evicted = bucket.tagEvicted(tag);
+            keyLists.add(bytes(bucket.tag(tag), bucket.lru(), bucket.sizes(), bucket.bytes(), evicted));
+            argLists.add(bytes(Long.toString(CacheKeys.EVICTION_MEMORY_MILLIS), Long.toString(bucketBudget(maxCacheBytes)),
+                    Long.toString(bookkeepingBytes(evicted.length(), 0))));
         }
         long count = 0;
         for (Object reply : call("EVALSHA", jedis -> runInEach(jedis, CacheKeys.EVICT_TAG, keyLists, argLists))) {

@@ -284,7 +284,7 @@ final class PageCache {
      */
     long evictUrl(String url) {
         try {
-            long count = store.evictUrl(url);
+            long count = store.evictUrl(url, settings.maxCacheBytes());
             statistics.evicted("url", count);
             return count;
         } catch (CacheUnavailableException e) {
@@ -301,7 +301,7 @@ final class PageCache {
      */
     long evictTag(String tag) {
         try {
-            long count = store.evictTag(tag);
+            long count = store.evictTag(tag, settings.maxCacheBytes());
             statistics.evicted("tag", count);
             return count;
         } catch (CacheUnavailableException e) {

@@ -129,8 +129,8 @@ class CacheOutOfMemoryIT {
             assertThat(store.lookup(url(stored - 1), "h", 5000, true).outcome()).isEqualTo(CacheStore.Outcome.HIT);
             assertThat(store.lookup(url(5000), "n", 5000, true).outcome()).isEqualTo(CacheStore.Outcome.FULL);
             // Evictions run all the same: an eviction is never lost to a full Redis.
-            assertThat(store.evictUrl(url(0))).isEqualTo(1);
-            assertThat(store.evictTag("t1")).isPositive();
+            assertThat(store.evictUrl(url(0), 1L << 30)).isEqualTo(1);
+            assertThat(store.evictTag("t1", 1L << 30)).isPositive();
             assertThat(store.lookup(url(1), "e", 5000, false).entry()).isNull();
 
             // The pressure: a tenth (at least two refused entries) goes, and stays gone for HOLD_MILLIS.

@@ -17,9 +17,9 @@ class CacheStoreFailureTest {
         when(redis.call(any())).thenThrow(new IllegalStateException("Pool not open"));
         CacheStore store = new CacheStore(redis, new CacheKeys("p:"), new MutableClock(0));
 
-        assertThatThrownBy(() -> store.evictTag("t")).isInstanceOf(CacheUnavailableException.class)
+        assertThatThrownBy(() -> store.evictTag("t", 1L << 30)).isInstanceOf(CacheUnavailableException.class)
                 .hasCauseInstanceOf(IllegalStateException.class).hasMessageContaining("Pool not open");
-        assertThatThrownBy(() -> store.evictUrl("https://h/p")).isInstanceOf(CacheUnavailableException.class);
+        assertThatThrownBy(() -> store.evictUrl("https://h/p", 1L << 30)).isInstanceOf(CacheUnavailableException.class);
         assertThatThrownBy(() -> store.lookup("https://h/p", "t", 5000, true))
                 .isInstanceOf(CacheUnavailableException.class);
     }

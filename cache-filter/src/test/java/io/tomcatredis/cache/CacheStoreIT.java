@@ -78,8 +78,8 @@ class CacheStoreIT {
             CacheStore store = new CacheStore(redis, KEYS, clock);
             long before = store.lookup("http://h/a", "a", 5000, true).since();
             long beforeTag = store.lookup("http://h/b", "b", 5000, true).since();
-            store.evictUrl("http://h/a");
-            store.evictTag("t1");
+            store.evictUrl("http://h/a", 1L << 30);
+            store.evictTag("t1", 1L << 30);
             assertThat(store.store(entry("http://h/a"), "http://h/a", "http://h/a", "a", 1 << 20, before)).isEqualTo(-1);
             assertThat(store.store(entry("http://h/b", "t1"), "http://h/b", "http://h/b", "b", 1 << 20, beforeTag))
                     .isEqualTo(-1);
@@ -102,6 +102,45 @@ class CacheStoreIT {
         }
     }
 
+    /**
+     * Regression (issue 18.3 attack): an eviction time ({@code xt:<tag>}, {@code x:<hash>}) lived
+     * 10 minutes outside maxCacheBytes. It is counted in its bucket's total like an entry (in
+     * {@code xsizes}, not in the entries' {@code sizes}) and goes least recently used first when the
+     * budget needs room; one forgotten so early raises the bucket's {@code forgotten} floor, and a
+     * render that began before it is still discarded, whatever its tags.
+     */
+    @Test
+    void evictionTimesAreCountedInTheBudgetAndOneForgottenEarlyStillDiscardsEarlierRenders() {
+        try (RedisClientHolder redis = open(REDIS.get().uri()); Jedis jedis = REDIS.get().node().client()) {
+            CacheStore store = new CacheStore(redis, KEYS, clock);
+            CacheKeys.Bucket bucket = KEYS.buckets().get(0);
+            long before = store.lookup("http://h/b", "b", 5000, true).since();
+            store.evictTag("t1", 1 << 20);
+            assertThat(Long.parseLong(jedis.get(bucket.bytes()))).as("the eviction time's MEMORY USAGE and bookkeeping")
+                    .isGreaterThan(jedis.memoryUsage(bucket.tagEvicted("t1"), 0));
+            assertThat(jedis.zscore(bucket.lru(), bucket.tagEvicted("t1"))).isNotNull();
+            assertThat(jedis.hget(bucket + "xsizes", bucket.tagEvicted("t1"))).isEqualTo(jedis.get(bucket.bytes()));
+            assertThat(store.entriesStored()).as("not an entry").isZero();
+            assertThat(jedis.pttl(bucket.bytes())).isGreaterThanOrEqualTo(jedis.pttl(bucket.tagEvicted("t1")));
+
+            // A budget smaller than one eviction time: both go at once, the floor keeps the later.
+            store.evictTag("t2", 1);
+            assertThat(jedis.exists(bucket.tagEvicted("t1"), bucket.tagEvicted("t2"))).isZero();
+            assertThat(jedis.get(bucket.bytes())).isEqualTo("0");
+            assertThat(Long.parseLong(jedis.get(bucket + "forgotten"))).isGreaterThanOrEqualTo(before);
+            assertThat(jedis.pttl(bucket + "forgotten")).isPositive().isLessThanOrEqualTo(CacheKeys.EVICTION_MEMORY_MILLIS);
+            assertThat(store.store(entry("http://h/b", "t3"), "http://h/b", "http://h/b", "b", 1 << 20, before))
+                    .as("a render that began before a forgotten eviction").isEqualTo(-1);
+
+            long forgotten = Long.parseLong(jedis.get(bucket + "forgotten"));
+            while (redisMillis(jedis) <= forgotten) {
+                Thread.onSpinWait();
+            }
+            long after = store.lookup("http://h/b", "c", 5000, true).since();
+            assertThat(store.store(entry("http://h/b", "t1"), "http://h/b", "http://h/b", "c", 1 << 20, after)).isZero();
+        }
+    }
+
     private static long redisMillis(Jedis jedis) {
         List<String> time = jedis.time();
         return Long.parseLong(time.get(0)) * 1000 + Long.parseLong(time.get(1)) / 1000;
@@ -112,11 +151,11 @@ class CacheStoreIT {
     void anEvictionOfAUrlWithNothingCachedOrRenderingWritesNothing() {
         try (RedisClientHolder redis = open(REDIS.get().uri()); Jedis jedis = REDIS.get().node().client()) {
             CacheStore store = new CacheStore(redis, KEYS, clock);
-            assertThat(store.evictUrl("http://h/never")).isZero();
+            assertThat(store.evictUrl("http://h/never", 1L << 30)).isZero();
             assertThat(jedis.keys("*")).isEmpty();
 
             store.lookup("http://h/rendering", "a", 5000, true);
-            store.evictUrl("http://h/rendering");
+            store.evictUrl("http://h/rendering", 1L << 30);
             assertThat(jedis.exists(KEYS.urlEvicted("http://h/rendering"))).as("a render in flight holds a lease")
                     .isTrue();
         }
@@ -205,9 +244,10 @@ class CacheStoreIT {
                     .isLessThan(a.since());
 
             jedis.set(KEYS.buckets().get(0).sizes(), "garbage");
-            store.evictUrl("http://h/a");
+            store.evictUrl("http://h/a", 1L << 30);
             assertThat(jedis.type(KEYS.buckets().get(0).sizes())).isIn("none", "hash");
-            assertThat(store.bytesStored()).isZero();
+            assertThat(store.bytesStored()).as("the URL's eviction time alone").isEqualTo(
+                    Long.parseLong(jedis.hget(KEYS.buckets().get(0) + "xsizes", KEYS.urlEvicted("http://h/a"))));
         }
     }
 
@@ -222,9 +262,10 @@ class CacheStoreIT {
             assertThat(size).isGreaterThanOrEqualTo(jedis.memoryUsage(KEYS.entry("http://h/a"), 0)
                     + jedis.memoryUsage(KEYS.buckets().get(0).tag("own"), 0));
 
-            store.evictUrl("http://h/a");
+            store.evictUrl("http://h/a", 1L << 30);
             assertThat(jedis.exists(KEYS.buckets().get(0).tag("own"))).isFalse();
-            assertThat(store.bytesStored()).isZero();
+            assertThat(store.bytesStored()).as("the URL's eviction time alone").isEqualTo(
+                    Long.parseLong(jedis.hget(KEYS.buckets().get(0) + "xsizes", KEYS.urlEvicted("http://h/a"))));
         }
     }
 
@@ -238,7 +279,7 @@ class CacheStoreIT {
             CacheStore store = new CacheStore(redis, KEYS, clock);
             assertThatThrownBy(() -> store.lookup("http://h/p", "a", 5000, true))
                     .isInstanceOf(CacheUnavailableException.class).hasMessageContaining("EVALSHA");
-            assertThatThrownBy(() -> store.evictTag("t")).isInstanceOf(CacheUnavailableException.class);
+            assertThatThrownBy(() -> store.evictTag("t", 1L << 30)).isInstanceOf(CacheUnavailableException.class);
             assertThatThrownBy(store::bytesStored).isInstanceOf(CacheUnavailableException.class);
         }
     }

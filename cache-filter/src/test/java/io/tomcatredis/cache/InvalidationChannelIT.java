@@ -117,9 +117,9 @@ class InvalidationChannelIT {
         store("http://h/a", "red");
         store("http://h/b", "red");
         store("http://h/c");
-        assertThat(publishedBy(() -> store.evictTag("red")))
+        assertThat(publishedBy(() -> store.evictTag("red", 1L << 30)))
                 .containsExactlyInAnyOrder(KEYS.entry("http://h/a"), KEYS.entry("http://h/b"));
-        assertThat(publishedBy(() -> store.evictUrl("http://h/c"))).containsExactly(KEYS.entry("http://h/c"));
+        assertThat(publishedBy(() -> store.evictUrl("http://h/c", 1L << 30))).containsExactly(KEYS.entry("http://h/c"));
     }
 
     @Test
@@ -150,8 +150,8 @@ class InvalidationChannelIT {
         assertThat(publishedBy(() -> {
             store("http://h/a", "red");
             store.markVary("http://h/v", "accept-language", NOW + 60_000);
-            store.evictTag("red");
-            store.evictUrl("http://h/v");
+            store.evictTag("red", 1L << 30);
+            store.evictUrl("http://h/v", 1L << 30);
         })).isEmpty();
     }
 

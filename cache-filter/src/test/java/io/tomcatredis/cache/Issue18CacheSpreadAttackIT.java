@@ -15,7 +15,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import redis.clients.jedis.Jedis;
@@ -478,13 +477,6 @@ class Issue18CacheSpreadAttackIT {
      * outside the budget that lets sessions and cache share a {@code noeviction} Redis.
      */
     @Test
-    @Disabled("BROKEN (issue 18.3 attack): EVICT_TAG writes <keyPrefix>{cache-<b>-<n>}xt:<tag> in all 32"
-            + " buckets for EVICTION_MEMORY_MILLIS and nothing counts them in maxCacheBytes (32x the standalone cost):"
-            + " 200 distinct tag evictions leave ~740 KB for a 64 KiB budget. Not a small fix: the eviction"
-            + " memories must either be counted in each bucket's budget (e.g. one per-bucket sorted set of tag ->"
-            + " time, pruned by age, its MEMORY USAGE kept in sizes/bytes, and when it alone passes the bucket's"
-            + " share, pruned to a per-bucket floor time before which every render is discarded) or stop being"
-            + " written where no render can be in flight; both change the layout (public API) and STORE/EVICT_TAG.")
     void tagEvictionsOfManyTagsKeepTheCacheWithinItsBudget() {
         long budget = 64 * 1024;
         try (CacheNode node = CacheNode.start("many-tags", params("maxCacheBytes", Long.toString(budget)))) {

@@ -1,7 +1,9 @@
 package io.tomcatredis.cache;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.mockito.ArgumentMatchers.anyLong;
 import static org.mockito.ArgumentMatchers.anyString;
+import static org.mockito.ArgumentMatchers.eq;
 import static org.mockito.Mockito.mock;
 import static org.mockito.Mockito.never;
 import static org.mockito.Mockito.times;
@@ -45,8 +47,8 @@ class PageCacheEvictionTest {
 
     @Test
     void evictionFailuresReachTheApplicationAsCacheUnavailable() {
-        when(store.evictTag(anyString())).thenThrow(down());
-        when(store.evictUrl(anyString())).thenThrow(down());
+        when(store.evictTag(anyString(), anyLong())).thenThrow(down());
+        when(store.evictUrl(anyString(), anyLong())).thenThrow(down());
         RedisCache api = new RedisCache(cache, new CacheStatistics(() -> 0));
 
         assertThatThrownBy(() -> api.evictTag("t")).isInstanceOf(CacheUnavailableException.class)
@@ -58,16 +60,16 @@ class PageCacheEvictionTest {
     void anUnsafeRequestDoesNotAskRedisWhileTheCircuitIsOpen() throws Exception {
         HttpServletResponse response = mock(HttpServletResponse.class);
         when(response.getStatus()).thenReturn(200);
-        when(store.evictUrl(anyString())).thenThrow(down());
+        when(store.evictUrl(anyString(), anyLong())).thenThrow(down());
 
         cache.handle(post(), response, mock(FilterChain.class));
-        verify(store, times(1)).evictUrl("https://h/p");
+        verify(store, times(1)).evictUrl(eq("https://h/p"), anyLong());
         cache.handle(post(), response, mock(FilterChain.class));
-        verify(store, times(1)).evictUrl(anyString());
+        verify(store, times(1)).evictUrl(anyString(), anyLong());
 
         clock.advance(10_000);
         cache.handle(post(), response, mock(FilterChain.class));
-        verify(store, times(2)).evictUrl(anyString());
+        verify(store, times(2)).evictUrl(anyString(), anyLong());
     }
 
     @Test
@@ -75,6 +77,6 @@ class PageCacheEvictionTest {
         HttpServletResponse response = mock(HttpServletResponse.class);
         when(response.getStatus()).thenReturn(500);
         cache.handle(post(), response, mock(FilterChain.class));
-        verify(store, never()).evictUrl(anyString());
+        verify(store, never()).evictUrl(anyString(), anyLong());
     }
 }
