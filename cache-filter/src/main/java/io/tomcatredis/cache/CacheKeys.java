@@ -353,7 +353,8 @@ final class CacheKeys {
      * The shebang of a script that must run when Redis is out of memory (used memory above {@code
      * maxmemory} with {@code maxmemory-policy noeviction}): Redis refuses any other script that
      * writes then (Redis 7.0: at its first write that may add memory; a script with flags: at once).
-     * Only for scripts that free memory: they delete entries, and add at most an eviction time.
+     * Only for scripts that free memory: they delete entries, and add at most an eviction time (and
+     * its count in the bucket's budget, which then frees as much).
      */
     private static final String ALLOW_OOM = "#!lua flags=allow-oom\n";
 

@@ -206,7 +206,8 @@ final class CacheStore {
     }
 
     /**
-     * What an entry costs Redis beyond its own {@code MEMORY USAGE}, in bytes: its key in the
+     * What an entry (or an eviction time, with no memberships) costs Redis beyond its own {@code
+     * MEMORY USAGE}, in bytes: its key in the
      * keyspace and the expiry table, its member of the LRU sorted set, its field of the sizes hash,
      * and its members of tag and variant sets (key names counted with their allocation, the
      * structures with Redis 7's 64-bit sizes). The budget then follows what Redis really uses

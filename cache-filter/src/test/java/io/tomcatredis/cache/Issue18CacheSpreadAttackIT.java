@@ -468,13 +468,13 @@ class Issue18CacheSpreadAttackIT {
     }
 
     /**
-     * The budget holds cluster-wide whatever the application evicts: a tag eviction remembers its
-     * time for 10 minutes in every bucket ({@code xt:<tag>}: 32 keys on Cluster, each with its TTL,
-     * none counted in {@code maxCacheBytes}). A shop evicting a tag per product update
-     * ("product:&lt;id&gt;") leaves 32 keys per update for 10 minutes: measured about 3.8 KB of
-     * {@code MEMORY USAGE} per distinct tag evicted (2000 tags: 7.6 MB for a 320 KiB budget; with
-     * the default 64 MiB, about 29 distinct tag evictions a second double the cache's memory),
-     * outside the budget that lets sessions and cache share a {@code noeviction} Redis.
+     * Regression (issue 18.3 attack): the budget holds cluster-wide whatever the application
+     * evicts. A tag eviction remembers its time for 10 minutes in every bucket ({@code xt:<tag>}: 32
+     * keys on Cluster, about 3.8 KB of {@code MEMORY USAGE} per distinct tag evicted), and none was
+     * counted in {@code maxCacheBytes}: a shop evicting a tag per product update ("product:&lt;id&gt;")
+     * grew Redis past the budget that lets sessions and cache share a {@code noeviction} Redis (200
+     * tags: about 740 KB for 64 KiB). They are counted in each bucket's share now, and go least
+     * recently used first.
      */
     @Test
     void tagEvictionsOfManyTagsKeepTheCacheWithinItsBudget() {
