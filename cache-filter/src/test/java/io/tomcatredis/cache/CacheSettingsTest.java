@@ -124,7 +124,7 @@ class CacheSettingsTest {
         assertThatThrownBy(() -> parse("maxCacheBytes", "1125899906842625")).isInstanceOf(InvalidSettingException.class)
                 .hasMessageContaining("'maxCacheBytes'").hasMessageContaining("outside the allowed range 1..1125899906842624");
         assertThatThrownBy(() -> parse("maxCacheBytes", "99999999999999999999")).hasMessageContaining("'maxCacheBytes'")
-                .hasMessageContaining("not a whole number within 1..1125899906842624");
+                .hasMessageContaining("99999999999999999999 is outside the allowed range 1..1125899906842624");
         assertThat(parse().maxCacheBytes()).isEqualTo(64L * 1024 * 1024);
     }
 }

@@ -71,22 +71,12 @@ public final class Settings {
         }
     }
 
-    /** A whole number within {@code [min, max]}. */
+    /**
+     * A whole number within {@code [min, max]}. One beyond the range of an int is reported as out of
+     * range, not as "not a whole number".
+     */
     public int integer(String name, int defaultValue, int min, int max) {
-        String raw = string(name, null);
-        if (raw == null) {
-            return defaultValue;
-        }
-        int value;
-        try {
-            value = Integer.parseInt(raw);
-        } catch (NumberFormatException e) {
-            throw new InvalidSettingException(name, "\"" + raw + "\" is not a whole number");
-        }
-        if (value < min || value > max) {
-            throw new InvalidSettingException(name, value + " is outside the allowed range " + min + ".." + max);
-        }
-        return value;
+        return Math.toIntExact(integer(name, (long) defaultValue, (long) min, (long) max));
     }
 
     /** A whole number within {@code [min, max]}, for settings beyond the range of an int (bytes). */
@@ -99,8 +89,10 @@ public final class Settings {
         try {
             value = Long.parseLong(raw);
         } catch (NumberFormatException e) {
-            throw new InvalidSettingException(name, "\"" + raw + "\" is not a whole number within " + min + ".."
-                    + max);
+            // Digits beyond the range of a long are a whole number too: out of range, like any other.
+            throw new InvalidSettingException(name, raw.matches("[+-]?[0-9]+")
+                    ? raw + " is outside the allowed range " + min + ".." + max
+                    : "\"" + raw + "\" is not a whole number");
         }
         if (value < min || value > max) {
             throw new InvalidSettingException(name, value + " is outside the allowed range " + min + ".." + max);

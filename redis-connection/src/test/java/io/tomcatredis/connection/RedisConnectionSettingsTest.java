@@ -46,6 +46,12 @@ class RedisConnectionSettingsTest {
                 .hasMessage("Invalid value for attribute 'timeoutMillis': \"abc\" is not a whole number");
         assertThatThrownBy(() -> parse(Map.of("timeoutMillis", "0")))
                 .hasMessageContaining("'timeoutMillis'").hasMessageContaining("1..600000");
+        // Beyond an int (or a long) is out of range, never "not a whole number".
+        assertThatThrownBy(() -> parse(Map.of("timeoutMillis", "4294967296")))
+                .hasMessage("Invalid value for attribute 'timeoutMillis': 4294967296 is outside the allowed range 1..600000");
+        assertThatThrownBy(() -> parse(Map.of("timeoutMillis", "99999999999999999999")))
+                .hasMessage("Invalid value for attribute 'timeoutMillis': 99999999999999999999 is outside the allowed range"
+                        + " 1..600000");
         assertThatThrownBy(() -> parse(Map.of("redisUri", "http://user:topsecret@host:1")))
                 .isInstanceOf(InvalidSettingException.class)
                 .hasMessageContaining("'redisUri'").hasMessageNotContaining("topsecret");
