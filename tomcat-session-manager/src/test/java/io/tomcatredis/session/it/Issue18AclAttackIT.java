@@ -3,6 +3,11 @@ package io.tomcatredis.session.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.tomcatredis.connection.AclCheck;
+import io.tomcatredis.connection.RedisConnectionSettings;
+import io.tomcatredis.connection.RedisConnector;
+import io.tomcatredis.session.store.SessionAcl;
+import io.tomcatredis.session.store.SessionKeys;
 import io.tomcatredis.testsupport.ProjectConf;
 import io.tomcatredis.testsupport.RedisOptions;
 import io.tomcatredis.testsupport.StandaloneRedis;
@@ -12,13 +17,18 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Protocol;
+import redis.clients.jedis.UnifiedJedis;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 /**
@@ -96,6 +106,45 @@ class Issue18AclAttackIT {
             assertThat(admin.hgetAll(SESSION_KEY)).isEqualTo(Map.of("attr", "secret"));
             assertThat(admin.get(CACHE_KEY)).isEqualTo("page");
         }
+    }
+
+    /**
+     * Held: every command rule of the shipped tomcat-session line, taken away one at a time, makes
+     * the startup check fail (or warn, for the near cache's), naming that command; but the rules
+     * that only a connection uses (it would not connect without them) and CLUSTER SLOTS.
+     */
+    @Test
+    void theStartupCheckNamesEachCommandOfTheSessionUserTakenAway() throws IOException {
+        String line = Files.readAllLines(ProjectConf.file("users.acl")).stream()
+                .filter(l -> l.startsWith("user tomcat-session ")).findFirst().orElseThrow();
+        Set<String> connectionOnly = Set.of("+hello", "+auth", "+ping", "+select", "+client|setname", "+cluster|slots");
+        List<String> unnoticed = new ArrayList<>();
+        List<String> taken = new ArrayList<>();
+        try (StandaloneRedis redis = start();
+             Jedis admin = redis.node().client();
+             UnifiedJedis client = RedisConnector.open(RedisConnectionSettings.parse(Map.of(
+                     RedisConnectionSettings.REDIS_URI, "redis://tomcat-session:" + SESSION_PASSWORD + "@"
+                             + redis.node().host() + ":" + redis.node().port())::get), "test")) {
+            AclCheck check = SessionAcl.check("test", "tomcat-session",
+                    new SessionKeys(SessionKeys.defaultPrefix("localhost", "/app")), true);
+            assertThat(check.run(client).denied()).isEmpty();
+            for (String rule : line.split(" ")) {
+                if (!rule.startsWith("+") || connectionOnly.contains(rule)) {
+                    continue;
+                }
+                admin.aclSetUser("tomcat-session", "-" + rule.substring(1));
+                taken.add(rule);
+                AclCheck.Result result = check.run(client);
+                String said = result.passed() ? String.join("\n", check.featureWarnings(result)) : check.problem(result);
+                String command = rule.substring(1).replace('|', ' ').toUpperCase(Locale.ROOT);
+                if (said == null || !said.toUpperCase(Locale.ROOT).contains(command)) {
+                    unnoticed.add(rule + ": " + said);
+                }
+                admin.aclSetUser("tomcat-session", rule);
+            }
+        }
+        assertThat(taken).as("command rules taken away").hasSizeGreaterThan(40).contains("+hset", "+client|tracking");
+        assertThat(unnoticed).as("rules whose absence the startup check does not name").isEmpty();
     }
 
     /**
