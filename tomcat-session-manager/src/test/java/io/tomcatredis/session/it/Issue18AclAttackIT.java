@@ -1,6 +1,7 @@
 package io.tomcatredis.session.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.tomcatredis.connection.AclCheck;
@@ -8,6 +9,7 @@ import io.tomcatredis.connection.RedisConnectionSettings;
 import io.tomcatredis.connection.RedisConnector;
 import io.tomcatredis.session.store.SessionAcl;
 import io.tomcatredis.session.store.SessionKeys;
+import io.tomcatredis.testsupport.Await;
 import io.tomcatredis.testsupport.ProjectConf;
 import io.tomcatredis.testsupport.RedisOptions;
 import io.tomcatredis.testsupport.StandaloneRedis;
@@ -18,6 +20,7 @@ import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -145,6 +148,53 @@ class Issue18AclAttackIT {
         }
         assertThat(taken).as("command rules taken away").hasSizeGreaterThan(40).contains("+hset", "+client|tracking");
         assertThat(unnoticed).as("rules whose absence the startup check does not name").isEmpty();
+    }
+
+    /**
+     * BROKEN: the ACL separates keys, not the server. {@code tomcat-cache} needs EVAL, and one
+     * {@code EVAL "while true do end" 0} keeps Redis busy: past {@code busy-reply-threshold} (5 s by
+     * default) every other client, the session manager included, is answered {@code BUSY} until
+     * someone allowed {@code SCRIPT KILL} (the admin or sentinel user) kills it. (Filling {@code
+     * maxmemory} with {@code tomcat-cache:*} keys, which makes saves answer 503, is the same kind.)
+     */
+    @Test
+    @Disabled("Issue 18.1 attack: BROKEN, a client holding tomcat-cache's password blocks every session write (BUSY)"
+            + " with one endless EVAL until an admin runs SCRIPT KILL; ACL cannot limit a script's time; a fix would"
+            + " give tomcat-cache FCALL of functions the admin loads instead of EVAL (a design change); README"
+            + " Security states the limit")
+    void cacheUserCannotBlockSessionWrites() throws Exception {
+        try (StandaloneRedis redis = start();
+             Jedis admin = redis.node().client();
+             Jedis cache = as(redis, "tomcat-cache", CACHE_PASSWORD);
+             Jedis session = as(redis, "tomcat-session", SESSION_PASSWORD)) {
+            admin.configSet("busy-reply-threshold", "100");
+            Thread loop = new Thread(() -> {
+                try {
+                    cache.eval("while true do end", 0);
+                } catch (RuntimeException killed) {
+                    // SCRIPT KILL below.
+                }
+            });
+            loop.start();
+            try {
+                // Wait until the script runs: PING answers BUSY past the threshold.
+                try (Jedis probe = redis.node().client()) {
+                    Await.until(Duration.ofSeconds(10), "the script keeps Redis busy", () -> {
+                        try {
+                            probe.ping();
+                            return false;
+                        } catch (JedisDataException busy) {
+                            return busy.getMessage().startsWith("BUSY");
+                        }
+                    });
+                }
+                assertThatCode(() -> session.hset(SESSION_KEY, "attr", "v")).as("a session write")
+                        .doesNotThrowAnyException();
+            } finally {
+                admin.scriptKill();
+                loop.join(10_000);
+            }
+        }
     }
 
     /**
