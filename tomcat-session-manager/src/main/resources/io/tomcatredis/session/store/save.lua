@@ -67,20 +67,37 @@ if max > 0 then
   ttl = max * 1000 + slack + tonumber(ARGV[3])
   deadline = string.format('%.0f', last + max * 1000 + slack)
 end
--- The first write: an index key of another type (corrupt or foreign data) fails it (WRONGTYPE)
--- with nothing written.
-redis.call('ZADD', KEYS[2], deadline, ARGV[2])
-if ARGV[1] ~= '1' then redis.call('DEL', KEYS[1]) end
 local n = tonumber(ARGV[7])
 local pairsEnd = 7 + 2 * n
+-- A save of an existing session that only removes attributes (a sign-out) needs no memory. Redis,
+-- when full, refuses a script's first write that may use memory (ZADD, HSET) but not HDEL, and
+-- refuses nothing once the script has written: so such a save deletes first, and a full Redis
+-- still signs the user out (the rest overwrites what the hash and the index hold). The index's
+-- type is checked before, so that WRONGTYPE still leaves nothing written.
+local removesOnly = ARGV[1] == '1' and n == 0 and #ARGV > pairsEnd
+if removesOnly then
+  local kind = redis.call('TYPE', KEYS[2])['ok']
+  if kind ~= 'zset' and kind ~= 'none' then
+    return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value')
+  end
+  for i = pairsEnd + 1, #ARGV, 1000 do
+    redis.call('HDEL', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+  end
+end
+-- The first write (but for removesOnly): an index key of another type (corrupt or foreign data)
+-- fails it (WRONGTYPE) with nothing written.
+redis.call('ZADD', KEYS[2], deadline, ARGV[2])
+if ARGV[1] ~= '1' then redis.call('DEL', KEYS[1]) end
 redis.call('HSET', KEYS[1], 'meta:lastAccessedTime', string.format('%.0f', last),
            'meta:version', string.format('%.0f', version), 'meta:touchInterval', string.format('%.0f', slack),
            unpack(ARGV, 8, math.min(pairsEnd, 8 + 993)))
 for i = 8 + 994, pairsEnd, 1000 do
   redis.call('HSET', KEYS[1], unpack(ARGV, i, math.min(i + 999, pairsEnd)))
 end
-for i = pairsEnd + 1, #ARGV, 1000 do
-  redis.call('HDEL', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+if not removesOnly then
+  for i = pairsEnd + 1, #ARGV, 1000 do
+    redis.call('HDEL', KEYS[1], unpack(ARGV, i, math.min(i + 999, #ARGV)))
+  end
 end
 redis.call('PEXPIRE', KEYS[1], ttl)
 -- Saves never write meta:dataKeys (data_write.lua does), so the value read first is current.

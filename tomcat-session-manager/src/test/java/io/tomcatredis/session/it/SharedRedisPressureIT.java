@@ -278,6 +278,28 @@ class SharedRedisPressureIT {
         }
     }
 
+    /**
+     * Issue 18.2 attack: a request that only removes from its session (a sign-out that forgets
+     * its user attribute, as many applications sign out) needs no memory; save.lua's first write
+     * was its ZADD, which a full Redis refuses: the sign-out answered 503 and the session kept the
+     * user signed in. Now such a save deletes first (HDEL, which Redis allows when full).
+     */
+    @Test
+    void aSaveThatOnlyRemovesIsSavedWhenRedisIsFull() throws Exception {
+        StandaloneRedis redis = startRedis(MAXMEMORY);
+        TomcatNode node = startNode("node-a", redis, WELL_SIZED_CACHE_BYTES);
+        try (Jedis admin = redis.node().client()) {
+            Sessions sessions = new Sessions();
+            assertThat(sessions.create(this, node, 2, 1024).statusCode()).isEqualTo(200);
+            String id = sessions.ids.get(0);
+            admin.configSet("maxmemory", Long.toString(usedMemory(admin) - 1024 * 1024));
+            HttpResponse<String> removed = send(node, "/kv?op=remove&a=1", id);
+            HttpResponse<String> dump = send(node, "/kv?op=dump", id);
+            assertThat(removed.statusCode()).as("the sign-out's status").isEqualTo(200);
+            assertThat(dump.body()).isEqualTo("a0=initial\n");
+        }
+    }
+
     // ---------------------------------------------------------------------------------------------
 
     /** What the load did: pages not served whole (URL and why), session saves by HTTP status. */
@@ -579,7 +601,8 @@ class SharedRedisPressureIT {
     /**
      * {@code op=create&n=&bytes=}: a new session with attributes a0..a(n-1) = "initial" padded to
      * bytes; {@code op=set&a=&v=}: a{a} and a{a+1} = v (padded), in one request; {@code op=dump}:
-     * "name=value" lines (without padding); {@code op=invalidate}. 410 without a session.
+     * "name=value" lines (without padding); {@code op=remove&a=}: removes a{a} (a sign-out that
+     * forgets the user); {@code op=invalidate}. 410 without a session.
      */
     static final class AttributeServlet extends HttpServlet {
         private static final long serialVersionUID = 1L;
@@ -617,6 +640,10 @@ class SharedRedisPressureIT {
                         out.append(name).append('=').append(value, 0, value.indexOf('|')).append('\n');
                     }
                     response.getWriter().print(out);
+                }
+                case "remove" -> {
+                    session.removeAttribute("a" + request.getParameter("a"));
+                    response.getWriter().print("removed");
                 }
                 case "invalidate" -> {
                     session.invalidate();

@@ -537,6 +537,10 @@ class RedisSessionLayoutIT {
                 .isInstanceOf(SessionStoreUnavailableException.class).hasMessageContaining("WRONGTYPE");
 
         assertThat(jedis.hgetAll(HASH)).isEqualTo(before);
+        // A save that only removes deletes first (so that a full Redis still runs it): checked before.
+        assertThatThrownBy(() -> store.save(ID, SessionChanges.update().removeAttribute("a")))
+                .isInstanceOf(SessionStoreUnavailableException.class).hasMessageContaining("WRONGTYPE");
+        assertThat(jedis.hgetAll(HASH)).isEqualTo(before);
     }
 
     @Test
