@@ -164,18 +164,36 @@ class ShippedRedisConfIT {
         assertThat(readme).contains(String.join("\n", lines));
     }
 
-    /** The startup check's probes are what conf/users.acl grants, near cache included, and Redis can judge each. */
+    /**
+     * The startup check's probes are what conf/users.acl grants, and Redis can judge each; the near
+     * cache's tracking is not shipped (Redis does not check a tracking prefix against the user's key
+     * patterns): only it is denied with nearCacheStalenessMillis on, as a warning, until the
+     * operator appends what the README says.
+     */
     @Test
     void sessionUserHasEveryPermissionTheStartupCheckAsksFor() {
         try (StandaloneRedis redis = StandaloneRedis.start(shippedConf());
+             Jedis admin = redis.node().client();
              UnifiedJedis client = RedisConnector.open(RedisConnectionSettings.parse(Map.of(
                      RedisConnectionSettings.REDIS_URI, uri(redis, "tomcat-session", TOMCAT_PASSWORD))::get), "test")) {
-            AclCheck.Result result = SessionAcl.check("test", "tomcat-session",
-                    new SessionKeys(SessionKeys.defaultPrefix("localhost", "/app")), true).run(client);
+            SessionKeys keys = new SessionKeys(SessionKeys.defaultPrefix("localhost", "/app"));
+            AclCheck.Result result = SessionAcl.check("test", "tomcat-session", keys, false).run(client);
             assertThat(result.checked()).isTrue();
             assertThat(result.errors()).as("probes Redis could not judge").isEmpty();
             assertThat(result.denied()).isEmpty();
             assertThat(result.refusal()).isNull();
+
+            AclCheck nearCache = SessionAcl.check("test", "tomcat-session", keys, true);
+            AclCheck.Result withNearCache = nearCache.run(client);
+            assertThat(withNearCache.passed()).isTrue();
+            assertThat(withNearCache.denied()).extracting(probe -> String.join(" ", probe.words()))
+                    .allSatisfy(denied -> assertThat(denied).containsAnyOf("client tracking", "subscribe __redis__:invalidate"))
+                    .isNotEmpty();
+            assertThat(nearCache.featureWarnings(withNearCache)).singleElement().asString()
+                    .contains("nearCacheStalenessMillis");
+
+            admin.aclSetUser("tomcat-session", "+client|tracking", "&__redis__:invalidate");
+            assertThat(nearCache.run(client).denied()).as("with the README's addition for the near cache").isEmpty();
         }
     }
 
