@@ -154,11 +154,32 @@ public final class AclCheck {
     /**
      * Runs the check on {@code redis} now.
      *
-     * @throws JedisConnectionException when Redis cannot be reached (try again later: {@link #whenReachable})
+     * @throws JedisConnectionException when Redis cannot be reached, or answers that it is not ready
+     *     ({@code LOADING}, {@code BUSY}, {@code MASTERDOWN}, {@code TRYAGAIN}, {@code CLUSTERDOWN}): try
+     *     again later ({@link #whenReachable})
      * @throws JedisDataException when Redis answers another error than {@code NOPERM}
      */
     public Result run(RedisClientHolder redis) {
-        return redis.call(this::run);
+        try {
+            return redis.call(this::run);
+        } catch (JedisDataException e) {
+            throw notReadyAsUnreachable(e);
+        }
+    }
+
+    /**
+     * A Redis that is loading its data, running a long script, without a master or in mid-resharding
+     * answers the check with an error that says nothing about the user's permissions: the check is
+     * tried again, as for a Redis that cannot be reached, instead of never being made.
+     */
+    private static RuntimeException notReadyAsUnreachable(JedisDataException e) {
+        String reply = String.valueOf(e.getMessage());
+        for (String state : List.of("LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN")) {
+            if (reply.startsWith(state + " ") || reply.equals(state)) {
+                return new JedisConnectionException("Redis is not ready for the permission check (" + reply + ")", e);
+            }
+        }
+        return e;
     }
 
     /** {@link #run(RedisClientHolder)} on a client. */
@@ -263,6 +284,14 @@ public final class AclCheck {
      * Redis could not be reached.
      */
     public void whenReachable(RedisClientHolder redis, Consumer<Result> verdict) {
-        redis.whenReachable(jedis -> verdict.accept(run(jedis)));
+        redis.whenReachable(jedis -> {
+            Result result;
+            try {
+                result = run(jedis);
+            } catch (JedisDataException e) {
+                throw notReadyAsUnreachable(e);
+            }
+            verdict.accept(result);
+        });
     }
 }

@@ -107,4 +107,53 @@ class AclCheckIT {
             assertThat(verdict.get()).as("once").isNull();
         }
     }
+
+    /**
+     * A Redis busy with a long script (as one loading its data, without a master, mid-resharding)
+     * answers the check with an error that says nothing of the permissions: reported as not
+     * reachable, so the components try again on a later call, instead of never checking.
+     */
+    @Test
+    void aRedisNotReadyIsTriedAgainLaterNotTakenAsAnAnswer() throws Exception {
+        RedisConnectionSettings settings = RedisConnectionSettings.parse(Map.of(RedisConnectionSettings.REDIS_URI,
+                "redis://admin:admin-secret@" + REDIS.get().node().host() + ":" + REDIS.get().node().port())::get);
+        AclCheck check = new AclCheck("test", "admin", "p:", "p:{acl-check}", PROBES);
+        Thread busy;
+        try (Jedis admin = REDIS.get().node().client(); RedisClientHolder holder = RedisConnector.connect(settings,
+                "acl-check-test")) {
+            admin.configSet("busy-reply-threshold", "50");
+            busy = new Thread(() -> {
+                try (Jedis looping = REDIS.get().node().client()) {
+                    looping.eval("while true do end", 0);
+                } catch (RuntimeException killed) {
+                    // SCRIPT KILL ends it with an error.
+                }
+            });
+            busy.start();
+            try {
+                Await.until(Duration.ofSeconds(10), "Redis answers BUSY", () -> {
+                    try (Jedis probe = REDIS.get().node().client()) {
+                        probe.ping();
+                        return false;
+                    } catch (RuntimeException e) {
+                        return String.valueOf(e.getMessage()).startsWith("BUSY");
+                    }
+                });
+                assertThatThrownBy(() -> check.run(holder)).isInstanceOf(JedisConnectionException.class)
+                        .hasMessageStartingWith("Redis is not ready for the permission check (BUSY");
+            } finally {
+                Await.until(Duration.ofSeconds(10), "the script killed", () -> {
+                    try (Jedis killer = REDIS.get().node().client()) {
+                        killer.scriptKill();
+                    } catch (RuntimeException notRunning) {
+                        // NOTBUSY once it is gone.
+                    }
+                    busy.join(100);
+                    return !busy.isAlive();
+                });
+                admin.configSet("busy-reply-threshold", "5000");
+            }
+            assertThat(check.run(holder).passed()).isTrue();
+        }
+    }
 }
